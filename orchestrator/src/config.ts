@@ -1,0 +1,107 @@
+// Configuration: schema with defaults, loaded from an optional JSON file, then environment, then flags.
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { z } from "zod";
+import { ConfigInvalid } from "./errors.ts";
+
+const TierSettings = z
+  .object({
+    model: z.string().min(1).describe("Model alias on the LiteLLM proxy"),
+    concurrency: z.number().int().min(1).describe("Most model calls in flight at once for this tier, per process"),
+  })
+  .strict();
+
+export const Config = z
+  .object({
+    endpoint: z
+      .object({
+        url: z.string().url().default("http://localhost:4000/v1").describe("OpenAI-compatible base URL (LITELLM_URL)"),
+        timeoutMs: z.number().int().min(100).default(120_000).describe("Per model call"),
+        maxRetries: z.number().int().min(0).max(10).default(3).describe("Retries on 429, 5xx, timeouts, refused connections"),
+        retryBaseMs: z.number().int().min(0).default(500).describe("First backoff; doubles each retry"),
+        retryMaxMs: z.number().int().min(0).default(8_000).describe("Cap on one backoff, retry-after included"),
+      })
+      .strict()
+      .prefault({}),
+    tiers: z
+      .object({
+        fast: TierSettings.default({ model: "fast-coder", concurrency: 4 }),
+        deep: TierSettings.default({ model: "deep-coder", concurrency: 1 }),
+        reviewer: TierSettings.default({ model: "reviewer", concurrency: 2 }),
+      })
+      .strict()
+      .prefault({}),
+    policy: z
+      .object({
+        failuresBeforeEscalation: z.number().int().min(1).default(2).describe("Failed attempts at one tier before escalating"),
+        maxAttempts: z.number().int().min(1).max(100).default(5).describe("Attempts per task, all tiers together"),
+      })
+      .strict()
+      .prefault({}),
+    routing: z
+      .object({
+        deepWhenFilesOver: z.number().int().min(0).default(5).describe("Start at deep when a task owns more files"),
+        deepWhenDescriptionOver: z.number().int().min(0).default(1000).describe("Start at deep above this many characters"),
+      })
+      .strict()
+      .prefault({}),
+    patch: z
+      .object({ maxChangedLines: z.number().int().min(1).default(300).describe("Larger patches are rejected") })
+      .strict()
+      .prefault({}),
+    verify: z
+      .object({
+        timeoutMs: z.number().int().min(100).default(60_000).describe("Per verification command"),
+        maxErrors: z.number().int().min(1).default(10).describe("Errors fed back to the model"),
+        maxErrorChars: z.number().int().min(40).default(400).describe("Each error is trimmed to this length"),
+      })
+      .strict()
+      .prefault({}),
+    logDir: z.string().default(path.join(import.meta.dir, "..", "..", "logs")).describe("A copy of every event goes here"),
+  })
+  .strict();
+export type Config = z.infer<typeof Config>;
+export type ConfigInput = z.input<typeof Config>;
+
+/** Deep-merges plain objects; later layers win. */
+function merge(base: Record<string, unknown>, layer: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(layer)) {
+    const current = out[key];
+    const bothObjects = [current, value].every((v) => typeof v === "object" && v !== null && !Array.isArray(v));
+    out[key] = bothObjects ? merge(current as Record<string, unknown>, value as Record<string, unknown>) : value;
+  }
+  return out;
+}
+
+/** Pure: builds the config from layers (file, env, flags), lowest precedence first. */
+export function buildConfig(layers: Record<string, unknown>[]): Config {
+  const merged = layers.reduce(merge, {});
+  const parsed = Config.safeParse(merged);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  const field = issue.path.map(String).join(".") || "(root)";
+  const problem = issue.code === "unrecognized_keys" ? `unknown key(s) ${issue.keys.join(", ")}` : issue.message.toLowerCase();
+  throw new ConfigInvalid(field, problem, "see the configuration section of README.md");
+}
+
+/** Pure: the environment's part of the config. Only documented variables are read. */
+export function configFromEnv(env: Record<string, string | undefined>): Record<string, unknown> {
+  return env.LITELLM_URL ? { endpoint: { url: env.LITELLM_URL } } : {};
+}
+
+export function readConfigFile(file: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch {
+    throw new ConfigInvalid(file, "cannot be read", "pass --config with an existing JSON file");
+  }
+  try {
+    const value = JSON.parse(text) as unknown;
+    if (typeof value !== "object" || value === null || Array.isArray(value)) throw new Error("not an object");
+    return value as Record<string, unknown>;
+  } catch (error) {
+    throw new ConfigInvalid(file, `is not a JSON object (${(error as Error).message})`, "fix the JSON in the config file");
+  }
+}

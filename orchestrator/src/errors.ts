@@ -1,0 +1,83 @@
+// Typed errors with stable names. Callers branch on `name` or fields, never on message text.
+// The CLI maps each to one human line and an exit code (see exitCodeFor).
+
+export const ExitCode = {
+  complete: 0,
+  abort: 1,
+  badInput: 2,
+  endpointUnreachable: 3,
+  interrupted: 130,
+} as const;
+
+/** Bad task input: not JSON, schema violation, missing workspace, unsafe path, nothing to verify. */
+export class TaskInvalid extends Error {
+  override readonly name = "TaskInvalid";
+  constructor(
+    readonly field: string,
+    readonly problem: string,
+    readonly fix: string,
+  ) {
+    super(`${field}: ${problem}. Fix: ${fix}`);
+  }
+}
+
+/** Bad configuration: config file, flags or environment. */
+export class ConfigInvalid extends Error {
+  override readonly name = "ConfigInvalid";
+  constructor(
+    readonly field: string,
+    readonly problem: string,
+    readonly fix: string,
+  ) {
+    super(`config ${field}: ${problem}. Fix: ${fix}`);
+  }
+}
+
+/** The model endpoint could not be used after every retry (connection refused, timeouts, 5xx, 429). */
+export class EndpointUnreachable extends Error {
+  override readonly name = "EndpointUnreachable";
+  constructor(
+    readonly url: string,
+    readonly reason: string,
+    readonly attempts: number,
+  ) {
+    super(`model endpoint ${url} unusable after ${attempts} tries: ${reason}`);
+  }
+}
+
+/** The endpoint answered, but refused the request in a way retries cannot fix (401, 403, 404, 400). */
+export class EndpointRejected extends Error {
+  override readonly name = "EndpointRejected";
+  constructor(
+    readonly url: string,
+    readonly status: number,
+    readonly reason: string,
+  ) {
+    super(`model endpoint ${url} refused the request (HTTP ${status}): ${reason}`);
+  }
+}
+
+/** A model's patch was refused before or while applying it. Fed back to the model. */
+export class PatchRejected extends Error {
+  override readonly name = "PatchRejected";
+  constructor(
+    readonly reason: string,
+    readonly path?: string,
+  ) {
+    super(path ? `${reason} (${path})` : reason);
+  }
+}
+
+export type SmolError = TaskInvalid | ConfigInvalid | EndpointUnreachable | EndpointRejected | PatchRejected;
+
+export function exitCodeFor(error: unknown): number {
+  if (error instanceof TaskInvalid || error instanceof ConfigInvalid) return ExitCode.badInput;
+  if (error instanceof EndpointRejected) {
+    // Auth or alias problems are configuration the user must fix.
+    return error.status === 401 || error.status === 403 || error.status === 404 || error.status === 400
+      ? ExitCode.badInput
+      : ExitCode.endpointUnreachable;
+  }
+  if (error instanceof EndpointUnreachable) return ExitCode.endpointUnreachable;
+  return ExitCode.abort;
+}

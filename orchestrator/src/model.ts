@@ -1,0 +1,100 @@
+// Model access: every call goes to the OpenAI-compatible endpoint (the LiteLLM proxy), with timeouts and retries.
+import OpenAI from "openai";
+import { EndpointRejected, EndpointUnreachable } from "./errors.ts";
+import { retryDelay, type CallFailure, type RetrySettings } from "./retry.ts";
+
+export type ChatMessage = { role: "system" | "user" | "assistant"; content: string };
+export type Completion = {
+  text: string;
+  tokensIn: number;
+  tokensOut: number;
+  /** From LiteLLM's x-litellm-response-cost header, when the proxy sent it. */
+  costUsd: number | null;
+  durationMs: number;
+  retries: number;
+};
+export type RetryNotice = { model: string; retry: number; delayMs: number; failure: string };
+export type CompletionRequest = {
+  model: string;
+  messages: ChatMessage[];
+  signal?: AbortSignal;
+  onRetry?: (notice: RetryNotice) => void;
+};
+export type ModelClient = {
+  complete(request: CompletionRequest): Promise<Completion>;
+};
+export type ModelClientOptions = RetrySettings & {
+  url: string;
+  apiKey: string | undefined;
+  timeoutMs: number;
+  sleep?: (ms: number) => Promise<void>;
+};
+
+function classify(error: unknown): CallFailure {
+  if (error instanceof OpenAI.APIUserAbortError) return { kind: "aborted" };
+  if (error instanceof OpenAI.APIConnectionTimeoutError) return { kind: "timeout" };
+  if (error instanceof OpenAI.APIConnectionError) return { kind: "connection" };
+  if (error instanceof OpenAI.APIError && typeof error.status === "number") {
+    return {
+      kind: "http",
+      status: error.status,
+      retryAfter: error.headers?.get("retry-after"),
+      retryAfterMs: error.headers?.get("retry-after-ms"),
+    };
+  }
+  throw error;
+}
+
+function describe(failure: CallFailure): string {
+  return failure.kind === "http" ? `HTTP ${failure.status}` : failure.kind;
+}
+
+function errorText(error: unknown): string {
+  const text = error instanceof OpenAI.APIError ? (error.error as { message?: string } | undefined)?.message ?? error.message : String(error);
+  return text.replace(/\s+/g, " ").slice(0, 300);
+}
+
+export function createModelClient(options: ModelClientOptions): ModelClient {
+  const client = new OpenAI({
+    baseURL: options.url,
+    // The proxy may run without a key; the SDK insists on a non-empty string.
+    apiKey: options.apiKey || "no-key",
+    timeout: options.timeoutMs,
+    maxRetries: 0, // retries are ours, so they are observable and follow retry.ts
+  });
+  const sleep = options.sleep ?? ((ms: number) => Bun.sleep(ms));
+
+  return {
+    async complete({ model, messages, signal, onRetry }) {
+      for (let retry = 0; ; retry++) {
+        const started = performance.now();
+        try {
+          const { data, response } = await client.chat.completions
+            .create({ model, messages, temperature: 0 }, { signal })
+            .withResponse();
+          const cost = Number(response.headers.get("x-litellm-response-cost"));
+          return {
+            text: data.choices[0]?.message?.content ?? "",
+            tokensIn: data.usage?.prompt_tokens ?? 0,
+            tokensOut: data.usage?.completion_tokens ?? 0,
+            costUsd: response.headers.has("x-litellm-response-cost") && Number.isFinite(cost) ? cost : null,
+            durationMs: Math.round(performance.now() - started),
+            retries: retry,
+          };
+        } catch (error) {
+          const failure = classify(error);
+          if (failure.kind === "aborted") throw error;
+          const delayMs = retryDelay(failure, retry + 1, options);
+          if (delayMs === null) {
+            if (failure.kind === "http" && !(failure.status === 429 || failure.status >= 500)) {
+              throw new EndpointRejected(options.url, failure.status, errorText(error));
+            }
+            throw new EndpointUnreachable(options.url, `${describe(failure)}: ${errorText(error)}`, retry + 1);
+          }
+          onRetry?.({ model, retry: retry + 1, delayMs, failure: describe(failure) });
+          await sleep(delayMs);
+        }
+      }
+    },
+  };
+}

@@ -1,0 +1,145 @@
+// The workspace on disk: owned-path safety, snapshots, atomic writes, restore, commit.
+// This is the only module that writes into a workspace.
+import { randomBytes } from "node:crypto";
+import { lstat, mkdir, readFile, realpath, rename, rm, rmdir, stat, writeFile, chmod } from "node:fs/promises";
+import path from "node:path";
+import { simpleGit } from "simple-git";
+import { TaskInvalid } from "./errors.ts";
+
+export type FileState = { content: Buffer; mode: number } | null;
+export type Snapshot = { root: string; files: Map<string, FileState>; createdDirs: string[] };
+/** A file's new content, or null to delete it. */
+export type FileChange = { path: string; content: string | null };
+
+/** Resolves and checks the workspace directory; returns its real path. */
+export async function resolveWorkspace(dir: string): Promise<string> {
+  const fix = "pass --workspace with an existing directory";
+  try {
+    const real = await realpath(dir);
+    if (!(await stat(real)).isDirectory()) throw new TaskInvalid("workspace", `${dir} is not a directory`, fix);
+    return real;
+  } catch (error) {
+    if (error instanceof TaskInvalid) throw error;
+    throw new TaskInvalid("workspace", `${dir} does not exist`, fix);
+  }
+}
+
+/** Pure: normalises a workspace-relative path, or explains why it is not one. */
+export function normaliseOwnedPath(raw: string): { path: string } | { problem: string } {
+  if (raw.includes("\0")) return { problem: "contains a NUL byte" };
+  if (path.isAbsolute(raw) || /^[A-Za-z]:[\\/]/.test(raw)) return { problem: "is absolute" };
+  const normal = path.posix.normalize(raw.replaceAll("\\", "/"));
+  if (normal === "." || normal === "" || normal.endsWith("/")) return { problem: "is not a file path" };
+  const segments = normal.split("/");
+  if (segments[0] === "..") return { problem: "leaves the workspace" };
+  if (segments.includes(".git")) return { problem: "is inside .git" };
+  return { path: normal };
+}
+
+function isInside(root: string, candidate: string): boolean {
+  return candidate === root || candidate.startsWith(root + path.sep);
+}
+
+async function exists(p: string): Promise<boolean> {
+  return lstat(p).then(() => true, () => false);
+}
+
+/** Checks every owned path against the real file system (symlinks included). Returns normalised paths. */
+export async function checkOwnedPaths(root: string, owned: string[]): Promise<string[]> {
+  const result: string[] = [];
+  for (const [index, raw] of owned.entries()) {
+    const field = `filesOwned.${index}`;
+    const fix = "list files inside the workspace, relative to it, e.g. src/index.ts";
+    const normal = normaliseOwnedPath(raw);
+    if ("problem" in normal) throw new TaskInvalid(field, `"${raw}" ${normal.problem}`, fix);
+    // Walk up to the deepest existing ancestor; its real path must stay inside the workspace.
+    let probe = path.join(root, normal.path);
+    while (!(await exists(probe))) probe = path.dirname(probe);
+    const real = await realpath(probe).catch(() => null);
+    if (real === null || !isInside(root, real)) {
+      throw new TaskInvalid(field, `"${raw}" leads outside the workspace through a symlink`, fix);
+    }
+    if (probe === path.join(root, normal.path) && (await stat(real)).isDirectory()) {
+      throw new TaskInvalid(field, `"${raw}" is a directory`, "list files, not directories");
+    }
+    if (!result.includes(normal.path)) result.push(normal.path);
+  }
+  return result;
+}
+
+export async function snapshot(root: string, owned: string[]): Promise<Snapshot> {
+  const files = new Map<string, FileState>();
+  const createdDirs = new Set<string>();
+  for (const rel of owned) {
+    const full = path.join(root, rel);
+    const info = await stat(full).catch(() => null);
+    files.set(rel, info ? { content: await readFile(full), mode: info.mode & 0o7777 } : null);
+    for (let dir = path.dirname(full); dir !== root && !(await exists(dir)); dir = path.dirname(dir)) {
+      createdDirs.add(dir);
+    }
+  }
+  // Deepest first, so restore can remove them in order.
+  return { root, files, createdDirs: [...createdDirs].sort((a, b) => b.length - a.length) };
+}
+
+export async function readOwned(root: string, rel: string): Promise<string | null> {
+  return readFile(path.join(root, rel), "utf8").catch(() => null);
+}
+
+async function writeAtomic(full: string, content: string | Buffer, mode?: number): Promise<void> {
+  await mkdir(path.dirname(full), { recursive: true });
+  const temp = `${full}.${randomBytes(4).toString("hex")}.smol.tmp`;
+  try {
+    await writeFile(temp, content);
+    if (mode !== undefined) await chmod(temp, mode);
+    await rename(temp, full);
+  } finally {
+    await rm(temp, { force: true });
+  }
+}
+
+/** Writes every change (each file atomically). Paths must already be checked owned paths. */
+export async function applyChanges(root: string, changes: FileChange[]): Promise<void> {
+  for (const change of changes) {
+    const full = path.join(root, change.path);
+    if (change.content === null) {
+      await rm(full, { force: true });
+      continue;
+    }
+    const mode = await stat(full).then((info) => info.mode & 0o7777, () => undefined);
+    await writeAtomic(full, change.content, mode);
+  }
+}
+
+/** Puts every owned file back exactly as it was; removes files and directories the task created. */
+export async function restore(snap: Snapshot): Promise<void> {
+  for (const [rel, state] of snap.files) {
+    const full = path.join(snap.root, rel);
+    if (state === null) {
+      await rm(full, { force: true });
+      continue;
+    }
+    const current = await readFile(full).catch(() => null);
+    const mode = await stat(full).then((info) => info.mode & 0o7777, () => -1);
+    if (current !== null && current.equals(state.content) && mode === state.mode) continue;
+    await writeAtomic(full, state.content, state.mode);
+  }
+  for (const dir of snap.createdDirs) await rmdir(dir).catch(() => undefined);
+}
+
+function git(root: string) {
+  // Hooks and fsmonitor would run workspace-controlled programs on the host.
+  return simpleGit({ baseDir: root, config: ["core.hooksPath=/dev/null", "core.fsmonitor=false"] });
+}
+
+export async function isGitRepository(root: string): Promise<boolean> {
+  return exists(path.join(root, ".git"));
+}
+
+/** Commits the owned files only, with the task description as the message. */
+export async function commitOwned(root: string, owned: string[], message: string): Promise<string> {
+  const repo = git(root);
+  await repo.raw(["add", "--all", "--", ...owned]);
+  const result = await repo.commit(message, owned, { "--no-verify": null });
+  return result.commit;
+}
