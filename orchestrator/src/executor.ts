@@ -40,19 +40,19 @@ export async function runAttempt(
   const files = await readFiles(task);
   const messages = buildMessages({ description: task.description, files, verify: task.verify, feedback });
   const model = router.modelFor(tier);
-  log.info({ event: "model_call_start", taskId: task.taskId, tier, model, attempt }, "model call start");
+  log.info({ event: "model_call_start", tier, model, attempt }, "model call start");
   const completion = await router.withTier(tier, () =>
     deps.model.complete({
       model,
       messages,
       signal: deps.signal,
-      onRetry: (notice) => log.warn({ event: "model_call_retry", taskId: task.taskId, tier, ...notice }, "model call retry"),
+      onRetry: (notice) => log.warn({ event: "model_call_retry", tier, ...notice }, "model call retry"),
     }),
   );
   log.info(
     {
       event: "model_call_complete",
-      taskId: task.taskId,
+     
       tier,
       model,
       attempt,
@@ -69,14 +69,14 @@ export async function runAttempt(
     const plan = planPatch({ reply: completion.text, files, maxChangedLines: deps.maxChangedLines });
     await applyChanges(task.root, plan.changes);
     log.info(
-      { event: "patch_applied", taskId: task.taskId, attempt, linesChanged: plan.linesChanged, files: plan.changes.map((c) => c.path) },
+      { event: "patch_applied", attempt, linesChanged: plan.linesChanged, files: plan.changes.map((c) => c.path) },
       "patch applied",
     );
     return { outcome: "applied", diff: plan.diff, linesChanged: plan.linesChanged };
   } catch (error) {
     if (!(error instanceof PatchRejected)) throw error;
     const reason = error.message;
-    log.warn({ event: "patch_rejected", taskId: task.taskId, attempt, reason }, "patch rejected");
+    log.warn({ event: "patch_rejected", attempt, reason }, "patch rejected");
     return { outcome: "patch_rejected", reason, diff: extractDiff(completion.text) };
   }
 }

@@ -35,18 +35,18 @@ async function attemptOnce(task: PreparedTask, state: Progress, deps: Orchestrat
     state.feedback.push({ attempt, tier: state.tier, kind: "patch_rejected", diff: result.diff, errors: state.lastErrors });
     return;
   }
-  log.info({ event: "verification_start", taskId: task.taskId, attempt, commands: task.verify }, "verification start");
+  log.info({ event: "verification_start", attempt, commands: task.verify }, "verification start");
   const verification = await verify({ cwd: task.root, commands: task.verify, env: verificationEnv(process.env), ...deps.verify });
   const durationMs = verification.results.reduce((sum, r) => sum + r.durationMs, 0);
   if (verification.passed) {
-    log.info({ event: "verification_pass", taskId: task.taskId, attempt, durationMs }, "verification pass");
+    log.info({ event: "verification_pass", attempt, durationMs }, "verification pass");
     state.history.push({ tier: state.tier, outcome: "passed" });
     state.lastErrors = [];
     return;
   }
   const { errors } = verification;
   log.warn(
-    { event: "verification_fail", taskId: task.taskId, attempt, command: verification.failed.command, errorCount: errors.length, errors, durationMs },
+    { event: "verification_fail", attempt, command: verification.failed.command, errorCount: errors.length, errors, durationMs },
     "verification fail",
   );
   state.lastErrors = errors;
@@ -76,6 +76,7 @@ export async function runTask(task: PreparedTask, deps: OrchestratorDeps): Promi
   const limits = { ...deps.policy, maxAttempts: task.maxAttempts };
   const outcome = (status: TaskStatus, extra: Partial<TaskOutcome> = {}): TaskOutcome => ({
     taskId: task.taskId,
+   
     status,
     totalAttempts: state.history.length,
     finalTier: state.tier,

@@ -129,7 +129,12 @@ export async function restore(snap: Snapshot): Promise<void> {
 
 function git(root: string) {
   // Hooks and fsmonitor would run workspace-controlled programs on the host.
-  return simpleGit({ baseDir: root, config: ["core.hooksPath=/dev/null", "core.fsmonitor=false"] });
+  return simpleGit({
+    baseDir: root,
+    config: ["core.hooksPath=/dev/null", "core.fsmonitor=false"],
+    // Both are set to safe values here; simple-git only guards against callers enabling them.
+    unsafe: { allowUnsafeHooksPath: true, allowUnsafeFsMonitor: true },
+  });
 }
 
 export async function isGitRepository(root: string): Promise<boolean> {

@@ -26,5 +26,5 @@ export function resolveHeaderPath(rawName: string, owned: ReadonlySet<string>): 
   }
   const normal = normaliseOwnedPath(candidates.at(-1)!);
   const why = "problem" in normal ? `path ${normal.problem}` : "path is not in filesOwned";
-  throw new PatchRejected(why, name);
+  throw new PatchRejected(why, candidates.at(-1));
 }

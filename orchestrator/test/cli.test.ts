@@ -1,0 +1,180 @@
+// End to end through the real CLI process: real git workspaces, real tsc, the fake model server as the endpoint.
+import { afterEach, describe, expect, test } from "bun:test";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { startFakeModel, type FakeModel } from "./fakeModel.ts";
+import { cleanup, diffReply, eventNames, fencedReply, git, runCli, treeState, tsWorkspace, unifiedDiff } from "./helpers.ts";
+
+const MATH = "src/math.ts";
+const BEFORE = readFileSync(path.join(import.meta.dir, "fixtures", "ts-workspace", MATH), "utf8");
+const RIGHT = BEFORE.replace('  throw new Error("not implemented");', "  return prices.reduce((sum, price) => sum + price, 0);");
+const WRONG = BEFORE.replace("): number {\n  throw new Error(\"not implemented\");", '): string {\n  return prices.join("+");');
+const API_KEY = "sk-test-secret-0123456789";
+
+const TASK = JSON.stringify({ description: "Implement total() so it sums the prices.", filesOwned: [MATH] });
+
+let fake: FakeModel | undefined;
+const dirs: string[] = [];
+afterEach(async () => {
+  await fake?.stop();
+  fake = undefined;
+  cleanup(...dirs.splice(0));
+});
+
+function workspace(): string {
+  const dir = tsWorkspace();
+  dirs.push(dir);
+  return dir;
+}
+
+function run(dir: string, args: string[] = [], stdin = TASK, env: Record<string, string> = {}) {
+  return runCli(["--workspace", dir, ...args], { stdin, env: { LITELLM_URL: fake?.url ?? "http://127.0.0.1:9/v1", LITELLM_API_KEY: API_KEY, ...env } });
+}
+
+describe("a task through the CLI", () => {
+  test("succeeds on the first try and tells the story in events", async () => {
+    fake = startFakeModel({ replies: { "fast-coder": [diffReply(MATH, BEFORE, RIGHT)] } });
+    const dir = workspace();
+    const result = await run(dir);
+    expect(result.exitCode).toBe(0);
+    expect(eventNames(result)).toEqual([
+      "orchestrator_startup",
+      "task_created",
+      "model_call_start",
+      "model_call_complete",
+      "patch_applied",
+      "verification_start",
+      "verification_pass",
+      "task_complete",
+    ]);
+    expect(readFileSync(path.join(dir, MATH), "utf8")).toBe(RIGHT);
+    const [request] = fake.requests;
+    expect(request?.authorization).toBe(`Bearer ${API_KEY}`);
+    const prompt = request!.body.messages.map((message) => message.content).join("\n");
+    expect(prompt).toContain(`## ${MATH}`);
+    expect(prompt).toContain('throw new Error("not implemented");');
+    expect(result.stdout + result.stderr).not.toContain(API_KEY);
+    const complete = result.events.at(-1)!;
+    expect(complete).toMatchObject({ event: "task_complete", totalAttempts: 1, finalTier: "fast" });
+  }, 30_000);
+
+  test("two failed fast attempts escalate to deep, which completes; tsc errors are fed back", async () => {
+    fake = startFakeModel({
+      replies: {
+        "fast-coder": [diffReply(MATH, BEFORE, WRONG), diffReply(MATH, BEFORE, WRONG)],
+        "deep-coder": [diffReply(MATH, BEFORE, RIGHT)],
+      },
+    });
+    const dir = workspace();
+    const result = await run(dir);
+    expect(result.exitCode).toBe(0);
+    const names = eventNames(result);
+    expect(names.filter((name) => name === "verification_fail")).toHaveLength(2);
+    const escalation = result.events.find((event) => event.event === "escalation");
+    expect(escalation).toMatchObject({ fromTier: "fast", toTier: "deep" });
+    expect(names.indexOf("escalation")).toBeGreaterThan(names.lastIndexOf("verification_fail"));
+    const fail = result.events.find((event) => event.event === "verification_fail")!;
+    expect((fail.errors as string[]).some((error) => /src\/main\.ts:3:\d+ error TS2322/.test(error))).toBe(true);
+    const deepPrompt = fake.requestsFor("deep-coder")[0]!.body.messages.at(-1)!.content;
+    expect(deepPrompt).toContain("TS2322");
+    expect(deepPrompt).toContain("Attempt 2 (fast tier)");
+    expect(result.events.at(-1)).toMatchObject({ event: "task_complete", totalAttempts: 3, finalTier: "deep" });
+    expect(readFileSync(path.join(dir, MATH), "utf8")).toBe(RIGHT);
+  }, 30_000);
+
+  test("aborts after 5 attempts and restores every owned file byte for byte", async () => {
+    const helper = "src/extra/helper.ts";
+    const wrong = fencedReply(unifiedDiff(MATH, BEFORE, WRONG), unifiedDiff(helper, null, "export const x: number = 'no';\n"));
+    fake = startFakeModel({ fallback: { "fast-coder": wrong, "deep-coder": wrong, reviewer: wrong } });
+    const dir = workspace();
+    writeFileSync(path.join(dir, "untracked-notes.txt"), "keep me\n");
+    const before = treeState(dir);
+    const task = JSON.stringify({ description: "Implement total()", filesOwned: [MATH, helper] });
+    const result = await run(dir, [], task);
+    expect(result.exitCode).toBe(1);
+    expect(fake.requests.map((request) => request.model)).toEqual(["fast-coder", "fast-coder", "deep-coder", "deep-coder", "reviewer"]);
+    expect(result.events.filter((event) => event.event === "patch_applied")).toHaveLength(5);
+    expect(eventNames(result).filter((name) => name === "escalation")).toHaveLength(2);
+    expect(result.events.at(-1)).toMatchObject({ event: "task_abort", totalAttempts: 5, finalTier: "reviewer" });
+    expect((result.events.at(-1)!.lastErrors as string[]).length).toBeGreaterThan(1);
+    expect(treeState(dir)).toEqual(before);
+    expect(existsSync(path.join(dir, "src", "extra"))).toBe(false);
+  }, 40_000);
+
+  test("a patch touching a file outside filesOwned is rejected, fed back, and the retry succeeds", async () => {
+    const main = "src/main.ts";
+    const mainBefore = readFileSync(path.join(import.meta.dir, "fixtures", "ts-workspace", main), "utf8");
+    fake = startFakeModel({
+      replies: { "fast-coder": [diffReply(main, mainBefore, mainBefore.replace("cents: number", "cents: any")), diffReply(MATH, BEFORE, RIGHT)] },
+    });
+    const dir = workspace();
+    const result = await run(dir);
+    expect(result.exitCode).toBe(0);
+    const rejected = result.events.find((event) => event.event === "patch_rejected");
+    expect(rejected?.reason).toBe("path is not in filesOwned (src/main.ts)");
+    expect(fake.requests[1]!.body.messages.at(-1)!.content).toContain("path is not in filesOwned (src/main.ts)");
+    expect(readFileSync(path.join(dir, main), "utf8")).toBe(mainBefore);
+  }, 30_000);
+
+  test("retries a 429 honouring retry-after, then completes", async () => {
+    fake = startFakeModel({ replies: { "fast-coder": [{ status: 429, retryAfter: "1" }, diffReply(MATH, BEFORE, RIGHT)] } });
+    const dir = workspace();
+    const result = await run(dir);
+    expect(result.exitCode).toBe(0);
+    expect(fake.requests).toHaveLength(2);
+    expect(fake.requests[1]!.at - fake.requests[0]!.at).toBeGreaterThanOrEqual(900);
+    expect(result.events.find((event) => event.event === "model_call_retry")).toMatchObject({ failure: "HTTP 429", delayMs: 1000 });
+  }, 30_000);
+
+  test("--commit commits the owned files with the task description, without running hooks", async () => {
+    fake = startFakeModel({ replies: { "fast-coder": [diffReply(MATH, BEFORE, RIGHT)] } });
+    const dir = workspace();
+    const marker = path.join(dir, "hook-ran");
+    writeFileSync(path.join(dir, ".git", "hooks", "pre-commit"), `#!/bin/sh\ntouch ${marker}\n`, { mode: 0o755 });
+    const result = await run(dir, ["--commit"]);
+    expect(result.exitCode).toBe(0);
+    expect(git(dir, "log", "-1", "--format=%s").trim()).toBe("Implement total() so it sums the prices.");
+    expect(git(dir, "show", "--name-only", "--format=", "HEAD").trim()).toBe(MATH);
+    expect(existsSync(marker)).toBe(false);
+    expect(result.events.at(-1)?.commit).toMatch(/^[0-9a-f]{7,}$/);
+  }, 30_000);
+});
+
+describe("the model endpoint", () => {
+  const fastRetries = { env: {}, args: ["--config", path.join(import.meta.dir, "fixtures", "fast-retry.json")] };
+
+  test("unreachable: exit 3, an event that says so, no stack trace, workspace untouched", async () => {
+    const dir = workspace();
+    const before = treeState(dir);
+    const result = await run(dir, fastRetries.args, TASK, { LITELLM_URL: "http://127.0.0.1:9/v1" });
+    expect(result.exitCode).toBe(3);
+    expect(result.events.find((event) => event.event === "endpoint_unreachable")?.reason).toContain("connection");
+    expect(result.events.at(-1)).toMatchObject({ event: "task_abort", reason: "unreachable" });
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+    expect(treeState(dir)).toEqual(before);
+  }, 30_000);
+
+  test("a hanging endpoint times out, is retried, then ends with exit 3", async () => {
+    fake = startFakeModel({ fallback: { "fast-coder": { hang: true } } });
+    const dir = workspace();
+    const result = await run(dir, [...fastRetries.args, "--timeout-ms", "300"]);
+    expect(result.exitCode).toBe(3);
+    expect(fake.requests).toHaveLength(3);
+    expect(result.events.filter((event) => event.event === "model_call_retry").map((event) => event.failure)).toEqual(["timeout", "timeout"]);
+  }, 30_000);
+
+  test("persistent 500s end with exit 3 after the configured retries", async () => {
+    fake = startFakeModel({ fallback: { "fast-coder": { status: 500 } } });
+    const result = await run(workspace(), fastRetries.args);
+    expect(result.exitCode).toBe(3);
+    expect(fake.requests).toHaveLength(3);
+  }, 30_000);
+
+  test("a refused key (401) is a configuration error: exit 2", async () => {
+    fake = startFakeModel({ fallback: { "fast-coder": { status: 401, message: "invalid api key" } } });
+    const result = await run(workspace(), fastRetries.args);
+    expect(result.exitCode).toBe(2);
+    expect(fake.requests).toHaveLength(1);
+    expect(result.events.find((event) => event.event === "endpoint_rejected")?.reason).toContain("HTTP 401");
+  }, 30_000);
+});

@@ -1,0 +1,96 @@
+// Shared test helpers: temp workspaces (real git repos), running the real CLI, reading its events.
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { createTwoFilesPatch } from "diff";
+
+export const ORCHESTRATOR_DIR = path.join(import.meta.dir, "..");
+export const CLI = path.join(ORCHESTRATOR_DIR, "src", "index.ts");
+
+export function tempDir(prefix = "smol-test-"): string {
+  return mkdtempSync(path.join(tmpdir(), prefix));
+}
+
+export function git(cwd: string, ...args: string[]): string {
+  const result = Bun.spawnSync(["git", ...args], { cwd, stdout: "pipe", stderr: "pipe" });
+  if (result.exitCode !== 0) throw new Error(`git ${args.join(" ")} failed: ${result.stderr.toString()}`);
+  return result.stdout.toString();
+}
+
+export function initRepo(dir: string): void {
+  git(dir, "init", "-q", "-b", "main");
+  git(dir, "config", "user.email", "test@example.com");
+  git(dir, "config", "user.name", "Test");
+  git(dir, "add", "-A");
+  git(dir, "commit", "-q", "-m", "initial");
+}
+
+/** A copy of the TypeScript fixture as a git repo, with the orchestrator's node_modules (real tsc) linked in. */
+export function tsWorkspace(): string {
+  const dir = tempDir("smol-ts-");
+  cpSync(path.join(import.meta.dir, "fixtures", "ts-workspace"), dir, { recursive: true });
+  initRepo(dir);
+  symlinkSync(path.join(ORCHESTRATOR_DIR, "node_modules"), path.join(dir, "node_modules"));
+  return dir;
+}
+
+/** Every file under dir (except .git and node_modules) with its bytes and mode, for byte-for-byte comparison. */
+export function treeState(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (current: string) => {
+    for (const name of readdirSync(current).sort()) {
+      if (name === ".git" || name === "node_modules") continue;
+      const full = path.join(current, name);
+      const info = statSync(full);
+      if (info.isDirectory()) {
+        out[`${path.relative(dir, full)}/`] = "dir";
+        walk(full);
+      } else {
+        out[path.relative(dir, full)] = `${info.mode.toString(8)}:${readFileSync(full).toString("base64")}`;
+      }
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+/** A clean unified diff for one file; `before` null creates the file. */
+export function unifiedDiff(file: string, before: string | null, after: string): string {
+  return createTwoFilesPatch(before === null ? "/dev/null" : `a/${file}`, `b/${file}`, before ?? "", after);
+}
+
+/** Diffs fenced as a model would reply, with prose around them. */
+export function fencedReply(...diffs: string[]): string {
+  return `Here is the change:\n\n\`\`\`diff\n${diffs.join("")}\`\`\`\n\nThis should make the checks pass.\n`;
+}
+
+export function diffReply(file: string, before: string | null, after: string): string {
+  return fencedReply(unifiedDiff(file, before, after));
+}
+
+export type Event = { event: string; [key: string]: unknown };
+export type CliResult = { exitCode: number; stdout: string; stderr: string; events: Event[] };
+
+export async function runCli(args: string[], options: { stdin?: string; env?: Record<string, string>; cwd?: string } = {}): Promise<CliResult> {
+  const child = Bun.spawn(["bun", "run", CLI, "--no-log-file", ...args], {
+    cwd: options.cwd ?? ORCHESTRATOR_DIR,
+    env: { ...process.env, LITELLM_URL: "http://127.0.0.1:9/v1", ...options.env },
+    stdin: options.stdin === undefined ? "ignore" : new TextEncoder().encode(options.stdin),
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const [stdout, stderr, exitCode] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
+  const events = stdout
+    .split("\n")
+    .filter((line) => line.startsWith("{"))
+    .map((line) => JSON.parse(line) as Event);
+  return { exitCode, stdout, stderr, events };
+}
+
+export function eventNames(result: CliResult): string[] {
+  return result.events.map((event) => event.event);
+}
+
+export function cleanup(...dirs: string[]): void {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+}
