@@ -36,7 +36,14 @@ async function attemptOnce(task: PreparedTask, state: Progress, deps: Orchestrat
     return;
   }
   log.info({ event: "verification_start", attempt, commands: task.verify }, "verification start");
-  const verification = await verify({ cwd: task.root, commands: task.verify, env: verificationEnv(process.env), ...deps.verify });
+  const verification = await verify({
+    cwd: task.root,
+    commands: task.verify,
+    env: verificationEnv(process.env),
+    signal: deps.signal,
+    ...deps.verify,
+  });
+  deps.signal?.throwIfAborted();
   const durationMs = verification.results.reduce((sum, r) => sum + r.durationMs, 0);
   if (verification.passed) {
     log.info({ event: "verification_pass", attempt, durationMs }, "verification pass");
@@ -85,6 +92,7 @@ export async function runTask(task: PreparedTask, deps: OrchestratorDeps): Promi
   });
   try {
     for (;;) {
+      deps.signal?.throwIfAborted();
       const decision = decide(state.history, task.startTier, limits);
       if (decision.action === "complete") {
         const commit = deps.commit ? await commitOwned(task.root, task.filesOwned, task.description) : undefined;

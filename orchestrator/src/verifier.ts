@@ -18,6 +18,8 @@ export type VerifyOptions = {
   maxErrors: number;
   maxErrorChars: number;
   env: Record<string, string>;
+  /** Aborting kills the running command's process group. */
+  signal?: AbortSignal;
 };
 
 const OUTPUT_LIMIT = 1 << 20; // keep the last 1 MiB of a command's output
@@ -51,7 +53,7 @@ function killGroup(pid: number): void {
   }
 }
 
-export async function runCommand(command: string, options: Pick<VerifyOptions, "cwd" | "timeoutMs" | "env">): Promise<CommandResult> {
+export async function runCommand(command: string, options: Pick<VerifyOptions, "cwd" | "timeoutMs" | "env" | "signal">): Promise<CommandResult> {
   const started = performance.now();
   const child = Bun.spawn(["/bin/sh", "-c", command], {
     cwd: options.cwd,
@@ -66,11 +68,14 @@ export async function runCommand(command: string, options: Pick<VerifyOptions, "
     timedOut = true;
     killGroup(child.pid);
   }, options.timeoutMs);
+  const onAbort = () => killGroup(child.pid);
+  options.signal?.addEventListener("abort", onAbort, { once: true });
   const chunks: Uint8Array[] = [];
   const budget = { bytes: 0 };
   const reading = Promise.all([collect(child.stdout, chunks, budget), collect(child.stderr, chunks, budget)]);
   const exitCode = await child.exited;
   clearTimeout(timer);
+  options.signal?.removeEventListener("abort", onAbort);
   // Leftover background processes would hold the pipes open and outlive verification.
   killGroup(child.pid);
   await Promise.race([reading, Bun.sleep(2_000)]);
@@ -86,6 +91,7 @@ export async function runCommand(command: string, options: Pick<VerifyOptions, "
 export async function verify(options: VerifyOptions): Promise<Verification> {
   const results: CommandResult[] = [];
   for (const command of options.commands) {
+    options.signal?.throwIfAborted();
     const result = await runCommand(command, options);
     results.push(result);
     if (result.exitCode !== 0) {
