@@ -27,7 +27,7 @@ export function retryAfterMs(failure: CallFailure, now: number): number | null {
   if (failure.retryAfterMs && Number.isFinite(ms) && ms >= 0) return ms;
   if (!failure.retryAfter) return null;
   const seconds = Number(failure.retryAfter);
-  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
+  if (Number.isFinite(seconds)) return seconds >= 0 ? seconds * 1000 : null;
   const date = Date.parse(failure.retryAfter);
   return Number.isNaN(date) ? null : Math.max(0, date - now);
 }
