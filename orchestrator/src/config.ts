@@ -4,12 +4,14 @@ import path from "node:path";
 import { z } from "zod";
 import { ConfigInvalid } from "./errors.ts";
 
-const TierSettings = z
-  .object({
-    model: z.string().min(1).describe("Model alias on the LiteLLM proxy"),
-    concurrency: z.number().int().min(1).describe("Most model calls in flight at once for this tier, per process"),
-  })
-  .strict();
+const tierSettings = (model: string, concurrency: number) =>
+  z
+    .object({
+      model: z.string().min(1).default(model).describe("Model alias on the LiteLLM proxy"),
+      concurrency: z.number().int().min(1).default(concurrency).describe("Most model calls in flight at once for this tier, per process"),
+    })
+    .strict()
+    .prefault({});
 
 export const Config = z
   .object({
@@ -25,9 +27,9 @@ export const Config = z
       .prefault({}),
     tiers: z
       .object({
-        fast: TierSettings.default({ model: "fast-coder", concurrency: 4 }),
-        deep: TierSettings.default({ model: "deep-coder", concurrency: 1 }),
-        reviewer: TierSettings.default({ model: "reviewer", concurrency: 2 }),
+        fast: tierSettings("fast-coder", 4),
+        deep: tierSettings("deep-coder", 1),
+        reviewer: tierSettings("reviewer", 2),
       })
       .strict()
       .prefault({}),

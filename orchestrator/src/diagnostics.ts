@@ -52,7 +52,7 @@ const traceback: Extractor = (lines) => {
   if (start < 0) return [];
   const frames = lines.slice(start).map((line) => PY_FRAME.exec(line)).filter((match) => match !== null);
   const last = frames.at(-1);
-  const message = lines.slice(start).findLast((line) => /^\w+(Error|Exception)\b/.test(line));
+  const message = lines.slice(start).findLast((line) => /^[\w.]+(Error|Exception)\b/.test(line));
   return message ? [last ? `${last[1]}:${last[2]}: ${message}` : message] : [];
 };
 

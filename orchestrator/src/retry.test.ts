@@ -54,8 +54,8 @@ describe("retryAfterMs", () => {
     expect(retryAfterMs(http(429, { retryAfter: value }), NOW)).toBeNull();
   });
 
-  // Retry-After is delay-seconds (digits) or an HTTP date; "-5" is neither. Date.parse reads it as the year -5 / 2001,
-  // so it currently yields 0 (retry at once) instead of null (fall back to backoff).
+  // Retry-After is delay-seconds (digits) or an HTTP date; "-5" is neither. Date.parse reads it as a date in 2001,
+  // which would give 0 (retry at once) instead of null (fall back to backoff).
   test("a negative retry-after is garbage, not a date", () => {
     expect(retryAfterMs(http(429, { retryAfter: "-5" }), NOW)).toBeNull();
     expect(retryDelay(http(429, { retryAfter: "-5" }), 2, SETTINGS, NOW)).toBe(1000);

@@ -32,7 +32,8 @@ export function normaliseOwnedPath(raw: string): { path: string } | { problem: s
   if (normal === "." || normal === "" || normal.endsWith("/")) return { problem: "is not a file path" };
   const segments = normal.split("/");
   if (segments[0] === "..") return { problem: "leaves the workspace" };
-  if (segments.includes(".git")) return { problem: "is inside .git" };
+  // Case-insensitive: .GIT is the same directory on macOS and Windows file systems.
+  if (segments.some((segment) => segment.toLowerCase() === ".git")) return { problem: "is inside .git" };
   return { path: normal };
 }
 
@@ -59,8 +60,15 @@ export async function checkOwnedPaths(root: string, owned: string[]): Promise<st
     if (real === null || !isInside(root, real)) {
       throw new TaskInvalid(field, `"${raw}" leads outside the workspace through a symlink`, fix);
     }
-    if (probe === path.join(root, normal.path) && (await stat(real)).isDirectory()) {
-      throw new TaskInvalid(field, `"${raw}" is a directory`, "list files, not directories");
+    const full = path.join(root, normal.path);
+    const probeIsDirectory = (await stat(real)).isDirectory();
+    if (probe === full && probeIsDirectory) throw new TaskInvalid(field, `"${raw}" is a directory`, "list files, not directories");
+    if (probe !== full && !probeIsDirectory) {
+      throw new TaskInvalid(field, `"${raw}" goes through ${path.relative(root, probe)}, which is a file`, fix);
+    }
+    if (probe === full && (await lstat(full)).isSymbolicLink()) {
+      // Atomic writes would replace the link with a file; owning the target is the honest way.
+      throw new TaskInvalid(field, `"${raw}" is a symlink`, "list the file it points to instead");
     }
     if (!result.includes(normal.path)) result.push(normal.path);
   }
