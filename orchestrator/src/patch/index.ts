@@ -1,86 +1,116 @@
-// The patch pipeline: extract → parse → resolve paths → apply in memory → check. Pure: files in, changes out.
-import { applyPatch, createTwoFilesPatch, parsePatch, type StructuredPatch } from "diff";
+// The patch pipeline: parse leniently → typed edits per file → locate → apply → check.
+// Pure: file contents in, file changes out. Nothing is written unless every edit applies.
+import { createTwoFilesPatch, structuredPatch } from "diff";
 import { PatchRejected } from "../errors.ts";
 import type { FileChange } from "../workspace.ts";
+import { applyHunks } from "./apply.ts";
 import { extractDiff } from "./extract.ts";
-import { DEV_NULL, resolveHeaderPath } from "./paths.ts";
+import { hasSearchReplace, parseSearchReplace, parseWholeFiles } from "./formats.ts";
+import { parseUnifiedDiff } from "./parse.ts";
+import { resolveHeaderPath } from "./paths.ts";
+import { joinText, splitText } from "./text.ts";
+import { DEV_NULL, type FileEdit, type Hunk } from "./types.ts";
 
+export const EDIT_FORMATS = ["udiff", "whole", "search-replace"] as const;
+export type EditFormat = (typeof EDIT_FORMATS)[number];
 export type PatchPlan = {
   changes: FileChange[];
-  /** The applied change as a unified diff, for logs and the next prompt. */
+  /** The applied change as a unified diff, whatever format the reply used. */
   diff: string;
   linesChanged: number;
+  format: EditFormat;
 };
 export type PatchInput = {
   reply: string;
   /** Current content of every owned file; null when the file does not exist. */
   files: ReadonlyMap<string, string | null>;
   maxChangedLines: number;
+  /** Whole-file and search/replace edits are accepted only for files up to this size. */
+  smallFileBytes?: number;
 };
 
-function parse(diffText: string): StructuredPatch[] {
-  try {
-    return parsePatch(diffText).filter((file) => file.hunks.length > 0 || file.oldFileName || file.newFileName);
-  } catch (error) {
-    throw new PatchRejected(`the diff could not be parsed: ${(error as Error).message}`);
+function parseReply(reply: string): { edits: FileEdit[]; format: EditFormat } {
+  const text = reply.replaceAll("\r\n", "\n");
+  if (hasSearchReplace(text)) return { edits: parseSearchReplace(text), format: "search-replace" };
+  const diff = extractDiff(text);
+  if (diff !== null) return { edits: parseUnifiedDiff(diff), format: "udiff" };
+  return { edits: parseWholeFiles(text), format: "whole" };
+}
+
+function createdContent(hunks: Hunk[]): string {
+  const lines = hunks.flatMap((hunk) => hunk.lines.filter((line) => line.kind !== "del").map((line) => line.text));
+  return joinText({ lines, eol: "\n", bom: false, finalNewline: !hunks.at(-1)?.newNoNewline });
+}
+
+function checkSmall(path: string, before: string | null, limit: number, format: EditFormat): void {
+  if (before !== null && Buffer.byteLength(before) > limit) {
+    throw new PatchRejected(`${format} edits are accepted only for files up to ${limit} bytes; send a unified diff for this file`, path);
   }
 }
 
-function countChanged(files: StructuredPatch[]): number {
-  return files.flatMap((file) => file.hunks.flatMap((hunk) => hunk.lines)).filter((line) => /^[+-]/.test(line)).length;
-}
-
-type GitModes = { oldMode?: string; newMode?: string; isCreate?: boolean };
-
-function applyOne(file: StructuredPatch, owned: ReadonlySet<string>, current: Map<string, string | null>): FileChange {
-  const modes = file as StructuredPatch & GitModes;
-  const oldPath = resolveHeaderPath(file.oldFileName ?? file.newFileName ?? "", owned);
-  const newPath = resolveHeaderPath(file.newFileName ?? file.oldFileName ?? "", owned);
+function applyEdit(edit: FileEdit, owned: ReadonlySet<string>, current: Map<string, string | null>, options: { format: EditFormat; smallFileBytes: number }): FileChange {
+  if (edit.kind === "whole") {
+    const path = resolveHeaderPath(edit.name, owned);
+    const before = current.get(path) ?? null;
+    checkSmall(path, before, options.smallFileBytes, "whole");
+    const next = splitText(edit.content);
+    if (before === null) return { path, content: joinText(next) };
+    const old = splitText(before);
+    return { path, content: joinText({ ...next, eol: old.eol, bom: old.bom, finalNewline: old.finalNewline }) };
+  }
+  if (edit.modeChange) throw new PatchRejected("changing file modes is not allowed", resolveHeaderPath(edit.newName, owned));
+  const oldPath = resolveHeaderPath(edit.oldName, owned);
+  const newPath = resolveHeaderPath(edit.newName, owned);
   const path = newPath === DEV_NULL ? oldPath : newPath;
   if (path === DEV_NULL) throw new PatchRejected("a file section names /dev/null on both sides");
   if (oldPath !== DEV_NULL && newPath !== DEV_NULL && oldPath !== newPath) {
     throw new PatchRejected(`renames are not supported (${oldPath} → ${newPath})`, path);
   }
-  const changesMode = modes.oldMode !== undefined && modes.newMode !== undefined && modes.oldMode !== modes.newMode;
-  const oddNewMode = modes.isCreate && modes.newMode !== undefined && modes.newMode !== "100644";
-  if (changesMode || oddNewMode) throw new PatchRejected("changing file modes is not allowed", path);
-
   const before = current.get(path) ?? null;
-  if (oldPath === DEV_NULL && before !== null) throw new PatchRejected("the patch creates a file that already exists", path);
-  if (oldPath !== DEV_NULL && before === null) throw new PatchRejected("the patch edits a file that does not exist", path);
-  const after = applyPatch(before ?? "", file);
-  if (after === false) throw new PatchRejected("a hunk does not match the file's current content", path);
+  if (options.format === "search-replace") checkSmall(path, before, options.smallFileBytes, options.format);
+  if (oldPath === DEV_NULL) {
+    if (before !== null) throw new PatchRejected("the patch creates a file that already exists; send a diff against its current content", path);
+    return { path, content: createdContent(edit.hunks) };
+  }
+  if (before === null) throw new PatchRejected("the patch edits a file that does not exist; create it with --- /dev/null", path);
+  const after = applyHunks(path, splitText(before), edit.hunks);
   if (newPath === DEV_NULL) {
-    if (after !== "") throw new PatchRejected("the deletion does not remove the whole file", path);
+    if (after.lines.length > 0) throw new PatchRejected("the deletion does not remove the whole file", path);
     return { path, content: null };
   }
-  return { path, content: after };
+  return { path, content: joinText(after) };
+}
+
+function countChanged(before: string | null, after: string | null): number {
+  const patch = structuredPatch("a", "b", before ?? "", after ?? "", undefined, undefined, { context: 0 });
+  return patch.hunks.flatMap((hunk) => hunk.lines).filter((line) => line.startsWith("+") || line.startsWith("-")).length;
 }
 
 /** Plans the file changes a reply asks for. Throws PatchRejected with a reason the model can act on. */
-export function planPatch({ reply, files, maxChangedLines }: PatchInput): PatchPlan {
-  const diffText = extractDiff(reply);
-  if (diffText === null) throw new PatchRejected("no unified diff found in the reply");
-  const parsed = parse(diffText);
-  if (parsed.length === 0) throw new PatchRejected("the diff contains no file changes");
-  const linesChanged = countChanged(parsed);
-  if (linesChanged > maxChangedLines) {
-    throw new PatchRejected(`the patch changes ${linesChanged} lines, more than the limit of ${maxChangedLines}`);
+export function planPatch({ reply, files, maxChangedLines, smallFileBytes = 8_000 }: PatchInput): PatchPlan {
+  const { edits, format } = parseReply(reply);
+  if (edits.length === 0) {
+    throw new PatchRejected("no edit found in the reply; send a unified diff in a ```diff block with --- a/PATH and +++ b/PATH headers");
   }
   const owned = new Set(files.keys());
   const current = new Map(files);
-  for (const file of parsed) {
-    const change = applyOne(file, owned, current);
+  for (const edit of edits) {
+    const change = applyEdit(edit, owned, current, { format, smallFileBytes });
     current.set(change.path, change.content);
   }
   const changes: FileChange[] = [];
   const diffs: string[] = [];
+  let linesChanged = 0;
   for (const [path, before] of files) {
     const after = current.get(path) ?? null;
     if (after === before) continue;
     changes.push({ path, content: after });
+    linesChanged += countChanged(before, after);
     diffs.push(createTwoFilesPatch(before === null ? DEV_NULL : `a/${path}`, after === null ? DEV_NULL : `b/${path}`, before ?? "", after ?? ""));
   }
   if (changes.length === 0) throw new PatchRejected("the patch changes nothing");
-  return { changes, diff: diffs.join(""), linesChanged };
+  if (linesChanged > maxChangedLines) {
+    throw new PatchRejected(`the patch changes ${linesChanged} lines, more than the limit of ${maxChangedLines}; make a smaller change`);
+  }
+  return { changes, diff: diffs.join(""), linesChanged, format };
 }

@@ -2,7 +2,8 @@
 import { PatchRejected } from "../errors.ts";
 import { normaliseOwnedPath } from "../workspace.ts";
 
-export const DEV_NULL = "/dev/null";
+import { DEV_NULL } from "./types.ts";
+export { DEV_NULL };
 
 /** Strips timestamps and quotes; keeps /dev/null as is. */
 function cleanHeaderName(name: string): string {
