@@ -3,6 +3,9 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { z } from "zod";
 import { ConfigInvalid } from "./errors.ts";
+import { EDIT_FORMATS } from "./patch/index.ts";
+
+const EditFormat = z.enum(EDIT_FORMATS);
 
 const tierSettings = (model: string, concurrency: number) =>
   z
@@ -48,7 +51,19 @@ export const Config = z
       .strict()
       .prefault({}),
     patch: z
-      .object({ maxChangedLines: z.number().int().min(1).default(300).describe("Larger patches are rejected") })
+      .object({
+        maxChangedLines: z.number().int().min(1).default(300).describe("Larger patches are rejected"),
+        smallFileBytes: z.number().int().min(0).default(8_000).describe("Whole-file and search/replace edits only for files up to this size"),
+        formats: z
+          .object({
+            fast: EditFormat.default("udiff"),
+            deep: EditFormat.default("udiff"),
+            reviewer: EditFormat.default("udiff"),
+          })
+          .strict()
+          .prefault({})
+          .describe("The edit format each tier's prompt asks for; every format is accepted from every tier"),
+      })
       .strict()
       .prefault({}),
     verify: z

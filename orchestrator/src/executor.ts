@@ -1,4 +1,5 @@
 // One attempt: prompt → model → patch → apply. Verification is the orchestrator's next step.
+import type { Config } from "./config.ts";
 import { PatchRejected } from "./errors.ts";
 import type { Logger } from "./log.ts";
 import type { ModelClient } from "./model.ts";
@@ -18,7 +19,7 @@ export type PreparedTask = {
   startTier: Tier;
   maxAttempts: number;
 };
-export type AttemptDeps = { router: Router; model: ModelClient; log: Logger; maxChangedLines: number; signal?: AbortSignal };
+export type AttemptDeps = { router: Router; model: ModelClient; log: Logger; patch: Config["patch"]; signal?: AbortSignal };
 export type AttemptResult =
   | { outcome: "applied"; diff: string; linesChanged: number }
   | { outcome: "patch_rejected"; reason: string; diff: string | null };
@@ -38,7 +39,8 @@ export async function runAttempt(
 ): Promise<AttemptResult> {
   const { log, router } = deps;
   const files = await readFiles(task);
-  const messages = buildMessages({ description: task.description, files, verify: task.verify, feedback });
+  const format = deps.patch.formats[tier];
+  const messages = buildMessages({ description: task.description, files, verify: task.verify, feedback, format });
   const model = router.modelFor(tier);
   log.info({ event: "model_call_start", tier, model, attempt }, "model call start");
   const completion = await router.withTier(tier, () =>
@@ -66,10 +68,10 @@ export async function runAttempt(
     "model call complete",
   );
   try {
-    const plan = planPatch({ reply: completion.text, files, maxChangedLines: deps.maxChangedLines });
+    const plan = planPatch({ reply: completion.text, files, maxChangedLines: deps.patch.maxChangedLines, smallFileBytes: deps.patch.smallFileBytes });
     await applyChanges(task.root, plan.changes);
     log.info(
-      { event: "patch_applied", attempt, linesChanged: plan.linesChanged, files: plan.changes.map((c) => c.path) },
+      { event: "patch_applied", attempt, linesChanged: plan.linesChanged, format: plan.format, files: plan.changes.map((c) => c.path), diff: plan.diff },
       "patch applied",
     );
     return { outcome: "applied", diff: plan.diff, linesChanged: plan.linesChanged };
@@ -77,6 +79,6 @@ export async function runAttempt(
     if (!(error instanceof PatchRejected)) throw error;
     const reason = error.message;
     log.warn({ event: "patch_rejected", attempt, reason }, "patch rejected");
-    return { outcome: "patch_rejected", reason, diff: extractDiff(completion.text) };
+    return { outcome: "patch_rejected", reason, diff: extractDiff(completion.text) ?? completion.text };
   }
 }

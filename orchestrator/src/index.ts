@@ -84,7 +84,7 @@ async function runCommand(options: RunOptions): Promise<number> {
     log,
     policy: config.policy,
     verify: config.verify,
-    maxChangedLines: config.patch.maxChangedLines,
+    patch: config.patch,
     commit: Boolean(options.commit),
     signal: controller.signal,
   });

@@ -1,9 +1,16 @@
 // Builds the messages for one attempt: the task, every owned file, and what failed before.
 import type { ChatMessage } from "./model.ts";
+import type { EditFormat } from "./patch/index.ts";
 import type { Tier } from "./task.ts";
 
-const SYSTEM = await Bun.file(new URL("./prompts/system.txt", import.meta.url)).text();
-const ATTEMPT = await Bun.file(new URL("./prompts/attempt.txt", import.meta.url)).text();
+const prompt = (name: string) => Bun.file(new URL(`./prompts/${name}.txt`, import.meta.url)).text();
+const SYSTEM = await prompt("system");
+const ATTEMPT = await prompt("attempt");
+const FORMATS: Record<EditFormat, string> = {
+  udiff: await prompt("format-udiff"),
+  whole: await prompt("format-whole"),
+  "search-replace": await prompt("format-search-replace"),
+};
 
 /** What an earlier attempt left for the next one to learn from. */
 export type AttemptFeedback = {
@@ -19,6 +26,8 @@ export type PromptInput = {
   files: ReadonlyMap<string, string | null>;
   verify: string[];
   feedback: AttemptFeedback[];
+  /** The edit format this tier is asked for. */
+  format: EditFormat;
   /** Only the most recent attempts show their diffs, to keep prompts bounded. */
   diffsShown?: number;
   maxDiffChars?: number;
@@ -69,7 +78,7 @@ export function buildMessages(input: PromptInput): ChatMessage[] {
     verify: input.verify.map((command) => `\`${command}\``).join(", "),
   });
   return [
-    { role: "system", content: SYSTEM.trim() },
+    { role: "system", content: fill(SYSTEM, { format: FORMATS[input.format].trim() }).trim() },
     { role: "user", content: user },
   ];
 }

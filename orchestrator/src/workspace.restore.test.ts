@@ -144,3 +144,17 @@ describe("snapshot / applyChanges / restore", () => {
     expect(readlinkSync(path.join(root, "link.ts"))).toBe("src/a.ts");
   });
 });
+
+describe("applyChanges re-checks paths at write time", () => {
+  test("a directory swapped for a symlink leading out is refused, and nothing outside is written", async () => {
+    const outside = realpathSync(mkdtempSync(path.join(tmpdir(), "smol-outside-")));
+    try {
+      rmSync(path.join(root, "src"), { recursive: true });
+      symlinkSync(outside, path.join(root, "src"));
+      await expect(applyChanges(root, [{ path: "src/a.ts", content: "pwned\n" }])).rejects.toMatchObject({ name: "PatchRejected", path: "src/a.ts" });
+      expect(readdirSync(outside)).toEqual([]);
+    } finally {
+      rmSync(outside, { recursive: true, force: true });
+    }
+  });
+});

@@ -4,7 +4,7 @@ import { randomBytes } from "node:crypto";
 import { lstat, mkdir, readFile, realpath, rename, rm, rmdir, stat, writeFile, chmod } from "node:fs/promises";
 import path from "node:path";
 import { simpleGit } from "simple-git";
-import { TaskInvalid } from "./errors.ts";
+import { PatchRejected, TaskInvalid } from "./errors.ts";
 
 export type FileState = { content: Buffer; mode: number } | null;
 export type Snapshot = { root: string; files: Map<string, FileState>; createdDirs: string[] };
@@ -106,8 +106,22 @@ async function writeAtomic(full: string, content: string | Buffer, mode?: number
   }
 }
 
-/** Writes every change (each file atomically). Paths must already be checked owned paths. */
+/**
+ * Verification runs model-written code between attempts, and it may have swapped a directory for a symlink.
+ * So every path is checked again, against the real file system, right before anything is written.
+ */
+async function assertWritable(root: string, changes: FileChange[]): Promise<void> {
+  try {
+    await checkOwnedPaths(root, changes.map((change) => change.path));
+  } catch (error) {
+    if (!(error instanceof TaskInvalid)) throw error;
+    throw new PatchRejected(`unsafe path: ${error.problem}`, changes[Number(error.field.split(".")[1])]?.path);
+  }
+}
+
+/** Writes every change (each file atomically), after checking every path is still safe to write. */
 export async function applyChanges(root: string, changes: FileChange[]): Promise<void> {
+  await assertWritable(root, changes);
   for (const change of changes) {
     const full = path.join(root, change.path);
     if (change.content === null) {

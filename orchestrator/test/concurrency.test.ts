@@ -34,7 +34,7 @@ test("20 tasks in flight: fast never above 4, deep never above 1, reviewer unuse
       log: createLogger({ pretty: false, logDir: null, secrets: [], destination: { write: (line: string) => lines.push(line) } }),
       policy: config.policy,
       verify: config.verify,
-      maxChangedLines: 300,
+      patch: config.patch,
       commit: false,
     };
     const tasks = await Promise.all(
