@@ -1,9 +1,9 @@
 // End to end through the real CLI process: real git workspaces, real tsc, the fake model server as the endpoint.
-import { afterEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { startFakeModel, type FakeModel } from "./fakeModel.ts";
-import { cleanup, diffReply, eventNames, fencedReply, git, runCli, treeState, tsWorkspace, unifiedDiff } from "./helpers.ts";
+import { startFakeModel } from "./fakeModel.ts";
+import { diffReply, eventNames, fencedReply, git, perTestResources, runCli, treeState, tsWorkspace, unifiedDiff } from "./helpers.ts";
 
 const MATH = "src/math.ts";
 const BEFORE = readFileSync(path.join(import.meta.dir, "fixtures", "ts-workspace", MATH), "utf8");
@@ -13,27 +13,16 @@ const API_KEY = "sk-test-secret-0123456789";
 
 const TASK = JSON.stringify({ description: "Implement total() so it sums the prices.", filesOwned: [MATH] });
 
-let fake: FakeModel | undefined;
-const dirs: string[] = [];
-afterEach(async () => {
-  await fake?.stop();
-  fake = undefined;
-  cleanup(...dirs.splice(0));
-});
-
-function workspace(): string {
-  const dir = tsWorkspace();
-  dirs.push(dir);
-  return dir;
-}
+const resources = perTestResources();
+const workspace = () => resources.track(tsWorkspace());
 
 function run(dir: string, args: string[] = [], stdin = TASK, env: Record<string, string> = {}) {
-  return runCli(["--workspace", dir, ...args], { stdin, env: { LITELLM_URL: fake?.url ?? "http://127.0.0.1:9/v1", LITELLM_API_KEY: API_KEY, ...env } });
+  return runCli(["--workspace", dir, ...args], { stdin, env: { LITELLM_URL: resources.fake?.url ?? "http://127.0.0.1:9/v1", LITELLM_API_KEY: API_KEY, ...env } });
 }
 
 describe("a task through the CLI", () => {
   test("succeeds on the first try and tells the story in events", async () => {
-    fake = startFakeModel({ replies: { "fast-coder": [diffReply(MATH, BEFORE, RIGHT)] } });
+    resources.fake = startFakeModel({ replies: { "fast-coder": [diffReply(MATH, BEFORE, RIGHT)] } });
     const dir = workspace();
     const result = await run(dir);
     expect(result.exitCode).toBe(0);
@@ -48,7 +37,7 @@ describe("a task through the CLI", () => {
       "task_complete",
     ]);
     expect(readFileSync(path.join(dir, MATH), "utf8")).toBe(RIGHT);
-    const [request] = fake.requests;
+    const [request] = resources.fake!.requests;
     expect(request?.authorization).toBe(`Bearer ${API_KEY}`);
     const prompt = request!.body.messages.map((message) => message.content).join("\n");
     expect(prompt).toContain(`## ${MATH}`);
@@ -59,7 +48,7 @@ describe("a task through the CLI", () => {
   }, 30_000);
 
   test("two failed fast attempts escalate to deep, which completes; tsc errors are fed back", async () => {
-    fake = startFakeModel({
+    resources.fake = startFakeModel({
       replies: {
         "fast-coder": [diffReply(MATH, BEFORE, WRONG), diffReply(MATH, BEFORE, WRONG)],
         "deep-coder": [diffReply(MATH, BEFORE, RIGHT)],
@@ -75,7 +64,7 @@ describe("a task through the CLI", () => {
     expect(names.indexOf("escalation")).toBeGreaterThan(names.lastIndexOf("verification_fail"));
     const fail = result.events.find((event) => event.event === "verification_fail")!;
     expect((fail.errors as string[]).some((error) => /src\/main\.ts:3:\d+ error TS2322/.test(error))).toBe(true);
-    const deepPrompt = fake.requestsFor("deep-coder")[0]!.body.messages.at(-1)!.content;
+    const deepPrompt = resources.fake!.requestsFor("deep-coder")[0]!.body.messages.at(-1)!.content;
     expect(deepPrompt).toContain("TS2322");
     expect(deepPrompt).toContain("Attempt 2 (fast tier)");
     expect(result.events.at(-1)).toMatchObject({ event: "task_complete", totalAttempts: 3, finalTier: "deep" });
@@ -85,14 +74,14 @@ describe("a task through the CLI", () => {
   test("aborts after 5 attempts and restores every owned file byte for byte", async () => {
     const helper = "src/extra/helper.ts";
     const wrong = fencedReply(unifiedDiff(MATH, BEFORE, WRONG), unifiedDiff(helper, null, "export const x: number = 'no';\n"));
-    fake = startFakeModel({ fallback: { "fast-coder": wrong, "deep-coder": wrong, reviewer: wrong } });
+    resources.fake = startFakeModel({ fallback: { "fast-coder": wrong, "deep-coder": wrong, reviewer: wrong } });
     const dir = workspace();
     writeFileSync(path.join(dir, "untracked-notes.txt"), "keep me\n");
     const before = treeState(dir);
     const task = JSON.stringify({ description: "Implement total()", filesOwned: [MATH, helper] });
     const result = await run(dir, [], task);
     expect(result.exitCode).toBe(1);
-    expect(fake.requests.map((request) => request.model)).toEqual(["fast-coder", "fast-coder", "deep-coder", "deep-coder", "reviewer"]);
+    expect(resources.fake!.requests.map((request) => request.model)).toEqual(["fast-coder", "fast-coder", "deep-coder", "deep-coder", "reviewer"]);
     expect(result.events.filter((event) => event.event === "patch_applied")).toHaveLength(5);
     expect(eventNames(result).filter((name) => name === "escalation")).toHaveLength(2);
     expect(result.events.at(-1)).toMatchObject({ event: "task_abort", totalAttempts: 5, finalTier: "reviewer" });
@@ -104,7 +93,7 @@ describe("a task through the CLI", () => {
   test("a patch touching a file outside filesOwned is rejected, fed back, and the retry succeeds", async () => {
     const main = "src/main.ts";
     const mainBefore = readFileSync(path.join(import.meta.dir, "fixtures", "ts-workspace", main), "utf8");
-    fake = startFakeModel({
+    resources.fake = startFakeModel({
       replies: { "fast-coder": [diffReply(main, mainBefore, mainBefore.replace("cents: number", "cents: any")), diffReply(MATH, BEFORE, RIGHT)] },
     });
     const dir = workspace();
@@ -112,22 +101,22 @@ describe("a task through the CLI", () => {
     expect(result.exitCode).toBe(0);
     const rejected = result.events.find((event) => event.event === "patch_rejected");
     expect(rejected?.reason).toBe("path is not in filesOwned (src/main.ts)");
-    expect(fake.requests[1]!.body.messages.at(-1)!.content).toContain("path is not in filesOwned (src/main.ts)");
+    expect(resources.fake!.requests[1]!.body.messages.at(-1)!.content).toContain("path is not in filesOwned (src/main.ts)");
     expect(readFileSync(path.join(dir, main), "utf8")).toBe(mainBefore);
   }, 30_000);
 
   test("retries a 429 honouring retry-after, then completes", async () => {
-    fake = startFakeModel({ replies: { "fast-coder": [{ status: 429, retryAfter: "1" }, diffReply(MATH, BEFORE, RIGHT)] } });
+    resources.fake = startFakeModel({ replies: { "fast-coder": [{ status: 429, retryAfter: "1" }, diffReply(MATH, BEFORE, RIGHT)] } });
     const dir = workspace();
     const result = await run(dir);
     expect(result.exitCode).toBe(0);
-    expect(fake.requests).toHaveLength(2);
-    expect(fake.requests[1]!.at - fake.requests[0]!.at).toBeGreaterThanOrEqual(900);
+    expect(resources.fake!.requests).toHaveLength(2);
+    expect(resources.fake!.requests[1]!.at - resources.fake!.requests[0]!.at).toBeGreaterThanOrEqual(900);
     expect(result.events.find((event) => event.event === "model_call_retry")).toMatchObject({ failure: "HTTP 429", delayMs: 1000 });
   }, 30_000);
 
   test("--commit commits the owned files with the task description, without running hooks", async () => {
-    fake = startFakeModel({ replies: { "fast-coder": [diffReply(MATH, BEFORE, RIGHT)] } });
+    resources.fake = startFakeModel({ replies: { "fast-coder": [diffReply(MATH, BEFORE, RIGHT)] } });
     const dir = workspace();
     const marker = path.join(dir, "hook-ran");
     writeFileSync(path.join(dir, ".git", "hooks", "pre-commit"), `#!/bin/sh\ntouch ${marker}\n`, { mode: 0o755 });
@@ -155,26 +144,26 @@ describe("the model endpoint", () => {
   }, 30_000);
 
   test("a hanging endpoint times out, is retried, then ends with exit 3", async () => {
-    fake = startFakeModel({ fallback: { "fast-coder": { hang: true } } });
+    resources.fake = startFakeModel({ fallback: { "fast-coder": { hang: true } } });
     const dir = workspace();
     const result = await run(dir, [...fastRetries.args, "--timeout-ms", "300"]);
     expect(result.exitCode).toBe(3);
-    expect(fake.requests).toHaveLength(3);
+    expect(resources.fake!.requests).toHaveLength(3);
     expect(result.events.filter((event) => event.event === "model_call_retry").map((event) => event.failure)).toEqual(["timeout", "timeout"]);
   }, 30_000);
 
   test("persistent 500s end with exit 3 after the configured retries", async () => {
-    fake = startFakeModel({ fallback: { "fast-coder": { status: 500 } } });
+    resources.fake = startFakeModel({ fallback: { "fast-coder": { status: 500 } } });
     const result = await run(workspace(), fastRetries.args);
     expect(result.exitCode).toBe(3);
-    expect(fake.requests).toHaveLength(3);
+    expect(resources.fake!.requests).toHaveLength(3);
   }, 30_000);
 
   test("a refused key (401) is a configuration error: exit 2", async () => {
-    fake = startFakeModel({ fallback: { "fast-coder": { status: 401, message: "invalid api key" } } });
+    resources.fake = startFakeModel({ fallback: { "fast-coder": { status: 401, message: "invalid api key" } } });
     const result = await run(workspace(), fastRetries.args);
     expect(result.exitCode).toBe(2);
-    expect(fake.requests).toHaveLength(1);
+    expect(resources.fake!.requests).toHaveLength(1);
     expect(result.events.find((event) => event.event === "endpoint_rejected")?.reason).toContain("HTTP 401");
   }, 30_000);
 });

@@ -2,7 +2,9 @@
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { afterEach } from "bun:test";
 import { createTwoFilesPatch } from "diff";
+import type { FakeModel } from "./fakeModel.ts";
 
 export const ORCHESTRATOR_DIR = path.join(import.meta.dir, "..");
 export const CLI = path.join(ORCHESTRATOR_DIR, "src", "index.ts");
@@ -93,4 +95,22 @@ export function eventNames(result: CliResult): string[] {
 
 export function cleanup(...dirs: string[]): void {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+}
+
+/** Per-test resources, released after each test: the fake model server and temp directories. */
+export function perTestResources(): { fake: FakeModel | undefined; track(dir: string): string } {
+  const dirs: string[] = [];
+  const resources = {
+    fake: undefined as FakeModel | undefined,
+    track(dir: string) {
+      dirs.push(dir);
+      return dir;
+    },
+  };
+  afterEach(async () => {
+    await resources.fake?.stop();
+    resources.fake = undefined;
+    cleanup(...dirs.splice(0));
+  });
+  return resources;
 }

@@ -1,34 +1,27 @@
 // The process around a task: interruption restores the workspace, events are copied to the log dir, keys never leak.
-import { afterEach, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { startFakeModel, type FakeModel } from "./fakeModel.ts";
-import { CLI, ORCHESTRATOR_DIR, cleanup, diffReply, runCli, tempDir, treeState } from "./helpers.ts";
+import { startFakeModel } from "./fakeModel.ts";
+import { CLI, ORCHESTRATOR_DIR, diffReply, perTestResources, runCli, tempDir, treeState } from "./helpers.ts";
 
 const KEY = "sk-lifecycle-secret-987654321";
-let fake: FakeModel | undefined;
-const dirs: string[] = [];
-afterEach(async () => {
-  await fake?.stop();
-  fake = undefined;
-  cleanup(...dirs.splice(0));
-});
+const resources = perTestResources();
 
 function valueWorkspace(): string {
-  const dir = tempDir("smol-life-");
-  dirs.push(dir);
+  const dir = resources.track(tempDir("smol-life-"));
   writeFileSync(path.join(dir, "value.txt"), "start\n");
   return dir;
 }
 
 test("SIGTERM during verification kills it, restores the owned files and exits 130", async () => {
-  fake = startFakeModel({ replies: { "fast-coder": [diffReply("value.txt", "start\n", "changed\n")] } });
+  resources.fake = startFakeModel({ replies: { "fast-coder": [diffReply("value.txt", "start\n", "changed\n")] } });
   const dir = valueWorkspace();
   const before = treeState(dir);
   const task = JSON.stringify({ description: "change it", filesOwned: ["value.txt"], verify: ["sleep 30"] });
   const child = Bun.spawn(["bun", "run", CLI, "--no-log-file", "--workspace", dir], {
     cwd: ORCHESTRATOR_DIR,
-    env: { ...process.env, LITELLM_URL: fake.url },
+    env: { ...process.env, LITELLM_URL: resources.fake!.url },
     stdin: new TextEncoder().encode(task),
     stdout: "pipe",
     stderr: "pipe",
@@ -48,23 +41,22 @@ test("SIGTERM during verification kills it, restores the owned files and exits 1
 }, 30_000);
 
 test("events are copied to the log directory; API keys are scrubbed from every line, error text included", async () => {
-  fake = startFakeModel({ fallback: { "fast-coder": { status: 401, message: `Authentication Error, invalid key ${KEY}` } } });
+  resources.fake = startFakeModel({ fallback: { "fast-coder": { status: 401, message: `Authentication Error, invalid key ${KEY}` } } });
   const dir = valueWorkspace();
-  const logDir = tempDir("smol-logs-");
-  dirs.push(logDir);
+  const logDir = resources.track(tempDir("smol-logs-"));
   const config = path.join(logDir, "config.json");
   writeFileSync(config, JSON.stringify({ logDir }));
   const task = JSON.stringify({ description: "change it", filesOwned: ["value.txt"], verify: ["true"] });
   const child = Bun.spawn(["bun", "run", CLI, "--workspace", dir, "--config", config], {
     cwd: ORCHESTRATOR_DIR,
-    env: { ...process.env, LITELLM_URL: fake.url, LITELLM_API_KEY: KEY },
+    env: { ...process.env, LITELLM_URL: resources.fake!.url, LITELLM_API_KEY: KEY },
     stdin: new TextEncoder().encode(task),
     stdout: "pipe",
     stderr: "pipe",
   });
   const [stdout, stderr, exitCode] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
   expect(exitCode).toBe(2);
-  expect(fake.requests[0]!.authorization).toBe(`Bearer ${KEY}`);
+  expect(resources.fake!.requests[0]!.authorization).toBe(`Bearer ${KEY}`);
   const [logFile] = readdirSync(logDir).filter((name) => name.endsWith(".jsonl"));
   const copy = readFileSync(path.join(logDir, logFile!), "utf8");
   expect(copy.trim().split("\n").map((line) => (JSON.parse(line) as { event: string }).event)).toEqual(
@@ -75,10 +67,10 @@ test("events are copied to the log directory; API keys are scrubbed from every l
 }, 30_000);
 
 test("LOG_LEVEL=warn keeps only warnings and errors", async () => {
-  fake = startFakeModel({ replies: { "fast-coder": ["no diff at all", diffReply("value.txt", "start\n", "changed\n")] } });
+  resources.fake = startFakeModel({ replies: { "fast-coder": ["no diff at all", diffReply("value.txt", "start\n", "changed\n")] } });
   const dir = valueWorkspace();
   const task = JSON.stringify({ description: "change it", filesOwned: ["value.txt"], verify: ["true"] });
-  const result = await runCli(["--workspace", dir], { stdin: task, env: { LITELLM_URL: fake.url, LOG_LEVEL: "warn" } });
+  const result = await runCli(["--workspace", dir], { stdin: task, env: { LITELLM_URL: resources.fake!.url, LOG_LEVEL: "warn" } });
   expect(result.exitCode).toBe(0);
   expect(result.events.map((event) => event.event)).toEqual(["patch_rejected"]);
 }, 30_000);
