@@ -107,7 +107,7 @@ function showLines(fileLines: string[], start: number, count: number): string {
 function explain(path: string, failure: Failure, fileLines: string[], applied: string[]): string {
   const head =
     failure.problem === "ambiguous"
-      ? `${failure.label} of ${path} matches ${failure.starts.length} places (lines ${failure.starts.map((s) => s + 1).join(", ")}); add unchanged lines around the change so it matches exactly once`
+      ? `${failure.label} of ${path} is ambiguous: it matches ${failure.starts.length} places (lines ${failure.starts.map((s) => s + 1).join(", ")}); add unchanged lines around the change so it matches exactly once`
       : `${failure.label} of ${path} was not found: its context and removed lines are not in the file. The closest real lines are:\n${showLines(fileLines, nearestStart(fileLines, failure.block), failure.block.length)}`;
   const dryRun = applied.length > 0 ? `\nIn a dry run ${applied.join(", ")} applied; nothing was changed. Send the whole corrected diff again.` : "";
   return head + dryRun;

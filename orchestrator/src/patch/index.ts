@@ -43,8 +43,10 @@ function createdContent(hunks: Hunk[]): string {
 }
 
 function checkSmall(path: string, before: string | null, limit: number, format: EditFormat): void {
-  if (before !== null && Buffer.byteLength(before) > limit) {
-    throw new PatchRejected(`${format} edits are accepted only for files up to ${limit} bytes; send a unified diff for this file`, path);
+  const size = before === null ? 0 : Buffer.byteLength(before);
+  if (size > limit) {
+    const kind = format === "whole" ? "a whole-file" : "a search/replace";
+    throw new PatchRejected(`the file is too large for ${kind} edit (${size} bytes; the limit is ${limit}); send a unified diff for it`, path);
   }
 }
 

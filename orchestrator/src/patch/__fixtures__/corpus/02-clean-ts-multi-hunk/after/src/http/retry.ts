@@ -1,0 +1,40 @@
+export type RetryOptions = {
+  attempts: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+};
+
+export const DEFAULT_RETRY: RetryOptions = {
+  attempts: 4,
+  baseDelayMs: 200,
+  maxDelayMs: 5_000,
+};
+
+const RETRYABLE_STATUS = new Set([408, 429, 500, 502, 503, 504]);
+
+export function isRetryable(status: number): boolean {
+  return RETRYABLE_STATUS.has(status);
+}
+
+export function backoffDelay(attempt: number, options: RetryOptions = DEFAULT_RETRY): number {
+  const exponential = options.baseDelayMs * 2 ** attempt;
+  const capped = Math.min(exponential, options.maxDelayMs);
+  return capped / 2 + Math.random() * (capped / 2);
+}
+
+export async function withRetry<T>(
+  run: () => Promise<T>,
+  options: RetryOptions = DEFAULT_RETRY,
+  sleep: (ms: number) => Promise<void> = (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+): Promise<T> {
+  let lastError: unknown;
+  for (let attempt = 0; attempt < options.attempts; attempt++) {
+    try {
+      return await run();
+    } catch (error) {
+      lastError = error;
+      if (attempt + 1 < options.attempts) await sleep(backoffDelay(attempt, options));
+    }
+  }
+  throw new Error(`gave up after ${options.attempts} attempts`, { cause: lastError });
+}
