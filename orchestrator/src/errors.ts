@@ -64,7 +64,7 @@ export class PatchRejected extends Error {
     readonly reason: string,
     readonly path?: string,
   ) {
-    super(path ? `${reason} (${path})` : reason);
+    super(path && !reason.includes(path) ? `${reason} (${path})` : reason);
   }
 }
 
