@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { z } from "zod";
 import { ConfigInvalid } from "./errors.ts";
-import { EDIT_FORMATS } from "./patch/index.ts";
+import { EDIT_FORMATS } from "./patch/types.ts";
 
 const EditFormat = z.enum(EDIT_FORMATS);
 

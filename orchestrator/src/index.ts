@@ -9,6 +9,7 @@ import { runTask, type TaskStatus } from "./orchestrator.ts";
 import { prepareTask } from "./prepare.ts";
 import { createRouter } from "./router.ts";
 import { parseTask, readTaskText } from "./task.ts";
+import { secretValues } from "./secrets.ts";
 import { resolveWorkspace } from "./workspace.ts";
 
 const STATUS_EXIT: Record<TaskStatus, number> = {
@@ -53,13 +54,6 @@ function configFromFlags(options: RunOptions): Record<string, unknown> {
 function loadConfig(options: RunOptions): Config {
   const file = options.config ?? process.env.SMOL_CODER_CONFIG;
   return buildConfig([file ? readConfigFile(file) : {}, configFromEnv(process.env), configFromFlags(options)]);
-}
-
-/** Every environment value that looks like a secret, so the logger can scrub it wherever it appears. */
-function secretValues(env: Record<string, string | undefined>): string[] {
-  return Object.entries(env)
-    .filter(([name, value]) => value && /(KEY|TOKEN|SECRET|PASSWORD)/i.test(name))
-    .map(([, value]) => value!);
 }
 
 async function runCommand(options: RunOptions): Promise<number> {

@@ -1,5 +1,6 @@
 // Runs verification commands one by one, each with a timeout that kills its whole process group.
 import { summariseFailure } from "./diagnostics.ts";
+import { isSecretName } from "./secrets.ts";
 
 export type CommandResult = {
   command: string;
@@ -24,13 +25,11 @@ export type VerifyOptions = {
 
 const OUTPUT_LIMIT = 1 << 20; // keep the last 1 MiB of a command's output
 
-const SECRET_NAME = /(KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|AUTH)/i;
-
 /** Pure: the environment a verification command gets. Secrets and our own settings stay out. */
 export function verificationEnv(env: Record<string, string | undefined>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(env)) {
-    if (value === undefined || SECRET_NAME.test(name) || name.startsWith("LITELLM_") || name.startsWith("SMOL_CODER_")) continue;
+    if (value === undefined || isSecretName(name) || name.startsWith("LITELLM_") || name.startsWith("SMOL_CODER_")) continue;
     out[name] = value;
   }
   // Test runners stay non-interactive and plain.

@@ -2,7 +2,8 @@ import { describe, expect, test } from "bun:test";
 import { createTwoFilesPatch } from "diff";
 import { PatchRejected } from "../errors.ts";
 import { extractDiff } from "./extract.ts";
-import { DEV_NULL, resolveHeaderPath } from "./paths.ts";
+import { resolveHeaderPath } from "./paths.ts";
+import { DEV_NULL } from "./types.ts";
 
 const DIFF = createTwoFilesPatch("a/src/add.ts", "b/src/add.ts", "return a - b;\n", "return a + b;\n").replace(/^=+\n/, "");
 

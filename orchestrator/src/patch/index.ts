@@ -9,10 +9,9 @@ import { hasSearchReplace, parseSearchReplace, parseWholeFiles } from "./formats
 import { parseUnifiedDiff } from "./parse.ts";
 import { resolveHeaderPath } from "./paths.ts";
 import { joinText, splitText } from "./text.ts";
-import { DEV_NULL, type FileEdit, type Hunk } from "./types.ts";
+import { DEV_NULL, type EditFormat, type FileEdit, type Hunk } from "./types.ts";
 
-export const EDIT_FORMATS = ["udiff", "whole", "search-replace"] as const;
-export type EditFormat = (typeof EDIT_FORMATS)[number];
+export { EDIT_FORMATS, type EditFormat } from "./types.ts";
 export type PatchPlan = {
   changes: FileChange[];
   /** The applied change as a unified diff, whatever format the reply used. */

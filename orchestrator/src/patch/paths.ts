@@ -1,9 +1,7 @@
 // Pure: map the file names a diff header gives onto owned paths, or refuse.
 import { PatchRejected } from "../errors.ts";
 import { normaliseOwnedPath } from "../workspace.ts";
-
 import { DEV_NULL } from "./types.ts";
-export { DEV_NULL };
 
 /** Strips timestamps and quotes; keeps /dev/null as is. */
 function cleanHeaderName(name: string): string {

@@ -28,3 +28,6 @@ export type FileEdit =
   | { kind: "whole"; name: string; content: string };
 
 export const DEV_NULL = "/dev/null";
+
+export const EDIT_FORMATS = ["udiff", "whole", "search-replace"] as const;
+export type EditFormat = (typeof EDIT_FORMATS)[number];
