@@ -6,6 +6,8 @@ export const ExitCode = {
   abort: 1,
   badInput: 2,
   endpointUnreachable: 3,
+  /** Something the machine lacks (python3, pytest): the fix is installing it, not changing the input. */
+  environment: 4,
   interrupted: 130,
 } as const;
 
@@ -68,10 +70,34 @@ export class PatchRejected extends Error {
   }
 }
 
-export type SmolError = TaskInvalid | ConfigInvalid | EndpointUnreachable | EndpointRejected | PatchRejected;
+/** A HumanEval dataset file that is missing, unreadable, or not HumanEval-format JSONL. */
+export class DatasetInvalid extends Error {
+  override readonly name = "DatasetInvalid";
+  constructor(
+    readonly source: string,
+    readonly problem: string,
+    readonly fix: string,
+  ) {
+    super(`dataset ${source}: ${problem}. Fix: ${fix}`);
+  }
+}
+
+/** The grader (python3 + pytest) cannot start or died: verification cannot run, so nothing is graded. */
+export class GraderUnavailable extends Error {
+  override readonly name = "GraderUnavailable";
+  constructor(
+    readonly reason: string,
+    readonly fix: string,
+  ) {
+    super(`pytest grader unavailable: ${reason}. Fix: ${fix}`);
+  }
+}
+
+export type SmolError = TaskInvalid | ConfigInvalid | DatasetInvalid | GraderUnavailable | EndpointUnreachable | EndpointRejected | PatchRejected;
 
 export function exitCodeFor(error: unknown): number {
-  if (error instanceof TaskInvalid || error instanceof ConfigInvalid) return ExitCode.badInput;
+  if (error instanceof TaskInvalid || error instanceof ConfigInvalid || error instanceof DatasetInvalid) return ExitCode.badInput;
+  if (error instanceof GraderUnavailable) return ExitCode.environment;
   if (error instanceof EndpointRejected) {
     // Auth or alias problems are configuration the user must fix.
     return error.status === 401 || error.status === 403 || error.status === 404 || error.status === 400

@@ -1,0 +1,238 @@
+"""smol-coder's pytest grader: one warm pytest session that forks a fresh child per verification.
+
+Start-up (importing and configuring pytest) is paid once. Each request forks a child that collects and runs
+one test file, so a crash, hang, os._exit or monkey-patching in one attempt touches no other attempt and
+never the server. The server talks JSON lines: requests on stdin, replies on stdout.
+
+Request: {"id": str, "workspace": dir, "testFile": path, "timeoutMs": int, "memoryMb": int, "outputBytes": int}
+Reply:   {"id", "status": "finished"|"timeout"|"crashed", "exitCode", "signal", "durationMs",
+          "tests": [{"name", "outcome", "longrepr"}], "output": str, "error": str|null}
+The caller grades: a reply passes only if the child finished, every expected test is present and passed.
+"""
+import gc
+import json
+import os
+import resource
+import selectors
+import signal
+import sys
+import time
+
+os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # third-party plugins must not change grading
+os.environ.setdefault("PYTHONDONTWRITEBYTECODE", "1")
+sys.dont_write_bytecode = True
+
+import pytest  # noqa: E402  (the environment above must be set first)
+from _pytest.python import Module  # noqa: E402
+from _pytest.runner import runtestprotocol  # noqa: E402
+
+REPORT_LIMIT = 256 * 1024
+REQUEST_FD = os.dup(0)  # private copies: pytest redirects 0 and 1, and a child must not reach these
+REPLY_FD = os.dup(1)  # replies only; pytest's own printing goes to stderr
+os.dup2(2, 1)
+
+
+def close_other_fds(keep):
+    for name in os.listdir("/proc/self/fd"):
+        fd = int(name)
+        if fd > 2 and fd not in keep:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+
+def child(session, request, report_w, output_w):
+    """Runs in the forked child: never returns."""
+    try:
+        os.setsid()  # own process group: the server kills everything the candidate starts
+        devnull = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(devnull, 0)
+        os.dup2(output_w, 1)
+        os.dup2(output_w, 2)
+        close_other_fds({report_w})  # the reply channel and other attempts' pipes stay out of reach
+        limit = request.get("memoryMb", 1024) * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+        size = 64 * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        workspace = request["workspace"]
+        os.chdir(workspace)
+        sys.path.insert(0, workspace)
+        module = Module.from_parent(session, path=__import__("pathlib").Path(request["testFile"]))
+        items = [item for item in module.collect() if isinstance(item, pytest.Item)]
+        tests = []
+        for item in items:
+            reports = runtestprotocol(item, nextitem=None, log=False)
+            failed = [r for r in reports if r.failed]
+            skipped = [r for r in reports if r.skipped]
+            outcome = "failed" if failed else "skipped" if skipped else "passed"
+            longrepr = failed[0].longreprtext if failed else ""
+            tests.append({"name": item.name, "outcome": outcome, "longrepr": longrepr[-8000:]})
+        payload = {"tests": tests, "error": None}
+    except BaseException as error:  # noqa: BLE001  (collection errors, SyntaxError, SystemExit...)
+        import traceback
+
+        payload = {"tests": [], "error": "".join(traceback.format_exception(error))[-8000:]}
+    data = json.dumps(payload).encode()
+    view = memoryview(data)
+    while view:
+        view = view[os.write(report_w, view) :]
+    os._exit(0)
+
+
+class Job:
+    def __init__(self, request, pid, report_r, output_r):
+        self.request = request
+        self.pid = pid
+        self.report_r = report_r
+        self.output_r = output_r
+        self.report = bytearray()
+        self.output = bytearray()
+        self.started = time.monotonic()
+        self.deadline = self.started + request.get("timeoutMs", 10_000) / 1000
+        self.timed_out = False
+        self.pidfd = os.pidfd_open(pid)
+
+
+class Server:
+    def __init__(self, session):
+        self.session = session
+        self.selector = selectors.DefaultSelector()
+        self.jobs = {}
+        self.stdin_buffer = bytearray()
+        self.stdin_open = True
+
+    def start(self, request):
+        report_r, report_w = os.pipe()
+        output_r, output_w = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            os.close(report_r)
+            os.close(output_r)
+            child(self.session, request, report_w, output_w)
+        os.close(report_w)
+        os.close(output_w)
+        job = Job(request, pid, report_r, output_r)
+        self.jobs[pid] = job
+        for fd in (report_r, output_r):
+            os.set_blocking(fd, False)
+        self.selector.register(report_r, selectors.EVENT_READ, ("report", job))
+        self.selector.register(output_r, selectors.EVENT_READ, ("output", job))
+        self.selector.register(job.pidfd, selectors.EVENT_READ, ("exit", job))
+
+    def read_pipe(self, fd, sink, limit):
+        """Reads what is there; returns False at end of file."""
+        while True:
+            try:
+                chunk = os.read(fd, 65536)
+            except BlockingIOError:
+                return True
+            if not chunk:
+                return False
+            sink.extend(chunk)
+            if len(sink) > limit:
+                del sink[: len(sink) - limit]  # keep the tail
+
+    def drop(self, fd):
+        try:
+            self.selector.unregister(fd)
+        except KeyError:
+            return
+        os.close(fd)
+
+    def finish(self, job):
+        _, status = os.waitpid(job.pid, 0)
+        try:
+            os.killpg(job.pid, signal.SIGKILL)  # leftovers the candidate started
+        except ProcessLookupError:
+            pass
+        for fd, sink, limit in ((job.report_r, job.report, REPORT_LIMIT), (job.output_r, job.output, job.request.get("outputBytes", 65536))):
+            if fd in self.selector.get_map():
+                self.read_pipe(fd, sink, limit)
+                self.drop(fd)
+        self.drop(job.pidfd)
+        del self.jobs[job.pid]
+        code = os.waitstatus_to_exitcode(status)
+        reply = {
+            "id": job.request["id"],
+            "status": "timeout" if job.timed_out else "finished" if code == 0 else "crashed",
+            "exitCode": code if code >= 0 else None,
+            "signal": -code if code < 0 else None,
+            "durationMs": round((time.monotonic() - job.started) * 1000),
+            "output": job.output.decode("utf-8", "replace"),
+            "tests": [],
+            "error": None,
+        }
+        try:
+            reply.update(json.loads(job.report.decode("utf-8")) if job.report else {"error": "the test process ended without a report"})
+        except ValueError:
+            reply["error"] = "the test process wrote a malformed report"
+        self.reply(reply)
+
+    def reply(self, message):
+        data = (json.dumps(message) + "\n").encode()
+        view = memoryview(data)
+        while view:
+            view = view[os.write(REPLY_FD, view) :]
+
+    def read_requests(self):
+        if not self.read_pipe(REQUEST_FD, self.stdin_buffer, 1 << 30):
+            self.stdin_open = False
+            self.selector.unregister(REQUEST_FD)
+        while b"\n" in self.stdin_buffer:
+            line, _, rest = bytes(self.stdin_buffer).partition(b"\n")
+            self.stdin_buffer = bytearray(rest)
+            if not line.strip():
+                continue
+            try:
+                request = json.loads(line)
+                self.start(request)
+            except Exception as error:  # noqa: BLE001
+                self.reply({"id": None, "status": "crashed", "error": f"bad request: {error}", "tests": [], "output": ""})
+
+    def run(self):
+        os.set_blocking(REQUEST_FD, False)
+        self.selector.register(REQUEST_FD, selectors.EVENT_READ, ("stdin", None))
+        self.reply({"id": None, "status": "ready", "pid": os.getpid(), "pytest": pytest.__version__})
+        while self.stdin_open or self.jobs:
+            now = time.monotonic()
+            timeout = min((job.deadline for job in self.jobs.values()), default=now + 60) - now
+            for key, _ in self.selector.select(max(0.0, timeout)):
+                kind, job = key.data
+                if kind == "stdin":
+                    self.read_requests()
+                elif kind == "exit":
+                    self.finish(job)
+                elif job.pid in self.jobs:
+                    sink, limit = (job.report, REPORT_LIMIT) if kind == "report" else (job.output, job.request.get("outputBytes", 65536))
+                    if not self.read_pipe(key.fd, sink, limit):
+                        self.drop(key.fd)
+            now = time.monotonic()
+            for job in list(self.jobs.values()):
+                if not job.timed_out and now >= job.deadline:
+                    job.timed_out = True
+                    try:
+                        os.killpg(job.pid, signal.SIGKILL)
+                    except ProcessLookupError:
+                        pass
+        return 0
+
+
+class ServePlugin:
+    """Turns the pytest session into the grading server instead of a normal test run."""
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtestloop(self, session):
+        gc.collect()
+        gc.freeze()  # fewer copy-on-write pages in each child
+        Server(session).run()
+        return True
+
+
+if __name__ == "__main__":
+    empty = sys.argv[1]  # an empty directory: rootdir and the (empty) initial collection
+    args = [empty, "-q", "-s", "-p", "no:cacheprovider", "-p", "no:stepwise", "--rootdir", empty, "-c", os.devnull, "--assert=rewrite"]
+    sys.stdout.flush()
+    code = pytest.main(args, plugins=[ServePlugin()])
+    sys.exit(0 if code in (0, 5) else int(code))
