@@ -9,6 +9,12 @@ import type { FakeModel } from "./fakeModel.ts";
 export const ORCHESTRATOR_DIR = path.join(import.meta.dir, "..");
 export const CLI = path.join(ORCHESTRATOR_DIR, "src", "index.ts");
 
+/** Run records of the CLI processes a test file starts: never the repository's logs/runs.db. */
+export const TEST_DB = path.join(tmpdir(), `smol-test-runs-${process.pid}.db`);
+
+/** The shared HumanEval file beside the checkout (never copied into the repository). */
+export const SHARED_DATASET = process.env.SMOL_CODER_TEST_DATASET ?? path.join(ORCHESTRATOR_DIR, "..", "..", "shared", "datasets", "HumanEval.jsonl.gz");
+
 export function tempDir(prefix = "smol-test-"): string {
   return mkdtempSync(path.join(tmpdir(), prefix));
 }
@@ -76,7 +82,7 @@ export type CliResult = { exitCode: number; stdout: string; stderr: string; even
 export async function runCli(args: string[], options: { stdin?: string; env?: Record<string, string>; cwd?: string } = {}): Promise<CliResult> {
   const child = Bun.spawn(["bun", "run", CLI, "--no-log-file", ...args], {
     cwd: options.cwd ?? ORCHESTRATOR_DIR,
-    env: { ...process.env, LITELLM_URL: "http://127.0.0.1:9/v1", ...options.env },
+    env: { ...process.env, LITELLM_URL: "http://127.0.0.1:9/v1", SMOL_CODER_DB: TEST_DB, ...options.env },
     stdin: options.stdin === undefined ? "ignore" : new TextEncoder().encode(options.stdin),
     stdout: "pipe",
     stderr: "pipe",
