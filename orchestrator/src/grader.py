@@ -5,10 +5,13 @@ one test file, so a crash, hang, os._exit or monkey-patching in one attempt touc
 never the server. The server talks JSON lines: requests on stdin, replies on stdout.
 
 Request: {"id": str, "workspace": dir, "testFile": path, "timeoutMs": int, "memoryMb": int, "outputBytes": int}
-Reply:   {"id", "status": "finished"|"timeout"|"crashed", "exitCode", "signal", "durationMs",
-          "tests": [{"name", "outcome", "longrepr"}], "output": str, "error": str|null}
+Cancel:  {"id": str, "cancel": true}  kills that request's processes; its reply still comes, status "cancelled"
+Reply:   {"id", "status": "finished"|"timeout"|"crashed"|"cancelled", "exitCode", "signal", "durationMs",
+          "tests": [{"name", "outcome", "longrepr"}], "output": str, "error": str|null,
+          "reported": bool (the child sent its report; false after os._exit, a crash or a timeout)}
 The caller grades: a reply passes only if the child finished, every expected test is present and passed.
 """
+import ctypes
 import gc
 import json
 import os
@@ -17,6 +20,9 @@ import selectors
 import signal
 import sys
 import time
+
+if sys.version_info < (3, 10):
+    sys.exit(f"smol-coder's grader needs Python 3.10 or newer, not {sys.version.split()[0]}")
 
 os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # third-party plugins must not change grading
 os.environ.setdefault("PYTHONDONTWRITEBYTECODE", "1")
@@ -27,6 +33,9 @@ from _pytest.python import Module  # noqa: E402
 from _pytest.runner import runtestprotocol  # noqa: E402
 
 REPORT_LIMIT = 256 * 1024
+PR_SET_PDEATHSIG = 1
+LIBC = ctypes.CDLL(None, use_errno=True)
+SERVER_PID = os.getpid()
 REQUEST_FD = os.dup(0)  # private copies: pytest redirects 0 and 1, and a child must not reach these
 REPLY_FD = os.dup(1)  # replies only; pytest's own printing goes to stderr
 os.dup2(2, 1)
@@ -46,6 +55,10 @@ def child(session, request, report_w, output_w):
     """Runs in the forked child: never returns."""
     try:
         os.setsid()  # own process group: the server kills everything the candidate starts
+        # Nobody enforces the timeout once the server is gone (killed by a candidate, say): die with it.
+        LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() != SERVER_PID:
+            os._exit(1)
         devnull = os.open(os.devnull, os.O_RDONLY)
         os.dup2(devnull, 0)
         os.dup2(output_w, 1)
@@ -92,7 +105,10 @@ class Job:
         self.started = time.monotonic()
         self.deadline = self.started + request.get("timeoutMs", 10_000) / 1000
         self.timed_out = False
+        self.cancelled = False
         self.pidfd = os.pidfd_open(pid)
+        # The fds this job still owns. A closed fd's number is soon another job's: never close by number alone.
+        self.open_fds = {report_r, output_r, self.pidfd}
 
 
 class Server:
@@ -134,38 +150,43 @@ class Server:
             if len(sink) > limit:
                 del sink[: len(sink) - limit]  # keep the tail
 
-    def drop(self, fd):
-        try:
-            self.selector.unregister(fd)
-        except KeyError:
+    def drop(self, job, fd):
+        if fd not in job.open_fds:
             return
+        job.open_fds.discard(fd)
+        self.selector.unregister(fd)
         os.close(fd)
 
     def finish(self, job):
-        _, status = os.waitpid(job.pid, 0)
+        # Leftovers the candidate started. Before reaping: the unreaped child keeps its pid and group from reuse.
         try:
-            os.killpg(job.pid, signal.SIGKILL)  # leftovers the candidate started
+            os.killpg(job.pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
+        _, status = os.waitpid(job.pid, 0)
         for fd, sink, limit in ((job.report_r, job.report, REPORT_LIMIT), (job.output_r, job.output, job.request.get("outputBytes", 65536))):
-            if fd in self.selector.get_map():
+            if fd in job.open_fds:
                 self.read_pipe(fd, sink, limit)
-                self.drop(fd)
-        self.drop(job.pidfd)
+                self.drop(job, fd)
+        self.drop(job, job.pidfd)
         del self.jobs[job.pid]
         code = os.waitstatus_to_exitcode(status)
         reply = {
             "id": job.request["id"],
-            "status": "timeout" if job.timed_out else "finished" if code == 0 else "crashed",
+            "status": "cancelled" if job.cancelled else "timeout" if job.timed_out else "finished" if code == 0 else "crashed",
             "exitCode": code if code >= 0 else None,
             "signal": -code if code < 0 else None,
             "durationMs": round((time.monotonic() - job.started) * 1000),
             "output": job.output.decode("utf-8", "replace"),
             "tests": [],
             "error": None,
+            "reported": False,
         }
         try:
-            reply.update(json.loads(job.report.decode("utf-8")) if job.report else {"error": "the test process ended without a report"})
+            if job.report:
+                reply.update(json.loads(job.report.decode("utf-8")), reported=True)
+            else:
+                reply["error"] = "the test process ended without a report"
         except ValueError:
             reply["error"] = "the test process wrote a malformed report"
         self.reply(reply)
@@ -185,11 +206,25 @@ class Server:
             self.stdin_buffer = bytearray(rest)
             if not line.strip():
                 continue
+            request = {}
             try:
                 request = json.loads(line)
-                self.start(request)
-            except Exception as error:  # noqa: BLE001
-                self.reply({"id": None, "status": "crashed", "error": f"bad request: {error}", "tests": [], "output": ""})
+                if request.get("cancel"):
+                    self.cancel(request["id"])
+                else:
+                    self.start(request)
+            except Exception as error:  # noqa: BLE001  (the caller waits on this id: always answer it)
+                request_id = request.get("id") if isinstance(request, dict) else None
+                self.reply({"id": request_id, "status": "crashed", "error": f"bad request: {error}", "tests": [], "output": ""})
+
+    def cancel(self, request_id):
+        for job in self.jobs.values():
+            if job.request["id"] == request_id and not job.cancelled:
+                job.cancelled = True
+                try:
+                    os.killpg(job.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
 
     def run(self):
         os.set_blocking(REQUEST_FD, False)
@@ -197,17 +232,20 @@ class Server:
         self.reply({"id": None, "status": "ready", "pid": os.getpid(), "pytest": pytest.__version__})
         while self.stdin_open or self.jobs:
             now = time.monotonic()
-            timeout = min((job.deadline for job in self.jobs.values()), default=now + 60) - now
+            # Jobs already killed are only waiting to be reaped: their passed deadlines must not spin the loop.
+            timeout = min((job.deadline for job in self.jobs.values() if not job.timed_out), default=now + 60) - now
             for key, _ in self.selector.select(max(0.0, timeout)):
                 kind, job = key.data
                 if kind == "stdin":
                     self.read_requests()
+                elif job.pid not in self.jobs or key.fd not in job.open_fds:
+                    continue  # stale: closed earlier in this batch, its number perhaps already reused
                 elif kind == "exit":
                     self.finish(job)
-                elif job.pid in self.jobs:
+                else:
                     sink, limit = (job.report, REPORT_LIMIT) if kind == "report" else (job.output, job.request.get("outputBytes", 65536))
                     if not self.read_pipe(key.fd, sink, limit):
-                        self.drop(key.fd)
+                        self.drop(job, key.fd)
             now = time.monotonic()
             for job in list(self.jobs.values()):
                 if not job.timed_out and now >= job.deadline:

@@ -1,0 +1,273 @@
+// The pytest grader: one warm python process (grader.py) that runs each test file in a fresh forked child.
+// This side queues requests, matches replies to them, and restarts the server if a candidate kills it.
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import type { Subprocess } from "bun";
+import { GraderUnavailable } from "./errors.ts";
+import { GraderReply, gradeReply, type Grade } from "./grade.ts";
+import type { Logger } from "./log.ts";
+import { verificationEnv } from "./verifier.ts";
+
+export { gradeReply, type Grade, type GradeStatus } from "./grade.ts";
+
+export type GraderOptions = {
+  /** Python with pytest; defaults to $SMOL_CODER_PYTHON, then python3 on PATH. */
+  python?: string;
+  /** Test files running at once; one per core is right for CPU-bound tests. */
+  concurrency?: number;
+  log?: Logger;
+  /** How long python may take to import pytest and say it is ready. */
+  startTimeoutMs?: number;
+};
+export type GradeRequest = {
+  /** The directory the candidate's code is imported from (cwd and first on sys.path). */
+  workspace: string;
+  testFile: string;
+  /** How many tests the file must report, all passed; fewer (a test deleted or never collected) fails. */
+  expectedTests: number;
+  timeoutMs: number;
+  memoryMb?: number;
+  signal?: AbortSignal;
+};
+export type GraderStats = { serverPid: number | null; starts: number; running: number; queued: number };
+export type Grader = {
+  grade(request: GradeRequest): Promise<Grade>;
+  stats(): GraderStats;
+  close(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+};
+
+const GRADER_SCRIPT = path.join(import.meta.dir, "grader.py");
+const FIX = "install pytest: python3 -m pip install pytest, or set SMOL_CODER_PYTHON to a python that has it";
+const STDERR_TAIL = 4_000;
+const OUTPUT_BYTES = 64 * 1024;
+const DEFAULT_MEMORY_MB = 1024;
+/** A reply later than the request's own timeout plus this means the server is stuck. */
+const REPLY_GRACE_MS = 10_000;
+const CLOSE_TIMEOUT_MS = 5_000;
+
+type Server = { child: Subprocess<"pipe", "pipe", "pipe">; pid: number; send(message: object): void; done: Promise<string> };
+type Job = {
+  id: string;
+  request: GradeRequest;
+  resolve(grade: Grade): void;
+  reject(error: unknown): void;
+  /** Resolved or rejected already. An aborted job that was running still holds its slot until the server answers. */
+  settled: boolean;
+  server?: Server;
+  watchdog?: Timer;
+};
+
+export async function startGrader(options: GraderOptions = {}): Promise<Grader> {
+  const python = options.python ?? process.env.SMOL_CODER_PYTHON ?? "python3";
+  const concurrency = Math.max(1, options.concurrency ?? 2);
+  const log = options.log;
+  const rootDir = await mkdtemp(path.join(tmpdir(), "smol-grader-"));
+  const queue: Job[] = [];
+  const running = new Map<string, Job>();
+  let server: Server | null = null;
+  let starting: Promise<Server> | null = null;
+  let starts = 0;
+  let nextId = 1;
+  let closed = false;
+
+  function onReply(reply: GraderReply): void {
+    const job = reply.id === null ? undefined : running.get(reply.id);
+    if (!job) return log?.warn({ event: "grader_reply_unmatched", id: reply.id, status: reply.status }, "grader reply unmatched");
+    running.delete(job.id);
+    clearTimeout(job.watchdog);
+    const { timeoutMs, workspace, testFile, expectedTests } = job.request;
+    if (!job.settled) job.resolve(gradeReply(reply, expectedTests, { timeoutMs, workspace, testFile }));
+    pump();
+  }
+
+  function onServerDeath(dead: Server, reason: string): void {
+    if (server === dead) server = null;
+    log?.warn({ event: "grader_exit", pid: dead.pid, reason, running: running.size }, "grader exit");
+    for (const job of running.values()) {
+      if (job.server !== dead) continue;
+      running.delete(job.id);
+      clearTimeout(job.watchdog);
+      if (!job.settled) {
+        job.reject(new GraderUnavailable(`the grader process died while this test ran (${reason})`, "grade again: the next call starts a fresh grader"));
+      }
+    }
+    if (!closed) pump();
+  }
+
+  async function ensureServer(): Promise<Server> {
+    if (server) return server;
+    starting ??= spawnServer(python, rootDir, options.startTimeoutMs ?? 30_000, onReply, log)
+      .then((fresh) => {
+        starts += 1;
+        server = fresh;
+        void fresh.done.then((reason) => onServerDeath(fresh, reason));
+        return fresh;
+      })
+      .finally(() => (starting = null));
+    return starting;
+  }
+
+  function pump(): void {
+    if (closed || queue.length === 0 || running.size >= concurrency) return;
+    if (!server) {
+      // A start failure fails only the requests waiting for it; the next grade() tries again.
+      if (!starting) ensureServer().then(pump, (error) => queue.splice(0).forEach((job) => job.reject(error)));
+      return;
+    }
+    while (running.size < concurrency && queue.length > 0) send(queue.shift()!, server);
+  }
+
+  function send(job: Job, to: Server): void {
+    job.server = to;
+    running.set(job.id, job);
+    const { workspace, testFile, timeoutMs, memoryMb } = job.request;
+    to.send({ id: job.id, workspace, testFile, timeoutMs, memoryMb: memoryMb ?? DEFAULT_MEMORY_MB, outputBytes: OUTPUT_BYTES });
+    job.watchdog = setTimeout(() => {
+      log?.error({ event: "grader_stuck", pid: to.pid, id: job.id }, "grader stuck");
+      to.child.kill("SIGKILL"); // its death rejects everything it was running
+    }, timeoutMs + REPLY_GRACE_MS);
+  }
+
+  function abort(job: Job): void {
+    if (job.settled) return;
+    job.reject(job.request.signal?.reason ?? new DOMException("the grade was aborted", "AbortError"));
+    const queued = queue.indexOf(job);
+    if (queued >= 0) queue.splice(queued, 1);
+    else if (running.has(job.id)) job.server?.send({ id: job.id, cancel: true });
+  }
+
+  function grade(request: GradeRequest): Promise<Grade> {
+    if (closed) return Promise.reject(new GraderUnavailable("the grader was closed", "start a new grader"));
+    return new Promise<Grade>((resolve, reject) => {
+      const job: Job = { id: String(nextId++), request, resolve, reject, settled: false };
+      const onAbort = () => abort(job);
+      const { signal } = request;
+      const settle = () => {
+        job.settled = true;
+        signal?.removeEventListener("abort", onAbort);
+      };
+      job.resolve = (value) => (settle(), resolve(value));
+      job.reject = (error) => (settle(), reject(error));
+      if (signal?.aborted) return onAbort();
+      signal?.addEventListener("abort", onAbort, { once: true });
+      queue.push(job);
+      pump();
+    });
+  }
+
+  async function close(): Promise<void> {
+    if (closed) return;
+    closed = true;
+    for (const job of queue.splice(0)) job.reject(new GraderUnavailable("the grader was closed", "start a new grader"));
+    const last = server ?? (await starting?.catch(() => null)) ?? null;
+    if (last) {
+      last.child.stdin.end(); // the server finishes what is running, then exits
+      const exited = await Promise.race([last.done.then(() => true), Bun.sleep(CLOSE_TIMEOUT_MS).then(() => false)]);
+      if (!exited) last.child.kill("SIGKILL");
+      await last.done;
+    }
+    await rm(rootDir, { recursive: true, force: true });
+  }
+
+  try {
+    await ensureServer();
+  } catch (error) {
+    await rm(rootDir, { recursive: true, force: true });
+    throw error;
+  }
+  return {
+    grade,
+    stats: () => ({ serverPid: server?.pid ?? null, starts, running: running.size, queued: queue.length }),
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+}
+
+/** Starts grader.py and waits for its ready line. Replies after that go to onReply; `done` says how it ended. */
+async function spawnServer(python: string, rootDir: string, startTimeoutMs: number, onReply: (reply: GraderReply) => void, log?: Logger): Promise<Server> {
+  const started = performance.now();
+  let child: Subprocess<"pipe", "pipe", "pipe">;
+  try {
+    // Candidate code runs in the server's children: no secrets in its environment.
+    child = Bun.spawn([python, GRADER_SCRIPT, rootDir], { cwd: rootDir, env: verificationEnv(process.env), stdin: "pipe", stdout: "pipe", stderr: "pipe" });
+  } catch (error) {
+    throw new GraderUnavailable(`cannot run ${python}: ${error instanceof Error ? error.message : String(error)}`, FIX);
+  }
+  let stderr = "";
+  const stderrRead = (async () => {
+    const decoder = new TextDecoder();
+    for await (const chunk of child.stderr) stderr = (stderr + decoder.decode(chunk, { stream: true })).slice(-STDERR_TAIL);
+  })();
+  const ready = Promise.withResolvers<GraderReply>();
+  let isReady = false;
+  const stdoutRead = readLines(child.stdout, (line) => {
+    const reply = parseReply(line);
+    if (reply === null || (!isReady && reply.status !== "ready")) {
+      log?.error({ event: "grader_protocol_error", line: line.slice(0, 500) }, "grader protocol error");
+      child.kill("SIGKILL"); // a server that talks nonsense cannot be trusted with grading
+    } else if (!isReady) {
+      isReady = true;
+      ready.resolve(reply);
+    } else {
+      onReply(reply);
+    }
+  });
+  const done = (async () => {
+    await stdoutRead.catch(() => undefined);
+    child.kill("SIGKILL"); // stdout closed: whatever is left is no longer a working server
+    await child.exited;
+    await Promise.race([stderrRead.catch(() => undefined), Bun.sleep(1_000)]);
+    const how = child.signalCode ? `killed by ${child.signalCode}` : `exited with code ${child.exitCode}`;
+    return stderr.trim() ? `${how}: ${stderr.trim().split("\n").slice(-3).join(" | ")}` : how;
+  })();
+  const timer = setTimeout(() => ready.reject(new GraderUnavailable(`${python} did not start the grader within ${startTimeoutMs} ms`, FIX)), startTimeoutMs);
+  void done.then((reason) => ready.reject(startFailure(python, reason, stderr)));
+  try {
+    const info = await ready.promise;
+    log?.info({ event: "grader_ready", pid: info.pid, pytest: info.pytest, startMs: Math.round(performance.now() - started) }, "grader ready");
+  } catch (error) {
+    child.kill("SIGKILL");
+    throw error;
+  } finally {
+    clearTimeout(timer);
+  }
+  const send = (message: object) => {
+    try {
+      child.stdin.write(`${JSON.stringify(message)}\n`);
+      child.stdin.flush();
+    } catch {
+      // The server is gone; `done` reports it and fails the request.
+    }
+  };
+  return { child, pid: child.pid, send, done };
+}
+
+function startFailure(python: string, reason: string, stderr: string): GraderUnavailable {
+  if (/No module named '?(pytest|_pytest)/.test(stderr)) return new GraderUnavailable(`pytest is not importable by ${python}`, FIX);
+  return new GraderUnavailable(`the grader (${python} grader.py) stopped during start-up: ${reason}`, FIX);
+}
+
+function parseReply(line: string): GraderReply | null {
+  try {
+    const parsed = GraderReply.safeParse(JSON.parse(line));
+    return parsed.success ? parsed.data : null;
+  } catch {
+    return null;
+  }
+}
+
+async function readLines(stream: ReadableStream<Uint8Array>, onLine: (line: string) => void): Promise<void> {
+  const decoder = new TextDecoder();
+  let buffer = "";
+  for await (const chunk of stream) {
+    buffer += decoder.decode(chunk, { stream: true });
+    let newline: number;
+    while ((newline = buffer.indexOf("\n")) >= 0) {
+      const line = buffer.slice(0, newline);
+      buffer = buffer.slice(newline + 1);
+      if (line.trim()) onLine(line);
+    }
+  }
+}
