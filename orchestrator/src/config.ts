@@ -7,6 +7,25 @@ import { EDIT_FORMATS } from "./patch/types.ts";
 
 const EditFormat = z.enum(EDIT_FORMATS);
 
+const Price = z
+  .object({
+    inputPerMTok: z.number().min(0).describe("USD per million prompt tokens"),
+    outputPerMTok: z.number().min(0).describe("USD per million completion tokens"),
+  })
+  .strict();
+export type Price = z.infer<typeof Price>;
+
+/** Local models cost nothing; the frontier aliases default to Claude Sonnet 4.5 list prices. */
+const DEFAULT_PRICES: Record<string, Price> = {
+  "fast-coder": { inputPerMTok: 0, outputPerMTok: 0 },
+  "deep-coder": { inputPerMTok: 0, outputPerMTok: 0 },
+  "spec-writer": { inputPerMTok: 0, outputPerMTok: 0 },
+  reviewer: { inputPerMTok: 3, outputPerMTok: 15 },
+  mentor: { inputPerMTok: 3, outputPerMTok: 15 },
+};
+
+const REPO_ROOT = path.join(import.meta.dir, "..", "..");
+
 const tierSettings = (model: string, concurrency: number) =>
   z
     .object({
@@ -33,6 +52,37 @@ export const Config = z
         fast: tierSettings("fast-coder", 4),
         deep: tierSettings("deep-coder", 1),
         reviewer: tierSettings("reviewer", 2),
+      })
+      .strict()
+      .prefault({}),
+    roles: z
+      .object({
+        specWriter: tierSettings("spec-writer", 2),
+        mentor: tierSettings("mentor", 2),
+      })
+      .strict()
+      .prefault({})
+      .describe("Models that advise rather than edit: the spec writer and the mentor"),
+    guidance: z
+      .object({
+        spec: z.boolean().default(true).describe("A spec-writer call before the first attempt (--no-spec turns it off)"),
+        checkpoints: z.boolean().default(true).describe("A mentor checkpoint at each escalation (--no-checkpoints turns it off)"),
+        checkpointInterval: z.number().int().min(0).default(0).describe("Also a checkpoint every K failed attempts within a tier; 0 = only at escalations"),
+        reuseSpec: z.boolean().default(false).describe("Reuse a stored spec for the same problem text, spec model and prompt version"),
+        reviewsShown: z.number().int().min(1).default(3).describe("Most recent checkpoint reviews shown in a prompt; strategy and test criteria always stay"),
+      })
+      .strict()
+      .prefault({}),
+    prices: z
+      .record(z.string(), Price)
+      .default(DEFAULT_PRICES)
+      .describe("Per-alias prices, used when the proxy sends no x-litellm-response-cost header"),
+    humaneval: z
+      .object({
+        python: z.string().min(1).optional().describe("Python with pytest for grading (SMOL_CODER_PYTHON; default python3 on PATH)"),
+        timeoutMs: z.number().int().min(100).default(10_000).describe("Per graded attempt"),
+        memoryMb: z.number().int().min(64).default(1024).describe("Address-space limit of a graded attempt"),
+        graderConcurrency: z.number().int().min(1).default(2).describe("Attempts graded at once (one per core is right)"),
       })
       .strict()
       .prefault({}),
@@ -74,7 +124,8 @@ export const Config = z
       })
       .strict()
       .prefault({}),
-    logDir: z.string().default(path.join(import.meta.dir, "..", "..", "logs")).describe("A copy of every event goes here"),
+    logDir: z.string().default(path.join(REPO_ROOT, "logs")).describe("A copy of every event goes here"),
+    db: z.string().default(path.join(REPO_ROOT, "logs", "runs.db")).describe("SQLite run records (SMOL_CODER_DB, --db)"),
   })
   .strict();
 export type Config = z.infer<typeof Config>;
@@ -93,7 +144,8 @@ function merge(base: Record<string, unknown>, layer: Record<string, unknown>): R
 
 /** Pure: builds the config from layers (file, env, flags), lowest precedence first. */
 export function buildConfig(layers: Record<string, unknown>[]): Config {
-  const merged = layers.reduce(merge, {});
+  // Default prices are a base layer, so a config that prices one alias keeps the others.
+  const merged = layers.reduce(merge, { prices: DEFAULT_PRICES });
   const parsed = Config.safeParse(merged);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0]!;
@@ -104,7 +156,11 @@ export function buildConfig(layers: Record<string, unknown>[]): Config {
 
 /** Pure: the environment's part of the config. Only documented variables are read. */
 export function configFromEnv(env: Record<string, string | undefined>): Record<string, unknown> {
-  return env.LITELLM_URL ? { endpoint: { url: env.LITELLM_URL } } : {};
+  const layer: Record<string, unknown> = {};
+  if (env.LITELLM_URL) layer.endpoint = { url: env.LITELLM_URL };
+  if (env.SMOL_CODER_DB) layer.db = env.SMOL_CODER_DB;
+  if (env.SMOL_CODER_PYTHON) layer.humaneval = { python: env.SMOL_CODER_PYTHON };
+  return layer;
 }
 
 export function readConfigFile(file: string): Record<string, unknown> {

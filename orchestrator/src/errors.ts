@@ -97,6 +97,8 @@ export type SmolError = TaskInvalid | ConfigInvalid | DatasetInvalid | GraderUna
 
 export function exitCodeFor(error: unknown): number {
   if (error instanceof TaskInvalid || error instanceof ConfigInvalid || error instanceof DatasetInvalid) return ExitCode.badInput;
+  // The run store is defined in store.ts (it owns its file); matched by its stable name.
+  if (error instanceof Error && error.name === "StoreInvalid") return ExitCode.badInput;
   if (error instanceof GraderUnavailable) return ExitCode.environment;
   if (error instanceof EndpointRejected) {
     // Auth or alias problems are configuration the user must fix.

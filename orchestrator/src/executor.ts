@@ -1,30 +1,36 @@
-// One attempt: prompt → model → patch → apply. Verification is the orchestrator's next step.
+// One attempt: prompt → model → patch → apply. Checking the result is the orchestrator's next step.
+import { callModel, type CallDeps } from "./calls.ts";
+import type { Check } from "./checks.ts";
+import { checkLabels } from "./checks.ts";
 import type { Config } from "./config.ts";
 import { PatchRejected } from "./errors.ts";
-import type { Logger } from "./log.ts";
-import type { ModelClient } from "./model.ts";
+import type { ChatMessage } from "./model.ts";
 import { planPatch } from "./patch/index.ts";
 import { extractDiff } from "./patch/extract.ts";
 import { buildMessages, type AttemptFeedback } from "./prompt.ts";
-import type { Router } from "./router.ts";
 import type { Tier } from "./task.ts";
 import { applyChanges, readOwned } from "./workspace.ts";
 
 export type PreparedTask = {
   taskId: string;
+  /** "workspace" for repositories, "humaneval" for benchmark problems. */
+  kind: "workspace" | "humaneval";
+  /** Stable name in records and reports: a HumanEval id, or the start of the description. */
+  key: string;
   root: string;
   description: string;
   filesOwned: string[];
-  verify: string[];
+  check: Check;
   startTier: Tier;
   maxAttempts: number;
 };
-export type AttemptDeps = { router: Router; model: ModelClient; log: Logger; patch: Config["patch"]; signal?: AbortSignal };
-export type AttemptResult =
+export type AttemptDeps = CallDeps & { patch: Config["patch"] };
+export type AttemptResult = { prompt: ChatMessage[]; reply: string } & (
   | { outcome: "applied"; diff: string; linesChanged: number }
-  | { outcome: "patch_rejected"; reason: string; diff: string | null };
+  | { outcome: "patch_rejected"; reason: string; diff: string | null }
+);
 
-async function readFiles(task: PreparedTask): Promise<Map<string, string | null>> {
+export async function readFiles(task: Pick<PreparedTask, "root" | "filesOwned">): Promise<Map<string, string | null>> {
   const files = new Map<string, string | null>();
   for (const rel of task.filesOwned) files.set(rel, await readOwned(task.root, rel));
   return files;
@@ -32,53 +38,26 @@ async function readFiles(task: PreparedTask): Promise<Map<string, string | null>
 
 export async function runAttempt(
   task: PreparedTask,
-  attempt: number,
-  tier: Tier,
-  feedback: AttemptFeedback[],
+  attempt: { n: number; tier: Tier; feedback: AttemptFeedback[]; guidance: string },
   deps: AttemptDeps,
 ): Promise<AttemptResult> {
-  const { log, router } = deps;
+  const { log } = deps;
   const files = await readFiles(task);
-  const format = deps.patch.formats[tier];
-  const messages = buildMessages({ description: task.description, files, verify: task.verify, feedback, format });
-  const model = router.modelFor(tier);
-  log.info({ event: "model_call_start", tier, model, attempt }, "model call start");
-  const completion = await router.withTier(tier, () =>
-    deps.model.complete({
-      model,
-      messages,
-      signal: deps.signal,
-      onRetry: (notice) => log.warn({ event: "model_call_retry", tier, ...notice }, "model call retry"),
-    }),
-  );
-  log.info(
-    {
-      event: "model_call_complete",
-     
-      tier,
-      model,
-      attempt,
-      tokens: completion.tokensIn + completion.tokensOut,
-      tokensIn: completion.tokensIn,
-      tokensOut: completion.tokensOut,
-      costUsd: completion.costUsd,
-      durationMs: completion.durationMs,
-      retries: completion.retries,
-    },
-    "model call complete",
-  );
+  const format = deps.patch.formats[attempt.tier];
+  const prompt = buildMessages({ description: task.description, guidance: attempt.guidance, files, verify: checkLabels(task.check), feedback: attempt.feedback, format });
+  const { text: reply } = await callModel(deps, { role: attempt.tier, attempt: attempt.n, messages: prompt });
   try {
-    const plan = planPatch({ reply: completion.text, files, maxChangedLines: deps.patch.maxChangedLines, smallFileBytes: deps.patch.smallFileBytes });
+    const plan = planPatch({ reply, files, maxChangedLines: deps.patch.maxChangedLines, smallFileBytes: deps.patch.smallFileBytes });
     await applyChanges(task.root, plan.changes);
     log.info(
-      { event: "patch_applied", attempt, linesChanged: plan.linesChanged, format: plan.format, files: plan.changes.map((c) => c.path), diff: plan.diff },
+      { event: "patch_applied", attempt: attempt.n, linesChanged: plan.linesChanged, format: plan.format, files: plan.changes.map((c) => c.path), diff: plan.diff },
       "patch applied",
     );
-    return { outcome: "applied", diff: plan.diff, linesChanged: plan.linesChanged };
+    return { prompt, reply, outcome: "applied", diff: plan.diff, linesChanged: plan.linesChanged };
   } catch (error) {
     if (!(error instanceof PatchRejected)) throw error;
     const reason = error.message;
-    log.warn({ event: "patch_rejected", attempt, reason }, "patch rejected");
-    return { outcome: "patch_rejected", reason, diff: extractDiff(completion.text) ?? completion.text };
+    log.warn({ event: "patch_rejected", attempt: attempt.n, reason }, "patch rejected");
+    return { prompt, reply, outcome: "patch_rejected", reason, diff: extractDiff(reply) ?? reply };
   }
 }

@@ -1,64 +1,96 @@
-// The task loop: attempt, verify, feed failures back, escalate by policy, restore on abort.
+// The task loop: spec, attempt, check, feed failures back, checkpoint and escalate by policy, restore on abort.
+import { writeCheckpoint, writeSpec, type AdvisorDeps } from "./advisor.ts";
+import type { CallRecord } from "./calls.ts";
+import { checkLabels, runCheck, type CheckDeps } from "./checks.ts";
+import type { Config } from "./config.ts";
 import { EndpointRejected, EndpointUnreachable } from "./errors.ts";
-import { runAttempt, type AttemptDeps, type PreparedTask } from "./executor.ts";
+import { readFiles, runAttempt, type AttemptDeps, type PreparedTask } from "./executor.ts";
+import { checkpointDue, renderGuidance, type Guidance } from "./guidance.ts";
+import type { TaskJournal } from "./journal.ts";
 import type { Logger } from "./log.ts";
 import { decide, type AttemptSummary, type PolicyLimits } from "./policy.ts";
 import type { AttemptFeedback } from "./prompt.ts";
+import type { Role } from "./router.ts";
 import type { Tier } from "./task.ts";
-import { verify, verificationEnv } from "./verifier.ts";
 import { commitOwned, restore, snapshot, type Snapshot } from "./workspace.ts";
 
 export type TaskStatus = "complete" | "abort" | "unreachable" | "rejected" | "interrupted";
+export type Usage = { calls: number; tokensIn: number; tokensOut: number; costUsd: number };
 export type TaskOutcome = {
   taskId: string;
   status: TaskStatus;
   totalAttempts: number;
   finalTier: Tier;
+  /** The first attempt passed, before any test feedback reached a model. */
+  passedFirstAttempt: boolean;
+  escalations: number;
+  checkpoints: number;
   lastErrors: string[];
+  usage: Partial<Record<Role, Usage>>;
+  wallMs: number;
   commit?: string;
 };
-export type OrchestratorDeps = Omit<AttemptDeps, "log"> & {
-  log: Logger;
-  policy: PolicyLimits;
-  verify: { timeoutMs: number; maxErrors: number; maxErrorChars: number };
-  commit: boolean;
+export type OrchestratorDeps = Omit<AttemptDeps, "onCall"> &
+  Omit<CheckDeps, "signal"> & {
+    log: Logger;
+    policy: PolicyLimits;
+    guidance: Config["guidance"];
+    journal: TaskJournal;
+    commit: boolean;
+  };
+
+type Progress = {
+  history: AttemptSummary[];
+  feedback: AttemptFeedback[];
+  tier: Tier;
+  lastErrors: string[];
+  guidance: Guidance;
+  escalations: number;
+  usage: Partial<Record<Role, Usage>>;
 };
 
-type Progress = { history: AttemptSummary[]; feedback: AttemptFeedback[]; tier: Tier; lastErrors: string[] };
+function addUsage(state: Progress, call: CallRecord): void {
+  const usage = (state.usage[call.role] ??= { calls: 0, tokensIn: 0, tokensOut: 0, costUsd: 0 });
+  usage.calls += 1;
+  usage.tokensIn += call.tokensIn;
+  usage.tokensOut += call.tokensOut;
+  usage.costUsd += call.costUsd;
+}
 
-async function attemptOnce(task: PreparedTask, state: Progress, deps: OrchestratorDeps, log: Logger): Promise<void> {
-  const attempt = state.history.length + 1;
-  const result = await runAttempt(task, attempt, state.tier, state.feedback, { ...deps, log });
+async function attemptOnce(task: PreparedTask, state: Progress, deps: OrchestratorDeps & { onCall: (c: CallRecord) => void }, log: Logger): Promise<void> {
+  const n = state.history.length + 1;
+  const tier = state.tier;
+  const started = performance.now();
+  const guidance = renderGuidance(state.guidance, deps.guidance.reviewsShown);
+  const result = await runAttempt(task, { n, tier, feedback: state.feedback, guidance }, { ...deps, log });
+  const record = { n, tier, prompt: result.prompt, reply: result.reply, diff: result.diff };
   if (result.outcome === "patch_rejected") {
     state.lastErrors = [`patch rejected: ${result.reason}`];
-    state.history.push({ tier: state.tier, outcome: "patch_rejected" });
-    state.feedback.push({ attempt, tier: state.tier, kind: "patch_rejected", diff: result.diff, errors: state.lastErrors });
+    state.history.push({ tier, outcome: "patch_rejected" });
+    state.feedback.push({ attempt: n, tier, kind: "patch_rejected", diff: result.diff, errors: state.lastErrors });
+    deps.journal.attempt({ ...record, outcome: "patch_rejected", errors: state.lastErrors, verificationOutput: "", durationMs: Math.round(performance.now() - started) });
     return;
   }
-  log.info({ event: "verification_start", attempt, commands: task.verify }, "verification start");
-  const verification = await verify({
-    cwd: task.root,
-    commands: task.verify,
-    env: verificationEnv(process.env),
-    signal: deps.signal,
-    ...deps.verify,
-  });
+  log.info({ event: "verification_start", attempt: n, commands: checkLabels(task.check) }, "verification start");
+  const checked = await runCheck(task.check, task.root, { ...deps, signal: deps.signal });
   deps.signal?.throwIfAborted();
-  const durationMs = verification.results.reduce((sum, r) => sum + r.durationMs, 0);
-  if (verification.passed) {
-    log.info({ event: "verification_pass", attempt, durationMs }, "verification pass");
-    state.history.push({ tier: state.tier, outcome: "passed" });
+  const durationMs = Math.round(performance.now() - started);
+  if (checked.passed) {
+    log.info({ event: "verification_pass", attempt: n, durationMs: checked.durationMs }, "verification pass");
+    state.history.push({ tier, outcome: "passed" });
     state.lastErrors = [];
+    deps.journal.attempt({ ...record, outcome: "passed", errors: [], verificationOutput: checked.output, durationMs });
     return;
   }
-  const { errors } = verification;
+  const { errors } = checked;
   log.warn(
-    { event: "verification_fail", attempt, command: verification.failed.command, errorCount: errors.length, errors, durationMs },
+    { event: "verification_fail", attempt: n, command: checked.decidedBy, errorCount: errors.length, errors, durationMs: checked.durationMs },
     "verification fail",
   );
   state.lastErrors = errors;
-  state.history.push({ tier: state.tier, outcome: "verification_failed" });
-  state.feedback.push({ attempt, tier: state.tier, kind: "verification_failed", diff: result.diff, errors });
+  state.history.push({ tier, outcome: "verification_failed" });
+  state.feedback.push({ attempt: n, tier, kind: "verification_failed", diff: result.diff, errors });
+  deps.journal.attempt({ ...record, outcome: "verification_failed", errors, verificationOutput: checked.output, durationMs });
 }
 
 function endpointStatus(error: unknown): TaskStatus | null {
@@ -73,31 +105,47 @@ function isAbort(error: unknown): boolean {
 }
 
 export async function runTask(task: PreparedTask, deps: OrchestratorDeps): Promise<TaskOutcome> {
+  const started = performance.now();
   const log = deps.log.child({ taskId: task.taskId });
   log.info(
-    { event: "task_created", tier: task.startTier, description: task.description, files: task.filesOwned, verify: task.verify },
+    { event: "task_created", kind: task.kind, key: task.key, tier: task.startTier, description: task.description, files: task.filesOwned, verify: checkLabels(task.check) },
     "task created",
   );
   const original: Snapshot = await snapshot(task.root, task.filesOwned);
-  const state: Progress = { history: [], feedback: [], tier: task.startTier, lastErrors: [] };
+  const state: Progress = { history: [], feedback: [], tier: task.startTier, lastErrors: [], guidance: { spec: null, checkpoints: [] }, escalations: 0, usage: {} };
+  const onCall = (call: CallRecord) => {
+    addUsage(state, call);
+    deps.journal.modelCall(call);
+  };
+  const advisorDeps: AdvisorDeps = { ...deps, log, onCall, reuseSpec: deps.guidance.reuseSpec };
   const limits = { ...deps.policy, maxAttempts: task.maxAttempts };
   const outcome = (status: TaskStatus, extra: Partial<TaskOutcome> = {}): TaskOutcome => ({
     taskId: task.taskId,
-   
     status,
     totalAttempts: state.history.length,
     finalTier: state.tier,
+    passedFirstAttempt: state.history[0]?.outcome === "passed",
+    escalations: state.escalations,
+    checkpoints: state.guidance.checkpoints.length,
     lastErrors: state.lastErrors,
+    usage: state.usage,
+    wallMs: Math.round(performance.now() - started),
     ...extra,
   });
+  const advice = async (fromTier: Tier, toTier: Tier) => {
+    const files = await readFiles(task);
+    const checkpoint = await writeCheckpoint({ description: task.description, files, guidance: state.guidance, feedback: state.feedback, fromTier, toTier }, advisorDeps);
+    state.guidance.checkpoints.push(checkpoint);
+  };
   try {
+    if (deps.guidance.spec) state.guidance.spec = await writeSpec({ description: task.description, files: await readFiles(task) }, advisorDeps);
     for (;;) {
       deps.signal?.throwIfAborted();
       const decision = decide(state.history, task.startTier, limits);
       if (decision.action === "complete") {
         const commit = deps.commit ? await commitOwned(task.root, task.filesOwned, task.description) : undefined;
         const done = outcome("complete", commit ? { commit } : {});
-        log.info({ event: "task_complete", totalAttempts: done.totalAttempts, finalTier: done.finalTier, commit }, "task complete");
+        log.info({ event: "task_complete", totalAttempts: done.totalAttempts, finalTier: done.finalTier, passedFirstAttempt: done.passedFirstAttempt, commit }, "task complete");
         return done;
       }
       if (decision.action === "abort") {
@@ -106,13 +154,18 @@ export async function runTask(task: PreparedTask, deps: OrchestratorDeps): Promi
         log.warn({ event: "task_abort", reason: decision.reason, totalAttempts: aborted.totalAttempts, finalTier: aborted.finalTier, lastErrors: aborted.lastErrors }, "task abort");
         return aborted;
       }
+      // Advice is asked for with the workspace at its original files, as every attempt sees them.
+      await restore(original);
       if (decision.action === "escalate") {
         log.warn({ event: "escalation", fromTier: decision.fromTier, toTier: decision.toTier, reason: decision.reason }, "escalation");
+        state.escalations += 1;
+        if (deps.guidance.checkpoints) await advice(decision.fromTier, decision.toTier);
         state.tier = decision.toTier;
+      } else if (deps.guidance.checkpoints && state.history.length > 0) {
+        const failuresAtTier = state.history.filter((a) => a.tier === state.tier).length;
+        if (checkpointDue({ escalating: false, failuresAtTier, interval: deps.guidance.checkpointInterval })) await advice(state.tier, state.tier);
       }
-      // Every attempt starts from the original files; earlier diffs reach the model as feedback.
-      await restore(original);
-      await attemptOnce(task, state, deps, log);
+      await attemptOnce(task, state, { ...deps, onCall }, log);
     }
   } catch (error) {
     await restore(original);

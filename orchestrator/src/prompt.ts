@@ -28,6 +28,8 @@ export type PromptInput = {
   feedback: AttemptFeedback[];
   /** The edit format this tier is asked for. */
   format: EditFormat;
+  /** The spec and mentor checkpoints so far, rendered (empty when there are none). */
+  guidance?: string;
   /** Only the most recent attempts show their diffs, to keep prompts bounded. */
   diffsShown?: number;
   maxDiffChars?: number;
@@ -38,13 +40,13 @@ function fence(text: string, language = ""): string {
   return `${ticks}${language}\n${text}${text.endsWith("\n") || text === "" ? "" : "\n"}${ticks}`;
 }
 
-function renderFiles(files: ReadonlyMap<string, string | null>): string {
+export function renderFiles(files: ReadonlyMap<string, string | null>): string {
   return [...files]
     .map(([path, content]) => (content === null ? `## ${path}\n(does not exist yet; create it if the task needs it)` : `## ${path}\n${fence(content)}`))
     .join("\n\n");
 }
 
-function renderHistory(feedback: AttemptFeedback[], diffsShown: number, maxDiffChars: number): string {
+export function renderHistory(feedback: AttemptFeedback[], diffsShown: number, maxDiffChars: number): string {
   if (feedback.length === 0) return "";
   const blocks = feedback.map((item, index) => {
     const what = item.kind === "patch_rejected" ? "its patch was rejected" : "verification failed";
@@ -73,6 +75,7 @@ function fill(template: string, values: Record<string, string>): string {
 export function buildMessages(input: PromptInput): ChatMessage[] {
   const user = fill(ATTEMPT, {
     description: input.description,
+    guidance: input.guidance ? `\n${input.guidance}` : "",
     files: renderFiles(input.files),
     history: renderHistory(input.feedback, input.diffsShown ?? 2, input.maxDiffChars ?? 4_000),
     verify: input.verify.map((command) => `\`${command}\``).join(", "),

@@ -1,23 +1,29 @@
-// Tiers and their semaphores: one per tier, shared by every task in the process.
+// Tiers, advisory roles and their semaphores: one per tier or role, shared by every task in the process.
 import { Semaphore } from "async-mutex";
 import type { Config } from "./config.ts";
 import type { Tier } from "./task.ts";
 
+/** Who a model call is for: a coding tier, or an advisor (spec writer before attempt 1, mentor at checkpoints). */
+export type Role = Tier | "spec-writer" | "mentor";
+
 export type Router = {
-  modelFor(tier: Tier): string;
-  /** Runs `work` holding one of the tier's permits; the permit is released however `work` ends. */
-  withTier<T>(tier: Tier, work: () => Promise<T>): Promise<T>;
+  modelFor(role: Role): string;
+  /** Runs `work` holding one of the role's permits; the permit is released however `work` ends. */
+  withTier<T>(role: Role, work: () => Promise<T>): Promise<T>;
 };
 
-export function createRouter(tiers: Config["tiers"]): Router {
-  const semaphores = {
-    fast: new Semaphore(tiers.fast.concurrency),
-    deep: new Semaphore(tiers.deep.concurrency),
-    reviewer: new Semaphore(tiers.reviewer.concurrency),
-  } satisfies Record<Tier, Semaphore>;
+export function createRouter(tiers: Config["tiers"], roles: Config["roles"] = { specWriter: { model: "spec-writer", concurrency: 2 }, mentor: { model: "mentor", concurrency: 2 } }): Router {
+  const settings: Record<Role, { model: string; concurrency: number }> = {
+    fast: tiers.fast,
+    deep: tiers.deep,
+    reviewer: tiers.reviewer,
+    "spec-writer": roles.specWriter,
+    mentor: roles.mentor,
+  };
+  const semaphores = Object.fromEntries(Object.entries(settings).map(([role, s]) => [role, new Semaphore(s.concurrency)])) as Record<Role, Semaphore>;
   return {
-    modelFor: (tier) => tiers[tier].model,
-    withTier: (tier, work) => semaphores[tier].runExclusive(work),
+    modelFor: (role) => settings[role].model,
+    withTier: (role, work) => semaphores[role].runExclusive(work),
   };
 }
 

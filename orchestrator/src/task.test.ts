@@ -26,7 +26,7 @@ describe("parseTask: valid", () => {
   });
 
   test("description is trimmed", () => {
-    expect(parseTask(withField({ description: "  fix it \n" }), "stdin").description).toBe("fix it");
+    expect(parseTask(withField({ description: "  fix it \n" }), "stdin")).toMatchObject({ description: "fix it" });
   });
 
   test("maxAttempts bounds 1 and 100 are accepted", () => {

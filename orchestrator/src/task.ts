@@ -5,8 +5,9 @@ import { TaskInvalid } from "./errors.ts";
 export const Tier = z.enum(["fast", "deep", "reviewer"]);
 export type Tier = z.infer<typeof Tier>;
 
-export const Task = z
+export const WorkspaceTask = z
   .object({
+    kind: z.literal("workspace").optional().describe('"workspace" (the default) or "humaneval"'),
     description: z.string().trim().min(1).describe("What to change, in plain words"),
     filesOwned: z
       .array(z.string().min(1))
@@ -21,7 +22,21 @@ export const Task = z
     maxAttempts: z.number().int().min(1).max(100).optional().describe("Overrides the configured attempt limit"),
   })
   .strict();
-export type Task = z.infer<typeof Task>;
+export type WorkspaceTask = z.infer<typeof WorkspaceTask>;
+
+/** A HumanEval problem: the workspace is made fresh from the problem, and pytest grades it. */
+export const HumanEvalTask = z
+  .object({
+    kind: z.literal("humaneval"),
+    problemId: z.string().regex(/^[A-Za-z0-9_-]+\/\d+$/, "must look like HumanEval/0").describe("The problem's task_id, e.g. HumanEval/0"),
+    dataset: z.string().min(1).optional().describe("HumanEval-format JSONL (.gz or plain); default: --dataset or data/HumanEval.jsonl.gz"),
+    startTier: Tier.optional(),
+    maxAttempts: z.number().int().min(1).max(100).optional(),
+  })
+  .strict();
+export type HumanEvalTask = z.infer<typeof HumanEvalTask>;
+
+export type Task = WorkspaceTask | HumanEvalTask;
 
 const FIXES: Record<string, string> = {
   description: 'give "description" a non-empty string saying what to change',
@@ -29,6 +44,9 @@ const FIXES: Record<string, string> = {
   verify: 'give "verify" a non-empty list of shell commands, e.g. ["npm test"], or leave it out',
   startTier: 'use one of "fast", "deep", "reviewer", or leave it out',
   maxAttempts: 'use a whole number from 1 to 100, or leave it out',
+  kind: 'use "workspace" (or leave it out) or "humaneval"',
+  problemId: 'give "problemId" a HumanEval task id, e.g. "HumanEval/0" (see smol-coder list-problems)',
+  dataset: 'give "dataset" the path of a HumanEval JSONL file, or leave it out',
 };
 
 /** Parses task JSON text. Throws TaskInvalid naming the first bad field. */
@@ -43,12 +61,13 @@ export function parseTask(text: string, source: string): Task {
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
     throw new TaskInvalid(source, "is not a JSON object", "pass one JSON object with description and filesOwned");
   }
-  const parsed = Task.safeParse(raw);
+  const schema = (raw as { kind?: unknown }).kind === "humaneval" ? HumanEvalTask : WorkspaceTask;
+  const parsed = schema.safeParse(raw);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0]!;
   if (issue.code === "unrecognized_keys") {
     const keys = issue.keys.join(", ");
-    throw new TaskInvalid(keys, "is not a task field", `remove it; allowed fields are ${Object.keys(Task.shape).join(", ")}`);
+    throw new TaskInvalid(keys, "is not a task field", `remove it; allowed fields are ${Object.keys(schema.shape).join(", ")}`);
   }
   const field = issue.path.length > 0 ? issue.path.map(String).join(".") : source;
   const top = String(issue.path[0] ?? "");

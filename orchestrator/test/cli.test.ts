@@ -31,17 +31,23 @@ describe("a task through the CLI", () => {
       "task_created",
       "model_call_start",
       "model_call_complete",
+      "spec_written",
+      "model_call_start",
+      "model_call_complete",
       "patch_applied",
       "verification_start",
       "verification_pass",
       "task_complete",
     ]);
     expect(readFileSync(path.join(dir, MATH), "utf8")).toBe(RIGHT);
-    const [request] = resources.fake!.requests;
+    const [request] = resources.fake!.requestsFor("fast-coder");
     expect(request?.authorization).toBe(`Bearer ${API_KEY}`);
     const prompt = request!.body.messages.map((message) => message.content).join("\n");
     expect(prompt).toContain(`## ${MATH}`);
     expect(prompt).toContain('throw new Error("not implemented");');
+    // The spec writer's reply reaches the attempt's prompt.
+    expect(prompt).toContain("# Guidance");
+    expect(prompt).toContain("## Specification");
     expect(result.stdout + result.stderr).not.toContain(API_KEY);
     const complete = result.events.at(-1)!;
     expect(complete).toMatchObject({ event: "task_complete", totalAttempts: 1, finalTier: "fast" });
@@ -81,7 +87,7 @@ describe("a task through the CLI", () => {
     const task = JSON.stringify({ description: "Implement total()", filesOwned: [MATH, helper] });
     const result = await run(dir, [], task);
     expect(result.exitCode).toBe(1);
-    expect(resources.fake!.requests.map((request) => request.model)).toEqual(["fast-coder", "fast-coder", "deep-coder", "deep-coder", "reviewer"]);
+    expect(resources.fake!.requests.map((request) => request.model)).toEqual(["spec-writer", "fast-coder", "fast-coder", "mentor", "deep-coder", "deep-coder", "mentor", "reviewer"]);
     expect(result.events.filter((event) => event.event === "patch_applied")).toHaveLength(5);
     expect(eventNames(result).filter((name) => name === "escalation")).toHaveLength(2);
     expect(result.events.at(-1)).toMatchObject({ event: "task_abort", totalAttempts: 5, finalTier: "reviewer" });
@@ -101,7 +107,7 @@ describe("a task through the CLI", () => {
     expect(result.exitCode).toBe(0);
     const rejected = result.events.find((event) => event.event === "patch_rejected");
     expect(rejected?.reason).toBe("path is not in filesOwned (src/main.ts)");
-    expect(resources.fake!.requests[1]!.body.messages.at(-1)!.content).toContain("path is not in filesOwned (src/main.ts)");
+    expect(resources.fake!.requestsFor("fast-coder")[1]!.body.messages.at(-1)!.content).toContain("path is not in filesOwned (src/main.ts)");
     expect(readFileSync(path.join(dir, main), "utf8")).toBe(mainBefore);
   }, 30_000);
 
@@ -110,8 +116,9 @@ describe("a task through the CLI", () => {
     const dir = workspace();
     const result = await run(dir);
     expect(result.exitCode).toBe(0);
-    expect(resources.fake!.requests).toHaveLength(2);
-    expect(resources.fake!.requests[1]!.at - resources.fake!.requests[0]!.at).toBeGreaterThanOrEqual(900);
+    const calls = resources.fake!.requestsFor("fast-coder");
+    expect(calls).toHaveLength(2);
+    expect(calls[1]!.at - calls[0]!.at).toBeGreaterThanOrEqual(900);
     expect(result.events.find((event) => event.event === "model_call_retry")).toMatchObject({ failure: "HTTP 429", delayMs: 1000 });
   }, 30_000);
 
@@ -148,7 +155,7 @@ describe("the model endpoint", () => {
     const dir = workspace();
     const result = await run(dir, [...fastRetries.args, "--timeout-ms", "300"]);
     expect(result.exitCode).toBe(3);
-    expect(resources.fake!.requests).toHaveLength(3);
+    expect(resources.fake!.requestsFor("fast-coder")).toHaveLength(3);
     expect(result.events.filter((event) => event.event === "model_call_retry").map((event) => event.failure)).toEqual(["timeout", "timeout"]);
   }, 30_000);
 
@@ -156,14 +163,14 @@ describe("the model endpoint", () => {
     resources.fake = startFakeModel({ fallback: { "fast-coder": { status: 500 } } });
     const result = await run(workspace(), fastRetries.args);
     expect(result.exitCode).toBe(3);
-    expect(resources.fake!.requests).toHaveLength(3);
+    expect(resources.fake!.requestsFor("fast-coder")).toHaveLength(3);
   }, 30_000);
 
   test("a refused key (401) is a configuration error: exit 2", async () => {
     resources.fake = startFakeModel({ fallback: { "fast-coder": { status: 401, message: "invalid api key" } } });
     const result = await run(workspace(), fastRetries.args);
     expect(result.exitCode).toBe(2);
-    expect(resources.fake!.requests).toHaveLength(1);
+    expect(resources.fake!.requestsFor("fast-coder")).toHaveLength(1);
     expect(result.events.find((event) => event.event === "endpoint_rejected")?.reason).toContain("HTTP 401");
   }, 30_000);
 });

@@ -7,6 +7,7 @@ import { createLogger } from "../src/log.ts";
 import { createModelClient } from "../src/model.ts";
 import { runTask } from "../src/orchestrator.ts";
 import { prepareTask } from "../src/prepare.ts";
+import { memoryJournal } from "../src/journal.ts";
 import { createRouter } from "../src/router.ts";
 import { startFakeModel, type RecordedRequest } from "./fakeModel.ts";
 import { cleanup, diffReply, tempDir } from "./helpers.ts";
@@ -29,7 +30,11 @@ test("20 tasks in flight: fast never above 4, deep never above 1, reviewer unuse
     const config = buildConfig([{ endpoint: { url: fake.url } }]);
     const lines: string[] = [];
     const deps = {
-      router: createRouter(config.tiers),
+      router: createRouter(config.tiers, config.roles),
+      prices: config.prices,
+      guidance: config.guidance,
+      humaneval: config.humaneval,
+      journal: memoryJournal(),
       model: createModelClient({ ...config.endpoint, apiKey: "k" }),
       log: createLogger({ pretty: false, logDir: null, secrets: [], destination: { write: (line: string) => lines.push(line) } }),
       policy: config.policy,

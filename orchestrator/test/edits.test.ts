@@ -36,7 +36,7 @@ test("patch.formats makes the fast tier's prompt ask for search/replace, and the
   writeFileSync(config, JSON.stringify({ patch: { formats: { fast: "search-replace" } } }));
   const result = await runCli(["--workspace", dir, "--config", config], { stdin: TASK, env: { LITELLM_URL: resources.fake.url } });
   expect(result.exitCode).toBe(0);
-  const system = resources.fake.requests[0]!.body.messages[0]!.content;
+  const system = resources.fake.requestsFor("fast-coder")[0]!.body.messages[0]!.content;
   expect(system).toContain("<<<<<<< SEARCH");
   expect(system).not.toContain("```diff");
   const applied = result.events.find((event) => event.event === "patch_applied")!;

@@ -19,6 +19,8 @@ export type FakeModelOptions = {
   fallback?: Record<string, ScriptStep>;
   /** Added before every reply. */
   latencyMs?: number;
+  /** Default replies for the advisor aliases "spec-writer" and "mentor" (on unless false). */
+  advisors?: boolean;
   port?: number;
 };
 
@@ -46,6 +48,19 @@ function completion(model: string, text: string, body: ChatRequestBody): object 
   };
 }
 
+/** Plausible advisor replies, so every test exercises the spec and checkpoint path unless it scripts its own. */
+export const ADVISOR_REPLIES = {
+  "spec-writer": "## Problem analysis\nThe task asks for the change it describes.\n\n## Contract\nThe owned files must satisfy the checks.",
+  mentor: [
+    "## Failing-test analysis\nThe last attempt failed its checks.",
+    "## Root cause\nThe change did not do what the task asks.",
+    "## Proposed fix\nRead the task again and change only what it asks.",
+    "## Edge cases to verify\nEmpty input.",
+    "## Strategy\nWork from the task's exact words.",
+    "## Test criteria\nf(1) -> 1",
+  ].join("\n\n"),
+};
+
 function errorResponse(status: number, message: string, retryAfter?: string): Response {
   const headers: Record<string, string> = { "content-type": "application/json" };
   if (retryAfter !== undefined) headers["retry-after"] = retryAfter;
@@ -62,7 +77,8 @@ export function startFakeModel(options: FakeModelOptions = {}): FakeModel {
   function nextStep(request: RecordedRequest): ScriptStep {
     const queued = queues.get(request.model)?.shift();
     if (queued !== undefined) return queued;
-    return options.fallback?.[request.model] ?? { status: 500, message: `no scripted reply for ${request.model}` };
+    const advisor = options.advisors === false ? undefined : ADVISOR_REPLIES[request.model as keyof typeof ADVISOR_REPLIES];
+    return options.fallback?.[request.model] ?? advisor ?? { status: 500, message: `no scripted reply for ${request.model}` };
   }
 
   async function respond(step: ScriptStep, request: RecordedRequest): Promise<Response> {

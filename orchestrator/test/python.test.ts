@@ -27,7 +27,7 @@ test("pytest is detected and its failing assertion reaches the next prompt", asy
     expect(result.events.find((event) => event.event === "task_created")?.verify).toEqual(["pytest -q"]);
     const fail = result.events.find((event) => event.event === "verification_fail")!;
     expect((fail.errors as string[]).some((error) => /test_stats\.py:4: assert 3 == 2\.5/.test(error))).toBe(true);
-    expect(fake.requests[1]!.body.messages.at(-1)!.content).toContain("assert 3 == 2.5");
+    expect(fake.requestsFor("fast-coder")[1]!.body.messages.at(-1)!.content).toContain("assert 3 == 2.5");
     expect(readFileSync(path.join(dir, "stats.py"), "utf8")).toBe(right);
   } finally {
     await fake.stop();

@@ -1,0 +1,57 @@
+// How a task's result is checked: the workspace's shell commands, or the pytest grader for HumanEval.
+import type { Config } from "./config.ts";
+import type { Grader } from "./grader.ts";
+import { verify, verificationEnv } from "./verifier.ts";
+
+export type Check =
+  | { kind: "commands"; commands: string[] }
+  /** A test file outside the workspace, run by the warm pytest grader; exactly `expectedTests` must pass. */
+  | { kind: "pytest"; testFile: string; expectedTests: number; label: string };
+
+export type CheckResult = {
+  passed: boolean;
+  /** What failed, short enough for a prompt. Empty when passed. */
+  errors: string[];
+  /** Raw output for the run record and --debug. */
+  output: string;
+  durationMs: number;
+  /** The command (or grader) that decided the result. */
+  decidedBy: string;
+};
+export type CheckDeps = {
+  verify: Config["verify"];
+  humaneval: Config["humaneval"];
+  grader?: Grader;
+  signal?: AbortSignal;
+};
+
+/** Pure: how the checks are named in a prompt and in events. */
+export function checkLabels(check: Check): string[] {
+  return check.kind === "commands" ? check.commands : [check.label];
+}
+
+export async function runCheck(check: Check, root: string, deps: CheckDeps): Promise<CheckResult> {
+  if (check.kind === "pytest") {
+    if (!deps.grader) throw new Error("a pytest check needs a grader; start one with startGrader()");
+    const grade = await deps.grader.grade({
+      workspace: root,
+      testFile: check.testFile,
+      expectedTests: check.expectedTests,
+      timeoutMs: deps.humaneval.timeoutMs,
+      memoryMb: deps.humaneval.memoryMb,
+      signal: deps.signal,
+    });
+    return {
+      passed: grade.passed,
+      errors: grade.passed ? [] : grade.failures.slice(0, deps.verify.maxErrors),
+      output: grade.output,
+      durationMs: grade.durationMs,
+      decidedBy: check.label,
+    };
+  }
+  const verification = await verify({ cwd: root, commands: check.commands, env: verificationEnv(process.env), signal: deps.signal, ...deps.verify });
+  const output = verification.results.map((r) => `$ ${r.command}\n${r.output}`).join("\n");
+  const durationMs = verification.results.reduce((sum, r) => sum + r.durationMs, 0);
+  if (verification.passed) return { passed: true, errors: [], output, durationMs, decidedBy: check.commands.join(" && ") };
+  return { passed: false, errors: verification.errors, output, durationMs, decidedBy: verification.failed.command };
+}
