@@ -1,37 +1,23 @@
 #!/usr/bin/env bun
 // CLI entry: parse arguments, call one function per command, map errors to one line and an exit code.
 import { Command, CommanderError, InvalidArgumentError } from "commander";
+import { analyzeCommand, benchCommand, downloadCommand, listProblemsCommand, runCommand, runsCommand, type BenchFlags, type RunOptions } from "./commands.ts";
 import { buildConfig, configFromEnv, readConfigFile, type Config } from "./config.ts";
-import { ConfigInvalid, EndpointRejected, EndpointUnreachable, ExitCode, PatchRejected, TaskInvalid, exitCodeFor } from "./errors.ts";
-import { createLogger } from "./log.ts";
-import { createModelClient } from "./model.ts";
-import { runTask, type TaskStatus } from "./orchestrator.ts";
-import { prepareTask } from "./prepare.ts";
-import { createRouter } from "./router.ts";
-import { parseTask, readTaskText } from "./task.ts";
-import { secretValues } from "./secrets.ts";
-import { resolveWorkspace } from "./workspace.ts";
+import { ExitCode, exitCodeFor } from "./errors.ts";
 
-const STATUS_EXIT: Record<TaskStatus, number> = {
-  complete: ExitCode.complete,
-  abort: ExitCode.abort,
-  unreachable: ExitCode.endpointUnreachable,
-  rejected: ExitCode.badInput,
-  interrupted: ExitCode.interrupted,
-};
-
-type RunOptions = {
-  file?: string;
-  workspace: string;
+/** Flags that become config, shared by `run` and `bench humaneval`. */
+type ConfigFlags = {
   config?: string;
-  commit?: boolean;
-  pretty?: boolean;
-  logFile: boolean;
+  db?: string;
   maxAttempts?: number;
   escalateAfter?: number;
   timeoutMs?: number;
   verifyTimeoutMs?: number;
   maxPatchLines?: number;
+  spec?: boolean;
+  checkpoints?: boolean;
+  reuseSpec?: boolean;
+  checkpointInterval?: number;
 };
 
 function positiveInt(value: string): number {
@@ -40,79 +26,124 @@ function positiveInt(value: string): number {
   return number;
 }
 
+function wholeNumber(value: string): number {
+  const number = Number(value);
+  if (!Number.isInteger(number) || number < 0) throw new InvalidArgumentError("expected a whole number (0 or more)");
+  return number;
+}
+
 /** Pure: the flags' part of the config. */
-function configFromFlags(options: RunOptions): Record<string, unknown> {
-  const layer: Record<string, Record<string, number>> = { policy: {}, endpoint: {}, verify: {}, patch: {} };
-  if (options.maxAttempts) layer.policy!.maxAttempts = options.maxAttempts;
-  if (options.escalateAfter) layer.policy!.failuresBeforeEscalation = options.escalateAfter;
-  if (options.timeoutMs) layer.endpoint!.timeoutMs = options.timeoutMs;
-  if (options.verifyTimeoutMs) layer.verify!.timeoutMs = options.verifyTimeoutMs;
-  if (options.maxPatchLines) layer.patch!.maxChangedLines = options.maxPatchLines;
+export function configFromFlags(flags: ConfigFlags): Record<string, unknown> {
+  const layer: Record<string, Record<string, unknown> | string> = { policy: {}, endpoint: {}, verify: {}, patch: {}, guidance: {} };
+  const set = (section: string, key: string, value: unknown) => {
+    if (value !== undefined) (layer[section] as Record<string, unknown>)[key] = value;
+  };
+  set("policy", "maxAttempts", flags.maxAttempts);
+  set("policy", "failuresBeforeEscalation", flags.escalateAfter);
+  set("endpoint", "timeoutMs", flags.timeoutMs);
+  set("verify", "timeoutMs", flags.verifyTimeoutMs);
+  set("patch", "maxChangedLines", flags.maxPatchLines);
+  // Commander sets negatable flags to true by default: only an explicit --no-* changes the config.
+  if (flags.spec === false) set("guidance", "spec", false);
+  if (flags.checkpoints === false) set("guidance", "checkpoints", false);
+  if (flags.reuseSpec) set("guidance", "reuseSpec", true);
+  set("guidance", "checkpointInterval", flags.checkpointInterval);
+  if (flags.db) layer.db = flags.db;
   return layer;
 }
 
-function loadConfig(options: RunOptions): Config {
-  const file = options.config ?? process.env.SMOL_CODER_CONFIG;
-  return buildConfig([file ? readConfigFile(file) : {}, configFromEnv(process.env), configFromFlags(options)]);
-}
-
-async function runCommand(options: RunOptions): Promise<number> {
-  const config = loadConfig(options);
-  const { text, source } = await readTaskText(options.file, { isTTY: process.stdin.isTTY, text: () => Bun.stdin.text() });
-  const task = parseTask(text, source);
-  const root = await resolveWorkspace(options.workspace);
-  const prepared = await prepareTask(task, root, config, { commit: Boolean(options.commit) });
-
-  const log = createLogger({
-    level: process.env.LOG_LEVEL,
-    pretty: options.pretty ?? process.stdout.isTTY === true,
-    logDir: options.logFile ? config.logDir : null,
-    secrets: secretValues(process.env),
-  });
-  log.info({ event: "orchestrator_startup", version: "0.1.0", endpoint: config.endpoint.url, workspace: root }, "orchestrator startup");
-  const controller = new AbortController();
-  for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => controller.abort());
-  const outcome = await runTask(prepared, {
-    router: createRouter(config.tiers),
-    model: createModelClient({ ...config.endpoint, apiKey: process.env.LITELLM_API_KEY }),
-    log,
-    policy: config.policy,
-    verify: config.verify,
-    patch: config.patch,
-    commit: Boolean(options.commit),
-    signal: controller.signal,
-  });
-  process.stderr.write(`smol-coder: task ${outcome.taskId} ${outcome.status} after ${outcome.totalAttempts} attempt(s), final tier ${outcome.finalTier}\n`);
-  return STATUS_EXIT[outcome.status];
+function loadConfig(flags: ConfigFlags): Config {
+  const file = flags.config ?? process.env.SMOL_CODER_CONFIG;
+  return buildConfig([file ? readConfigFile(file) : {}, configFromEnv(process.env), configFromFlags(flags)]);
 }
 
 function describeError(error: unknown): string {
-  if (error instanceof TaskInvalid || error instanceof ConfigInvalid) return `invalid ${error.message}`;
-  if (error instanceof EndpointUnreachable || error instanceof EndpointRejected || error instanceof PatchRejected) return error.message;
+  if (error instanceof Error && ["TaskInvalid", "ConfigInvalid"].includes(error.name)) return `invalid ${error.message}`;
+  if (error instanceof Error && error.name !== "Error") return error.message;
   return `internal error: ${error instanceof Error ? error.message : String(error)}`;
+}
+
+/** Options every task-running command takes. */
+function taskOptions(command: Command): Command {
+  return command
+    .option("--config <path>", "config JSON file (also SMOL_CODER_CONFIG)")
+    .option("--db <path>", "SQLite run records (also SMOL_CODER_DB; default logs/runs.db)")
+    .option("--dataset <path>", "HumanEval JSONL, plain or .gz (default data/HumanEval.jsonl.gz)")
+    .option("--debug <dir>", "also write each attempt's prompt, raw reply, patch and verification output here")
+    .option("--no-spec", "no spec-writer call before the first attempt (ablation)")
+    .option("--no-checkpoints", "no mentor checkpoints at escalations (ablation)")
+    .option("--reuse-spec", "reuse a stored spec for the same problem text, spec model and prompt version")
+    .option("--checkpoint-interval <k>", "also a mentor checkpoint every K failed attempts within a tier", wholeNumber)
+    .option("--max-attempts <n>", "attempts per task, all tiers", positiveInt)
+    .option("--escalate-after <n>", "failed attempts at a tier before escalating", positiveInt)
+    .option("--timeout-ms <n>", "per model call", positiveInt)
+    .option("--verify-timeout-ms <n>", "per verification command", positiveInt)
+    .option("--max-patch-lines <n>", "largest patch accepted, in changed lines", positiveInt);
 }
 
 export function buildProgram(): Command {
   const program = new Command("smol-coder")
     .description("Coding tasks done by cheap local models, escalating to a frontier model only when they fail")
+    .option("--no-log-file", "do not write a copy of the events to the log directory")
     .exitOverride()
     .configureOutput({ outputError: (text, write) => write(`smol-coder: ${text.replace(/^error: /, "invalid arguments: ")}`) });
-  program
-    .command("run", { isDefault: true })
-    .description("Run one task (JSON on stdin or --file)")
+  const globals = () => program.opts<{ logFile: boolean }>();
+
+  taskOptions(program.command("run", { isDefault: true }).description("Run one task: JSON on stdin or --file (workspace or humaneval)"))
     .option("--file <path>", "task JSON file (default: stdin)")
     .option("--workspace <dir>", "workspace directory", process.cwd())
-    .option("--config <path>", "config JSON file (also SMOL_CODER_CONFIG)")
     .option("--commit", "commit the owned files on success (git workspaces)")
     .option("--pretty", "human-readable events")
-    .option("--no-log-file", "do not write a copy of the events to the log directory")
-    .option("--max-attempts <n>", "attempts per task, all tiers", positiveInt)
-    .option("--escalate-after <n>", "failed attempts at a tier before escalating", positiveInt)
-    .option("--timeout-ms <n>", "per model call", positiveInt)
-    .option("--verify-timeout-ms <n>", "per verification command", positiveInt)
-    .option("--max-patch-lines <n>", "largest patch accepted, in changed lines", positiveInt)
-    .action(async (options: RunOptions) => {
-      process.exitCode = await runCommand(options);
+    .action(async (options: RunOptions & ConfigFlags) => {
+      process.exitCode = await runCommand(loadConfig(options), { ...options, logFile: globals().logFile });
+    });
+
+  const bench = program.command("bench").description("Benchmarks");
+  taskOptions(bench.command("humaneval").description("Run HumanEval problems through the tiers; writes results.jsonl, summary.json, report.md"))
+    .option("--problems <list>", "indexes, ranges or ids, e.g. 0-9,12,HumanEval/20")
+    .option("--limit <n>", "only the first N selected problems", positiveInt)
+    .option("--concurrency <n>", "problems in flight at once (model calls stay within each tier's limit)", positiveInt, 8)
+    .option("--out <dir>", "output directory (default logs/bench-<time>)")
+    .option("--resume", "continue the run in --out, skipping finished problems")
+    .action(async (options: BenchFlags & ConfigFlags) => {
+      process.exitCode = await benchCommand(loadConfig(options), { ...options, logFile: globals().logFile });
+    });
+
+  program
+    .command("list-problems")
+    .description("List the problems of a HumanEval dataset")
+    .option("--dataset <path>", "HumanEval JSONL, plain or .gz (default data/HumanEval.jsonl.gz)")
+    .action(async (options: { dataset?: string }) => {
+      process.exitCode = await listProblemsCommand(options.dataset);
+    });
+
+  program
+    .command("dataset")
+    .description("HumanEval dataset")
+    .command("download")
+    .description("Download the official HumanEval file and check its sha256")
+    .option("--url <url>", "another address (its checksum is not pinned)")
+    .option("--dest <path>", "where to save it (default data/HumanEval.jsonl.gz)")
+    .action(async (options: { url?: string; dest?: string }) => {
+      process.exitCode = await downloadCommand(options);
+    });
+
+  program
+    .command("runs")
+    .description("List recorded runs")
+    .option("--db <path>", "SQLite run records (also SMOL_CODER_DB)")
+    .option("--limit <n>", "most recent N runs", positiveInt, 20)
+    .action((options: ConfigFlags & { limit: number }) => {
+      process.exitCode = runsCommand(loadConfig({ db: options.db }), options.limit);
+    });
+
+  program
+    .command("analyze")
+    .description("Outcome, attempts, tiers, tokens, cost and time per task of one run")
+    .argument("<run-id>", "a run id from smol-coder runs")
+    .option("--db <path>", "SQLite run records (also SMOL_CODER_DB)")
+    .action((runId: string, options: ConfigFlags) => {
+      process.exitCode = analyzeCommand(loadConfig({ db: options.db }), runId);
     });
   return program;
 }

@@ -1,0 +1,53 @@
+// What every command that runs tasks shares: config, events, the model client, tier permits, the run store,
+// and (only when a HumanEval task needs it) the warm pytest grader. One place to open them, one to close them.
+import type pino from "pino";
+import type { Config } from "./config.ts";
+import { startGrader, type Grader } from "./grader.ts";
+import { createLogger, type Logger } from "./log.ts";
+import { createModelClient, type ModelClient } from "./model.ts";
+import { createRouter, type Router } from "./router.ts";
+import { secretValues } from "./secrets.ts";
+import { openStore, type RunStore } from "./store.ts";
+
+export const VERSION = "0.2.0";
+
+export type Session = {
+  config: Config;
+  log: Logger;
+  router: Router;
+  model: ModelClient;
+  store: RunStore;
+  /** Starts the grader on first use; later calls get the same one. */
+  grader(): Promise<Grader>;
+  close(): Promise<void>;
+};
+export type SessionOptions = {
+  pretty: boolean;
+  logFile: boolean;
+  /** Where events go instead of stdout (the benchmark keeps stdout for its progress and summary). */
+  destination?: pino.DestinationStream;
+};
+
+export function openSession(config: Config, options: SessionOptions): Session {
+  const log = createLogger({
+    level: process.env.LOG_LEVEL,
+    pretty: options.pretty,
+    logDir: options.logFile ? config.logDir : null,
+    secrets: secretValues(process.env),
+    destination: options.destination,
+  });
+  const store = openStore(config.db);
+  let grader: Promise<Grader> | null = null;
+  return {
+    config,
+    log,
+    router: createRouter(config.tiers, config.roles),
+    model: createModelClient({ ...config.endpoint, apiKey: process.env.LITELLM_API_KEY }),
+    store,
+    grader: () => (grader ??= startGrader({ python: config.humaneval.python, concurrency: config.humaneval.graderConcurrency })),
+    async close() {
+      if (grader) await (await grader.catch(() => null))?.close();
+      store.close();
+    },
+  };
+}
