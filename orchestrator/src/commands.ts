@@ -56,6 +56,8 @@ export async function runCommand(config: Config, options: RunOptions): Promise<n
   const session = openSession(config, { pretty: options.pretty ?? process.stdout.isTTY === true, logFile: options.logFile });
   try {
     const { log, store } = session;
+    // Started before anything is recorded: a missing python or pytest stops the run before it begins.
+    const grader = prepared.check.kind === "pytest" ? await session.grader() : undefined;
     const runId = store.startRun({ kind: "run", args: { task, workspace: prepared.root } });
     log.info({ event: "orchestrator_startup", version: VERSION, runId, endpoint: config.endpoint.url, workspace: prepared.root }, "orchestrator startup");
     const taskId = store.startTask(runId, { taskKey: prepared.key, kind: prepared.kind });
@@ -69,7 +71,7 @@ export async function runCommand(config: Config, options: RunOptions): Promise<n
       guidance: config.guidance,
       verify: config.verify,
       humaneval: config.humaneval,
-      grader: prepared.check.kind === "pytest" ? await session.grader() : undefined,
+      grader,
       journal: storeJournal(store, taskId, { debugDir: options.debug, taskKey: prepared.key }),
       commit: Boolean(options.commit),
       signal: interruptSignal(),

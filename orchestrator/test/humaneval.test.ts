@@ -145,6 +145,17 @@ describe("bad HumanEval input", () => {
     expect(result.stderr).toContain("line 1");
   });
 
+  test("no python with pytest: exit 4, one line saying what to install, no run left behind", async () => {
+    const db = path.join(resources.track(tempDir()), "runs.db");
+    const result = await runCli(["--db", db], { stdin: TASK, env: { SMOL_CODER_PYTHON: "/nonexistent/python3" } });
+    expect(result.exitCode).toBe(4);
+    expect(result.stderr.trim().split("\n")).toHaveLength(1);
+    expect(result.stderr).toContain("pytest grader unavailable");
+    expect(result.stderr).toContain("SMOL_CODER_PYTHON");
+    const runs = await runCli(["runs", "--db", db]);
+    expect(runs.stdout).not.toContain("r-");
+  });
+
   test("a malformed problem id is a task error", async () => {
     const result = await run([], JSON.stringify({ kind: "humaneval", problemId: "zero" }));
     expect(result.exitCode).toBe(2);
