@@ -7,10 +7,9 @@ import { renderReport, ResultLine, summarise, type Summary } from "./benchReport
 import { loadDataset, selectProblems, type Problem } from "./dataset.ts";
 import { TaskInvalid } from "./errors.ts";
 import { problemDirName } from "./humaneval.ts";
-import { storeJournal } from "./journal.ts";
-import { runTask, type TaskOutcome } from "./orchestrator.ts";
+import type { TaskOutcome } from "./orchestrator.ts";
 import { prepareHumanEval } from "./prepare.ts";
-import type { Session } from "./session.ts";
+import { runRecordedTask, type Session } from "./session.ts";
 
 export type BenchOptions = {
   dataset: string;
@@ -62,35 +61,11 @@ export function resultLine(problem: Problem, outcome: TaskOutcome): ResultLine |
 }
 
 async function solve(problem: Problem, session: Session, options: BenchOptions, runId: string): Promise<TaskOutcome> {
-  const { config, store } = session;
   const workspaces = path.join(options.outDir, "workspaces");
   // A problem left half-done by a killed run starts again from a fresh workspace.
   rmSync(path.join(workspaces, problemDirName(problem.taskId)), { recursive: true, force: true });
-  const task = await prepareHumanEval(problem, workspaces, config);
-  const taskId = store.startTask(runId, { taskKey: problem.taskId, kind: "humaneval" });
-  const outcome = await runTask(task, {
-    router: session.router,
-    model: session.model,
-    log: session.log,
-    prices: config.prices,
-    patch: config.patch,
-    policy: config.policy,
-    guidance: config.guidance,
-    verify: config.verify,
-    humaneval: config.humaneval,
-    grader: await session.grader(),
-    journal: storeJournal(store, taskId, { debugDir: options.debugDir, taskKey: problem.taskId }),
-    commit: false,
-    signal: options.signal,
-  });
-  store.finishTask(taskId, {
-    status: outcome.status,
-    attempts: outcome.totalAttempts,
-    finalTier: outcome.finalTier,
-    passedFirstAttempt: outcome.totalAttempts > 0 ? outcome.passedFirstAttempt : null,
-    wallMs: outcome.wallMs,
-  });
-  return outcome;
+  const task = await prepareHumanEval(problem, workspaces, session.config);
+  return runRecordedTask(session, task, { runId, commit: false, debugDir: options.debugDir, signal: options.signal });
 }
 
 export async function runBench(session: Session, options: BenchOptions): Promise<BenchResult> {

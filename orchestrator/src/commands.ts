@@ -9,10 +9,9 @@ import type { Config } from "./config.ts";
 import { defaultDatasetPath, describeProblems, downloadDataset, loadDataset, OFFICIAL_URL, type Problem } from "./dataset.ts";
 import { ExitCode, TaskInvalid } from "./errors.ts";
 import type { PreparedTask } from "./executor.ts";
-import { storeJournal } from "./journal.ts";
-import { runTask, type TaskStatus } from "./orchestrator.ts";
+import type { TaskStatus } from "./orchestrator.ts";
 import { prepareHumanEval, prepareTask } from "./prepare.ts";
-import { openSession, VERSION } from "./session.ts";
+import { openSession, runRecordedTask, VERSION } from "./session.ts";
 import { openStore } from "./store.ts";
 import { parseTask, readTaskText, type HumanEvalTask } from "./task.ts";
 import { resolveWorkspace } from "./workspace.ts";
@@ -57,32 +56,10 @@ export async function runCommand(config: Config, options: RunOptions): Promise<n
   try {
     const { log, store } = session;
     // Started before anything is recorded: a missing python or pytest stops the run before it begins.
-    const grader = prepared.check.kind === "pytest" ? await session.grader() : undefined;
+    if (prepared.check.kind === "pytest") await session.grader();
     const runId = store.startRun({ kind: "run", args: { task, workspace: prepared.root } });
     log.info({ event: "orchestrator_startup", version: VERSION, runId, endpoint: config.endpoint.url, workspace: prepared.root }, "orchestrator startup");
-    const taskId = store.startTask(runId, { taskKey: prepared.key, kind: prepared.kind });
-    const outcome = await runTask(prepared, {
-      router: session.router,
-      model: session.model,
-      log,
-      prices: config.prices,
-      patch: config.patch,
-      policy: config.policy,
-      guidance: config.guidance,
-      verify: config.verify,
-      humaneval: config.humaneval,
-      grader,
-      journal: storeJournal(store, taskId, { debugDir: options.debug, taskKey: prepared.key }),
-      commit: Boolean(options.commit),
-      signal: interruptSignal(),
-    });
-    store.finishTask(taskId, {
-      status: outcome.status,
-      attempts: outcome.totalAttempts,
-      finalTier: outcome.finalTier,
-      passedFirstAttempt: outcome.totalAttempts > 0 ? outcome.passedFirstAttempt : null,
-      wallMs: outcome.wallMs,
-    });
+    const outcome = await runRecordedTask(session, prepared, { runId, commit: Boolean(options.commit), debugDir: options.debug, signal: interruptSignal() });
     store.finishRun(runId, outcome.status);
     process.stderr.write(
       `smol-coder: task ${outcome.taskId} ${outcome.status} after ${outcome.totalAttempts} attempt(s), final tier ${outcome.finalTier}; run ${runId}` +

@@ -7,6 +7,7 @@ import { GraderReply, gradeReply, summariseLongrepr } from "./grade.ts";
 import { startGrader, type Grader } from "./grader.ts";
 import { createHumanEvalWorkspace } from "./humaneval.ts";
 import { DATASET_PATH, problem } from "./__fixtures__/grader/problems.ts";
+import { alive } from "../test/helpers.ts";
 import recorded from "./__fixtures__/grader/replies.json";
 
 // Replies recorded from real grader.py runs (see the case names); paths are those of the recording.
@@ -145,21 +146,6 @@ describe("gradeReply is strict", () => {
 });
 
 // The real server: python3 with pytest, real forks, real signals.
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  const stat = (() => {
-    try {
-      return readFileSync(`/proc/${pid}/stat`, "utf8");
-    } catch {
-      return "";
-    }
-  })();
-  return !/^\d+ \(.*\) Z/.test(stat);
-}
 
 async function gone(pid: number, withinMs = 2000): Promise<boolean> {
   const deadline = Date.now() + withinMs;

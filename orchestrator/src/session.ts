@@ -2,9 +2,12 @@
 // and (only when a HumanEval task needs it) the warm pytest grader. One place to open them, one to close them.
 import type pino from "pino";
 import type { Config } from "./config.ts";
+import type { PreparedTask } from "./executor.ts";
 import { startGrader, type Grader } from "./grader.ts";
+import { storeJournal } from "./journal.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { createModelClient, type ModelClient } from "./model.ts";
+import { runTask, type TaskOutcome } from "./orchestrator.ts";
 import { createRouter, type Router } from "./router.ts";
 import { secretValues } from "./secrets.ts";
 import { openStore, type RunStore } from "./store.ts";
@@ -50,4 +53,38 @@ export function openSession(config: Config, options: SessionOptions): Session {
       store.close();
     },
   };
+}
+
+/** Runs one prepared task as part of a recorded run: its task row, its journal, its outcome. */
+export async function runRecordedTask(
+  session: Session,
+  task: PreparedTask,
+  options: { runId: string; commit: boolean; debugDir?: string; signal?: AbortSignal },
+): Promise<TaskOutcome> {
+  const { config, store } = session;
+  const grader = task.check.kind === "pytest" ? await session.grader() : undefined;
+  const taskId = store.startTask(options.runId, { taskKey: task.key, kind: task.kind });
+  const outcome = await runTask(task, {
+    router: session.router,
+    model: session.model,
+    log: session.log,
+    prices: config.prices,
+    patch: config.patch,
+    policy: config.policy,
+    guidance: config.guidance,
+    verify: config.verify,
+    humaneval: config.humaneval,
+    grader,
+    journal: storeJournal(store, taskId, { debugDir: options.debugDir, taskKey: task.key }),
+    commit: options.commit,
+    signal: options.signal,
+  });
+  store.finishTask(taskId, {
+    status: outcome.status,
+    attempts: outcome.totalAttempts,
+    finalTier: outcome.finalTier,
+    passedFirstAttempt: outcome.totalAttempts > 0 ? outcome.passedFirstAttempt : null,
+    wallMs: outcome.wallMs,
+  });
+  return outcome;
 }

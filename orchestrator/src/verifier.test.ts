@@ -3,27 +3,12 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { runCommand, verificationEnv, verify } from "./verifier.ts";
+import { alive } from "../test/helpers.ts";
 
 const dir = mkdtempSync(path.join(tmpdir(), "smol-verify-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const env = verificationEnv(process.env);
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  // A killed child not yet reaped is a zombie; it no longer runs.
-  const stat = (() => {
-    try {
-      return readFileSync(`/proc/${pid}/stat`, "utf8");
-    } catch {
-      return "";
-    }
-  })();
-  return !/^\d+ \(.*\) Z/.test(stat);
-}
 
 async function readPid(file: string): Promise<number> {
   for (let i = 0; i < 100; i++) {

@@ -99,6 +99,22 @@ export function eventNames(result: CliResult): string[] {
   return result.events.map((event) => event.event);
 }
 
+/** Whether a process still runs. A killed child not yet reaped is a zombie: it no longer runs. */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  let stat = "";
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  } catch {
+    return false;
+  }
+  return !/^\d+ \(.*\) Z/.test(stat);
+}
+
 export function cleanup(...dirs: string[]): void {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 }
