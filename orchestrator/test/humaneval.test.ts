@@ -130,6 +130,23 @@ describe("a HumanEval task", () => {
   }, 30_000);
 });
 
+describe("list-problems", () => {
+  test("one line per problem: index, task id, entry point", async () => {
+    const result = await runCli(["list-problems", "--dataset", SHARED_DATASET]);
+    expect(result.exitCode).toBe(0);
+    const lines = result.stdout.trim().split("\n");
+    expect(lines).toHaveLength(164);
+    expect(lines[0]!.split(/\s+/).filter(Boolean)).toEqual(["0", "HumanEval/0", "has_close_elements"]);
+    expect(lines[163]).toContain("HumanEval/163");
+  });
+
+  test("a missing dataset: exit 2 with the download command as the fix", async () => {
+    const result = await runCli(["list-problems", "--dataset", "/nonexistent/HumanEval.jsonl.gz"]);
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toContain("smol-coder dataset download");
+  });
+});
+
 describe("bad HumanEval input", () => {
   test("an unknown problem id: exit 2, one line naming it", async () => {
     const result = await run([], JSON.stringify({ kind: "humaneval", problemId: "HumanEval/999", dataset: SHARED_DATASET }));
