@@ -1,0 +1,132 @@
+// The run store's file: opening it with the right pragmas, and its schema with versioned migrations.
+import { Database } from "bun:sqlite";
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+
+/** The store file cannot be used: not SQLite, another program's database, a newer schema, a malformed row. */
+export class StoreInvalid extends Error {
+  override readonly name = "StoreInvalid";
+  constructor(
+    readonly file: string,
+    readonly problem: string,
+    readonly fix = "pass --db with another path or delete the file",
+  ) {
+    super(`run store ${file}: ${problem}. Fix: ${fix}`);
+  }
+}
+
+// Frozen text: a released migration never changes; a new schema is a new entry that alters the old one.
+const MIGRATIONS: readonly string[] = [
+  `
+CREATE TABLE runs (
+  id TEXT PRIMARY KEY,
+  kind TEXT NOT NULL CHECK (kind IN ('run', 'bench')),
+  started_at TEXT NOT NULL, finished_at TEXT,
+  status TEXT NOT NULL DEFAULT 'running' CHECK (status IN ('running', 'complete', 'abort', 'unreachable', 'rejected', 'interrupted')),
+  args TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(args))
+) STRICT;
+CREATE INDEX runs_by_start ON runs (started_at);
+CREATE TABLE tasks (
+  id INTEGER PRIMARY KEY,
+  run_id TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+  task_key TEXT NOT NULL,
+  kind TEXT NOT NULL CHECK (kind IN ('workspace', 'humaneval')),
+  status TEXT NOT NULL DEFAULT 'running' CHECK (status IN ('running', 'complete', 'abort', 'unreachable', 'rejected', 'interrupted')),
+  attempts INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+  final_tier TEXT CHECK (final_tier IN ('fast', 'deep', 'reviewer')),
+  passed_first_attempt INTEGER CHECK (passed_first_attempt IN (0, 1)),
+  started_at TEXT NOT NULL, finished_at TEXT, wall_ms INTEGER
+) STRICT;
+CREATE INDEX tasks_by_run ON tasks (run_id, id);
+CREATE TABLE attempts (
+  task_id INTEGER NOT NULL REFERENCES tasks (id) ON DELETE CASCADE,
+  n INTEGER NOT NULL CHECK (n >= 1),
+  tier TEXT NOT NULL CHECK (tier IN ('fast', 'deep', 'reviewer')),
+  prompt TEXT NOT NULL CHECK (json_valid(prompt)),
+  reply TEXT NOT NULL,
+  diff TEXT,
+  outcome TEXT NOT NULL CHECK (outcome IN ('passed', 'verification_failed', 'patch_rejected')),
+  errors TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(errors)),
+  verification_output TEXT,
+  duration_ms INTEGER NOT NULL,
+  PRIMARY KEY (task_id, n)
+) STRICT;
+CREATE TABLE model_calls (
+  id INTEGER PRIMARY KEY,
+  task_id INTEGER NOT NULL REFERENCES tasks (id) ON DELETE CASCADE,
+  attempt INTEGER,
+  role TEXT NOT NULL CHECK (role IN ('fast', 'deep', 'reviewer', 'spec-writer', 'mentor')),
+  alias TEXT NOT NULL,
+  tokens_in INTEGER NOT NULL, tokens_out INTEGER NOT NULL, latency_ms INTEGER NOT NULL,
+  cost_usd REAL,
+  cost_source TEXT NOT NULL CHECK (cost_source IN ('header', 'table', 'unpriced')),
+  retries INTEGER NOT NULL DEFAULT 0,
+  CHECK ((cost_source = 'unpriced') = (cost_usd IS NULL))
+) STRICT;
+CREATE INDEX model_calls_by_task ON model_calls (task_id, role);
+CREATE TABLE specs (
+  id INTEGER PRIMARY KEY,
+  key TEXT NOT NULL UNIQUE,
+  model TEXT NOT NULL, prompt_version TEXT NOT NULL, text TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  task_id INTEGER REFERENCES tasks (id) ON DELETE SET NULL
+) STRICT;
+CREATE TABLE checkpoints (
+  task_id INTEGER NOT NULL REFERENCES tasks (id) ON DELETE CASCADE,
+  n INTEGER NOT NULL CHECK (n >= 1),
+  after_attempt INTEGER NOT NULL,
+  from_tier TEXT NOT NULL CHECK (from_tier IN ('fast', 'deep', 'reviewer')),
+  to_tier TEXT NOT NULL CHECK (to_tier IN ('fast', 'deep', 'reviewer')),
+  stage TEXT NOT NULL CHECK (stage IN ('strategy', 'test-criteria', 'debugging')),
+  sections TEXT NOT NULL CHECK (json_valid(sections)),
+  text TEXT NOT NULL,
+  PRIMARY KEY (task_id, n)
+) STRICT;
+`,
+];
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/** Opens the file, sets the pragmas and migrates; a file that is not our SQLite store becomes StoreInvalid. */
+export function connect(file: string, busyTimeoutMs: number): Database {
+  if (file !== ":memory:") mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  let db: Database | undefined;
+  try {
+    db = new Database(file, { create: true, strict: true });
+    // busy_timeout first: switching to WAL and migrating both need locks another process may hold.
+    db.run(`PRAGMA busy_timeout = ${busyTimeoutMs}`);
+    db.run("PRAGMA journal_mode = WAL");
+    // In WAL mode NORMAL cannot corrupt the file; it only risks the last commits on power loss.
+    db.run("PRAGMA synchronous = NORMAL");
+    db.run("PRAGMA foreign_keys = ON");
+    migrate(db, file);
+    return db;
+  } catch (error) {
+    db?.close();
+    const code = (error as { code?: string }).code ?? "";
+    if (["SQLITE_NOTADB", "SQLITE_CORRUPT", "SQLITE_CANTOPEN"].includes(code)) {
+      throw new StoreInvalid(file, `is not a usable SQLite database (${(error as Error).message})`);
+    }
+    throw error;
+  }
+}
+
+function schemaVersion(db: Database): number {
+  return db.query<{ user_version: number }, []>("PRAGMA user_version").get()!.user_version;
+}
+
+function migrate(db: Database, file: string): void {
+  if (schemaVersion(db) === SCHEMA_VERSION) return;
+  db.transaction(() => {
+    // Re-read under the write lock: another process may have migrated since the check above.
+    const version = schemaVersion(db);
+    if (version > SCHEMA_VERSION) {
+      throw new StoreInvalid(file, `has schema version ${version}, newer than this smol-coder's ${SCHEMA_VERSION}`, "upgrade smol-coder, or pass --db with another path");
+    }
+    const tables = db.query<{ n: number }, []>("SELECT count(*) AS n FROM sqlite_schema").get()!.n;
+    if (version === 0 && tables > 0) throw new StoreInvalid(file, "is a SQLite database of another program");
+    for (let next = version; next < SCHEMA_VERSION; next++) {
+      db.run(MIGRATIONS[next]!);
+      db.run(`PRAGMA user_version = ${next + 1}`);
+    }
+  }).immediate();
+}
