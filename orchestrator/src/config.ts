@@ -4,6 +4,7 @@ import path from "node:path";
 import { z } from "zod";
 import { ConfigInvalid } from "./errors.ts";
 import { EDIT_FORMATS } from "./patch/types.ts";
+import { isSecretName } from "./secrets.ts";
 
 const EditFormat = z.enum(EDIT_FORMATS);
 
@@ -124,6 +125,27 @@ export const Config = z
       })
       .strict()
       .prefault({}),
+    sandbox: z
+      .object({
+        enabled: z.boolean().default(true).describe("Jail every verification with bubblewrap; false only via --unsafe-no-sandbox"),
+        memoryMb: z.number().int().min(64).default(2048).describe("Memory for everything one verification starts (cgroup), and each Python candidate's address space"),
+        processes: z.number().int().min(8).default(256).describe("Processes and threads one verification may have at once"),
+        fileSizeMb: z.number().int().min(1).default(256).describe("Largest file a verification may write"),
+        tmpMb: z.number().int().min(1).default(512).describe("Size of the private /tmp"),
+        openFiles: z.number().int().min(64).default(1024).describe("Open files per process"),
+        readOnly: z.array(z.string().min(1)).default([]).describe("Extra host paths verification may read (tools PATH does not reveal)"),
+        env: z
+          .array(
+            z
+              .string()
+              .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "is not a variable name")
+              .refine((name) => !isSecretName(name), "looks like a secret; secrets never reach verification"),
+          )
+          .default([])
+          .describe("Extra environment variable names passed into verification"),
+      })
+      .strict()
+      .prefault({}),
     logDir: z.string().default(path.join(REPO_ROOT, "logs")).describe("A copy of every event goes here"),
     db: z.string().default(path.join(REPO_ROOT, "logs", "runs.db")).describe("SQLite run records (SMOL_CODER_DB, --db)"),
   })
@@ -160,6 +182,7 @@ export function configFromEnv(env: Record<string, string | undefined>): Record<s
   if (env.LITELLM_URL) layer.endpoint = { url: env.LITELLM_URL };
   if (env.SMOL_CODER_DB) layer.db = env.SMOL_CODER_DB;
   if (env.SMOL_CODER_PYTHON) layer.humaneval = { python: env.SMOL_CODER_PYTHON };
+  if (env.SMOL_CODER_SANDBOX_READONLY) layer.sandbox = { readOnly: env.SMOL_CODER_SANDBOX_READONLY.split(":").filter(Boolean) };
   return layer;
 }
 

@@ -93,13 +93,24 @@ export class GraderUnavailable extends Error {
   }
 }
 
-export type SmolError = TaskInvalid | ConfigInvalid | DatasetInvalid | GraderUnavailable | EndpointUnreachable | EndpointRejected | PatchRejected;
+/** Verification cannot be jailed (no bubblewrap, no user namespaces, no process limit): it refuses to run. */
+export class SandboxUnavailable extends Error {
+  override readonly name = "SandboxUnavailable";
+  constructor(
+    readonly reason: string,
+    readonly fix: string,
+  ) {
+    super(`sandbox unavailable: ${reason}. Fix: ${fix}`);
+  }
+}
+
+export type SmolError = SandboxUnavailable | TaskInvalid | ConfigInvalid | DatasetInvalid | GraderUnavailable | EndpointUnreachable | EndpointRejected | PatchRejected;
 
 export function exitCodeFor(error: unknown): number {
   if (error instanceof TaskInvalid || error instanceof ConfigInvalid || error instanceof DatasetInvalid) return ExitCode.badInput;
   // The run store is defined in store.ts (it owns its file); matched by its stable name.
   if (error instanceof Error && error.name === "StoreInvalid") return ExitCode.badInput;
-  if (error instanceof GraderUnavailable) return ExitCode.environment;
+  if (error instanceof GraderUnavailable || error instanceof SandboxUnavailable) return ExitCode.environment;
   if (error instanceof EndpointRejected) {
     // Auth or alias problems are configuration the user must fix.
     return error.status === 401 || error.status === 403 || error.status === 404 || error.status === 400

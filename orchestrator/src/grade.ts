@@ -17,6 +17,9 @@ export const GraderReply = z.object({
   reported: z.boolean().default(false),
   pid: z.number().int().optional(),
   pytest: z.string().optional(),
+  /** The server's python and its prefixes: the sandboxed candidate runs the same interpreter. */
+  executable: z.string().optional(),
+  prefixes: z.array(z.string()).optional(),
 });
 export type GraderReply = z.infer<typeof GraderReply>;
 

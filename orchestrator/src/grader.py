@@ -1,10 +1,13 @@
 """smol-coder's pytest grader: one warm pytest session that forks a fresh child per verification.
 
-Start-up (importing and configuring pytest) is paid once. Each request forks a child that collects and runs
-one test file, so a crash, hang, os._exit or monkey-patching in one attempt touches no other attempt and
-never the server. The server talks JSON lines: requests on stdin, replies on stdout.
+Start-up (importing and configuring pytest) is paid once. Each request forks a trusted child that collects and
+runs one test file. The candidate's code never runs in that child: it is imported by candidate.py in a separate,
+sandboxed process, and the test's calls reach it through plain-data messages (wire.py). So the candidate can
+neither touch the tests nor write the report, and a crash, hang or os._exit there is just a failed call.
+The server talks JSON lines: requests on stdin, replies on stdout.
 
-Request: {"id": str, "workspace": dir, "testFile": path, "timeoutMs": int, "memoryMb": int, "outputBytes": int}
+Request: {"id": str, "module": "solution", "testFile": path, "timeoutMs": int, "memoryMb": int, "outputBytes": int,
+          "candidate": {"argv": [...], "env": {...}}  (the sandboxed command that runs candidate.py)}
 Cancel:  {"id": str, "cancel": true}  kills that request's processes; its reply still comes, status "cancelled"
 Reply:   {"id", "status": "finished"|"timeout"|"crashed"|"cancelled", "exitCode", "signal", "durationMs",
           "tests": [{"name", "outcome", "longrepr"}], "output": str, "error": str|null,
@@ -32,6 +35,8 @@ import pytest  # noqa: E402  (the environment above must be set first)
 from _pytest.python import Module  # noqa: E402
 from _pytest.runner import runtestprotocol  # noqa: E402
 
+from proxy import Candidate, CandidateGone, proxy_module  # noqa: E402
+
 REPORT_LIMIT = 256 * 1024
 PR_SET_PDEATHSIG = 1
 LIBC = ctypes.CDLL(None, use_errno=True)
@@ -54,8 +59,8 @@ def close_other_fds(keep):
 def child(session, request, report_w, output_w):
     """Runs in the forked child: never returns."""
     try:
-        os.setsid()  # own process group: the server kills everything the candidate starts
-        # Nobody enforces the timeout once the server is gone (killed by a candidate, say): die with it.
+        os.setsid()  # own process group: the server kills everything this attempt started
+        # Nobody enforces the timeout once the server is gone (killed, say): die with it.
         LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
         if os.getppid() != SERVER_PID:
             os._exit(1)
@@ -64,26 +69,30 @@ def child(session, request, report_w, output_w):
         os.dup2(output_w, 1)
         os.dup2(output_w, 2)
         close_other_fds({report_w})  # the reply channel and other attempts' pipes stay out of reach
+        os.chdir(os.path.dirname(request["testFile"]))  # failures name the test file without a long path
+        candidate = Candidate(request["candidate"], 2)  # before the limits below: the sandbox sets its own
         limit = request.get("memoryMb", 1024) * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-        size = 64 * 1024 * 1024
-        resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        workspace = request["workspace"]
-        os.chdir(workspace)
-        sys.path.insert(0, workspace)
-        module = Module.from_parent(session, path=__import__("pathlib").Path(request["testFile"]))
-        items = [item for item in module.collect() if isinstance(item, pytest.Item)]
-        tests = []
-        for item in items:
-            reports = runtestprotocol(item, nextitem=None, log=False)
-            failed = [r for r in reports if r.failed]
-            skipped = [r for r in reports if r.skipped]
-            outcome = "failed" if failed else "skipped" if skipped else "passed"
-            longrepr = failed[0].longreprtext if failed else ""
-            tests.append({"name": item.name, "outcome": outcome, "longrepr": longrepr[-8000:]})
-        payload = {"tests": tests, "error": None}
-    except BaseException as error:  # noqa: BLE001  (collection errors, SyntaxError, SystemExit...)
+        hello = candidate.read()
+        if "error" in hello:
+            payload = {"tests": [], "error": str(hello["error"])}
+        else:
+            sys.modules[request.get("module", "solution")] = proxy_module(request.get("module", "solution"), hello.get("ready", {}), candidate)
+            module = Module.from_parent(session, path=__import__("pathlib").Path(request["testFile"]))
+            items = [item for item in module.collect() if isinstance(item, pytest.Item)]
+            tests = []
+            for item in items:
+                reports = runtestprotocol(item, nextitem=None, log=False)
+                failed = [r for r in reports if r.failed]
+                skipped = [r for r in reports if r.skipped]
+                outcome = "failed" if failed else "skipped" if skipped else "passed"
+                longrepr = failed[0].longreprtext if failed else ""
+                tests.append({"name": item.name, "outcome": outcome, "longrepr": longrepr[-8000:]})
+            payload = {"tests": tests, "error": None}
+    except CandidateGone as error:
+        payload = {"tests": [], "error": f"CandidateGone: {error}"}
+    except BaseException as error:  # noqa: BLE001  (collection errors, a malformed reply...)
         import traceback
 
         payload = {"tests": [], "error": "".join(traceback.format_exception(error))[-8000:]}
@@ -229,7 +238,8 @@ class Server:
     def run(self):
         os.set_blocking(REQUEST_FD, False)
         self.selector.register(REQUEST_FD, selectors.EVENT_READ, ("stdin", None))
-        self.reply({"id": None, "status": "ready", "pid": os.getpid(), "pytest": pytest.__version__})
+        ready = {"id": None, "status": "ready", "pid": os.getpid(), "pytest": pytest.__version__}
+        self.reply({**ready, "executable": sys.executable, "prefixes": sorted({sys.prefix, sys.base_prefix})})
         while self.stdin_open or self.jobs:
             now = time.monotonic()
             # Jobs already killed are only waiting to be reaped: their passed deadlines must not spin the loop.

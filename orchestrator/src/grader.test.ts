@@ -7,7 +7,7 @@ import { GraderReply, gradeReply, summariseLongrepr } from "./grade.ts";
 import { startGrader, type Grader } from "./grader.ts";
 import { createHumanEvalWorkspace } from "./humaneval.ts";
 import { DATASET_PATH, problem } from "./__fixtures__/grader/problems.ts";
-import { alive } from "../test/helpers.ts";
+import { alive, noneSurvive, processesWith, testSandbox } from "../test/helpers.ts";
 import recorded from "./__fixtures__/grader/replies.json";
 
 // Replies recorded from real grader.py runs (see the case names); paths are those of the recording.
@@ -147,17 +147,6 @@ describe("gradeReply is strict", () => {
 
 // The real server: python3 with pytest, real forks, real signals.
 
-async function gone(pid: number, withinMs = 2000): Promise<boolean> {
-  const deadline = Date.now() + withinMs;
-  while (Date.now() < deadline && alive(pid)) await Bun.sleep(20);
-  return !alive(pid);
-}
-
-async function readPid(file: string): Promise<number> {
-  for (let i = 0; i < 200 && !existsSync(file); i++) await Bun.sleep(10);
-  return Number(readFileSync(file, "utf8"));
-}
-
 describe("the grader server", () => {
   const dir = mkdtempSync(path.join(tmpdir(), "smol-grader-test-"));
   let grader: Grader;
@@ -173,7 +162,7 @@ describe("the grader server", () => {
   }
 
   beforeAll(async () => {
-    grader = await startGrader({ concurrency: 2 });
+    grader = await startGrader({ sandbox: await testSandbox(), concurrency: 2 });
   });
   afterAll(async () => {
     await grader.close();
@@ -191,8 +180,10 @@ describe("the grader server", () => {
     const wrong = await grader.grade(request(await workspace(`${first().prompt}    return False\n`)));
     expect(wrong.failures).toContain("E + where False = <function has_close_elements>([1.0, 2.0, 3.9, 4.0, 5.0, 2.2], 0.3)");
     const raised = await grader.grade(request(await workspace(`${first().prompt}    return numbers[10] > threshold\n`)));
-    expect(raised.failures).toContain("solution.py:12: return numbers[10] > threshold");
-    expect(raised.failures).toContain("E IndexError: list index out of range");
+    expect(raised.failures).toEqual([
+      "test_humaneval.py:13: assert candidate([1.0, 2.0, 3.9, 4.0, 5.0, 2.2], 0.3) == True",
+      "E IndexError: list index out of range (at solution.py:12 in has_close_elements: return numbers[10] > threshold)",
+    ]);
   });
 
   test("a hang times out while a concurrent good request passes", async () => {
@@ -204,13 +195,22 @@ describe("the grader server", () => {
     expect(order).toEqual(["good", "hang"]);
   });
 
-  test("os._exit(0), printing '1 passed' then sys.exit(0), and a segfault all fail", async () => {
+  test("os._exit(0) at import or in the function, printing '1 passed' then sys.exit(0), and a segfault all fail", async () => {
     const osExit = grader.grade(request(await workspace(`import os\nos._exit(0)\n${canonical()}`)));
+    const osExitInCall = grader.grade(request(await workspace(`${first().prompt}    import os\n    os._exit(0)\n`)));
     const sysExit = grader.grade(request(await workspace(`import sys\nprint("1 passed")\nsys.exit(0)\n${canonical()}`)));
     const segfault = grader.grade(request(await workspace(`import ctypes\nctypes.string_at(0)\n${canonical()}`)));
-    expect(await osExit).toMatchObject({ passed: false, status: "failed", failures: ["the test process ended without a report (os._exit or crash?)"] });
-    expect(await sysExit).toMatchObject({ passed: false, status: "error", output: "1 passed\n" });
-    expect(await segfault).toMatchObject({ passed: false, status: "crashed" });
+    const gone = "the solution's process exited with code 0 before answering (os._exit, a crash, or over a limit?)";
+    expect(await osExit).toMatchObject({ passed: false, status: "error", failures: ["the tests could not run:", `CandidateGone: ${gone}`] });
+    expect(await osExitInCall).toMatchObject({ passed: false, status: "failed", failures: [expect.stringContaining("test_humaneval.py:13"), `E proxy.CandidateGone: ${gone}`] });
+    expect(await sysExit).toMatchObject({ passed: false, status: "error", output: "1 passed\n", failures: ["the tests could not run:", "solution.py:3: sys.exit(0)", "SystemExit: 0"] });
+    expect(await segfault).toMatchObject({ passed: false, status: "error", failures: ["the tests could not run:", expect.stringContaining("killed by SIGSEGV")] });
+  });
+
+  test("results come back as plain data: an object whose __eq__ always says True fails", async () => {
+    const liar = await grader.grade(request(await workspace(`${first().prompt}    class Yes:\n        def __eq__(self, other):\n            return True\n    return Yes()\n`)));
+    expect(liar).toMatchObject({ passed: false, status: "failed" });
+    expect(liar.failures.at(-1)).toBe("E proxy.CandidateError: NotPlainData: a Yes object cannot be passed between the test and the sandboxed solution");
   });
 
   test("a memory blow-up fails and the server lives on", async () => {
@@ -222,11 +222,11 @@ describe("the grader server", () => {
     expect(grader.stats()).toMatchObject({ serverPid: pid, starts: 1 });
   });
 
-  test("a background process the candidate leaves running is killed", async () => {
-    const spawn = 'import pathlib, subprocess\npathlib.Path("bg.pid").write_text(str(subprocess.Popen(["sleep", "60"]).pid))\n';
-    const ws = await workspace(spawn + canonical());
-    expect(await grader.grade(request(ws))).toMatchObject({ passed: true });
-    expect(await gone(await readPid(path.join(ws.root, "bg.pid")))).toBe(true);
+  test("a background process the candidate leaves running (even setsid) is killed", async () => {
+    const marker = `61.${process.pid}1`;
+    const spawn = `import subprocess\nsubprocess.Popen(["sleep", "${marker}"], start_new_session=True)\n`;
+    expect(await grader.grade(request(await workspace(spawn + canonical())))).toMatchObject({ passed: true });
+    expect(await noneSurvive(marker)).toBe(true);
   });
 
   test("at most `concurrency` requests run; the rest wait in the queue", async () => {
@@ -238,8 +238,9 @@ describe("the grader server", () => {
   });
 
   test("aborting a queued or a running request rejects it at once and frees its slot", async () => {
-    await using single = await startGrader({ concurrency: 1 });
-    const hangWs = await workspace(`import os, pathlib\npathlib.Path("hang.pid").write_text(str(os.getpid()))\n${first().prompt}    while True:\n        pass\n`);
+    await using single = await startGrader({ sandbox: await testSandbox(), concurrency: 1 });
+    const marker = `62.${process.pid}2`;
+    const hangWs = await workspace(`import subprocess\nsubprocess.Popen(["sleep", "${marker}"])\n${first().prompt}    while True:\n        pass\n`);
     const running = new AbortController();
     const queued = new AbortController();
     const hang = single.grade({ ...request(hangWs, 4000), signal: running.signal });
@@ -247,33 +248,38 @@ describe("the grader server", () => {
     queued.abort();
     await expect(waiting).rejects.toMatchObject({ name: "AbortError" });
     expect(single.stats()).toMatchObject({ running: 1, queued: 0 });
-    const hangPid = await readPid(path.join(hangWs.root, "hang.pid"));
+    while (processesWith(marker).length === 0) await Bun.sleep(20);
     const abortedAt = performance.now();
     running.abort();
     await expect(hang).rejects.toMatchObject({ name: "AbortError" });
     expect(await single.grade(request(await workspace(canonical())))).toMatchObject({ passed: true });
     expect(performance.now() - abortedAt).toBeLessThan(2000); // the cancelled child did not hold the slot until its timeout
-    expect(alive(hangPid)).toBe(false);
+    expect(await noneSurvive(marker)).toBe(true);
   });
 
-  test("a candidate that kills the server: in-flight requests fail with GraderUnavailable, the next call restarts it", async () => {
-    await using own = await startGrader({ concurrency: 2 });
-    const firstPid = own.stats().serverPid;
-    const hangWs = await workspace(`import os, pathlib\npathlib.Path("hang.pid").write_text(str(os.getpid()))\n${first().prompt}    while True:\n        pass\n`);
-    const hang = own.grade(request(hangWs, 8000));
-    const hangPid = await readPid(path.join(hangWs.root, "hang.pid"));
-    const killer = own.grade(request(await workspace(`import os, signal\nos.kill(os.getppid(), signal.SIGKILL)\n${canonical()}`)));
-    for (const outcome of await Promise.allSettled([killer, hang])) {
-      expect(outcome).toMatchObject({ status: "rejected", reason: expect.any(GraderUnavailable) });
-    }
-    expect(await gone(hangPid)).toBe(true); // it died with its server instead of running on unwatched
+  test("a candidate cannot signal the server: its PID namespace holds only itself", async () => {
+    const pid = grader.stats().serverPid;
+    const killer = `import os, signal\nfor target in range(1, 4096):\n    if target != os.getpid():\n        try:\n            os.kill(target, signal.SIGKILL)\n        except OSError:\n            pass\n${canonical()}`;
+    expect(await grader.grade(request(await workspace(killer)))).toMatchObject({ passed: true });
+    expect(grader.stats()).toMatchObject({ serverPid: pid, starts: 1 });
+  });
+
+  test("a server that dies: in-flight requests fail with GraderUnavailable, the next call restarts it", async () => {
+    await using own = await startGrader({ sandbox: await testSandbox(), concurrency: 2 });
+    const firstPid = own.stats().serverPid!;
+    const marker = `63.${process.pid}3`;
+    const hang = own.grade(request(await workspace(`import subprocess\nsubprocess.Popen(["sleep", "${marker}"])\n${first().prompt}    while True:\n        pass\n`), 8000));
+    while (processesWith(marker).length === 0) await Bun.sleep(20);
+    process.kill(firstPid, "SIGKILL");
+    await expect(hang).rejects.toBeInstanceOf(GraderUnavailable);
+    expect(await noneSurvive(marker)).toBe(true); // it died with its server instead of running on unwatched
     expect(await own.grade(request(await workspace(canonical())))).toMatchObject({ passed: true });
     expect(own.stats().starts).toBe(2);
     expect(own.stats().serverPid).not.toBe(firstPid);
   });
 
   test("close() waits for the server to exit and removes its directory; later calls are refused", async () => {
-    const closing = await startGrader();
+    const closing = await startGrader({ sandbox: await testSandbox() });
     const pid = closing.stats().serverPid!;
     const rootDir = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0")[2]!;
     expect(existsSync(rootDir)).toBe(true);
@@ -289,7 +295,7 @@ describe("start-up failures", () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   test("a missing python is GraderUnavailable with the fix", async () => {
-    const start = startGrader({ python: path.join(dir, "no-such-python") });
+    const start = startGrader({ sandbox: await testSandbox(), python: path.join(dir, "no-such-python") });
     await expect(start).rejects.toBeInstanceOf(GraderUnavailable);
     await expect(start).rejects.toMatchObject({ fix: expect.stringContaining("SMOL_CODER_PYTHON") });
   });
@@ -298,6 +304,6 @@ describe("start-up failures", () => {
     const python = path.join(dir, "python-without-site-packages");
     writeFileSync(python, '#!/bin/sh\nexec python3 -S "$@"\n'); // -S: no site-packages, so no pytest
     chmodSync(python, 0o755);
-    await expect(startGrader({ python })).rejects.toMatchObject({ name: "GraderUnavailable", reason: `pytest is not importable by ${python}` });
+    await expect(startGrader({ sandbox: await testSandbox(), python })).rejects.toMatchObject({ name: "GraderUnavailable", reason: `pytest is not importable by ${python}` });
   });
 });

@@ -1,5 +1,6 @@
-// The pytest grader: one warm python process (grader.py) that runs each test file in a fresh forked child.
-// This side queues requests, matches replies to them, and restarts the server if a candidate kills it.
+// The pytest grader: one warm python process (grader.py) that runs each test file in a fresh forked child,
+// while the candidate's code runs in a separate sandboxed process (candidate.py) that the tests call into.
+// This side queues requests, jails each candidate, matches replies, and restarts a server that died.
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -7,11 +8,14 @@ import type { Subprocess } from "bun";
 import { GraderUnavailable } from "./errors.ts";
 import { GraderReply, gradeReply, type Grade } from "./grade.ts";
 import type { Logger } from "./log.ts";
+import type { Jail, Sandbox } from "./sandboxHost.ts";
 import { verificationEnv } from "./verifier.ts";
 
 export { gradeReply, type Grade, type GradeStatus } from "./grade.ts";
 
 export type GraderOptions = {
+  /** Jails each candidate; its limits (memory, processes, files) apply to the candidate's process. */
+  sandbox: Sandbox;
   /** Python with pytest; defaults to $SMOL_CODER_PYTHON, then python3 on PATH. */
   python?: string;
   /** Test files running at once; one per core is right for CPU-bound tests. */
@@ -39,6 +43,9 @@ export type Grader = {
 };
 
 const GRADER_SCRIPT = path.join(import.meta.dir, "grader.py");
+/** What the sandbox needs to read besides the interpreter: the candidate's host and the wire format. */
+const CANDIDATE_FILES = [path.join(import.meta.dir, "candidate.py"), path.join(import.meta.dir, "wire.py")];
+const SOLUTION_MODULE = "solution";
 const FIX = "install pytest: python3 -m pip install pytest, or set SMOL_CODER_PYTHON to a python that has it";
 const STDERR_TAIL = 4_000;
 const OUTPUT_BYTES = 64 * 1024;
@@ -47,7 +54,14 @@ const DEFAULT_MEMORY_MB = 1024;
 const REPLY_GRACE_MS = 10_000;
 const CLOSE_TIMEOUT_MS = 5_000;
 
-type Server = { child: Subprocess<"pipe", "pipe", "pipe">; pid: number; send(message: object): void; done: Promise<string> };
+type Server = {
+  child: Subprocess<"pipe", "pipe", "pipe">;
+  pid: number;
+  /** The server's interpreter and its prefixes, which the sandboxed candidate reuses. */
+  python: { executable: string; prefixes: string[] };
+  send(message: object): void;
+  done: Promise<string>;
+};
 type Job = {
   id: string;
   request: GradeRequest;
@@ -57,9 +71,10 @@ type Job = {
   settled: boolean;
   server?: Server;
   watchdog?: Timer;
+  jail?: Jail;
 };
 
-export async function startGrader(options: GraderOptions = {}): Promise<Grader> {
+export async function startGrader(options: GraderOptions): Promise<Grader> {
   const python = options.python ?? process.env.SMOL_CODER_PYTHON ?? "python3";
   const concurrency = Math.max(1, options.concurrency ?? 2);
   const log = options.log;
@@ -77,6 +92,7 @@ export async function startGrader(options: GraderOptions = {}): Promise<Grader> 
     if (!job) return log?.warn({ event: "grader_reply_unmatched", id: reply.id, status: reply.status }, "grader reply unmatched");
     running.delete(job.id);
     clearTimeout(job.watchdog);
+    void job.jail?.dispose();
     const { timeoutMs, workspace, testFile, expectedTests } = job.request;
     if (!job.settled) job.resolve(gradeReply(reply, expectedTests, { timeoutMs, workspace, testFile }));
     pump();
@@ -84,11 +100,12 @@ export async function startGrader(options: GraderOptions = {}): Promise<Grader> 
 
   function onServerDeath(dead: Server, reason: string): void {
     if (server === dead) server = null;
-    log?.warn({ event: "grader_exit", pid: dead.pid, reason, running: running.size }, "grader exit");
+    if (!closed) log?.warn({ event: "grader_exit", pid: dead.pid, reason, running: running.size }, "grader exit");
     for (const job of running.values()) {
       if (job.server !== dead) continue;
       running.delete(job.id);
       clearTimeout(job.watchdog);
+      void job.jail?.dispose();
       if (!job.settled) {
         job.reject(new GraderUnavailable(`the grader process died while this test ran (${reason})`, "grade again: the next call starts a fresh grader"));
       }
@@ -123,11 +140,37 @@ export async function startGrader(options: GraderOptions = {}): Promise<Grader> 
     job.server = to;
     running.set(job.id, job);
     const { workspace, testFile, timeoutMs, memoryMb } = job.request;
-    to.send({ id: job.id, workspace, testFile, timeoutMs, memoryMb: memoryMb ?? DEFAULT_MEMORY_MB, outputBytes: OUTPUT_BYTES });
-    job.watchdog = setTimeout(() => {
-      log?.error({ event: "grader_stuck", pid: to.pid, id: job.id }, "grader stuck");
-      to.child.kill("SIGKILL"); // its death rejects everything it was running
-    }, timeoutMs + REPLY_GRACE_MS);
+    const { executable, prefixes } = to.python;
+    options.sandbox
+      .jail({
+        workspace,
+        writable: false,
+        command: [executable, "-I", CANDIDATE_FILES[0]!, workspace, SOLUTION_MODULE],
+        readOnly: [...prefixes, path.dirname(executable), ...CANDIDATE_FILES],
+        limitAddressSpace: true,
+      })
+      .then(
+        (jail) => {
+          job.jail = jail;
+          if (job.settled || running.get(job.id) !== job) {
+            // Aborted, or its server died, while the jail was being made.
+            if (running.get(job.id) === job) running.delete(job.id);
+            void jail.dispose();
+            return pump();
+          }
+          const candidate = { argv: jail.argv, env: jail.env };
+          to.send({ id: job.id, module: SOLUTION_MODULE, testFile, timeoutMs, memoryMb: memoryMb ?? DEFAULT_MEMORY_MB, outputBytes: OUTPUT_BYTES, candidate });
+          job.watchdog = setTimeout(() => {
+            log?.error({ event: "grader_stuck", pid: to.pid, id: job.id }, "grader stuck");
+            to.child.kill("SIGKILL"); // its death rejects everything it was running
+          }, timeoutMs + REPLY_GRACE_MS);
+        },
+        (error) => {
+          running.delete(job.id);
+          if (!job.settled) job.reject(error);
+          pump();
+        },
+      );
   }
 
   function abort(job: Job): void {
@@ -222,10 +265,11 @@ async function spawnServer(python: string, rootDir: string, startTimeoutMs: numb
     const how = child.signalCode ? `killed by ${child.signalCode}` : `exited with code ${child.exitCode}`;
     return stderr.trim() ? `${how}: ${stderr.trim().split("\n").slice(-3).join(" | ")}` : how;
   })();
+  let info: GraderReply;
   const timer = setTimeout(() => ready.reject(new GraderUnavailable(`${python} did not start the grader within ${startTimeoutMs} ms`, FIX)), startTimeoutMs);
   void done.then((reason) => ready.reject(startFailure(python, reason, stderr)));
   try {
-    const info = await ready.promise;
+    info = await ready.promise;
     log?.info({ event: "grader_ready", pid: info.pid, pytest: info.pytest, startMs: Math.round(performance.now() - started) }, "grader ready");
   } catch (error) {
     child.kill("SIGKILL");
@@ -241,7 +285,8 @@ async function spawnServer(python: string, rootDir: string, startTimeoutMs: numb
       // The server is gone; `done` reports it and fails the request.
     }
   };
-  return { child, pid: child.pid, send, done };
+  const interpreter = { executable: info.executable ?? python, prefixes: info.prefixes ?? [] };
+  return { child, pid: child.pid, python: interpreter, send, done };
 }
 
 function startFailure(python: string, reason: string, stderr: string): GraderUnavailable {

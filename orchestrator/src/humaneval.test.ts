@@ -3,6 +3,7 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSyn
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { startGrader, type Grader } from "./grader.ts";
+import { testSandbox } from "../test/helpers.ts";
 import { createHumanEvalWorkspace, HUMANEVAL_EXPECTED_TESTS, problemDirName, testFileText, type HumanEvalProblem } from "./humaneval.ts";
 import { DATASET_PATH, loadProblems, problem } from "./__fixtures__/grader/problems.ts";
 
@@ -78,7 +79,7 @@ describe("HumanEval through the grader", () => {
   const parent = mkdtempSync(path.join(tmpdir(), "smol-humaneval-grade-"));
   let grader: Grader;
   beforeAll(async () => {
-    grader = await startGrader({ concurrency: 2 });
+    grader = await startGrader({ sandbox: await testSandbox(), concurrency: 2 });
   });
   afterAll(async () => {
     await grader.close();

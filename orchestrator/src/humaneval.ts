@@ -4,6 +4,7 @@ import { appendFile, mkdir, readdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { Problem } from "./dataset.ts";
 import { TaskInvalid } from "./errors.ts";
+import { git } from "./git.ts";
 
 export type HumanEvalProblem = Problem;
 export type HumanEvalWorkspace = { root: string; testFile: string };
@@ -12,6 +13,8 @@ export type HumanEvalWorkspace = { root: string; testFile: string };
 export const HUMANEVAL_EXPECTED_TESTS = 1;
 export const SOLUTION_FILE = "solution.py";
 const LOCAL_CONFIG = "[user]\n\tname = smol-coder\n\temail = smol-coder@localhost\n[core]\n\thooksPath = /dev/null\n";
+/** Global and system config (templates, signing, hooks) must not change what the workspace holds. */
+const ISOLATED = { GIT_CONFIG_NOSYSTEM: "1", GIT_CONFIG_GLOBAL: "/dev/null" };
 
 /**
  * Pure: the pytest file for a problem. The solution's public names are made global because some tests call
@@ -53,18 +56,10 @@ export async function createHumanEvalWorkspace(problem: HumanEvalProblem, parent
   await mkdir(path.dirname(testFile), { recursive: true });
   await writeFile(path.join(root, SOLUTION_FILE), problem.prompt);
   await writeFile(testFile, testFileText(problem));
-  await git(root, ["init", "-q", "-b", "main"]);
+  await git(root, ["init", "-q", "-b", "main"], ISOLATED);
   // Appended rather than three `git config` runs: a benchmark creates 164 of these. No hooks of the user's run.
   await appendFile(path.join(root, ".git", "config"), LOCAL_CONFIG);
-  await git(root, ["add", SOLUTION_FILE]);
-  await git(root, ["commit", "-q", "--no-gpg-sign", "-m", `${problem.taskId}: prompt`]);
+  await git(root, ["add", SOLUTION_FILE], ISOLATED);
+  await git(root, ["commit", "-q", "--no-gpg-sign", "-m", `${problem.taskId}: prompt`], ISOLATED);
   return { root, testFile };
-}
-
-async function git(cwd: string, args: string[]): Promise<void> {
-  // Global and system config (templates, signing, hooks) must not change what the workspace holds.
-  const env = { ...process.env, GIT_CONFIG_NOSYSTEM: "1", GIT_CONFIG_GLOBAL: "/dev/null", GIT_TERMINAL_PROMPT: "0" };
-  const child = Bun.spawn(["git", ...args], { cwd, env, stdin: "ignore", stdout: "ignore", stderr: "pipe" });
-  const [code, stderr] = await Promise.all([child.exited, new Response(child.stderr).text()]);
-  if (code !== 0) throw new Error(`git ${args.join(" ")} failed in ${cwd} (exit ${code}): ${stderr.trim()}`);
 }

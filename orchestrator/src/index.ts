@@ -1,9 +1,11 @@
-#!/usr/bin/env bun
+#!/usr/bin/env -S bun --no-env-file --config=/dev/null
 // CLI entry: parse arguments, call one function per command, map errors to one line and an exit code.
 import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { analyzeCommand, benchCommand, downloadCommand, listProblemsCommand, runCommand, runsCommand, type BenchFlags, type RunOptions } from "./commands.ts";
 import { buildConfig, configFromEnv, readConfigFile, type Config } from "./config.ts";
+import { relaunchWithoutCwdConfig } from "./dotenvGuard.ts";
 import { ExitCode, exitCodeFor } from "./errors.ts";
+import { scrubSecrets } from "./secrets.ts";
 
 /** Flags that become config, shared by `run` and `bench humaneval`. */
 type ConfigFlags = {
@@ -18,6 +20,7 @@ type ConfigFlags = {
   checkpoints?: boolean;
   reuseSpec?: boolean;
   checkpointInterval?: number;
+  unsafeNoSandbox?: boolean;
 };
 
 function positiveInt(value: string): number {
@@ -49,6 +52,7 @@ export function configFromFlags(flags: ConfigFlags): Record<string, unknown> {
   if (flags.reuseSpec) set("guidance", "reuseSpec", true);
   set("guidance", "checkpointInterval", flags.checkpointInterval);
   if (flags.db) layer.db = flags.db;
+  if (flags.unsafeNoSandbox) layer.sandbox = { enabled: false };
   return layer;
 }
 
@@ -78,7 +82,8 @@ function taskOptions(command: Command): Command {
     .option("--escalate-after <n>", "failed attempts at a tier before escalating", positiveInt)
     .option("--timeout-ms <n>", "per model call", positiveInt)
     .option("--verify-timeout-ms <n>", "per verification command", positiveInt)
-    .option("--max-patch-lines <n>", "largest patch accepted, in changed lines", positiveInt);
+    .option("--max-patch-lines <n>", "largest patch accepted, in changed lines", positiveInt)
+    .option("--unsafe-no-sandbox", "run verification without bubblewrap (machines without user namespaces; model code gets your access)");
 }
 
 export function buildProgram(): Command {
@@ -86,7 +91,7 @@ export function buildProgram(): Command {
     .description("Coding tasks done by cheap local models, escalating to a frontier model only when they fail")
     .option("--no-log-file", "do not write a copy of the events to the log directory")
     .exitOverride()
-    .configureOutput({ outputError: (text, write) => write(`smol-coder: ${text.replace(/^error: /, "invalid arguments: ")}`) });
+    .configureOutput({ outputError: (text, write) => write(scrubSecrets(`smol-coder: ${text.replace(/^error: /, "invalid arguments: ")}`)) });
   const globals = () => program.opts<{ logFile: boolean }>();
 
   taskOptions(program.command("run", { isDefault: true }).description("Run one task: JSON on stdin or --file (workspace or humaneval)"))
@@ -150,12 +155,15 @@ export function buildProgram(): Command {
 
 if (import.meta.main) {
   try {
-    await buildProgram().parseAsync(process.argv);
+    // Before any config is read: a .env or bunfig.toml in the current directory must not configure this run.
+    const relaunched = await relaunchWithoutCwdConfig();
+    if (relaunched === null) await buildProgram().parseAsync(process.argv);
+    else process.exitCode = relaunched;
   } catch (error) {
     if (error instanceof CommanderError) {
       process.exitCode = error.exitCode === 0 ? 0 : ExitCode.badInput;
     } else {
-      process.stderr.write(`smol-coder: ${describeError(error)}\n`);
+      process.stderr.write(scrubSecrets(`smol-coder: ${describeError(error)}\n`));
       process.exitCode = exitCodeFor(error);
     }
   }

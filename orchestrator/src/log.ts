@@ -4,6 +4,7 @@ import { mkdirSync } from "node:fs";
 import path from "node:path";
 import pino, { type Logger } from "pino";
 import pretty from "pino-pretty";
+import { scrub } from "./secrets.ts";
 
 export type { Logger };
 export type LogOptions = {
@@ -18,13 +19,6 @@ export type LogOptions = {
 };
 
 export const REDACT_PATHS = ["apiKey", "*.apiKey", "headers.authorization", "*.headers.authorization", "authorization"];
-
-/** Pure: replaces every occurrence of each secret value. Short values are ignored to avoid mangling text. */
-export function scrub(text: string, secrets: string[]): string {
-  let out = text;
-  for (const secret of secrets) if (secret.length >= 8) out = out.replaceAll(secret, "[REDACTED]");
-  return out;
-}
 
 export function logFilePath(logDir: string, now = new Date()): string {
   return path.join(logDir, `smol-coder-${now.toISOString().slice(0, 10)}.jsonl`);

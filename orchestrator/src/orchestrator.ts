@@ -1,7 +1,7 @@
 // The task loop: spec, attempt, check, feed failures back, checkpoint and escalate by policy, restore on abort.
 import { writeCheckpoint, writeSpec, type AdvisorDeps } from "./advisor.ts";
 import type { CallRecord } from "./calls.ts";
-import { checkLabels, runCheck, type CheckDeps } from "./checks.ts";
+import { checkLabels, runCheck, type CheckDeps, type CheckResult } from "./checks.ts";
 import type { Config } from "./config.ts";
 import { EndpointRejected, EndpointUnreachable } from "./errors.ts";
 import { readFiles, runAttempt, type AttemptDeps, type PreparedTask } from "./executor.ts";
@@ -11,6 +11,7 @@ import type { Logger } from "./log.ts";
 import { decide, type AttemptSummary, type PolicyLimits } from "./policy.ts";
 import type { AttemptFeedback } from "./prompt.ts";
 import type { Role } from "./router.ts";
+import { scrubSecrets } from "./secrets.ts";
 import type { Tier } from "./task.ts";
 import { commitOwned, restore, snapshot, type Snapshot } from "./workspace.ts";
 
@@ -57,6 +58,11 @@ function addUsage(state: Progress, call: CallRecord): void {
   usage.costUsd += call.costUsd;
 }
 
+/** Verification output can print the environment's secrets; none reaches a prompt, the journal or the store. */
+function scrubbed(result: CheckResult): CheckResult {
+  return { ...result, errors: result.errors.map(scrubSecrets), output: scrubSecrets(result.output), decidedBy: scrubSecrets(result.decidedBy) };
+}
+
 async function attemptOnce(task: PreparedTask, state: Progress, deps: OrchestratorDeps & { onCall: (c: CallRecord) => void }, log: Logger): Promise<void> {
   const n = state.history.length + 1;
   const tier = state.tier;
@@ -65,14 +71,15 @@ async function attemptOnce(task: PreparedTask, state: Progress, deps: Orchestrat
   const result = await runAttempt(task, { n, tier, feedback: state.feedback, guidance }, { ...deps, log });
   const record = { n, tier, prompt: result.prompt, reply: result.reply, diff: result.diff };
   if (result.outcome === "patch_rejected") {
-    state.lastErrors = [`patch rejected: ${result.reason}`];
+    // The reason can quote the workspace's files (the closest match to a hunk).
+    state.lastErrors = [scrubSecrets(`patch rejected: ${result.reason}`)];
     state.history.push({ tier, outcome: "patch_rejected" });
     state.feedback.push({ attempt: n, tier, kind: "patch_rejected", diff: result.diff, errors: state.lastErrors });
     deps.journal.attempt({ ...record, outcome: "patch_rejected", errors: state.lastErrors, verificationOutput: "", durationMs: Math.round(performance.now() - started) });
     return;
   }
   log.info({ event: "verification_start", attempt: n, commands: checkLabels(task.check) }, "verification start");
-  const checked = await runCheck(task.check, task.root, { ...deps, signal: deps.signal });
+  const checked = scrubbed(await runCheck(task.check, task.root, { ...deps, signal: deps.signal }, task.filesOwned));
   deps.signal?.throwIfAborted();
   const durationMs = Math.round(performance.now() - started);
   if (checked.passed) {
@@ -107,6 +114,9 @@ function isAbort(error: unknown): boolean {
 export async function runTask(task: PreparedTask, deps: OrchestratorDeps): Promise<TaskOutcome> {
   const started = performance.now();
   const log = deps.log.child({ taskId: task.taskId });
+  if (!deps.sandbox.enabled) {
+    log.warn({ event: "sandbox_disabled", flag: "--unsafe-no-sandbox" }, "UNSAFE: this task's verification runs model-written code without a sandbox");
+  }
   log.info(
     { event: "task_created", kind: task.kind, key: task.key, tier: task.startTier, description: task.description, files: task.filesOwned, verify: checkLabels(task.check) },
     "task created",
@@ -171,7 +181,8 @@ export async function runTask(task: PreparedTask, deps: OrchestratorDeps): Promi
     await restore(original);
     const status = endpointStatus(error);
     if (status === null) throw error;
-    const reason = error instanceof Error ? error.message : String(error);
+    // An endpoint's refusal can quote the key it was sent.
+    const reason = scrubSecrets(error instanceof Error ? error.message : String(error));
     if (status === "unreachable") log.error({ event: "endpoint_unreachable", reason }, "model endpoint unreachable");
     if (status === "rejected") log.error({ event: "endpoint_rejected", reason }, "model endpoint refused the request");
     const ended = outcome(status, { lastErrors: [reason] });

@@ -1,6 +1,9 @@
-// What counts as a secret in the environment: one rule for the logger's scrubbing and the verifier's clean env.
+// What counts as a secret in the environment: one rule for the logger's scrubbing, the verifier's clean env,
+// the environment of every git process, and what is fed back to a model or stored.
 
 const SECRET_NAME = /(KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|AUTH)/i;
+/** Shorter values are not scrubbed: replacing them would mangle ordinary text. */
+const MIN_SECRET_LENGTH = 8;
 
 export function isSecretName(name: string): boolean {
   return SECRET_NAME.test(name);
@@ -11,4 +14,35 @@ export function secretValues(env: Record<string, string | undefined>): string[] 
   return Object.entries(env)
     .filter(([name, value]) => value && isSecretName(name))
     .map(([, value]) => value!);
+}
+
+/** Pure: the environment less every secret-looking variable (and unset ones), for a child process. */
+export function withoutSecrets(env: Record<string, string | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env)) if (value !== undefined && !isSecretName(name)) out[name] = value;
+  return out;
+}
+
+/** Pure: replaces every occurrence of each secret value. Short values are ignored to avoid mangling text. */
+export function scrub(text: string, secrets: string[]): string {
+  let out = text;
+  for (const secret of secrets) if (secret.length >= MIN_SECRET_LENGTH) out = out.replaceAll(secret, "[REDACTED]");
+  return out;
+}
+
+/** A scrubber for the secret values `env` holds now (later changes to `env` are not seen). */
+export function secretScrubber(env: Record<string, string | undefined>): (text: string) => string {
+  const secrets = secretValues(env);
+  return (text) => scrub(text, secrets);
+}
+
+let processScrubber: ((text: string) => string) | undefined;
+
+/**
+ * Scrubs the secret values of this process's environment (read once) out of text that is about to be fed to
+ * a model, stored, journaled or printed.
+ */
+export function scrubSecrets(text: string): string {
+  processScrubber ??= secretScrubber(process.env);
+  return processScrubber(text);
 }

@@ -9,6 +9,7 @@ import { createLogger, type Logger } from "./log.ts";
 import { createModelClient, type ModelClient } from "./model.ts";
 import { runTask, type TaskOutcome } from "./orchestrator.ts";
 import { createRouter, type Router } from "./router.ts";
+import { openSandbox, type Sandbox } from "./sandboxHost.ts";
 import { secretValues } from "./secrets.ts";
 import { openStore, type RunStore } from "./store.ts";
 
@@ -20,6 +21,8 @@ export type Session = {
   router: Router;
   model: ModelClient;
   store: RunStore;
+  /** Opens the sandbox (self-test included) on first use; later calls get the same one. */
+  sandbox(): Promise<Sandbox>;
   /** Starts the grader on first use; later calls get the same one. */
   grader(): Promise<Grader>;
   close(): Promise<void>;
@@ -41,13 +44,25 @@ export function openSession(config: Config, options: SessionOptions): Session {
   });
   const store = openStore(config.db);
   let grader: Promise<Grader> | null = null;
+  let sandbox: Promise<Sandbox> | null = null;
+  const openedSandbox = () =>
+    (sandbox ??= openSandbox(config.sandbox, { unsafe: !config.sandbox.enabled }).then((opened) => {
+      const event = { event: "sandbox_ready", enabled: opened.enabled, isolation: opened.description };
+      if (opened.enabled) log.info(event, "sandbox ready");
+      else log.warn(event, "SANDBOX DISABLED: model-written code runs unjailed");
+      return opened;
+    }));
   return {
     config,
     log,
     router: createRouter(config.tiers, config.roles),
     model: createModelClient({ ...config.endpoint, apiKey: process.env.LITELLM_API_KEY }),
     store,
-    grader: () => (grader ??= startGrader({ python: config.humaneval.python, concurrency: config.humaneval.graderConcurrency })),
+    sandbox: openedSandbox,
+    grader: () =>
+      (grader ??= openedSandbox().then((opened) =>
+        startGrader({ python: config.humaneval.python, concurrency: config.humaneval.graderConcurrency, sandbox: opened, log }),
+      )),
     async close() {
       if (grader) await (await grader.catch(() => null))?.close();
       store.close();
@@ -62,6 +77,7 @@ export async function runRecordedTask(
   options: { runId: string; commit: boolean; debugDir?: string; signal?: AbortSignal },
 ): Promise<TaskOutcome> {
   const { config, store } = session;
+  const sandbox = await session.sandbox();
   const grader = task.check.kind === "pytest" ? await session.grader() : undefined;
   const taskId = store.startTask(options.runId, { taskKey: task.key, kind: task.kind });
   const outcome = await runTask(task, {
@@ -75,6 +91,7 @@ export async function runRecordedTask(
     verify: config.verify,
     humaneval: config.humaneval,
     grader,
+    sandbox,
     journal: storeJournal(store, taskId, { debugDir: options.debugDir, taskKey: task.key }),
     commit: options.commit,
     signal: options.signal,

@@ -3,30 +3,15 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { runCommand, verificationEnv, verify } from "./verifier.ts";
-import { alive } from "../test/helpers.ts";
+import { buildConfig } from "./config.ts";
+import { openSandbox } from "./sandboxHost.ts";
+import { heartbeatAlive, heartbeatCommand, testSandbox } from "../test/helpers.ts";
 
 const dir = mkdtempSync(path.join(tmpdir(), "smol-verify-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const env = verificationEnv(process.env);
+// The ordering and error tests write a log outside the workspace, which only an unjailed command may do.
+const unsafeSandbox = await openSandbox(buildConfig([{}]).sandbox, { unsafe: true });
 
-
-async function readPid(file: string): Promise<number> {
-  for (let i = 0; i < 100; i++) {
-    const text = await Bun.file(file).text().catch(() => "");
-    if (/^\d+\s*$/.test(text)) return Number(text);
-    await Bun.sleep(10);
-  }
-  throw new Error(`no pid in ${file}`);
-}
-
-async function gone(pid: number, withinMs = 1000): Promise<boolean> {
-  const deadline = Date.now() + withinMs;
-  while (Date.now() < deadline) {
-    if (!alive(pid)) return true;
-    await Bun.sleep(20);
-  }
-  return !alive(pid);
-}
 
 describe("verificationEnv", () => {
   const input = {
@@ -60,61 +45,71 @@ describe("verificationEnv", () => {
   });
 });
 
-describe("runCommand", () => {
+describe("runCommand (in the real sandbox)", () => {
   test("reports exit codes and output", async () => {
-    const result = await runCommand("echo out; echo err >&2; exit 3", { cwd: dir, timeoutMs: 5000, env });
+    const sandbox = await testSandbox();
+    const result = await runCommand("echo out; echo err >&2; exit 3", { cwd: dir, timeoutMs: 5000, sandbox });
     expect(result.exitCode).toBe(3);
     expect(result.timedOut).toBe(false);
     expect(result.output).toContain("out\n");
     expect(result.output).toContain("err\n");
-    expect((await runCommand("true", { cwd: dir, timeoutMs: 5000, env })).exitCode).toBe(0);
+    expect((await runCommand("true", { cwd: dir, timeoutMs: 5000, sandbox })).exitCode).toBe(0);
   });
 
-  test("runs in cwd with the given environment", async () => {
-    const result = await runCommand('pwd; echo "key=${OPENAI_API_KEY:-none} ci=$CI"', { cwd: dir, timeoutMs: 5000, env: verificationEnv({ ...process.env, OPENAI_API_KEY: "sk-leak" }) });
-    expect(result.output).toContain(`${path.basename(dir)}\n`);
-    expect(result.output).toContain("key=none ci=true");
+  test("runs in the workspace with an allow-listed environment: no secrets, HOME in the private /tmp", async () => {
+    process.env.SMOL_VERIFY_TEST_API_KEY = "sk-leak-verifier-test";
+    try {
+      const result = await runCommand('pwd; echo "key=${SMOL_VERIFY_TEST_API_KEY:-none} ci=$CI home=$HOME"', { cwd: dir, timeoutMs: 5000, sandbox: await testSandbox() });
+      expect(result.output).toContain(`${dir}\n`);
+      expect(result.output).toContain("key=none ci=true home=/tmp");
+    } finally {
+      delete process.env.SMOL_VERIFY_TEST_API_KEY;
+    }
   });
 
-  test("a timeout kills the whole process group and returns quickly", async () => {
-    const pidfile = path.join(dir, "timeout.pid");
+  test("a timeout kills everything the command started and returns quickly", async () => {
+    const beat = path.join(dir, "timeout.beat");
     const started = performance.now();
-    const result = await runCommand(`sleep 30 & echo $! > ${pidfile}; sleep 30`, { cwd: dir, timeoutMs: 300, env });
-    const elapsed = performance.now() - started;
+    const result = await runCommand(`${heartbeatCommand(beat)} sleep 30`, { cwd: dir, timeoutMs: 500, sandbox: await testSandbox() });
+    expect(performance.now() - started).toBeLessThan(3000);
     expect(result.timedOut).toBe(true);
     expect(result.exitCode).toBeNull();
-    expect(elapsed).toBeLessThan(3000);
-    const pid = await readPid(pidfile);
-    expect(await gone(pid)).toBe(true);
+    expect(await heartbeatAlive(beat)).toBe(false);
   });
 
-  test("a command that exits 0 leaving a background process returns promptly and the process is killed", async () => {
-    const pidfile = path.join(dir, "background.pid");
+  test("a command that exits 0 leaving a background process (setsid, double fork) returns promptly; the process dies", async () => {
+    const beat = path.join(dir, "background.beat");
     const started = performance.now();
-    const result = await runCommand(`sleep 30 & echo $! > ${pidfile}; echo done`, { cwd: dir, timeoutMs: 20_000, env });
+    const result = await runCommand(`setsid sh -c '${heartbeatCommand(beat)}' & sleep 0.2; echo done`, { cwd: dir, timeoutMs: 20_000, sandbox: await testSandbox() });
     expect(performance.now() - started).toBeLessThan(3000);
     expect(result.exitCode).toBe(0);
-    expect(result.timedOut).toBe(false);
     expect(result.output).toContain("done");
-    expect(await gone(await readPid(pidfile))).toBe(true);
+    expect(await heartbeatAlive(beat)).toBe(false);
   });
 
-  test("aborting the signal kills the process group", async () => {
-    const pidfile = path.join(dir, "abort.pid");
+  test("aborting the signal kills everything the command started", async () => {
+    const beat = path.join(dir, "abort.beat");
     const controller = new AbortController();
-    const running = runCommand(`sleep 30 & echo $! > ${pidfile}; sleep 30`, { cwd: dir, timeoutMs: 20_000, env, signal: controller.signal });
-    const pid = await readPid(pidfile);
+    const running = runCommand(`${heartbeatCommand(beat)} sleep 30`, { cwd: dir, timeoutMs: 20_000, sandbox: await testSandbox(), signal: controller.signal });
+    while (!(await Bun.file(beat).exists())) await Bun.sleep(20);
     const started = performance.now();
     controller.abort();
     const result = await running;
     expect(performance.now() - started).toBeLessThan(3000);
     expect(result.exitCode).not.toBe(0);
-    expect(await gone(pid)).toBe(true);
+    expect(await heartbeatAlive(beat)).toBe(false);
+  });
+
+  test("unsafe mode (--unsafe-no-sandbox) still kills the process group on timeout", async () => {
+    const unsafe = await openSandbox(buildConfig([{}]).sandbox, { unsafe: true });
+    expect(unsafe.enabled).toBe(false);
+    const result = await runCommand("sleep 30", { cwd: dir, timeoutMs: 300, sandbox: unsafe });
+    expect(result.timedOut).toBe(true);
   });
 });
 
 describe("verify", () => {
-  const options = { cwd: dir, timeoutMs: 5000, maxErrors: 10, maxErrorChars: 400, env };
+  const options = { cwd: dir, timeoutMs: 5000, maxErrors: 10, maxErrorChars: 400, sandbox: unsafeSandbox };
 
   test("all commands pass", async () => {
     const result = await verify({ ...options, commands: ["true", "echo ok"] });

@@ -1,6 +1,7 @@
-// Runs verification commands one by one, each with a timeout that kills its whole process group.
+// Runs verification commands one by one, each jailed by the sandbox, with a timeout that kills all it started.
 import { summariseFailure } from "./diagnostics.ts";
-import { isSecretName } from "./secrets.ts";
+import type { Sandbox } from "./sandboxHost.ts";
+import { isSecretName, scrubSecrets } from "./secrets.ts";
 
 export type CommandResult = {
   command: string;
@@ -18,14 +19,14 @@ export type VerifyOptions = {
   timeoutMs: number;
   maxErrors: number;
   maxErrorChars: number;
-  env: Record<string, string>;
+  sandbox: Sandbox;
   /** Aborting kills the running command's process group. */
   signal?: AbortSignal;
 };
 
 const OUTPUT_LIMIT = 1 << 20; // keep the last 1 MiB of a command's output
 
-/** Pure: the environment a verification command gets. Secrets and our own settings stay out. */
+/** Pure: the host environment without secrets or our own settings (for trusted helpers such as the grader). */
 export function verificationEnv(env: Record<string, string | undefined>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(env)) {
@@ -52,39 +53,46 @@ function killGroup(pid: number): void {
   }
 }
 
-export async function runCommand(command: string, options: Pick<VerifyOptions, "cwd" | "timeoutMs" | "env" | "signal">): Promise<CommandResult> {
+export async function runCommand(command: string, options: Pick<VerifyOptions, "cwd" | "timeoutMs" | "sandbox" | "signal">): Promise<CommandResult> {
   const started = performance.now();
-  const child = Bun.spawn(["/bin/sh", "-c", command], {
-    cwd: options.cwd,
-    env: options.env,
-    stdin: "ignore",
-    stdout: "pipe",
-    stderr: "pipe",
-    detached: true, // own process group, so a timeout can kill everything it started
-  });
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
+  const jail = await options.sandbox.jail({ workspace: options.cwd, writable: true, command: ["/bin/sh", "-c", command] });
+  try {
+    options.signal?.throwIfAborted(); // aborted while the jail was made: an abort listener added now would never fire
+    const child = Bun.spawn(jail.argv, {
+      cwd: options.cwd,
+      env: jail.env,
+      stdin: "ignore",
+      stdout: "pipe",
+      stderr: "pipe",
+      detached: true, // own process group: a timeout kills the sandbox, and with it its PID namespace
+    });
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      killGroup(child.pid);
+    }, options.timeoutMs);
+    const onAbort = () => killGroup(child.pid);
+    options.signal?.addEventListener("abort", onAbort, { once: true });
+    const chunks: Uint8Array[] = [];
+    const budget = { bytes: 0 };
+    const reading = Promise.all([collect(child.stdout, chunks, budget), collect(child.stderr, chunks, budget)]);
+    const exitCode = await child.exited;
+    clearTimeout(timer);
+    options.signal?.removeEventListener("abort", onAbort);
+    // Leftover background processes would hold the pipes open and outlive verification.
     killGroup(child.pid);
-  }, options.timeoutMs);
-  const onAbort = () => killGroup(child.pid);
-  options.signal?.addEventListener("abort", onAbort, { once: true });
-  const chunks: Uint8Array[] = [];
-  const budget = { bytes: 0 };
-  const reading = Promise.all([collect(child.stdout, chunks, budget), collect(child.stderr, chunks, budget)]);
-  const exitCode = await child.exited;
-  clearTimeout(timer);
-  options.signal?.removeEventListener("abort", onAbort);
-  // Leftover background processes would hold the pipes open and outlive verification.
-  killGroup(child.pid);
-  await Promise.race([reading, Bun.sleep(2_000)]);
-  return {
-    command,
-    exitCode: timedOut ? null : exitCode,
-    timedOut,
-    durationMs: Math.round(performance.now() - started),
-    output: Buffer.concat(chunks).toString("utf8"),
-  };
+    await Promise.race([reading, Bun.sleep(2_000)]);
+    return {
+      command,
+      exitCode: timedOut ? null : exitCode,
+      timedOut,
+      durationMs: Math.round(performance.now() - started),
+      // Scrubbed before anything shortens it: a secret cut in half would no longer match.
+      output: scrubSecrets(Buffer.concat(chunks).toString("utf8")),
+    };
+  } finally {
+    await jail.dispose();
+  }
 }
 
 export async function verify(options: VerifyOptions): Promise<Verification> {

@@ -3,8 +3,8 @@
 import { randomBytes } from "node:crypto";
 import { lstat, mkdir, readFile, realpath, rename, rm, rmdir, stat, writeFile, chmod } from "node:fs/promises";
 import path from "node:path";
-import { simpleGit } from "simple-git";
 import { PatchRejected, TaskInvalid } from "./errors.ts";
+import { git } from "./git.ts";
 
 export type FileState = { content: Buffer; mode: number } | null;
 export type Snapshot = { root: string; files: Map<string, FileState>; createdDirs: string[] };
@@ -149,24 +149,13 @@ export async function restore(snap: Snapshot): Promise<void> {
   for (const dir of snap.createdDirs) await rmdir(dir).catch(() => undefined);
 }
 
-function git(root: string) {
-  // Hooks and fsmonitor would run workspace-controlled programs on the host.
-  return simpleGit({
-    baseDir: root,
-    config: ["core.hooksPath=/dev/null", "core.fsmonitor=false"],
-    // Both are set to safe values here; simple-git only guards against callers enabling them.
-    unsafe: { allowUnsafeHooksPath: true, allowUnsafeFsMonitor: true },
-  });
-}
-
 export async function isGitRepository(root: string): Promise<boolean> {
   return exists(path.join(root, ".git"));
 }
 
-/** Commits the owned files only, with the task description as the message. */
+/** Commits the owned files only, with the task description as the message; returns the commit's hash. */
 export async function commitOwned(root: string, owned: string[], message: string): Promise<string> {
-  const repo = git(root);
-  await repo.raw(["add", "--all", "--", ...owned]);
-  const result = await repo.commit(message, owned, { "--no-verify": null });
-  return result.commit;
+  await git(root, ["add", "--all", "--", ...owned]);
+  await git(root, ["commit", "--quiet", "--no-verify", "-m", message, "--", ...owned]);
+  return (await git(root, ["rev-parse", "HEAD"])).trim();
 }

@@ -1,6 +1,6 @@
 // End to end through the real CLI process: real git workspaces, real tsc, the fake model server as the endpoint.
 import { describe, expect, test } from "bun:test";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { startFakeModel } from "./fakeModel.ts";
 import { diffReply, eventNames, fencedReply, git, perTestResources, runCli, treeState, tsWorkspace, unifiedDiff } from "./helpers.ts";
@@ -27,6 +27,7 @@ describe("a task through the CLI", () => {
     const result = await run(dir);
     expect(result.exitCode).toBe(0);
     expect(eventNames(result)).toEqual([
+      "sandbox_ready",
       "orchestrator_startup",
       "task_created",
       "model_call_start",
@@ -122,16 +123,23 @@ describe("a task through the CLI", () => {
     expect(result.events.find((event) => event.event === "model_call_retry")).toMatchObject({ failure: "HTTP 429", delayMs: 1000 });
   }, 30_000);
 
-  test("--commit commits the owned files with the task description, without running hooks", async () => {
+  test("--commit commits the owned files with the task description, without running hooks or fsmonitor", async () => {
     resources.fake = startFakeModel({ replies: { "fast-coder": [diffReply(MATH, BEFORE, RIGHT)] } });
     const dir = workspace();
-    const marker = path.join(dir, "hook-ran");
-    writeFileSync(path.join(dir, ".git", "hooks", "pre-commit"), `#!/bin/sh\ntouch ${marker}\n`, { mode: 0o755 });
+    const marker = (name: string) => path.join(dir, `ran-${name}`);
+    const script = (name: string) => `#!/bin/sh\ntouch ${marker(name)}\n`;
+    writeFileSync(path.join(dir, ".git", "hooks", "pre-commit"), script("git-hooks-pre-commit"), { mode: 0o755 });
+    // The repository's own config names programs too: another hooks directory, and an fsmonitor.
+    mkdirSync(path.join(dir, ".git", "other-hooks"));
+    for (const hook of ["pre-commit", "post-commit"]) writeFileSync(path.join(dir, ".git", "other-hooks", hook), script(`hooks-path-${hook}`), { mode: 0o755 });
+    writeFileSync(path.join(dir, ".git", "fsmonitor.sh"), script("fsmonitor"), { mode: 0o755 });
+    git(dir, "config", "core.hooksPath", path.join(dir, ".git", "other-hooks"));
+    git(dir, "config", "core.fsmonitor", path.join(dir, ".git", "fsmonitor.sh"));
     const result = await run(dir, ["--commit"]);
     expect(result.exitCode).toBe(0);
     expect(git(dir, "log", "-1", "--format=%s").trim()).toBe("Implement total() so it sums the prices.");
     expect(git(dir, "show", "--name-only", "--format=", "HEAD").trim()).toBe(MATH);
-    expect(existsSync(marker)).toBe(false);
+    expect(readdirSync(dir).filter((name) => name.startsWith("ran-"))).toEqual([]);
     expect(result.events.at(-1)?.commit).toMatch(/^[0-9a-f]{7,}$/);
   }, 30_000);
 });

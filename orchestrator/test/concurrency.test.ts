@@ -10,7 +10,7 @@ import { prepareTask } from "../src/prepare.ts";
 import { memoryJournal } from "../src/journal.ts";
 import { createRouter } from "../src/router.ts";
 import { startFakeModel, type RecordedRequest } from "./fakeModel.ts";
-import { cleanup, diffReply, tempDir } from "./helpers.ts";
+import { cleanup, diffReply, tempDir, testSandbox } from "./helpers.ts";
 
 const dirs: string[] = [];
 afterAll(() => cleanup(...dirs));
@@ -40,6 +40,7 @@ test("20 tasks in flight: fast never above 4, deep never above 1, reviewer unuse
       policy: config.policy,
       verify: config.verify,
       patch: config.patch,
+      sandbox: await testSandbox(),
       commit: false,
     };
     const tasks = await Promise.all(

@@ -4,6 +4,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach } from "bun:test";
 import { createTwoFilesPatch } from "diff";
+import { buildConfig } from "../src/config.ts";
+import { openSandbox, type Sandbox } from "../src/sandboxHost.ts";
 import type { FakeModel } from "./fakeModel.ts";
 
 export const ORCHESTRATOR_DIR = path.join(import.meta.dir, "..");
@@ -82,7 +84,8 @@ export type CliResult = { exitCode: number; stdout: string; stderr: string; even
 export async function runCli(args: string[], options: { stdin?: string; env?: Record<string, string>; cwd?: string } = {}): Promise<CliResult> {
   const child = Bun.spawn(["bun", "run", CLI, "--no-log-file", ...args], {
     cwd: options.cwd ?? ORCHESTRATOR_DIR,
-    env: { ...process.env, LITELLM_URL: "http://127.0.0.1:9/v1", SMOL_CODER_DB: TEST_DB, ...options.env },
+    // tsWorkspace links the orchestrator's node_modules in: the sandbox may read it, as a user would configure.
+    env: { ...process.env, LITELLM_URL: "http://127.0.0.1:9/v1", SMOL_CODER_DB: TEST_DB, SMOL_CODER_SANDBOX_READONLY: path.join(ORCHESTRATOR_DIR, "node_modules"), ...options.env },
     stdin: options.stdin === undefined ? "ignore" : new TextEncoder().encode(options.stdin),
     stdout: "pipe",
     stderr: "pipe",
@@ -135,4 +138,43 @@ export function perTestResources(): { fake: FakeModel | undefined; track(dir: st
     cleanup(...dirs.splice(0));
   });
   return resources;
+}
+
+let sandbox: Promise<Sandbox> | null = null;
+/** The real bubblewrap sandbox with the default limits, opened (and self-tested) once per test process. */
+export function testSandbox(): Promise<Sandbox> {
+  return (sandbox ??= openSandbox(buildConfig([{}]).sandbox, { unsafe: false }));
+}
+
+/** Whether a heartbeat file (rewritten every 50 ms by a background loop) is still being written. */
+export async function heartbeatAlive(file: string): Promise<boolean> {
+  const before = readFileSync(file, "utf8");
+  await Bun.sleep(400);
+  return readFileSync(file, "utf8") !== before;
+}
+
+/** A shell line that starts a background loop rewriting `file` every 50 ms: a process that must not survive. */
+export function heartbeatCommand(file: string): string {
+  return `(n=0; while true; do n=$((n+1)); echo $n > ${file}; sleep 0.05; done) &`;
+}
+
+/** Host pids whose command line contains `marker`: how a test sees survivors inside a sandbox's PID namespace. */
+export function processesWith(marker: string): number[] {
+  const pids: number[] = [];
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
+    try {
+      if (readFileSync(`/proc/${name}/cmdline`, "utf8").includes(marker)) pids.push(Number(name));
+    } catch {
+      // Exited while we looked.
+    }
+  }
+  return pids;
+}
+
+/** Waits until no host process carries `marker`; true if none is left within the time. */
+export async function noneSurvive(marker: string, withinMs = 3000): Promise<boolean> {
+  const deadline = Date.now() + withinMs;
+  while (Date.now() < deadline && processesWith(marker).length > 0) await Bun.sleep(50);
+  return processesWith(marker).length === 0;
 }
