@@ -207,9 +207,10 @@ export async function startGrader(options: GraderOptions): Promise<Grader> {
     const last = server ?? (await starting?.catch(() => null)) ?? null;
     if (last) {
       last.child.stdin.end(); // the server finishes what is running, then exits
-      const exited = await Promise.race([last.done.then(() => true), Bun.sleep(CLOSE_TIMEOUT_MS).then(() => false)]);
-      if (!exited) last.child.kill("SIGKILL");
+      // A cleared timer, not Bun.sleep: a pending sleep would keep the process alive for its full length.
+      const timer = setTimeout(() => last.child.kill("SIGKILL"), CLOSE_TIMEOUT_MS);
       await last.done;
+      clearTimeout(timer);
     }
     await rm(rootDir, { recursive: true, force: true });
   }

@@ -90,8 +90,38 @@ export async function snapshot(root: string, owned: string[]): Promise<Snapshot>
   return { root, files, createdDirs: [...createdDirs].sort((a, b) => b.length - a.length) };
 }
 
+/**
+ * An owned file's text, or null when it is missing. Anything but a regular file reached through real directories
+ * counts as missing: verification may have planted a symlink to a host file, or a FIFO that would block the read.
+ */
 export async function readOwned(root: string, rel: string): Promise<string | null> {
-  return readFile(path.join(root, rel), "utf8").catch(() => null);
+  if (!(await realParents(root, rel))) return null;
+  const full = path.join(root, rel);
+  const info = await lstat(full).catch(() => null);
+  return info?.isFile() ? readFile(full, "utf8").catch(() => null) : null;
+}
+
+/** Whether every directory between root and the file is a real directory (or absent): no symlink leads out. */
+async function realParents(root: string, rel: string): Promise<boolean> {
+  let dir = root;
+  for (const part of path.dirname(rel).split("/").filter((p) => p && p !== ".")) {
+    dir = path.join(dir, part);
+    const info = await lstat(dir).catch(() => null);
+    if (!info) return true;
+    if (!info.isDirectory()) return false;
+  }
+  return true;
+}
+
+/** Removes whatever verification put where an owned file's directories should be (a symlink, a file, a FIFO). */
+async function repairParents(root: string, rel: string): Promise<void> {
+  let dir = root;
+  for (const part of path.dirname(rel).split("/").filter((p) => p && p !== ".")) {
+    dir = path.join(dir, part);
+    const info = await lstat(dir).catch(() => null);
+    if (!info) return;
+    if (!info.isDirectory()) await rm(dir, { force: true }); // a symlink is unlinked, never followed
+  }
 }
 
 async function writeAtomic(full: string, content: string | Buffer, mode?: number): Promise<void> {
@@ -137,11 +167,15 @@ export async function applyChanges(root: string, changes: FileChange[]): Promise
 export async function restore(snap: Snapshot): Promise<void> {
   for (const [rel, state] of snap.files) {
     const full = path.join(snap.root, rel);
+    // Verification ran model-written code: the path may now lead out through a symlink, or be a FIFO.
+    await repairParents(snap.root, rel);
+    const info = await lstat(full).catch(() => null);
+    if (info && !info.isFile()) await rm(full, { force: true, recursive: true });
     if (state === null) {
       await rm(full, { force: true });
       continue;
     }
-    const current = await readFile(full).catch(() => null);
+    const current = info?.isFile() ? await readFile(full).catch(() => null) : null;
     const mode = await stat(full).then((info) => info.mode & 0o7777, () => -1);
     if (current !== null && current.equals(state.content) && mode === state.mode) continue;
     await writeAtomic(full, state.content, state.mode);
