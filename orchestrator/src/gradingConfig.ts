@@ -4,6 +4,7 @@
 import { createHash } from "node:crypto";
 import { lstat, mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { realParents } from "./workspace.ts";
 
 const EXACT = new Set([
   "conftest.py",
@@ -84,22 +85,10 @@ export function configChanges(before: ConfigSnapshot, after: ConfigSnapshot, own
   return changes.sort((a, b) => a.path.localeCompare(b.path));
 }
 
-/** Whether every directory from root down to the file's parent is a real directory (no symlink leads out). */
-async function safeParents(root: string, file: string): Promise<boolean> {
-  let dir = root;
-  for (const part of path.dirname(file).split(path.sep).filter((p) => p && p !== ".")) {
-    if (part === "..") return false;
-    dir = path.join(dir, part);
-    const info = await lstat(dir).catch(() => null);
-    if (info && !info.isDirectory()) return false;
-  }
-  return true;
-}
-
 /** Puts each changed file back as it was before verification. Paths through symlinks are left alone. */
 export async function restoreConfig(root: string, before: ConfigSnapshot, changes: ConfigChange[]): Promise<void> {
   for (const { path: file, change } of changes) {
-    if (!(await safeParents(root, file))) continue;
+    if (!(await realParents(root, file))) continue;
     const full = path.join(root, file);
     await rm(full, { force: true, recursive: true });
     const original = before.get(file);

@@ -112,8 +112,8 @@ export function installationOf(binDir: string, home?: string): string {
 }
 
 /**
- * Pure: the smallest set of directories covering every path: nested ones are dropped, system paths
- * (already bound) are dropped, and so is anything under a hidden location unless it was asked for.
+ * Pure: the smallest set of directories covering every path: nested ones and system paths (already bound)
+ * are dropped.
  */
 export function coveringDirs(paths: string[]): string[] {
   const sorted = [...new Set(paths.map((p) => path.resolve(p)))].sort((a, b) => a.length - b.length);

@@ -8,6 +8,7 @@ import { SandboxUnavailable } from "./errors.ts";
 import {
   coveringDirs,
   installationOf,
+  isWithin,
   MASKED_PATHS,
   sandboxArgv,
   sandboxEnv,
@@ -77,7 +78,7 @@ export async function openSandbox(settings: SandboxSettings, options: { unsafe: 
         workspace: request.workspace,
         writable: request.writable,
         protect: request.writable ? protect : [],
-        readOnly: coveringDirs([...tools, ...extra.filter((p): p is string => p !== null)]).filter((dir) => !isInside(request.workspace, dir)),
+        readOnly: coveringDirs([...tools, ...extra.filter((p): p is string => p !== null)]).filter((dir) => !isWithin(request.workspace, dir)),
         limits: settings,
         limitAddressSpace: request.limitAddressSpace ?? false,
         cgroupProcs: group?.procs ?? [],
@@ -88,11 +89,6 @@ export async function openSandbox(settings: SandboxSettings, options: { unsafe: 
   };
   await selfTest(sandbox);
   return sandbox;
-}
-
-function isInside(workspace: string, dir: string): boolean {
-  const relative = path.relative(dir, workspace);
-  return relative === "" || (!relative.startsWith("..") && !path.isAbsolute(relative));
 }
 
 async function existing(paths: string[]): Promise<string[]> {
@@ -127,7 +123,7 @@ export async function toolInstallations(pathEntries: string[]): Promise<string[]
     const real = await realpath(entry).catch(() => null);
     if (!real || !(await stat(real).then((info) => info.isDirectory(), () => false))) continue;
     // Inside a home directory only the bin directory itself: ~/.cargo/bin must not expose ~/.cargo/credentials.
-    if (isInside(real, homedir())) found.push(real);
+    if (isWithin(real, homedir())) found.push(real);
     else found.push(installationOf(entry, homedir()), installationOf(real, homedir()));
     const names = await readdir(real).catch(() => [] as string[]);
     if (names.length > 5_000) continue;

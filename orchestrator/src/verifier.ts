@@ -1,7 +1,7 @@
 // Runs verification commands one by one, each jailed by the sandbox, with a timeout that kills all it started.
 import { summariseFailure } from "./diagnostics.ts";
 import type { Sandbox } from "./sandboxHost.ts";
-import { isSecretName, scrubSecrets } from "./secrets.ts";
+import { scrubSecrets, withoutSecrets } from "./secrets.ts";
 
 export type CommandResult = {
   command: string;
@@ -28,11 +28,8 @@ const OUTPUT_LIMIT = 1 << 20; // keep the last 1 MiB of a command's output
 
 /** Pure: the host environment without secrets or our own settings (for trusted helpers such as the grader). */
 export function verificationEnv(env: Record<string, string | undefined>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(env)) {
-    if (value === undefined || isSecretName(name) || name.startsWith("LITELLM_") || name.startsWith("SMOL_CODER_")) continue;
-    out[name] = value;
-  }
+  const out = withoutSecrets(env);
+  for (const name of Object.keys(out)) if (name.startsWith("LITELLM_") || name.startsWith("SMOL_CODER_")) delete out[name];
   // Test runners stay non-interactive and plain.
   return { ...out, CI: "true", NO_COLOR: "1", FORCE_COLOR: "0" };
 }

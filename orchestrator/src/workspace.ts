@@ -101,10 +101,11 @@ export async function readOwned(root: string, rel: string): Promise<string | nul
   return info?.isFile() ? readFile(full, "utf8").catch(() => null) : null;
 }
 
-/** Whether every directory between root and the file is a real directory (or absent): no symlink leads out. */
-async function realParents(root: string, rel: string): Promise<boolean> {
+/** Whether every directory between root and the file is a real directory (or absent): no symlink or `..` leads out. */
+export async function realParents(root: string, rel: string): Promise<boolean> {
   let dir = root;
   for (const part of path.dirname(rel).split("/").filter((p) => p && p !== ".")) {
+    if (part === "..") return false;
     dir = path.join(dir, part);
     const info = await lstat(dir).catch(() => null);
     if (!info) return true;
