@@ -1,5 +1,6 @@
 // Every model call, whoever makes it: the role's permit, start/complete events, its price, and its record.
 import type { Price } from "./config.ts";
+import { PromptTooLong } from "./errors.ts";
 import type { Logger } from "./log.ts";
 import type { ChatMessage, ModelClient } from "./model.ts";
 import { callCost, type CostSource } from "./pricing.ts";
@@ -36,6 +37,7 @@ export async function callModel(deps: CallDeps, request: { role: Role; attempt: 
     deps.model.complete({
       model: alias,
       messages: request.messages,
+      contextTokens: router.contextFor(role),
       signal: deps.signal,
       onRetry: (notice) => log.warn({ event: "model_call_retry", tier: role, ...notice }, "model call retry"),
     }),
@@ -69,5 +71,7 @@ export async function callModel(deps: CallDeps, request: { role: Role; attempt: 
     "model call complete",
   );
   deps.onCall?.(record);
+  // Recorded first: the tokens were spent. The reply answers a prompt nobody wrote, so it goes no further.
+  if (completion.truncated !== null) throw new PromptTooLong(alias, completion.truncated, completion.tokensIn, router.contextFor(role));
   return { text: completion.text, record };
 }

@@ -17,10 +17,12 @@ describe("buildConfig defaults", () => {
 
   test("tier models and concurrency", () => {
     expect(config.tiers).toEqual({
-      fast: { model: "fast-coder", concurrency: 4 },
-      deep: { model: "deep-coder", concurrency: 1 },
-      reviewer: { model: "reviewer", concurrency: 2 },
+      fast: { model: "fast-coder", concurrency: 4, contextTokens: 16_384 },
+      deep: { model: "deep-coder", concurrency: 1, contextTokens: 16_384 },
+      reviewer: { model: "reviewer", concurrency: 2, contextTokens: null },
     });
+    expect(config.roles.specWriter.contextTokens).toBe(16_384);
+    expect(config.roles.mentor.contextTokens).toBeNull();
   });
 
   test("policy, verify, patch, routing", () => {
@@ -33,7 +35,7 @@ describe("buildConfig defaults", () => {
   });
 
   test("endpoint", () => {
-    expect(config.endpoint).toEqual({ url: "http://localhost:4000/v1", timeoutMs: 120_000, maxRetries: 3, retryBaseMs: 500, retryMaxMs: 8_000 });
+    expect(config.endpoint).toEqual({ url: "http://localhost:4000/v1", timeoutMs: 120_000, maxRetries: 3, retryBaseMs: 500, retryMaxMs: 8_000, readyTimeoutMs: 60_000 });
     expect(typeof config.logDir).toBe("string");
   });
 
@@ -60,15 +62,15 @@ describe("buildConfig layering", () => {
 
   test("deep merge inside a tier", () => {
     const config = buildConfig([{ tiers: { fast: { model: "qwen", concurrency: 8 } } }, { tiers: { fast: { concurrency: 2 } } }]);
-    expect(config.tiers.fast).toEqual({ model: "qwen", concurrency: 2 });
-    expect(config.tiers.deep).toEqual({ model: "deep-coder", concurrency: 1 });
+    expect(config.tiers.fast).toEqual({ model: "qwen", concurrency: 2, contextTokens: 16_384 });
+    expect(config.tiers.deep).toEqual({ model: "deep-coder", concurrency: 1, contextTokens: 16_384 });
   });
 
   // A config file that only renames a tier's model should keep that tier's default concurrency, as every other
   // section does for its missing fields. Currently the tier default applies only when the whole tier is absent.
   test("a tier can override only its model", () => {
     const config = buildConfig([{ tiers: { fast: { model: "qwen2.5-coder" } } }]);
-    expect(config.tiers.fast).toEqual({ model: "qwen2.5-coder", concurrency: 4 });
+    expect(config.tiers.fast).toEqual({ model: "qwen2.5-coder", concurrency: 4, contextTokens: 16_384 });
   });
 
   test("env layer overrides the file, flags override env", () => {

@@ -25,13 +25,23 @@ const DEFAULT_PRICES: Record<string, Price> = {
   mentor: { inputPerMTok: 3, outputPerMTok: 15 },
 };
 
+/** The num_ctx litellm/config.yaml gives the local (Ollama) aliases; the two must agree. */
+export const LOCAL_CONTEXT_TOKENS = 16_384;
+
 const REPO_ROOT = path.join(import.meta.dir, "..", "..");
 
-const tierSettings = (model: string, concurrency: number) =>
+const tierSettings = (model: string, concurrency: number, contextTokens: number | null) =>
   z
     .object({
       model: z.string().min(1).default(model).describe("Model alias on the LiteLLM proxy"),
       concurrency: z.number().int().min(1).default(concurrency).describe("Most model calls in flight at once for this tier, per process"),
+      contextTokens: z
+        .number()
+        .int()
+        .min(256)
+        .nullable()
+        .default(contextTokens)
+        .describe("The model's context window, sent as num_ctx on every call (Ollama otherwise uses its small default and truncates silently); null for backends that size their own (frontier APIs)"),
     })
     .strict()
     .prefault({});
@@ -45,21 +55,27 @@ export const Config = z
         maxRetries: z.number().int().min(0).max(10).default(3).describe("Retries on 429, 5xx, timeouts, refused connections"),
         retryBaseMs: z.number().int().min(0).default(500).describe("First backoff; doubles each retry"),
         retryMaxMs: z.number().int().min(0).default(8_000).describe("Cap on one backoff, retry-after included"),
+        readyTimeoutMs: z
+          .number()
+          .int()
+          .min(0)
+          .default(60_000)
+          .describe("How long the first model call waits for the proxy's /health/readiness (a proxy that is still starting)"),
       })
       .strict()
       .prefault({}),
     tiers: z
       .object({
-        fast: tierSettings("fast-coder", 4),
-        deep: tierSettings("deep-coder", 1),
-        reviewer: tierSettings("reviewer", 2),
+        fast: tierSettings("fast-coder", 4, LOCAL_CONTEXT_TOKENS),
+        deep: tierSettings("deep-coder", 1, LOCAL_CONTEXT_TOKENS),
+        reviewer: tierSettings("reviewer", 2, null),
       })
       .strict()
       .prefault({}),
     roles: z
       .object({
-        specWriter: tierSettings("spec-writer", 2),
-        mentor: tierSettings("mentor", 2),
+        specWriter: tierSettings("spec-writer", 2, LOCAL_CONTEXT_TOKENS),
+        mentor: tierSettings("mentor", 2, null),
       })
       .strict()
       .prefault({})

@@ -59,6 +59,22 @@ export class EndpointRejected extends Error {
   }
 }
 
+/**
+ * The prompt did not fit the model's context: the backend refused it, or cut it silently (Ollama) and said so
+ * only through its token counts. The reply cannot be trusted, and the same prompt at the same tier fails the same way.
+ */
+export class PromptTooLong extends Error {
+  override readonly name = "PromptTooLong";
+  constructor(
+    readonly model: string,
+    readonly reason: string,
+    readonly tokensIn: number | null,
+    readonly contextTokens: number | null,
+  ) {
+    super(`prompt too long for ${model}: ${reason}`);
+  }
+}
+
 /** A model's patch was refused before or while applying it. Fed back to the model. */
 export class PatchRejected extends Error {
   override readonly name = "PatchRejected";
@@ -104,7 +120,7 @@ export class SandboxUnavailable extends Error {
   }
 }
 
-export type SmolError = SandboxUnavailable | TaskInvalid | ConfigInvalid | DatasetInvalid | GraderUnavailable | EndpointUnreachable | EndpointRejected | PatchRejected;
+export type SmolError = PromptTooLong | SandboxUnavailable | TaskInvalid | ConfigInvalid | DatasetInvalid | GraderUnavailable | EndpointUnreachable | EndpointRejected | PatchRejected;
 
 export function exitCodeFor(error: unknown): number {
   if (error instanceof TaskInvalid || error instanceof ConfigInvalid || error instanceof DatasetInvalid) return ExitCode.badInput;

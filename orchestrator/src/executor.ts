@@ -3,7 +3,7 @@ import { callModel, type CallDeps } from "./calls.ts";
 import type { Check } from "./checks.ts";
 import { checkLabels } from "./checks.ts";
 import type { Config } from "./config.ts";
-import { PatchRejected } from "./errors.ts";
+import { PatchRejected, PromptTooLong } from "./errors.ts";
 import type { ChatMessage } from "./model.ts";
 import { planPatch } from "./patch/index.ts";
 import { extractDiff } from "./patch/extract.ts";
@@ -28,6 +28,7 @@ export type AttemptDeps = CallDeps & { patch: Config["patch"] };
 export type AttemptResult = { prompt: ChatMessage[]; reply: string } & (
   | { outcome: "applied"; diff: string; linesChanged: number }
   | { outcome: "patch_rejected"; reason: string; diff: string | null }
+  | { outcome: "prompt_too_long"; error: PromptTooLong; diff: null }
 );
 
 export async function readFiles(task: Pick<PreparedTask, "root" | "filesOwned">): Promise<Map<string, string | null>> {
@@ -45,7 +46,13 @@ export async function runAttempt(
   const files = await readFiles(task);
   const format = deps.patch.formats[attempt.tier];
   const prompt = buildMessages({ description: task.description, guidance: attempt.guidance, files, verify: checkLabels(task.check), feedback: attempt.feedback, format });
-  const { text: reply } = await callModel(deps, { role: attempt.tier, attempt: attempt.n, messages: prompt });
+  let reply: string;
+  try {
+    ({ text: reply } = await callModel(deps, { role: attempt.tier, attempt: attempt.n, messages: prompt }));
+  } catch (error) {
+    if (error instanceof PromptTooLong) return { prompt, reply: "", outcome: "prompt_too_long", error, diff: null };
+    throw error;
+  }
   try {
     const plan = planPatch({ reply, files, maxChangedLines: deps.patch.maxChangedLines, smallFileBytes: deps.patch.smallFileBytes });
     await applyChanges(task.root, plan.changes);

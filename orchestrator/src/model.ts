@@ -1,6 +1,7 @@
 // Model access: every call goes to the OpenAI-compatible endpoint (the LiteLLM proxy), with timeouts and retries.
 import OpenAI from "openai";
-import { EndpointRejected, EndpointUnreachable } from "./errors.ts";
+import { isContextOverflow, promptChars, truncation } from "./context.ts";
+import { EndpointRejected, EndpointUnreachable, PromptTooLong } from "./errors.ts";
 import { retryDelay, type CallFailure, type RetrySettings } from "./retry.ts";
 
 export type ChatMessage = { role: "system" | "user" | "assistant"; content: string };
@@ -12,11 +13,15 @@ export type Completion = {
   costUsd: number | null;
   durationMs: number;
   retries: number;
+  /** Why the usage shows the backend saw only part of the prompt (Ollama cuts silently), or null. */
+  truncated: string | null;
 };
 export type RetryNotice = { model: string; retry: number; delayMs: number; failure: string };
 export type CompletionRequest = {
   model: string;
   messages: ChatMessage[];
+  /** The model's context window, sent as num_ctx (Ollama); null or absent: not sent. */
+  contextTokens?: number | null;
   signal?: AbortSignal;
   onRetry?: (notice: RetryNotice) => void;
 };
@@ -28,6 +33,8 @@ export type ModelClientOptions = RetrySettings & {
   apiKey: string | undefined;
   timeoutMs: number;
   sleep?: (ms: number) => Promise<void>;
+  /** Awaited before every call (memoize it): e.g. waiting for the proxy's readiness. */
+  ready?: (signal?: AbortSignal) => Promise<void>;
 };
 
 function classify(error: unknown): CallFailure {
@@ -65,27 +72,33 @@ export function createModelClient(options: ModelClientOptions): ModelClient {
   const sleep = options.sleep ?? ((ms: number) => Bun.sleep(ms));
 
   return {
-    async complete({ model, messages, signal, onRetry }) {
+    async complete({ model, messages, contextTokens, signal, onRetry }) {
+      await options.ready?.(signal);
+      // num_ctx is Ollama's; LiteLLM passes it through to ollama_chat models. Not an OpenAI field, hence the cast.
+      const body = { model, messages, temperature: 0, ...(contextTokens ? { num_ctx: contextTokens } : {}) } as OpenAI.ChatCompletionCreateParamsNonStreaming;
       for (let retry = 0; ; retry++) {
         const started = performance.now();
         try {
-          const { data, response } = await client.chat.completions
-            .create({ model, messages, temperature: 0 }, { signal })
-            .withResponse();
+          const { data, response } = await client.chat.completions.create(body, { signal }).withResponse();
           const cost = Number(response.headers.get("x-litellm-response-cost"));
+          const tokensIn = data.usage?.prompt_tokens ?? 0;
           return {
             text: data.choices[0]?.message?.content ?? "",
-            tokensIn: data.usage?.prompt_tokens ?? 0,
+            tokensIn,
             tokensOut: data.usage?.completion_tokens ?? 0,
             costUsd: response.headers.has("x-litellm-response-cost") && Number.isFinite(cost) ? cost : null,
             durationMs: Math.round(performance.now() - started),
             retries: retry,
+            truncated: truncation({ promptChars: promptChars(messages), tokensIn, contextTokens: contextTokens ?? null }),
           };
         } catch (error) {
           const failure = classify(error);
           if (failure.kind === "aborted") throw error;
           const delayMs = retryDelay(failure, retry + 1, options);
           if (delayMs === null) {
+            if (failure.kind === "http" && isContextOverflow(failure.status, errorText(error))) {
+              throw new PromptTooLong(model, `the backend refused it: ${errorText(error)}`, null, contextTokens ?? null);
+            }
             if (failure.kind === "http" && !(failure.status === 429 || failure.status >= 500)) {
               throw new EndpointRejected(options.url, failure.status, errorText(error));
             }

@@ -3,7 +3,7 @@ import { writeCheckpoint, writeSpec, type AdvisorDeps } from "./advisor.ts";
 import type { CallRecord } from "./calls.ts";
 import { checkLabels, runCheck, type CheckDeps, type CheckResult } from "./checks.ts";
 import type { Config } from "./config.ts";
-import { EndpointRejected, EndpointUnreachable } from "./errors.ts";
+import { EndpointRejected, EndpointUnreachable, PromptTooLong } from "./errors.ts";
 import { readFiles, runAttempt, type AttemptDeps, type PreparedTask } from "./executor.ts";
 import { checkpointDue, renderGuidance, type Guidance } from "./guidance.ts";
 import type { TaskJournal } from "./journal.ts";
@@ -70,6 +70,14 @@ async function attemptOnce(task: PreparedTask, state: Progress, deps: Orchestrat
   const guidance = renderGuidance(state.guidance, deps.guidance.reviewsShown);
   const result = await runAttempt(task, { n, tier, feedback: state.feedback, guidance }, { ...deps, log });
   const record = { n, tier, prompt: result.prompt, reply: result.reply, diff: result.diff };
+  if (result.outcome === "prompt_too_long") {
+    // Not the model's failure: it never saw the whole prompt. No feedback; the policy escalates to a larger context.
+    logTooLong(log, tier, result.error, n);
+    state.lastErrors = [result.error.message];
+    state.history.push({ tier, outcome: "prompt_too_long" });
+    deps.journal.attempt({ ...record, outcome: "prompt_too_long", errors: state.lastErrors, verificationOutput: "", durationMs: Math.round(performance.now() - started) });
+    return;
+  }
   if (result.outcome === "patch_rejected") {
     // The reason can quote the workspace's files (the closest match to a hunk).
     state.lastErrors = [scrubSecrets(`patch rejected: ${result.reason}`)];
@@ -98,6 +106,33 @@ async function attemptOnce(task: PreparedTask, state: Progress, deps: Orchestrat
   state.history.push({ tier, outcome: "verification_failed" });
   state.feedback.push({ attempt: n, tier, kind: "verification_failed", diff: result.diff, errors });
   deps.journal.attempt({ ...record, outcome: "verification_failed", errors, verificationOutput: checked.output, durationMs });
+}
+
+function logTooLong(log: Logger, role: Role, error: PromptTooLong, attempt: number | null): void {
+  log.error(
+    {
+      event: "prompt_too_long",
+      tier: role,
+      model: error.model,
+      attempt,
+      reason: error.reason,
+      tokensIn: error.tokensIn,
+      contextTokens: error.contextTokens,
+      fix: "raise num_ctx for this alias in litellm/config.yaml and the tier's contextTokens in the config, or use a model with a larger context",
+    },
+    "prompt too long for the model's context",
+  );
+}
+
+/** An advisor whose prompt does not fit gives no advice; the task goes on without it. */
+async function unlessTooLong<T>(log: Logger, role: Role, advise: () => Promise<T>): Promise<T | null> {
+  try {
+    return await advise();
+  } catch (error) {
+    if (!(error instanceof PromptTooLong)) throw error;
+    logTooLong(log, role, error, null);
+    return null;
+  }
 }
 
 function endpointStatus(error: unknown): TaskStatus | null {
@@ -144,11 +179,13 @@ export async function runTask(task: PreparedTask, deps: OrchestratorDeps): Promi
   });
   const advice = async (fromTier: Tier, toTier: Tier) => {
     const files = await readFiles(task);
-    const checkpoint = await writeCheckpoint({ description: task.description, files, guidance: state.guidance, feedback: state.feedback, fromTier, toTier }, advisorDeps);
-    state.guidance.checkpoints.push(checkpoint);
+    const checkpoint = await unlessTooLong(log, "mentor", () =>
+      writeCheckpoint({ description: task.description, files, guidance: state.guidance, feedback: state.feedback, fromTier, toTier }, advisorDeps),
+    );
+    if (checkpoint) state.guidance.checkpoints.push(checkpoint);
   };
   try {
-    if (deps.guidance.spec) state.guidance.spec = await writeSpec({ description: task.description, files: await readFiles(task) }, advisorDeps);
+    if (deps.guidance.spec) state.guidance.spec = await unlessTooLong(log, "spec-writer", async () => writeSpec({ description: task.description, files: await readFiles(task) }, advisorDeps));
     for (;;) {
       deps.signal?.throwIfAborted();
       const decision = decide(state.history, task.startTier, limits);

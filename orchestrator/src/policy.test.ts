@@ -24,6 +24,20 @@ describe("decide", () => {
     { name: "first attempt when starting at deep", history: [], start: "deep", expected: { action: "attempt", tier: "deep" } },
     { name: "retry at the same tier after one failure", history: h(["fast"]), start: "fast", expected: { action: "attempt", tier: "fast" } },
     {
+      name: "a prompt too long for fast escalates at once",
+      history: h(["fast", "prompt_too_long"]),
+      start: "fast",
+      expected: { action: "escalate", fromTier: "fast", toTier: "deep", reason: "the prompt is too long for fast" },
+    },
+    {
+      name: "a prompt too long for deep after a failed fast attempt escalates to reviewer",
+      history: h(["fast"], ["fast"], ["deep", "prompt_too_long"]),
+      start: "fast",
+      expected: { action: "escalate", fromTier: "deep", toTier: "reviewer" },
+    },
+    { name: "a prompt too long for the reviewer aborts", history: h(["reviewer", "prompt_too_long"]), start: "reviewer", expected: { action: "abort", reason: "the prompt is too long for reviewer, the last tier" } },
+    { name: "the attempt limit still wins over a prompt too long", history: h(["fast", "prompt_too_long"]), start: "fast", limits: { failuresBeforeEscalation: 2, maxAttempts: 1 }, expected: { action: "abort" } },
+    {
       name: "escalate fast → deep after two failures",
       history: h(["fast"], ["fast"]),
       start: "fast",

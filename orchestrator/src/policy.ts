@@ -3,7 +3,8 @@ import type { Tier } from "./task.ts";
 
 export const TIER_ORDER: readonly Tier[] = ["fast", "deep", "reviewer"];
 
-export type AttemptOutcome = "passed" | "verification_failed" | "patch_rejected";
+/** prompt_too_long: the prompt did not fit the tier's context, so the same tier cannot do better: escalate at once. */
+export type AttemptOutcome = "passed" | "verification_failed" | "patch_rejected" | "prompt_too_long";
 export type AttemptSummary = { tier: Tier; outcome: AttemptOutcome };
 export type PolicyLimits = { failuresBeforeEscalation: number; maxAttempts: number };
 
@@ -29,6 +30,11 @@ export function decide(history: readonly AttemptSummary[], startTier: Tier, limi
   }
   if (!last) return { action: "attempt", tier: startTier };
   const tier = last.tier;
+  if (last.outcome === "prompt_too_long") {
+    const toTier = nextTier(tier);
+    if (!toTier) return { action: "abort", reason: `the prompt is too long for ${tier}, the last tier` };
+    return { action: "escalate", fromTier: tier, toTier, reason: `the prompt is too long for ${tier}` };
+  }
   const failuresHere = history.filter((attempt) => attempt.tier === tier).length;
   if (failuresHere < limits.failuresBeforeEscalation) return { action: "attempt", tier };
   const toTier = nextTier(tier);

@@ -28,9 +28,9 @@ describe("startTier", () => {
 
 function tiers(fast: number, deep: number, reviewer: number) {
   return {
-    fast: { model: "fast-coder", concurrency: fast },
-    deep: { model: "deep-coder", concurrency: deep },
-    reviewer: { model: "reviewer", concurrency: reviewer },
+    fast: { model: "fast-coder", concurrency: fast, contextTokens: 8192 },
+    deep: { model: "deep-coder", concurrency: deep, contextTokens: 16_384 },
+    reviewer: { model: "reviewer", concurrency: reviewer, contextTokens: null },
   };
 }
 
@@ -58,6 +58,14 @@ describe("createRouter", () => {
     expect(router.modelFor("fast")).toBe("fast-coder");
     expect(router.modelFor("deep")).toBe("deep-coder");
     expect(router.modelFor("reviewer")).toBe("reviewer");
+  });
+
+  test("each tier's context window, null where the backend sizes its own", () => {
+    const router = createRouter(tiers(1, 1, 1));
+    expect(router.contextFor("fast")).toBe(8192);
+    expect(router.contextFor("deep")).toBe(16_384);
+    expect(router.contextFor("reviewer")).toBeNull();
+    expect(router.contextFor("mentor")).toBeNull();
   });
 
   test.each([

@@ -8,12 +8,14 @@ export type Role = Tier | "spec-writer" | "mentor";
 
 export type Router = {
   modelFor(role: Role): string;
+  /** The role's context window to send with each call; null when the backend sizes its own. */
+  contextFor(role: Role): number | null;
   /** Runs `work` holding one of the role's permits; the permit is released however `work` ends. */
   withTier<T>(role: Role, work: () => Promise<T>): Promise<T>;
 };
 
-export function createRouter(tiers: Config["tiers"], roles: Config["roles"] = { specWriter: { model: "spec-writer", concurrency: 2 }, mentor: { model: "mentor", concurrency: 2 } }): Router {
-  const settings: Record<Role, { model: string; concurrency: number }> = {
+export function createRouter(tiers: Config["tiers"], roles: Config["roles"] = { specWriter: { model: "spec-writer", concurrency: 2, contextTokens: null }, mentor: { model: "mentor", concurrency: 2, contextTokens: null } }): Router {
+  const settings: Record<Role, { model: string; concurrency: number; contextTokens: number | null }> = {
     fast: tiers.fast,
     deep: tiers.deep,
     reviewer: tiers.reviewer,
@@ -23,6 +25,7 @@ export function createRouter(tiers: Config["tiers"], roles: Config["roles"] = { 
   const semaphores = Object.fromEntries(Object.entries(settings).map(([role, s]) => [role, new Semaphore(s.concurrency)])) as Record<Role, Semaphore>;
   return {
     modelFor: (role) => settings[role].model,
+    contextFor: (role) => settings[role].contextTokens,
     withTier: (role, work) => semaphores[role].runExclusive(work),
   };
 }

@@ -9,6 +9,7 @@ import { createLogger, type Logger } from "./log.ts";
 import { createModelClient, type ModelClient } from "./model.ts";
 import { runTask, type TaskOutcome } from "./orchestrator.ts";
 import { createRouter, type Router } from "./router.ts";
+import { proxyRoot, waitUntilReady } from "./proxy.ts";
 import { openSandbox, type Sandbox } from "./sandboxHost.ts";
 import { secretValues } from "./secrets.ts";
 import { openStore, type RunStore } from "./store.ts";
@@ -34,6 +35,25 @@ export type SessionOptions = {
   destination?: pino.DestinationStream;
 };
 
+/** Before the first model call: wait for the proxy's /health/readiness, with an event while it is not ready. */
+async function proxyReady(endpoint: Config["endpoint"], log: Logger, signal?: AbortSignal): Promise<void> {
+  if (endpoint.readyTimeoutMs === 0) return;
+  const started = performance.now();
+  const url = proxyRoot(endpoint.url);
+  const readiness = await waitUntilReady(endpoint.url, {
+    timeoutMs: endpoint.readyTimeoutMs,
+    signal,
+    onWait: (probe) =>
+      log.warn(
+        { event: "endpoint_waiting", url, ...(probe.state === "unreachable" ? { reason: probe.reason } : { status: probe.status }), timeoutMs: endpoint.readyTimeoutMs },
+        "waiting for the proxy to be ready",
+      ),
+  });
+  const waitedMs = Math.round(performance.now() - started);
+  if (readiness.kind === "ready") log.info({ event: "endpoint_ready", url, litellmVersion: readiness.version, waitedMs }, "proxy ready");
+  else log.info({ event: "endpoint_ready", url, readinessRoute: false, status: readiness.status, waitedMs }, "endpoint has no readiness route; not a LiteLLM proxy");
+}
+
 export function openSession(config: Config, options: SessionOptions): Session {
   const log = createLogger({
     level: process.env.LOG_LEVEL,
@@ -45,6 +65,7 @@ export function openSession(config: Config, options: SessionOptions): Session {
   const store = openStore(config.db);
   let grader: Promise<Grader> | null = null;
   let sandbox: Promise<Sandbox> | null = null;
+  let ready: Promise<void> | null = null;
   const openedSandbox = () =>
     (sandbox ??= openSandbox(config.sandbox, { unsafe: !config.sandbox.enabled }).then((opened) => {
       const event = { event: "sandbox_ready", enabled: opened.enabled, isolation: opened.description };
@@ -56,7 +77,7 @@ export function openSession(config: Config, options: SessionOptions): Session {
     config,
     log,
     router: createRouter(config.tiers, config.roles),
-    model: createModelClient({ ...config.endpoint, apiKey: process.env.LITELLM_API_KEY }),
+    model: createModelClient({ ...config.endpoint, apiKey: process.env.LITELLM_API_KEY, ready: (signal) => (ready ??= proxyReady(config.endpoint, log, signal)) }),
     store,
     sandbox: openedSandbox,
     grader: () =>

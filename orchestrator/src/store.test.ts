@@ -3,6 +3,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { MIGRATIONS } from "./storeSchema.ts";
 import { openStore, runIdFor, SCHEMA_VERSION, StoreInvalid, type Attempt, type Checkpoint, type ModelCall, type RunStore, type TaskDetail } from "./store.ts";
 
 const dirs: string[] = [];
@@ -92,6 +93,23 @@ describe("opening", () => {
     expect(second.listRuns().map((run) => run.id)).toEqual([runId]);
     expect(schema()).toEqual(schemaBefore);
     expect(raw(file).query("PRAGMA user_version").get()).toEqual({ user_version: SCHEMA_VERSION });
+  });
+
+  test("a version-1 store migrates: its attempts stay, and prompt_too_long can be recorded", () => {
+    const file = tempFile();
+    const old = new Database(file, { create: true });
+    old.run(MIGRATIONS[0]!);
+    old.run("PRAGMA user_version = 1");
+    old.run("INSERT INTO runs (id, kind, started_at) VALUES ('r-old', 'run', '2026-01-01T00:00:00Z')");
+    old.run("INSERT INTO tasks (id, run_id, task_key, kind, started_at) VALUES (1, 'r-old', 'k', 'workspace', '2026-01-01T00:00:00Z')");
+    old.run(`INSERT INTO attempts (task_id, n, tier, prompt, reply, outcome, duration_ms) VALUES (1, 1, 'fast', '[]', 'r', 'verification_failed', 5)`);
+    old.close();
+    const store = open(file);
+    expect(raw(file).query("PRAGMA user_version").get()).toEqual({ user_version: SCHEMA_VERSION });
+    expect(raw(file).query("SELECT n, outcome FROM attempts").all()).toEqual([{ n: 1, outcome: "verification_failed" }]);
+    store.recordAttempt(1, attempt(2, { outcome: "prompt_too_long", reply: "", diff: null, verificationOutput: "", errors: ["prompt too long for fast-coder"] }));
+    expect(store.taskAttempts(1).map((a) => a.outcome)).toEqual(["verification_failed", "prompt_too_long"]);
+    expect(raw(file).query("PRAGMA foreign_key_check").all()).toEqual([]);
   });
 
   test("accepts :memory:", () => {

@@ -16,7 +16,7 @@ export class StoreInvalid extends Error {
 }
 
 // Frozen text: a released migration never changes; a new schema is a new entry that alters the old one.
-const MIGRATIONS: readonly string[] = [
+export const MIGRATIONS: readonly string[] = [
   `
 CREATE TABLE runs (
   id TEXT PRIMARY KEY,
@@ -82,6 +82,25 @@ CREATE TABLE checkpoints (
   text TEXT NOT NULL,
   PRIMARY KEY (task_id, n)
 ) STRICT;
+`,
+  // 2: an attempt whose prompt did not fit the model's context (refused, or cut silently by Ollama).
+  `
+CREATE TABLE attempts_v2 (
+  task_id INTEGER NOT NULL REFERENCES tasks (id) ON DELETE CASCADE,
+  n INTEGER NOT NULL CHECK (n >= 1),
+  tier TEXT NOT NULL CHECK (tier IN ('fast', 'deep', 'reviewer')),
+  prompt TEXT NOT NULL CHECK (json_valid(prompt)),
+  reply TEXT NOT NULL,
+  diff TEXT,
+  outcome TEXT NOT NULL CHECK (outcome IN ('passed', 'verification_failed', 'patch_rejected', 'prompt_too_long')),
+  errors TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(errors)),
+  verification_output TEXT,
+  duration_ms INTEGER NOT NULL,
+  PRIMARY KEY (task_id, n)
+) STRICT;
+INSERT INTO attempts_v2 SELECT * FROM attempts;
+DROP TABLE attempts;
+ALTER TABLE attempts_v2 RENAME TO attempts;
 `,
 ];
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -1,9 +1,10 @@
 // End to end through the real CLI process: real git workspaces, real tsc, the fake model server as the endpoint.
+import { Database } from "bun:sqlite";
 import { describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { startFakeModel } from "./fakeModel.ts";
-import { diffReply, eventNames, fencedReply, git, perTestResources, runCli, treeState, tsWorkspace, unifiedDiff } from "./helpers.ts";
+import { diffReply, eventNames, fencedReply, git, perTestResources, runCli, TEST_DB, treeState, tsWorkspace, unifiedDiff } from "./helpers.ts";
 
 const MATH = "src/math.ts";
 const BEFORE = readFileSync(path.join(import.meta.dir, "fixtures", "ts-workspace", MATH), "utf8");
@@ -31,6 +32,7 @@ describe("a task through the CLI", () => {
       "orchestrator_startup",
       "task_created",
       "model_call_start",
+      "endpoint_ready",
       "model_call_complete",
       "spec_written",
       "model_call_start",
@@ -180,5 +182,43 @@ describe("the model endpoint", () => {
     expect(result.exitCode).toBe(2);
     expect(resources.fake!.requestsFor("fast-coder")).toHaveLength(1);
     expect(result.events.find((event) => event.event === "endpoint_rejected")?.reason).toContain("HTTP 401");
+  }, 30_000);
+
+  test("a prompt the local model saw only in part escalates at once, and the record says why", async () => {
+    // The usage Ollama reports when it cut the prompt to num_ctx: the whole window, whatever was sent.
+    resources.fake = startFakeModel({
+      replies: { "fast-coder": [{ reply: diffReply(MATH, BEFORE, WRONG), promptTokens: 16_384 }], "deep-coder": [diffReply(MATH, BEFORE, RIGHT)] },
+    });
+    const dir = workspace();
+    const result = await run(dir);
+    expect(result.exitCode).toBe(0);
+    expect(resources.fake!.requestsFor("fast-coder")[0]?.body.num_ctx).toBe(16_384);
+    expect(resources.fake!.requestsFor("fast-coder")).toHaveLength(1);
+    expect(resources.fake!.requestsFor("reviewer")).toHaveLength(0);
+    expect(result.events.find((event) => event.event === "prompt_too_long")).toMatchObject({ tier: "fast", model: "fast-coder", tokensIn: 16_384, contextTokens: 16_384 });
+    expect(result.events.find((event) => event.event === "escalation")).toMatchObject({ fromTier: "fast", toTier: "deep", reason: "the prompt is too long for fast" });
+    // The cut reply was never applied: the only patch is deep's.
+    expect(result.events.filter((event) => event.event === "patch_applied")).toHaveLength(1);
+    expect(readFileSync(path.join(dir, MATH), "utf8")).toBe(RIGHT);
+    const runId = /run (\S+?)(;|$)/m.exec(result.stderr)?.[1];
+    const db = new Database(TEST_DB, { readonly: true });
+    const rows = db
+      .query("SELECT a.n, a.tier, a.outcome FROM attempts a JOIN tasks t ON t.id = a.task_id WHERE t.run_id = ? ORDER BY a.n")
+      .all(runId!);
+    // The cut call's tokens were spent, so it is recorded like any other call.
+    const fastCalls = db.query("SELECT tokens_in FROM model_calls c JOIN tasks t ON t.id = c.task_id WHERE t.run_id = ? AND c.role = 'fast'").all(runId!);
+    db.close();
+    expect(rows).toEqual([
+      { n: 1, tier: "fast", outcome: "prompt_too_long" },
+      { n: 2, tier: "deep", outcome: "passed" },
+    ]);
+    expect(fastCalls).toEqual([{ tokens_in: 16_384 }]);
+  }, 30_000);
+
+  test("the readiness wait gives up with exit 3 when nothing answers", async () => {
+    const result = await run(workspace(), ["--config", path.join(import.meta.dir, "fixtures", "fast-retry.json")], TASK, { LITELLM_URL: "http://127.0.0.1:9/v1" });
+    expect(result.exitCode).toBe(3);
+    expect(result.events.find((event) => event.event === "endpoint_waiting")).toMatchObject({ reason: "connection refused", timeoutMs: 300 });
+    expect(result.events.find((event) => event.event === "endpoint_unreachable")?.reason).toContain("not ready within 300 ms (connection refused)");
   }, 30_000);
 });

@@ -7,7 +7,7 @@ export type ChatRequestBody = { model: string; messages: { role: string; content
 export type RecordedRequest = { model: string; body: ChatRequestBody; authorization: string | null; path: string; at: number };
 export type ScriptStep =
   | string
-  | { reply: string; delayMs?: number; costUsd?: number }
+  | { reply: string; delayMs?: number; costUsd?: number; promptTokens?: number }
   | { status: number; retryAfter?: string; message?: string; delayMs?: number }
   | { hang: true }
   | ((request: RecordedRequest) => ScriptStep);
@@ -21,12 +21,16 @@ export type FakeModelOptions = {
   latencyMs?: number;
   /** Default replies for the advisor aliases "spec-writer" and "mentor" (on unless false). */
   advisors?: boolean;
+  /** Extra GET routes by exact path, answered with this JSON or by the function: e.g. /health/readiness, /model/info, /api/tags. */
+  get?: Record<string, object | ((request: Request) => Response)>;
   port?: number;
 };
 
 export type FakeModel = {
   url: string;
   requests: RecordedRequest[];
+  /** Every GET, answered or not. */
+  getRequests: { path: string; authorization: string | null }[];
   /** Highest number of requests in flight at once, per alias. */
   maxInFlight: Record<string, number>;
   script(alias: string, ...steps: ScriptStep[]): void;
@@ -34,9 +38,10 @@ export type FakeModel = {
   stop(): Promise<void>;
 };
 
-function completion(model: string, text: string, body: ChatRequestBody): object {
+/** Usage counts a quarter of the characters as tokens, unless the step says (e.g. a prompt Ollama cut short). */
+function completion(model: string, text: string, body: ChatRequestBody, reportedPromptTokens?: number): object {
   const promptChars = body.messages.reduce((sum, message) => sum + message.content.length, 0);
-  const promptTokens = Math.ceil(promptChars / 4);
+  const promptTokens = reportedPromptTokens ?? Math.ceil(promptChars / 4);
   const completionTokens = Math.ceil(text.length / 4);
   return {
     id: `chatcmpl-fake-${crypto.randomUUID().slice(0, 8)}`,
@@ -70,6 +75,7 @@ function errorResponse(status: number, message: string, retryAfter?: string): Re
 export function startFakeModel(options: FakeModelOptions = {}): FakeModel {
   const queues = new Map<string, ScriptStep[]>(Object.entries(options.replies ?? {}).map(([alias, steps]) => [alias, [...steps]]));
   const requests: RecordedRequest[] = [];
+  const getRequests: FakeModel["getRequests"] = [];
   const inFlight: Record<string, number> = {};
   const maxInFlight: Record<string, number> = {};
   const hanging = new Set<() => void>();
@@ -91,7 +97,7 @@ export function startFakeModel(options: FakeModelOptions = {}): FakeModel {
     if (step.delayMs) await Bun.sleep(step.delayMs);
     if ("status" in step) return errorResponse(step.status, step.message ?? `scripted ${step.status}`, step.retryAfter);
     const headers = step.costUsd === undefined ? undefined : { "x-litellm-response-cost": String(step.costUsd) };
-    return Response.json(completion(request.model, step.reply, request.body), { headers });
+    return Response.json(completion(request.model, step.reply, request.body, step.promptTokens), { headers });
   }
 
   const server: Server<undefined> = Bun.serve({
@@ -100,6 +106,9 @@ export function startFakeModel(options: FakeModelOptions = {}): FakeModel {
     idleTimeout: 0,
     async fetch(httpRequest) {
       const path = new URL(httpRequest.url).pathname;
+      if (httpRequest.method === "GET") getRequests.push({ path, authorization: httpRequest.headers.get("authorization") });
+      const route = httpRequest.method === "GET" ? options.get?.[path] : undefined;
+      if (route !== undefined) return typeof route === "function" ? route(httpRequest) : Response.json(route);
       if (httpRequest.method === "GET" && path.endsWith("/models")) {
         const data = [...new Set([...queues.keys(), ...Object.keys(options.fallback ?? {})])];
         return Response.json({ object: "list", data: data.map((id) => ({ id, object: "model" })) });
@@ -122,6 +131,7 @@ export function startFakeModel(options: FakeModelOptions = {}): FakeModel {
   return {
     url: `http://127.0.0.1:${server.port}/v1`,
     requests,
+    getRequests,
     maxInFlight,
     script(alias, ...steps) {
       queues.set(alias, [...(queues.get(alias) ?? []), ...steps]);

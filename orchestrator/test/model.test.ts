@@ -1,0 +1,71 @@
+// The model client against the fake server: the context size it sends, and prompts the backend cut or refused.
+import { afterEach, describe, expect, test } from "bun:test";
+import { PromptTooLong } from "../src/errors.ts";
+import { createModelClient, type ChatMessage } from "../src/model.ts";
+import { startFakeModel, type FakeModel } from "./fakeModel.ts";
+
+let fake: FakeModel | undefined;
+afterEach(async () => {
+  await fake?.stop();
+  fake = undefined;
+});
+
+const messages: ChatMessage[] = [
+  { role: "system", content: "You edit code." },
+  { role: "user", content: "x".repeat(20_000) },
+];
+
+function client(url: string, ready?: () => Promise<void>) {
+  return createModelClient({ url, apiKey: "k", timeoutMs: 5_000, maxRetries: 2, retryBaseMs: 1, retryMaxMs: 5, ready });
+}
+
+describe("context size", () => {
+  test("num_ctx goes with every call of a tier that has one, and not otherwise", async () => {
+    fake = startFakeModel({ fallback: { local: "ok", frontier: "ok" } });
+    await client(fake.url).complete({ model: "local", messages, contextTokens: 16_384 });
+    await client(fake.url).complete({ model: "frontier", messages, contextTokens: null });
+    expect(fake.requestsFor("local")[0]?.body.num_ctx).toBe(16_384);
+    expect(fake.requestsFor("frontier")[0]?.body).not.toHaveProperty("num_ctx");
+  });
+});
+
+describe("prompts that did not fit", () => {
+  test("a prompt cut to the context (Ollama's silent truncation) is marked truncated, and not retried", async () => {
+    fake = startFakeModel({ fallback: { local: { reply: "an answer to half a prompt", promptTokens: 2048 } } });
+    const completion = await client(fake.url).complete({ model: "local", messages, contextTokens: 2048 });
+    expect(completion).toMatchObject({ tokensIn: 2048, truncated: "the prompt filled the context window (2048 of 2048 tokens)" });
+    expect(fake.requestsFor("local")).toHaveLength(1);
+  });
+
+  test("too few prompt tokens for the text sent is truncation even without a context size", async () => {
+    fake = startFakeModel({ fallback: { local: { reply: "answer", promptTokens: 900 } } });
+    const completion = await client(fake.url).complete({ model: "local", messages });
+    expect(completion.truncated).toContain("900 prompt tokens for 20014 characters");
+  });
+
+  test("a 400 saying the context is exceeded is PromptTooLong, and not retried", async () => {
+    fake = startFakeModel({ fallback: { local: { status: 400, message: "Requested tokens (9000) exceed context window of 8192" } } });
+    const error = await client(fake.url).complete({ model: "local", messages, contextTokens: 8192 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PromptTooLong);
+    expect((error as PromptTooLong).reason).toContain("exceed context window of 8192");
+    expect(fake.requestsFor("local")).toHaveLength(1);
+  });
+
+  test("an honest count passes", async () => {
+    fake = startFakeModel({ fallback: { local: "fine" } });
+    const completion = await client(fake.url).complete({ model: "local", messages, contextTokens: 16_384 });
+    expect(completion).toMatchObject({ text: "fine", tokensIn: Math.ceil(20_014 / 4), truncated: null });
+  });
+});
+
+test("the ready hook is awaited before the request is sent", async () => {
+  fake = startFakeModel({ fallback: { local: "ok" } });
+  const order: string[] = [];
+  const ready = async () => {
+    await Bun.sleep(50);
+    order.push(`ready, ${fake!.requests.length} requests so far`);
+  };
+  await client(fake.url, ready).complete({ model: "local", messages });
+  expect(order).toEqual(["ready, 0 requests so far"]);
+  expect(fake.requests).toHaveLength(1);
+});
