@@ -45,8 +45,9 @@ function classify(error: unknown): CallFailure {
     return {
       kind: "http",
       status: error.status,
-      retryAfter: error.headers?.get("retry-after"),
-      retryAfterMs: error.headers?.get("retry-after-ms"),
+      // LiteLLM honours the upstream's retry-after for its own retries, then passes it on under this name.
+      retryAfter: error.headers?.get("retry-after") ?? error.headers?.get("llm_provider-retry-after"),
+      retryAfterMs: error.headers?.get("retry-after-ms") ?? error.headers?.get("llm_provider-retry-after-ms"),
     };
   }
   throw error;
@@ -58,7 +59,9 @@ function describe(failure: CallFailure): string {
 
 function errorText(error: unknown): string {
   const text = error instanceof OpenAI.APIError ? (error.error as { message?: string } | undefined)?.message ?? error.message : String(error);
-  return text.replace(/\s+/g, " ").slice(0, 300);
+  const flat = text.replace(/\s+/g, " ").slice(0, 300);
+  // A LiteLLM proxy without a database answers any key but its master key with this, as a 400.
+  return /no connected db/i.test(flat) ? `${flat} (the proxy did not accept the key: set LITELLM_API_KEY to its master key)` : flat;
 }
 
 export function createModelClient(options: ModelClientOptions): ModelClient {

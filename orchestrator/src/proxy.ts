@@ -39,7 +39,7 @@ export async function probeHealth(endpointUrl: string, route: HealthRoute, optio
   }
 }
 
-export type Readiness = { kind: "ready"; status: number; version: string | null } | { kind: "no-readiness-route"; status: number };
+export type Readiness = { kind: "ready" | "no-readiness-route"; status: number };
 
 /**
  * Waits until the proxy says it is ready (LiteLLM starts slowly, and Compose starts smol-coder's proxy alongside it).
@@ -58,10 +58,7 @@ export async function waitUntilReady(
     const left = Math.max(1, deadline - performance.now());
     const probe = await probeHealth(endpointUrl, "readiness", { timeoutMs: Math.min(5_000, left), signal: options.signal });
     tries += 1;
-    if (probe.state === "up") {
-      const version = (probe.body as { litellm_version?: unknown } | null)?.litellm_version;
-      return { kind: "ready", status: probe.status, version: typeof version === "string" ? version : null };
-    }
+    if (probe.state === "up") return { kind: "ready", status: probe.status };
     if (probe.state === "down" && (probe.status === 404 || probe.status === 405)) return { kind: "no-readiness-route", status: probe.status };
     if (last === null || last.state !== probe.state) options.onWait?.(probe);
     last = probe;

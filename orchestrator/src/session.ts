@@ -50,7 +50,7 @@ async function proxyReady(endpoint: Config["endpoint"], log: Logger, signal?: Ab
       ),
   });
   const waitedMs = Math.round(performance.now() - started);
-  if (readiness.kind === "ready") log.info({ event: "endpoint_ready", url, litellmVersion: readiness.version, waitedMs }, "proxy ready");
+  if (readiness.kind === "ready") log.info({ event: "endpoint_ready", url, waitedMs }, "proxy ready");
   else log.info({ event: "endpoint_ready", url, readinessRoute: false, status: readiness.status, waitedMs }, "endpoint has no readiness route; not a LiteLLM proxy");
 }
 

@@ -28,7 +28,7 @@ const PROXY_COSTS: Record<string, TokenCost> = {
 };
 /** The proxy retries each failed upstream call once itself; smol-coder then retries twice more, quickly. */
 const PROXY_RETRIES = 1;
-const CLI_RETRIES = { maxRetries: 2, retryBaseMs: 20, retryMaxMs: 100 };
+const CLI_RETRIES = { maxRetries: 2, retryBaseMs: 20, retryMaxMs: 2000 };
 
 const UPSTREAM_PORT = freePort();
 const resources = perTestResources();
@@ -182,8 +182,9 @@ describe("through the proxy", () => {
     const calls = fake.requestsFor(UPSTREAM["fast-coder"]);
     expect(calls).toHaveLength(3);
     expect(calls[1]!.at - calls[0]!.at).toBeGreaterThanOrEqual(900);
-    // LiteLLM passes the upstream's hint on as llm_provider-retry-after, not retry-after: smol-coder backs off its own way.
-    expect(result.events.filter((event) => event.event === "model_call_retry")).toEqual([expect.objectContaining({ failure: "HTTP 429", retry: 1 })]);
+    // LiteLLM passes the upstream's hint on as llm_provider-retry-after, not retry-after: smol-coder reads that name too.
+    expect(result.events.filter((event) => event.event === "model_call_retry")).toEqual([expect.objectContaining({ failure: "HTTP 429", retry: 1, delayMs: 1000 })]);
+    expect(calls[2]!.at - calls[1]!.at).toBeGreaterThanOrEqual(900);
     expect(callsTo(result, "fast-coder")[0]).toMatchObject({ retries: 1 });
   }, 40_000);
 
@@ -195,6 +196,7 @@ describe("through the proxy", () => {
     // Without a database LiteLLM answers an unknown key with 400 "No connected db.", not 401.
     const rejected = result.events.find((event) => event.event === "endpoint_rejected");
     expect(rejected?.reason).toContain("refused the request (HTTP 400)");
+    expect(rejected?.reason).toContain("set LITELLM_API_KEY to its master key");
     expect(result.events.at(-1)).toMatchObject({ event: "task_abort", reason: "rejected", totalAttempts: 0 });
     expect(result.stderr).toContain("rejected");
     expect(result.stdout + result.stderr).not.toContain(wrongKey);
