@@ -120,13 +120,25 @@ export class SandboxUnavailable extends Error {
   }
 }
 
-export type SmolError = PromptTooLong | SandboxUnavailable | TaskInvalid | ConfigInvalid | DatasetInvalid | GraderUnavailable | EndpointUnreachable | EndpointRejected | PatchRejected;
+/** The stack cannot start or stop: a missing tool, a failed install, a taken port, a server that died. */
+export class StackFailed extends Error {
+  override readonly name = "StackFailed";
+  constructor(
+    readonly step: string,
+    readonly reason: string,
+    readonly fix: string,
+  ) {
+    super(`stack ${step}: ${reason}. Fix: ${fix}`);
+  }
+}
+
+export type SmolError = StackFailed | PromptTooLong | SandboxUnavailable | TaskInvalid | ConfigInvalid | DatasetInvalid | GraderUnavailable | EndpointUnreachable | EndpointRejected | PatchRejected;
 
 export function exitCodeFor(error: unknown): number {
   if (error instanceof TaskInvalid || error instanceof ConfigInvalid || error instanceof DatasetInvalid) return ExitCode.badInput;
   // The run store is defined in store.ts (it owns its file); matched by its stable name.
   if (error instanceof Error && error.name === "StoreInvalid") return ExitCode.badInput;
-  if (error instanceof GraderUnavailable || error instanceof SandboxUnavailable) return ExitCode.environment;
+  if (error instanceof GraderUnavailable || error instanceof SandboxUnavailable || error instanceof StackFailed) return ExitCode.environment;
   if (error instanceof EndpointRejected) {
     // Auth or alias problems are configuration the user must fix.
     return error.status === 401 || error.status === 403 || error.status === 404 || error.status === 400

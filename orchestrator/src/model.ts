@@ -83,13 +83,15 @@ export function createModelClient(options: ModelClientOptions): ModelClient {
         const started = performance.now();
         try {
           const { data, response } = await client.chat.completions.create(body, { signal }).withResponse();
-          const cost = Number(response.headers.get("x-litellm-response-cost"));
+          // LiteLLM leaves out x-litellm-response-cost for some free calls but still sends its -original twin.
+          const costHeader = response.headers.get("x-litellm-response-cost") ?? response.headers.get("x-litellm-response-cost-original");
+          const cost = Number(costHeader);
           const tokensIn = data.usage?.prompt_tokens ?? 0;
           return {
             text: data.choices[0]?.message?.content ?? "",
             tokensIn,
             tokensOut: data.usage?.completion_tokens ?? 0,
-            costUsd: response.headers.has("x-litellm-response-cost") && Number.isFinite(cost) ? cost : null,
+            costUsd: costHeader !== null && costHeader !== "" && Number.isFinite(cost) ? cost : null,
             durationMs: Math.round(performance.now() - started),
             retries: retry,
             truncated: truncation({ promptChars: promptChars(messages), tokensIn, contextTokens: contextTokens ?? null }),

@@ -12,6 +12,7 @@ import { createRouter, type Router } from "./router.ts";
 import { proxyRoot, waitUntilReady } from "./proxy.ts";
 import { openSandbox, type Sandbox } from "./sandboxHost.ts";
 import { secretValues } from "./secrets.ts";
+import { stackApiKey } from "./stackHost.ts";
 import { openStore, type RunStore } from "./store.ts";
 
 export const VERSION = "0.2.0";
@@ -55,11 +56,13 @@ async function proxyReady(endpoint: Config["endpoint"], log: Logger, signal?: Ab
 }
 
 export function openSession(config: Config, options: SessionOptions): Session {
+  // LITELLM_API_KEY, or the local stack's own key for a proxy on this machine (smol-coder stack up).
+  const apiKey = stackApiKey(process.env, config.endpoint.url);
   const log = createLogger({
     level: process.env.LOG_LEVEL,
     pretty: options.pretty,
     logDir: options.logFile ? config.logDir : null,
-    secrets: secretValues(process.env),
+    secrets: [...secretValues(process.env), ...(apiKey ? [apiKey] : [])],
     destination: options.destination,
   });
   const store = openStore(config.db);
@@ -77,7 +80,7 @@ export function openSession(config: Config, options: SessionOptions): Session {
     config,
     log,
     router: createRouter(config.tiers, config.roles),
-    model: createModelClient({ ...config.endpoint, apiKey: process.env.LITELLM_API_KEY, ready: (signal) => (ready ??= proxyReady(config.endpoint, log, signal)) }),
+    model: createModelClient({ ...config.endpoint, apiKey, ready: (signal) => (ready ??= proxyReady(config.endpoint, log, signal)) }),
     store,
     sandbox: openedSandbox,
     grader: () =>

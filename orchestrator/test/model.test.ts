@@ -69,3 +69,35 @@ test("the ready hook is awaited before the request is sent", async () => {
   expect(order).toEqual(["ready, 0 requests so far"]);
   expect(fake.requests).toHaveLength(1);
 });
+
+describe("the proxy's cost headers", () => {
+  /** An endpoint that answers every call with these headers (what LiteLLM sends varies by call). */
+  function withHeaders(headers: Record<string, string>) {
+    const server = Bun.serve({
+      port: 0,
+      hostname: "127.0.0.1",
+      fetch: () =>
+        Response.json(
+          { id: "x", object: "chat.completion", created: 0, model: "m", choices: [{ index: 0, message: { role: "assistant", content: "ok" }, finish_reason: "stop" }], usage: { prompt_tokens: 5000, completion_tokens: 2, total_tokens: 5002 } },
+          { headers },
+        ),
+    });
+    return { url: `http://127.0.0.1:${server.port}/v1`, stop: () => server.stop(true) };
+  }
+
+  test.each([
+    ["x-litellm-response-cost", { "x-litellm-response-cost": "0.0042" }, 0.0042],
+    ["only its -original twin (LiteLLM drops the plain one for some free calls)", { "x-litellm-response-cost-original": "0" }, 0],
+    ["the plain one wins over the twin", { "x-litellm-response-cost": "0.5", "x-litellm-response-cost-original": "0.7" }, 0.5],
+    ["neither: no cost from the proxy", {}, null],
+    ["not a number: no cost from the proxy", { "x-litellm-response-cost": "n/a" }, null],
+  ])("%s", async (_, headers, expected) => {
+    const endpoint = withHeaders(headers);
+    try {
+      const completion = await client(endpoint.url).complete({ model: "m", messages });
+      expect(completion.costUsd).toBe(expected);
+    } finally {
+      endpoint.stop();
+    }
+  });
+});
