@@ -83,8 +83,9 @@ export function createModelClient(options: ModelClientOptions): ModelClient {
         const started = performance.now();
         try {
           const { data, response } = await client.chat.completions.create(body, { signal }).withResponse();
-          // LiteLLM leaves out x-litellm-response-cost for some free calls but still sends its -original twin.
-          const costHeader = response.headers.get("x-litellm-response-cost") ?? response.headers.get("x-litellm-response-cost-original");
+          // Only the plain header: LiteLLM sends its -original twin as 0 for models it cannot price, too, where the
+          // configured prices are the better guess. (It leaves the plain header out when the cost is 0.)
+          const costHeader = response.headers.get("x-litellm-response-cost");
           const cost = Number(costHeader);
           const tokensIn = data.usage?.prompt_tokens ?? 0;
           return {

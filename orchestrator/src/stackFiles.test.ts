@@ -3,7 +3,7 @@
 import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { buildConfig } from "./config.ts";
+import { buildConfig, readConfigFile } from "./config.ts";
 import { isSecretName } from "./secrets.ts";
 
 const REPO_ROOT = path.join(import.meta.dir, "..", "..");
@@ -183,5 +183,14 @@ describe(".env.example", () => {
     const interpolated = [...read("compose.yaml").matchAll(/\$\{([A-Z_][A-Z0-9_]*)/g)].map((match) => match[1]!);
     for (const name of interpolated) expect([name, documented.has(name)]).toEqual([name, true]);
     expect(envExample).toContain("OLLAMA_API_BASE=http://ollama:11434");
+  });
+});
+
+describe("tasks/configs/local-stack.json", () => {
+  test("a valid config that prices every alias at zero: on the local stack each one is the free small model", () => {
+    const config = buildConfig([readConfigFile(path.join(import.meta.dir, "..", "..", "tasks", "configs", "local-stack.json"))]);
+    for (const alias of [config.tiers.fast.model, config.tiers.deep.model, config.tiers.reviewer.model, config.roles.specWriter.model, config.roles.mentor.model]) {
+      expect([alias, config.prices[alias]]).toEqual([alias, { inputPerMTok: 0, outputPerMTok: 0 }]);
+    }
   });
 });

@@ -87,8 +87,8 @@ describe("the proxy's cost headers", () => {
 
   test.each([
     ["x-litellm-response-cost", { "x-litellm-response-cost": "0.0042" }, 0.0042],
-    ["only its -original twin (LiteLLM drops the plain one for some free calls)", { "x-litellm-response-cost-original": "0" }, 0],
-    ["the plain one wins over the twin", { "x-litellm-response-cost": "0.5", "x-litellm-response-cost-original": "0.7" }, 0.5],
+    ["only its -original twin: LiteLLM sends it as 0 for models it cannot price, so it is not taken", { "x-litellm-response-cost-original": "0" }, null],
+    ["the plain one, whatever the twin says", { "x-litellm-response-cost": "0.5", "x-litellm-response-cost-original": "0.7" }, 0.5],
     ["neither: no cost from the proxy", {}, null],
     ["not a number: no cost from the proxy", { "x-litellm-response-cost": "n/a" }, null],
   ])("%s", async (_, headers, expected) => {

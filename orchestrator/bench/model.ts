@@ -1,0 +1,100 @@
+// Benchmark: the local stack's real small model. Prompt processing and generation speed in tokens per second,
+// straight to the llama.cpp server and through the stack's LiteLLM proxy, interleaved in one run.
+// Needs the stack up on the llama backend: smol-coder stack up --backend llama
+// Run: bun run bench/model.ts [--runs N] [--max-tokens N] [--json]
+import { readFileSync } from "node:fs";
+import { loadavg } from "node:os";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { MODEL_ALIAS, PidRecord, stackPaths } from "../src/stack.ts";
+
+const REPO_ROOT = path.join(import.meta.dir, "..", "..");
+/** About 1,000 tokens: the size of a small task's prompt (a file and its instructions). */
+const PROMPT = `Complete the Python module below.\n\n${'def step(state: dict, key: str, value: int) -> dict:\n    """Return a copy of state with key set to value."""\n    out = dict(state)\n    out[key] = value\n    return out\n\n'.repeat(18)}def total(prices):\n`;
+
+type Route = { label: string; url: string; model: string; apiKey: string };
+type Sample = { promptTokens: number; completionTokens: number; wallMs: number };
+
+function record(file: string): PidRecord {
+  try {
+    return PidRecord.parse(JSON.parse(readFileSync(file, "utf8")));
+  } catch {
+    throw new Error(`no running stack (${file}): run smol-coder stack up --backend llama first`);
+  }
+}
+
+/** One completion; the server's own token counts and the wall time. */
+async function call(route: Route, maxTokens: number, prompt: string): Promise<Sample> {
+  const started = performance.now();
+  const response = await fetch(`${route.url}/v1/chat/completions`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${route.apiKey}`, "content-type": "application/json" },
+    body: JSON.stringify({ model: route.model, messages: [{ role: "user", content: prompt }], temperature: 0, max_tokens: maxTokens }),
+  });
+  const body = (await response.json()) as { usage?: { prompt_tokens: number; completion_tokens: number } };
+  const wallMs = performance.now() - started;
+  if (!response.ok || !body.usage) throw new Error(`${route.label}: HTTP ${response.status}: ${JSON.stringify(body).slice(0, 300)}`);
+  return { promptTokens: body.usage.prompt_tokens, completionTokens: body.usage.completion_tokens, wallMs };
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+const round = (value: number) => Math.round(value * 10) / 10;
+
+/**
+ * Two calls per run and route: one that generates a single token (its wall time is prompt processing), one that
+ * generates up to maxTokens (the rest of its time is generation). A different first line each run keeps
+ * llama.cpp's prompt cache from reusing the previous run's work.
+ */
+async function measure(route: Route, runs: number, maxTokens: number, offset: number) {
+  const prompt: number[] = [];
+  const generate: number[] = [];
+  let sample: Sample | null = null;
+  for (let run = 0; run < runs; run++) {
+    const text = `# run ${offset + run}\n${PROMPT}`;
+    const first = await call(route, 1, text);
+    sample = await call(route, maxTokens, `# run ${offset + run} again\n${PROMPT}`);
+    prompt.push(first.promptTokens / (first.wallMs / 1000));
+    const generationMs = sample.wallMs - first.wallMs;
+    if (sample.completionTokens > 1 && generationMs > 0) generate.push((sample.completionTokens - 1) / (generationMs / 1000));
+  }
+  return { promptTokens: sample!.promptTokens, completionTokens: sample!.completionTokens, promptPerSecond: round(median(prompt)), generatePerSecond: round(median(generate)) };
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({ options: { runs: { type: "string", default: "5" }, "max-tokens": { type: "string", default: "128" }, json: { type: "boolean", default: false } } });
+  const runs = Number(values.runs);
+  const maxTokens = Number(values["max-tokens"]);
+  const paths = stackPaths(REPO_ROOT);
+  const model = record(paths.pidFiles.model);
+  const proxy = record(paths.pidFiles.proxy);
+  if (model.backend !== "llama") throw new Error("the stack runs on Ollama; this measures the llama.cpp backend (smol-coder stack up --backend llama)");
+  const key = readFileSync(paths.masterKey, "utf8").trim();
+  const direct: Route = { label: "straight to llama.cpp", url: `http://127.0.0.1:${model.port}`, model: MODEL_ALIAS, apiKey: "no-key" };
+  const viaProxy: Route = { label: "through the LiteLLM proxy (fast-coder)", url: `http://127.0.0.1:${proxy.port}`, model: "fast-coder", apiKey: key };
+  await call(direct, 4, PROMPT); // load and warm up
+  const results = [];
+  for (const [index, route] of [direct, viaProxy].entries()) results.push({ route: route.label, ...(await measure(route, runs, maxTokens, index * runs)) });
+  const report = { model: "Gemma 3 270M Q4_K_M (llama-cpp-python)", runs, maxTokens, loadAverage: round(loadavg()[0]!), results };
+  if (values.json) {
+    process.stdout.write(`${JSON.stringify(report)}\n`);
+    return 0;
+  }
+  const lines = [
+    `${report.model}, ${runs} runs per route, up to ${maxTokens} tokens per reply; load average ${report.loadAverage}`,
+    "",
+    "| route | prompt tokens | prompt tokens/s | generated tokens | generated tokens/s |",
+    "| --- | --- | --- | --- | --- |",
+    ...results.map((r) => `| ${r.route} | ${r.promptTokens} | ${r.promptPerSecond} | ${r.completionTokens} | ${r.generatePerSecond} |`),
+  ];
+  process.stdout.write(`${lines.join("\n")}\n`);
+  return 0;
+}
+
+if (import.meta.main) {
+  try {
+    process.exitCode = await main();
+  } catch (error) {
+    process.stderr.write(`bench/model.ts: ${(error as Error).message}\n`);
+    process.exitCode = 1;
+  }
+}
