@@ -7,7 +7,8 @@ import { createServer, type Server } from "node:net";
 import path from "node:path";
 import { StackFailed } from "../src/errors.ts";
 import { MODEL_MAX_TOKENS } from "../src/stack.ts";
-import { portFree, stackApiKey, stackUp } from "../src/stackHost.ts";
+import { stackApiKey, stackUp } from "../src/stackHost.ts";
+import { portFree } from "../src/stackServices.ts";
 import { alive, cleanup, ORCHESTRATOR_DIR, runCli, tempDir } from "./helpers.ts";
 
 const REPO = path.join(ORCHESTRATOR_DIR, "..");
