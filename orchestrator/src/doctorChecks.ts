@@ -30,7 +30,7 @@ import {
   type SandboxProbe,
 } from "./doctor.ts";
 import { SandboxUnavailable } from "./errors.ts";
-import { probeHealth, proxyRoot, type Probe } from "./proxy.ts";
+import { connectionFailure, getJson, probeHealth, proxyRoot, type Probe } from "./proxy.ts";
 import { openSandbox } from "./sandboxHost.ts";
 import { scrub, scrubSecrets, withoutSecrets } from "./secrets.ts";
 import { stackApiKey } from "./stackHost.ts";
@@ -95,7 +95,7 @@ async function proxyChecks(config: Config, env: Env, key: string | undefined): P
   const timeoutMs = Math.min(config.endpoint.timeoutMs, ALIAS_TIMEOUT_MS);
   const [probes, info] = await Promise.all([
     Promise.all(aliases.map((alias) => probeAlias(url, alias, key, timeoutMs))),
-    getJson(`${root}/model/info`, key, HTTP_TIMEOUT_MS),
+    getJson(`${root}/model/info`, { apiKey: key, timeoutMs: HTTP_TIMEOUT_MS }),
   ]);
   const deployments = info.state === "up" ? deploymentsFrom(info.body) : [];
   const upstream = (alias: string) => deployments.find((deployment) => deployment.alias === alias)?.model ?? null;
@@ -137,7 +137,7 @@ async function ollamaRows(info: Probe, aliases: string[], answered: ReadonlySet<
     byBase.set(base, [...(byBase.get(base) ?? []), model]);
   }
   const rows = await Promise.all(
-    [...byBase].map(async ([base, group]) => ollamaChecks(displayUrl(base), group, await getJson(`${base}/api/tags`, undefined, HTTP_TIMEOUT_MS), answered)),
+    [...byBase].map(async ([base, group]) => ollamaChecks(displayUrl(base), group, await getJson(`${base}/api/tags`, { timeoutMs: HTTP_TIMEOUT_MS }), answered)),
   );
   return rows.flat();
 }
@@ -168,33 +168,6 @@ async function withTimeout<T>(promise: Promise<T>, ms: number, late: T): Promise
   } finally {
     clearTimeout(timer);
   }
-}
-
-async function getJson(url: string, apiKey: string | undefined, timeoutMs: number): Promise<Probe> {
-  const started = performance.now();
-  const ms = () => Math.round(performance.now() - started);
-  const timeout = AbortSignal.timeout(timeoutMs);
-  try {
-    const response = await fetch(url, { headers: authorization(apiKey), signal: timeout });
-    const text = await response.text();
-    let body: unknown = text;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      // Not JSON: kept as text, which the lenient readers ignore.
-    }
-    return { state: response.ok ? "up" : "down", status: response.status, body, ms: ms() };
-  } catch (error) {
-    return { state: "unreachable", reason: timeout.aborted ? "timed out" : connectionFailure(error), ms: ms() };
-  }
-}
-
-/** Bun's fetch errors carry a code; its messages are long ("ECONNREFUSED: Unable to connect. Is the computer..."). */
-function connectionFailure(error: unknown): string {
-  const code = (error as { code?: unknown } | null)?.code;
-  if (code === "ECONNREFUSED" || code === "ConnectionRefused") return "connection refused";
-  if (code === "ENOTFOUND") return "host not found";
-  return (error as Error | null)?.message ?? String(error);
 }
 
 function authorization(apiKey: string | undefined): Record<string, string> {

@@ -16,13 +16,22 @@ export function proxyRoot(endpointUrl: string): string {
   return endpointUrl.replace(/\/+$/, "").replace(/\/v1$/, "");
 }
 
-export async function probeHealth(endpointUrl: string, route: HealthRoute, options: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<Probe> {
+/** Bun's fetch errors carry a code; its messages are long ("Unable to connect. Is the computer able to ..."). */
+export function connectionFailure(error: unknown): string {
+  const code = String((error as { code?: unknown } | null)?.code ?? "");
+  if (/refused/i.test(code)) return "connection refused";
+  if (code === "ENOTFOUND") return "host not found";
+  return (error as Error | null)?.message ?? String(error);
+}
+
+/** GET a JSON route (text kept when it is not JSON), sorted into up / down / unreachable. */
+export async function getJson(url: string, options: { apiKey?: string; timeoutMs?: number; signal?: AbortSignal } = {}): Promise<Probe> {
   const started = performance.now();
   const ms = () => Math.round(performance.now() - started);
   const timeout = AbortSignal.timeout(options.timeoutMs ?? 5_000);
   const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
   try {
-    const response = await fetch(`${proxyRoot(endpointUrl)}/health/${route}`, { signal });
+    const response = await fetch(url, { headers: options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {}, signal });
     const text = await response.text();
     let body: unknown = text;
     try {
@@ -33,10 +42,12 @@ export async function probeHealth(endpointUrl: string, route: HealthRoute, optio
     return { state: response.ok ? "up" : "down", status: response.status, body, ms: ms() };
   } catch (error) {
     if (options.signal?.aborted) throw options.signal.reason;
-    const code = String((error as { code?: unknown }).code ?? "");
-    const reason = timeout.aborted ? "timed out" : /refused/i.test(code) ? "connection refused" : ((error as Error).message ?? String(error));
-    return { state: "unreachable", reason, ms: ms() };
+    return { state: "unreachable", reason: timeout.aborted ? "timed out" : connectionFailure(error), ms: ms() };
   }
+}
+
+export function probeHealth(endpointUrl: string, route: HealthRoute, options: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<Probe> {
+  return getJson(`${proxyRoot(endpointUrl)}/health/${route}`, options);
 }
 
 export type Readiness = { kind: "ready" | "no-readiness-route"; status: number };
@@ -56,14 +67,20 @@ export async function waitUntilReady(
   for (;;) {
     options.signal?.throwIfAborted();
     const left = Math.max(1, deadline - performance.now());
+    const cutShort = left < 5_000;
     const probe = await probeHealth(endpointUrl, "readiness", { timeoutMs: Math.min(5_000, left), signal: options.signal });
     tries += 1;
     if (probe.state === "up") return { kind: "ready", status: probe.status };
     if (probe.state === "down" && (probe.status === 404 || probe.status === 405)) return { kind: "no-readiness-route", status: probe.status };
-    if (last === null || last.state !== probe.state) options.onWait?.(probe);
-    last = probe;
+    // A probe that only timed out because the deadline cut its time short says less than the answer before it.
+    const truncatedWait = probe.state === "unreachable" && probe.reason === "timed out" && cutShort && last !== null;
+    if (!truncatedWait) {
+      if (last === null || last.state !== probe.state) options.onWait?.(probe);
+      last = probe;
+    }
     if (performance.now() >= deadline) {
-      const reason = probe.state === "unreachable" ? probe.reason : `/health/readiness answered HTTP ${probe.status}`;
+      const shown = last ?? probe;
+      const reason = shown.state === "unreachable" ? shown.reason : `/health/readiness answered HTTP ${shown.status}`;
       throw new EndpointUnreachable(endpointUrl, `not ready within ${options.timeoutMs} ms (${reason})`, tries);
     }
     await Bun.sleep(Math.min(options.intervalMs ?? 500, Math.max(1, deadline - performance.now())));
