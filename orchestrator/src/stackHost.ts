@@ -151,7 +151,7 @@ async function install(steps: Steps, backend: Backend): Promise<void> {
   if (backend === "ollama") return;
   await ensureVenv(steps, paths.venvs.model);
   await ensureRequirements(steps, paths.venvs.model, paths.requirements.model, {
-    note: "llama.cpp builds from source: 5-10 minutes the first time",
+    note: "llama.cpp builds from source: 10-20 minutes on two cores, the first time only",
     env: modelBuildEnv(process.env, process.arch),
     // pip's wheel cache is keyed by the source archive, not by CMAKE_ARGS: a wheel cached from another build would win.
     pipArgs: ["--no-cache-dir"],
