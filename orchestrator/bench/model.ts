@@ -41,23 +41,15 @@ const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floo
 const round = (value: number) => Math.round(value * 10) / 10;
 
 /**
- * Two calls per run and route: one that generates a single token (its wall time is prompt processing), one that
- * generates up to maxTokens (the rest of its time is generation). A different first line each run keeps
- * llama.cpp's prompt cache from reusing the previous run's work.
+ * Two calls per run on one fresh prompt (a new first line each run, so nothing is cached from before): the first
+ * generates a single token, so its wall time is prompt processing; the second sends the same prompt, which
+ * llama.cpp finds already evaluated (prefix cache), so its wall time is generation.
  */
-async function measure(route: Route, runs: number, maxTokens: number, offset: number) {
-  const prompt: number[] = [];
-  const generate: number[] = [];
-  let sample: Sample | null = null;
-  for (let run = 0; run < runs; run++) {
-    const text = `# run ${offset + run}\n${PROMPT}`;
-    const first = await call(route, 1, text);
-    sample = await call(route, maxTokens, `# run ${offset + run} again\n${PROMPT}`);
-    prompt.push(first.promptTokens / (first.wallMs / 1000));
-    const generationMs = sample.wallMs - first.wallMs;
-    if (sample.completionTokens > 1 && generationMs > 0) generate.push((sample.completionTokens - 1) / (generationMs / 1000));
-  }
-  return { promptTokens: sample!.promptTokens, completionTokens: sample!.completionTokens, promptPerSecond: round(median(prompt)), generatePerSecond: round(median(generate)) };
+async function measureOnce(route: Route, maxTokens: number, run: number) {
+  const text = `# run ${run} (${route.label})\n${PROMPT}`;
+  const first = await call(route, 1, text);
+  const second = await call(route, maxTokens, text);
+  return { first, second, promptPerSecond: first.promptTokens / (first.wallMs / 1000), generatePerSecond: second.completionTokens / (second.wallMs / 1000) };
 }
 
 async function main(): Promise<number> {
@@ -72,8 +64,16 @@ async function main(): Promise<number> {
   const direct: Route = { label: "straight to llama.cpp", url: `http://127.0.0.1:${model.port}`, model: MODEL_ALIAS, apiKey: "no-key" };
   const viaProxy: Route = { label: "through the LiteLLM proxy (fast-coder)", url: `http://127.0.0.1:${proxy.port}`, model: "fast-coder", apiKey: key };
   await call(direct, 4, PROMPT); // load and warm up
-  const results = [];
-  for (const [index, route] of [direct, viaProxy].entries()) results.push({ route: route.label, ...(await measure(route, runs, maxTokens, index * runs)) });
+  // Routes interleaved run by run, so a slow moment of the machine falls on both.
+  const samples = new Map<Route, Awaited<ReturnType<typeof measureOnce>>[]>([[direct, []], [viaProxy, []]]);
+  for (let run = 0; run < runs; run++) for (const route of [direct, viaProxy]) samples.get(route)!.push(await measureOnce(route, maxTokens, run));
+  const results = [...samples].map(([route, list]) => ({
+    route: route.label,
+    promptTokens: list[0]!.first.promptTokens,
+    completionTokens: list[0]!.second.completionTokens,
+    promptPerSecond: round(median(list.map((sample) => sample.promptPerSecond))),
+    generatePerSecond: round(median(list.map((sample) => sample.generatePerSecond))),
+  }));
   const report = { model: "Gemma 3 270M Q4_K_M (llama-cpp-python)", runs, maxTokens, loadAverage: round(loadavg()[0]!), results };
   if (values.json) {
     process.stdout.write(`${JSON.stringify(report)}\n`);
