@@ -8,6 +8,7 @@ import { runBench } from "./bench.ts";
 import type { Config } from "./config.ts";
 import { defaultDatasetPath, describeProblems, downloadDataset, loadDataset, OFFICIAL_URL, type Problem } from "./dataset.ts";
 import { ExitCode, TaskInvalid } from "./errors.ts";
+import { interruptSignal } from "./interrupt.ts";
 import type { PreparedTask } from "./executor.ts";
 import type { TaskStatus } from "./orchestrator.ts";
 import { prepareHumanEval, prepareTask } from "./prepare.ts";
@@ -23,13 +24,6 @@ const STATUS_EXIT: Record<TaskStatus, number> = {
   rejected: ExitCode.badInput,
   interrupted: ExitCode.interrupted,
 };
-
-/** Aborts on the first SIGINT/SIGTERM: running work stops, workspaces are restored. */
-function interruptSignal(): AbortSignal {
-  const controller = new AbortController();
-  for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => controller.abort());
-  return controller.signal;
-}
 
 async function findProblem(task: HumanEvalTask, datasetFlag: string | undefined): Promise<Problem> {
   const file = task.dataset ?? datasetFlag ?? defaultDatasetPath();

@@ -28,7 +28,8 @@ const DEFAULT_PRICES: Record<string, Price> = {
 /** The num_ctx litellm/config.yaml gives the local (Ollama) aliases; the two must agree. */
 export const LOCAL_CONTEXT_TOKENS = 16_384;
 
-const REPO_ROOT = path.join(import.meta.dir, "..", "..");
+/** The repository checkout: logs/, .stack/ and .venv/ live here. */
+export const REPO_ROOT = path.join(import.meta.dir, "..", "..");
 
 const tierSettings = (model: string, concurrency: number, contextTokens: number | null) =>
   z

@@ -5,8 +5,10 @@ import { closeSync, existsSync, openSync, readFileSync, writeSync } from "node:f
 import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import path from "node:path";
+import { REPO_ROOT } from "./config.ts";
 import { ExitCode, StackFailed } from "./errors.ts";
-import { ensurePortFree, readPidRecord, stackState, startServices, stopAll } from "./stackServices.ts";
+import { interruptSignal } from "./interrupt.ts";
+import { ensurePortFree, readPidRecord, seconds, stackState, startServices, stopAll } from "./stackServices.ts";
 import {
   chooseBackend,
   DEFAULT_OLLAMA_BASE,
@@ -25,7 +27,6 @@ import {
   type StackPaths,
 } from "./stack.ts";
 
-const REPO_ROOT = path.join(import.meta.dir, "..", "..");
 const FIX_PYTHON = "install Python 3.10+ with its venv module (Debian/Ubuntu: apt-get install python3 python3-venv)";
 
 export type StackOptions = { stackDir?: string; repoRoot?: string; say?: (line: string) => void };
@@ -41,7 +42,6 @@ export type StackUpOptions = StackOptions & {
 const sayToStderr = (line: string) => process.stderr.write(`stack: ${line}\n`);
 /** A path as the user reads it: relative inside the repository, absolute elsewhere. */
 const shown = (paths: StackPaths, file: string) => (file.startsWith(`${paths.repoRoot}${path.sep}`) ? path.relative(paths.repoRoot, file) : file);
-const seconds = (since: number) => `${((performance.now() - since) / 1000).toFixed(1)} s`;
 
 /**
  * The key smol-coder sends: LITELLM_API_KEY, else the local stack's master key when the endpoint is the stack's
@@ -59,13 +59,6 @@ export function stackApiKey(env: Record<string, string | undefined>, endpointUrl
   } catch {
     return undefined;
   }
-}
-
-/** Aborts on the first SIGINT/SIGTERM: the servers run in their own process groups, so stack up stops them itself. */
-function interruptSignal(): AbortSignal {
-  const controller = new AbortController();
-  for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => controller.abort());
-  return controller.signal;
 }
 
 export async function stackUp(options: StackUpOptions): Promise<number> {

@@ -10,7 +10,8 @@ import { probeHealth, waitUntilReady } from "./proxy.ts";
 import { MODEL_ALIAS, PidRecord, type Backend, type ServiceName, type ServicePlan, type ServiceStatus, type StackPaths } from "./stack.ts";
 
 const SERVICES: ServiceName[] = ["proxy", "model"];
-const seconds = (since: number) => `${((performance.now() - since) / 1000).toFixed(1)} s`;
+/** Time since `since` (a performance.now()), as the stack reports it: "4.2 s". */
+export const seconds = (since: number) => `${((performance.now() - since) / 1000).toFixed(1)} s`;
 
 /** Whether the stack's servers could bind the port on 127.0.0.1: a real bind, so any holder counts. */
 export function portFree(port: number): Promise<boolean> {

@@ -5,10 +5,10 @@ import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } fr
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { Subprocess } from "bun";
+import { REPO_ROOT } from "../src/config.ts";
 import { waitUntilReady } from "../src/proxy.ts";
 import { ADVISOR_REPLIES, type ScriptStep } from "./fakeModel.ts";
 
-const REPO_ROOT = path.join(import.meta.dir, "..", "..");
 
 /** The binary CI installs from litellm/requirements.txt; SMOL_CODER_LITELLM points elsewhere. */
 export const LITELLM_BINARY = process.env.SMOL_CODER_LITELLM ?? path.join(REPO_ROOT, ".venv", "bin", "litellm");
