@@ -5,8 +5,8 @@
 import { readFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { parseArgs } from "node:util";
-import { REPO_ROOT } from "../src/config.ts";
-import { MODEL_ALIAS, PidRecord, stackPaths } from "../src/stack.ts";
+import { REPO_ROOT } from "../src/config/paths.ts";
+import { MODEL_ALIAS, PidRecord, stackPaths } from "../src/stack/stack.ts";
 
 /** About 1,000 tokens: the size of a small task's prompt (a file and its instructions). */
 const PROMPT = `Complete the Python module below.\n\n${'def step(state: dict, key: str, value: int) -> dict:\n    """Return a copy of state with key set to value."""\n    out = dict(state)\n    out[key] = value\n    return out\n\n'.repeat(18)}def total(prices):\n`;

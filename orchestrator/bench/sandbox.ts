@@ -5,9 +5,9 @@ import { cpSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { buildConfig } from "../src/config.ts";
-import { openSandbox, type Sandbox } from "../src/sandboxHost.ts";
-import { runCommand } from "../src/verifier.ts";
+import { buildConfig } from "../src/config/config.ts";
+import { openSandbox, type Sandbox } from "../src/sandbox/host.ts";
+import { runCommand } from "../src/verify/commands.ts";
 
 const ORCHESTRATOR = path.join(import.meta.dir, "..");
 const COMMANDS = [

@@ -8,11 +8,12 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { defaultDatasetPath, loadDataset, type Problem } from "../src/dataset.ts";
-import { buildConfig } from "../src/config.ts";
-import { startGrader } from "../src/grader.ts";
-import { openSandbox } from "../src/sandboxHost.ts";
-import { createHumanEvalWorkspace, HUMANEVAL_EXPECTED_TESTS } from "../src/humaneval.ts";
+import { loadDataset, type Problem } from "../src/humaneval/dataset.ts";
+import { buildConfig } from "../src/config/config.ts";
+import { startGrader } from "../src/humaneval/grader.ts";
+import { openSandbox } from "../src/sandbox/host.ts";
+import { createHumanEvalWorkspace, HUMANEVAL_EXPECTED_TESTS } from "../src/humaneval/workspace.ts";
+import { defaultDatasetPath } from "../src/config/paths.ts";
 
 const TARGET_RATIO = 2;
 const SHARED_DATASET = path.join(import.meta.dir, "..", "..", "..", "shared", "datasets", "HumanEval.jsonl.gz");
@@ -37,7 +38,7 @@ function options() {
   const { values } = parseArgs({
     options: { dataset: { type: "string" }, python: { type: "string" }, concurrency: { type: "string", default: "2" } },
   });
-  const dataset = values.dataset ?? [defaultDatasetPath(), SHARED_DATASET].find((file) => existsSync(file)) ?? defaultDatasetPath();
+  const dataset = values.dataset ?? [defaultDatasetPath(process.env), SHARED_DATASET].find((file) => existsSync(file)) ?? defaultDatasetPath(process.env);
   const python = values.python ?? process.env.SMOL_CODER_PYTHON ?? (existsSync(VENV_PYTHON) ? VENV_PYTHON : "python3");
   const concurrency = Number(values.concurrency);
   const problem = !Number.isInteger(concurrency) || concurrency < 1 ? `--concurrency must be a positive integer, not ${values.concurrency}` : null;

@@ -1,14 +1,15 @@
 #!/usr/bin/env -S bun --no-env-file --config=/dev/null
 // CLI entry: parse arguments, call one function per command, map errors to one line and an exit code.
 import { Command, CommanderError, InvalidArgumentError } from "commander";
-import { analyzeCommand, benchCommand, downloadCommand, listProblemsCommand, runCommand, runsCommand, type BenchFlags, type RunOptions } from "./commands.ts";
-import { buildConfig, configFromEnv, readConfigFile, type Config } from "./config.ts";
-import { doctorCommand } from "./doctorChecks.ts";
-import { relaunchWithoutCwdConfig } from "./dotenvGuard.ts";
+import { analyzeCommand, benchCommand, downloadCommand, listProblemsCommand, runCommand, runsCommand, type BenchFlags, type RunOptions } from "./cli/commands.ts";
+import { buildConfig, configFromEnv, type Config } from "./config/config.ts";
+import { readConfigFile } from "./config/file.ts";
+import { doctorCommand } from "./doctor/checks.ts";
+import { relaunchWithoutCwdConfig } from "./cli/dotenvGuard.ts";
 import { ExitCode, exitCodeFor } from "./errors.ts";
-import { scrubSecrets } from "./secrets.ts";
-import { backendChoice, DEFAULT_PORTS, portNumber } from "./stack.ts";
-import { stackDown, stackStatus, stackUp, type StackOptions, type StackUpOptions } from "./stackHost.ts";
+import { scrubSecrets } from "./log/secrets.ts";
+import { backendChoice, DEFAULT_PORTS, portNumber } from "./stack/stack.ts";
+import { stackDown, stackStatus, stackUp, type StackOptions, type StackUpOptions } from "./stack/host.ts";
 
 /** Flags that become config, shared by `run` and `bench humaneval`. */
 type ConfigFlags = {

@@ -7,8 +7,8 @@ import { describe, expect, test } from "bun:test";
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { homedir, networkInterfaces, tmpdir } from "node:os";
 import path from "node:path";
-import { loadDataset, type Problem } from "../src/dataset.ts";
-import { testFileText } from "../src/humaneval.ts";
+import { loadDataset, type Problem } from "../src/humaneval/dataset.ts";
+import { testFileText } from "../src/humaneval/workspace.ts";
 import { startFakeModel, type FakeModel, type ScriptStep } from "./fakeModel.ts";
 import { CLI, diffReply, fencedReply, git, initRepo, noneSurvive, ORCHESTRATOR_DIR, perTestResources, SHARED_DATASET, tempDir, TEST_DB, type CliResult, type Event } from "./helpers.ts";
 

@@ -2,7 +2,7 @@
 import { describe, expect, test } from "bun:test";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { loadDataset, type Problem } from "../src/dataset.ts";
+import { loadDataset, type Problem } from "../src/humaneval/dataset.ts";
 import { startFakeModel, type RecordedRequest, type ScriptStep } from "./fakeModel.ts";
 import { diffReply, perTestResources, runCli, SHARED_DATASET, tempDir } from "./helpers.ts";
 

@@ -2,13 +2,13 @@
 import { afterAll, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import path from "node:path";
-import { buildConfig } from "../src/config.ts";
-import { createLogger } from "../src/log.ts";
-import { createModelClient } from "../src/model.ts";
-import { runTask } from "../src/orchestrator.ts";
-import { prepareTask } from "../src/prepare.ts";
-import { memoryJournal } from "../src/journal.ts";
-import { createRouter } from "../src/router.ts";
+import { buildConfig } from "../src/config/config.ts";
+import { createLogger } from "../src/log/log.ts";
+import { createModelClient } from "../src/models/client.ts";
+import { runTask } from "../src/run/loop.ts";
+import { prepareTask } from "../src/task/prepare.ts";
+import { memoryJournal } from "../src/run/journal.ts";
+import { createRouter } from "../src/models/permits.ts";
 import { startFakeModel, type RecordedRequest } from "./fakeModel.ts";
 import { cleanup, diffReply, tempDir, testSandbox } from "./helpers.ts";
 

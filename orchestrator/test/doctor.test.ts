@@ -1,7 +1,7 @@
 // `smol-coder doctor` through the real CLI process, with the fake model server as the proxy (and as Ollama).
 // The machine's own checks (python + pytest, the sandbox, git, disk) are real.
 import { describe, expect, test } from "bun:test";
-import type { CheckResult, DoctorReport } from "../src/doctor.ts";
+import type { CheckResult, DoctorReport } from "../src/doctor/doctor.ts";
 import { startFakeModel, type FakeModel, type FakeModelOptions } from "./fakeModel.ts";
 import { perTestResources, runCli } from "./helpers.ts";
 

@@ -4,8 +4,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach } from "bun:test";
 import { createTwoFilesPatch } from "diff";
-import { buildConfig } from "../src/config.ts";
-import { openSandbox, type Sandbox } from "../src/sandboxHost.ts";
+import { buildConfig } from "../src/config/config.ts";
+import { openSandbox, type Sandbox } from "../src/sandbox/host.ts";
 import type { FakeModel } from "./fakeModel.ts";
 
 export const ORCHESTRATOR_DIR = path.join(import.meta.dir, "..");

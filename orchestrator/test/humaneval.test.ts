@@ -3,7 +3,7 @@
 import { describe, expect, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { loadDataset, type Problem } from "../src/dataset.ts";
+import { loadDataset, type Problem } from "../src/humaneval/dataset.ts";
 import { startFakeModel, type RecordedRequest } from "./fakeModel.ts";
 import { diffReply, eventNames, perTestResources, runCli, SHARED_DATASET, tempDir } from "./helpers.ts";
 

@@ -1,8 +1,9 @@
 // The model client against the fake server: the context size it sends, and prompts the backend cut or refused.
 import { afterEach, describe, expect, test } from "bun:test";
 import { PromptTooLong } from "../src/errors.ts";
-import { createModelClient, type ChatMessage } from "../src/model.ts";
+import { createModelClient } from "../src/models/client.ts";
 import { startFakeModel, type FakeModel } from "./fakeModel.ts";
+import type { ChatMessage } from "../src/types.ts";
 
 let fake: FakeModel | undefined;
 afterEach(async () => {

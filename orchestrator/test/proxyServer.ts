@@ -5,8 +5,8 @@ import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } fr
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { Subprocess } from "bun";
-import { REPO_ROOT } from "../src/config.ts";
-import { waitUntilReady } from "../src/proxy.ts";
+import { REPO_ROOT } from "../src/config/paths.ts";
+import { waitUntilReady } from "../src/models/health.ts";
 import { ADVISOR_REPLIES, type ScriptStep } from "./fakeModel.ts";
 
 

@@ -6,9 +6,9 @@ import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 
 import { createServer, type Server } from "node:net";
 import path from "node:path";
 import { StackFailed } from "../src/errors.ts";
-import { MODEL_MAX_TOKENS } from "../src/stack.ts";
-import { stackApiKey, stackUp } from "../src/stackHost.ts";
-import { portFree } from "../src/stackServices.ts";
+import { MODEL_MAX_TOKENS } from "../src/stack/stack.ts";
+import { stackApiKey, stackUp } from "../src/stack/host.ts";
+import { portFree } from "../src/stack/services.ts";
 import { alive, cleanup, ORCHESTRATOR_DIR, runCli, tempDir } from "./helpers.ts";
 
 const REPO = path.join(ORCHESTRATOR_DIR, "..");

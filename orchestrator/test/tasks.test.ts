@@ -3,8 +3,8 @@
 import { describe, expect, test } from "bun:test";
 import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { loadDataset, type Problem } from "../src/dataset.ts";
-import { parseTask, type Task } from "../src/task.ts";
+import { loadDataset, type Problem } from "../src/humaneval/dataset.ts";
+import { parseTask, type Task } from "../src/task/task.ts";
 import { startFakeModel, type RecordedRequest, type ScriptStep } from "./fakeModel.ts";
 import { diffReply, ORCHESTRATOR_DIR, perTestResources, SHARED_DATASET, TEST_DB, tempDir, treeState } from "./helpers.ts";
 

@@ -2,7 +2,7 @@
 // Pure: file contents in, file changes out. Nothing is written unless every edit applies.
 import { createTwoFilesPatch, structuredPatch } from "diff";
 import { PatchRejected } from "../errors.ts";
-import type { FileChange } from "../workspace.ts";
+import type { FileChange } from "../task/workspace.ts";
 import { applyHunks } from "./apply.ts";
 import { extractDiff } from "./extract.ts";
 import { hasSearchReplace, parseSearchReplace, parseWholeFiles } from "./formats.ts";

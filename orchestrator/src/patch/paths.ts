@@ -1,6 +1,6 @@
 // Pure: map the file names a diff header gives onto owned paths, or refuse.
 import { PatchRejected } from "../errors.ts";
-import { normaliseOwnedPath } from "../workspace.ts";
+import { normaliseOwnedPath } from "../task/workspace.ts";
 import { DEV_NULL } from "./types.ts";
 
 /** Strips timestamps and quotes; keeps /dev/null as is. */

@@ -1,0 +1,143 @@
+// One function per CLI command. Each returns the exit code; errors propagate to index.ts, which maps them.
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import pino from "pino";
+import { formatAnalysis, formatRuns } from "../store/analysis.ts";
+import { runBench } from "../humaneval/bench.ts";
+import type { Config } from "../config/config.ts";
+import { describeProblems, downloadDataset, loadDataset, OFFICIAL_URL, type Problem } from "../humaneval/dataset.ts";
+import { ExitCode, TaskInvalid } from "../errors.ts";
+import { interruptSignal } from "../interrupt.ts";
+import type { PreparedTask } from "../run/attempt.ts";
+import { prepareHumanEval, prepareTask } from "../task/prepare.ts";
+import { openSession, runRecordedTask, VERSION } from "../run/session.ts";
+import { openStore } from "../store/store.ts";
+import { parseTask, readTaskText, type HumanEvalTask } from "../task/task.ts";
+import { resolveWorkspace } from "../task/workspace.ts";
+import type { TaskStatus } from "../types.ts";
+import { defaultDatasetPath } from "../config/paths.ts";
+
+const STATUS_EXIT: Record<TaskStatus, number> = {
+  complete: ExitCode.complete,
+  abort: ExitCode.abort,
+  unreachable: ExitCode.endpointUnreachable,
+  rejected: ExitCode.badInput,
+  interrupted: ExitCode.interrupted,
+};
+
+async function findProblem(task: HumanEvalTask, datasetFlag: string | undefined): Promise<Problem> {
+  const file = task.dataset ?? datasetFlag ?? defaultDatasetPath(process.env);
+  const problems = await loadDataset(file);
+  const problem = problems.find((p) => p.taskId === task.problemId);
+  if (!problem) throw new TaskInvalid("problemId", `${task.problemId} is not in ${file}`, "see smol-coder list-problems for the ids");
+  return problem;
+}
+
+export type RunOptions = { file?: string; workspace: string; commit?: boolean; pretty?: boolean; logFile: boolean; dataset?: string; debug?: string };
+
+export async function runCommand(config: Config, options: RunOptions): Promise<number> {
+  const { text, source } = await readTaskText(options.file, { isTTY: process.stdin.isTTY, text: () => Bun.stdin.text() });
+  const task = parseTask(text, source);
+  let prepared: PreparedTask;
+  if (task.kind === "humaneval") {
+    if (options.commit) throw new TaskInvalid("--commit", "does not apply to HumanEval tasks", "leave out --commit; the workspace is a fresh git directory");
+    const problem = await findProblem(task, options.dataset);
+    prepared = await prepareHumanEval(problem, mkdtempSync(path.join(tmpdir(), "smol-coder-humaneval-")), config, task);
+  } else {
+    prepared = await prepareTask(task, await resolveWorkspace(options.workspace), config, { commit: Boolean(options.commit) });
+  }
+  const session = openSession(config, { pretty: options.pretty ?? process.stdout.isTTY === true, logFile: options.logFile });
+  try {
+    const { log, store } = session;
+    // Started before anything is recorded: no sandbox, python or pytest stops the run before it begins.
+    await session.sandbox();
+    if (prepared.check.kind === "pytest") await session.grader();
+    const runId = store.startRun({ kind: "run", args: { task, workspace: prepared.root } });
+    log.info({ event: "orchestrator_startup", version: VERSION, runId, endpoint: config.endpoint.url, workspace: prepared.root }, "orchestrator startup");
+    const outcome = await runRecordedTask(session, prepared, { runId, commit: Boolean(options.commit), debugDir: options.debug, signal: interruptSignal() });
+    store.finishRun(runId, outcome.status);
+    process.stderr.write(
+      `smol-coder: task ${outcome.taskId} ${outcome.status} after ${outcome.totalAttempts} attempt(s), final tier ${outcome.finalTier}; run ${runId}` +
+        (prepared.kind === "humaneval" ? `; workspace ${prepared.root}` : "") +
+        "\n",
+    );
+    return STATUS_EXIT[outcome.status];
+  } finally {
+    await session.close();
+  }
+}
+
+export type BenchFlags = { dataset?: string; problems?: string; limit?: number; concurrency: number; out?: string; resume?: boolean; debug?: string; logFile: boolean };
+
+export async function benchCommand(config: Config, flags: BenchFlags): Promise<number> {
+  if (flags.resume && !flags.out) throw new TaskInvalid("--resume", "needs the run's --out directory", "pass --out DIR with the directory of the run to continue");
+  const outDir = path.resolve(flags.out ?? path.join(config.logDir, `bench-${new Date().toISOString().replace(/[:.]/g, "-")}`));
+  const session = openSession(config, {
+    pretty: false,
+    logFile: flags.logFile,
+    destination: pino.destination({ dest: path.join(outDir, "events.jsonl"), append: true, sync: true, mkdir: true }),
+  });
+  try {
+    const result = await runBench(session, {
+      dataset: flags.dataset ?? defaultDatasetPath(process.env),
+      problems: flags.problems,
+      limit: flags.limit,
+      concurrency: flags.concurrency,
+      outDir,
+      resume: Boolean(flags.resume),
+      debugDir: flags.debug,
+      progress: process.stderr.isTTY === true,
+      signal: interruptSignal(),
+    });
+    const s = result.summary;
+    const lines = [
+      `run ${result.runId}${result.interrupted ? " (interrupted: rerun with --resume)" : ""}${result.resumed ? `, ${result.resumed} problem(s) from the earlier run` : ""}`,
+      `problems: ${s.total}, solved: ${s.solved}`,
+      `pass@1 (first attempt, before test feedback): ${(s.passAt1 * 100).toFixed(1)}%`,
+      `solve rate with test feedback: ${(s.solveRateWithFeedback * 100).toFixed(1)}%`,
+      `solved at fast/deep/reviewer: ${s.solvedByFinalTier.fast}/${s.solvedByFinalTier.deep}/${s.solvedByFinalTier.reviewer}; escalations ${s.escalations}, checkpoints ${s.checkpoints}, mean attempts ${s.meanAttempts}`,
+      `cost: $${s.costUsd.toFixed(4)}; frontier-only estimate $${s.frontierOnly.estimateUsd.toFixed(4)} (saving $${s.frontierOnly.savingUsd.toFixed(4)})`,
+      `wall: ${s.wallSeconds} s; results in ${outDir}`,
+    ];
+    process.stdout.write(`${lines.join("\n")}\n`);
+    return result.interrupted ? ExitCode.interrupted : ExitCode.complete;
+  } finally {
+    await session.close();
+  }
+}
+
+export async function listProblemsCommand(dataset: string | undefined): Promise<number> {
+  const rows = describeProblems(await loadDataset(dataset ?? defaultDatasetPath(process.env)));
+  for (const row of rows) process.stdout.write(`${String(row.index).padStart(3)}  ${row.taskId.padEnd(14)}  ${row.entryPoint}\n`);
+  return ExitCode.complete;
+}
+
+export async function downloadCommand(options: { url?: string; dest?: string }): Promise<number> {
+  const url = options.url ?? OFFICIAL_URL;
+  const result = await downloadDataset({ url, dest: path.resolve(options.dest ?? defaultDatasetPath(process.env)), ...(url === OFFICIAL_URL ? {} : { expectedSha256: null }) });
+  process.stdout.write(`saved ${result.problems} problems (${result.bytes} bytes, sha256 ${result.sha256}) to ${result.path}\n`);
+  return ExitCode.complete;
+}
+
+export function runsCommand(config: Config, limit: number): number {
+  const store = openStore(config.db);
+  try {
+    process.stdout.write(`${formatRuns(store.listRuns(limit))}\n`);
+  } finally {
+    store.close();
+  }
+  return ExitCode.complete;
+}
+
+export function analyzeCommand(config: Config, runId: string): number {
+  const store = openStore(config.db);
+  try {
+    const detail = store.runDetail(runId);
+    if (!detail) throw new TaskInvalid("RUN_ID", `no run ${runId} in ${config.db}`, "see smol-coder runs for the ids");
+    process.stdout.write(`${formatAnalysis(detail, config.prices[config.tiers.reviewer.model])}\n`);
+  } finally {
+    store.close();
+  }
+  return ExitCode.complete;
+}

@@ -1,0 +1,42 @@
+// The advisors' calls: the spec writer before the first attempt, the mentor at checkpoints.
+import { callModel, type CallDeps } from "../models/calls.ts";
+import { cleanSpec, mentorMessages, parseCheckpoint, SPEC_PROMPT_VERSION, specKey, specMessages, stageFor, type AdviceInput, type Guidance } from "./guidance.ts";
+import type { TaskJournal } from "../run/journal.ts";
+import type { AttemptFeedback } from "./prompt.ts";
+import type { Checkpoint, Tier } from "../types.ts";
+
+export type AdvisorDeps = CallDeps & { journal: TaskJournal; reuseSpec: boolean };
+
+/** Writes (or, with reuseSpec, looks up) the task's spec. */
+export async function writeSpec(input: AdviceInput, deps: AdvisorDeps): Promise<string> {
+  const model = deps.router.modelFor("spec-writer");
+  const key = specKey(input, model);
+  const stored = deps.reuseSpec ? deps.journal.findSpec(key) : null;
+  if (stored !== null) {
+    deps.log.info({ event: "spec_reused", model, chars: stored.length, promptVersion: SPEC_PROMPT_VERSION }, "spec reused");
+    return stored;
+  }
+  const { text } = await callModel(deps, { role: "spec-writer", attempt: null, messages: specMessages(input) });
+  const spec = cleanSpec(text);
+  deps.journal.saveSpec({ key, model, promptVersion: SPEC_PROMPT_VERSION, text: spec });
+  deps.log.info({ event: "spec_written", model, chars: spec.length, spec }, "spec written");
+  return spec;
+}
+
+/** Asks the mentor to review every attempt so far; the checkpoint's stage follows its number. */
+export async function writeCheckpoint(
+  input: AdviceInput & { guidance: Guidance; feedback: AttemptFeedback[]; fromTier: Tier; toTier: Tier },
+  deps: AdvisorDeps,
+): Promise<Checkpoint> {
+  const n = input.guidance.checkpoints.length + 1;
+  const stage = stageFor(n);
+  const afterAttempt = input.feedback.at(-1)?.attempt ?? 0;
+  const { text } = await callModel(deps, { role: "mentor", attempt: afterAttempt, messages: mentorMessages({ ...input, stage }) });
+  const checkpoint: Checkpoint = { n, afterAttempt, fromTier: input.fromTier, toTier: input.toTier, stage, sections: parseCheckpoint(text, stage) };
+  deps.journal.checkpoint(checkpoint, text);
+  deps.log.info(
+    { event: "checkpoint", n, stage, afterAttempt, fromTier: input.fromTier, toTier: input.toTier, sections: Object.keys(checkpoint.sections).filter((k) => checkpoint.sections[k as keyof typeof checkpoint.sections]) },
+    "mentor checkpoint",
+  );
+  return checkpoint;
+}

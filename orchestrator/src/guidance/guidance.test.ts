@@ -1,0 +1,152 @@
+import { describe, expect, test } from "bun:test";
+import { checkpointDue, cleanSpec, mentorMessages, parseCheckpoint, renderGuidance, SPEC_PROMPT_VERSION, specKey, specMessages, stageFor } from "./guidance.ts";
+import type { Checkpoint } from "../types.ts";
+
+const FULL_REPLY = [
+  "Looking at the attempts:",
+  "## Failing-test analysis",
+  "check(candidate) failed: f([1, 2]) returned 2, expected 3.",
+  "## Root cause",
+  "The loop stops one element early.",
+  "## Proposed fix",
+  "Iterate over every element.",
+  "## Edge cases to verify",
+  "Empty list; one element.",
+  "## Strategy",
+  "Accumulate a running total.",
+  "## Test criteria",
+  "f([1, 2]) -> 3",
+].join("\n");
+
+const checkpoint = (n: number, sections: Partial<Checkpoint["sections"]>): Checkpoint => ({
+  n,
+  afterAttempt: n * 2,
+  fromTier: "fast",
+  toTier: "deep",
+  stage: stageFor(n),
+  sections: { analysis: `analysis ${n}`, rootCause: `cause ${n}`, fix: `fix ${n}`, edgeCases: `edges ${n}`, ...sections },
+});
+
+describe("stageFor", () => {
+  test("1 → strategy, 2 → test criteria, 3 and later → debugging only", () => {
+    expect([1, 2, 3, 4, 10].map(stageFor)).toEqual(["strategy", "test-criteria", "debugging", "debugging", "debugging"]);
+  });
+});
+
+describe("parseCheckpoint", () => {
+  test("the four parts, plus strategy at checkpoint 1", () => {
+    const sections = parseCheckpoint(FULL_REPLY, "strategy");
+    expect(sections.analysis).toBe("Looking at the attempts:\ncheck(candidate) failed: f([1, 2]) returned 2, expected 3.");
+    expect(sections.rootCause).toBe("The loop stops one element early.");
+    expect(sections.fix).toBe("Iterate over every element.");
+    expect(sections.edgeCases).toBe("Empty list; one element.");
+    expect(sections.strategy).toBe("Accumulate a running total.");
+    expect(sections.testCriteria).toBeUndefined();
+  });
+
+  test("test criteria only at checkpoint 2", () => {
+    const sections = parseCheckpoint(FULL_REPLY, "test-criteria");
+    expect(sections.testCriteria).toBe("f([1, 2]) -> 3");
+    expect(sections.strategy).toBeUndefined();
+  });
+
+  test("checkpoint 3 and later add nothing new", () => {
+    const sections = parseCheckpoint(FULL_REPLY, "debugging");
+    expect(sections.strategy).toBeUndefined();
+    expect(sections.testCriteria).toBeUndefined();
+    expect(sections.rootCause).toBe("The loop stops one element early.");
+  });
+
+  test("bold headings and other heading levels are read too", () => {
+    const sections = parseCheckpoint("**Root cause:**\noff by one\n### Proposed Fix\nloop to the end", "debugging");
+    expect(sections.rootCause).toBe("off by one");
+    expect(sections.fix).toBe("loop to the end");
+  });
+
+  test("a reply with no headings is kept whole as the analysis", () => {
+    expect(parseCheckpoint("just prose", "strategy")).toEqual({ analysis: "just prose", rootCause: "", fix: "", edgeCases: "" });
+  });
+});
+
+describe("cleanSpec", () => {
+  test("fenced code is removed whatever the model wrote", () => {
+    const spec = cleanSpec("## Contract\nf(xs) returns an int.\n\n```python\ndef f(xs):\n    return sum(xs)\n```\n\nMore prose.");
+    expect(spec).not.toContain("def f");
+    expect(spec).toContain("f(xs) returns an int.");
+    expect(spec).toContain("More prose.");
+  });
+});
+
+describe("renderGuidance", () => {
+  test("nothing to show → empty", () => {
+    expect(renderGuidance({ spec: null, checkpoints: [] }, 3)).toBe("");
+  });
+
+  test("spec first, then checkpoint 1's strategy and checkpoint 2's criteria, which stay after later checkpoints", () => {
+    const guidance = {
+      spec: "THE SPEC",
+      checkpoints: [checkpoint(1, { strategy: "STRATEGY ONE" }), checkpoint(2, { testCriteria: "CRITERIA TWO" }), checkpoint(3, {}), checkpoint(4, {}), checkpoint(5, {})],
+    };
+    const text = renderGuidance(guidance, 2);
+    expect(text.indexOf("THE SPEC")).toBeLessThan(text.indexOf("STRATEGY ONE"));
+    expect(text.indexOf("STRATEGY ONE")).toBeLessThan(text.indexOf("CRITERIA TWO"));
+    // Only the latest two reviews' four parts are shown.
+    expect(text).not.toContain("cause 3");
+    expect(text).toContain("cause 4");
+    expect(text).toContain("cause 5");
+    expect(text).toContain("Mentor review 5 (after attempt 10)");
+  });
+});
+
+describe("messages", () => {
+  const input = { description: "Complete f", files: new Map([["solution.py", "def f(xs):\n    pass\n"]]) };
+
+  test("the spec writer sees the task and files and is told not to give an algorithm", () => {
+    const [system, user] = specMessages(input);
+    expect(system!.content).toContain("Do not write an algorithm");
+    expect(user!.content).toContain("Complete f");
+    expect(user!.content).toContain("def f(xs):");
+  });
+
+  test("the mentor sees every attempt's diff and errors, and the stage's extra section", () => {
+    const feedback = [1, 2, 3].map((attempt) => ({ attempt, tier: "fast" as const, kind: "verification_failed" as const, diff: `--- a\n+++ b\n+diff ${attempt}\n`, errors: [`error ${attempt}`] }));
+    const [system, user] = mentorMessages({ ...input, guidance: { spec: "S", checkpoints: [] }, feedback, stage: "strategy" });
+    expect(system!.content).toContain("## Strategy");
+    expect(system!.content).not.toContain("## Test criteria");
+    for (const n of [1, 2, 3]) {
+      expect(user!.content).toContain(`+diff ${n}`);
+      expect(user!.content).toContain(`error ${n}`);
+    }
+    const [second] = mentorMessages({ ...input, guidance: { spec: "S", checkpoints: [] }, feedback, stage: "test-criteria" });
+    expect(second!.content).toContain("## Test criteria");
+    const [third] = mentorMessages({ ...input, guidance: { spec: "S", checkpoints: [] }, feedback, stage: "debugging" });
+    expect(third!.content).not.toContain("## Strategy");
+    expect(third!.content).not.toContain("## Test criteria");
+  });
+
+  test("specKey changes with the problem text and the model, not with map order", () => {
+    const a = specKey(input, "spec-writer");
+    expect(specKey({ ...input }, "spec-writer")).toBe(a);
+    expect(specKey({ ...input, description: "Complete g" }, "spec-writer")).not.toBe(a);
+    expect(specKey(input, "other-model")).not.toBe(a);
+    const two = new Map([["a.py", "1"], ["b.py", "2"]]);
+    const reversed = new Map([["b.py", "2"], ["a.py", "1"]]);
+    expect(specKey({ description: "x", files: two }, "m")).toBe(specKey({ description: "x", files: reversed }, "m"));
+    expect(SPEC_PROMPT_VERSION).toMatch(/^[0-9a-f]{12}$/);
+  });
+});
+
+describe("checkpointDue", () => {
+  test("always at an escalation", () => {
+    expect(checkpointDue({ escalating: true, failuresAtTier: 1, interval: 0 })).toBe(true);
+  });
+
+  test("with no interval, never within a tier", () => {
+    expect([1, 2, 5, 10].some((failuresAtTier) => checkpointDue({ escalating: false, failuresAtTier, interval: 0 }))).toBe(false);
+  });
+
+  test("every K failures within a tier", () => {
+    const due = Array.from({ length: 12 }, (_, i) => i + 1).filter((failuresAtTier) => checkpointDue({ escalating: false, failuresAtTier, interval: 5 }));
+    expect(due).toEqual([5, 10]);
+  });
+});

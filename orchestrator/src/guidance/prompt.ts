@@ -1,0 +1,83 @@
+// Builds the messages for one attempt: the task, every owned file, and what failed before.
+import type { EditFormat } from "../patch/index.ts";
+
+import { PROMPTS } from "./prompts/index.ts";
+import type { ChatMessage, Tier } from "../types.ts";
+
+const SYSTEM = PROMPTS.system;
+const ATTEMPT = PROMPTS.attempt;
+const FORMATS: Record<EditFormat, string> = PROMPTS.formats;
+
+/** What an earlier attempt left for the next one to learn from. */
+export type AttemptFeedback = {
+  attempt: number;
+  tier: Tier;
+  kind: "patch_rejected" | "verification_failed";
+  /** The diff that was applied (verification failures) or the rejected reply's diff, if any. */
+  diff: string | null;
+  errors: string[];
+};
+export type PromptInput = {
+  description: string;
+  files: ReadonlyMap<string, string | null>;
+  verify: string[];
+  feedback: AttemptFeedback[];
+  /** The edit format this tier is asked for. */
+  format: EditFormat;
+  /** The spec and mentor checkpoints so far, rendered (empty when there are none). */
+  guidance?: string;
+  /** Only the most recent attempts show their diffs, to keep prompts bounded. */
+  diffsShown?: number;
+  maxDiffChars?: number;
+};
+
+function fence(text: string, language = ""): string {
+  const ticks = text.includes("```") ? "````" : "```";
+  return `${ticks}${language}\n${text}${text.endsWith("\n") || text === "" ? "" : "\n"}${ticks}`;
+}
+
+export function renderFiles(files: ReadonlyMap<string, string | null>): string {
+  return [...files]
+    .map(([path, content]) => (content === null ? `## ${path}\n(does not exist yet; create it if the task needs it)` : `## ${path}\n${fence(content)}`))
+    .join("\n\n");
+}
+
+export function renderHistory(feedback: AttemptFeedback[], diffsShown: number, maxDiffChars: number): string {
+  if (feedback.length === 0) return "";
+  const blocks = feedback.map((item, index) => {
+    const what = item.kind === "patch_rejected" ? "its patch was rejected" : "verification failed";
+    const lines = [`## Attempt ${item.attempt} (${item.tier} tier): ${what}`];
+    if (item.diff && index >= feedback.length - diffsShown) {
+      const diff = item.diff.length > maxDiffChars ? `${item.diff.slice(0, maxDiffChars)}\n… (truncated)` : item.diff;
+      lines.push(item.kind === "patch_rejected" ? "Rejected diff:" : "Applied diff (now undone):", fence(diff, "diff"));
+    }
+    lines.push("Errors:", ...item.errors.map((error) => `- ${error}`));
+    return lines.join("\n");
+  });
+  return [
+    "",
+    "# Earlier attempts",
+    "Each attempt started from the files above; they are unchanged. Fix what went wrong.",
+    "",
+    blocks.join("\n\n"),
+    "",
+  ].join("\n");
+}
+
+function fill(template: string, values: Record<string, string>): string {
+  return template.replace(/\{\{(\w+)\}\}/g, (_, name: string) => values[name] ?? "");
+}
+
+export function buildMessages(input: PromptInput): ChatMessage[] {
+  const user = fill(ATTEMPT, {
+    description: input.description,
+    guidance: input.guidance ? `\n${input.guidance}` : "",
+    files: renderFiles(input.files),
+    history: renderHistory(input.feedback, input.diffsShown ?? 2, input.maxDiffChars ?? 4_000),
+    verify: input.verify.map((command) => `\`${command}\``).join(", "),
+  });
+  return [
+    { role: "system", content: fill(SYSTEM, { format: FORMATS[input.format].trim() }).trim() },
+    { role: "user", content: user },
+  ];
+}

@@ -1,0 +1,21 @@
+// Every prompt, embedded at build time (Bun's text imports), so `bun build --compile` carries them and nothing
+// is read from disk at import. The one prompt loader: prompt.ts and guidance.ts both take theirs from here.
+import attempt from "./attempt.txt" with { type: "text" };
+import formatSearchReplace from "./format-search-replace.txt" with { type: "text" };
+import formatUdiff from "./format-udiff.txt" with { type: "text" };
+import formatWhole from "./format-whole.txt" with { type: "text" };
+import mentorStrategy from "./mentor-strategy.txt" with { type: "text" };
+import mentorTestCriteria from "./mentor-test-criteria.txt" with { type: "text" };
+import mentor from "./mentor.txt" with { type: "text" };
+import specWriter from "./spec-writer.txt" with { type: "text" };
+import system from "./system.txt" with { type: "text" };
+
+export const PROMPTS = {
+  system,
+  attempt,
+  formats: { udiff: formatUdiff, whole: formatWhole, "search-replace": formatSearchReplace },
+  specWriter,
+  mentor,
+  mentorStrategy,
+  mentorTestCriteria,
+} as const;

@@ -1,0 +1,119 @@
+// `bench humaneval`: every selected problem as a HumanEval task, concurrently within the tiers' limits,
+// one result line per finished problem (so a killed run resumes), then summary.json and report.md.
+import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { SingleBar, Presets } from "cli-progress";
+import { renderReport, ResultLine, summarise, type Summary } from "./report.ts";
+import { loadDataset, selectProblems, type Problem } from "./dataset.ts";
+import { TaskInvalid } from "../errors.ts";
+import { problemDirName } from "./workspace.ts";
+import type { TaskOutcome } from "../run/loop.ts";
+import { prepareHumanEval } from "../task/prepare.ts";
+import { runRecordedTask, type Session } from "../run/session.ts";
+
+export type BenchOptions = {
+  dataset: string;
+  problems?: string;
+  limit?: number;
+  concurrency: number;
+  outDir: string;
+  resume: boolean;
+  debugDir?: string;
+  progress: boolean;
+  signal?: AbortSignal;
+};
+export type BenchResult = { summary: Summary; runId: string; interrupted: boolean; resumed: number; outDir: string };
+
+/** Reads the result lines of an earlier run; a torn last line (the run was killed mid-write) is dropped. */
+function readResults(file: string): ResultLine[] {
+  if (!existsSync(file)) return [];
+  const lines = readFileSync(file, "utf8").split("\n").filter((l) => l.trim() !== "");
+  const results: ResultLine[] = [];
+  lines.forEach((line, index) => {
+    const parsed = ResultLine.safeParse((() => { try { return JSON.parse(line); } catch { return null; } })());
+    if (parsed.success) results.push(parsed.data);
+    else if (index < lines.length - 1) throw new TaskInvalid("--resume", `${file} line ${index + 1} is not a result line`, "pass another --out, or fix the file");
+  });
+  // Rewrite without a torn line, so appending continues a well-formed file.
+  writeFileSync(file, results.map((r) => `${JSON.stringify(r)}\n`).join(""));
+  return results;
+}
+
+/** Pure: a finished task as a result line; null for an interrupted one, which a resumed run redoes. */
+export function resultLine(problem: Problem, outcome: TaskOutcome): ResultLine | null {
+  if (outcome.status === "interrupted") return null;
+  const usage = Object.values(outcome.usage);
+  return {
+    taskId: problem.taskId,
+    status: outcome.status,
+    solved: outcome.status === "complete",
+    passedFirstAttempt: outcome.passedFirstAttempt,
+    attempts: outcome.totalAttempts,
+    finalTier: outcome.finalTier,
+    escalations: outcome.escalations,
+    checkpoints: outcome.checkpoints,
+    usage: outcome.usage,
+    tokensIn: usage.reduce((s, u) => s + u.tokensIn, 0),
+    tokensOut: usage.reduce((s, u) => s + u.tokensOut, 0),
+    costUsd: usage.reduce((s, u) => s + u.costUsd, 0),
+    wallMs: outcome.wallMs,
+  };
+}
+
+async function solve(problem: Problem, session: Session, options: BenchOptions, runId: string): Promise<TaskOutcome> {
+  const workspaces = path.join(options.outDir, "workspaces");
+  // A problem left half-done by a killed run starts again from a fresh workspace.
+  rmSync(path.join(workspaces, problemDirName(problem.taskId)), { recursive: true, force: true });
+  const task = await prepareHumanEval(problem, workspaces, session.config);
+  return runRecordedTask(session, task, { runId, commit: false, debugDir: options.debugDir, signal: options.signal });
+}
+
+export async function runBench(session: Session, options: BenchOptions): Promise<BenchResult> {
+  const started = performance.now();
+  const problems = selectProblems(await loadDataset(options.dataset), { problems: options.problems, limit: options.limit });
+  mkdirSync(options.outDir, { recursive: true });
+  const resultsFile = path.join(options.outDir, "results.jsonl");
+  if (!options.resume && existsSync(resultsFile) && readFileSync(resultsFile, "utf8").trim() !== "") {
+    throw new TaskInvalid("--out", `${options.outDir} already holds results.jsonl`, "pass --resume to continue that run, or another --out");
+  }
+  await session.grader(); // no sandbox, python or pytest stops the run before anything is recorded
+  const earlier = options.resume ? readResults(resultsFile) : [];
+  const done = new Set(earlier.map((r) => r.taskId));
+  const todo = problems.filter((p) => !done.has(p.taskId));
+  const runId = session.store.startRun({ kind: "bench", args: { ...options, signal: undefined, problems: options.problems ?? null, selected: problems.length, resumed: earlier.length } });
+  session.log.info({ event: "bench_start", runId, problems: problems.length, resumed: earlier.length, todo: todo.length, concurrency: options.concurrency }, "bench start");
+
+  const bar = options.progress ? new SingleBar({ format: "{bar} {value}/{total} problems | solved {solved} | {duration_formatted} (eta {eta_formatted})", hideCursor: true, stream: process.stderr }, Presets.shades_classic) : null;
+  let solvedSoFar = earlier.filter((r) => r.solved).length;
+  bar?.start(problems.length, earlier.length, { solved: solvedSoFar });
+  const fresh: ResultLine[] = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < todo.length && !options.signal?.aborted) {
+      const problem = todo[next++]!;
+      const line = resultLine(problem, await solve(problem, session, options, runId));
+      if (!line) continue;
+      appendFileSync(resultsFile, `${JSON.stringify(line)}\n`);
+      fresh.push(line);
+      if (line.solved) solvedSoFar += 1;
+      bar?.increment(1, { solved: solvedSoFar });
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency, todo.length)) }, worker));
+  } finally {
+    bar?.stop();
+  }
+  const interrupted = options.signal?.aborted === true;
+  // Dataset order, whatever order the problems finished in.
+  const byId = new Map([...earlier, ...fresh].map((r) => [r.taskId, r]));
+  const lines = problems.map((p) => byId.get(p.taskId)).filter((r): r is ResultLine => r !== undefined);
+  const summary = summarise(lines, session.config.prices[session.config.tiers.reviewer.model] ?? { inputPerMTok: 0, outputPerMTok: 0 }, (performance.now() - started) / 1000);
+  if (!interrupted) {
+    writeFileSync(path.join(options.outDir, "summary.json"), `${JSON.stringify({ runId, ...summary }, null, 2)}\n`);
+    writeFileSync(path.join(options.outDir, "report.md"), renderReport(summary, lines, `HumanEval benchmark ${runId}`));
+  }
+  session.store.finishRun(runId, interrupted ? "interrupted" : "complete");
+  session.log.info({ event: "bench_complete", runId, interrupted, ...summary }, "bench complete");
+  return { summary, runId, interrupted, resumed: earlier.length, outDir: options.outDir };
+}

@@ -1,0 +1,309 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { GraderUnavailable } from "../errors.ts";
+import { GraderReply, gradeReply, summariseLongrepr } from "./grade.ts";
+import { startGrader, type Grader } from "./grader.ts";
+import { createHumanEvalWorkspace } from "./workspace.ts";
+import { DATASET_PATH, problem } from "./__fixtures__/grader/problems.ts";
+import { alive, noneSurvive, processesWith, testSandbox } from "../../test/helpers.ts";
+import recorded from "./__fixtures__/grader/replies.json";
+
+// Replies recorded from real grader.py runs (see the case names); paths are those of the recording.
+function fixture(name: keyof typeof recorded) {
+  const dir = `/tmp/smol-grader-fixture/${name}`;
+  const context = { workspace: `${dir}/workspace`, testFile: `${dir}/grader/test_humaneval.py`, timeoutMs: 1000 };
+  return gradeReply(GraderReply.parse(recorded[name]), 1, context);
+}
+
+describe("gradeReply on recorded replies", () => {
+  test("the canonical solution passes", () => {
+    expect(fixture("canonical")).toMatchObject({ passed: true, status: "passed", failures: [] });
+  });
+
+  test("a bare prompt shows the assertion and what the function returned, without memory addresses", () => {
+    const grade = fixture("bare");
+    expect(grade).toMatchObject({ passed: false, status: "failed" });
+    expect(grade.failures).toEqual([
+      "test_humaneval.py:13: assert candidate([1.0, 2.0, 3.9, 4.0, 5.0, 2.2], 0.3) == True",
+      "E assert None == True",
+      "E + where None = <function has_close_elements>([1.0, 2.0, 3.9, 4.0, 5.0, 2.2], 0.3)",
+    ]);
+  });
+
+  test("a wrong list shows both sides", () => {
+    expect(fixture("wrongList").failures).toEqual([
+      "test_humaneval.py:14: assert candidate(['xxx', 'asd', 'xxy', 'john doe', 'xxxAAA', 'xxx'], 'xxx') == ['xxx', 'xxxAAA', 'xxx']",
+      "E AssertionError: assert ['xxx', 'asd', 'xxy', 'john doe', 'xxxAAA', 'xxx'] == ['xxx', 'xxxAAA', 'xxx']",
+      "E + where ['xxx', 'asd', 'xxy', 'john doe', 'xxxAAA', 'xxx'] = <function filter_by_prefix>(['xxx', 'asd', 'xxy', 'john doe', 'xxxAAA', 'xxx'], 'xxx')",
+    ]);
+  });
+
+  test("an exception in the candidate shows the failing input, the candidate's line and the exception", () => {
+    expect(fixture("indexError").failures).toEqual([
+      "test_humaneval.py:13: assert candidate([1.0, 2.0, 3.9, 4.0, 5.0, 2.2], 0.3) == True",
+      "solution.py:12: return numbers[10] > threshold",
+      "arguments: numbers = [1.0, 2.0, 3.9, 4.0, 5.0, 2.2], threshold = 0.3",
+      "E IndexError: list index out of range",
+    ]);
+    expect(fixture("helperException").failures).toEqual([
+      "test_humaneval.py:13: assert candidate(3.5) == 0.5",
+      "solution.py:15: return n / 0",
+      "arguments: n = 3.5",
+      "E ZeroDivisionError: float division by zero",
+    ]);
+  });
+
+  test("an exception raised inside the standard library points at the candidate's call", () => {
+    expect(fixture("stdlibException").failures).toEqual([
+      "test_humaneval.py:13: assert abs(candidate([1.0, 2.0, 3.0]) - 2.0/3.0) < 1e-6",
+      "solution.py:14: return statistics.mean([])",
+      "E statistics.StatisticsError: mean requires at least one data point",
+    ]);
+  });
+
+  test("the candidate's own assert, unbounded recursion and a missing function", () => {
+    expect(fixture("candidateAssert").failures.slice(1)).toEqual([
+      'solution.py:12: assert len(numbers) < 3, "too many numbers"',
+      "arguments: numbers = [1.0, 2.0, 3.9, 4.0, 5.0, 2.2], threshold = 0.3",
+      "E AssertionError: too many numbers",
+    ]);
+    expect(fixture("recursion").failures.slice(1)).toEqual([
+      "solution.py:12: return has_close_elements(numbers, threshold)",
+      "E RecursionError: maximum recursion depth exceeded",
+    ]);
+    expect(fixture("missingFunction").failures).toEqual([
+      "test_humaneval.py:24: check(_solution.has_close_elements)",
+      "E AttributeError: module 'solution' has no attribute 'has_close_elements'",
+    ]);
+  });
+
+  test("code that cannot be imported is an error naming the line", () => {
+    expect(fixture("syntaxError")).toMatchObject({
+      status: "error",
+      failures: ["the tests could not run:", "solution.py:12: return (", "SyntaxError: '(' was never closed"],
+    });
+    expect(fixture("importTimeError").failures).toEqual([
+      "the tests could not run:",
+      'solution.py:2: CONFIG = json.loads("{")',
+      "json.decoder.JSONDecodeError: Expecting property name enclosed in double quotes: line 1 column 2 (char 1)",
+    ]);
+    expect(fixture("memoryAtImport").failures).toEqual(["the tests could not run:", "solution.py:1: x = bytearray(8 << 30)", "MemoryError"]);
+    expect(fixture("missingModule").failures).toEqual([
+      "the tests could not run:",
+      "test_humaneval.py:1: import solution as _solution",
+      "ModuleNotFoundError: No module named 'solution'",
+    ]);
+  });
+
+  test("printing '1 passed' and exiting 0 at import is not a pass", () => {
+    const grade = fixture("exitAtImport");
+    expect(grade).toMatchObject({ passed: false, status: "error", output: "1 passed\n" });
+    expect(grade.failures.at(-1)).toBe("SystemExit: 0");
+  });
+
+  test("no report, a crash and a timeout", () => {
+    expect(fixture("osExit")).toMatchObject({ status: "failed", failures: ["the test process ended without a report (os._exit or crash?)"] });
+    expect(fixture("osExit3")).toMatchObject({ status: "crashed", failures: ["the test process exited with code 3 without a report (os._exit?)"] });
+    expect(fixture("segfault")).toMatchObject({
+      status: "crashed",
+      failures: ["the test process was killed by SIGSEGV (a segmentation fault in native code)"],
+    });
+    expect(fixture("hang")).toMatchObject({ passed: false, status: "timeout", failures: ["timed out after 1000 ms"] });
+  });
+});
+
+describe("gradeReply is strict", () => {
+  const reply = (overrides: Partial<GraderReply>) => GraderReply.parse({ id: "1", status: "finished", reported: true, ...overrides });
+  const passedTest = { name: "test_check", outcome: "passed", longrepr: "" };
+  const cases: { name: string; reply: GraderReply; expected: number; failures: string[] }[] = [
+    { name: "no tests", reply: reply({ tests: [] }), expected: 1, failures: ["expected 1 test, the test file reported 0"] },
+    { name: "more tests than expected", reply: reply({ tests: [passedTest, { ...passedTest, name: "test_extra" }] }), expected: 1, failures: ["expected 1 test, the test file reported 2"] },
+    { name: "fewer tests than expected", reply: reply({ tests: [passedTest] }), expected: 2, failures: ["expected 2 tests, the test file reported 1"] },
+    { name: "a skipped test", reply: reply({ tests: [{ ...passedTest, outcome: "skipped" }] }), expected: 1, failures: ["test_check skipped"] },
+    { name: "finished without a report", reply: reply({ reported: false, output: "1 passed" }), expected: 1, failures: ["the test process ended without a report (os._exit or crash?)"] },
+  ];
+  for (const { name, reply: given, expected, failures } of cases) {
+    test(name, () => expect(gradeReply(given, expected)).toMatchObject({ passed: false, failures }));
+  }
+
+  test("every expected test passed", () => {
+    expect(gradeReply(reply({ tests: [passedTest, { ...passedTest, name: "test_two" }] }), 2)).toMatchObject({ passed: true, status: "passed" });
+  });
+
+  test("lines are trimmed and their number bounded", () => {
+    const longrepr = ["> assert f(1) == 2", ...Array.from({ length: 30 }, (_, i) => `E   line ${i} ${"x".repeat(500)}`), "t.py:1: AssertionError"].join("\n");
+    const grade = gradeReply(reply({ tests: [{ name: "test_check", outcome: "failed", longrepr }] }), 1, { maxLineChars: 50, maxLines: 5 });
+    expect(grade.failures).toHaveLength(5);
+    expect(grade.failures.every((line) => line.length <= 50)).toBe(true);
+    expect(grade.failures.at(-1)).toBe("… 27 more lines");
+  });
+
+  test("without context the innermost frame is shown", () => {
+    expect(summariseLongrepr(recorded.stdlibException.tests[0]!.longrepr).at(0)).toStartWith("/root/.pyenv/");
+  });
+});
+
+// The real server: python3 with pytest, real forks, real signals.
+
+describe("the grader server", () => {
+  const dir = mkdtempSync(path.join(tmpdir(), "smol-grader-test-"));
+  let grader: Grader;
+  let caseNumber = 0;
+  const first = () => problem("HumanEval/0");
+  const canonical = () => first().prompt + first().canonicalSolution;
+  const request = (ws: { root: string; testFile: string }, timeoutMs = 5000) => ({ workspace: ws.root, testFile: ws.testFile, expectedTests: 1, timeoutMs });
+
+  async function workspace(solution: string, taskId = "HumanEval/0") {
+    const ws = await createHumanEvalWorkspace(problem(taskId), path.join(dir, String(caseNumber++)));
+    writeFileSync(path.join(ws.root, "solution.py"), solution);
+    return ws;
+  }
+
+  beforeAll(async () => {
+    grader = await startGrader({ sandbox: await testSandbox(), concurrency: 2 });
+  });
+  afterAll(async () => {
+    await grader.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("the canonical solution passes; the bare prompt fails with the assertion", async () => {
+    const [good, bare] = await Promise.all([grader.grade(request(await workspace(canonical()))), grader.grade(request(await workspace(first().prompt)))]);
+    expect(good).toMatchObject({ passed: true, status: "passed" });
+    expect(bare).toMatchObject({ passed: false, status: "failed" });
+    expect(bare.failures).toContain("E assert None == True");
+  });
+
+  test("a wrong body shows the values; an exception shows its type and the candidate's line", async () => {
+    const wrong = await grader.grade(request(await workspace(`${first().prompt}    return False\n`)));
+    expect(wrong.failures).toContain("E + where False = <function has_close_elements>([1.0, 2.0, 3.9, 4.0, 5.0, 2.2], 0.3)");
+    const raised = await grader.grade(request(await workspace(`${first().prompt}    return numbers[10] > threshold\n`)));
+    expect(raised.failures).toEqual([
+      "test_humaneval.py:13: assert candidate([1.0, 2.0, 3.9, 4.0, 5.0, 2.2], 0.3) == True",
+      "E IndexError: list index out of range (at solution.py:12 in has_close_elements: return numbers[10] > threshold)",
+    ]);
+  });
+
+  test("a hang times out while a concurrent good request passes", async () => {
+    const order: string[] = [];
+    const hang = grader.grade(request(await workspace(`${first().prompt}    while True:\n        pass\n`), 700)).finally(() => order.push("hang"));
+    const good = grader.grade(request(await workspace(canonical()))).finally(() => order.push("good"));
+    expect(await hang).toMatchObject({ passed: false, status: "timeout", failures: ["timed out after 700 ms"] });
+    expect(await good).toMatchObject({ passed: true });
+    expect(order).toEqual(["good", "hang"]);
+  });
+
+  test("os._exit(0) at import or in the function, printing '1 passed' then sys.exit(0), and a segfault all fail", async () => {
+    const osExit = grader.grade(request(await workspace(`import os\nos._exit(0)\n${canonical()}`)));
+    const osExitInCall = grader.grade(request(await workspace(`${first().prompt}    import os\n    os._exit(0)\n`)));
+    const sysExit = grader.grade(request(await workspace(`import sys\nprint("1 passed")\nsys.exit(0)\n${canonical()}`)));
+    const segfault = grader.grade(request(await workspace(`import ctypes\nctypes.string_at(0)\n${canonical()}`)));
+    const gone = "the solution's process exited with code 0 before answering (os._exit, a crash, or over a limit?)";
+    expect(await osExit).toMatchObject({ passed: false, status: "error", failures: ["the tests could not run:", `CandidateGone: ${gone}`] });
+    expect(await osExitInCall).toMatchObject({ passed: false, status: "failed", failures: [expect.stringContaining("test_humaneval.py:13"), `E proxy.CandidateGone: ${gone}`] });
+    expect(await sysExit).toMatchObject({ passed: false, status: "error", output: "1 passed\n", failures: ["the tests could not run:", "solution.py:3: sys.exit(0)", "SystemExit: 0"] });
+    expect(await segfault).toMatchObject({ passed: false, status: "error", failures: ["the tests could not run:", expect.stringContaining("killed by SIGSEGV")] });
+  });
+
+  test("results come back as plain data: an object whose __eq__ always says True fails", async () => {
+    const liar = await grader.grade(request(await workspace(`${first().prompt}    class Yes:\n        def __eq__(self, other):\n            return True\n    return Yes()\n`)));
+    expect(liar).toMatchObject({ passed: false, status: "failed" });
+    expect(liar.failures.at(-1)).toBe("E proxy.CandidateError: NotPlainData: a Yes object cannot be passed between the test and the sandboxed solution");
+  });
+
+  test("a memory blow-up fails and the server lives on", async () => {
+    const pid = grader.stats().serverPid;
+    const blowUp = await grader.grade(request(await workspace(`x = bytearray(8 << 30)\n${canonical()}`)));
+    expect(blowUp).toMatchObject({ passed: false, status: "error" });
+    expect(blowUp.failures).toContain("MemoryError");
+    expect(await grader.grade(request(await workspace(canonical())))).toMatchObject({ passed: true });
+    expect(grader.stats()).toMatchObject({ serverPid: pid, starts: 1 });
+  });
+
+  test("a background process the candidate leaves running (even setsid) is killed", async () => {
+    const marker = `61.${process.pid}1`;
+    const spawn = `import subprocess\nsubprocess.Popen(["sleep", "${marker}"], start_new_session=True)\n`;
+    expect(await grader.grade(request(await workspace(spawn + canonical())))).toMatchObject({ passed: true });
+    expect(await noneSurvive(marker)).toBe(true);
+  });
+
+  test("at most `concurrency` requests run; the rest wait in the queue", async () => {
+    const all = await Promise.all(Array.from({ length: 5 }, () => workspace(canonical())));
+    const grades = all.map((ws) => grader.grade(request(ws)));
+    expect(grader.stats()).toMatchObject({ running: 2, queued: 3 });
+    expect((await Promise.all(grades)).every((grade) => grade.passed)).toBe(true);
+    expect(grader.stats()).toMatchObject({ running: 0, queued: 0 });
+  });
+
+  test("aborting a queued or a running request rejects it at once and frees its slot", async () => {
+    await using single = await startGrader({ sandbox: await testSandbox(), concurrency: 1 });
+    const marker = `62.${process.pid}2`;
+    const hangWs = await workspace(`import subprocess\nsubprocess.Popen(["sleep", "${marker}"])\n${first().prompt}    while True:\n        pass\n`);
+    const running = new AbortController();
+    const queued = new AbortController();
+    const hang = single.grade({ ...request(hangWs, 4000), signal: running.signal });
+    const waiting = single.grade({ ...request(await workspace(canonical())), signal: queued.signal });
+    queued.abort();
+    await expect(waiting).rejects.toMatchObject({ name: "AbortError" });
+    expect(single.stats()).toMatchObject({ running: 1, queued: 0 });
+    while (processesWith(marker).length === 0) await Bun.sleep(20);
+    const abortedAt = performance.now();
+    running.abort();
+    await expect(hang).rejects.toMatchObject({ name: "AbortError" });
+    expect(await single.grade(request(await workspace(canonical())))).toMatchObject({ passed: true });
+    expect(performance.now() - abortedAt).toBeLessThan(2000); // the cancelled child did not hold the slot until its timeout
+    expect(await noneSurvive(marker)).toBe(true);
+  });
+
+  test("a candidate cannot signal the server: its PID namespace holds only itself", async () => {
+    const pid = grader.stats().serverPid;
+    const killer = `import os, signal\nfor target in range(1, 4096):\n    if target != os.getpid():\n        try:\n            os.kill(target, signal.SIGKILL)\n        except OSError:\n            pass\n${canonical()}`;
+    expect(await grader.grade(request(await workspace(killer)))).toMatchObject({ passed: true });
+    expect(grader.stats()).toMatchObject({ serverPid: pid, starts: 1 });
+  });
+
+  test("a server that dies: in-flight requests fail with GraderUnavailable, the next call restarts it", async () => {
+    await using own = await startGrader({ sandbox: await testSandbox(), concurrency: 2 });
+    const firstPid = own.stats().serverPid!;
+    const marker = `63.${process.pid}3`;
+    const hang = own.grade(request(await workspace(`import subprocess\nsubprocess.Popen(["sleep", "${marker}"])\n${first().prompt}    while True:\n        pass\n`), 8000));
+    while (processesWith(marker).length === 0) await Bun.sleep(20);
+    process.kill(firstPid, "SIGKILL");
+    await expect(hang).rejects.toBeInstanceOf(GraderUnavailable);
+    expect(await noneSurvive(marker)).toBe(true); // it died with its server instead of running on unwatched
+    expect(await own.grade(request(await workspace(canonical())))).toMatchObject({ passed: true });
+    expect(own.stats().starts).toBe(2);
+    expect(own.stats().serverPid).not.toBe(firstPid);
+  });
+
+  test("close() waits for the server to exit and removes its directory; later calls are refused", async () => {
+    const closing = await startGrader({ sandbox: await testSandbox() });
+    const pid = closing.stats().serverPid!;
+    const rootDir = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0")[2]!;
+    expect(existsSync(rootDir)).toBe(true);
+    await closing.close();
+    expect(alive(pid)).toBe(false);
+    expect(existsSync(rootDir)).toBe(false);
+    await expect(closing.grade(request(await workspace(canonical())))).rejects.toBeInstanceOf(GraderUnavailable);
+  });
+});
+
+describe("start-up failures", () => {
+  const dir = mkdtempSync(path.join(tmpdir(), "smol-grader-start-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  test("a missing python is GraderUnavailable with the fix", async () => {
+    const start = startGrader({ sandbox: await testSandbox(), python: path.join(dir, "no-such-python") });
+    await expect(start).rejects.toBeInstanceOf(GraderUnavailable);
+    await expect(start).rejects.toMatchObject({ fix: expect.stringContaining("SMOL_CODER_PYTHON") });
+  });
+
+  test("a python without pytest is GraderUnavailable naming pytest", async () => {
+    const python = path.join(dir, "python-without-site-packages");
+    writeFileSync(python, '#!/bin/sh\nexec python3 -S "$@"\n'); // -S: no site-packages, so no pytest
+    chmodSync(python, 0o755);
+    await expect(startGrader({ sandbox: await testSandbox(), python })).rejects.toMatchObject({ name: "GraderUnavailable", reason: `pytest is not importable by ${python}` });
+  });
+});

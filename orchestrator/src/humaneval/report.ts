@@ -1,0 +1,139 @@
+// Benchmark results, the pure part: one result line per problem, the summary, and the markdown report.
+// Two numbers are kept apart on purpose: pass@1 (the first attempt, before any test feedback) and the solve
+// rate with test feedback (after repairs, mentor checkpoints and escalation, which all saw the tests' failures).
+import { z } from "zod";
+import type { Price } from "../config/config.ts";
+import { frontierEstimate } from "../models/pricing.ts";
+import { ROLES, Role, Tier, Usage } from "../types.ts";
+
+
+export const ResultLine = z.object({
+  taskId: z.string(),
+  status: z.enum(["complete", "abort", "unreachable", "rejected"]),
+  solved: z.boolean(),
+  passedFirstAttempt: z.boolean(),
+  attempts: z.number().int().min(0),
+  finalTier: Tier,
+  escalations: z.number().int().min(0),
+  checkpoints: z.number().int().min(0),
+  usage: z.partialRecord(Role, Usage),
+  tokensIn: z.number().min(0),
+  tokensOut: z.number().min(0),
+  costUsd: z.number().min(0),
+  wallMs: z.number().min(0),
+});
+export type ResultLine = z.infer<typeof ResultLine>;
+
+export type Summary = {
+  total: number;
+  solved: number;
+  /** Fraction solved by the first attempt, before any test feedback. */
+  passAt1: number;
+  /** Fraction solved in the end, with test feedback, checkpoints and escalation. Not pass@1. */
+  solveRateWithFeedback: number;
+  solvedByFinalTier: Record<Tier, number>;
+  notSolved: { abort: number; unreachable: number; rejected: number };
+  meanAttempts: number;
+  escalations: number;
+  checkpoints: number;
+  byRole: Partial<Record<(typeof ROLES)[number], Usage>>;
+  tokensIn: number;
+  tokensOut: number;
+  costUsd: number;
+  frontierOnly: { estimateUsd: number; savingUsd: number; method: string };
+  wallSeconds: number;
+};
+
+const round = (value: number, places = 4) => Math.round(value * 10 ** places) / 10 ** places;
+const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
+
+export function summarise(lines: readonly ResultLine[], reviewerPrice: Price, wallSeconds: number): Summary {
+  const total = lines.length;
+  const solved = lines.filter((l) => l.solved);
+  const byRole: Summary["byRole"] = {};
+  for (const line of lines) {
+    for (const [role, usage] of Object.entries(line.usage) as [(typeof ROLES)[number], Usage][]) {
+      const into = (byRole[role] ??= { calls: 0, tokensIn: 0, tokensOut: 0, costUsd: 0 });
+      into.calls += usage.calls;
+      into.tokensIn += usage.tokensIn;
+      into.tokensOut += usage.tokensOut;
+      into.costUsd += usage.costUsd;
+    }
+  }
+  const tokensIn = sum(lines.map((l) => l.tokensIn));
+  const tokensOut = sum(lines.map((l) => l.tokensOut));
+  const costUsd = sum(lines.map((l) => l.costUsd));
+  const estimate = frontierEstimate({ tokensIn, tokensOut, costUsd }, reviewerPrice);
+  const ratio = (count: number) => (total === 0 ? 0 : round(count / total));
+  return {
+    total,
+    solved: solved.length,
+    passAt1: ratio(lines.filter((l) => l.passedFirstAttempt).length),
+    solveRateWithFeedback: ratio(solved.length),
+    solvedByFinalTier: {
+      fast: solved.filter((l) => l.finalTier === "fast").length,
+      deep: solved.filter((l) => l.finalTier === "deep").length,
+      reviewer: solved.filter((l) => l.finalTier === "reviewer").length,
+    },
+    notSolved: {
+      abort: lines.filter((l) => l.status === "abort").length,
+      unreachable: lines.filter((l) => l.status === "unreachable").length,
+      rejected: lines.filter((l) => l.status === "rejected").length,
+    },
+    meanAttempts: total === 0 ? 0 : round(sum(lines.map((l) => l.attempts)) / total, 2),
+    escalations: sum(lines.map((l) => l.escalations)),
+    checkpoints: sum(lines.map((l) => l.checkpoints)),
+    byRole,
+    tokensIn,
+    tokensOut,
+    costUsd: round(costUsd, 6),
+    frontierOnly: {
+      estimateUsd: round(estimate.estimateUsd, 6),
+      savingUsd: round(estimate.savingUsd, 6),
+      method: `every token of the run, all tiers and advisors, priced at the reviewer's rates ($${reviewerPrice.inputPerMTok}/M input, $${reviewerPrice.outputPerMTok}/M output); a frontier model alone might use fewer tokens, so this is an estimate, not a measurement`,
+    },
+    wallSeconds: round(wallSeconds, 1),
+  };
+}
+
+const percent = (ratio: number) => `${(ratio * 100).toFixed(1)}%`;
+const usd = (value: number) => `$${value.toFixed(4)}`;
+
+export function renderReport(summary: Summary, lines: readonly ResultLine[], title: string): string {
+  const out = [
+    `# ${title}`,
+    "",
+    "| measure | value |",
+    "| --- | --- |",
+    `| problems | ${summary.total} |`,
+    `| pass@1 (first attempt, before any test feedback) | ${percent(summary.passAt1)} |`,
+    `| solve rate with test feedback (repairs, checkpoints, escalation) | ${percent(summary.solveRateWithFeedback)} (${summary.solved}/${summary.total}) |`,
+    `| solved at fast / deep / reviewer | ${summary.solvedByFinalTier.fast} / ${summary.solvedByFinalTier.deep} / ${summary.solvedByFinalTier.reviewer} |`,
+    `| not solved: aborted / endpoint unreachable / rejected | ${summary.notSolved.abort} / ${summary.notSolved.unreachable} / ${summary.notSolved.rejected} |`,
+    `| mean attempts | ${summary.meanAttempts} |`,
+    `| escalations / checkpoints | ${summary.escalations} / ${summary.checkpoints} |`,
+    `| tokens in / out | ${summary.tokensIn} / ${summary.tokensOut} |`,
+    `| cost | ${usd(summary.costUsd)} |`,
+    `| frontier-only estimate | ${usd(summary.frontierOnly.estimateUsd)} (saving ${usd(summary.frontierOnly.savingUsd)}) |`,
+    `| wall time | ${summary.wallSeconds} s |`,
+    "",
+    `Frontier-only estimate: ${summary.frontierOnly.method}.`,
+    "",
+    "## By role",
+    "",
+    "| role | calls | tokens in | tokens out | cost |",
+    "| --- | ---: | ---: | ---: | ---: |",
+    ...ROLES.filter((role) => summary.byRole[role]).map((role) => {
+      const u = summary.byRole[role]!;
+      return `| ${role} | ${u.calls} | ${u.tokensIn} | ${u.tokensOut} | ${usd(u.costUsd)} |`;
+    }),
+    "",
+    "## Problems",
+    "",
+    "| problem | solved | first attempt | attempts | final tier | cost | seconds |",
+    "| --- | --- | --- | ---: | --- | ---: | ---: |",
+    ...lines.map((l) => `| ${l.taskId} | ${l.solved ? "yes" : l.status} | ${l.passedFirstAttempt ? "pass" : "fail"} | ${l.attempts} | ${l.finalTier} | ${usd(l.costUsd)} | ${(l.wallMs / 1000).toFixed(1)} |`),
+    "",
+  ];
+  return out.join("\n");
+}

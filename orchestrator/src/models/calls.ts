@@ -1,0 +1,78 @@
+// Every model call, whoever makes it: the role's permit, start/complete events, its price, and its record.
+import type { Price } from "../config/config.ts";
+import { PromptTooLong } from "../errors.ts";
+import type { Logger } from "../log/log.ts";
+import type { ModelClient } from "./client.ts";
+import { callCost, type CostSource } from "./pricing.ts";
+import type { Router } from "./permits.ts";
+import type { ChatMessage, Role } from "../types.ts";
+
+export type CallRecord = {
+  role: Role;
+  alias: string;
+  /** The attempt the call belongs to; null for the spec writer, the attempt just failed for the mentor. */
+  attempt: number | null;
+  tokensIn: number;
+  tokensOut: number;
+  latencyMs: number;
+  costUsd: number;
+  costSource: CostSource;
+  retries: number;
+};
+export type CallDeps = {
+  router: Router;
+  model: ModelClient;
+  log: Logger;
+  prices: Record<string, Price>;
+  signal?: AbortSignal;
+  /** Called once per finished call, e.g. to write the run record. */
+  onCall?: (record: CallRecord) => void;
+};
+
+export async function callModel(deps: CallDeps, request: { role: Role; attempt: number | null; messages: ChatMessage[] }): Promise<{ text: string; record: CallRecord }> {
+  const { log, router } = deps;
+  const { role, attempt } = request;
+  const alias = router.modelFor(role);
+  log.info({ event: "model_call_start", tier: role, model: alias, attempt }, "model call start");
+  const completion = await router.withTier(role, () =>
+    deps.model.complete({
+      model: alias,
+      messages: request.messages,
+      contextTokens: router.contextFor(role),
+      signal: deps.signal,
+      onRetry: (notice) => log.warn({ event: "model_call_retry", tier: role, ...notice }, "model call retry"),
+    }),
+  );
+  const cost = callCost({ alias, tokensIn: completion.tokensIn, tokensOut: completion.tokensOut, headerCostUsd: completion.costUsd }, deps.prices);
+  const record: CallRecord = {
+    role,
+    alias,
+    attempt,
+    tokensIn: completion.tokensIn,
+    tokensOut: completion.tokensOut,
+    latencyMs: completion.durationMs,
+    costUsd: cost.costUsd,
+    costSource: cost.source,
+    retries: completion.retries,
+  };
+  log.info(
+    {
+      event: "model_call_complete",
+      tier: role,
+      model: alias,
+      attempt,
+      tokens: record.tokensIn + record.tokensOut,
+      tokensIn: record.tokensIn,
+      tokensOut: record.tokensOut,
+      costUsd: record.costUsd,
+      costSource: record.costSource,
+      durationMs: record.latencyMs,
+      retries: record.retries,
+    },
+    "model call complete",
+  );
+  deps.onCall?.(record);
+  // Recorded first: the tokens were spent. The reply answers a prompt nobody wrote, so it goes no further.
+  if (completion.truncated !== null) throw new PromptTooLong(alias, completion.truncated, completion.tokensIn, router.contextFor(role));
+  return { text: completion.text, record };
+}

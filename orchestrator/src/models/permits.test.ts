@@ -1,0 +1,140 @@
+import { describe, expect, test } from "bun:test";
+import { buildConfig } from "../config/config.ts";
+import { createRouter, startTier } from "./permits.ts";
+import type { Tier } from "../types.ts";
+
+const routing = { deepWhenFilesOver: 5, deepWhenDescriptionOver: 1000 };
+const files = (n: number) => Array.from({ length: n }, (_, i) => `src/f${i}.ts`);
+
+describe("startTier", () => {
+  const cases: { name: string; task: { description: string; filesOwned: string[]; startTier?: Tier }; expected: Tier }[] = [
+    { name: "small task starts fast", task: { description: "fix add", filesOwned: files(1) }, expected: "fast" },
+    { name: "exactly 5 files stays fast", task: { description: "x", filesOwned: files(5) }, expected: "fast" },
+    { name: "6 files goes deep", task: { description: "x", filesOwned: files(6) }, expected: "deep" },
+    { name: "exactly 1000 chars stays fast", task: { description: "d".repeat(1000), filesOwned: files(1) }, expected: "fast" },
+    { name: "1001 chars goes deep", task: { description: "d".repeat(1001), filesOwned: files(1) }, expected: "deep" },
+    { name: "explicit fast wins over a big task", task: { description: "d".repeat(5000), filesOwned: files(20), startTier: "fast" }, expected: "fast" },
+    { name: "explicit reviewer wins over a small task", task: { description: "x", filesOwned: files(1), startTier: "reviewer" }, expected: "reviewer" },
+  ];
+  test.each(cases)("$name", ({ task, expected }) => {
+    expect(startTier(task, routing)).toBe(expected);
+  });
+
+  test("custom thresholds are honoured", () => {
+    expect(startTier({ description: "abc", filesOwned: files(2) }, { deepWhenFilesOver: 1, deepWhenDescriptionOver: 1000 })).toBe("deep");
+    expect(startTier({ description: "abcd", filesOwned: files(1) }, { deepWhenFilesOver: 5, deepWhenDescriptionOver: 3 })).toBe("deep");
+  });
+});
+
+function tiers(fast: number, deep: number, reviewer: number) {
+  return {
+    fast: { model: "fast-coder", concurrency: fast, contextTokens: 8192 },
+    deep: { model: "deep-coder", concurrency: deep, contextTokens: 16_384 },
+    reviewer: { model: "reviewer", concurrency: reviewer, contextTokens: null },
+  };
+}
+
+/** Starts `count` jobs on a tier and reports the most that ran at once. */
+async function maxConcurrent(router: ReturnType<typeof createRouter>, tier: Tier, count: number, ms = 20): Promise<{ max: number; results: number[] }> {
+  let running = 0;
+  let max = 0;
+  const results = await Promise.all(
+    Array.from({ length: count }, (_, i) =>
+      router.withTier(tier, async () => {
+        running++;
+        max = Math.max(max, running);
+        await Bun.sleep(ms);
+        running--;
+        return i;
+      }),
+    ),
+  );
+  return { max, results };
+}
+
+describe("createRouter", () => {
+  test("modelFor maps tiers to their models", () => {
+    const router = createRouter(buildConfig([]).tiers);
+    expect(router.modelFor("fast")).toBe("fast-coder");
+    expect(router.modelFor("deep")).toBe("deep-coder");
+    expect(router.modelFor("reviewer")).toBe("reviewer");
+  });
+
+  test("each tier's context window, null where the backend sizes its own", () => {
+    const router = createRouter(tiers(1, 1, 1));
+    expect(router.contextFor("fast")).toBe(8192);
+    expect(router.contextFor("deep")).toBe(16_384);
+    expect(router.contextFor("reviewer")).toBeNull();
+    expect(router.contextFor("mentor")).toBeNull();
+  });
+
+  test.each([
+    ["fast", 4],
+    ["deep", 1],
+    ["reviewer", 2],
+  ] as const)("%s never runs more than %d jobs at once", async (tier, limit) => {
+    const router = createRouter(tiers(4, 1, 2));
+    const { max, results } = await maxConcurrent(router, tier, 10);
+    expect(max).toBe(limit);
+    expect(results).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  });
+
+  test("tiers are independent: a full deep tier does not block fast", async () => {
+    const router = createRouter(tiers(2, 1, 1));
+    let releaseDeep!: () => void;
+    const deepHeld = router.withTier("deep", () => new Promise<void>((resolve) => (releaseDeep = resolve)));
+    await Bun.sleep(5);
+    const started = performance.now();
+    const fast = await router.withTier("fast", async () => "fast done");
+    expect(fast).toBe("fast done");
+    expect(performance.now() - started).toBeLessThan(500);
+    // A second deep job must wait until the first is released.
+    let secondDeepRan = false;
+    const second = router.withTier("deep", async () => {
+      secondDeepRan = true;
+    });
+    await Bun.sleep(30);
+    expect(secondDeepRan).toBe(false);
+    releaseDeep();
+    await deepHeld;
+    await second;
+    expect(secondDeepRan).toBe(true);
+  });
+
+  test("tiers run concurrently with each other", async () => {
+    const router = createRouter(tiers(1, 1, 1));
+    let running = 0;
+    let max = 0;
+    const job = async () => {
+      running++;
+      max = Math.max(max, running);
+      await Bun.sleep(20);
+      running--;
+    };
+    await Promise.all((["fast", "deep", "reviewer"] as const).map((tier) => router.withTier(tier, job)));
+    expect(max).toBe(3);
+  });
+
+  test("a permit is released when the work throws", async () => {
+    const router = createRouter(tiers(1, 1, 1));
+    await expect(router.withTier("deep", async () => {
+      throw new Error("boom");
+    })).rejects.toThrow("boom");
+    const result = await Promise.race([router.withTier("deep", async () => "next ran"), Bun.sleep(1000).then(() => "stuck")]);
+    expect(result).toBe("next ran");
+  });
+
+  test("a throwing job among many does not leak permits", async () => {
+    const router = createRouter(tiers(2, 1, 1));
+    const jobs = Array.from({ length: 6 }, (_, i) =>
+      router.withTier("fast", async () => {
+        await Bun.sleep(5);
+        if (i % 2 === 0) throw new Error(`job ${i}`);
+        return i;
+      }).catch((error: Error) => error.message),
+    );
+    expect(await Promise.all(jobs)).toEqual(["job 0", 1, "job 2", 3, "job 4", 5]);
+    const { max } = await maxConcurrent(router, "fast", 6, 10);
+    expect(max).toBe(2);
+  });
+});

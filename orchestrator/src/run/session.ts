@@ -1,0 +1,131 @@
+// What every command that runs tasks shares: config, events, the model client, tier permits, the run store,
+// and (only when a HumanEval task needs it) the warm pytest grader. One place to open them, one to close them.
+import type pino from "pino";
+import type { Config } from "../config/config.ts";
+import type { PreparedTask } from "./attempt.ts";
+import { startGrader, type Grader } from "../humaneval/grader.ts";
+import { storeJournal } from "./journal.ts";
+import { createLogger, type Logger } from "../log/log.ts";
+import { createModelClient, type ModelClient } from "../models/client.ts";
+import { runTask, type TaskOutcome } from "./loop.ts";
+import { createRouter, type Router } from "../models/permits.ts";
+import { proxyRoot, waitUntilReady } from "../models/health.ts";
+import { openSandbox, type Sandbox } from "../sandbox/host.ts";
+import { secretValues } from "../log/secrets.ts";
+import { stackApiKey } from "../stack/host.ts";
+import { openStore, type RunStore } from "../store/store.ts";
+
+export const VERSION = "0.2.0";
+
+export type Session = {
+  config: Config;
+  log: Logger;
+  router: Router;
+  model: ModelClient;
+  store: RunStore;
+  /** Opens the sandbox (self-test included) on first use; later calls get the same one. */
+  sandbox(): Promise<Sandbox>;
+  /** Starts the grader on first use; later calls get the same one. */
+  grader(): Promise<Grader>;
+  close(): Promise<void>;
+};
+export type SessionOptions = {
+  pretty: boolean;
+  logFile: boolean;
+  /** Where events go instead of stdout (the benchmark keeps stdout for its progress and summary). */
+  destination?: pino.DestinationStream;
+};
+
+/** Before the first model call: wait for the proxy's /health/readiness, with an event while it is not ready. */
+async function proxyReady(endpoint: Config["endpoint"], log: Logger, signal?: AbortSignal): Promise<void> {
+  if (endpoint.readyTimeoutMs === 0) return;
+  const started = performance.now();
+  const url = proxyRoot(endpoint.url);
+  const readiness = await waitUntilReady(endpoint.url, {
+    timeoutMs: endpoint.readyTimeoutMs,
+    signal,
+    onWait: (probe) =>
+      log.warn(
+        { event: "endpoint_waiting", url, ...(probe.state === "unreachable" ? { reason: probe.reason } : { status: probe.status }), timeoutMs: endpoint.readyTimeoutMs },
+        "waiting for the proxy to be ready",
+      ),
+  });
+  const waitedMs = Math.round(performance.now() - started);
+  if (readiness.kind === "ready") log.info({ event: "endpoint_ready", url, waitedMs }, "proxy ready");
+  else log.info({ event: "endpoint_ready", url, readinessRoute: false, status: readiness.status, waitedMs }, "endpoint has no readiness route; not a LiteLLM proxy");
+}
+
+export function openSession(config: Config, options: SessionOptions): Session {
+  // LITELLM_API_KEY, or the local stack's own key for a proxy on this machine (smol-coder stack up).
+  const apiKey = stackApiKey(process.env, config.endpoint.url);
+  const log = createLogger({
+    level: process.env.LOG_LEVEL,
+    pretty: options.pretty,
+    logDir: options.logFile ? config.logDir : null,
+    secrets: [...secretValues(process.env), ...(apiKey ? [apiKey] : [])],
+    destination: options.destination,
+  });
+  const store = openStore(config.db);
+  let grader: Promise<Grader> | null = null;
+  let sandbox: Promise<Sandbox> | null = null;
+  let ready: Promise<void> | null = null;
+  const openedSandbox = () =>
+    (sandbox ??= openSandbox(config.sandbox, { unsafe: !config.sandbox.enabled }).then((opened) => {
+      const event = { event: "sandbox_ready", enabled: opened.enabled, isolation: opened.description };
+      if (opened.enabled) log.info(event, "sandbox ready");
+      else log.warn(event, "SANDBOX DISABLED: model-written code runs unjailed");
+      return opened;
+    }));
+  return {
+    config,
+    log,
+    router: createRouter(config.tiers, config.roles),
+    model: createModelClient({ ...config.endpoint, apiKey, ready: (signal) => (ready ??= proxyReady(config.endpoint, log, signal)) }),
+    store,
+    sandbox: openedSandbox,
+    grader: () =>
+      (grader ??= openedSandbox().then((opened) =>
+        startGrader({ python: config.humaneval.python, concurrency: config.humaneval.graderConcurrency, sandbox: opened, log }),
+      )),
+    async close() {
+      if (grader) await (await grader.catch(() => null))?.close();
+      store.close();
+    },
+  };
+}
+
+/** Runs one prepared task as part of a recorded run: its task row, its journal, its outcome. */
+export async function runRecordedTask(
+  session: Session,
+  task: PreparedTask,
+  options: { runId: string; commit: boolean; debugDir?: string; signal?: AbortSignal },
+): Promise<TaskOutcome> {
+  const { config, store } = session;
+  const sandbox = await session.sandbox();
+  const grader = task.check.kind === "pytest" ? await session.grader() : undefined;
+  const taskId = store.startTask(options.runId, { taskKey: task.key, kind: task.kind });
+  const outcome = await runTask(task, {
+    router: session.router,
+    model: session.model,
+    log: session.log,
+    prices: config.prices,
+    patch: config.patch,
+    policy: config.policy,
+    guidance: config.guidance,
+    verify: config.verify,
+    humaneval: config.humaneval,
+    grader,
+    sandbox,
+    journal: storeJournal(store, taskId, { debugDir: options.debugDir, taskKey: task.key }),
+    commit: options.commit,
+    signal: options.signal,
+  });
+  store.finishTask(taskId, {
+    status: outcome.status,
+    attempts: outcome.totalAttempts,
+    finalTier: outcome.finalTier,
+    passedFirstAttempt: outcome.totalAttempts > 0 ? outcome.passedFirstAttempt : null,
+    wallMs: outcome.wallMs,
+  });
+  return outcome;
+}

@@ -1,0 +1,230 @@
+// Run records: every run, task, attempt and model call, in one embedded SQLite file.
+// WAL + busy_timeout because parallel CLI processes write the same file at once.
+import type { Database } from "bun:sqlite";
+import { z } from "zod";
+import type { CostSource } from "../models/pricing.ts";
+import { connect, SCHEMA_VERSION, StoreInvalid } from "./schema.ts";
+import { ChatMessage, CheckpointSections, type AttemptOutcome, type Checkpoint, type CheckpointStage, type Role, type TaskStatus, type Tier } from "../types.ts";
+
+export { SCHEMA_VERSION, StoreInvalid };
+
+export type { CheckpointStage, CostSource, Role };
+export type RunKind = "run" | "bench";
+export type TaskKind = "workspace" | "humaneval";
+/** How a task (or a run) ended. For a bench, "complete" means every task ran to an end, not that every task passed. */
+export type FinalStatus = TaskStatus;
+/** A run or task is `running` from its start until finished; one left `running` was killed. */
+export type Status = "running" | FinalStatus;
+
+export type TaskFinish = { status: FinalStatus; attempts: number; finalTier: Tier | null; passedFirstAttempt: boolean | null; wallMs: number };
+export type Attempt = {
+  n: number; tier: Tier; prompt: ChatMessage[]; reply: string; diff: string | null; outcome: AttemptOutcome;
+  errors: string[]; verificationOutput: string | null; durationMs: number;
+};
+export type ModelCall = {
+  /** Null for calls that belong to no attempt (the spec writer). */
+  attempt: number | null;
+  role: Role; alias: string; tokensIn: number; tokensOut: number; latencyMs: number;
+  /** Null exactly when costSource is "unpriced". */
+  costUsd: number | null;
+  costSource: CostSource; retries: number;
+};
+export type Spec = { text: string; model: string; promptVersion: string };
+/** `key` is the caller's hash of problem text, spec model and prompt version. */
+export type SpecToSave = Spec & { key: string; taskId: number | null };
+/** A mentor checkpoint as stored: the parsed checkpoint and the text it was parsed from. */
+export type CheckpointRecord = Checkpoint & { text: string };
+
+export type RunSummary = { id: string; kind: RunKind; startedAt: string; finishedAt: string | null; status: Status; tasks: number; solved: number; costUsd: number };
+/** `costUsd` leaves out the `unpricedCalls`, whose cost is unknown. */
+export type RoleUsage = { calls: number; tokensIn: number; tokensOut: number; costUsd: number; unpricedCalls: number };
+export type TaskDetail = {
+  id: number; taskKey: string; kind: TaskKind; status: Status; attempts: number; finalTier: Tier | null;
+  passedFirstAttempt: boolean | null; wallMs: number | null; tokensIn: number; tokensOut: number; costUsd: number;
+  byRole: Partial<Record<Role, RoleUsage>>;
+  checkpoints: CheckpointRecord[];
+};
+export type RunDetail = {
+  run: { id: string; kind: RunKind; startedAt: string; finishedAt: string | null; status: Status; args: Record<string, unknown> };
+  tasks: TaskDetail[];
+};
+
+// JSON columns are the one part SQLite cannot check beyond json_valid, so they are parsed on the way out.
+const ChatMessages = z.array(ChatMessage);
+const Args = z.record(z.string(), z.unknown());
+const Errors = z.array(z.string());
+
+
+/** Pure: `r-20261122-143012-ab12`, UTC, so ids sort by start time; the suffix separates runs started in the same second. */
+export function runIdFor(now: Date, suffix: string): string {
+  const stamp = now.toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
+  return `r-${stamp}-${suffix}`;
+}
+
+function randomSuffix(): string {
+  return Buffer.from(crypto.getRandomValues(new Uint8Array(2))).toString("hex");
+}
+
+export type StoreOptions = { now?: () => Date; busyTimeoutMs?: number };
+export type RunStore = ReturnType<typeof openStore>;
+
+/** Opens (creating if absent) the run store. ":memory:" gives a private, throwaway store. */
+export function openStore(file: string, options: StoreOptions = {}) {
+  const now = () => (options.now?.() ?? new Date()).toISOString();
+  const db = connect(file, options.busyTimeoutMs ?? 10_000);
+  const parseJson = <T>(schema: z.ZodType<T>, text: string, column: string): T => {
+    const parsed = schema.safeParse(JSON.parse(text));
+    if (!parsed.success) throw new StoreInvalid(file, `holds a malformed ${column} (${parsed.error.issues[0]?.message})`);
+    return parsed.data;
+  };
+
+  const saveSpecOnce = db.transaction((spec: SpecToSave): Spec => {
+    db.query(
+      `INSERT INTO specs (key, model, prompt_version, text, created_at, task_id)
+       VALUES ($key, $model, $promptVersion, $text, $createdAt, $taskId) ON CONFLICT (key) DO NOTHING`,
+    ).run({ ...spec, createdAt: now() });
+    return findSpec(spec.key)!;
+  });
+
+  function findSpec(key: string): Spec | null {
+    return db.query<Spec, [string]>("SELECT text, model, prompt_version AS promptVersion FROM specs WHERE key = ?").get(key);
+  }
+
+  function checkpointsByTask(runId: string): Map<number, CheckpointRecord[]> {
+    type Row = Omit<CheckpointRecord, "sections"> & { taskId: number; sections: string };
+    const rows = db
+      .query<Row, [string]>(
+        `SELECT c.task_id AS taskId, c.n, c.after_attempt AS afterAttempt, c.from_tier AS fromTier, c.to_tier AS toTier, c.stage, c.sections, c.text
+         FROM checkpoints c JOIN tasks t ON t.id = c.task_id WHERE t.run_id = ? ORDER BY c.task_id, c.n`,
+      )
+      .all(runId);
+    const byTask = new Map<number, CheckpointRecord[]>();
+    for (const { taskId, ...row } of rows) {
+      const list = byTask.get(taskId) ?? [];
+      list.push({ ...row, sections: parseJson(CheckpointSections, row.sections, "checkpoint sections") });
+      byTask.set(taskId, list);
+    }
+    return byTask;
+  }
+
+  function usageByTask(runId: string): Map<number, Partial<Record<Role, RoleUsage>>> {
+    type Row = RoleUsage & { taskId: number; role: Role };
+    const rows = db
+      .query<Row, [string]>(
+        `SELECT m.task_id AS taskId, m.role, count(*) AS calls, sum(m.tokens_in) AS tokensIn, sum(m.tokens_out) AS tokensOut,
+                total(m.cost_usd) AS costUsd, sum(m.cost_source = 'unpriced') AS unpricedCalls
+         FROM model_calls m JOIN tasks t ON t.id = m.task_id WHERE t.run_id = ? GROUP BY m.task_id, m.role`,
+      )
+      .all(runId);
+    const byTask = new Map<number, Partial<Record<Role, RoleUsage>>>();
+    for (const { taskId, role, ...usage } of rows) byTask.set(taskId, { ...byTask.get(taskId), [role]: usage });
+    return byTask;
+  }
+
+  // db.query compiles each statement once and caches it on the connection.
+  return {
+    file,
+    startRun(run: { kind: RunKind; args: Record<string, unknown> }): string {
+      const insert = db.query("INSERT INTO runs (id, kind, started_at, args) VALUES ($id, $kind, $startedAt, $args) ON CONFLICT (id) DO NOTHING");
+      // A clash needs two runs in the same second drawing the same 16-bit suffix; draw again.
+      for (;;) {
+        const startedAt = options.now?.() ?? new Date();
+        const id = runIdFor(startedAt, randomSuffix());
+        if (insert.run({ id, kind: run.kind, startedAt: startedAt.toISOString(), args: JSON.stringify(run.args) }).changes === 1) return id;
+      }
+    },
+    finishRun(runId: string, status: FinalStatus): void {
+      db.query("UPDATE runs SET status = ?, finished_at = ? WHERE id = ?").run(status, now(), runId);
+    },
+    startTask(runId: string, task: { taskKey: string; kind: TaskKind }): number {
+      const row = db
+        .query<{ id: number }, [string, string, string, string]>("INSERT INTO tasks (run_id, task_key, kind, started_at) VALUES (?, ?, ?, ?) RETURNING id")
+        .get(runId, task.taskKey, task.kind, now());
+      return row!.id;
+    },
+    finishTask(taskId: number, finish: TaskFinish): void {
+      db.query(
+        `UPDATE tasks SET status = $status, attempts = $attempts, final_tier = $finalTier, passed_first_attempt = $passedFirstAttempt,
+           wall_ms = $wallMs, finished_at = $finishedAt WHERE id = $taskId`,
+      ).run({ ...finish, passedFirstAttempt: finish.passedFirstAttempt === null ? null : Number(finish.passedFirstAttempt), finishedAt: now(), taskId });
+    },
+    recordAttempt(taskId: number, attempt: Attempt): void {
+      db.query(
+        `INSERT INTO attempts (task_id, n, tier, prompt, reply, diff, outcome, errors, verification_output, duration_ms)
+         VALUES ($taskId, $n, $tier, $prompt, $reply, $diff, $outcome, $errors, $verificationOutput, $durationMs)`,
+      ).run({ ...attempt, taskId, prompt: JSON.stringify(attempt.prompt), errors: JSON.stringify(attempt.errors) });
+    },
+    recordModelCall(taskId: number, call: ModelCall): void {
+      db.query(
+        `INSERT INTO model_calls (task_id, attempt, role, alias, tokens_in, tokens_out, latency_ms, cost_usd, cost_source, retries)
+         VALUES ($taskId, $attempt, $role, $alias, $tokensIn, $tokensOut, $latencyMs, $costUsd, $costSource, $retries)`,
+      ).run({ ...call, taskId });
+    },
+    findSpec,
+    /** Keeps the first spec saved under a key; returns the stored one, so racing writers end up using the same text. */
+    saveSpec(spec: SpecToSave): Spec {
+      return saveSpecOnce.immediate(spec);
+    },
+    recordCheckpoint(taskId: number, checkpoint: CheckpointRecord): void {
+      db.query(
+        `INSERT INTO checkpoints (task_id, n, after_attempt, from_tier, to_tier, stage, sections, text)
+         VALUES ($taskId, $n, $afterAttempt, $fromTier, $toTier, $stage, $sections, $text)`,
+      ).run({ ...checkpoint, taskId, sections: JSON.stringify(checkpoint.sections) });
+    },
+    /** Newest first. `solved` counts tasks that ended complete. */
+    listRuns(limit = 20): RunSummary[] {
+      return db
+        .query<RunSummary, [number]>(
+          `SELECT r.id, r.kind, r.started_at AS startedAt, r.finished_at AS finishedAt, r.status,
+             (SELECT count(*) FROM tasks t WHERE t.run_id = r.id) AS tasks,
+             (SELECT count(*) FROM tasks t WHERE t.run_id = r.id AND t.status = 'complete') AS solved,
+             (SELECT total(m.cost_usd) FROM model_calls m JOIN tasks t ON t.id = m.task_id WHERE t.run_id = r.id) AS costUsd
+           FROM runs r ORDER BY r.started_at DESC, r.id DESC LIMIT ?`,
+        )
+        .all(limit);
+    },
+    runDetail(runId: string): RunDetail | null {
+      type RunRow = Omit<RunDetail["run"], "args"> & { args: string };
+      const run = db
+        .query<RunRow, [string]>("SELECT id, kind, started_at AS startedAt, finished_at AS finishedAt, status, args FROM runs WHERE id = ?")
+        .get(runId);
+      if (!run) return null;
+      type TaskRow = Omit<TaskDetail, "passedFirstAttempt" | "tokensIn" | "tokensOut" | "costUsd" | "byRole" | "checkpoints"> & { passed: number | null };
+      const rows = db
+        .query<TaskRow, [string]>(
+          `SELECT id, task_key AS taskKey, kind, status, attempts, final_tier AS finalTier, passed_first_attempt AS passed, wall_ms AS wallMs
+           FROM tasks WHERE run_id = ? ORDER BY id`,
+        )
+        .all(runId);
+      const usage = usageByTask(runId);
+      const checkpoints = checkpointsByTask(runId);
+      const tasks = rows.map(({ passed, ...row }): TaskDetail => {
+        const byRole = usage.get(row.id) ?? {};
+        const roles = Object.values(byRole);
+        return {
+          ...row,
+          passedFirstAttempt: passed === null ? null : passed === 1,
+          tokensIn: roles.reduce((sum, role) => sum + role.tokensIn, 0),
+          tokensOut: roles.reduce((sum, role) => sum + role.tokensOut, 0),
+          costUsd: roles.reduce((sum, role) => sum + role.costUsd, 0),
+          byRole,
+          checkpoints: checkpoints.get(row.id) ?? [],
+        };
+      });
+      return { run: { ...run, args: parseJson(Args, run.args, "run args") }, tasks };
+    },
+    /** Every attempt of a task in order, prompts and replies included: for debugging one task. */
+    taskAttempts(taskId: number): Attempt[] {
+      type Row = Omit<Attempt, "prompt" | "errors"> & { prompt: string; errors: string };
+      const rows = db
+        .query<Row, [number]>(
+          `SELECT n, tier, prompt, reply, diff, outcome, errors, verification_output AS verificationOutput, duration_ms AS durationMs
+           FROM attempts WHERE task_id = ? ORDER BY n`,
+        )
+        .all(taskId);
+      return rows.map((row) => ({ ...row, prompt: parseJson(ChatMessages, row.prompt, "attempt prompt"), errors: parseJson(Errors, row.errors, "attempt errors") }));
+    },
+    close: (): void => db.close(),
+    [Symbol.dispose]: (): void => db.close(),
+  };
+}

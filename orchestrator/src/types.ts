@@ -1,0 +1,52 @@
+// The types every folder shares, each a zod schema and its inferred type under one name, so records read back
+// from the store or a results file are checked against the same definition the code writes them with.
+import { z } from "zod";
+
+/** The coding tiers, in escalation order. */
+export const TIERS = ["fast", "deep", "reviewer"] as const;
+export const Tier = z.enum(TIERS);
+export type Tier = z.infer<typeof Tier>;
+
+/** Who a model call is for: a coding tier, or an advisor (spec writer before attempt 1, mentor at checkpoints). */
+export const ROLES = [...TIERS, "spec-writer", "mentor"] as const;
+export const Role = z.enum(ROLES);
+export type Role = z.infer<typeof Role>;
+
+/** How a task ended. */
+export const TaskStatus = z.enum(["complete", "abort", "unreachable", "rejected", "interrupted"]);
+export type TaskStatus = z.infer<typeof TaskStatus>;
+
+/** prompt_too_long: the prompt did not fit the tier's context, so the same tier cannot do better. */
+export const AttemptOutcome = z.enum(["passed", "verification_failed", "patch_rejected", "prompt_too_long"]);
+export type AttemptOutcome = z.infer<typeof AttemptOutcome>;
+
+export const ChatMessage = z.object({ role: z.enum(["system", "user", "assistant"]), content: z.string() });
+export type ChatMessage = z.infer<typeof ChatMessage>;
+
+/** Model calls and their tokens and cost, summed for one role. */
+export const Usage = z.object({ calls: z.number().int().min(0), tokensIn: z.number().min(0), tokensOut: z.number().min(0), costUsd: z.number().min(0) });
+export type Usage = z.infer<typeof Usage>;
+
+/** Checkpoint 1 adds strategy, checkpoint 2 adds test criteria, later ones only debug. */
+export const CheckpointStage = z.enum(["strategy", "test-criteria", "debugging"]);
+export type CheckpointStage = z.infer<typeof CheckpointStage>;
+
+export const CheckpointSections = z.object({
+  analysis: z.string(),
+  rootCause: z.string(),
+  fix: z.string(),
+  edgeCases: z.string(),
+  strategy: z.string().optional(),
+  testCriteria: z.string().optional(),
+});
+export type CheckpointSections = z.infer<typeof CheckpointSections>;
+
+/** A mentor's checkpoint: written at an escalation (or every few failures), read by every later attempt. */
+export type Checkpoint = {
+  n: number;
+  afterAttempt: number;
+  fromTier: Tier;
+  toTier: Tier;
+  stage: CheckpointStage;
+  sections: CheckpointSections;
+};

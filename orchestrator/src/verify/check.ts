@@ -1,0 +1,69 @@
+// How a task's result is checked: the workspace's shell commands, or the pytest grader for HumanEval.
+import type { Config } from "../config/config.ts";
+import type { Grader } from "../humaneval/grader.ts";
+import { configChanges, describeConfigChanges, restoreConfig, snapshotConfig } from "./gradingConfig.ts";
+import type { Sandbox } from "../sandbox/host.ts";
+import { verify } from "./commands.ts";
+
+export type Check =
+  | { kind: "commands"; commands: string[] }
+  /** A test file outside the workspace, run by the warm pytest grader; exactly `expectedTests` must pass. */
+  | { kind: "pytest"; testFile: string; expectedTests: number; label: string };
+
+export type CheckResult = {
+  passed: boolean;
+  /** What failed, short enough for a prompt. Empty when passed. */
+  errors: string[];
+  /** Raw output for the run record and --debug. */
+  output: string;
+  durationMs: number;
+  /** The command (or grader) that decided the result. */
+  decidedBy: string;
+};
+export type CheckDeps = {
+  verify: Config["verify"];
+  humaneval: Config["humaneval"];
+  grader?: Grader;
+  sandbox: Sandbox;
+  signal?: AbortSignal;
+};
+
+/** Pure: how the checks are named in a prompt and in events. */
+export function checkLabels(check: Check): string[] {
+  return check.kind === "commands" ? check.commands : [check.label];
+}
+
+/** `owned`: the task's files, which the model may edit (config files among them included). */
+export async function runCheck(check: Check, root: string, deps: CheckDeps, owned: string[] = []): Promise<CheckResult> {
+  if (check.kind === "pytest") {
+    if (!deps.grader) throw new Error("a pytest check needs a grader; start one with startGrader()");
+    const grade = await deps.grader.grade({
+      workspace: root,
+      testFile: check.testFile,
+      expectedTests: check.expectedTests,
+      timeoutMs: deps.humaneval.timeoutMs,
+      memoryMb: deps.humaneval.memoryMb,
+      maxErrorChars: deps.verify.maxErrorChars,
+      signal: deps.signal,
+    });
+    return {
+      passed: grade.passed,
+      errors: grade.passed ? [] : grade.failures.slice(0, deps.verify.maxErrors),
+      output: grade.output,
+      durationMs: grade.durationMs,
+      decidedBy: check.label,
+    };
+  }
+  const before = await snapshotConfig(root);
+  const verification = await verify({ cwd: root, commands: check.commands, sandbox: deps.sandbox, signal: deps.signal, ...deps.verify });
+  const output = verification.results.map((r) => `$ ${r.command}\n${r.output}`).join("\n");
+  const durationMs = verification.results.reduce((sum, r) => sum + r.durationMs, 0);
+  // A pass means nothing if the code under test rewrote its own grading (a conftest.py, package.json scripts).
+  const tampered = configChanges(before, await snapshotConfig(root), owned);
+  if (tampered.length > 0) {
+    await restoreConfig(root, before, tampered);
+    return { passed: false, errors: [describeConfigChanges(tampered)], output, durationMs, decidedBy: "grading-config check" };
+  }
+  if (verification.passed) return { passed: true, errors: [], output, durationMs, decidedBy: check.commands.join(" && ") };
+  return { passed: false, errors: verification.errors, output, durationMs, decidedBy: verification.failed.command };
+}
