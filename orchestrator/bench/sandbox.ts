@@ -7,7 +7,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { buildConfig } from "../src/config/config.ts";
 import { openSandbox, type Sandbox } from "../src/sandbox/host.ts";
-import { runCommand } from "../src/verify/commands.ts";
+import { runJailedCommand } from "../src/verify/commands.ts";
 
 const ORCHESTRATOR = path.join(import.meta.dir, "..");
 const COMMANDS = [
@@ -24,7 +24,7 @@ function median(values: number[]): number {
 }
 
 async function time(command: string, cwd: string, sandbox: Sandbox): Promise<number> {
-  const result = await runCommand(command, { cwd, timeoutMs: 60_000, sandbox });
+  const result = await runJailedCommand(command, { cwd, timeoutMs: 60_000, sandbox });
   if (result.exitCode !== 0) throw new Error(`${command} failed (${sandbox.enabled ? "sandboxed" : "unsandboxed"}): ${result.output.slice(-500)}`);
   return result.durationMs;
 }

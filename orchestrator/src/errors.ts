@@ -132,8 +132,6 @@ export class StackFailed extends Error {
   }
 }
 
-export type SmolError = StackFailed | PromptTooLong | SandboxUnavailable | TaskInvalid | ConfigInvalid | DatasetInvalid | GraderUnavailable | EndpointUnreachable | EndpointRejected | PatchRejected;
-
 export function exitCodeFor(error: unknown): number {
   if (error instanceof TaskInvalid || error instanceof ConfigInvalid || error instanceof DatasetInvalid) return ExitCode.badInput;
   // The run store is defined in store.ts (it owns its file); matched by its stable name.

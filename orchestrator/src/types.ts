@@ -50,3 +50,20 @@ export type Checkpoint = {
   stage: CheckpointStage;
   sections: CheckpointSections;
 };
+
+/** Where a call's price came from: the proxy's cost header, the config's price table, or nowhere. */
+export type CostSource = "header" | "table" | "unpriced";
+
+/** One finished model call, as the journal and the run store keep it. */
+export type CallRecord = {
+  role: Role;
+  alias: string;
+  /** The attempt the call belongs to; null for the spec writer, the attempt just failed for the mentor. */
+  attempt: number | null;
+  tokensIn: number;
+  tokensOut: number;
+  latencyMs: number;
+  costUsd: number;
+  costSource: CostSource;
+  retries: number;
+};

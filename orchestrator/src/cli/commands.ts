@@ -9,9 +9,10 @@ import type { Config } from "../config/config.ts";
 import { describeProblems, downloadDataset, loadDataset, OFFICIAL_URL, type Problem } from "../humaneval/dataset.ts";
 import { ExitCode, TaskInvalid } from "../errors.ts";
 import { interruptSignal } from "../interrupt.ts";
-import type { PreparedTask } from "../run/attempt.ts";
+import type { PreparedTask } from "../task/prepared.ts";
 import { prepareHumanEval, prepareTask } from "../task/prepare.ts";
-import { openSession, runRecordedTask, VERSION } from "../run/session.ts";
+import { openSession, runRecordedTask } from "../run/session.ts";
+import { VERSION } from "../version.ts";
 import { openStore } from "../store/store.ts";
 import { parseTask, readTaskText, type HumanEvalTask } from "../task/task.ts";
 import { resolveWorkspace } from "../task/workspace.ts";
@@ -109,7 +110,8 @@ export async function benchCommand(config: Config, flags: BenchFlags): Promise<n
 
 export async function listProblemsCommand(dataset: string | undefined): Promise<number> {
   const rows = describeProblems(await loadDataset(dataset ?? defaultDatasetPath(process.env)));
-  for (const row of rows) process.stdout.write(`${String(row.index).padStart(3)}  ${row.taskId.padEnd(14)}  ${row.entryPoint}\n`);
+  // One write: a reader that stops early (| head) then gets whole lines and smol-coder no broken-pipe trace.
+  process.stdout.write(rows.map((row) => `${String(row.index).padStart(3)}  ${row.taskId.padEnd(14)}  ${row.entryPoint}\n`).join(""));
   return ExitCode.complete;
 }
 

@@ -2,7 +2,7 @@
 // exit code, the table and the JSON. doctorChecks.ts runs the probes and passes their results in as data.
 import { formatTable } from "../store/analysis.ts";
 import { ExitCode } from "../errors.ts";
-import type { Probe } from "../models/health.ts";
+import type { Probe } from "../models/probe.ts";
 
 export type CheckStatus = "ok" | "warn" | "fail" | "skip";
 export type CheckResult = {

@@ -1,5 +1,5 @@
 // Builds the messages for one attempt: the task, every owned file, and what failed before.
-import type { EditFormat } from "../patch/index.ts";
+import type { EditFormat } from "../patch/types.ts";
 
 import { PROMPTS } from "./prompts/index.ts";
 import type { ChatMessage, Tier } from "../types.ts";

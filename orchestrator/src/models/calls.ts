@@ -3,22 +3,12 @@ import type { Price } from "../config/config.ts";
 import { PromptTooLong } from "../errors.ts";
 import type { Logger } from "../log/log.ts";
 import type { ModelClient } from "./client.ts";
-import { callCost, type CostSource } from "./pricing.ts";
+import { callCost } from "./pricing.ts";
 import type { Router } from "./permits.ts";
-import type { ChatMessage, Role } from "../types.ts";
+import type { CallRecord, ChatMessage, Role } from "../types.ts";
 
-export type CallRecord = {
-  role: Role;
-  alias: string;
-  /** The attempt the call belongs to; null for the spec writer, the attempt just failed for the mentor. */
-  attempt: number | null;
-  tokensIn: number;
-  tokensOut: number;
-  latencyMs: number;
-  costUsd: number;
-  costSource: CostSource;
-  retries: number;
-};
+export type { CallRecord };
+
 export type CallDeps = {
   router: Router;
   model: ModelClient;

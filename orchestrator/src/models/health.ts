@@ -1,16 +1,11 @@
 // The LiteLLM proxy's health routes. /health/liveliness and /health/readiness answer without calling any model;
 // plain /health calls every model behind every alias (slow, and it spends frontier money), so it is never used.
 import { EndpointUnreachable } from "../errors.ts";
+import type { Probe } from "./probe.ts";
+
+export type { Probe };
 
 export type HealthRoute = "liveliness" | "readiness";
-export type Probe =
-  /** The route answered 2xx. */
-  | { state: "up"; status: number; body: unknown; ms: number }
-  /** The route answered, but not 2xx: 404 means the endpoint is not a LiteLLM proxy (no such route). */
-  | { state: "down"; status: number; body: unknown; ms: number }
-  /** Nothing answered: refused, reset, DNS, timeout. */
-  | { state: "unreachable"; reason: string; ms: number };
-
 /** Pure: the proxy's root from the OpenAI base URL smol-coder calls ("http://h:4000/v1" → "http://h:4000"). */
 export function proxyRoot(endpointUrl: string): string {
   return endpointUrl.replace(/\/+$/, "").replace(/\/v1$/, "");

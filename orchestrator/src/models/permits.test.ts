@@ -1,30 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { buildConfig } from "../config/config.ts";
-import { createRouter, startTier } from "./permits.ts";
+import { createRouter } from "./permits.ts";
 import type { Tier } from "../types.ts";
-
-const routing = { deepWhenFilesOver: 5, deepWhenDescriptionOver: 1000 };
-const files = (n: number) => Array.from({ length: n }, (_, i) => `src/f${i}.ts`);
-
-describe("startTier", () => {
-  const cases: { name: string; task: { description: string; filesOwned: string[]; startTier?: Tier }; expected: Tier }[] = [
-    { name: "small task starts fast", task: { description: "fix add", filesOwned: files(1) }, expected: "fast" },
-    { name: "exactly 5 files stays fast", task: { description: "x", filesOwned: files(5) }, expected: "fast" },
-    { name: "6 files goes deep", task: { description: "x", filesOwned: files(6) }, expected: "deep" },
-    { name: "exactly 1000 chars stays fast", task: { description: "d".repeat(1000), filesOwned: files(1) }, expected: "fast" },
-    { name: "1001 chars goes deep", task: { description: "d".repeat(1001), filesOwned: files(1) }, expected: "deep" },
-    { name: "explicit fast wins over a big task", task: { description: "d".repeat(5000), filesOwned: files(20), startTier: "fast" }, expected: "fast" },
-    { name: "explicit reviewer wins over a small task", task: { description: "x", filesOwned: files(1), startTier: "reviewer" }, expected: "reviewer" },
-  ];
-  test.each(cases)("$name", ({ task, expected }) => {
-    expect(startTier(task, routing)).toBe(expected);
-  });
-
-  test("custom thresholds are honoured", () => {
-    expect(startTier({ description: "abc", filesOwned: files(2) }, { deepWhenFilesOver: 1, deepWhenDescriptionOver: 1000 })).toBe("deep");
-    expect(startTier({ description: "abcd", filesOwned: files(1) }, { deepWhenFilesOver: 5, deepWhenDescriptionOver: 3 })).toBe("deep");
-  });
-});
 
 function tiers(fast: number, deep: number, reviewer: number) {
   return {
@@ -54,14 +31,14 @@ async function maxConcurrent(router: ReturnType<typeof createRouter>, tier: Tier
 
 describe("createRouter", () => {
   test("modelFor maps tiers to their models", () => {
-    const router = createRouter(buildConfig([]).tiers);
+    const router = createRouter(buildConfig([]).tiers, buildConfig([]).roles);
     expect(router.modelFor("fast")).toBe("fast-coder");
     expect(router.modelFor("deep")).toBe("deep-coder");
     expect(router.modelFor("reviewer")).toBe("reviewer");
   });
 
   test("each tier's context window, null where the backend sizes its own", () => {
-    const router = createRouter(tiers(1, 1, 1));
+    const router = createRouter(tiers(1, 1, 1), buildConfig([]).roles);
     expect(router.contextFor("fast")).toBe(8192);
     expect(router.contextFor("deep")).toBe(16_384);
     expect(router.contextFor("reviewer")).toBeNull();
@@ -73,14 +50,14 @@ describe("createRouter", () => {
     ["deep", 1],
     ["reviewer", 2],
   ] as const)("%s never runs more than %d jobs at once", async (tier, limit) => {
-    const router = createRouter(tiers(4, 1, 2));
+    const router = createRouter(tiers(4, 1, 2), buildConfig([]).roles);
     const { max, results } = await maxConcurrent(router, tier, 10);
     expect(max).toBe(limit);
     expect(results).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
   });
 
   test("tiers are independent: a full deep tier does not block fast", async () => {
-    const router = createRouter(tiers(2, 1, 1));
+    const router = createRouter(tiers(2, 1, 1), buildConfig([]).roles);
     let releaseDeep!: () => void;
     const deepHeld = router.withTier("deep", () => new Promise<void>((resolve) => (releaseDeep = resolve)));
     await Bun.sleep(5);
@@ -102,7 +79,7 @@ describe("createRouter", () => {
   });
 
   test("tiers run concurrently with each other", async () => {
-    const router = createRouter(tiers(1, 1, 1));
+    const router = createRouter(tiers(1, 1, 1), buildConfig([]).roles);
     let running = 0;
     let max = 0;
     const job = async () => {
@@ -116,7 +93,7 @@ describe("createRouter", () => {
   });
 
   test("a permit is released when the work throws", async () => {
-    const router = createRouter(tiers(1, 1, 1));
+    const router = createRouter(tiers(1, 1, 1), buildConfig([]).roles);
     await expect(router.withTier("deep", async () => {
       throw new Error("boom");
     })).rejects.toThrow("boom");
@@ -125,7 +102,7 @@ describe("createRouter", () => {
   });
 
   test("a throwing job among many does not leak permits", async () => {
-    const router = createRouter(tiers(2, 1, 1));
+    const router = createRouter(tiers(2, 1, 1), buildConfig([]).roles);
     const jobs = Array.from({ length: 6 }, (_, i) =>
       router.withTier("fast", async () => {
         await Bun.sleep(5);

@@ -12,7 +12,8 @@ export type Router = {
   withTier<T>(role: Role, work: () => Promise<T>): Promise<T>;
 };
 
-export function createRouter(tiers: Config["tiers"], roles: Config["roles"] = { specWriter: { model: "spec-writer", concurrency: 2, contextTokens: null }, mentor: { model: "mentor", concurrency: 2, contextTokens: null } }): Router {
+/** `roles` has no default of its own: the config's (roles.specWriter, roles.mentor) is the one. */
+export function createRouter(tiers: Config["tiers"], roles: Config["roles"]): Router {
   const settings: Record<Role, { model: string; concurrency: number; contextTokens: number | null }> = {
     fast: tiers.fast,
     deep: tiers.deep,
@@ -26,14 +27,4 @@ export function createRouter(tiers: Config["tiers"], roles: Config["roles"] = { 
     contextFor: (role) => settings[role].contextTokens,
     withTier: (role, work) => semaphores[role].runExclusive(work),
   };
-}
-
-/** Pure: the tier a task starts at. Big tasks skip the fast tier. */
-export function startTier(
-  task: { description: string; filesOwned: string[]; startTier?: Tier },
-  routing: Config["routing"],
-): Tier {
-  if (task.startTier) return task.startTier;
-  const big = task.filesOwned.length > routing.deepWhenFilesOver || task.description.length > routing.deepWhenDescriptionOver;
-  return big ? "deep" : "fast";
 }

@@ -1,7 +1,8 @@
 // Pure cost arithmetic: what a call cost, and what the same tokens would have cost at frontier prices.
 import type { Price } from "../config/config.ts";
+import type { CostSource } from "../types.ts";
 
-export type CostSource = "header" | "table" | "unpriced";
+export type { CostSource };
 export type CallCost = { costUsd: number; source: CostSource };
 
 const PER_MILLION = 1_000_000;

@@ -1,34 +1,22 @@
-// One attempt: prompt → model → patch → apply. Checking the result is the orchestrator's next step.
+// One attempt: prompt → model → patch → apply → check. Whatever happens, it returns one AttemptRecord.
 import { callModel, type CallDeps } from "../models/calls.ts";
-import type { Check } from "../verify/check.ts";
-import { checkLabels } from "../verify/check.ts";
+import { checkLabels, runCheck, type Check, type CheckDeps, type CheckResult } from "../verify/check.ts";
 import type { Config } from "../config/config.ts";
 import { PatchRejected, PromptTooLong } from "../errors.ts";
+import type { Logger } from "../log/log.ts";
+import { scrubSecrets } from "../log/secrets.ts";
 import { planPatch } from "../patch/index.ts";
 import { extractDiff } from "../patch/extract.ts";
 import { buildMessages, type AttemptFeedback } from "../guidance/prompt.ts";
+import type { PreparedTask } from "../task/prepared.ts";
 import { applyChanges, readOwned } from "../task/workspace.ts";
-import type { ChatMessage, Tier } from "../types.ts";
+import type { AttemptRecord } from "./state.ts";
+import type { Role, Tier } from "../types.ts";
 
-export type PreparedTask = {
-  taskId: string;
-  /** "workspace" for repositories, "humaneval" for benchmark problems. */
-  kind: "workspace" | "humaneval";
-  /** Stable name in records and reports: a HumanEval id, or the start of the description. */
-  key: string;
-  root: string;
-  description: string;
-  filesOwned: string[];
-  check: Check;
-  startTier: Tier;
-  maxAttempts: number;
-};
-export type AttemptDeps = CallDeps & { patch: Config["patch"] };
-export type AttemptResult = { prompt: ChatMessage[]; reply: string } & (
-  | { outcome: "applied"; diff: string; linesChanged: number }
-  | { outcome: "patch_rejected"; reason: string; diff: string | null }
-  | { outcome: "prompt_too_long"; error: PromptTooLong; diff: null }
-);
+/** Runs a task's check: the real one (runCheck) by default; tests hand in a scripted one. */
+export type Checker = (check: Check, root: string, owned: string[]) => Promise<CheckResult>;
+export type AttemptDeps = CallDeps & Omit<CheckDeps, "signal"> & { patch: Config["patch"]; checker?: Checker };
+export type AttemptInput = { n: number; tier: Tier; feedback: AttemptFeedback[]; guidance: string };
 
 export async function readFiles(task: Pick<PreparedTask, "root" | "filesOwned">): Promise<Map<string, string | null>> {
   const files = new Map<string, string | null>();
@@ -36,22 +24,31 @@ export async function readFiles(task: Pick<PreparedTask, "root" | "filesOwned">)
   return files;
 }
 
-export async function runAttempt(
-  task: PreparedTask,
-  attempt: { n: number; tier: Tier; feedback: AttemptFeedback[]; guidance: string },
-  deps: AttemptDeps,
-): Promise<AttemptResult> {
+export async function runAttempt(task: PreparedTask, attempt: AttemptInput, deps: AttemptDeps): Promise<AttemptRecord> {
   const { log } = deps;
+  const started = performance.now();
   const files = await readFiles(task);
   const format = deps.patch.formats[attempt.tier];
   const prompt = buildMessages({ description: task.description, guidance: attempt.guidance, files, verify: checkLabels(task.check), feedback: attempt.feedback, format });
+  const record = (reply: string, fields: Pick<AttemptRecord, "outcome" | "diff" | "errors"> & Partial<AttemptRecord>): AttemptRecord => ({
+    n: attempt.n,
+    tier: attempt.tier,
+    prompt,
+    reply,
+    verificationOutput: "",
+    durationMs: Math.round(performance.now() - started),
+    ...fields,
+  });
   let reply: string;
   try {
     ({ text: reply } = await callModel(deps, { role: attempt.tier, attempt: attempt.n, messages: prompt }));
   } catch (error) {
-    if (error instanceof PromptTooLong) return { prompt, reply: "", outcome: "prompt_too_long", error, diff: null };
-    throw error;
+    if (!(error instanceof PromptTooLong)) throw error;
+    // Not the model's failure: it never saw the whole prompt. The policy escalates to a larger context.
+    logTooLong(log, attempt.tier, error, attempt.n);
+    return record("", { outcome: "prompt_too_long", diff: null, errors: [error.message] });
   }
+  let diff: string;
   try {
     const plan = planPatch({ reply, files, maxChangedLines: deps.patch.maxChangedLines, smallFileBytes: deps.patch.smallFileBytes });
     await applyChanges(task.root, plan.changes);
@@ -59,11 +56,52 @@ export async function runAttempt(
       { event: "patch_applied", attempt: attempt.n, linesChanged: plan.linesChanged, format: plan.format, files: plan.changes.map((c) => c.path), diff: plan.diff },
       "patch applied",
     );
-    return { prompt, reply, outcome: "applied", diff: plan.diff, linesChanged: plan.linesChanged };
+    diff = plan.diff;
   } catch (error) {
     if (!(error instanceof PatchRejected)) throw error;
     const reason = error.message;
     log.warn({ event: "patch_rejected", attempt: attempt.n, reason }, "patch rejected");
-    return { prompt, reply, outcome: "patch_rejected", reason, diff: extractDiff(reply) ?? reply };
+    // The reason can quote the workspace's files (the closest match to a hunk).
+    return record(reply, { outcome: "patch_rejected", diff: extractDiff(reply) ?? reply, errors: [scrubSecrets(`patch rejected: ${reason}`)] });
   }
+  return record(reply, { diff, ...(await checkAttempt(task, attempt.n, deps)) });
+}
+
+async function checkAttempt(task: PreparedTask, n: number, deps: AttemptDeps): Promise<Pick<AttemptRecord, "outcome" | "errors" | "verificationOutput">> {
+  const { log } = deps;
+  log.info({ event: "verification_start", attempt: n, commands: checkLabels(task.check) }, "verification start");
+  const checker: Checker = deps.checker ?? ((check, root, owned) => runCheck(check, root, deps, owned));
+  const checked = scrubbed(await checker(task.check, task.root, task.filesOwned));
+  deps.signal?.throwIfAborted();
+  if (checked.passed) {
+    log.info({ event: "verification_pass", attempt: n, durationMs: checked.durationMs }, "verification pass");
+    return { outcome: "passed", errors: [], verificationOutput: checked.output };
+  }
+  const { errors } = checked;
+  log.warn(
+    { event: "verification_fail", attempt: n, command: checked.decidedBy, errorCount: errors.length, errors, durationMs: checked.durationMs },
+    "verification fail",
+  );
+  return { outcome: "verification_failed", errors, verificationOutput: checked.output };
+}
+
+/** Verification output can print the environment's secrets; none reaches a prompt, the journal or the store. */
+function scrubbed(result: CheckResult): CheckResult {
+  return { ...result, errors: result.errors.map(scrubSecrets), output: scrubSecrets(result.output), decidedBy: scrubSecrets(result.decidedBy) };
+}
+
+export function logTooLong(log: Logger, role: Role, error: PromptTooLong, attempt: number | null): void {
+  log.error(
+    {
+      event: "prompt_too_long",
+      tier: role,
+      model: error.model,
+      attempt,
+      reason: error.reason,
+      tokensIn: error.tokensIn,
+      contextTokens: error.contextTokens,
+      fix: "raise num_ctx for this alias in litellm/config.yaml and the tier's contextTokens in the config, or use a model with a larger context",
+    },
+    "prompt too long for the model's context",
+  );
 }

@@ -2,22 +2,11 @@
 // The orchestrator only sees this interface; the run store and --debug files sit behind it.
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import type { CallRecord } from "../models/calls.ts";
 import type { RunStore } from "../store/store.ts";
-import type { AttemptOutcome, ChatMessage, Checkpoint, Tier } from "../types.ts";
+import type { CallRecord, Checkpoint } from "../types.ts";
+import type { AttemptRecord } from "./state.ts";
 
-export type AttemptRecord = {
-  n: number;
-  tier: Tier;
-  prompt: ChatMessage[];
-  reply: string;
-  /** The applied diff, or the rejected reply's diff. */
-  diff: string | null;
-  outcome: AttemptOutcome;
-  errors: string[];
-  verificationOutput: string;
-  durationMs: number;
-};
+export type { AttemptRecord };
 export type StoredSpec = { key: string; model: string; promptVersion: string; text: string };
 
 export type TaskJournal = {

@@ -2,7 +2,7 @@
 // and (only when a HumanEval task needs it) the warm pytest grader. One place to open them, one to close them.
 import type pino from "pino";
 import type { Config } from "../config/config.ts";
-import type { PreparedTask } from "./attempt.ts";
+import type { PreparedTask } from "../task/prepared.ts";
 import { startGrader, type Grader } from "../humaneval/grader.ts";
 import { storeJournal } from "./journal.ts";
 import { createLogger, type Logger } from "../log/log.ts";
@@ -15,7 +15,6 @@ import { secretValues } from "../log/secrets.ts";
 import { stackApiKey } from "../stack/host.ts";
 import { openStore, type RunStore } from "../store/store.ts";
 
-export const VERSION = "0.2.0";
 
 export type Session = {
   config: Config;

@@ -2,7 +2,6 @@ import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import {
-  backendChoice,
   chooseBackend,
   formatStatus,
   isLoopbackUrl,
@@ -11,7 +10,6 @@ import {
   modelBuildEnv,
   overlayConfig,
   planStack,
-  portNumber,
   proxyEnv,
   renderOverlay,
   stackPaths,
@@ -150,13 +148,6 @@ describe("choices", () => {
     ["not a url", false],
   ])("%s is loopback: %p", (url, loopback) => {
     expect(isLoopbackUrl(url)).toBe(loopback);
-  });
-
-  test("flags: ports and backends are checked", () => {
-    expect(portNumber("4000")).toBe(4000);
-    for (const bad of ["0", "65536", "40.5", "x"]) expect(() => portNumber(bad)).toThrow("expected a TCP port");
-    expect(backendChoice("llama")).toBe("llama");
-    expect(() => backendChoice("docker")).toThrow("expected one of auto, ollama, llama");
   });
 });
 

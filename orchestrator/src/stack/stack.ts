@@ -1,7 +1,6 @@
 // The Docker-less local stack, pure parts: which services run where, the LiteLLM config each backend gets, the
 // environment each server sees, and how the status reads. stackHost.ts does the installing, starting and stopping.
 import path from "node:path";
-import { InvalidArgumentError } from "commander";
 import { z } from "zod";
 import { withoutSecrets } from "../log/secrets.ts";
 
@@ -252,15 +251,4 @@ export function isLoopbackUrl(url: string): boolean {
   } catch {
     return false;
   }
-}
-
-export function portNumber(value: string): number {
-  const number = Number(value);
-  if (!Number.isInteger(number) || number < 1 || number > 65_535) throw new InvalidArgumentError("expected a TCP port (1-65535)");
-  return number;
-}
-
-export function backendChoice(value: string): BackendChoice {
-  if (!(BACKEND_CHOICES as readonly string[]).includes(value)) throw new InvalidArgumentError(`expected one of ${BACKEND_CHOICES.join(", ")}`);
-  return value as BackendChoice;
 }

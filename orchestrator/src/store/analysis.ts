@@ -1,7 +1,7 @@
 // Pure text for `smol-coder runs` and `smol-coder analyze RUN_ID`: numbers from the store in, aligned columns out.
 import type { Price } from "../config/config.ts";
 import { frontierEstimate } from "../models/pricing.ts";
-import type { RoleUsage, RunDetail, RunSummary } from "./store.ts";
+import type { RoleUsage, RunDetail, RunSummary } from "./records.ts";
 import type { Role } from "../types.ts";
 
 export type RunTotals = {

@@ -2,68 +2,21 @@
 // WAL + busy_timeout because parallel CLI processes write the same file at once.
 import type { Database } from "bun:sqlite";
 import { z } from "zod";
-import type { CostSource } from "../models/pricing.ts";
 import { connect, SCHEMA_VERSION, StoreInvalid } from "./schema.ts";
-import { ChatMessage, CheckpointSections, type AttemptOutcome, type Checkpoint, type CheckpointStage, type Role, type TaskStatus, type Tier } from "../types.ts";
+import type { Attempt, CheckpointRecord, FinalStatus, ModelCall, RoleUsage, RunDetail, RunKind, RunSummary, Spec, SpecToSave, Status, TaskDetail, TaskFinish, TaskKind } from "./records.ts";
+import { ChatMessage, CheckpointSections, type Role, type Tier } from "../types.ts";
 
 export { SCHEMA_VERSION, StoreInvalid };
 
-export type { CheckpointStage, CostSource, Role };
-export type RunKind = "run" | "bench";
-export type TaskKind = "workspace" | "humaneval";
-/** How a task (or a run) ended. For a bench, "complete" means every task ran to an end, not that every task passed. */
-export type FinalStatus = TaskStatus;
-/** A run or task is `running` from its start until finished; one left `running` was killed. */
-export type Status = "running" | FinalStatus;
-
-export type TaskFinish = { status: FinalStatus; attempts: number; finalTier: Tier | null; passedFirstAttempt: boolean | null; wallMs: number };
-export type Attempt = {
-  n: number; tier: Tier; prompt: ChatMessage[]; reply: string; diff: string | null; outcome: AttemptOutcome;
-  errors: string[]; verificationOutput: string | null; durationMs: number;
-};
-export type ModelCall = {
-  /** Null for calls that belong to no attempt (the spec writer). */
-  attempt: number | null;
-  role: Role; alias: string; tokensIn: number; tokensOut: number; latencyMs: number;
-  /** Null exactly when costSource is "unpriced". */
-  costUsd: number | null;
-  costSource: CostSource; retries: number;
-};
-export type Spec = { text: string; model: string; promptVersion: string };
-/** `key` is the caller's hash of problem text, spec model and prompt version. */
-export type SpecToSave = Spec & { key: string; taskId: number | null };
-/** A mentor checkpoint as stored: the parsed checkpoint and the text it was parsed from. */
-export type CheckpointRecord = Checkpoint & { text: string };
-
-export type RunSummary = { id: string; kind: RunKind; startedAt: string; finishedAt: string | null; status: Status; tasks: number; solved: number; costUsd: number };
-/** `costUsd` leaves out the `unpricedCalls`, whose cost is unknown. */
-export type RoleUsage = { calls: number; tokensIn: number; tokensOut: number; costUsd: number; unpricedCalls: number };
-export type TaskDetail = {
-  id: number; taskKey: string; kind: TaskKind; status: Status; attempts: number; finalTier: Tier | null;
-  passedFirstAttempt: boolean | null; wallMs: number | null; tokensIn: number; tokensOut: number; costUsd: number;
-  byRole: Partial<Record<Role, RoleUsage>>;
-  checkpoints: CheckpointRecord[];
-};
-export type RunDetail = {
-  run: { id: string; kind: RunKind; startedAt: string; finishedAt: string | null; status: Status; args: Record<string, unknown> };
-  tasks: TaskDetail[];
-};
+export type * from "./records.ts";
+export { runIdFor } from "./records.ts";
+import { runIdFor } from "./records.ts";
 
 // JSON columns are the one part SQLite cannot check beyond json_valid, so they are parsed on the way out.
 const ChatMessages = z.array(ChatMessage);
 const Args = z.record(z.string(), z.unknown());
 const Errors = z.array(z.string());
 
-
-/** Pure: `r-20261122-143012-ab12`, UTC, so ids sort by start time; the suffix separates runs started in the same second. */
-export function runIdFor(now: Date, suffix: string): string {
-  const stamp = now.toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
-  return `r-${stamp}-${suffix}`;
-}
-
-function randomSuffix(): string {
-  return Buffer.from(crypto.getRandomValues(new Uint8Array(2))).toString("hex");
-}
 
 export type StoreOptions = { now?: () => Date; busyTimeoutMs?: number };
 export type RunStore = ReturnType<typeof openStore>;
@@ -213,18 +166,11 @@ export function openStore(file: string, options: StoreOptions = {}) {
       });
       return { run: { ...run, args: parseJson(Args, run.args, "run args") }, tasks };
     },
-    /** Every attempt of a task in order, prompts and replies included: for debugging one task. */
-    taskAttempts(taskId: number): Attempt[] {
-      type Row = Omit<Attempt, "prompt" | "errors"> & { prompt: string; errors: string };
-      const rows = db
-        .query<Row, [number]>(
-          `SELECT n, tier, prompt, reply, diff, outcome, errors, verification_output AS verificationOutput, duration_ms AS durationMs
-           FROM attempts WHERE task_id = ? ORDER BY n`,
-        )
-        .all(taskId);
-      return rows.map((row) => ({ ...row, prompt: parseJson(ChatMessages, row.prompt, "attempt prompt"), errors: parseJson(Errors, row.errors, "attempt errors") }));
-    },
     close: (): void => db.close(),
     [Symbol.dispose]: (): void => db.close(),
   };
+}
+
+function randomSuffix(): string {
+  return Buffer.from(crypto.getRandomValues(new Uint8Array(2))).toString("hex");
 }

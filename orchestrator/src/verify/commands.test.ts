@@ -2,7 +2,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { runCommand, verificationEnv, verify } from "./commands.ts";
+import { runJailedCommand, verificationEnv, verify } from "./commands.ts";
 import { buildConfig } from "../config/config.ts";
 import { openSandbox } from "../sandbox/host.ts";
 import { heartbeatAlive, heartbeatCommand, testSandbox } from "../../test/helpers.ts";
@@ -45,21 +45,21 @@ describe("verificationEnv", () => {
   });
 });
 
-describe("runCommand (in the real sandbox)", () => {
+describe("runJailedCommand (in the real sandbox)", () => {
   test("reports exit codes and output", async () => {
     const sandbox = await testSandbox();
-    const result = await runCommand("echo out; echo err >&2; exit 3", { cwd: dir, timeoutMs: 5000, sandbox });
+    const result = await runJailedCommand("echo out; echo err >&2; exit 3", { cwd: dir, timeoutMs: 5000, sandbox });
     expect(result.exitCode).toBe(3);
     expect(result.timedOut).toBe(false);
     expect(result.output).toContain("out\n");
     expect(result.output).toContain("err\n");
-    expect((await runCommand("true", { cwd: dir, timeoutMs: 5000, sandbox })).exitCode).toBe(0);
+    expect((await runJailedCommand("true", { cwd: dir, timeoutMs: 5000, sandbox })).exitCode).toBe(0);
   });
 
   test("runs in the workspace with an allow-listed environment: no secrets, HOME in the private /tmp", async () => {
     process.env.SMOL_VERIFY_TEST_API_KEY = "sk-leak-verifier-test";
     try {
-      const result = await runCommand('pwd; echo "key=${SMOL_VERIFY_TEST_API_KEY:-none} ci=$CI home=$HOME"', { cwd: dir, timeoutMs: 5000, sandbox: await testSandbox() });
+      const result = await runJailedCommand('pwd; echo "key=${SMOL_VERIFY_TEST_API_KEY:-none} ci=$CI home=$HOME"', { cwd: dir, timeoutMs: 5000, sandbox: await testSandbox() });
       expect(result.output).toContain(`${dir}\n`);
       expect(result.output).toContain("key=none ci=true home=/tmp");
     } finally {
@@ -70,7 +70,7 @@ describe("runCommand (in the real sandbox)", () => {
   test("a timeout kills everything the command started and returns quickly", async () => {
     const beat = path.join(dir, "timeout.beat");
     const started = performance.now();
-    const result = await runCommand(`${heartbeatCommand(beat)} sleep 30`, { cwd: dir, timeoutMs: 500, sandbox: await testSandbox() });
+    const result = await runJailedCommand(`${heartbeatCommand(beat)} sleep 30`, { cwd: dir, timeoutMs: 500, sandbox: await testSandbox() });
     expect(performance.now() - started).toBeLessThan(3000);
     expect(result.timedOut).toBe(true);
     expect(result.exitCode).toBeNull();
@@ -80,7 +80,7 @@ describe("runCommand (in the real sandbox)", () => {
   test("a command that exits 0 leaving a background process (setsid, double fork) returns promptly; the process dies", async () => {
     const beat = path.join(dir, "background.beat");
     const started = performance.now();
-    const result = await runCommand(`setsid sh -c '${heartbeatCommand(beat)}' & sleep 0.2; echo done`, { cwd: dir, timeoutMs: 20_000, sandbox: await testSandbox() });
+    const result = await runJailedCommand(`setsid sh -c '${heartbeatCommand(beat)}' & sleep 0.2; echo done`, { cwd: dir, timeoutMs: 20_000, sandbox: await testSandbox() });
     expect(performance.now() - started).toBeLessThan(3000);
     expect(result.exitCode).toBe(0);
     expect(result.output).toContain("done");
@@ -90,7 +90,7 @@ describe("runCommand (in the real sandbox)", () => {
   test("aborting the signal kills everything the command started", async () => {
     const beat = path.join(dir, "abort.beat");
     const controller = new AbortController();
-    const running = runCommand(`${heartbeatCommand(beat)} sleep 30`, { cwd: dir, timeoutMs: 20_000, sandbox: await testSandbox(), signal: controller.signal });
+    const running = runJailedCommand(`${heartbeatCommand(beat)} sleep 30`, { cwd: dir, timeoutMs: 20_000, sandbox: await testSandbox(), signal: controller.signal });
     while (!(await Bun.file(beat).exists())) await Bun.sleep(20);
     const started = performance.now();
     controller.abort();
@@ -103,7 +103,7 @@ describe("runCommand (in the real sandbox)", () => {
   test("unsafe mode (--unsafe-no-sandbox) still kills the process group on timeout", async () => {
     const unsafe = await openSandbox(buildConfig([{}]).sandbox, { unsafe: true });
     expect(unsafe.enabled).toBe(false);
-    const result = await runCommand("sleep 30", { cwd: dir, timeoutMs: 300, sandbox: unsafe });
+    const result = await runJailedCommand("sleep 30", { cwd: dir, timeoutMs: 300, sandbox: unsafe });
     expect(result.timedOut).toBe(true);
   });
 });

@@ -50,7 +50,7 @@ function killGroup(pid: number): void {
   }
 }
 
-export async function runCommand(command: string, options: Pick<VerifyOptions, "cwd" | "timeoutMs" | "sandbox" | "signal">): Promise<CommandResult> {
+export async function runJailedCommand(command: string, options: Pick<VerifyOptions, "cwd" | "timeoutMs" | "sandbox" | "signal">): Promise<CommandResult> {
   const started = performance.now();
   const jail = await options.sandbox.jail({ workspace: options.cwd, writable: true, command: ["/bin/sh", "-c", command] });
   try {
@@ -96,7 +96,7 @@ export async function verify(options: VerifyOptions): Promise<Verification> {
   const results: CommandResult[] = [];
   for (const command of options.commands) {
     options.signal?.throwIfAborted();
-    const result = await runCommand(command, options);
+    const result = await runJailedCommand(command, options);
     results.push(result);
     if (result.exitCode !== 0) {
       const errors = summariseFailure(result, { maxErrors: options.maxErrors, maxErrorChars: options.maxErrorChars });

@@ -1,0 +1,70 @@
+// Argument parsers and the flags' layer of the config: what commander hands the commands.
+import { InvalidArgumentError } from "commander";
+import { buildConfig, configFromEnv, type Config } from "../config/config.ts";
+import { readConfigFile } from "../config/file.ts";
+import { BACKEND_CHOICES, type BackendChoice } from "../stack/stack.ts";
+
+/** Flags that become config, shared by `run` and `bench humaneval`. */
+export type ConfigFlags = {
+  config?: string;
+  db?: string;
+  maxAttempts?: number;
+  escalateAfter?: number;
+  timeoutMs?: number;
+  verifyTimeoutMs?: number;
+  maxPatchLines?: number;
+  spec?: boolean;
+  checkpoints?: boolean;
+  reuseSpec?: boolean;
+  checkpointInterval?: number;
+  unsafeNoSandbox?: boolean;
+};
+
+export function positiveInt(value: string): number {
+  const number = Number(value);
+  if (!Number.isInteger(number) || number < 1) throw new InvalidArgumentError("expected a whole number of at least 1");
+  return number;
+}
+
+export function wholeNumber(value: string): number {
+  const number = Number(value);
+  if (!Number.isInteger(number) || number < 0) throw new InvalidArgumentError("expected a whole number (0 or more)");
+  return number;
+}
+
+/** Pure: the flags' part of the config. */
+export function configFromFlags(flags: ConfigFlags): Record<string, unknown> {
+  const layer: Record<string, Record<string, unknown> | string> = { policy: {}, endpoint: {}, verify: {}, patch: {}, guidance: {} };
+  const set = (section: string, key: string, value: unknown) => {
+    if (value !== undefined) (layer[section] as Record<string, unknown>)[key] = value;
+  };
+  set("policy", "maxAttempts", flags.maxAttempts);
+  set("policy", "failuresBeforeEscalation", flags.escalateAfter);
+  set("endpoint", "timeoutMs", flags.timeoutMs);
+  set("verify", "timeoutMs", flags.verifyTimeoutMs);
+  set("patch", "maxChangedLines", flags.maxPatchLines);
+  // Commander sets negatable flags to true by default: only an explicit --no-* changes the config.
+  if (flags.spec === false) set("guidance", "spec", false);
+  if (flags.checkpoints === false) set("guidance", "checkpoints", false);
+  if (flags.reuseSpec) set("guidance", "reuseSpec", true);
+  set("guidance", "checkpointInterval", flags.checkpointInterval);
+  if (flags.db) layer.db = flags.db;
+  if (flags.unsafeNoSandbox) layer.sandbox = { enabled: false };
+  return layer;
+}
+
+export function loadConfig(flags: ConfigFlags): Config {
+  const file = flags.config ?? process.env.SMOL_CODER_CONFIG;
+  return buildConfig([file ? readConfigFile(file) : {}, configFromEnv(process.env), configFromFlags(flags)]);
+}
+
+export function portNumber(value: string): number {
+  const number = Number(value);
+  if (!Number.isInteger(number) || number < 1 || number > 65_535) throw new InvalidArgumentError("expected a TCP port (1-65535)");
+  return number;
+}
+
+export function backendChoice(value: string): BackendChoice {
+  if (!(BACKEND_CHOICES as readonly string[]).includes(value)) throw new InvalidArgumentError(`expected one of ${BACKEND_CHOICES.join(", ")}`);
+  return value as BackendChoice;
+}

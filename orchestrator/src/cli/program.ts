@@ -1,0 +1,125 @@
+// The command line: every command, its options and the one function it calls.
+import { Command } from "commander";
+import { analyzeCommand, benchCommand, downloadCommand, listProblemsCommand, runCommand, runsCommand, type BenchFlags, type RunOptions } from "./commands.ts";
+import { backendChoice, loadConfig, portNumber, positiveInt, wholeNumber, type ConfigFlags } from "./options.ts";
+import { doctorCommand } from "../doctor/checks.ts";
+import { scrubSecrets } from "../log/secrets.ts";
+import { DEFAULT_PORTS } from "../stack/stack.ts";
+import { stackDown, stackStatus, stackUp, type StackOptions, type StackUpOptions } from "../stack/host.ts";
+import { VERSION } from "../version.ts";
+
+/** Options every task-running command takes. */
+function taskOptions(command: Command): Command {
+  return command
+    .option("--config <path>", "config JSON file (also SMOL_CODER_CONFIG)")
+    .option("--db <path>", "SQLite run records (also SMOL_CODER_DB; default logs/runs.db)")
+    .option("--dataset <path>", "HumanEval JSONL, plain or .gz (default data/HumanEval.jsonl.gz)")
+    .option("--debug <dir>", "also write each attempt's prompt, raw reply, patch and verification output here")
+    .option("--no-spec", "no spec-writer call before the first attempt (ablation)")
+    .option("--no-checkpoints", "no mentor checkpoints at escalations (ablation)")
+    .option("--reuse-spec", "reuse a stored spec for the same problem text, spec model and prompt version")
+    .option("--checkpoint-interval <k>", "also a mentor checkpoint every K failed attempts within a tier", wholeNumber)
+    .option("--max-attempts <n>", "attempts per task, all tiers", positiveInt)
+    .option("--escalate-after <n>", "failed attempts at a tier before escalating", positiveInt)
+    .option("--timeout-ms <n>", "per model call", positiveInt)
+    .option("--verify-timeout-ms <n>", "per verification command", positiveInt)
+    .option("--max-patch-lines <n>", "largest patch accepted, in changed lines", positiveInt)
+    .option("--unsafe-no-sandbox", "run verification without bubblewrap (machines without user namespaces; model code gets your access)");
+}
+
+export function buildProgram(): Command {
+  const program = new Command("smol-coder")
+    .description("Coding tasks done by cheap local models, escalating to a frontier model only when they fail")
+    .version(VERSION, "-V, --version", "print the version")
+    .option("--no-log-file", "do not write a copy of the events to the log directory")
+    .exitOverride()
+    .configureOutput({ outputError: (text, write) => write(scrubSecrets(`smol-coder: ${text.replace(/^error: /, "invalid arguments: ")}`)) });
+  const globals = () => program.opts<{ logFile: boolean }>();
+
+  taskOptions(program.command("run", { isDefault: true }).description("Run one task: JSON on stdin or --file (workspace or humaneval)"))
+    .option("--file <path>", "task JSON file (default: stdin)")
+    .option("--workspace <dir>", "workspace directory", process.cwd())
+    .option("--commit", "commit the owned files on success (git workspaces)")
+    .option("--pretty", "human-readable events")
+    .action(async (options: RunOptions & ConfigFlags) => {
+      process.exitCode = await runCommand(loadConfig(options), { ...options, logFile: globals().logFile });
+    });
+
+  const bench = program.command("bench").description("Benchmarks");
+  taskOptions(bench.command("humaneval").description("Run HumanEval problems through the tiers; writes results.jsonl, summary.json, report.md"))
+    .option("--problems <list>", "indexes, ranges or ids, e.g. 0-9,12,HumanEval/20")
+    .option("--limit <n>", "only the first N selected problems", positiveInt)
+    .option("--concurrency <n>", "problems in flight at once (model calls stay within each tier's limit)", positiveInt, 8)
+    .option("--out <dir>", "output directory (default logs/bench-<time>)")
+    .option("--resume", "continue the run in --out, skipping finished problems")
+    .action(async (options: BenchFlags & ConfigFlags) => {
+      process.exitCode = await benchCommand(loadConfig(options), { ...options, logFile: globals().logFile });
+    });
+
+  program
+    .command("list-problems")
+    .description("List the problems of a HumanEval dataset")
+    .option("--dataset <path>", "HumanEval JSONL, plain or .gz (default data/HumanEval.jsonl.gz)")
+    .action(async (options: { dataset?: string }) => {
+      process.exitCode = await listProblemsCommand(options.dataset);
+    });
+
+  program
+    .command("dataset")
+    .description("HumanEval dataset")
+    .command("download")
+    .description("Download the official HumanEval file and check its sha256")
+    .option("--url <url>", "another address (its checksum is not pinned)")
+    .option("--dest <path>", "where to save it (default data/HumanEval.jsonl.gz)")
+    .action(async (options: { url?: string; dest?: string }) => {
+      process.exitCode = await downloadCommand(options);
+    });
+
+  program
+    .command("runs")
+    .description("List recorded runs")
+    .option("--db <path>", "SQLite run records (also SMOL_CODER_DB)")
+    .option("--limit <n>", "most recent N runs", positiveInt, 20)
+    .action((options: ConfigFlags & { limit: number }) => {
+      process.exitCode = runsCommand(loadConfig({ db: options.db }), options.limit);
+    });
+
+  program
+    .command("analyze")
+    .description("Outcome, attempts, tiers, tokens, cost and time per task of one run")
+    .argument("<run-id>", "a run id from smol-coder runs")
+    .option("--db <path>", "SQLite run records (also SMOL_CODER_DB)")
+    .action((runId: string, options: ConfigFlags) => {
+      process.exitCode = analyzeCommand(loadConfig({ db: options.db }), runId);
+    });
+
+  program
+    .command("doctor")
+    .description("Check the proxy, each alias, the Ollama models, python3 + pytest, the sandbox, git and disk space; exit 1 if any check failed")
+    .option("--json", "the checks as JSON instead of a table")
+    .option("--config <path>", "config JSON file (also SMOL_CODER_CONFIG)")
+    .action(async (options: ConfigFlags & { json?: boolean }) => {
+      process.exitCode = await doctorCommand(loadConfig({ config: options.config }), { json: options.json });
+    });
+
+  const stack = program.command("stack").description("The Docker-less local stack: the LiteLLM proxy, and a small real model where no Ollama answers");
+  const stackDirOption = ["--stack-dir <dir>", "where the stack keeps its model venv, model, key and pid files (default <repo>/.stack)"] as const;
+  stack
+    .command("up")
+    .description("Install (first time) and start the proxy on 127.0.0.1 with litellm/config.yaml: Ollama's models, or Gemma 3 270M on every alias")
+    .option("--backend <kind>", "auto (Ollama when it answers), ollama or llama", backendChoice, "auto" as const)
+    .option("--port <n>", "proxy port", portNumber, DEFAULT_PORTS.proxy)
+    .option("--model-port <n>", "llama.cpp server port", portNumber, DEFAULT_PORTS.model)
+    .option(...stackDirOption)
+    .action(async (options: StackUpOptions) => {
+      process.exitCode = await stackUp(options);
+    });
+  stack.command("down").description("Stop the stack's servers").option(...stackDirOption).action(async (options: StackOptions) => {
+    process.exitCode = await stackDown(options);
+  });
+  stack.command("status").description("Each server: running, answering, memory; exit 3 when not up").option(...stackDirOption).action(async (options: StackOptions) => {
+    process.exitCode = await stackStatus(options);
+  });
+  return program;
+}
+

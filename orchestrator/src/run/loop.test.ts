@@ -1,0 +1,176 @@
+// The task loop driven by in-memory fakes: a scripted model (replies per alias, in order) and a scripted
+// check (passes when value.txt says "good"). Each case is a row: replies in, the outcome and records out.
+import { afterAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { createTwoFilesPatch } from "diff";
+import { buildConfig } from "../config/config.ts";
+import { EndpointUnreachable } from "../errors.ts";
+import { createLogger } from "../log/log.ts";
+import type { Completion, CompletionRequest, ModelClient } from "../models/client.ts";
+import { createRouter } from "../models/permits.ts";
+import type { Sandbox } from "../sandbox/host.ts";
+import type { PreparedTask } from "../task/prepared.ts";
+import type { Checker } from "./attempt.ts";
+import { memoryJournal } from "./journal.ts";
+import { runTask } from "./loop.ts";
+
+const FILE = "value.txt";
+const START = "start\n";
+const edit = (to: string) => "```diff\n" + createTwoFilesPatch(`a/${FILE}`, `b/${FILE}`, START, `${to}\n`) + "```\n";
+/** Scripted replies: a good edit, a wrong one, no edit at all, a prompt the backend cut, an endpoint that is gone. */
+const GOOD = edit("good");
+const BAD = edit("bad");
+const JUNK = "I think the answer is to make it good.";
+const CUT = { cut: true } as const;
+const GONE = { gone: true } as const;
+type Reply = string | typeof CUT | typeof GONE;
+
+function scriptedModel(script: Record<string, Reply[]>): ModelClient & { calls: Record<string, CompletionRequest[]> } {
+  const calls: Record<string, CompletionRequest[]> = {};
+  return {
+    calls,
+    async complete(request: CompletionRequest): Promise<Completion> {
+      const seen = (calls[request.model] ??= []);
+      seen.push(request);
+      const reply = script[request.model]?.[seen.length - 1] ?? (request.model === "spec-writer" || request.model === "mentor" ? "## Analysis\nadvice" : JUNK);
+      if (typeof reply === "object" && "gone" in reply) throw new EndpointUnreachable("http://fake/v1", "connection refused", 1);
+      const truncated = typeof reply === "object" ? "the backend saw 100 of 2000 prompt tokens" : null;
+      return { text: typeof reply === "string" ? reply : "", tokensIn: 100, tokensOut: 10, costUsd: null, durationMs: 1, retries: 0, truncated };
+    },
+  };
+}
+
+/** The check: passes when the workspace's value.txt says good, and fails naming what it found. */
+const scriptedCheck: Checker = async (_check, root) => {
+  const value = readFileSync(path.join(root, FILE), "utf8").trim();
+  return value === "good"
+    ? { passed: true, errors: [], output: "ok", durationMs: 1, decidedBy: "check" }
+    : { passed: false, errors: [`expected good, found ${value}`], output: value, durationMs: 1, decidedBy: "check" };
+};
+
+const dirs: string[] = [];
+afterAll(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+
+async function runScripted(script: Record<string, Reply[]>, guidance: { spec?: boolean; checkpoints?: boolean } = {}) {
+  const root = mkdtempSync(path.join(tmpdir(), "smol-loop-"));
+  dirs.push(root);
+  writeFileSync(path.join(root, FILE), START);
+  const config = buildConfig([{ guidance }]);
+  const model = scriptedModel(script);
+  const journal = memoryJournal();
+  const events: { event?: string }[] = [];
+  const task: PreparedTask = { taskId: "t1", kind: "workspace", key: "k", root, description: "make value.txt say good", filesOwned: [FILE], check: { kind: "commands", commands: ["check"] }, startTier: "fast", maxAttempts: 5 };
+  const outcome = await runTask(task, {
+    router: createRouter(config.tiers, config.roles),
+    model,
+    log: createLogger({ pretty: false, logDir: null, secrets: [], destination: { write: (line: string) => void events.push(JSON.parse(line)) } }),
+    prices: config.prices,
+    patch: config.patch,
+    policy: config.policy,
+    guidance: config.guidance,
+    verify: config.verify,
+    humaneval: config.humaneval,
+    sandbox: { enabled: true, description: "fake", jail: () => Promise.reject(new Error("the scripted check runs no jail")) } satisfies Sandbox,
+    checker: scriptedCheck,
+    journal,
+    commit: false,
+  });
+  const callsTo = Object.fromEntries(Object.entries(model.calls).map(([alias, list]) => [alias, list.length]));
+  return { outcome, journal, model, callsTo, events: events.map((e) => e.event), file: readFileSync(path.join(root, FILE), "utf8") };
+}
+
+type Case = {
+  name: string;
+  script: Record<string, Reply[]>;
+  guidance?: { spec?: boolean; checkpoints?: boolean };
+  status: string;
+  attempts: string[];
+  finalTier: string;
+  escalations: number;
+  checkpoints: number;
+  callsTo: Record<string, number>;
+  file: string;
+};
+
+const cases: Case[] = [
+  {
+    name: "the fast tier's first edit passes",
+    script: { "fast-coder": [GOOD] },
+    status: "complete", attempts: ["fast:passed"], finalTier: "fast", escalations: 0, checkpoints: 0,
+    callsTo: { "spec-writer": 1, "fast-coder": 1 }, file: "good\n",
+  },
+  {
+    name: "a wrong edit, then the fix at the same tier",
+    script: { "fast-coder": [BAD, GOOD] },
+    status: "complete", attempts: ["fast:verification_failed", "fast:passed"], finalTier: "fast", escalations: 0, checkpoints: 0,
+    callsTo: { "spec-writer": 1, "fast-coder": 2 }, file: "good\n",
+  },
+  {
+    name: "two failures at fast escalate to deep, with a mentor checkpoint, and deep solves it",
+    script: { "fast-coder": [BAD, JUNK], "deep-coder": [GOOD] },
+    status: "complete", attempts: ["fast:verification_failed", "fast:patch_rejected", "deep:passed"], finalTier: "deep", escalations: 1, checkpoints: 1,
+    callsTo: { "spec-writer": 1, "fast-coder": 2, mentor: 1, "deep-coder": 1 }, file: "good\n",
+  },
+  {
+    name: "nothing works: five attempts across all tiers, then abort with the workspace restored",
+    script: { "fast-coder": [BAD, BAD], "deep-coder": [BAD, JUNK], reviewer: [BAD] },
+    status: "abort",
+    attempts: ["fast:verification_failed", "fast:verification_failed", "deep:verification_failed", "deep:patch_rejected", "reviewer:verification_failed"],
+    finalTier: "reviewer", escalations: 2, checkpoints: 2,
+    callsTo: { "spec-writer": 1, "fast-coder": 2, mentor: 2, "deep-coder": 2, reviewer: 1 }, file: START,
+  },
+  {
+    name: "a prompt the backend cut escalates at once",
+    script: { "fast-coder": [CUT], "deep-coder": [GOOD] },
+    status: "complete", attempts: ["fast:prompt_too_long", "deep:passed"], finalTier: "deep", escalations: 1, checkpoints: 1,
+    callsTo: { "spec-writer": 1, "fast-coder": 1, mentor: 1, "deep-coder": 1 }, file: "good\n",
+  },
+  {
+    name: "without spec or checkpoints only the coding tiers are called",
+    script: { "fast-coder": [BAD, BAD], "deep-coder": [GOOD] },
+    guidance: { spec: false, checkpoints: false },
+    status: "complete", attempts: ["fast:verification_failed", "fast:verification_failed", "deep:passed"], finalTier: "deep", escalations: 1, checkpoints: 0,
+    callsTo: { "fast-coder": 2, "deep-coder": 1 }, file: "good\n",
+  },
+  {
+    name: "an endpoint that goes away ends the task unreachable, the workspace restored",
+    script: { "fast-coder": [BAD, GONE] },
+    status: "unreachable", attempts: ["fast:verification_failed"], finalTier: "fast", escalations: 0, checkpoints: 0,
+    callsTo: { "spec-writer": 1, "fast-coder": 2 }, file: START,
+  },
+];
+
+describe("the task loop on scripted replies and a scripted check", () => {
+  test.each(cases)("$name", async (row) => {
+    const { outcome, journal, callsTo, file } = await runScripted(row.script, row.guidance);
+    expect(outcome.status).toBe(row.status as typeof outcome.status);
+    expect(journal.attempts.map((a) => `${a.tier}:${a.outcome}`)).toEqual(row.attempts);
+    expect(outcome.totalAttempts).toBe(row.attempts.length);
+    expect(outcome.passedFirstAttempt).toBe(row.attempts[0] === "fast:passed");
+    expect(outcome.finalTier).toBe(row.finalTier as typeof outcome.finalTier);
+    expect(outcome.escalations).toBe(row.escalations);
+    expect(outcome.checkpoints).toBe(row.checkpoints);
+    expect(callsTo).toEqual(row.callsTo);
+    expect(file).toBe(row.file);
+    // Usage is folded from every call the journal saw.
+    const usageCalls = Object.values(outcome.usage).reduce((sum, u) => sum + u.calls, 0);
+    expect(usageCalls).toBe(journal.calls.length);
+  });
+
+  test("the next attempt is shown what failed before; a cut prompt is not fed back", async () => {
+    const { model } = await runScripted({ "fast-coder": [BAD, CUT], "deep-coder": [GOOD] }, { spec: false, checkpoints: false });
+    const second = model.calls["fast-coder"]![1]!.messages.at(-1)!.content;
+    expect(second).toContain("expected good, found bad");
+    const deep = model.calls["deep-coder"]![0]!.messages.at(-1)!.content;
+    expect(deep).toContain("expected good, found bad");
+    expect(deep).not.toContain("prompt tokens");
+  });
+
+  test("events come in the order a task flows", async () => {
+    const { events } = await runScripted({ "fast-coder": [BAD, BAD], "deep-coder": [GOOD] }, { spec: false });
+    const flow = events.filter((e) => ["task_created", "patch_applied", "verification_fail", "verification_pass", "escalation", "checkpoint", "task_complete"].includes(e ?? ""));
+    expect(flow).toEqual(["task_created", "patch_applied", "verification_fail", "patch_applied", "verification_fail", "escalation", "checkpoint", "patch_applied", "verification_pass", "task_complete"]);
+  });
+});

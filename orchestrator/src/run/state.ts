@@ -1,0 +1,101 @@
+// The task loop's state and the pure functions that fold each event into it: an attempt's record, a model
+// call, an escalation, a checkpoint. The loop (loop.ts) does the I/O; every decision about what it knows is here.
+import type { Guidance } from "../guidance/guidance.ts";
+import type { AttemptFeedback } from "../guidance/prompt.ts";
+import type { AttemptSummary } from "./policy.ts";
+import type { AttemptOutcome, CallRecord, ChatMessage, Checkpoint, Role, TaskStatus, Tier, Usage } from "../types.ts";
+
+/** Everything one attempt produced: what the journal stores and what the loop learns from. */
+export type AttemptRecord = {
+  n: number;
+  tier: Tier;
+  prompt: ChatMessage[];
+  reply: string;
+  /** The applied diff, or the rejected reply's diff. */
+  diff: string | null;
+  outcome: AttemptOutcome;
+  errors: string[];
+  verificationOutput: string;
+  durationMs: number;
+};
+
+export type LoopState = {
+  history: AttemptSummary[];
+  /** What the next attempt is shown of the earlier ones. */
+  feedback: AttemptFeedback[];
+  tier: Tier;
+  lastErrors: string[];
+  guidance: Guidance;
+  escalations: number;
+  usage: Partial<Record<Role, Usage>>;
+};
+
+export type TaskOutcome = {
+  taskId: string;
+  status: TaskStatus;
+  totalAttempts: number;
+  finalTier: Tier;
+  /** The first attempt passed, before any test feedback reached a model. */
+  passedFirstAttempt: boolean;
+  escalations: number;
+  checkpoints: number;
+  lastErrors: string[];
+  usage: Partial<Record<Role, Usage>>;
+  wallMs: number;
+  commit?: string;
+};
+
+export function initialState(startTier: Tier): LoopState {
+  return { history: [], feedback: [], tier: startTier, lastErrors: [], guidance: { spec: null, checkpoints: [] }, escalations: 0, usage: {} };
+}
+
+/**
+ * An attempt's record joins the history. Failures the model can learn from (a refused patch, failed checks)
+ * become feedback; a prompt that did not fit does not, since the model never saw the whole prompt.
+ */
+export function foldAttempt(state: LoopState, record: AttemptRecord): LoopState {
+  const { outcome } = record;
+  const learnable = outcome === "patch_rejected" || outcome === "verification_failed";
+  return {
+    ...state,
+    history: [...state.history, { tier: record.tier, outcome }],
+    lastErrors: record.errors,
+    feedback: learnable ? [...state.feedback, { attempt: record.n, tier: record.tier, kind: outcome, diff: record.diff, errors: record.errors }] : state.feedback,
+  };
+}
+
+export function foldCall(state: LoopState, call: CallRecord): LoopState {
+  const before = state.usage[call.role] ?? { calls: 0, tokensIn: 0, tokensOut: 0, costUsd: 0 };
+  const after: Usage = { calls: before.calls + 1, tokensIn: before.tokensIn + call.tokensIn, tokensOut: before.tokensOut + call.tokensOut, costUsd: before.costUsd + call.costUsd };
+  return { ...state, usage: { ...state.usage, [call.role]: after } };
+}
+
+export function foldEscalation(state: LoopState, toTier: Tier): LoopState {
+  return { ...state, tier: toTier, escalations: state.escalations + 1 };
+}
+
+export function foldSpec(state: LoopState, spec: string | null): LoopState {
+  return { ...state, guidance: { ...state.guidance, spec } };
+}
+
+export function foldCheckpoint(state: LoopState, checkpoint: Checkpoint | null): LoopState {
+  if (!checkpoint) return state;
+  return { ...state, guidance: { ...state.guidance, checkpoints: [...state.guidance.checkpoints, checkpoint] } };
+}
+
+/** Pure: the outcome a task ends with, from its state. */
+export function taskOutcome(taskId: string, state: LoopState, status: TaskStatus, wallMs: number, extra: Partial<TaskOutcome> = {}): TaskOutcome {
+  return {
+    taskId,
+    status,
+    totalAttempts: state.history.length,
+    finalTier: state.tier,
+    passedFirstAttempt: state.history[0]?.outcome === "passed",
+    escalations: state.escalations,
+    checkpoints: state.guidance.checkpoints.length,
+    lastErrors: state.lastErrors,
+    usage: state.usage,
+    wallMs,
+    ...extra,
+  };
+}
