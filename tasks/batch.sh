@@ -2,7 +2,7 @@
 # Runs several smol-coder task files and prints one line per task as it finishes, then the totals:
 #   PASS  exit=0  run=RUN_ID  tasks/a.json
 #   FAIL  exit=1  run=RUN_ID  tasks/b.json
-#   batch: 2 tasks, 1 passed, 1 failed; events and stderr in logs/batch-...
+#   batch: 2 tasks, 1 passed, 1 failed; events and stderr in ~/.local/share/smol-coder/batch-...
 # Exits 0 when every task passed, 1 when any failed, 2 on bad usage, 130 when interrupted (Ctrl-C or SIGTERM: the
 # running tasks get SIGTERM, restore their workspaces and report exit=130; the rest do not start). Works from any directory.
 #
@@ -10,7 +10,7 @@
 #   -j N             tasks at once (default 1). Only HumanEval tasks may run together: each gets a workspace of its
 #                    own, while workspace tasks share one and would see each other's half-made changes.
 #   --workspace DIR  the workspace of the workspace tasks (default: the current directory, as for smol-coder)
-#   --out DIR        each task's events (NN-name.jsonl) and stderr (NN-name.log); default logs/batch-TIME
+#   --out DIR        each task's events (NN-name.jsonl) and stderr (NN-name.log); default ~/.local/share/smol-coder/batch-TIME
 #   -- FLAGS         passed to every run, e.g. -- --max-attempts 3 --no-spec
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -18,7 +18,7 @@ root="$(dirname "$here")"
 usage() { echo "batch.sh: $1 (usage: tasks/batch.sh [-j N] [--workspace DIR] [--out DIR] TASK.json... [-- FLAGS...])" >&2; exit 2; }
 
 parallel=1
-out="$root/logs/batch-$(date -u +%Y%m%dT%H%M%SZ)-$$"
+out="${XDG_DATA_HOME:-$HOME/.local/share}/smol-coder/batch-$(date -u +%Y%m%dT%H%M%SZ)-$$"
 workspace_args=()
 tasks=()
 flags=()

@@ -25,7 +25,7 @@ step "Checks (smol-coder doctor)"
 smol doctor || echo "demo: doctor reported failures (above); going on, the runs will say what they hit" >&2
 
 # The HumanEval file: the product's own download, unless a copy is already here or beside the checkout.
-dataset="$ROOT/data/HumanEval.jsonl.gz"
+dataset="${XDG_DATA_HOME:-$HOME/.local/share}/smol-coder/datasets/HumanEval.jsonl.gz"
 [ -f "$dataset" ] || { [ -f "$ROOT/../shared/datasets/HumanEval.jsonl.gz" ] && dataset="$ROOT/../shared/datasets/HumanEval.jsonl.gz"; }
 if [ ! -f "$dataset" ]; then
   step "HumanEval dataset (smol-coder dataset download)"

@@ -12,8 +12,8 @@ import { VERSION } from "../version.ts";
 function taskOptions(command: Command): Command {
   return command
     .option("--config <path>", "config JSON file (also SMOL_CODER_CONFIG)")
-    .option("--db <path>", "SQLite run records (also SMOL_CODER_DB; default logs/runs.db)")
-    .option("--dataset <path>", "HumanEval JSONL, plain or .gz (default data/HumanEval.jsonl.gz)")
+    .option("--db <path>", "SQLite run records (also SMOL_CODER_DB; default ~/.local/share/smol-coder/runs.db)")
+    .option("--dataset <path>", "HumanEval JSONL, plain or .gz (default ~/.local/share/smol-coder/datasets/HumanEval.jsonl.gz)")
     .option("--debug <dir>", "also write each attempt's prompt, raw reply, patch and verification output here")
     .option("--no-spec", "no spec-writer call before the first attempt (ablation)")
     .option("--no-checkpoints", "no mentor checkpoints at escalations (ablation)")
@@ -50,7 +50,7 @@ export function buildProgram(): Command {
     .option("--problems <list>", "indexes, ranges or ids, e.g. 0-9,12,HumanEval/20")
     .option("--limit <n>", "only the first N selected problems", positiveInt)
     .option("--concurrency <n>", "problems in flight at once (model calls stay within each tier's limit)", positiveInt, 8)
-    .option("--out <dir>", "output directory (default logs/bench-<time>)")
+    .option("--out <dir>", "output directory (default ~/.local/share/smol-coder/logs/bench-<time>)")
     .option("--resume", "continue the run in --out, skipping finished problems")
     .action(async (options: BenchFlags & ConfigFlags) => {
       process.exitCode = await benchCommand(loadConfig(options), { ...options, logFile: globals().logFile });
@@ -59,7 +59,7 @@ export function buildProgram(): Command {
   program
     .command("list-problems")
     .description("List the problems of a HumanEval dataset")
-    .option("--dataset <path>", "HumanEval JSONL, plain or .gz (default data/HumanEval.jsonl.gz)")
+    .option("--dataset <path>", "HumanEval JSONL, plain or .gz (default ~/.local/share/smol-coder/datasets/HumanEval.jsonl.gz)")
     .action(async (options: { dataset?: string }) => {
       process.exitCode = await listProblemsCommand(options.dataset);
     });
@@ -70,7 +70,7 @@ export function buildProgram(): Command {
     .command("download")
     .description("Download the official HumanEval file and check its sha256")
     .option("--url <url>", "another address (its checksum is not pinned)")
-    .option("--dest <path>", "where to save it (default data/HumanEval.jsonl.gz)")
+    .option("--dest <path>", "where to save it (default ~/.local/share/smol-coder/datasets/HumanEval.jsonl.gz)")
     .action(async (options: { url?: string; dest?: string }) => {
       process.exitCode = await downloadCommand(options);
     });
