@@ -1,12 +1,14 @@
-// Benchmark: the local stack's real small model. Prompt processing and generation speed in tokens per second,
-// straight to the llama.cpp server and through the stack's LiteLLM proxy, interleaved in one run.
+// Benchmark: the local stack's real models (Qwen2.5-Coder 0.5B and 1.5B). Prompt processing and generation speed in
+// tokens per second, straight to each llama.cpp server and through the stack's LiteLLM proxy, interleaved in one run.
+// The servers run one at a time here; with both busy at once each has its share of the cores (see stack/models.ts).
 // Needs the stack up on the llama backend: smol-coder stack up --backend llama
 // Run: bun run bench/model.ts [--runs N] [--max-tokens N] [--json]
 import { readFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { parseArgs } from "node:util";
 import { REPO_ROOT } from "../src/config/paths.ts";
-import { MODEL_ALIAS, PidRecord, stackPaths } from "../src/stack/stack.ts";
+import { LOCAL_MODELS } from "../src/stack/models.ts";
+import { PidRecord, stackPaths } from "../src/stack/stack.ts";
 
 /** About 1,000 tokens: the size of a small task's prompt (a file and its instructions). */
 const PROMPT = `Complete the Python module below.\n\n${'def step(state: dict, key: str, value: int) -> dict:\n    """Return a copy of state with key set to value."""\n    out = dict(state)\n    out[key] = value\n    return out\n\n'.repeat(18)}def total(prices):\n`;
@@ -56,16 +58,19 @@ async function main(): Promise<number> {
   const runs = Number(values.runs);
   const maxTokens = Number(values["max-tokens"]);
   const paths = stackPaths(REPO_ROOT);
-  const model = record(paths.pidFiles.model);
   const proxy = record(paths.pidFiles.proxy);
-  if (model.backend !== "llama") throw new Error("the stack runs on Ollama; this measures the llama.cpp backend (smol-coder stack up --backend llama)");
+  if (proxy.backend !== "llama") throw new Error("the stack runs on Ollama; this measures the llama.cpp backend (smol-coder stack up --backend llama)");
   const key = readFileSync(paths.masterKey, "utf8").trim();
-  const direct: Route = { label: "straight to llama.cpp", url: `http://127.0.0.1:${model.port}`, model: MODEL_ALIAS, apiKey: "no-key" };
-  const viaProxy: Route = { label: "through the LiteLLM proxy (fast-coder)", url: `http://127.0.0.1:${proxy.port}`, model: "fast-coder", apiKey: key };
-  await call(direct, 4, PROMPT); // load and warm up
-  // Routes interleaved run by run, so a slow moment of the machine falls on both.
-  const samples = new Map<Route, Awaited<ReturnType<typeof measureOnce>>[]>([[direct, []], [viaProxy, []]]);
-  for (let run = 0; run < runs; run++) for (const route of [direct, viaProxy]) samples.get(route)!.push(await measureOnce(route, maxTokens, run));
+  const routes: Route[] = [];
+  for (const [role, alias] of [["fast", "fast-coder"], ["deep", "deep-coder"]] as const) {
+    const model = record(paths.pidFiles[role]);
+    routes.push({ label: `${LOCAL_MODELS[role].title}: straight to llama.cpp`, url: `http://127.0.0.1:${model.port}`, model: LOCAL_MODELS[role].alias, apiKey: "no-key" });
+    routes.push({ label: `${LOCAL_MODELS[role].title}: through the LiteLLM proxy (${alias})`, url: `http://127.0.0.1:${proxy.port}`, model: alias, apiKey: key });
+  }
+  for (const route of routes) await call(route, 4, PROMPT); // load and warm up
+  // Routes interleaved run by run, so a slow moment of the machine falls on all of them.
+  const samples = new Map<Route, Awaited<ReturnType<typeof measureOnce>>[]>(routes.map((route) => [route, []]));
+  for (let run = 0; run < runs; run++) for (const route of routes) samples.get(route)!.push(await measureOnce(route, maxTokens, run));
   const results = [...samples].map(([route, list]) => ({
     route: route.label,
     promptTokens: list[0]!.first.promptTokens,
@@ -73,7 +78,7 @@ async function main(): Promise<number> {
     promptPerSecond: round(median(list.map((sample) => sample.promptPerSecond))),
     generatePerSecond: round(median(list.map((sample) => sample.generatePerSecond))),
   }));
-  const report = { model: "Gemma 3 270M Q4_K_M (llama-cpp-python)", runs, maxTokens, loadAverage: round(loadavg()[0]!), results };
+  const report = { model: "Qwen2.5-Coder 0.5B and 1.5B Instruct Q4_K_M (xllamacpp)", runs, maxTokens, loadAverage: round(loadavg()[0]!), results };
   if (values.json) {
     process.stdout.write(`${JSON.stringify(report)}\n`);
     return 0;

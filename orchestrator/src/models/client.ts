@@ -22,6 +22,8 @@ export type CompletionRequest = {
   messages: ChatMessage[];
   /** The model's context window, sent as num_ctx (Ollama); null or absent: not sent. */
   contextTokens?: number | null;
+  /** A cap on the reply's tokens; absent: the proxy's (or server's) own. */
+  maxTokens?: number;
   signal?: AbortSignal;
   onRetry?: (notice: RetryNotice) => void;
 };
@@ -75,10 +77,10 @@ export function createModelClient(options: ModelClientOptions): ModelClient {
   const sleep = options.sleep ?? ((ms: number) => Bun.sleep(ms));
 
   return {
-    async complete({ model, messages, contextTokens, signal, onRetry }) {
+    async complete({ model, messages, contextTokens, maxTokens, signal, onRetry }) {
       await options.ready?.(signal);
       // num_ctx is Ollama's; LiteLLM passes it through to ollama_chat models. Not an OpenAI field, hence the cast.
-      const body = { model, messages, temperature: 0, ...(contextTokens ? { num_ctx: contextTokens } : {}) } as OpenAI.ChatCompletionCreateParamsNonStreaming;
+      const body = { model, messages, temperature: 0, ...(contextTokens ? { num_ctx: contextTokens } : {}), ...(maxTokens ? { max_tokens: maxTokens } : {}) } as OpenAI.ChatCompletionCreateParamsNonStreaming;
       for (let retry = 0; ; retry++) {
         const started = performance.now();
         try {

@@ -19,15 +19,7 @@ function readings(hunk: Hunk, fileLines: string[]): Resolved[][] {
   const hasBareText = hunk.lines.some((line) => line.kind === "bare" && line.text.trim() !== "");
   // New lines that lost their `+`: a bare line that is nowhere in the file was meant to be added.
   if (hasBareText) out.push(bareAs(hunk.lines, (line) => (line.text.trim() === "" || occursInFile(fileLines, line.text) ? "keep" : "add")));
-  // A hunk with no +/- lines at all: the lines that are not in the file are the new ones, prefix lost.
-  if (!hunk.lines.some((line) => line.kind === "add" || line.kind === "del")) {
-    out.push(
-      hunk.lines.map((line) => {
-        if (line.text.trim() === "" || occursInFile(fileLines, line.text)) return { kind: "keep", text: line.text };
-        return { kind: "add", text: line.kind === "keep" ? ` ${line.text}` : line.text };
-      }),
-    );
-  }
+  // A hunk with no +/- lines at all never gets here: unmarked.ts reads it, or refuses it.
   // Context the model invented: drop context lines that occur nowhere in the file.
   for (const base of [...out]) {
     const kept = base.filter((line) => line.kind !== "keep" || line.text.trim() === "" || occursInFile(fileLines, line.text));

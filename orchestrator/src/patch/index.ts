@@ -8,6 +8,8 @@ import { extractDiff } from "./extract.ts";
 import { hasSearchReplace, parseSearchReplace, parseWholeFiles } from "./formats.ts";
 import { parseUnifiedDiff } from "./parse.ts";
 import { resolveHeaderPath } from "./paths.ts";
+import { applyReading, asMarkedHunk, isUnmarked, readUnmarked } from "./unmarked.ts";
+import { unnamedEdits } from "./unnamed.ts";
 import { joinText, splitText } from "./text.ts";
 import { DEV_NULL, type EditFormat, type FileEdit, type Hunk } from "./types.ts";
 
@@ -26,9 +28,12 @@ export type PatchInput = {
   maxChangedLines: number;
   /** Whole-file and search/replace edits are accepted only for files up to this size. */
   smallFileBytes?: number;
+  /** The format the prompt asked for: what a reply with no edit is told to send. */
+  asked?: EditFormat;
 };
 
-function parseReply(reply: string): { edits: FileEdit[]; format: EditFormat } {
+/** The edits a reply holds, in the format it used; none when it holds no edit this engine reads. */
+export function parseReply(reply: string): { edits: FileEdit[]; format: EditFormat } {
   const text = reply.replaceAll("\r\n", "\n");
   if (hasSearchReplace(text)) return { edits: parseSearchReplace(text), format: "search-replace" };
   const diff = extractDiff(text);
@@ -74,7 +79,13 @@ function applyEdit(edit: FileEdit, owned: ReadonlySet<string>, current: Map<stri
     return { path, content: createdContent(edit.hunks) };
   }
   if (before === null) throw new PatchRejected("the patch edits a file that does not exist; create it with --- /dev/null", path);
-  const after = applyHunks(path, splitText(before), edit.hunks);
+  const text = splitText(before);
+  if (edit.hunks.some(isUnmarked)) {
+    const lines = unmarkedEdit(path, text.lines, edit);
+    if (!Array.isArray(lines)) return { path, content: joinText(applyHunks(path, text, lines.hunks)) };
+    return { path, content: joinText({ ...text, lines }) };
+  }
+  const after = applyHunks(path, text, edit.hunks);
   if (newPath === DEV_NULL) {
     if (after.lines.length > 0) throw new PatchRejected("the deletion does not remove the whole file", path);
     return { path, content: null };
@@ -82,16 +93,51 @@ function applyEdit(edit: FileEdit, owned: ReadonlySet<string>, current: Map<stri
   return { path, content: joinText(after) };
 }
 
+/**
+ * Hunks that mark no line (unmarked.ts). One alone may be the whole file; among several, each must be an unbroken
+ * stretch, then applied as ordinary hunks. A code block that named no file must hold most of it: a snippet in prose
+ * ("for example: ...") is advice, not the file.
+ */
+function unmarkedEdit(path: string, fileLines: string[], edit: Extract<FileEdit, { kind: "hunks" }>): string[] | { hunks: Hunk[] } {
+  if (edit.hunks.length === 1) {
+    const reading = readUnmarked(path, fileLines, edit.hunks[0]!);
+    const fileNonBlank = fileLines.filter((line) => line.trim() !== "").length;
+    if (edit.unnamed && reading.known * 2 < fileNonBlank) {
+      throw new PatchRejected(`the code block names no file and holds only ${reading.known} of the ${fileNonBlank} lines of ${path}; send the whole file with its path alone on the line above the block, or a unified diff`, path);
+    }
+    return applyReading(fileLines, reading);
+  }
+  const hunks = edit.hunks.map((hunk) => {
+    if (!isUnmarked(hunk)) return hunk;
+    const reading = readUnmarked(path, fileLines, hunk);
+    if (reading.kind !== "stretch") throw new PatchRejected(`hunk ${hunk.number} of ${path} marks no line with + or - and is not one unbroken stretch of the file; mark added lines with + and removed lines with -`, path);
+    return asMarkedHunk(fileLines, hunk, reading);
+  });
+  return { hunks };
+}
+
 function countChanged(before: string | null, after: string | null): number {
   const patch = structuredPatch("a", "b", before ?? "", after ?? "", undefined, undefined, { context: 0 });
   return patch.hunks.flatMap((hunk) => hunk.lines).filter((line) => line.startsWith("+") || line.startsWith("-")).length;
 }
 
+/** What a reply with no edit is told to send: the format its prompt asked for. */
+const NO_EDIT: Record<EditFormat, string> = {
+  udiff: "no edit found in the reply; send a unified diff in a ```diff block with --- a/PATH and +++ b/PATH headers",
+  whole: "no edit found in the reply; send each changed file's PATH alone on a line, then a fenced block with the whole file",
+  "search-replace": "no edit found in the reply; send SEARCH/REPLACE blocks, each after the file's PATH on a line of its own",
+};
+
 /** Plans the file changes a reply asks for. Throws PatchRejected with a reason the model can act on. */
-export function planPatch({ reply, files, maxChangedLines, smallFileBytes = 8_000 }: PatchInput): PatchPlan {
-  const { edits, format } = parseReply(reply);
+export function planPatch({ reply, files, maxChangedLines, smallFileBytes = 8_000, asked = "udiff" }: PatchInput): PatchPlan {
+  const parsed = parseReply(reply);
+  const { format } = parsed;
+  let { edits } = parsed;
+  // One owned file and a reply that names none: its code block is that file.
+  const [only] = files.size === 1 ? [...files] : [];
+  if (edits.length === 0 && only) edits = unnamedEdits(reply.replaceAll("\r\n", "\n"), only[0], only[1]);
   if (edits.length === 0) {
-    throw new PatchRejected("no edit found in the reply; send a unified diff in a ```diff block with --- a/PATH and +++ b/PATH headers");
+    throw new PatchRejected(NO_EDIT[asked]);
   }
   const owned = new Set(files.keys());
   const current = new Map(files);

@@ -24,6 +24,8 @@ export type FileEdit =
       newName: string;
       hunks: Hunk[];
       modeChange: boolean;
+      /** From a block that named no file (unnamed.ts): a block with none of the file's lines is its whole content. */
+      unnamed?: boolean;
     }
   | { kind: "whole"; name: string; content: string };
 

@@ -50,7 +50,7 @@ export async function runAttempt(task: PreparedTask, attempt: AttemptInput, deps
   }
   let diff: string;
   try {
-    const plan = planPatch({ reply, files, maxChangedLines: deps.patch.maxChangedLines, smallFileBytes: deps.patch.smallFileBytes });
+    const plan = planPatch({ reply, files, maxChangedLines: deps.patch.maxChangedLines, smallFileBytes: deps.patch.smallFileBytes, asked: format });
     await applyChanges(task.root, plan.changes);
     log.info(
       { event: "patch_applied", attempt: attempt.n, linesChanged: plan.linesChanged, format: plan.format, files: plan.changes.map((c) => c.path), diff: plan.diff },

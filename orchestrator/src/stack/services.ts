@@ -7,9 +7,8 @@ import { createServer } from "node:net";
 import path from "node:path";
 import { StackFailed } from "../errors.ts";
 import { probeHealth, waitUntilReady } from "../models/health.ts";
-import { MODEL_ALIAS, PidRecord, type Backend, type ServiceName, type ServicePlan, type ServiceStatus, type StackPaths } from "./stack.ts";
+import { PidRecord, SERVICES, type Backend, type ServiceName, type ServicePlan, type ServiceStatus, type StackPaths } from "./stack.ts";
 
-const SERVICES: ServiceName[] = ["proxy", "model"];
 /** Time since `since` (a performance.now()), as the stack reports it: "4.2 s". */
 export const seconds = (since: number) => `${((performance.now() - since) / 1000).toFixed(1)} s`;
 
@@ -81,7 +80,7 @@ async function waitForService(service: ServicePlan, exited: Promise<string>, opt
   const signal = options.signal ? AbortSignal.any([options.signal, died.signal]) : died.signal;
   try {
     await waitUntilReady(service.url, { timeoutMs: options.readyTimeoutMs, signal });
-    if (service.name === "model") await modelGenerates(service.url, signal);
+    if (service.name !== "proxy") await modelGenerates(service.url, signal, service.logFile);
   } catch (error) {
     // A server that dies drops its connections a moment before its exit is seen.
     await Promise.race([exited, Bun.sleep(1_000)]);
@@ -89,19 +88,17 @@ async function waitForService(service: ServicePlan, exited: Promise<string>, opt
     const log = await readFile(service.logFile, "utf8").catch(() => "");
     const last = log.trim().split("\n").slice(-3).join(" | ").slice(0, 500);
     const how = String(died.signal.reason);
-    const fix = how.includes("SIGILL")
-      ? "this llama.cpp build uses instructions the CPU refuses: rm -rf .stack/model-venv and run smol-coder stack up again, or set CMAKE_ARGS for the build"
-      : `see ${service.logFile}`;
+    const fix = how.includes("SIGILL") ? "this prebuilt llama.cpp uses instructions the CPU refuses (x86-64 with AVX2 needed); use Ollama instead (--backend ollama)" : `see ${service.logFile}`;
     throw new StackFailed("start", `${service.name} stopped before it was ready (${how}): ${last}`, fix);
   }
 }
 
 /** One token from the model: a llama.cpp build this CPU cannot run dies here (SIGILL), not at the first task. */
-async function modelGenerates(url: string, signal: AbortSignal): Promise<void> {
-  const body = { model: MODEL_ALIAS, messages: [{ role: "user", content: "Hi" }], max_tokens: 1 };
+async function modelGenerates(url: string, signal: AbortSignal, logFile: string): Promise<void> {
+  const body = { model: "local", messages: [{ role: "user", content: "Hi" }], max_tokens: 1 };
   const request = { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) };
   const response = await fetch(`${url}/chat/completions`, { ...request, signal: AbortSignal.any([signal, AbortSignal.timeout(60_000)]) });
-  if (!response.ok) throw new StackFailed("start", `the model server answered HTTP ${response.status} to a one-token request`, "see logs/stack-model.log");
+  if (!response.ok) throw new StackFailed("start", `the model server answered HTTP ${response.status} to a one-token request`, `see ${logFile}`);
 }
 
 /** Stops every recorded service, proxy first; returns how many were running. */

@@ -1,27 +1,41 @@
 // The Docker-less local stack, pure parts: which services run where, the LiteLLM config each backend gets, the
-// environment each server sees, and how the status reads. stackHost.ts does the installing, starting and stopping.
+// environment each server sees, and how the status reads. host.ts does the installing, services.ts the processes.
 import path from "node:path";
 import { z } from "zod";
 import { withoutSecrets } from "../log/secrets.ts";
+import { LOCAL_MODELS, threadsFor, type ModelRole } from "./models.ts";
 
-/** Where the aliases' models come from: a reachable Ollama, or the small GGUF served by llama.cpp. */
+/** Where the aliases' models come from: a reachable Ollama, or the two Qwen GGUFs served by llama.cpp (xllamacpp). */
 export type Backend = "ollama" | "llama";
 export const BACKEND_CHOICES = ["auto", "ollama", "llama"] as const;
 export type BackendChoice = (typeof BACKEND_CHOICES)[number];
-export type ServiceName = "proxy" | "model";
+export type ServiceName = "proxy" | ModelRole;
+export const SERVICES: readonly ServiceName[] = ["proxy", "fast", "deep"];
 
-/** The model name llama.cpp's server answers to; every alias of the overlay points at it. */
-export const MODEL_ALIAS = "gemma3-270m";
 export const DEFAULT_OLLAMA_BASE = "http://localhost:11434";
+/** The deep server listens on the port after the fast one's (--model-port). */
 export const DEFAULT_PORTS = { proxy: 4000, model: 8081 } as const;
-/** Matches num_ctx of the Ollama aliases in litellm/config.yaml, so prompts that fit there fit here. */
-export const MODEL_CONTEXT_TOKENS = 16_384;
+export const modelPorts = (modelPort: number): Record<ModelRole, number> => ({ fast: modelPort, deep: modelPort + 1 });
+
 /**
- * llama.cpp's server, asked for no max_tokens, generates until the context is full. The pinned GGUF is the base
- * (not instruction-tuned) Gemma 3 270M: it rarely ends a turn, so most replies run to the cap. 1024 tokens take
- * 30-60 s on two busy cores, under the proxy's 110 s timeout (router_settings) and smol-coder's 120 s.
+ * Each server's slots and the context of one slot. The fast server has a slot per call the fast tier makes at
+ * once (its concurrency, 4), so none waits; the deep one serves deep-coder (1), the spec writer and, without a
+ * frontier key, the reviewer and mentor, whose calls llama.cpp queues beyond its 2 slots. A slot holds the prompt
+ * (system, task, files, feedback: 1-3k tokens measured on HumanEval and the example workspaces) and the reply.
  */
-export const MODEL_MAX_TOKENS = 1_024;
+export const MODEL_SLOTS = { fast: { parallel: 4, contextTokens: 4_096 }, deep: { parallel: 2, contextTokens: 8_192 } } as const satisfies Record<ModelRole, { parallel: number; contextTokens: number }>;
+/**
+ * Reply caps. A whole-file HumanEval answer is 100-400 tokens; a cap keeps a reply that rambles from holding a
+ * slot for minutes (0.5B writes ~19 tokens/s alone on two cores, 1.5B ~10; see the README's figures).
+ */
+export const MODEL_MAX_TOKENS = { fast: 768, deep: 1_024 } as const satisfies Record<ModelRole, number>;
+/**
+ * The proxy's per-call timeout on the llama path, in seconds. The worst call measured here: a 1.5B reply of 1,024
+ * tokens at ~3 tokens/s while both servers are busy (each has one core), after a 3k-token prompt at ~13 tokens/s:
+ * about 580 s. A call cut short keeps the CPU server computing, so a timeout that fires early and a retry double the
+ * load; this one fires only on a stuck server. smol-coder's own timeout (tasks/configs/local-stack.json) is above it.
+ */
+export const LOCAL_CALL_TIMEOUT_S = 590;
 
 /** Everything the stack keeps, under the repository. `.venv` is the project's (CI runs pytest from it too). */
 export type StackPaths = {
@@ -32,13 +46,16 @@ export type StackPaths = {
   venvs: { proxy: string; model: string };
   overlay: string;
   masterKey: string;
-  gguf: string;
+  /** What the overlay serves: written at stack up, read by status and doctor. */
+  state: string;
+  launcher: string;
+  models: Record<ModelRole, string>;
   pidFiles: Record<ServiceName, string>;
   logs: Record<ServiceName, string> & { install: string };
 };
 
 export function stackPaths(repoRoot: string, stackDir = path.join(repoRoot, ".stack")): StackPaths {
-  const logDir = path.join(repoRoot, "logs");
+  const logDir = path.join(stackDir, "logs");
   return {
     repoRoot,
     stackDir,
@@ -47,9 +64,11 @@ export function stackPaths(repoRoot: string, stackDir = path.join(repoRoot, ".st
     venvs: { proxy: path.join(repoRoot, ".venv"), model: path.join(stackDir, "model-venv") },
     overlay: path.join(stackDir, "litellm.yaml"),
     masterKey: path.join(stackDir, "master.key"),
-    gguf: path.join(stackDir, "models", "gemma-3-270m-q4_k_m.gguf"),
-    pidFiles: { proxy: path.join(stackDir, "proxy.pid"), model: path.join(stackDir, "model.pid") },
-    logs: { proxy: path.join(logDir, "stack-litellm.log"), model: path.join(logDir, "stack-model.log"), install: path.join(logDir, "stack-install.log") },
+    state: path.join(stackDir, "stack.json"),
+    launcher: path.join(stackDir, "model_server.py"),
+    models: { fast: path.join(stackDir, "models", LOCAL_MODELS.fast.file), deep: path.join(stackDir, "models", LOCAL_MODELS.deep.file) },
+    pidFiles: { proxy: path.join(stackDir, "proxy.pid"), fast: path.join(stackDir, "fast.pid"), deep: path.join(stackDir, "deep.pid") },
+    logs: { proxy: path.join(logDir, "litellm.log"), fast: path.join(logDir, "fast.log"), deep: path.join(logDir, "deep.log"), install: path.join(logDir, "install.log") },
   };
 }
 
@@ -72,13 +91,13 @@ export type PlanInput = {
   ports: { proxy: number; model: number };
   ollamaBase: string;
   masterKey: string;
-  threads: number;
+  cores: number;
   env: Record<string, string | undefined>;
 };
 
 export const localUrl = (port: number) => `http://127.0.0.1:${port}/v1`;
 
-/** Pure: the services of the stack for one backend, in start order. */
+/** Pure: the services of the stack for one backend, in start order (the models before the proxy that calls them). */
 export function planStack(input: PlanInput): StackPlan {
   const { paths, backend, ports } = input;
   const configFile = backend === "llama" ? paths.overlay : paths.config;
@@ -92,27 +111,23 @@ export function planStack(input: PlanInput): StackPlan {
     logFile: paths.logs.proxy,
   };
   if (backend === "ollama") return { backend, configFile, services: [proxy] };
-  const threads = String(Math.max(1, input.threads));
-  const model: ServicePlan = {
-    name: "model",
+  const threads = threadsFor(input.cores);
+  const modelPort = modelPorts(ports.model);
+  const model = (role: ModelRole): ServicePlan => ({
+    name: role,
     argv: [
       path.join(paths.venvs.model, "bin", "python"),
-      ...["-m", "llama_cpp.server", "--model", paths.gguf, "--model_alias", MODEL_ALIAS],
-      ...["--host", "127.0.0.1", "--port", String(ports.model), "--n_ctx", String(MODEL_CONTEXT_TOKENS)],
-      ...["--n_threads", threads, "--n_threads_batch", threads],
-      // The GGUF carries no chat template, and llama-cpp-python would fall back to Llama 2's [INST] format.
-      ...["--chat_format", "gemma"],
-      // The server's default keeps every token's logits (n_ctx x 262k vocab floats: 17 GB reserved, 1 MB resident
-      // per token evaluated). Nothing here asks for logprobs.
-      ...["--logits_all", "false"],
+      paths.launcher,
+      ...["--model", paths.models[role], "--alias", LOCAL_MODELS[role].alias, "--port", String(modelPort[role])],
+      ...["--ctx", String(MODEL_SLOTS[role].contextTokens), "--parallel", String(MODEL_SLOTS[role].parallel), "--threads", String(threads[role])],
     ],
     env: { ...withoutSecrets(input.env), ...UNBUFFERED },
-    port: ports.model,
-    url: localUrl(ports.model),
-    pidFile: paths.pidFiles.model,
-    logFile: paths.logs.model,
-  };
-  return { backend, configFile, services: [model, proxy] };
+    port: modelPort[role],
+    url: localUrl(modelPort[role]),
+    pidFile: paths.pidFiles[role],
+    logFile: paths.logs[role],
+  });
+  return { backend, configFile, services: [model("fast"), model("deep"), proxy] };
 }
 
 /** Python block-buffers output into a file: without this the logs trail the servers by kilobytes. */
@@ -122,8 +137,8 @@ const UNBUFFERED = { PYTHONUNBUFFERED: "1" };
 const PROXY_RESERVED = /^(LITELLM_|DATABASE_URL$|STORE_MODEL_IN_DB$)/;
 
 /**
- * Pure: the proxy's environment. No secrets but its master key and, on the Ollama path (where config.yaml keeps the
- * frontier aliases), ANTHROPIC_API_KEY when set. The overlay of the llama path names no provider key at all.
+ * Pure: the proxy's environment. No secrets but its master key and ANTHROPIC_API_KEY when set: config.yaml's
+ * frontier aliases need it on the Ollama path, and the llama path keeps them only when it is set.
  */
 export function proxyEnv(env: Record<string, string | undefined>, options: { backend: Backend; masterKey: string; ollamaBase: string }): Record<string, string> {
   const out = Object.fromEntries(Object.entries(withoutSecrets(env)).filter(([name]) => !PROXY_RESERVED.test(name)));
@@ -131,10 +146,8 @@ export function proxyEnv(env: Record<string, string | undefined>, options: { bac
   out.LITELLM_MASTER_KEY = options.masterKey;
   // The packaged model cost map, not one fetched from GitHub at start-up: offline machines start as fast.
   out.LITELLM_LOCAL_MODEL_COST_MAP = "True";
-  if (options.backend === "ollama") {
-    out.OLLAMA_API_BASE = options.ollamaBase;
-    if (env.ANTHROPIC_API_KEY) out.ANTHROPIC_API_KEY = env.ANTHROPIC_API_KEY;
-  }
+  if (options.backend === "ollama") out.OLLAMA_API_BASE = options.ollamaBase;
+  if (env.ANTHROPIC_API_KEY) out.ANTHROPIC_API_KEY = env.ANTHROPIC_API_KEY;
   return out;
 }
 
@@ -148,31 +161,49 @@ export const LitellmConfig = z
   .loose();
 export type LitellmConfig = z.infer<typeof LitellmConfig>;
 
+/** Which model each alias gets on the llama path: the local ones by tier; reviewer and mentor the frontier's when its key is set. */
+export const ALIAS_MODELS: Record<string, ModelRole | "frontier"> = { "fast-coder": "fast", "deep-coder": "deep", "spec-writer": "deep", reviewer: "frontier", mentor: "frontier" };
+
 /**
- * Pure: the config of the llama path. Every alias serves the one local model at `modelUrl`, keeping its parallel
- * limit; the local model costs nothing, so the proxy reports a cost of 0 rather than the frontier price.
+ * Pure: the config of the llama path. fast-coder is the 0.5B, deep-coder and spec-writer the 1.5B; reviewer and
+ * mentor keep config.yaml's frontier model when `frontier` (its key is set), else the 1.5B too. Each alias keeps
+ * its parallel limit; local models cost nothing, so the proxy reports 0 rather than a frontier price.
  */
-export function overlayConfig(config: LitellmConfig, modelUrl: string): LitellmConfig {
+export function overlayConfig(config: LitellmConfig, options: { modelUrls: Record<ModelRole, string>; frontier: boolean }): LitellmConfig {
   const modelList = config.model_list.map((entry) => {
+    const wanted = ALIAS_MODELS[entry.model_name] ?? "deep";
+    if (wanted === "frontier" && options.frontier) return entry;
+    const role: ModelRole = wanted === "frontier" ? "deep" : wanted;
     const parallel = entry.litellm_params.max_parallel_requests;
     return {
       model_name: entry.model_name,
       litellm_params: {
-        model: `openai/${MODEL_ALIAS}`,
-        api_base: modelUrl,
+        model: `openai/${LOCAL_MODELS[role].alias}`,
+        api_base: options.modelUrls[role],
         // llama.cpp's server checks no key; LiteLLM's OpenAI client insists on one.
         api_key: "no-key",
-        max_tokens: MODEL_MAX_TOKENS,
-        // Gemma has no system role, and llama-cpp-python's gemma format drops system messages without a word:
-        // LiteLLM merges each into the user message that follows instead.
-        supports_system_message: false,
+        max_tokens: MODEL_MAX_TOKENS[role],
         ...(parallel === undefined ? {} : { max_parallel_requests: parallel }),
       },
       // All four prices, or LiteLLM warns at every start that the cache prices default to 0.
       model_info: { input_cost_per_token: 0, output_cost_per_token: 0, cache_creation_input_token_cost: 0, cache_read_input_token_cost: 0 },
     };
   });
-  return { ...config, model_list: modelList };
+  const routerSettings = (config.router_settings ?? {}) as Record<string, unknown>;
+  return { ...config, model_list: modelList, router_settings: { ...routerSettings, timeout: LOCAL_CALL_TIMEOUT_S } };
+}
+
+/** What stack up wrote down about the stack it started: status and doctor say from it whether a frontier tier exists. */
+export const StackState = z.object({ backend: z.enum(["ollama", "llama"]), frontier: z.boolean(), models: z.record(z.string(), z.string()) });
+export type StackState = z.infer<typeof StackState>;
+
+/** Pure: the plain words for the tiers the stack serves. */
+export function tierSummary(state: StackState): string {
+  if (state.backend === "ollama") return "tiers: config.yaml's Ollama models; reviewer and mentor on the frontier model (config.yaml)";
+  const local = `fast-coder → ${LOCAL_MODELS.fast.title}; deep-coder, spec-writer → ${LOCAL_MODELS.deep.title}`;
+  return state.frontier
+    ? `tiers: ${local}; reviewer, mentor → the frontier model (ANTHROPIC_API_KEY is set)`
+    : `tiers: ${local}; reviewer, mentor → ${LOCAL_MODELS.deep.title} too: no frontier tier (set ANTHROPIC_API_KEY and run stack up again for one)`;
 }
 
 /**
@@ -180,18 +211,7 @@ export function overlayConfig(config: LitellmConfig, modelUrl: string): LitellmC
  * PyYAML's YAML 1.1 rules, where plain `on` or `no` would turn into booleans.
  */
 export function renderOverlay(config: LitellmConfig, source: string): string {
-  return `# Written by smol-coder stack up from ${source}: every alias -> ${MODEL_ALIAS} on llama.cpp. Edits are overwritten.\n${JSON.stringify(config, null, 2)}\n`;
-}
-
-/**
- * Pure: the environment pip builds llama-cpp-python with (it has no wheel on PyPI). ggml's default -march=native
- * turned on AMX on a VM whose CPU advertises it but faults on the first tile instruction (SIGILL at the first
- * request); without it ggml targets AVX2/FMA/F16C, which any x86-64 machine of the last decade runs. A CMAKE_ARGS
- * of the user's own wins.
- */
-export function modelBuildEnv(env: Record<string, string | undefined>, arch: string): Record<string, string> {
-  if (env.CMAKE_ARGS !== undefined || arch !== "x64") return {};
-  return { CMAKE_ARGS: "-DGGML_NATIVE=OFF" };
+  return `# Written by smol-coder stack up from ${source}: the aliases on the local Qwen models (llama.cpp). Edits are overwritten.\n${JSON.stringify(config, null, 2)}\n`;
 }
 
 /** Pure: which backend serves the aliases. */

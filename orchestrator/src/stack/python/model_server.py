@@ -26,7 +26,7 @@ def main() -> int:
 
     params = xllamacpp.CommonParams()
     params.model.path = args.model
-    params.model_alias = args.alias
+    params.model_alias = {args.alias}  # a set of names
     params.hostnames = ["127.0.0.1"]
     params.port = args.port
     params.n_parallel = args.parallel

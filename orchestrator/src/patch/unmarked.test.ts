@@ -1,0 +1,110 @@
+// Unmarked hunks and path-less code blocks: the readings that are certain, and refusals for the rest.
+import { describe, expect, test } from "bun:test";
+import { PatchRejected } from "../errors.ts";
+import { planPatch } from "./index.ts";
+
+const FILE = 'from typing import List\n\n\ndef total(xs: List[int]) -> int:\n    """Sum of xs.\n    >>> total([1, 2])\n    3\n    """\n';
+const BODY = "    out = 0\n    for x in xs:\n        out += x\n    return out\n";
+const plan = (reply: string, file = FILE) => planPatch({ reply, files: new Map([["solution.py", file]]), maxChangedLines: 300 });
+const applied = (reply: string, file = FILE) => plan(reply, file).changes[0]!.content;
+const refusal = (reply: string, file = FILE) => {
+  try {
+    plan(reply, file);
+  } catch (error) {
+    if (error instanceof PatchRejected) return error.message;
+    throw error;
+  }
+  throw new Error("applied");
+};
+const diff = (body: string) => `\`\`\`diff\n--- a/solution.py\n+++ b/solution.py\n@@ -1,8 +1,12 @@\n${body}\`\`\`\n`;
+
+describe("a diff hunk that marks no line", () => {
+  test("the whole file as bare lines, the first with a context space: read as written, body kept as indented", () => {
+    const bare = FILE.split("\n").slice(0, -1).map((line, index) => (index === 0 ? ` ${line}` : line)).join("\n");
+    expect(applied(diff(`${bare}\n${BODY}`))).toBe(FILE + BODY);
+  });
+
+  test("every context line with its space and the new body bare (the HumanEval/2 case): no line shifts", () => {
+    const prefixed = FILE.split("\n").slice(0, -1).map((line) => ` ${line}`).join("\n");
+    expect(applied(diff(`${prefixed}\n${BODY}`))).toBe(FILE + BODY);
+  });
+
+  test("a stretch from the def on, imports left out: the new lines go after it and the imports stay", () => {
+    const fromDef = FILE.split("\n").slice(3, -1).join("\n");
+    expect(applied(diff(`${fromDef}\n${BODY}`))).toBe(FILE + BODY);
+  });
+
+  test("the whole file with a line changed: it is the new file, the old line gone", () => {
+    const file = FILE.replace("Sum of xs.", "Sum of the xs.");
+    expect(applied(diff(`${FILE}${BODY}`), file)).toBe(FILE + BODY);
+  });
+
+  test("new lines at the end of a stretch with more of the file after it: insert or replace? refused", () => {
+    const file = `${FILE}    raise NotImplementedError\n`;
+    expect(refusal(diff(`${FILE}${BODY}`), file)).toContain("whether they replace the rest is unclear");
+  });
+
+  test("a changed line in the middle of a partial stretch: refused, with how to mark lines", () => {
+    const changed = FILE.split("\n").slice(3, -1).map((line) => (line.includes(">>>") ? "    >>> total([2, 2])" : line)).join("\n");
+    expect(refusal(diff(`${changed}\n${BODY}`))).toContain("neither the whole file nor one unbroken stretch");
+  });
+
+  test("nothing of the file in it: refused, where it goes is unknown", () => {
+    expect(refusal(diff(BODY))).toContain("none of its lines is in the file");
+  });
+
+  test("a placeholder standing for left-out lines: refused", () => {
+    const file = `${FILE}\n\ndef other():\n    return 1\n`;
+    const reply = diff(`from typing import List\n    # ... rest of the code\n    return 1\n`);
+    expect(refusal(reply, file)).toContain("leaves lines out");
+  });
+
+  test("the lines as they are: a diff that adds nothing changes nothing", () => {
+    expect(refusal(diff(`${FILE.split("\n").slice(0, -1).map((line) => ` ${line}`).join("\n")}\n`))).toBe("the patch changes nothing");
+  });
+});
+
+describe("a reply that names no file, one file owned", () => {
+  test("one python block holding the whole file is that file", () => {
+    expect(applied(`Here it is:\n\`\`\`python\n${FILE}${BODY}\`\`\`\n`)).toBe(FILE + BODY);
+  });
+
+  test("one python block from the def on: the imports it left out stay", () => {
+    expect(applied(`\`\`\`python\n${FILE.split("\n").slice(3).join("\n")}${BODY}\`\`\`\n`)).toBe(FILE + BODY);
+  });
+
+  test("a diff block with no headers holding the file's lines", () => {
+    expect(applied(`\`\`\`diff\n${FILE}${BODY}\`\`\`\n`)).toBe(FILE + BODY);
+  });
+
+  test("the solution block and a usage block: the one that shares the file's lines", () => {
+    expect(applied(`\`\`\`python\n${FILE}${BODY}\`\`\`\nUse it:\n\`\`\`python\nprint(total([1, 2]))\n\`\`\`\n`)).toBe(FILE + BODY);
+  });
+
+  test("a one-line snippet in prose is advice, not the file", () => {
+    expect(refusal("You could write, for example:\n```python\n    return sum(xs)\n```\n")).toContain("none of its lines is in the file");
+    expect(refusal('Keep the docstring:\n```python\n    """Sum of xs.\n    return sum(xs)\n```\n')).toMatch(/holds only 1 of the|whether they replace the rest is unclear/);
+  });
+
+  test("shell and output blocks are not the file; with nothing else, the prompt's own format is named", () => {
+    const message = planPatchMessage("Run it:\n```bash\npytest -q\n```\n", "whole");
+    expect(message).toContain("PATH alone on a line");
+  });
+
+  test("two blocks that both could be the file: refused, naming the fix", () => {
+    expect(refusal(`\`\`\`python\n${FILE}${BODY}\`\`\`\nor\n\`\`\`python\n${FILE}    return sum(xs)\n\`\`\`\n`)).toContain("put the path alone on the line above");
+  });
+
+  test("with two files owned, a block that names neither is not guessed at", () => {
+    expect(() => planPatch({ reply: `\`\`\`python\n${FILE}${BODY}\`\`\`\n`, files: new Map([["solution.py", FILE], ["other.py", "x = 1\n"]]), maxChangedLines: 300 })).toThrow("no edit found");
+  });
+});
+
+function planPatchMessage(reply: string, asked: "udiff" | "whole" | "search-replace"): string {
+  try {
+    planPatch({ reply, files: new Map([["solution.py", FILE]]), maxChangedLines: 300, asked });
+  } catch (error) {
+    return (error as Error).message;
+  }
+  return "applied";
+}

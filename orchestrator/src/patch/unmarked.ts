@@ -1,0 +1,147 @@
+// Pure: a hunk that marks no line with + or -. Small models often answer a diff request with the file's lines and
+// their new lines unmarked, some context lines with the one-space prefix and some without (so an indented line's
+// first space may or may not be a prefix). Each line is read as the file has it where the file has it; the lines
+// the file lacks are the new ones. The known lines must be one contiguous stretch of the file, found exactly once,
+// or the hunk is refused: a guess here is how a correct solution lands above its own `def`.
+import { PatchRejected } from "../errors.ts";
+import type { Hunk } from "./types.ts";
+
+export const isUnmarked = (hunk: Hunk) => hunk.lines.every((line) => line.kind === "keep" || line.kind === "bare");
+
+type Read = { text: string; known: boolean };
+
+/** The file's indentation step (2, 4...): the greatest common divisor of its lines' leading spaces; 0 when none. */
+function indentUnit(fileLines: readonly string[]): number {
+  const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+  return fileLines.reduce((unit, line) => {
+    const spaces = /^ */.exec(line)![0].length;
+    return spaces > 0 && line.trim() !== "" ? gcd(unit, spaces) : unit;
+  }, 0);
+}
+
+/**
+ * Each line as the model meant it. A line the file has is read the way the file has it. For the new lines, whether
+ * a leading space is a lost diff prefix or indentation is decided by the file's indentation step (a 4-space file's
+ * body is at 4 spaces, not 3 or 5), and only where that says nothing by how the known lines were written.
+ */
+function readLines(hunk: Hunk, fileLines: readonly string[]): Read[] {
+  const inFile = new Set(fileLines);
+  const raw = hunk.lines.map((line) => (line.kind === "keep" ? ` ${line.text}` : line.text));
+  let asWritten = 0;
+  let prefixed = 0;
+  const fresh: string[] = [];
+  for (const line of raw) {
+    if (line.trim() === "") continue;
+    const plain = inFile.has(line);
+    const stripped = line.startsWith(" ") && inFile.has(line.slice(1));
+    if (plain && !stripped) asWritten++;
+    if (stripped && !plain) prefixed++;
+    if (!plain && !stripped && line.startsWith(" ")) fresh.push(line);
+  }
+  const unit = indentUnit(fileLines);
+  const onStep = (line: string) => unit > 1 && (/^ */.exec(line)![0].length % unit === 0 ? 1 : 0);
+  const keptFit = fresh.reduce((sum, line) => sum + Number(onStep(line)), 0);
+  const strippedFit = fresh.reduce((sum, line) => sum + Number(onStep(line.slice(1))), 0);
+  const stripNew = keptFit !== strippedFit ? strippedFit > keptFit : prefixed > asWritten;
+  return raw.map((line) => {
+    if (line.trim() === "") return { text: "", known: false };
+    const plain = inFile.has(line);
+    const stripped = line.startsWith(" ") && inFile.has(line.slice(1));
+    if (plain && (!stripped || !stripNew)) return { text: line, known: true };
+    if (stripped) return { text: line.slice(1), known: true };
+    return { text: stripNew && line.startsWith(" ") ? line.slice(1) : line, known: false };
+  });
+}
+
+/** Starts where the known lines are the file's non-blank lines from there on, in order, with none skipped. */
+function stretches(fileLines: readonly string[], known: string[]): { start: number; end: number }[] {
+  const found: { start: number; end: number }[] = [];
+  for (let start = 0; start < fileLines.length; start++) {
+    if (fileLines[start] !== known[0]) continue;
+    let at = start;
+    let matched = 0;
+    while (matched < known.length && at < fileLines.length) {
+      if (fileLines[at]!.trim() === "") {
+        at++;
+        continue;
+      }
+      if (fileLines[at] !== known[matched]) break;
+      matched++;
+      at++;
+    }
+    if (matched === known.length) found.push({ start, end: at });
+  }
+  return found;
+}
+
+/** Whether the known lines are the file's non-blank lines in order from its first to its last, some left out. */
+function coversFile(fileLines: readonly string[], known: string[]): boolean {
+  const nonBlank = fileLines.filter((line) => line.trim() !== "");
+  if (nonBlank.length === 0 || known[0] !== nonBlank[0] || known.at(-1) !== nonBlank.at(-1)) return false;
+  let at = 0;
+  for (const line of known) {
+    while (at < nonBlank.length && nonBlank[at] !== line) at++;
+    if (at === nonBlank.length) return false;
+    at++;
+  }
+  return true;
+}
+
+/** "...", "# ... rest unchanged": a line standing for lines the model left out. */
+const PLACEHOLDER = /^\s*(#|\/\/)?\s*(\.\.\.|…)|\b(rest of (the )?(code|file|function|module)|remaining code|unchanged|existing code)\b/i;
+
+export type UnmarkedReading =
+  /** The known lines are one unbroken stretch of the file, [start, end): the block replaces it, adding lines only. */
+  | { kind: "stretch"; start: number; end: number; body: string[]; known: number }
+  /** The known lines run from the file's first line to its last: the block is the whole new file. */
+  | { kind: "whole"; body: string[]; known: number };
+
+const FIX = "mark each added line with + and each removed line with -, keeping unchanged lines with a leading space; or send the whole file in a fenced block with its path on the line above";
+
+/**
+ * Where an unmarked hunk's lines go. Two readings are certain: the known lines are one unbroken stretch of the file
+ * (the new lines go in between, nothing is removed), or they run from the file's first line to its last (the whole
+ * new file, so lines it leaves out are removed). Anything else is refused.
+ */
+export function readUnmarked(path: string, fileLines: readonly string[], hunk: Hunk): UnmarkedReading {
+  const lines = readLines(hunk, fileLines);
+  const known = lines.filter((line) => line.known).map((line) => line.text);
+  if (known.length === 0) {
+    throw new PatchRejected(`${label(hunk)} of ${path} marks no line with + or -, and none of its lines is in the file, so where it goes is unknown; ${FIX}`, path);
+  }
+  // Blank lines the model wrote at the block's edges are the gap before prose, not content.
+  const first = lines.findIndex((line) => line.text.trim() !== "");
+  const last = lines.findLastIndex((line) => line.text.trim() !== "");
+  const body = lines.slice(first, last + 1);
+  const found = stretches(fileLines, known);
+  if (found.length === 1) {
+    const { start, end } = found[0]!;
+    // New lines after the last known one, and more of the file after that: inserted before the rest, or meant to
+    // replace it (a whole file cut short)? Not certain, so not applied.
+    const endsNew = body.length > 0 && !body.at(-1)!.known;
+    if (endsNew && fileLines.slice(end).some((line) => line.trim() !== "")) {
+      throw new PatchRejected(`${label(hunk)} of ${path} marks no line with + or -, ends with new lines, and the file goes on after its last known line, so whether they replace the rest is unclear; ${FIX}`, path);
+    }
+    return { kind: "stretch", start, end, body: body.map((line) => line.text), known: known.length };
+  }
+  if (found.length === 0 && coversFile(fileLines, known)) {
+    const placeholder = body.find((line) => !line.known && PLACEHOLDER.test(line.text));
+    if (placeholder) throw new PatchRejected(`${label(hunk)} of ${path} leaves lines out ("${placeholder.text.trim()}"); ${FIX}`, path);
+    return { kind: "whole", body: body.map((line) => line.text), known: known.length };
+  }
+  const problem = found.length === 0 ? "are neither the whole file nor one unbroken stretch of it (a line is changed, missing or out of order)" : `match ${found.length} places`;
+  throw new PatchRejected(`${label(hunk)} of ${path} marks no line with + or -, and its lines that are in the file ${problem}; ${FIX}`, path);
+}
+
+const label = (hunk: Hunk) => (hunk.header.startsWith("the ") ? hunk.header : `hunk ${hunk.number}`);
+
+/** The file's new lines from one reading. */
+export function applyReading(fileLines: readonly string[], reading: UnmarkedReading): string[] {
+  return reading.kind === "whole" ? reading.body : [...fileLines.slice(0, reading.start), ...reading.body, ...fileLines.slice(reading.end)];
+}
+
+/** A stretch reading as an ordinary hunk (the file's stretch removed, the block added), to apply beside marked hunks. */
+export function asMarkedHunk(fileLines: readonly string[], hunk: Hunk, reading: UnmarkedReading & { kind: "stretch" }): Hunk {
+  const lines = [...fileLines.slice(reading.start, reading.end).map((text) => ({ kind: "del" as const, text })), ...reading.body.map((text) => ({ kind: "add" as const, text }))];
+  return { ...hunk, hint: reading.start, lines };
+}
