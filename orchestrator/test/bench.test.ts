@@ -16,11 +16,11 @@ function problemOf(request: RecordedRequest): Problem {
   // The longest match: one problem's prompt can be a prefix of another's.
   return found.sort((a, b) => b.prompt.length - a.prompt.length)[0]!;
 }
-const canonical: ScriptStep = (request) => {
+const canonical = (request: RecordedRequest): ScriptStep => {
   const p = problemOf(request);
   return diffReply("solution.py", p.prompt, p.prompt + p.canonicalSolution);
 };
-const wrong: ScriptStep = (request) => {
+const wrong = (request: RecordedRequest): ScriptStep => {
   const p = problemOf(request);
   return diffReply("solution.py", p.prompt, `${p.prompt}    return None\n`);
 };
@@ -37,6 +37,39 @@ async function bench(args: string[]) {
   const lines = () => readFileSync(path.join(out, "results.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as Line);
   return { result, out, summary: () => read<Summary>("summary.json"), lines };
 }
+
+describe("the direct baseline and the plots", () => {
+  test("--baseline fast,deep: each model asked the makers' way in the same run, graded alike, beside pass@1 and the cascade", async () => {
+    // The fast model answers the direct question with the canonical function, the deep one with a wrong body;
+    // in the cascade fast is wrong and deep right, so every problem is solved at deep.
+    const direct = (right: boolean) => (request: RecordedRequest): ScriptStep => {
+      const p = problemOf(request);
+      return `\`\`\`python\n${p.prompt}${right ? p.canonicalSolution : "    return None\n"}\`\`\``;
+    };
+    const asked = (request: RecordedRequest) => request.body.messages.at(-1)!.content.startsWith("Can you complete the following Python function?");
+    resources.fake = startFakeModel({
+      fallback: {
+        "fast-coder": (request) => (asked(request) ? direct(true)(request) : wrong(request)),
+        "deep-coder": (request) => (asked(request) ? direct(false)(request) : canonical(request)),
+      },
+    });
+    const run = await bench(["--problems", "0-3", "--baseline", "fast,deep", "--no-spec", "--no-checkpoints"]);
+    expect(run.result.exitCode, run.result.stderr).toBe(0);
+    const summary = run.summary() as Summary & { baselines: { tier: string; solved: number; total: number }[] };
+    expect(summary).toMatchObject({ total: 4, solved: 4, passAt1: 0, solvedByFinalTier: { fast: 0, deep: 4, reviewer: 0 } });
+    expect(summary.baselines.map((b) => [b.tier, b.solved, b.total])).toEqual([["fast", 4, 4], ["deep", 0, 4]]);
+    const report = readFileSync(path.join(run.out, "report.md"), "utf8");
+    expect(report).toContain("| fast model (fast-coder) asked directly: pass@1, zero-shot, greedy | 4/4 | 100.0% |");
+    expect(report).toContain("| smol-coder pass@1: first attempt at the start tier, no feedback | 0/4 | 0.0% |");
+    expect(report).toContain("Published: Qwen2.5-Coder technical report");
+    for (const chart of ["solved-by-tier.svg", "solved-by-attempts.svg", "wall-time.svg", "baselines.svg"]) {
+      expect(readFileSync(path.join(run.out, chart), "utf8").startsWith("<svg")).toBe(true);
+      expect(report).toContain(`](${chart})`);
+    }
+    expect(readFileSync(path.join(run.out, "baseline.jsonl"), "utf8").trim().split("\n")).toHaveLength(8);
+    expect(run.result.stdout).toContain("fast model (fast-coder) asked directly: 4/4 (100.0%)");
+  }, 120_000);
+});
 
 describe("bench humaneval over all 164 problems", () => {
   test("every tier answers the canonical solution: 164 solved at fast, pass@1 100%", async () => {

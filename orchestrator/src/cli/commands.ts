@@ -18,6 +18,7 @@ import { parseTask, readTaskText, type HumanEvalTask } from "../task/task.ts";
 import { resolveWorkspace } from "../task/workspace.ts";
 import type { TaskStatus } from "../types.ts";
 import { defaultDatasetPath } from "../config/paths.ts";
+import type { Tier } from "../types.ts";
 
 const STATUS_EXIT: Record<TaskStatus, number> = {
   complete: ExitCode.complete,
@@ -69,7 +70,7 @@ export async function runCommand(config: Config, options: RunOptions): Promise<n
   }
 }
 
-export type BenchFlags = { dataset?: string; problems?: string; limit?: number; concurrency: number; out?: string; resume?: boolean; debug?: string; logFile: boolean };
+export type BenchFlags = { dataset?: string; problems?: string; limit?: number; concurrency: number; out?: string; resume?: boolean; debug?: string; logFile: boolean; baseline?: Tier[] };
 
 export async function benchCommand(config: Config, flags: BenchFlags): Promise<number> {
   if (flags.resume && !flags.out) throw new TaskInvalid("--resume", "needs the run's --out directory", "pass --out DIR with the directory of the run to continue");
@@ -89,6 +90,7 @@ export async function benchCommand(config: Config, flags: BenchFlags): Promise<n
       resume: Boolean(flags.resume),
       debugDir: flags.debug,
       progress: process.stderr.isTTY === true,
+      baseline: flags.baseline,
       signal: interruptSignal(),
     });
     const s = result.summary;
@@ -99,6 +101,7 @@ export async function benchCommand(config: Config, flags: BenchFlags): Promise<n
       `solve rate with test feedback: ${(s.solveRateWithFeedback * 100).toFixed(1)}%`,
       `solved at fast/deep/reviewer: ${s.solvedByFinalTier.fast}/${s.solvedByFinalTier.deep}/${s.solvedByFinalTier.reviewer}; escalations ${s.escalations}, checkpoints ${s.checkpoints}, mean attempts ${s.meanAttempts}`,
       `cost: $${s.costUsd.toFixed(4)}; frontier-only estimate $${s.frontierOnly.estimateUsd.toFixed(4)} (saving $${s.frontierOnly.savingUsd.toFixed(4)})`,
+      ...result.baselines.map((b) => `${b.tier} model (${b.model}) asked directly: ${b.solved}/${b.total} (${(b.passAt1 * 100).toFixed(1)}%)`),
       `wall: ${s.wallSeconds} s; results in ${outDir}`,
     ];
     process.stdout.write(`${lines.join("\n")}\n`);

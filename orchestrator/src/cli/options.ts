@@ -3,6 +3,7 @@ import { InvalidArgumentError } from "commander";
 import { buildConfig, configFromEnv, type Config } from "../config/config.ts";
 import { readConfigFile } from "../config/file.ts";
 import { BACKEND_CHOICES, type BackendChoice } from "../stack/stack.ts";
+import { TIERS, type Tier } from "../types.ts";
 
 /** Flags that become config, shared by `run` and `bench humaneval`. */
 export type ConfigFlags = {
@@ -67,4 +68,12 @@ export function portNumber(value: string): number {
 export function backendChoice(value: string): BackendChoice {
   if (!(BACKEND_CHOICES as readonly string[]).includes(value)) throw new InvalidArgumentError(`expected one of ${BACKEND_CHOICES.join(", ")}`);
   return value as BackendChoice;
+}
+
+/** "fast,deep": the tiers whose models the benchmark also asks directly. */
+export function tierList(value: string): Tier[] {
+  const tiers = value.split(",").map((part) => part.trim()).filter(Boolean);
+  const bad = tiers.find((tier) => !(TIERS as readonly string[]).includes(tier));
+  if (bad !== undefined || tiers.length === 0) throw new InvalidArgumentError(`expected tiers from ${TIERS.join(", ")}, comma-separated`);
+  return [...new Set(tiers)] as Tier[];
 }

@@ -1,7 +1,7 @@
 // The command line: every command, its options and the one function it calls.
 import { Command } from "commander";
 import { analyzeCommand, benchCommand, downloadCommand, listProblemsCommand, runCommand, runsCommand, type BenchFlags, type RunOptions } from "./commands.ts";
-import { backendChoice, loadConfig, portNumber, positiveInt, wholeNumber, type ConfigFlags } from "./options.ts";
+import { backendChoice, loadConfig, portNumber, positiveInt, tierList, wholeNumber, type ConfigFlags } from "./options.ts";
 import { doctorCommand } from "../doctor/checks.ts";
 import { scrubSecrets } from "../log/secrets.ts";
 import { DEFAULT_PORTS } from "../stack/stack.ts";
@@ -52,6 +52,7 @@ export function buildProgram(): Command {
     .option("--concurrency <n>", "problems in flight at once (model calls stay within each tier's limit)", positiveInt, 8)
     .option("--out <dir>", "output directory (default ~/.local/share/smol-coder/logs/bench-<time>)")
     .option("--resume", "continue the run in --out, skipping finished problems")
+    .option("--baseline <tiers>", "also ask these tiers' models directly, the way their makers evaluate them (e.g. fast,deep), graded the same way", tierList)
     .action(async (options: BenchFlags & ConfigFlags) => {
       process.exitCode = await benchCommand(loadConfig(options), { ...options, logFile: globals().logFile });
     });

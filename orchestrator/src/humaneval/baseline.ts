@@ -1,7 +1,13 @@
 // The direct baseline, pure: a model asked the way its makers evaluate it (Qwen2.5-Coder's report, EvalPlus:
 // greedy, zero-shot, "Can you complete the following Python function?" with the prompt in a python block), the
 // reply's first code block taken as the solution. What smol-coder's cascade must beat.
-import type { ChatMessage } from "../types.ts";
+import type { ChatMessage, Tier } from "../types.ts";
+
+/** One tier's model asked directly over a run's problems. */
+export type BaselineSummary = { tier: Tier; model: string; total: number; solved: number; passAt1: number; tokensOut: number; wallSeconds: number };
+
+/** The published anchors the report quotes: Qwen2.5-Coder technical report, EvalPlus harness, greedy, bf16. */
+export const PUBLISHED = "Qwen2.5-Coder technical report (EvalPlus, greedy, bf16), HumanEval pass@1: 0.5B 61.6%, 1.5B 70.7%, 3B 84.1%, 7B 88.4%, 14B 89.6%";
 
 export function baselineMessages(prompt: string): ChatMessage[] {
   return [{ role: "user", content: `Can you complete the following Python function?\n\`\`\`python\n${prompt.trimEnd()}\n\`\`\`` }];

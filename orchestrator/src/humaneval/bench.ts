@@ -10,6 +10,10 @@ import { problemDirName } from "./workspace.ts";
 import type { TaskOutcome } from "../run/loop.ts";
 import { prepareHumanEval } from "../task/prepare.ts";
 import { runRecordedTask, type Session } from "../run/session.ts";
+import type { Tier } from "../types.ts";
+import type { BaselineSummary } from "./baseline.ts";
+import { runBaseline } from "./baselineRun.ts";
+import { chartSpecs, renderSvg } from "./charts.ts";
 
 export type BenchOptions = {
   dataset: string;
@@ -20,9 +24,11 @@ export type BenchOptions = {
   resume: boolean;
   debugDir?: string;
   progress: boolean;
+  /** Tiers whose models are also asked directly (the baseline), after the cascade; none by default. */
+  baseline?: Tier[];
   signal?: AbortSignal;
 };
-export type BenchResult = { summary: Summary; runId: string; interrupted: boolean; resumed: number; outDir: string };
+export type BenchResult = { summary: Summary; runId: string; interrupted: boolean; resumed: number; outDir: string; baselines: BaselineSummary[] };
 
 /** Reads the result lines of an earlier run; a torn last line (the run was killed mid-write) is dropped. */
 function readResults(file: string): ResultLine[] {
@@ -109,11 +115,14 @@ export async function runBench(session: Session, options: BenchOptions): Promise
   const byId = new Map([...earlier, ...fresh].map((r) => [r.taskId, r]));
   const lines = problems.map((p) => byId.get(p.taskId)).filter((r): r is ResultLine => r !== undefined);
   const summary = summarise(lines, session.config.prices[session.config.tiers.reviewer.model] ?? { inputPerMTok: 0, outputPerMTok: 0 }, (performance.now() - started) / 1000);
-  if (!interrupted) {
-    writeFileSync(path.join(options.outDir, "summary.json"), `${JSON.stringify({ runId, ...summary }, null, 2)}\n`);
-    writeFileSync(path.join(options.outDir, "report.md"), renderReport(summary, lines, `HumanEval benchmark ${runId}`));
+  const baselines = !interrupted && options.baseline?.length ? await runBaseline(session, { problems, tiers: options.baseline, outDir: options.outDir, concurrency: options.concurrency, signal: options.signal }) : [];
+  if (!interrupted && !options.signal?.aborted) {
+    const charts = chartSpecs(lines, baselines);
+    for (const chart of charts) writeFileSync(path.join(options.outDir, chart.file), await renderSvg(chart.spec));
+    writeFileSync(path.join(options.outDir, "summary.json"), `${JSON.stringify({ runId, ...summary, baselines }, null, 2)}\n`);
+    writeFileSync(path.join(options.outDir, "report.md"), renderReport(summary, lines, `HumanEval benchmark ${runId}`, baselines, charts));
   }
   session.store.finishRun(runId, interrupted ? "interrupted" : "complete");
   session.log.info({ event: "bench_complete", runId, interrupted, ...summary }, "bench complete");
-  return { summary, runId, interrupted, resumed: earlier.length, outDir: options.outDir };
+  return { summary, runId, interrupted, resumed: earlier.length, outDir: options.outDir, baselines };
 }

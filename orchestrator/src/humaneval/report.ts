@@ -4,6 +4,7 @@
 import { z } from "zod";
 import type { Price } from "../config/config.ts";
 import { frontierEstimate } from "../models/pricing.ts";
+import { PUBLISHED, type BaselineSummary } from "./baseline.ts";
 import { ROLES, Role, Tier, Usage } from "../types.ts";
 
 
@@ -99,7 +100,7 @@ export function summarise(lines: readonly ResultLine[], reviewerPrice: Price, wa
 const percent = (ratio: number) => `${(ratio * 100).toFixed(1)}%`;
 const usd = (value: number) => `$${value.toFixed(4)}`;
 
-export function renderReport(summary: Summary, lines: readonly ResultLine[], title: string): string {
+export function renderReport(summary: Summary, lines: readonly ResultLine[], title: string, baselines: readonly BaselineSummary[] = [], charts: readonly { file: string; title: string }[] = []): string {
   const out = [
     `# ${title}`,
     "",
@@ -119,6 +120,8 @@ export function renderReport(summary: Summary, lines: readonly ResultLine[], tit
     "",
     `Frontier-only estimate: ${summary.frontierOnly.method}.`,
     "",
+    ...baselineSection(summary, baselines),
+    ...charts.flatMap((chart) => [`![${chart.title}](${chart.file})`, ""]),
     "## By role",
     "",
     "| role | calls | tokens in | tokens out | cost |",
@@ -136,4 +139,22 @@ export function renderReport(summary: Summary, lines: readonly ResultLine[], tit
     "",
   ];
   return out.join("\n");
+}
+
+/** Each model asked directly beside smol-coder's two numbers: pass@1 at the fast tier and the solve rate with feedback. */
+function baselineSection(summary: Summary, baselines: readonly BaselineSummary[]): string[] {
+  if (baselines.length === 0) return [];
+  const firstAttempt = Math.round(summary.passAt1 * summary.total);
+  return [
+    "## Against the direct baselines (same run, same grader)",
+    "",
+    "| measure | passed | rate | tokens out | seconds (sum over problems) |",
+    "| --- | ---: | ---: | ---: | ---: |",
+    ...baselines.map((b) => `| ${b.tier} model (${b.model}) asked directly: pass@1, zero-shot, greedy | ${b.solved}/${b.total} | ${percent(b.passAt1)} | ${b.tokensOut} | ${b.wallSeconds} |`),
+    `| smol-coder pass@1: first attempt at the start tier, no feedback | ${firstAttempt}/${summary.total} | ${percent(summary.passAt1)} | | |`,
+    `| smol-coder solve rate with test feedback (cascade) | ${summary.solved}/${summary.total} | ${percent(summary.solveRateWithFeedback)} | ${summary.tokensOut} | ${summary.wallSeconds} (run) |`,
+    "",
+    `Published: ${PUBLISHED}. Those are bf16 weights on the EvalPlus harness; these are Q4_K_M GGUFs on this machine.`,
+    "",
+  ];
 }
