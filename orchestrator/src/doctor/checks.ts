@@ -34,6 +34,7 @@ import { connectionFailure, getJson, probeHealth, proxyRoot, type Probe } from "
 import { openSandbox } from "../sandbox/host.ts";
 import { scrub, scrubSecrets, withoutSecrets } from "../log/secrets.ts";
 import { stackApiKey } from "../stack/host.ts";
+import { frontierCheck } from "./tiers.ts";
 
 const HTTP_TIMEOUT_MS = 5_000;
 /** A one-token answer, but a local model may have to load first. */
@@ -101,7 +102,8 @@ async function proxyChecks(config: Config, env: Env, key: string | undefined): P
   const upstream = (alias: string) => deployments.find((deployment) => deployment.alias === alias)?.model ?? null;
   const aliasRows = aliases.map((alias, index) => aliasCheck(alias, probes[index]!, { upstream: upstream(alias), keySent: Boolean(key) }));
   const answered = new Set(aliases.filter((_, index) => probes[index]!.kind === "answered"));
-  return [liveliness, readinessCheck(ready), ...aliasRows, ...(await ollamaRows(info, aliases, answered, env))];
+  const frontier = info.state === "up" ? [frontierCheck(deployments)] : [];
+  return [liveliness, readinessCheck(ready), ...aliasRows, ...frontier, ...(await ollamaRows(info, aliases, answered, env))];
 }
 
 async function probeAlias(url: string, alias: string, apiKey: string | undefined, timeoutMs: number): Promise<AliasProbe> {

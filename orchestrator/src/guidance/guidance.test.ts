@@ -150,3 +150,14 @@ describe("checkpointDue", () => {
     expect(due).toEqual([5, 10]);
   });
 });
+
+describe("the edit format's example names a file the task owns", () => {
+  test("whole-file: the owned path and its language, never a made-up path", async () => {
+    const { buildMessages } = await import("./prompt.ts");
+    const system = buildMessages({ description: "d", files: new Map([["solution.py", "x = 1\n"]]), verify: ["pytest"], feedback: [], format: "whole" })[0]!.content;
+    expect(system).toContain("solution.py\n```python\n...the whole file...\n```");
+    expect(system).not.toContain("src/example.py");
+    const ts = buildMessages({ description: "d", files: new Map([["src/math.ts", "x\n"]]), verify: ["tsc"], feedback: [], format: "whole" })[0]!.content;
+    expect(ts).toContain("src/math.ts\n```ts\n");
+  });
+});

@@ -68,6 +68,17 @@ function fill(template: string, values: Record<string, string>): string {
   return template.replace(/\{\{(\w+)\}\}/g, (_, name: string) => values[name] ?? "");
 }
 
+const LANGUAGES: Record<string, string> = { py: "python", ts: "ts", tsx: "tsx", js: "js", jsx: "jsx", go: "go", rs: "rust", java: "java", rb: "ruby", sh: "sh" };
+
+/**
+ * The format's instructions, its example naming a file the task owns: with a made-up path in the example
+ * (src/example.py), Qwen2.5-Coder-1.5B wrote that path on its whole-file replies, which were then refused.
+ */
+export function formatText(format: EditFormat, path: string): string {
+  const language = LANGUAGES[path.split(".").at(-1) ?? ""] ?? "";
+  return fill(FORMATS[format], { path, language }).trim();
+}
+
 export function buildMessages(input: PromptInput): ChatMessage[] {
   const user = fill(ATTEMPT, {
     description: input.description,
@@ -77,7 +88,7 @@ export function buildMessages(input: PromptInput): ChatMessage[] {
     verify: input.verify.map((command) => `\`${command}\``).join(", "),
   });
   return [
-    { role: "system", content: fill(SYSTEM, { format: FORMATS[input.format].trim() }).trim() },
+    { role: "system", content: fill(SYSTEM, { format: formatText(input.format, [...input.files.keys()][0] ?? "PATH") }).trim() },
     { role: "user", content: user },
   ];
 }

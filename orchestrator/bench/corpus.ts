@@ -1,0 +1,59 @@
+// Turns replies recorded by bench/formats.ts into entries of the real-reply corpus
+// (src/patch/__fixtures__/real-replies.jsonl): the files the model saw, its reply, and what this patch engine does
+// with it, for a person to judge by reading (applied as the model meant, or rightly refused) before it is kept.
+// Run: bun run bench/corpus.ts --out FILE recorded.jsonl... [--review review.md]
+import { readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { PatchRejected } from "../src/errors.ts";
+import { loadDataset } from "../src/humaneval/dataset.ts";
+import { LOCAL_MODELS } from "../src/stack/models.ts";
+import { planPatch } from "../src/patch/index.ts";
+
+const { values, positionals } = parseArgs({ options: { out: { type: "string" }, review: { type: "string" }, dataset: { type: "string" } }, allowPositionals: true });
+if (!values.out || positionals.length === 0) throw new Error("usage: bun run bench/corpus.ts --out FILE recorded.jsonl...");
+const problems = new Map((await loadDataset(values.dataset ?? path.join(import.meta.dir, "..", "..", "..", "shared", "datasets", "HumanEval.jsonl.gz"))).map((p) => [p.taskId, p]));
+const WORKSPACES = path.join(import.meta.dir, "workspaces");
+const MODEL = { fast: LOCAL_MODELS.fast.alias, deep: LOCAL_MODELS.deep.alias } as Record<string, string>;
+
+type Recorded = { model: string; format: string; task: string; reply: string };
+const seen = new Set<string>();
+const entries = [];
+for (const file of positionals) {
+  for (const line of readFileSync(file, "utf8").trim().split("\n")) {
+    const row = JSON.parse(line) as Recorded;
+    if (row.format === "direct") continue; // the baseline's replies are graded as code, not applied as edits
+    const key = `${row.model}|${row.format}|${row.task}|${row.reply}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const files = filesOf(row.task);
+    let outcome: { expect: "apply"; after: Record<string, string | null> } | { expect: "reject"; reason: string };
+    try {
+      const plan = planPatch({ reply: row.reply, files: new Map(Object.entries(files)), maxChangedLines: 300, asked: row.format as "udiff" });
+      outcome = { expect: "apply", after: Object.fromEntries(plan.changes.map((change) => [change.path, change.content])) };
+    } catch (error) {
+      if (!(error instanceof PatchRejected)) throw error;
+      outcome = { expect: "reject", reason: error.message.split("\n")[0]! };
+    }
+    entries.push({ id: `${row.model}-${row.format}-${row.task.replace(/\W+/g, "_")}-${entries.length}`, model: MODEL[row.model] ?? row.model, format: row.format, task: row.task, files, reply: row.reply, ...outcome, judged: "" });
+  }
+}
+writeFileSync(values.out, entries.map((entry) => JSON.stringify(entry)).join("\n") + "\n");
+console.log(`${entries.length} entries in ${values.out}`);
+if (values.review) {
+  const blocks = entries.map((entry) => {
+    const original = Object.entries(entry.files).map(([name, text]) => `### ${name} before\n\`\`\`\`\n${text}\`\`\`\`\n`).join("\n");
+    const result = entry.expect === "apply" ? Object.entries(entry.after).map(([name, text]) => `### ${name} after (the engine's result)\n\`\`\`\`\n${text}\`\`\`\`\n`).join("\n") : `### The engine refused it\n${entry.reason}\n`;
+    return `## ${entry.id}\n${original}\n### The reply\n\`\`\`\`\`\n${entry.reply}\n\`\`\`\`\`\n\n${result}`;
+  });
+  writeFileSync(values.review, blocks.join("\n\n---\n\n"));
+}
+
+function filesOf(task: string): Record<string, string> {
+  if (task.startsWith("workspace/")) {
+    const dir = path.join(WORKSPACES, task.slice("workspace/".length));
+    const owned = (JSON.parse(readFileSync(path.join(dir, "task.json"), "utf8")) as { filesOwned: string[] }).filesOwned;
+    return Object.fromEntries(owned.map((name) => [name, readFileSync(path.join(dir, name), "utf8")]));
+  }
+  return { "solution.py": problems.get(task)!.prompt };
+}
