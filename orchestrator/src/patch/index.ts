@@ -116,6 +116,15 @@ function unmarkedEdit(path: string, fileLines: string[], edit: Extract<FileEdit,
   return { hunks };
 }
 
+/** Whether two versions of a file differ only in blank lines (a reply that echoed the file back). */
+function sameBut(before: string | null, after: string | null): boolean {
+  if (before === null || after === null) return false;
+  const content = (text: string) => text.split("\n").filter((line) => line.trim() !== "").map((line) => line.trimEnd());
+  const a = content(before);
+  const b = content(after);
+  return a.length === b.length && a.every((line, index) => line === b[index]);
+}
+
 function countChanged(before: string | null, after: string | null): number {
   const patch = structuredPatch("a", "b", before ?? "", after ?? "", undefined, undefined, { context: 0 });
   return patch.hunks.flatMap((hunk) => hunk.lines).filter((line) => line.startsWith("+") || line.startsWith("-")).length;
@@ -156,6 +165,11 @@ export function planPatch({ reply, files, maxChangedLines, smallFileBytes = 8_00
     diffs.push(createTwoFilesPatch(before === null ? DEV_NULL : `a/${path}`, after === null ? DEV_NULL : `b/${path}`, before ?? "", after ?? ""));
   }
   if (changes.length === 0) throw new PatchRejected("the patch changes nothing");
+  // Only for replies read without marks: a marked diff that fixes blank lines (or a final newline) means it.
+  const unmarked = edits.some((edit) => edit.kind === "hunks" && edit.hunks.some(isUnmarked));
+  if (unmarked && changes.every((change) => sameBut(files.get(change.path) ?? null, change.content))) {
+    throw new PatchRejected("the patch changes nothing but blank lines; make the change the task asks for");
+  }
   if (linesChanged > maxChangedLines) {
     throw new PatchRejected(`the patch changes ${linesChanged} lines, more than the limit of ${maxChangedLines}; make a smaller change`);
   }

@@ -108,3 +108,14 @@ function planPatchMessage(reply: string, asked: "udiff" | "whole" | "search-repl
   }
   return "applied";
 }
+
+describe("echoes", () => {
+  test("new lines before the first known one, with more of the file above: refused", () => {
+    const file = `"""Module."""\n\n${FILE}`;
+    expect(refusal(`\`\`\`python\n# Files you may change\n## solution.py\n${FILE}${BODY}\`\`\`\n`, file)).toContain("begins with new lines");
+  });
+
+  test("the file echoed back with a blank line more: nothing but blank lines changed, refused", () => {
+    expect(refusal(`\`\`\`python\n${FILE.replace("\n\n\n", "\n\n\n\n")}\`\`\`\n`)).toContain("changes nothing but blank lines");
+  });
+});

@@ -122,6 +122,12 @@ export function readUnmarked(path: string, fileLines: readonly string[], hunk: H
     if (endsNew && fileLines.slice(end).some((line) => line.trim() !== "")) {
       throw new PatchRejected(`${label(hunk)} of ${path} marks no line with + or -, ends with new lines, and the file goes on after its last known line, so whether they replace the rest is unclear; ${FIX}`, path);
     }
+    // The same at the top: new lines before the first known one, with more of the file before it (a reply that
+    // echoed the prompt, or rewrote the file's head).
+    const startsNew = body.length > 0 && !body[0]!.known;
+    if (startsNew && fileLines.slice(0, start).some((line) => line.trim() !== "")) {
+      throw new PatchRejected(`${label(hunk)} of ${path} marks no line with + or -, begins with new lines, and the file has lines before its first known line, so whether they replace those is unclear; ${FIX}`, path);
+    }
     return { kind: "stretch", start, end, body: body.map((line) => line.text), known: known.length };
   }
   if (found.length === 0 && coversFile(fileLines, known)) {

@@ -1,0 +1,53 @@
+// The real-reply corpus: replies of Qwen2.5-Coder 0.5B and 1.5B recorded by bench/formats.ts (bench/corpus.ts makes
+// the entries), each judged by reading it: applied as the model meant (the file it meant, exactly), or rightly
+// refused (the reason the model is told). The engine must keep every judgment: no silent wrong application.
+import { describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { z } from "zod";
+import { PatchRejected } from "../errors.ts";
+import { EDIT_FORMATS } from "./types.ts";
+import { planPatch } from "./index.ts";
+
+const Entry = z.object({
+  id: z.string(),
+  model: z.string(),
+  format: z.enum(EDIT_FORMATS),
+  task: z.string(),
+  files: z.record(z.string(), z.string()),
+  reply: z.string(),
+  expect: z.enum(["apply", "reject"]),
+  after: z.record(z.string(), z.string().nullable()).optional(),
+  reason: z.string().optional(),
+  judged: z.string().min(5),
+});
+const FILE = path.join(import.meta.dir, "__fixtures__", "real-replies.jsonl");
+const entries = readFileSync(FILE, "utf8").trim().split("\n").map((line) => Entry.parse(JSON.parse(line)));
+
+test("the corpus holds at least 150 real replies, from both models, in every format, each judged", () => {
+  expect(entries.length).toBeGreaterThanOrEqual(150);
+  expect(new Set(entries.map((entry) => entry.model))).toEqual(new Set(["qwen2.5-coder-0.5b-instruct", "qwen2.5-coder-1.5b-instruct"]));
+  expect(new Set(entries.map((entry) => entry.format))).toEqual(new Set(EDIT_FORMATS));
+  expect(new Set(entries.map((entry) => entry.id)).size).toBe(entries.length);
+});
+
+describe("real replies", () => {
+  for (const entry of entries) {
+    test(`${entry.id}: ${entry.judged}`, () => {
+      const input = { reply: entry.reply, files: new Map(Object.entries(entry.files)), maxChangedLines: 300, asked: entry.format };
+      if (entry.expect === "apply") {
+        const plan = planPatch(input);
+        expect(Object.fromEntries(plan.changes.map((change) => [change.path, change.content]))).toEqual(entry.after!);
+        return;
+      }
+      let error: unknown;
+      try {
+        planPatch(input);
+      } catch (caught) {
+        error = caught;
+      }
+      expect(error).toBeInstanceOf(PatchRejected);
+      expect((error as Error).message.split("\n")[0]).toBe(entry.reason!);
+    });
+  }
+});
