@@ -8,6 +8,7 @@ type Resolved = { kind: "keep" | "del" | "add"; text: string };
 type Located = { hunk: Hunk; label: string; lines: Resolved[]; match: Match; oldLength: number };
 type Failure = { label: string; problem: "not found" | "ambiguous"; starts: number[]; block: string[] };
 
+const MAX_INVENTED_CONTEXT = 2;
 const oldSide = (lines: Resolved[]) => lines.filter((line) => line.kind !== "add").map((line) => line.text);
 const bareAs = (lines: HunkLine[], kind: (line: HunkLine) => Resolved["kind"]): Resolved[] =>
   lines.map((line) => (line.kind === "bare" ? { kind: kind(line), text: line.text } : (line as Resolved)));
@@ -20,10 +21,11 @@ function readings(hunk: Hunk, fileLines: string[]): Resolved[][] {
   // New lines that lost their `+`: a bare line that is nowhere in the file was meant to be added.
   if (hasBareText) out.push(bareAs(hunk.lines, (line) => (line.text.trim() === "" || occursInFile(fileLines, line.text) ? "keep" : "add")));
   // A hunk with no +/- lines at all never gets here: unmarked.ts reads it, or refuses it.
-  // Context the model invented: drop context lines that occur nowhere in the file.
+  // Context the model invented: drop context lines that occur nowhere in the file. A line or two (a hallucinated
+  // comment); more than that is code the model meant to keep, marked wrong, and dropping it loses it.
   for (const base of [...out]) {
     const kept = base.filter((line) => line.kind !== "keep" || line.text.trim() === "" || occursInFile(fileLines, line.text));
-    if (kept.length < base.length) out.push(kept);
+    if (kept.length < base.length && base.length - kept.length <= MAX_INVENTED_CONTEXT) out.push(kept);
   }
   // Shrink context from the edges (skipped lines near the ends of the hunk).
   for (const base of [...out]) {

@@ -8,7 +8,8 @@ import { extractDiff } from "./extract.ts";
 import { hasSearchReplace, parseSearchReplace, parseWholeFiles } from "./formats.ts";
 import { parseUnifiedDiff } from "./parse.ts";
 import { resolveHeaderPath } from "./paths.ts";
-import { applyReading, asMarkedHunk, isUnmarked, readUnmarked } from "./unmarked.ts";
+import { findMatches } from "./match.ts";
+import { applyReading, asMarkedHunk, asUnmarked, isUnmarked, readUnmarked } from "./unmarked.ts";
 import { unnamedEdits } from "./unnamed.ts";
 import { joinText, splitText } from "./text.ts";
 import { DEV_NULL, type EditFormat, type FileEdit, type Hunk } from "./types.ts";
@@ -85,6 +86,8 @@ function applyEdit(edit: FileEdit, owned: ReadonlySet<string>, current: Map<stri
     if (!Array.isArray(lines)) return { path, content: joinText(applyHunks(path, text, lines.hunks)) };
     return { path, content: joinText({ ...text, lines }) };
   }
+  const misMarked = misMarkedReading(path, text.lines, edit.hunks);
+  if (misMarked) return { path, content: joinText({ ...text, lines: misMarked }) };
   const after = applyHunks(path, text, edit.hunks);
   if (newPath === DEV_NULL) {
     if (after.lines.length > 0) throw new PatchRejected("the deletion does not remove the whole file", path);
@@ -114,6 +117,28 @@ function unmarkedEdit(path: string, fileLines: string[], edit: Extract<FileEdit,
     return asMarkedHunk(fileLines, hunk, reading);
   });
   return { hunks };
+}
+
+/**
+ * One hunk that removes nothing and whose context is nowhere in the file: its marks cannot be right. Qwen2.5-Coder
+ * 1.5B marked a docstring the file has as added and the new body as context; dropping the "invented" context then
+ * duplicated the docstring and lost the body. Read as the new side of the file (marks dropped), when that is certain.
+ */
+function misMarkedReading(path: string, fileLines: string[], hunks: Hunk[]): string[] | null {
+  const [hunk] = hunks;
+  if (hunks.length !== 1 || !hunk || hunk.lines.some((line) => line.kind === "del")) return null;
+  const context = hunk.lines.filter((line) => line.kind !== "add").map((line) => line.text);
+  if (context.length === 0 || findMatches(fileLines, context).length > 0) return null;
+  // Marks that are merely sloppy (a hallucinated context line beside a real addition) are the repairs' to read;
+  // marks are wrong when most of what they call added is already the file's.
+  const added = hunk.lines.filter((line) => line.kind === "add" && line.text.trim() !== "");
+  const inFile = new Set(fileLines);
+  if (added.length === 0 || added.filter((line) => inFile.has(line.text)).length * 4 < added.length * 3) return null;
+  try {
+    return applyReading(fileLines, readUnmarked(path, fileLines, asUnmarked(hunk)));
+  } catch {
+    return null; // not certain this way either: the ordinary readings, or their refusal, decide
+  }
 }
 
 /** Whether two versions of a file differ only in blank lines (a reply that echoed the file back). */

@@ -151,3 +151,8 @@ export function asMarkedHunk(fileLines: readonly string[], hunk: Hunk, reading: 
   const lines = [...fileLines.slice(reading.start, reading.end).map((text) => ({ kind: "del" as const, text })), ...reading.body.map((text) => ({ kind: "add" as const, text }))];
   return { ...hunk, hint: reading.start, lines };
 }
+
+/** The hunk with its + marks dropped: every line as the new side has it. For hunks whose marks cannot be right. */
+export function asUnmarked(hunk: Hunk): Hunk {
+  return { ...hunk, lines: hunk.lines.map((line) => (line.kind === "add" ? { kind: "bare" as const, text: line.text } : line)) };
+}
