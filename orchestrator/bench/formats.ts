@@ -30,6 +30,7 @@ const { values } = parseArgs({
     problems: { type: "string", default: "0-19" },
     formats: { type: "string", default: [...EDIT_FORMATS, "direct"].join(",") },
     workspaces: { type: "boolean", default: true },
+    "no-workspaces": { type: "boolean", default: false },
     out: { type: "string", default: path.join(tmpdir(), `smol-formats-${Date.now()}.jsonl`) },
     "max-tokens": { type: "string", default: "768" },
     concurrency: { type: "string", multiple: true, default: [] },
@@ -53,7 +54,7 @@ const sandbox = await openSandbox(config.sandbox, { unsafe: false });
 await using grader = await startGrader({ sandbox, concurrency: 2 });
 const problems = selectProblems(await loadDataset(values.dataset ?? defaultDatasetPath(process.env)), { problems: values.problems });
 const WORKSPACES = path.join(import.meta.dir, "workspaces");
-const workspaceTasks = values.workspaces ? readdirSync(WORKSPACES).sort() : [];
+const workspaceTasks = values.workspaces && !values["no-workspaces"] ? readdirSync(WORKSPACES).sort() : [];
 const scratch = mkdtempSync(path.join(tmpdir(), "smol-formats-"));
 
 type Row = { model: string; format: string; task: string; reply: string; parsed: boolean; applied: boolean; compiles: boolean; passed: boolean; reason: string | null; tokensOut: number; ms: number };

@@ -9,6 +9,7 @@ type Located = { hunk: Hunk; label: string; lines: Resolved[]; match: Match; old
 type Failure = { label: string; problem: "not found" | "ambiguous"; starts: number[]; block: string[] };
 
 const MAX_INVENTED_CONTEXT = 2;
+const COMMENT = /^\s*(#|\/\/|\/\*|\*|--)/;
 const oldSide = (lines: Resolved[]) => lines.filter((line) => line.kind !== "add").map((line) => line.text);
 const bareAs = (lines: HunkLine[], kind: (line: HunkLine) => Resolved["kind"]): Resolved[] =>
   lines.map((line) => (line.kind === "bare" ? { kind: kind(line), text: line.text } : (line as Resolved)));
@@ -21,20 +22,25 @@ function readings(hunk: Hunk, fileLines: string[]): Resolved[][] {
   // New lines that lost their `+`: a bare line that is nowhere in the file was meant to be added.
   if (hasBareText) out.push(bareAs(hunk.lines, (line) => (line.text.trim() === "" || occursInFile(fileLines, line.text) ? "keep" : "add")));
   // A hunk with no +/- lines at all never gets here: unmarked.ts reads it, or refuses it.
-  // Context the model invented: drop context lines that occur nowhere in the file. A line or two (a hallucinated
-  // comment); more than that is code the model meant to keep, marked wrong, and dropping it loses it.
+  // Context the model invented: drop context lines that occur nowhere in the file, when they are a comment or two (a
+  // hallucinated comment). A code line marked as context is code the model meant to keep (Qwen2.5-Coder-1.5B marked
+  // its new docstring and return line so): dropping it would lose it, so the hunk is refused instead.
   for (const base of [...out]) {
     const kept = base.filter((line) => line.kind !== "keep" || line.text.trim() === "" || occursInFile(fileLines, line.text));
-    if (kept.length < base.length && base.length - kept.length <= MAX_INVENTED_CONTEXT) out.push(kept);
+    const dropped = base.filter((line) => !kept.includes(line));
+    if (dropped.length > 0 && dropped.length <= MAX_INVENTED_CONTEXT && dropped.every((line) => COMMENT.test(line.text))) out.push(kept);
   }
-  // Shrink context from the edges (skipped lines near the ends of the hunk).
+  // Shrink context from the edges (skipped lines near the ends of the hunk). Only lines the file has, or comments:
+  // a context line that is nowhere in the file is new code marked wrong, and cutting it would lose it.
+  const cuttable = (line: Resolved) => line.text.trim() === "" || occursInFile(fileLines, line.text) || COMMENT.test(line.text);
   for (const base of [...out]) {
     const lead = base.findIndex((line) => line.kind !== "keep");
     const trail = [...base].reverse().findIndex((line) => line.kind !== "keep");
     if (lead < 0) continue;
     for (let total = 1; total <= lead + trail; total++) {
       for (let cutStart = Math.min(total, lead); cutStart >= 0 && total - cutStart <= trail; cutStart--) {
-        out.push(base.slice(cutStart, base.length - (total - cutStart)));
+        const end = base.length - (total - cutStart);
+        if ([...base.slice(0, cutStart), ...base.slice(end)].every(cuttable)) out.push(base.slice(cutStart, end));
       }
     }
   }

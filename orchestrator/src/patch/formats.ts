@@ -20,11 +20,14 @@ export function hasSearchReplace(text: string): boolean {
   return text.split("\n").some((line) => SEARCH.test(line));
 }
 
-/** Aider-style blocks: a path line, then SEARCH / ======= / REPLACE. A block without a path reuses the last one. */
-export function parseSearchReplace(text: string): FileEdit[] {
+/**
+ * Aider-style blocks: a path line, then SEARCH / ======= / REPLACE. A block without a path reuses the last one;
+ * before any path, `defaultPath` (the one owned file, when there is one) or none.
+ */
+export function parseSearchReplace(text: string, defaultPath: string | null = null): FileEdit[] {
   const lines = text.replaceAll("\r\n", "\n").split("\n");
   const byPath = new Map<string, Hunk[]>();
-  let path: string | null = null;
+  let path: string | null = defaultPath;
   let count = 0;
   for (let index = 0; index < lines.length; index++) {
     if (!SEARCH.test(lines[index]!)) {

@@ -9,7 +9,7 @@ import { hasSearchReplace, parseSearchReplace, parseWholeFiles } from "./formats
 import { parseUnifiedDiff } from "./parse.ts";
 import { resolveHeaderPath } from "./paths.ts";
 import { findMatches } from "./match.ts";
-import { applyReading, asMarkedHunk, asUnmarked, isUnmarked, readUnmarked } from "./unmarked.ts";
+import { applyReading, asMarkedHunk, isUnmarked, readUnmarked } from "./unmarked.ts";
 import { unnamedEdits } from "./unnamed.ts";
 import { joinText, splitText } from "./text.ts";
 import { DEV_NULL, type EditFormat, type FileEdit, type Hunk } from "./types.ts";
@@ -134,11 +134,8 @@ function misMarkedReading(path: string, fileLines: string[], hunks: Hunk[]): str
   const added = hunk.lines.filter((line) => line.kind === "add" && line.text.trim() !== "");
   const inFile = new Set(fileLines);
   if (added.length === 0 || added.filter((line) => inFile.has(line.text)).length * 4 < added.length * 3) return null;
-  try {
-    return applyReading(fileLines, readUnmarked(path, fileLines, asUnmarked(hunk)));
-  } catch {
-    return null; // not certain this way either: the ordinary readings, or their refusal, decide
-  }
+  // Refused if not certain this way: the ordinary readings would add again what the file already has.
+  return applyReading(fileLines, readUnmarked(path, fileLines, hunk));
 }
 
 /** Whether two versions of a file differ only in blank lines (a reply that echoed the file back). */
@@ -169,7 +166,9 @@ export function planPatch({ reply, files, maxChangedLines, smallFileBytes = 8_00
   let { edits } = parsed;
   // One owned file and a reply that names none: its code block is that file.
   const [only] = files.size === 1 ? [...files] : [];
-  if (edits.length === 0 && only) edits = unnamedEdits(reply.replaceAll("\r\n", "\n"), only[0], only[1]);
+  const text = reply.replaceAll("\r\n", "\n");
+  if (edits.length === 0 && only && format === "search-replace") edits = parseSearchReplace(text, only[0]);
+  if (edits.length === 0 && only) edits = unnamedEdits(text, only[0], only[1]);
   if (edits.length === 0) {
     throw new PatchRejected(NO_EDIT[asked]);
   }

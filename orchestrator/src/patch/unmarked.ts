@@ -8,6 +8,11 @@ import type { Hunk } from "./types.ts";
 
 export const isUnmarked = (hunk: Hunk) => hunk.lines.every((line) => line.kind === "keep" || line.kind === "bare");
 
+/** A line as written, and whether its text is certain (a + line's text has no prefix left to strip). */
+type Raw = { text: string; exact: boolean };
+const rawLines = (hunk: Hunk): Raw[] =>
+  hunk.lines.map((line) => (line.kind === "keep" ? { text: ` ${line.text}`, exact: false } : { text: line.text, exact: line.kind === "add" }));
+
 type Read = { text: string; known: boolean };
 
 /** The file's indentation step (2, 4...): the greatest common divisor of its lines' leading spaces; 0 when none. */
@@ -26,12 +31,13 @@ function indentUnit(fileLines: readonly string[]): number {
  */
 function readLines(hunk: Hunk, fileLines: readonly string[]): Read[] {
   const inFile = new Set(fileLines);
-  const raw = hunk.lines.map((line) => (line.kind === "keep" ? ` ${line.text}` : line.text));
+  const raws = rawLines(hunk);
+  const raw = raws.map((line) => line.text);
   let asWritten = 0;
   let prefixed = 0;
   const fresh: string[] = [];
-  for (const line of raw) {
-    if (line.trim() === "") continue;
+  for (const { text: line, exact } of raws) {
+    if (line.trim() === "" || exact) continue;
     const plain = inFile.has(line);
     const stripped = line.startsWith(" ") && inFile.has(line.slice(1));
     if (plain && !stripped) asWritten++;
@@ -43,8 +49,9 @@ function readLines(hunk: Hunk, fileLines: readonly string[]): Read[] {
   const keptFit = fresh.reduce((sum, line) => sum + Number(onStep(line)), 0);
   const strippedFit = fresh.reduce((sum, line) => sum + Number(onStep(line.slice(1))), 0);
   const stripNew = keptFit !== strippedFit ? strippedFit > keptFit : prefixed > asWritten;
-  return raw.map((line) => {
+  return raws.map(({ text: line, exact }) => {
     if (line.trim() === "") return { text: "", known: false };
+    if (exact) return { text: line, known: inFile.has(line) };
     const plain = inFile.has(line);
     const stripped = line.startsWith(" ") && inFile.has(line.slice(1));
     if (plain && (!stripped || !stripNew)) return { text: line, known: true };
@@ -87,6 +94,9 @@ function coversFile(fileLines: readonly string[], known: string[]): boolean {
   return true;
 }
 
+/** Search/replace and diff markers: a block holding them is a broken edit of another format, not the file. */
+const MARKERS = /^(<{5,9} ?SEARCH|={5,9}|>{5,9} ?REPLACE|--- (a\/|\/dev\/null)|\+\+\+ b\/|@@ )/;
+
 /** "...", "# ... rest unchanged": a line standing for lines the model left out. */
 const PLACEHOLDER = /^\s*(#|\/\/)?\s*(\.\.\.|…)|\b(rest of (the )?(code|file|function|module)|remaining code|unchanged|existing code)\b/i;
 
@@ -107,12 +117,14 @@ export function readUnmarked(path: string, fileLines: readonly string[], hunk: H
   const lines = readLines(hunk, fileLines);
   const known = lines.filter((line) => line.known).map((line) => line.text);
   if (known.length === 0) {
-    throw new PatchRejected(`${label(hunk)} of ${path} marks no line with + or -, and none of its lines is in the file, so where it goes is unknown; ${FIX}`, path);
+    throw new PatchRejected(`${label(hunk)} of ${path} ${marks(hunk)}, and none of its lines is in the file, so where it goes is unknown; ${FIX}`, path);
   }
   // Blank lines the model wrote at the block's edges are the gap before prose, not content.
   const first = lines.findIndex((line) => line.text.trim() !== "");
   const last = lines.findLastIndex((line) => line.text.trim() !== "");
   const body = lines.slice(first, last + 1);
+  const marker = body.find((line) => !line.known && MARKERS.test(line.text));
+  if (marker) throw new PatchRejected(`${label(hunk)} of ${path} holds "${marker.text.trim()}", a marker of another edit format, among its lines; send one edit in one format`, path);
   const found = stretches(fileLines, known);
   if (found.length === 1) {
     const { start, end } = found[0]!;
@@ -120,13 +132,13 @@ export function readUnmarked(path: string, fileLines: readonly string[], hunk: H
     // replace it (a whole file cut short)? Not certain, so not applied.
     const endsNew = body.length > 0 && !body.at(-1)!.known;
     if (endsNew && fileLines.slice(end).some((line) => line.trim() !== "")) {
-      throw new PatchRejected(`${label(hunk)} of ${path} marks no line with + or -, ends with new lines, and the file goes on after its last known line, so whether they replace the rest is unclear; ${FIX}`, path);
+      throw new PatchRejected(`${label(hunk)} of ${path} ${marks(hunk)}, ends with new lines, and the file goes on after its last known line, so whether they replace the rest is unclear; ${FIX}`, path);
     }
     // The same at the top: new lines before the first known one, with more of the file before it (a reply that
     // echoed the prompt, or rewrote the file's head).
     const startsNew = body.length > 0 && !body[0]!.known;
     if (startsNew && fileLines.slice(0, start).some((line) => line.trim() !== "")) {
-      throw new PatchRejected(`${label(hunk)} of ${path} marks no line with + or -, begins with new lines, and the file has lines before its first known line, so whether they replace those is unclear; ${FIX}`, path);
+      throw new PatchRejected(`${label(hunk)} of ${path} ${marks(hunk)}, begins with new lines, and the file has lines before its first known line, so whether they replace those is unclear; ${FIX}`, path);
     }
     return { kind: "stretch", start, end, body: body.map((line) => line.text), known: known.length };
   }
@@ -136,10 +148,12 @@ export function readUnmarked(path: string, fileLines: readonly string[], hunk: H
     return { kind: "whole", body: body.map((line) => line.text), known: known.length };
   }
   const problem = found.length === 0 ? "are neither the whole file nor one unbroken stretch of it (a line is changed, missing or out of order)" : `match ${found.length} places`;
-  throw new PatchRejected(`${label(hunk)} of ${path} marks no line with + or -, and its lines that are in the file ${problem}; ${FIX}`, path);
+  throw new PatchRejected(`${label(hunk)} of ${path} ${marks(hunk)}, and its lines that are in the file ${problem}; ${FIX}`, path);
 }
 
 const label = (hunk: Hunk) => (hunk.header.startsWith("the ") ? hunk.header : `hunk ${hunk.number}`);
+/** What is wrong with the hunk's marks, for the refusal: none at all, or + on lines the file already has. */
+const marks = (hunk: Hunk) => (isUnmarked(hunk) ? "marks no line with + or -" : "marks lines the file already has as added");
 
 /** The file's new lines from one reading. */
 export function applyReading(fileLines: readonly string[], reading: UnmarkedReading): string[] {
@@ -150,9 +164,4 @@ export function applyReading(fileLines: readonly string[], reading: UnmarkedRead
 export function asMarkedHunk(fileLines: readonly string[], hunk: Hunk, reading: UnmarkedReading & { kind: "stretch" }): Hunk {
   const lines = [...fileLines.slice(reading.start, reading.end).map((text) => ({ kind: "del" as const, text })), ...reading.body.map((text) => ({ kind: "add" as const, text }))];
   return { ...hunk, hint: reading.start, lines };
-}
-
-/** The hunk with its + marks dropped: every line as the new side has it. For hunks whose marks cannot be right. */
-export function asUnmarked(hunk: Hunk): Hunk {
-  return { ...hunk, lines: hunk.lines.map((line) => (line.kind === "add" ? { kind: "bare" as const, text: line.text } : line)) };
 }
