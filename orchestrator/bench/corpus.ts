@@ -1,7 +1,9 @@
 // Turns replies recorded by bench/formats.ts into entries of the real-reply corpus
 // (src/patch/__fixtures__/real-replies.jsonl): the files the model saw, its reply, and what this patch engine does
 // with it, for a person to judge by reading (applied as the model meant, or rightly refused) before it is kept.
-// Run: bun run bench/corpus.ts --out FILE recorded.jsonl... [--review review.md]
+// Run: bun run bench/corpus.ts --out FILE [recorded.jsonl...] [--db runs.db --format whole] [--review review.md]
+// (--db: the attempts of a bench run on the local stack, whose tiers asked for --format)
+import { Database } from "bun:sqlite";
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
@@ -10,18 +12,34 @@ import { loadDataset } from "../src/humaneval/dataset.ts";
 import { LOCAL_MODELS } from "../src/stack/models.ts";
 import { planPatch } from "../src/patch/index.ts";
 
-const { values, positionals } = parseArgs({ options: { out: { type: "string" }, review: { type: "string" }, dataset: { type: "string" } }, allowPositionals: true });
-if (!values.out || positionals.length === 0) throw new Error("usage: bun run bench/corpus.ts --out FILE recorded.jsonl...");
+const { values, positionals } = parseArgs({
+  options: { out: { type: "string" }, review: { type: "string" }, dataset: { type: "string" }, db: { type: "string" }, format: { type: "string", default: "whole" } },
+  allowPositionals: true,
+});
+if (!values.out || (positionals.length === 0 && !values.db)) throw new Error("usage: bun run bench/corpus.ts --out FILE [recorded.jsonl...] [--db runs.db --format F] [--review review.md]");
 const problems = new Map((await loadDataset(values.dataset ?? path.join(import.meta.dir, "..", "..", "..", "shared", "datasets", "HumanEval.jsonl.gz"))).map((p) => [p.taskId, p]));
 const WORKSPACES = path.join(import.meta.dir, "workspaces");
 const MODEL = { fast: LOCAL_MODELS.fast.alias, deep: LOCAL_MODELS.deep.alias } as Record<string, string>;
 
 type Recorded = { model: string; format: string; task: string; reply: string };
+
+/** The HumanEval attempts of a run store (a bench on the local stack): every attempt starts from the prompt. */
+function fromStore(file: string, format: string): Recorded[] {
+  const db = new Database(file, { readonly: true });
+  const rows = db.query<{ task: string; tier: string; reply: string }, []>("SELECT t.task_key AS task, a.tier, a.reply FROM attempts a JOIN tasks t ON t.id = a.task_id WHERE t.kind = 'humaneval' AND a.reply != '' ORDER BY t.id, a.n").all();
+  db.close();
+  // On the local stack without a frontier key, reviewer is the 1.5B too.
+  return rows.map((row) => ({ model: row.tier === "fast" ? "fast" : "deep", format, task: row.task, reply: row.reply }));
+}
 const seen = new Set<string>();
+const ids = new Set<string>();
 const entries = [];
-for (const file of positionals) {
-  for (const line of readFileSync(file, "utf8").trim().split("\n")) {
-    const row = JSON.parse(line) as Recorded;
+const recorded: Recorded[] = [
+  ...positionals.flatMap((file) => readFileSync(file, "utf8").trim().split("\n").map((line) => JSON.parse(line) as Recorded)),
+  ...(values.db ? fromStore(values.db, values.format!) : []),
+];
+{
+  for (const row of recorded) {
     if (row.format === "direct") continue; // the baseline's replies are graded as code, not applied as edits
     const key = `${row.model}|${row.format}|${row.task}|${row.reply}`;
     if (seen.has(key)) continue;
@@ -35,7 +53,10 @@ for (const file of positionals) {
       if (!(error instanceof PatchRejected)) throw error;
       outcome = { expect: "reject", reason: error.message.split("\n")[0]! };
     }
-    entries.push({ id: `${row.model}-${row.format}-${row.task.replace(/\W+/g, "_")}-${entries.length}`, model: MODEL[row.model] ?? row.model, format: row.format, task: row.task, files, reply: row.reply, ...outcome, judged: "" });
+    const base = `${row.model}-${row.format}-${row.task.replace(/\W+/g, "_")}`;
+    const id = ids.has(base) ? `${base}-${[...ids].filter((other) => other.startsWith(base)).length + 1}` : base;
+    ids.add(id);
+    entries.push({ id, model: MODEL[row.model] ?? row.model, format: row.format, task: row.task, files, reply: row.reply, ...outcome, judged: "" });
   }
 }
 writeFileSync(values.out, entries.map((entry) => JSON.stringify(entry)).join("\n") + "\n");

@@ -41,11 +41,12 @@ describe("the overlay of the real litellm/config.yaml", () => {
     expect(served(withFrontier)["deep-coder"]).toEqual(served(overlay)["deep-coder"]!);
   });
 
-  test("keeps each alias's parallel limit, and caps each local reply", () => {
-    const limits = (config: LitellmConfig) => Object.fromEntries(config.model_list.map((entry) => [entry.model_name, entry.litellm_params.max_parallel_requests]));
-    expect(limits(overlay)).toEqual(limits(REAL_CONFIG));
-    expect(limits(overlay)["deep-coder"]).toBe(1);
-    for (const entry of overlay.model_list) expect(entry.litellm_params.max_tokens).toBeGreaterThan(0);
+  test("local aliases: no proxy-side parallel limit (llama.cpp queues), and each reply capped; the frontier's kept", () => {
+    for (const entry of overlay.model_list) {
+      expect(entry.litellm_params.max_parallel_requests).toBeUndefined();
+      expect(entry.litellm_params.max_tokens).toBeGreaterThan(0);
+    }
+    expect(withFrontier.model_list.find((entry) => entry.model_name === "reviewer")!.litellm_params.max_parallel_requests).toBe(2);
   });
 
   test("keeps router_settings but the timeout, sized for CPU models, and general_settings (the master key stays an environment reference)", () => {

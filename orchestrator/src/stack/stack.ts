@@ -166,15 +166,17 @@ export const ALIAS_MODELS: Record<string, ModelRole | "frontier"> = { "fast-code
 
 /**
  * Pure: the config of the llama path. fast-coder is the 0.5B, deep-coder and spec-writer the 1.5B; reviewer and
- * mentor keep config.yaml's frontier model when `frontier` (its key is set), else the 1.5B too. Each alias keeps
- * its parallel limit; local models cost nothing, so the proxy reports 0 rather than a frontier price.
+ * mentor keep config.yaml's frontier model when `frontier` (its key is set), else the 1.5B too. Local models cost
+ * nothing, so the proxy reports 0 rather than a frontier price. Local aliases have no max_parallel_requests: the
+ * llama.cpp server queues calls beyond its slots itself, while LiteLLM answers 429 at the limit, and on a bench here
+ * it did so to spec-writer calls while smol-coder held no more than its 2 permits (calls of a minute or more on
+ * two cores), ending tasks as unreachable. smol-coder's own permits bound each process's calls.
  */
 export function overlayConfig(config: LitellmConfig, options: { modelUrls: Record<ModelRole, string>; frontier: boolean }): LitellmConfig {
   const modelList = config.model_list.map((entry) => {
     const wanted = ALIAS_MODELS[entry.model_name] ?? "deep";
     if (wanted === "frontier" && options.frontier) return entry;
     const role: ModelRole = wanted === "frontier" ? "deep" : wanted;
-    const parallel = entry.litellm_params.max_parallel_requests;
     return {
       model_name: entry.model_name,
       litellm_params: {
@@ -183,7 +185,6 @@ export function overlayConfig(config: LitellmConfig, options: { modelUrls: Recor
         // llama.cpp's server checks no key; LiteLLM's OpenAI client insists on one.
         api_key: "no-key",
         max_tokens: MODEL_MAX_TOKENS[role],
-        ...(parallel === undefined ? {} : { max_parallel_requests: parallel }),
       },
       // All four prices, or LiteLLM warns at every start that the cache prices default to 0.
       model_info: { input_cost_per_token: 0, output_cost_per_token: 0, cache_creation_input_token_cost: 0, cache_read_input_token_cost: 0 },
