@@ -24,7 +24,14 @@ export const ChatMessage = z.object({ role: z.enum(["system", "user", "assistant
 export type ChatMessage = z.infer<typeof ChatMessage>;
 
 /** Model calls and their tokens and cost, summed for one role. */
-export const Usage = z.object({ calls: z.number().int().min(0), tokensIn: z.number().min(0), tokensOut: z.number().min(0), costUsd: z.number().min(0) });
+export const Usage = z.object({
+  calls: z.number().int().min(0),
+  tokensIn: z.number().min(0),
+  tokensOut: z.number().min(0),
+  /** The part of tokensIn the server read from its prompt cache (0 in records written before it was kept). */
+  tokensCached: z.number().min(0).default(0),
+  costUsd: z.number().min(0),
+});
 export type Usage = z.infer<typeof Usage>;
 
 /** Checkpoint 1 adds strategy, checkpoint 2 adds test criteria, later ones only debug. */
@@ -62,6 +69,7 @@ export type CallRecord = {
   attempt: number | null;
   tokensIn: number;
   tokensOut: number;
+  tokensCached: number;
   latencyMs: number;
   costUsd: number;
   costSource: CostSource;

@@ -7,7 +7,7 @@ export type ChatRequestBody = { model: string; messages: { role: string; content
 export type RecordedRequest = { model: string; body: ChatRequestBody; authorization: string | null; path: string; at: number };
 export type ScriptStep =
   | string
-  | { reply: string; delayMs?: number; costUsd?: number; promptTokens?: number }
+  | { reply: string; delayMs?: number; costUsd?: number; promptTokens?: number; cachedTokens?: number }
   | { status: number; retryAfter?: string; message?: string; delayMs?: number }
   | { hang: true }
   | ((request: RecordedRequest) => ScriptStep);
@@ -39,7 +39,7 @@ export type FakeModel = {
 };
 
 /** Usage counts a quarter of the characters as tokens, unless the step says (e.g. a prompt Ollama cut short). */
-function completion(model: string, text: string, body: ChatRequestBody, reportedPromptTokens?: number): object {
+function completion(model: string, text: string, body: ChatRequestBody, reportedPromptTokens?: number, cachedTokens?: number): object {
   const promptChars = body.messages.reduce((sum, message) => sum + message.content.length, 0);
   const promptTokens = reportedPromptTokens ?? Math.ceil(promptChars / 4);
   const completionTokens = Math.ceil(text.length / 4);
@@ -49,7 +49,13 @@ function completion(model: string, text: string, body: ChatRequestBody, reported
     created: Math.floor(Date.now() / 1000),
     model,
     choices: [{ index: 0, message: { role: "assistant", content: text }, finish_reason: "stop" }],
-    usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens },
+    usage: {
+      prompt_tokens: promptTokens,
+      completion_tokens: completionTokens,
+      total_tokens: promptTokens + completionTokens,
+      // As llama.cpp's server and OpenAI report the prompt cache.
+      ...(cachedTokens === undefined ? {} : { prompt_tokens_details: { cached_tokens: cachedTokens } }),
+    },
   };
 }
 
@@ -97,7 +103,7 @@ export function startFakeModel(options: FakeModelOptions = {}): FakeModel {
     if (step.delayMs) await Bun.sleep(step.delayMs);
     if ("status" in step) return errorResponse(step.status, step.message ?? `scripted ${step.status}`, step.retryAfter);
     const headers = step.costUsd === undefined ? undefined : { "x-litellm-response-cost": String(step.costUsd) };
-    return Response.json(completion(request.model, step.reply, request.body, step.promptTokens), { headers });
+    return Response.json(completion(request.model, step.reply, request.body, step.promptTokens, step.cachedTokens), { headers });
   }
 
   const server: Server<undefined> = Bun.serve({

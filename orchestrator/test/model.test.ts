@@ -30,6 +30,14 @@ describe("context size", () => {
   });
 });
 
+describe("the prompt cache", () => {
+  test("cached prompt tokens are read from usage.prompt_tokens_details, and are 0 where a backend reports none", async () => {
+    fake = startFakeModel({ replies: { local: [{ reply: "a", promptTokens: 900, cachedTokens: 850 }, { reply: "b", promptTokens: 900 }] } });
+    expect(await client(fake.url).complete({ model: "local", messages })).toMatchObject({ tokensIn: 900, tokensCached: 850 });
+    expect(await client(fake.url).complete({ model: "local", messages })).toMatchObject({ tokensIn: 900, tokensCached: 0 });
+  });
+});
+
 describe("prompts that did not fit", () => {
   test("a prompt cut to the context (Ollama's silent truncation) is marked truncated, and not retried", async () => {
     fake = startFakeModel({ fallback: { local: { reply: "an answer to half a prompt", promptTokens: 2048 } } });

@@ -61,6 +61,7 @@ export function resultLine(problem: Problem, outcome: TaskOutcome): ResultLine |
     usage: outcome.usage,
     tokensIn: usage.reduce((s, u) => s + u.tokensIn, 0),
     tokensOut: usage.reduce((s, u) => s + u.tokensOut, 0),
+    tokensCached: usage.reduce((s, u) => s + u.tokensCached, 0),
     costUsd: usage.reduce((s, u) => s + u.costUsd, 0),
     wallMs: outcome.wallMs,
   };

@@ -3,7 +3,7 @@ import { chartSpecs, renderSvg } from "./charts.ts";
 import type { ResultLine } from "./report.ts";
 
 const line = (taskId: string, solved: boolean, attempts: number, finalTier: ResultLine["finalTier"], wallMs: number): ResultLine => ({
-  taskId, status: solved ? "complete" : "abort", solved, passedFirstAttempt: solved && attempts === 1, attempts, finalTier, escalations: 0, checkpoints: 0, usage: {}, tokensIn: 0, tokensOut: 0, costUsd: 0, wallMs,
+  taskId, status: solved ? "complete" : "abort", solved, passedFirstAttempt: solved && attempts === 1, attempts, finalTier, escalations: 0, checkpoints: 0, usage: {}, tokensIn: 0, tokensOut: 0, tokensCached: 0, costUsd: 0, wallMs,
 });
 const LINES = [line("HumanEval/0", true, 1, "fast", 12_000), line("HumanEval/1", true, 3, "deep", 80_000), line("HumanEval/2", false, 5, "reviewer", 200_000)];
 

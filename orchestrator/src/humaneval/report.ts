@@ -20,6 +20,8 @@ export const ResultLine = z.object({
   usage: z.partialRecord(Role, Usage),
   tokensIn: z.number().min(0),
   tokensOut: z.number().min(0),
+  /** Absent in result lines written before the prompt cache was counted. */
+  tokensCached: z.number().min(0).default(0),
   costUsd: z.number().min(0),
   wallMs: z.number().min(0),
 });
@@ -40,6 +42,8 @@ export type Summary = {
   byRole: Partial<Record<(typeof ROLES)[number], Usage>>;
   tokensIn: number;
   tokensOut: number;
+  /** Share of prompt tokens the model servers read from their prompt cache (retries repeat the task's prefix). */
+  promptCacheHitRate: number;
   costUsd: number;
   frontierOnly: { estimateUsd: number; savingUsd: number; method: string };
   wallSeconds: number;
@@ -54,15 +58,17 @@ export function summarise(lines: readonly ResultLine[], reviewerPrice: Price, wa
   const byRole: Summary["byRole"] = {};
   for (const line of lines) {
     for (const [role, usage] of Object.entries(line.usage) as [(typeof ROLES)[number], Usage][]) {
-      const into = (byRole[role] ??= { calls: 0, tokensIn: 0, tokensOut: 0, costUsd: 0 });
+      const into = (byRole[role] ??= { calls: 0, tokensIn: 0, tokensOut: 0, tokensCached: 0, costUsd: 0 });
       into.calls += usage.calls;
       into.tokensIn += usage.tokensIn;
       into.tokensOut += usage.tokensOut;
+      into.tokensCached += usage.tokensCached;
       into.costUsd += usage.costUsd;
     }
   }
   const tokensIn = sum(lines.map((l) => l.tokensIn));
   const tokensOut = sum(lines.map((l) => l.tokensOut));
+  const tokensCached = sum(lines.map((l) => l.tokensCached));
   const costUsd = sum(lines.map((l) => l.costUsd));
   const estimate = frontierEstimate({ tokensIn, tokensOut, costUsd }, reviewerPrice);
   const ratio = (count: number) => (total === 0 ? 0 : round(count / total));
@@ -87,6 +93,7 @@ export function summarise(lines: readonly ResultLine[], reviewerPrice: Price, wa
     byRole,
     tokensIn,
     tokensOut,
+    promptCacheHitRate: tokensIn === 0 ? 0 : round(tokensCached / tokensIn),
     costUsd: round(costUsd, 6),
     frontierOnly: {
       estimateUsd: round(estimate.estimateUsd, 6),
@@ -114,6 +121,7 @@ export function renderReport(summary: Summary, lines: readonly ResultLine[], tit
     `| mean attempts | ${summary.meanAttempts} |`,
     `| escalations / checkpoints | ${summary.escalations} / ${summary.checkpoints} |`,
     `| tokens in / out | ${summary.tokensIn} / ${summary.tokensOut} |`,
+    `| prompt tokens read from the model servers' cache | ${percent(summary.promptCacheHitRate)} |`,
     `| cost | ${usd(summary.costUsd)} |`,
     `| frontier-only estimate | ${usd(summary.frontierOnly.estimateUsd)} (saving ${usd(summary.frontierOnly.savingUsd)}) |`,
     `| wall time | ${summary.wallSeconds} s |`,

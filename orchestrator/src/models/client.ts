@@ -9,6 +9,8 @@ export type Completion = {
   text: string;
   tokensIn: number;
   tokensOut: number;
+  /** Prompt tokens the server took from its prompt cache (llama.cpp and OpenAI report them); 0 when not reported. */
+  tokensCached: number;
   /** From LiteLLM's x-litellm-response-cost header, when the proxy sent it. */
   costUsd: number | null;
   durationMs: number;
@@ -94,6 +96,7 @@ export function createModelClient(options: ModelClientOptions): ModelClient {
             text: data.choices[0]?.message?.content ?? "",
             tokensIn,
             tokensOut: data.usage?.completion_tokens ?? 0,
+            tokensCached: data.usage?.prompt_tokens_details?.cached_tokens ?? 0,
             costUsd: costHeader !== null && costHeader !== "" && Number.isFinite(cost) ? cost : null,
             durationMs: Math.round(performance.now() - started),
             retries: retry,

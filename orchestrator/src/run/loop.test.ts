@@ -37,7 +37,7 @@ function scriptedModel(script: Record<string, Reply[]>): ModelClient & { calls: 
       const reply = script[request.model]?.[seen.length - 1] ?? (request.model === "spec-writer" || request.model === "mentor" ? "## Analysis\nadvice" : JUNK);
       if (typeof reply === "object" && "gone" in reply) throw new EndpointUnreachable("http://fake/v1", "connection refused", 1);
       const truncated = typeof reply === "object" ? "the backend saw 100 of 2000 prompt tokens" : null;
-      return { text: typeof reply === "string" ? reply : "", tokensIn: 100, tokensOut: 10, costUsd: null, durationMs: 1, retries: 0, truncated };
+      return { text: typeof reply === "string" ? reply : "", tokensIn: 100, tokensOut: 10, tokensCached: 60, costUsd: null, durationMs: 1, retries: 0, truncated };
     },
   };
 }

@@ -65,8 +65,14 @@ export function foldAttempt(state: LoopState, record: AttemptRecord): LoopState 
 }
 
 export function foldCall(state: LoopState, call: CallRecord): LoopState {
-  const before = state.usage[call.role] ?? { calls: 0, tokensIn: 0, tokensOut: 0, costUsd: 0 };
-  const after: Usage = { calls: before.calls + 1, tokensIn: before.tokensIn + call.tokensIn, tokensOut: before.tokensOut + call.tokensOut, costUsd: before.costUsd + call.costUsd };
+  const before = state.usage[call.role] ?? { calls: 0, tokensIn: 0, tokensOut: 0, tokensCached: 0, costUsd: 0 };
+  const after: Usage = {
+    calls: before.calls + 1,
+    tokensIn: before.tokensIn + call.tokensIn,
+    tokensOut: before.tokensOut + call.tokensOut,
+    tokensCached: before.tokensCached + call.tokensCached,
+    costUsd: before.costUsd + call.costUsd,
+  };
   return { ...state, usage: { ...state.usage, [call.role]: after } };
 }
 

@@ -68,7 +68,7 @@ function attempt(n: number, overrides: Partial<Attempt> = {}): Attempt {
 }
 
 function call(role: ModelCall["role"], overrides: Partial<ModelCall> = {}): ModelCall {
-  return { attempt: null, role, alias: `${role}-model`, tokensIn: 1000, tokensOut: 100, latencyMs: 900, costUsd: 0.01, costSource: "header", retries: 0, ...overrides };
+  return { attempt: null, role, alias: `${role}-model`, tokensIn: 1000, tokensOut: 100, tokensCached: 0, latencyMs: 900, costUsd: 0.01, costSource: "header", retries: 0, ...overrides };
 }
 
 const checkpoint: CheckpointRecord = {
@@ -93,7 +93,7 @@ describe("aggregates", () => {
     store.finishTask(first, { status: "complete", attempts: 1, finalTier: "fast", passedFirstAttempt: true, wallMs: 2000 });
     // Solved after escalating to deep, with a mentor checkpoint; one fast call is unpriced.
     store.recordModelCall(second, call("fast", { attempt: 1, tokensIn: 1200, tokensOut: 150, costUsd: null, costSource: "unpriced" }));
-    store.recordModelCall(second, call("fast", { attempt: 2, tokensIn: 1300, tokensOut: 160, costUsd: 0.001, retries: 2 }));
+    store.recordModelCall(second, call("fast", { attempt: 2, tokensIn: 1300, tokensOut: 160, tokensCached: 1100, costUsd: 0.001, retries: 2 }));
     store.recordModelCall(second, call("mentor", { tokensIn: 2000, tokensOut: 300, costUsd: 0.03 }));
     store.recordModelCall(second, call("deep", { attempt: 3, tokensIn: 3000, tokensOut: 400, costUsd: 0.02 }));
     store.recordCheckpoint(second, checkpoint);
@@ -124,14 +124,14 @@ describe("aggregates", () => {
     expect(first).toMatchObject({ taskKey: "HumanEval/0", status: "complete", attempts: 1, finalTier: "fast", passedFirstAttempt: true, wallMs: 2000, tokensIn: 1500, tokensOut: 300 });
     expect(first.costUsd).toBeCloseTo(0.002, 10);
     expect(first.byRole).toEqual({
-      "spec-writer": { calls: 1, tokensIn: 500, tokensOut: 200, costUsd: 0.002, unpricedCalls: 0 },
-      fast: { calls: 1, tokensIn: 1000, tokensOut: 100, costUsd: 0, unpricedCalls: 0 },
+      "spec-writer": { calls: 1, tokensIn: 500, tokensOut: 200, costUsd: 0.002, tokensCached: 0, unpricedCalls: 0 },
+      fast: { calls: 1, tokensIn: 1000, tokensOut: 100, tokensCached: 0, costUsd: 0, unpricedCalls: 0 },
     });
     expect(second).toMatchObject({ passedFirstAttempt: false, finalTier: "deep", tokensIn: 7500, tokensOut: 1010, checkpoints: [checkpoint] });
     expect(second.costUsd).toBeCloseTo(0.051, 10);
-    expect(second.byRole.fast).toEqual({ calls: 2, tokensIn: 2500, tokensOut: 310, costUsd: 0.001, unpricedCalls: 1 });
-    expect(second.byRole.mentor).toEqual({ calls: 1, tokensIn: 2000, tokensOut: 300, costUsd: 0.03, unpricedCalls: 0 });
-    expect(third).toMatchObject({ status: "abort", passedFirstAttempt: false, tokensIn: 4000, tokensOut: 500, costUsd: 0.25, byRole: { reviewer: { calls: 1, tokensIn: 4000, tokensOut: 500, costUsd: 0.25, unpricedCalls: 0 } } });
+    expect(second.byRole.fast).toEqual({ calls: 2, tokensIn: 2500, tokensOut: 310, tokensCached: 1100, costUsd: 0.001, unpricedCalls: 1 });
+    expect(second.byRole.mentor).toEqual({ calls: 1, tokensIn: 2000, tokensOut: 300, tokensCached: 0, costUsd: 0.03, unpricedCalls: 0 });
+    expect(third).toMatchObject({ status: "abort", passedFirstAttempt: false, tokensIn: 4000, tokensOut: 500, costUsd: 0.25, byRole: { reviewer: { calls: 1, tokensIn: 4000, tokensOut: 500, tokensCached: 0, costUsd: 0.25, unpricedCalls: 0 } } });
   });
 });
 
@@ -172,7 +172,7 @@ describe("two processes writing at once", () => {
       for (let i = 0; i < ${tasksPerWriter}; i++) {
         const taskId = store.startTask(runId, { taskKey: "HumanEval/" + i, kind: "humaneval" });
         spec = store.saveSpec({ key: "shared-" + i, model: "m", promptVersion: "1", text: "${writer}", taskId }).text;
-        store.recordModelCall(taskId, { attempt: 1, role: "fast", alias: "fast-coder", tokensIn: 10, tokensOut: 1, latencyMs: 5, costUsd: 0.5, costSource: "table", retries: 0 });
+        store.recordModelCall(taskId, { attempt: 1, role: "fast", alias: "fast-coder", tokensIn: 10, tokensOut: 1, tokensCached: 0, latencyMs: 5, costUsd: 0.5, costSource: "table", retries: 0 });
         store.recordAttempt(taskId, { n: 1, tier: "fast", prompt: [{ role: "user", content: "p" }], reply: "r", diff: null, outcome: "passed", errors: [], verificationOutput: "ok", durationMs: 1 });
         store.finishTask(taskId, { status: "complete", attempts: 1, finalTier: "fast", passedFirstAttempt: true, wallMs: 1 });
         process.stdout.write(spec + "\\n");

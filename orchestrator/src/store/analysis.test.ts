@@ -4,7 +4,7 @@ import { frontierEstimate } from "../models/pricing.ts";
 import type { RoleUsage, RunDetail, TaskDetail } from "./store.ts";
 
 function usage(calls: number, tokensIn: number, tokensOut: number, costUsd: number, unpricedCalls = 0): RoleUsage {
-  return { calls, tokensIn, tokensOut, costUsd, unpricedCalls };
+  return { calls, tokensIn, tokensOut, tokensCached: 0, costUsd, unpricedCalls };
 }
 
 function task(fields: Partial<TaskDetail> & Pick<TaskDetail, "id" | "taskKey" | "byRole">): TaskDetail {

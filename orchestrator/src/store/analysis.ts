@@ -17,13 +17,14 @@ export type RunTotals = {
 const ROLE_ORDER: readonly Role[] = ["spec-writer", "fast", "deep", "mentor", "reviewer"];
 const TASK_KEY_WIDTH = 40;
 
-const EMPTY_USAGE: RoleUsage = { calls: 0, tokensIn: 0, tokensOut: 0, costUsd: 0, unpricedCalls: 0 };
+const EMPTY_USAGE: RoleUsage = { calls: 0, tokensIn: 0, tokensOut: 0, tokensCached: 0, costUsd: 0, unpricedCalls: 0 };
 
 function addUsage(a: RoleUsage, b: RoleUsage): RoleUsage {
   return {
     calls: a.calls + b.calls,
     tokensIn: a.tokensIn + b.tokensIn,
     tokensOut: a.tokensOut + b.tokensOut,
+    tokensCached: a.tokensCached + b.tokensCached,
     costUsd: a.costUsd + b.costUsd,
     unpricedCalls: a.unpricedCalls + b.unpricedCalls,
   };

@@ -18,7 +18,7 @@ export type Attempt = {
 export type ModelCall = {
   /** Null for calls that belong to no attempt (the spec writer). */
   attempt: number | null;
-  role: Role; alias: string; tokensIn: number; tokensOut: number; latencyMs: number;
+  role: Role; alias: string; tokensIn: number; tokensOut: number; tokensCached: number; latencyMs: number;
   /** Null exactly when costSource is "unpriced". */
   costUsd: number | null;
   costSource: CostSource; retries: number;

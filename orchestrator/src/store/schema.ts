@@ -102,6 +102,9 @@ INSERT INTO attempts_v2 SELECT * FROM attempts;
 DROP TABLE attempts;
 ALTER TABLE attempts_v2 RENAME TO attempts;
 `,
+  `
+ALTER TABLE model_calls ADD COLUMN tokens_cached INTEGER NOT NULL DEFAULT 0;
+`,
 ];
 export const SCHEMA_VERSION = MIGRATIONS.length;
 

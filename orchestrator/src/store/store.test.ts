@@ -68,7 +68,7 @@ function attempt(n: number, overrides: Partial<Attempt> = {}): Attempt {
 }
 
 function call(role: ModelCall["role"], overrides: Partial<ModelCall> = {}): ModelCall {
-  return { attempt: null, role, alias: `${role}-model`, tokensIn: 1000, tokensOut: 100, latencyMs: 900, costUsd: 0.01, costSource: "header", retries: 0, ...overrides };
+  return { attempt: null, role, alias: `${role}-model`, tokensIn: 1000, tokensOut: 100, tokensCached: 0, latencyMs: 900, costUsd: 0.01, costSource: "header", retries: 0, ...overrides };
 }
 
 const checkpoint: CheckpointRecord = {

@@ -64,7 +64,7 @@ export function openStore(file: string, options: StoreOptions = {}) {
     type Row = RoleUsage & { taskId: number; role: Role };
     const rows = db
       .query<Row, [string]>(
-        `SELECT m.task_id AS taskId, m.role, count(*) AS calls, sum(m.tokens_in) AS tokensIn, sum(m.tokens_out) AS tokensOut,
+        `SELECT m.task_id AS taskId, m.role, count(*) AS calls, sum(m.tokens_in) AS tokensIn, sum(m.tokens_out) AS tokensOut, sum(m.tokens_cached) AS tokensCached,
                 total(m.cost_usd) AS costUsd, sum(m.cost_source = 'unpriced') AS unpricedCalls
          FROM model_calls m JOIN tasks t ON t.id = m.task_id WHERE t.run_id = ? GROUP BY m.task_id, m.role`,
       )
@@ -109,8 +109,8 @@ export function openStore(file: string, options: StoreOptions = {}) {
     },
     recordModelCall(taskId: number, call: ModelCall): void {
       db.query(
-        `INSERT INTO model_calls (task_id, attempt, role, alias, tokens_in, tokens_out, latency_ms, cost_usd, cost_source, retries)
-         VALUES ($taskId, $attempt, $role, $alias, $tokensIn, $tokensOut, $latencyMs, $costUsd, $costSource, $retries)`,
+        `INSERT INTO model_calls (task_id, attempt, role, alias, tokens_in, tokens_out, tokens_cached, latency_ms, cost_usd, cost_source, retries)
+         VALUES ($taskId, $attempt, $role, $alias, $tokensIn, $tokensOut, $tokensCached, $latencyMs, $costUsd, $costSource, $retries)`,
       ).run({ ...call, taskId });
     },
     findSpec,
