@@ -17,9 +17,9 @@ describe("buildConfig defaults", () => {
 
   test("tier models and concurrency", () => {
     expect(config.tiers).toEqual({
-      fast: { model: "fast-coder", concurrency: 4, contextTokens: 16_384 },
-      deep: { model: "deep-coder", concurrency: 1, contextTokens: 16_384 },
-      reviewer: { model: "reviewer", concurrency: 2, contextTokens: null },
+      fast: { model: "fast-coder", concurrency: 4, contextTokens: 16_384, maxReplyTokens: null },
+      deep: { model: "deep-coder", concurrency: 1, contextTokens: 16_384, maxReplyTokens: null },
+      reviewer: { model: "reviewer", concurrency: 2, contextTokens: null, maxReplyTokens: null },
     });
     expect(config.roles.specWriter.contextTokens).toBe(16_384);
     expect(config.roles.mentor.contextTokens).toBeNull();
@@ -62,15 +62,15 @@ describe("buildConfig layering", () => {
 
   test("deep merge inside a tier", () => {
     const config = buildConfig([{ tiers: { fast: { model: "qwen", concurrency: 8 } } }, { tiers: { fast: { concurrency: 2 } } }]);
-    expect(config.tiers.fast).toEqual({ model: "qwen", concurrency: 2, contextTokens: 16_384 });
-    expect(config.tiers.deep).toEqual({ model: "deep-coder", concurrency: 1, contextTokens: 16_384 });
+    expect(config.tiers.fast).toEqual({ model: "qwen", concurrency: 2, contextTokens: 16_384, maxReplyTokens: null });
+    expect(config.tiers.deep).toEqual({ model: "deep-coder", concurrency: 1, contextTokens: 16_384, maxReplyTokens: null });
   });
 
   // A config file that only renames a tier's model should keep that tier's default concurrency, as every other
   // section does for its missing fields. Currently the tier default applies only when the whole tier is absent.
   test("a tier can override only its model", () => {
     const config = buildConfig([{ tiers: { fast: { model: "qwen2.5-coder" } } }]);
-    expect(config.tiers.fast).toEqual({ model: "qwen2.5-coder", concurrency: 4, contextTokens: 16_384 });
+    expect(config.tiers.fast).toEqual({ model: "qwen2.5-coder", concurrency: 4, contextTokens: 16_384, maxReplyTokens: null });
   });
 
   test("env layer overrides the file, flags override env", () => {

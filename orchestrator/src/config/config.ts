@@ -44,6 +44,13 @@ const tierSettings = (model: string, concurrency: number, contextTokens: number 
         .nullable()
         .default(contextTokens)
         .describe("The model's context window, sent as num_ctx on every call (Ollama otherwise uses its small default and truncates silently); null for backends that size their own (frontier APIs)"),
+      maxReplyTokens: z
+        .number()
+        .int()
+        .min(16)
+        .nullable()
+        .default(null)
+        .describe("A cap on each reply's tokens, sent as max_tokens: a small local model that loops otherwise writes until its context is full, minutes on a CPU; null = the backend's own"),
     })
     .strict()
     .prefault({});

@@ -29,6 +29,7 @@ export async function callModel(deps: CallDeps, request: { role: Role; attempt: 
       model: alias,
       messages: request.messages,
       contextTokens: router.contextFor(role),
+      maxTokens: router.maxReplyFor(role) ?? undefined,
       signal: deps.signal,
       onRetry: (notice) => log.warn({ event: "model_call_retry", tier: role, ...notice }, "model call retry"),
     }),

@@ -5,9 +5,9 @@ import type { Tier } from "../types.ts";
 
 function tiers(fast: number, deep: number, reviewer: number) {
   return {
-    fast: { model: "fast-coder", concurrency: fast, contextTokens: 8192 },
-    deep: { model: "deep-coder", concurrency: deep, contextTokens: 16_384 },
-    reviewer: { model: "reviewer", concurrency: reviewer, contextTokens: null },
+    fast: { model: "fast-coder", concurrency: fast, contextTokens: 8192, maxReplyTokens: null },
+    deep: { model: "deep-coder", concurrency: deep, contextTokens: 16_384, maxReplyTokens: null },
+    reviewer: { model: "reviewer", concurrency: reviewer, contextTokens: null, maxReplyTokens: null },
   };
 }
 

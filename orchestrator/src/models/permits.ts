@@ -8,13 +8,15 @@ export type Router = {
   modelFor(role: Role): string;
   /** The role's context window to send with each call; null when the backend sizes its own. */
   contextFor(role: Role): number | null;
+  /** The role's cap on reply tokens; null when none is set. */
+  maxReplyFor(role: Role): number | null;
   /** Runs `work` holding one of the role's permits; the permit is released however `work` ends. */
   withTier<T>(role: Role, work: () => Promise<T>): Promise<T>;
 };
 
 /** `roles` has no default of its own: the config's (roles.specWriter, roles.mentor) is the one. */
 export function createRouter(tiers: Config["tiers"], roles: Config["roles"]): Router {
-  const settings: Record<Role, { model: string; concurrency: number; contextTokens: number | null }> = {
+  const settings: Record<Role, { model: string; concurrency: number; contextTokens: number | null; maxReplyTokens: number | null }> = {
     fast: tiers.fast,
     deep: tiers.deep,
     reviewer: tiers.reviewer,
@@ -25,6 +27,7 @@ export function createRouter(tiers: Config["tiers"], roles: Config["roles"]): Ro
   return {
     modelFor: (role) => settings[role].model,
     contextFor: (role) => settings[role].contextTokens,
+    maxReplyFor: (role) => settings[role].maxReplyTokens,
     withTier: (role, work) => semaphores[role].runExclusive(work),
   };
 }

@@ -53,11 +53,11 @@ const scriptedCheck: Checker = async (_check, root) => {
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
 
-async function runScripted(script: Record<string, Reply[]>, guidance: { spec?: boolean; checkpoints?: boolean } = {}) {
+async function runScripted(script: Record<string, Reply[]>, guidance: { spec?: boolean; checkpoints?: boolean } = {}, layer: Record<string, unknown> = {}) {
   const root = mkdtempSync(path.join(tmpdir(), "smol-loop-"));
   dirs.push(root);
   writeFileSync(path.join(root, FILE), START);
-  const config = buildConfig([{ guidance }]);
+  const config = buildConfig([{ guidance }, layer]);
   const model = scriptedModel(script);
   const journal = memoryJournal();
   const events: { event?: string }[] = [];
@@ -172,5 +172,13 @@ describe("the task loop on scripted replies and a scripted check", () => {
     const { events } = await runScripted({ "fast-coder": [BAD, BAD], "deep-coder": [GOOD] }, { spec: false });
     const flow = events.filter((e) => ["task_created", "patch_applied", "verification_fail", "verification_pass", "escalation", "checkpoint", "task_complete"].includes(e ?? ""));
     expect(flow).toEqual(["task_created", "patch_applied", "verification_fail", "patch_applied", "verification_fail", "escalation", "checkpoint", "patch_applied", "verification_pass", "task_complete"]);
+  });
+
+  test("each call carries its role's reply cap as max_tokens, and none where none is set", async () => {
+    const layer = { tiers: { fast: { maxReplyTokens: 512 } }, roles: { specWriter: { maxReplyTokens: 300 } } };
+    const { model } = await runScripted({ "fast-coder": [BAD, BAD], "deep-coder": [GOOD] }, { checkpoints: false }, layer);
+    expect(model.calls["fast-coder"]!.map((call) => call.maxTokens)).toEqual([512, 512]);
+    expect(model.calls["spec-writer"]!.map((call) => call.maxTokens)).toEqual([300]);
+    expect(model.calls["deep-coder"]!.map((call) => call.maxTokens)).toEqual([undefined]);
   });
 });
