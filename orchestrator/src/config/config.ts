@@ -91,7 +91,11 @@ export const Config = z
       .describe("Models that advise rather than edit: the spec writer and the mentor"),
     guidance: z
       .object({
-        spec: z.boolean().default(true).describe("A spec-writer call before the first attempt (--no-spec turns it off)"),
+        spec: z.boolean().default(true).describe("A spec-writer call for the task (--no-spec turns it off)"),
+        specWhen: z
+          .enum(["before-first-attempt", "after-first-failure"])
+          .default("before-first-attempt")
+          .describe("When the spec is written: before the first attempt, or only once the first attempt has failed (tasks the fast tier solves at once then cost no spec-writer call)"),
         checkpoints: z.boolean().default(true).describe("A mentor checkpoint at each escalation (--no-checkpoints turns it off)"),
         checkpointInterval: z.number().int().min(0).default(0).describe("Also a checkpoint every K failed attempts within a tier; 0 = only at escalations"),
         reuseSpec: z.boolean().default(false).describe("Reuse a stored spec for the same problem text, spec model and prompt version"),

@@ -154,9 +154,14 @@ describe("checkpointDue", () => {
 describe("the edit format's example names a file the task owns", () => {
   test("whole-file: the owned path and its language, never a made-up path", async () => {
     const { buildMessages } = await import("./prompt.ts");
-    const system = buildMessages({ description: "d", files: new Map([["solution.py", "x = 1\n"]]), verify: ["pytest"], feedback: [], format: "whole" })[0]!.content;
-    expect(system).toContain("solution.py\n```python\n...the whole file...\n```");
-    expect(system).not.toContain("src/example.py");
+    const messages = buildMessages({ description: "the task", files: new Map([["solution.py", "x = 1\n"]]), verify: ["pytest"], feedback: [], format: "whole" });
+    // One user message, no system message: the model's template keeps its own system prompt. Task first, format last.
+    expect(messages.map((message) => message.role)).toEqual(["user"]);
+    const text = messages[0]!.content;
+    expect(text).toContain("solution.py\n```python\n...the whole file...\n```");
+    expect(text).not.toContain("src/example.py");
+    expect(text.indexOf("the task")).toBeLessThan(text.indexOf("x = 1"));
+    expect(text.indexOf("x = 1")).toBeLessThan(text.indexOf("...the whole file..."));
     const ts = buildMessages({ description: "d", files: new Map([["src/math.ts", "x\n"]]), verify: ["tsc"], feedback: [], format: "whole" })[0]!.content;
     expect(ts).toContain("src/math.ts\n```ts\n");
   });

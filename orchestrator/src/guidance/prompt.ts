@@ -4,7 +4,7 @@ import type { EditFormat } from "../patch/types.ts";
 import { PROMPTS } from "./prompts/index.ts";
 import type { ChatMessage, Tier } from "../types.ts";
 
-const SYSTEM = PROMPTS.system;
+const INSTRUCTIONS = PROMPTS.instructions;
 const ATTEMPT = PROMPTS.attempt;
 const FORMATS: Record<EditFormat, string> = PROMPTS.formats;
 
@@ -87,8 +87,10 @@ export function buildMessages(input: PromptInput): ChatMessage[] {
     history: renderHistory(input.feedback, input.diffsShown ?? 2, input.maxDiffChars ?? 4_000),
     verify: input.verify.map((command) => `\`${command}\``).join(", "),
   });
-  return [
-    { role: "system", content: fill(SYSTEM, { format: formatText(input.format, [...input.files.keys()][0] ?? "PATH") }).trim() },
-    { role: "user", content: user },
-  ];
+  const instructions = fill(INSTRUCTIONS, { format: formatText(input.format, [...input.files.keys()][0] ?? "PATH") }).trim();
+  // One user message and no system message, so the model's chat template supplies its own default system prompt,
+  // the way its makers evaluate it: measured on Qwen2.5-Coder-0.5B, HumanEval 0-39, whole-file, one attempt,
+  // 29/40 passed against 27/40 with these instructions as a system message (bench/formats.ts --formats whole).
+  // The task comes first: with the files first, 24/40 (more replies echoed the file unchanged).
+  return [{ role: "user", content: `${user.trimEnd()}\n\n${instructions}` }];
 }

@@ -181,4 +181,17 @@ describe("the task loop on scripted replies and a scripted check", () => {
     expect(model.calls["spec-writer"]!.map((call) => call.maxTokens)).toEqual([300]);
     expect(model.calls["deep-coder"]!.map((call) => call.maxTokens)).toEqual([undefined]);
   });
+
+  test("a spec written after the first failure: none for a task solved at once, then shown from the second attempt on", async () => {
+    const layer = { guidance: { specWhen: "after-first-failure" } };
+    const atOnce = await runScripted({ "fast-coder": [GOOD] }, { checkpoints: false }, layer);
+    expect(atOnce.outcome.status).toBe("complete");
+    expect(atOnce.callsTo["spec-writer"]).toBeUndefined();
+    const second = await runScripted({ "fast-coder": [BAD, GOOD] }, { checkpoints: false }, layer);
+    expect(second.outcome.status).toBe("complete");
+    expect(second.callsTo["spec-writer"]).toBe(1);
+    const prompts = second.model.calls["fast-coder"]!.map((call) => call.messages.at(-1)!.content);
+    expect(prompts[0]).not.toContain("Specification");
+    expect(prompts[1]).toContain("Specification");
+  });
 });

@@ -64,16 +64,17 @@ export async function runTask(task: PreparedTask, deps: OrchestratorDeps): Promi
 async function taskLoop(run: Run): Promise<LoopEnd> {
   const { task, deps } = run;
   const limits = { ...deps.policy, maxAttempts: task.maxAttempts };
-  if (deps.guidance.spec) {
-    const spec = await unlessTooLong(run.log, "spec-writer", async () => writeSpec({ description: task.description, files: await readFiles(task) }, run.advisorDeps));
-    run.state = foldSpec(run.state, spec);
-  }
+  const specAfter = deps.guidance.specWhen === "after-first-failure" ? 1 : 0;
   for (;;) {
     deps.signal?.throwIfAborted();
     const decision = decide(run.state.history, task.startTier, limits);
     if (decision.action === "complete" || decision.action === "abort") return decision;
     // Advice is asked for with the workspace at its original files, as every attempt sees them.
     await restore(run.original);
+    if (deps.guidance.spec && run.state.history.length === specAfter) {
+      const spec = await unlessTooLong(run.log, "spec-writer", async () => writeSpec({ description: task.description, files: await readFiles(task) }, run.advisorDeps));
+      run.state = foldSpec(run.state, spec);
+    }
     if (decision.action === "escalate") {
       run.log.warn({ event: "escalation", fromTier: decision.fromTier, toTier: decision.toTier, reason: decision.reason }, "escalation");
       if (deps.guidance.checkpoints) await advise(run, decision.fromTier, decision.toTier);

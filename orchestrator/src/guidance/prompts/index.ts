@@ -8,10 +8,10 @@ import mentorStrategy from "./mentor-strategy.txt" with { type: "text" };
 import mentorTestCriteria from "./mentor-test-criteria.txt" with { type: "text" };
 import mentor from "./mentor.txt" with { type: "text" };
 import specWriter from "./spec-writer.txt" with { type: "text" };
-import system from "./system.txt" with { type: "text" };
+import instructions from "./instructions.txt" with { type: "text" };
 
 export const PROMPTS = {
-  system,
+  instructions,
   attempt,
   formats: { udiff: formatUdiff, whole: formatWhole, "search-replace": formatSearchReplace },
   specWriter,
