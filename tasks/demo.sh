@@ -3,7 +3,8 @@
 #   1. installs everything into the checkout (.ci/setup.sh: Bun, bubblewrap, .venv with pytest and LiteLLM),
 #   2. brings the local stack up (smol-coder stack up: the LiteLLM proxy, and Ollama's models or, without
 #      Ollama, Qwen2.5-Coder 0.5B and 1.5B served by llama.cpp from prebuilt wheels: nothing is compiled),
-#   3. runs an example HumanEval task and an example workspace task through the proxy, events on screen,
+#   3. runs an example HumanEval task and two example workspace tasks through the proxy, events on screen; the
+#      third (add from_roman()) is one the 0.5B fails and the 1.5B solves, so the escalation shows,
 #   4. prints each task's result and the run records.
 # The stack stays up afterwards (smol-coder stack down stops it). Extra arguments go to both smol-coder runs.
 # Exit 0 when every task ran to a verdict (solved or not), otherwise the first failing step's exit code.
@@ -48,13 +49,18 @@ step "Example 2: a workspace task (tasks/workspace-example.json on a copy of tas
 bash "$ROOT/tasks/run-example.sh" --pretty "${budget[@]}" "$@"
 workspace=$?
 
+step "Example 3: a workspace task the fast tier fails and the deep tier fixes (tasks/roman-example.json on a copy of tasks/example-roman)"
+bash "$ROOT/tasks/run-example.sh" roman --pretty "${budget[@]}" "$@"
+roman=$?
+
 step "Results"
 echo "HumanEval/0:       $(verdict $humaneval)"
 echo "workspace example: $(verdict $workspace)"
-smol runs --limit 2
+echo "roman example:     $(verdict $roman)"
+smol runs --limit 3
 echo
 echo "smol-coder analyze RUN_ID tells one run's story; smol-coder stack status / stack down manage the stack."
-for code in "$humaneval" "$workspace"; do
+for code in "$humaneval" "$workspace" "$roman"; do
   [ "$code" -le 1 ] || exit "$code"
 done
 exit 0

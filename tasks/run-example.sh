@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Runs tasks/workspace-example.json on a fresh copy of tasks/example-workspace, made a git repository in a temp
-# directory, so the example in this repository stays as it is. Works from any directory.
-#   tasks/run-example.sh [SMOL_CODER_FLAGS...]      e.g. --pretty, --max-attempts 3
+# Runs an example task on a fresh copy of its workspace, made a git repository in a temp directory, so the example
+# in this repository stays as it is. Works from any directory.
+#   tasks/run-example.sh [slugs|roman] [SMOL_CODER_FLAGS...]      e.g. roman --pretty --max-attempts 3
+# slugs (the default): tasks/workspace-example.json on tasks/example-workspace (implement slugify()).
+# roman: tasks/roman-example.json on tasks/example-roman (add from_roman()); the 0.5B fails it, the 1.5B solves it.
 # Needs the proxy (export LITELLM_URL and LITELLM_API_KEY) and pytest on PATH. Exits with smol-coder's exit code
 # and keeps the workspace, so you can look at what the model changed (git -C DIR diff).
 set -euo pipefail
@@ -10,8 +12,15 @@ root="$(dirname "$here")"
 bun="$(command -v bun || echo "$root/.tools/node_modules/.bin/bun")"
 [ -x "$bun" ] || { echo "run-example.sh: no bun on PATH or in .tools/ (bash .ci/run installs it)" >&2; exit 2; }
 
+example=slugs
+case "${1:-}" in slugs|roman) example="$1"; shift;; esac
+case "$example" in
+  slugs) source_dir="$here/example-workspace"; task="$here/workspace-example.json";;
+  roman) source_dir="$here/example-roman"; task="$here/roman-example.json";;
+esac
+
 workspace="$(mktemp -d "${TMPDIR:-/tmp}/smol-coder-example-XXXXXX")"
-cp -R "$here/example-workspace/." "$workspace/"
+cp -R "$source_dir/." "$workspace/"
 # No user hooks, signing or templates: this is a scratch repository.
 git -C "$workspace" -c init.templateDir= init -q -b main
 git -C "$workspace" add -A
@@ -20,6 +29,6 @@ git -C "$workspace" -c core.hooksPath=/dev/null -c commit.gpgsign=false -c user.
 echo "run-example.sh: workspace $workspace" >&2
 
 status=0
-"$bun" run "$root/orchestrator/src/index.ts" run --file "$here/workspace-example.json" --workspace "$workspace" "$@" || status=$?
+"$bun" run "$root/orchestrator/src/index.ts" run --file "$task" --workspace "$workspace" "$@" || status=$?
 echo "run-example.sh: smol-coder exited $status; the workspace stays at $workspace" >&2
 exit "$status"

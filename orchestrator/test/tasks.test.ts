@@ -32,6 +32,21 @@ const SLUGS_RIGHT = SLUGS_BEFORE.replace('"""URL slugs for blog post titles."""\
 );
 const SLUGS_WRONG = SLUGS_BEFORE.replace("    raise NotImplementedError", "    return title.lower()");
 
+const EXAMPLE_ROMAN = path.join(TASKS_DIR, "example-roman");
+const ROMAN_BEFORE = readFileSync(path.join(EXAMPLE_ROMAN, "roman.py"), "utf8");
+/** A from_roman() that meets the tests: the reply the fake model gives when the roman example should pass. */
+const ROMAN_RIGHT = `${ROMAN_BEFORE}
+
+def from_roman(text):
+    """The number a Roman numeral stands for."""
+    number = 0
+    for value, letters in NUMERALS:
+        while text.startswith(letters):
+            number += value
+            text = text[len(letters):]
+    return number
+`;
+
 const exampleFiles = readdirSync(TASKS_DIR).filter((name) => name.endsWith(".json"));
 const PROBLEMS = await loadDataset(SHARED_DATASET);
 const resources = perTestResources();
@@ -129,6 +144,24 @@ describe("run-example.sh", () => {
     expect(readFileSync(path.join(workspace!, "slugs.py"), "utf8")).toBe(SLUGS_RIGHT);
     expect(existsSync(path.join(workspace!, ".git"))).toBe(true);
     expect(treeState(EXAMPLE_WORKSPACE)).toEqual(stateBefore);
+  }, 60_000);
+
+  test("roman: its test fails as shipped; run-example.sh roman runs roman-example.json on a git copy of example-roman", async () => {
+    const shipped = scratch();
+    cpSync(EXAMPLE_ROMAN, shipped, { recursive: true });
+    const before = pytest(shipped);
+    expect(before.exitCode).not.toBe(0);
+    expect(before.output).toContain("cannot import name 'from_roman'");
+    const stateBefore = treeState(EXAMPLE_ROMAN);
+    resources.fake = startFakeModel({ replies: { "fast-coder": [diffReply("roman.py", ROMAN_BEFORE, ROMAN_RIGHT)] } });
+    const result = await runScript("run-example.sh", ["roman", "--no-log-file"], scratch());
+    const workspace = /the workspace stays at (\S+)/.exec(result.stderr)?.[1];
+    if (workspace) resources.track(workspace);
+    expect(result.exitCode, result.stderr.slice(-500)).toBe(0);
+    expect(readFileSync(path.join(workspace!, "roman.py"), "utf8")).toBe(ROMAN_RIGHT);
+    expect(pytest(workspace!).exitCode).toBe(0);
+    expect(promptOf(resources.fake!.requestsFor("fast-coder")[0]!)).toContain("Add from_roman(text) to roman.py");
+    expect(treeState(EXAMPLE_ROMAN)).toEqual(stateBefore);
   }, 60_000);
 });
 
