@@ -9,6 +9,7 @@ import { hasSearchReplace, parseSearchReplace, parseWholeFiles } from "./formats
 import { parseUnifiedDiff } from "./parse.ts";
 import { resolveHeaderPath } from "./paths.ts";
 import { findMatches } from "./match.ts";
+import { refuseStrayFence, withoutPathLabel } from "./stray.ts";
 import { applyReading, asMarkedHunk, isUnmarked, readUnmarked } from "./unmarked.ts";
 import { unnamedEdits } from "./unnamed.ts";
 import { joinText, splitText } from "./text.ts";
@@ -175,7 +176,9 @@ export function planPatch({ reply, files, maxChangedLines, smallFileBytes = 8_00
   const owned = new Set(files.keys());
   const current = new Map(files);
   for (const edit of edits) {
-    const change = applyEdit(edit, owned, current, { format, smallFileBytes });
+    const name = edit.kind === "whole" ? edit.name : edit.kind === "hunks" ? edit.newName : null;
+    const path = name !== null && owned.has(name) ? name : null;
+    const change = applyEdit(path ? withoutPathLabel(edit, path, current.get(path) ?? null) : edit, owned, current, { format, smallFileBytes });
     current.set(change.path, change.content);
   }
   const changes: FileChange[] = [];
@@ -184,6 +187,7 @@ export function planPatch({ reply, files, maxChangedLines, smallFileBytes = 8_00
   for (const [path, before] of files) {
     const after = current.get(path) ?? null;
     if (after === before) continue;
+    refuseStrayFence(path, before, after);
     changes.push({ path, content: after });
     linesChanged += countChanged(before, after);
     diffs.push(createTwoFilesPatch(before === null ? DEV_NULL : `a/${path}`, after === null ? DEV_NULL : `b/${path}`, before ?? "", after ?? ""));

@@ -94,6 +94,19 @@ function coversFile(fileLines: readonly string[], known: string[]): boolean {
   return true;
 }
 
+/**
+ * Whether every non-blank line of the file is in the block, in order, from the block's first line: the whole file
+ * with new lines among its own, including new lines that copy some of the file's (a new body that repeats an
+ * existing function's lines, which makes the known lines look out of order).
+ */
+function holdsFile(fileLines: readonly string[], body: readonly Read[]): boolean {
+  const nonBlank = fileLines.filter((line) => line.trim() !== "");
+  if (nonBlank.length === 0 || body[0]?.text !== nonBlank[0]) return false;
+  let at = 0;
+  for (const line of body) if (at < nonBlank.length && line.text === nonBlank[at]) at++;
+  return at === nonBlank.length;
+}
+
 /** Search/replace and diff markers: a block holding them is a broken edit of another format, not the file. */
 const MARKERS = /^(<{5,9} ?SEARCH|={5,9}|>{5,9} ?REPLACE|--- (a\/|\/dev\/null)|\+\+\+ b\/|@@ )/;
 
@@ -142,7 +155,7 @@ export function readUnmarked(path: string, fileLines: readonly string[], hunk: H
     }
     return { kind: "stretch", start, end, body: body.map((line) => line.text), known: known.length };
   }
-  if (found.length === 0 && coversFile(fileLines, known)) {
+  if (found.length === 0 && (coversFile(fileLines, known) || holdsFile(fileLines, body))) {
     const placeholder = body.find((line) => !line.known && PLACEHOLDER.test(line.text));
     if (placeholder) throw new PatchRejected(`${label(hunk)} of ${path} leaves lines out ("${placeholder.text.trim()}"); ${FIX}`, path);
     return { kind: "whole", body: body.map((line) => line.text), known: known.length };

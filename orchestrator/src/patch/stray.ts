@@ -1,0 +1,47 @@
+// Pure: text a small model puts inside a file's block that is not the file. Qwen2.5-Coder 1.5B, asked for whole
+// files, opened its block with the path as a comment ("# text.py") and, once, opened a second fence inside the
+// first: applied as written, the file gained a comment it never asked for, or a fence line that breaks it.
+import { PatchRejected } from "../errors.ts";
+import type { FileEdit } from "./types.ts";
+
+const COMMENT = /^\s*(?:#+|\/\/|--|;+|\/\*)\s*(?:file(?:name)?:\s*)?(.+?)\s*(?:\*\/)?\s*$/i;
+/** A fence line at the start of a line, as a block opens or closes: ```, ```python, ~~~. */
+const FENCE_LINE = /^(`{3,}|~{3,})[\w+#.-]*\s*$/;
+/** Files where a fence line is content, not a slip. */
+const FENCED_TEXT = /\.(md|mdx|markdown|rst|txt)$/i;
+
+function namesPath(line: string, path: string): boolean {
+  const named = COMMENT.exec(line)?.[1]?.replace(/^[`'"*]+|[`'"*:]+$/g, "");
+  return named !== undefined && (named === path || named === path.split("/").at(-1));
+}
+
+/** The first line, when it is a comment naming the file itself and the file has no such line: a label, not code. */
+function labelLine(lines: readonly string[], path: string, current: string | null): boolean {
+  const first = lines[0];
+  if (first === undefined || !namesPath(first, path)) return false;
+  return !(current ?? "").split("\n").some((line) => line.trim() === first.trim());
+}
+
+/** The edit without a leading comment that only names its file (whole files, and blocks that named no file). */
+export function withoutPathLabel(edit: FileEdit, path: string, current: string | null): FileEdit {
+  if (edit.kind === "whole") {
+    const lines = edit.content.split("\n");
+    return labelLine(lines, path, current) ? { ...edit, content: lines.slice(1).join("\n") } : edit;
+  }
+  if (edit.kind !== "hunks" || !edit.unnamed || edit.hunks.length !== 1) return edit;
+  const [hunk] = edit.hunks;
+  if (!labelLine(hunk!.lines.map((line) => line.text), path, current)) return edit;
+  return { ...edit, hunks: [{ ...hunk!, lines: hunk!.lines.slice(1) }] };
+}
+
+const fenceLines = (text: string | null) => (text ?? "").split("\n").filter((line) => FENCE_LINE.test(line)).length;
+
+/** Refuses a change that adds a fence line to a code file: one block was opened inside another. */
+export function refuseStrayFence(path: string, before: string | null, after: string | null): void {
+  if (FENCED_TEXT.test(path) || fenceLines(after) <= fenceLines(before)) return;
+  const fence = (after ?? "").split("\n").find((line) => FENCE_LINE.test(line))!;
+  throw new PatchRejected(
+    `the new ${path} would hold the line ${fence.trim()}, a code fence: the reply opens one code block inside another; send ${path} in a single fenced block, with its path alone on the line above`,
+    path,
+  );
+}
