@@ -40,8 +40,16 @@ describe("a diff hunk that marks no line", () => {
   });
 
   test("new lines at the end of a stretch with more of the file after it: insert or replace? refused", () => {
-    const file = `${FILE}    raise NotImplementedError\n`;
+    const file = `${FILE}    return sum(xs)\n`;
     expect(refusal(diff(`${FILE}${BODY}`), file)).toContain("whether they replace the rest is unclear");
+  });
+
+  test("a stub body after the stretch (raise NotImplementedError, pass): the new lines replace it", () => {
+    const stub = `${FILE}    raise NotImplementedError\n`;
+    expect(applied("```python\n" + FILE + BODY + "```\n", stub)).toBe(FILE + BODY);
+    expect(applied("```python\n" + FILE + BODY + "```\n", `${FILE}    pass\n`)).toBe(FILE + BODY);
+    // The stub of a function with more of the file after it: whether the rest goes too is unclear.
+    expect(refusal("```python\n" + FILE + BODY + "```\n", `${stub}\n\ndef other():\n    return 1\n`)).toContain("ends with new lines");
   });
 
   test("a changed line in the middle of a partial stretch: refused, with how to mark lines", () => {

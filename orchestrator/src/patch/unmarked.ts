@@ -107,6 +107,9 @@ function holdsFile(fileLines: readonly string[], body: readonly Read[]): boolean
   return at === nonBlank.length;
 }
 
+/** A function body that stands for one still to be written. */
+const STUB = /^\s+(raise NotImplementedError(\(.*\))?|pass|\.\.\.)\s*$/;
+
 /** Search/replace and diff markers: a block holding them is a broken edit of another format, not the file. */
 const MARKERS = /^(<{5,9} ?SEARCH|={5,9}|>{5,9} ?REPLACE|--- (a\/|\/dev\/null)|\+\+\+ b\/|@@ )/;
 
@@ -144,7 +147,13 @@ export function readUnmarked(path: string, fileLines: readonly string[], hunk: H
     // New lines after the last known one, and more of the file after that: inserted before the rest, or meant to
     // replace it (a whole file cut short)? Not certain, so not applied.
     const endsNew = body.length > 0 && !body.at(-1)!.known;
-    if (endsNew && fileLines.slice(end).some((line) => line.trim() !== "")) {
+    // Unless all the file has after it is a stub body (raise NotImplementedError, pass, ...): the new lines are the
+    // body that replaces it, as in "implement this function".
+    const rest = fileLines.slice(end).filter((line) => line.trim() !== "");
+    if (endsNew && rest.length > 0 && rest.every((line) => STUB.test(line))) {
+      return { kind: "stretch", start, end: fileLines.length, body: body.map((line) => line.text), known: known.length };
+    }
+    if (endsNew && rest.length > 0) {
       throw new PatchRejected(`${label(hunk)} of ${path} ${marks(hunk)}, ends with new lines, and the file goes on after its last known line, so whether they replace the rest is unclear; ${FIX}`, path);
     }
     // The same at the top: new lines before the first known one, with more of the file before it (a reply that
