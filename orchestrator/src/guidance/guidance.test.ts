@@ -165,4 +165,16 @@ describe("the edit format's example names a file the task owns", () => {
     const ts = buildMessages({ description: "d", files: new Map([["src/math.ts", "x\n"]]), verify: ["tsc"], feedback: [], format: "whole" })[0]!.content;
     expect(ts).toContain("src/math.ts\n```ts\n");
   });
+
+  test("a retry's prompt starts with the first attempt's up to the end of the files, so the server's prompt cache serves it", async () => {
+    const { buildMessages } = await import("./prompt.ts");
+    const base = { description: "the task", files: new Map([["solution.py", "x = 1\n"]]), verify: ["pytest"], format: "whole" as const };
+    const first = buildMessages({ ...base, feedback: [] })[0]!.content;
+    const retry = buildMessages({ ...base, feedback: [{ attempt: 1, tier: "fast", kind: "verification_failed", diff: null, errors: ["boom"] }], guidance: "# Guidance\nthe spec" })[0]!.content;
+    const filesEnd = first.indexOf("x = 1\n```") + "x = 1\n```".length;
+    expect(retry.slice(0, filesEnd)).toBe(first.slice(0, filesEnd));
+    expect(retry.indexOf("the spec")).toBeGreaterThan(filesEnd);
+    expect(retry.indexOf("the spec")).toBeLessThan(retry.indexOf("boom"));
+  });
 });
+

@@ -82,7 +82,7 @@ export function formatText(format: EditFormat, path: string): string {
 export function buildMessages(input: PromptInput): ChatMessage[] {
   const user = fill(ATTEMPT, {
     description: input.description,
-    guidance: input.guidance ? `\n${input.guidance}` : "",
+    guidance: input.guidance ? `\n${input.guidance}\n` : "",
     files: renderFiles(input.files),
     history: renderHistory(input.feedback, input.diffsShown ?? 2, input.maxDiffChars ?? 4_000),
     verify: input.verify.map((command) => `\`${command}\``).join(", "),
