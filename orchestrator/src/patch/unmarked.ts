@@ -122,6 +122,8 @@ export type UnmarkedReading =
   /** The known lines run from the file's first line to its last: the block is the whole new file. */
   | { kind: "whole"; body: string[]; known: number };
 
+/** The header unnamed.ts gives a code block that named no file. */
+export const CODE_BLOCK = "the code block";
 const FIX = "mark each added line with + and each removed line with -, keeping unchanged lines with a leading space; or send the whole file in a fenced block with its path on the line above";
 
 /**
@@ -133,7 +135,7 @@ export function readUnmarked(path: string, fileLines: readonly string[], hunk: H
   const lines = readLines(hunk, fileLines);
   const known = lines.filter((line) => line.known).map((line) => line.text);
   if (known.length === 0) {
-    throw new PatchRejected(`${label(hunk)} of ${path} ${marks(hunk)}, and none of its lines is in the file, so where it goes is unknown; ${FIX}`, path);
+    throw new PatchRejected(`${label(hunk)} of ${path} ${marks(hunk)}, and none of its lines is in the file, so where it goes is unknown; ${fixFor(hunk, path)}`, path);
   }
   // Blank lines the model wrote at the block's edges are the gap before prose, not content.
   const first = lines.findIndex((line) => line.text.trim() !== "");
@@ -154,28 +156,32 @@ export function readUnmarked(path: string, fileLines: readonly string[], hunk: H
       return { kind: "stretch", start, end: fileLines.length, body: body.map((line) => line.text), known: known.length };
     }
     if (endsNew && rest.length > 0) {
-      throw new PatchRejected(`${label(hunk)} of ${path} ${marks(hunk)}, ends with new lines, and the file goes on after its last known line, so whether they replace the rest is unclear; ${FIX}`, path);
+      throw new PatchRejected(`${label(hunk)} of ${path} ${marks(hunk)}, ends with new lines, and the file goes on after its last known line, so whether they replace the rest is unclear; ${fixFor(hunk, path)}`, path);
     }
     // The same at the top: new lines before the first known one, with more of the file before it (a reply that
     // echoed the prompt, or rewrote the file's head).
     const startsNew = body.length > 0 && !body[0]!.known;
     if (startsNew && fileLines.slice(0, start).some((line) => line.trim() !== "")) {
-      throw new PatchRejected(`${label(hunk)} of ${path} ${marks(hunk)}, begins with new lines, and the file has lines before its first known line, so whether they replace those is unclear; ${FIX}`, path);
+      throw new PatchRejected(`${label(hunk)} of ${path} ${marks(hunk)}, begins with new lines, and the file has lines before its first known line, so whether they replace those is unclear; ${fixFor(hunk, path)}`, path);
     }
     return { kind: "stretch", start, end, body: body.map((line) => line.text), known: known.length };
   }
   if (found.length === 0 && (coversFile(fileLines, known) || holdsFile(fileLines, body))) {
     const placeholder = body.find((line) => !line.known && PLACEHOLDER.test(line.text));
-    if (placeholder) throw new PatchRejected(`${label(hunk)} of ${path} leaves lines out ("${placeholder.text.trim()}"); ${FIX}`, path);
+    if (placeholder) throw new PatchRejected(`${label(hunk)} of ${path} leaves lines out ("${placeholder.text.trim()}"); ${fixFor(hunk, path)}`, path);
     return { kind: "whole", body: body.map((line) => line.text), known: known.length };
   }
   const problem = found.length === 0 ? "are neither the whole file nor one unbroken stretch of it (a line is changed, missing or out of order)" : `match ${found.length} places`;
-  throw new PatchRejected(`${label(hunk)} of ${path} ${marks(hunk)}, and its lines that are in the file ${problem}; ${FIX}`, path);
+  throw new PatchRejected(`${label(hunk)} of ${path} ${marks(hunk)}, and its lines that are in the file ${problem}; ${fixFor(hunk, path)}`, path);
 }
 
 const label = (hunk: Hunk) => (hunk.header.startsWith("the ") ? hunk.header : `hunk ${hunk.number}`);
-/** What is wrong with the hunk's marks, for the refusal: none at all, or + on lines the file already has. */
-const marks = (hunk: Hunk) => (isUnmarked(hunk) ? "marks no line with + or -" : "marks lines the file already has as added");
+/** A code block that named no file (unnamed.ts), as opposed to a diff: its refusals speak of whole files, not marks. */
+const isCodeBlock = (hunk: Hunk) => hunk.header === CODE_BLOCK;
+/** What is wrong with the hunk, for the refusal: a code block that is not the whole file, no marks at all, or + on lines the file already has. */
+const marks = (hunk: Hunk) => (isCodeBlock(hunk) ? "is not the whole file" : isUnmarked(hunk) ? "marks no line with + or -" : "marks lines the file already has as added");
+/** What to send instead: the whole file for a code block (the model was writing one), marks for a diff. */
+const fixFor = (hunk: Hunk, path: string) => (isCodeBlock(hunk) ? `send the whole of ${path}, every line of it, in one fenced block with the path alone on the line above` : FIX);
 
 /** The file's new lines from one reading. */
 export function applyReading(fileLines: readonly string[], reading: UnmarkedReading): string[] {

@@ -5,6 +5,7 @@
 // the file, the reply is refused with a reason naming the fix.
 import { PatchRejected } from "../errors.ts";
 import type { FileEdit, Hunk, HunkLine } from "./types.ts";
+import { CODE_BLOCK } from "./unmarked.ts";
 
 const FENCE = /^(`{3,}|~{3,})([^\n]*)\n([\s\S]*?)^\1[ \t]*$/gm;
 const NOT_CODE = /^(bash|sh|shell|zsh|console|terminal|text|txt|plaintext|output|log|json|yaml|yml|toml|ini|xml|html|markdown|md)$/i;
@@ -30,7 +31,7 @@ function toHunk(block: Block): Hunk {
   const marked = isDiff && block.lines.some((line) => /^[+-]/.test(line) && !/^(\+\+\+|---) /.test(line));
   // A code block's lines are all as written: a leading space is indentation, never a diff prefix.
   const lines = isDiff ? block.lines.map((line) => hunkLine(line, marked)) : block.lines.map((text) => ({ kind: "bare" as const, text }));
-  return { number: 1, header: isDiff ? "the ```diff block (no headers)" : "the code block", hint: null, lines, oldNoNewline: false, newNoNewline: false };
+  return { number: 1, header: isDiff ? "the ```diff block (no headers)" : CODE_BLOCK, hint: null, lines, oldNoNewline: false, newNoNewline: false };
 }
 
 /** The edit of `path` a reply without file names holds, or none. */
