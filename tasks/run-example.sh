@@ -13,11 +13,10 @@ bun="$(command -v bun || echo "$root/.tools/node_modules/.bin/bun")"
 [ -x "$bun" ] || { echo "run-example.sh: no bun on PATH or in .tools/ (bash .ci/run installs it)" >&2; exit 2; }
 
 example=slugs
-case "${1:-}" in slugs|roman|parens) example="$1"; shift;; esac
+case "${1:-}" in slugs|roman) example="$1"; shift;; esac
 case "$example" in
   slugs) source_dir="$here/example-workspace"; task="$here/workspace-example.json";;
   roman) source_dir="$here/example-roman"; task="$here/roman-example.json";;
-  parens) source_dir="$here/example-parens"; task="$here/parens-example.json";;
 esac
 
 workspace="$(mktemp -d "${TMPDIR:-/tmp}/smol-coder-example-XXXXXX")"
