@@ -117,6 +117,22 @@ function planPatchMessage(reply: string, asked: "udiff" | "whole" | "search-repl
   return "applied";
 }
 
+describe("a rewritten head", () => {
+  const file = '\n\ndef triples(l: list):\n    """True when three of l sum to zero."""\n';
+  const body = "    return any(a + b + c == 0 for a in l for b in l for c in l)\n";
+  const doc = '    """True when three of l sum to zero."""\n';
+  test("the signature given type hints and an import added above it (HumanEval/40): the block is the file from its top", () => {
+    const block = `from typing import List\n\ndef triples(l: List[int]) -> bool:\n${doc}${body}`;
+    expect(applied("```python\n" + block + "```\n", file)).toBe(block);
+  });
+
+  test("a head line the block does not declare again (an import dropped, another function): refused", () => {
+    const reply = "```python\n" + `def triples(l: List[int]) -> bool:\n${doc}${body}` + "```\n";
+    expect(refusal(reply, `import math\n${file}`)).toContain("begins with new lines");
+    expect(refusal(reply, `def other():\n    return 1\n${file}`)).toContain("begins with new lines");
+  });
+});
+
 describe("echoes", () => {
   test("new lines before the first known one, with more of the file above: refused", () => {
     const file = `"""Module."""\n\n${FILE}`;

@@ -107,6 +107,22 @@ function holdsFile(fileLines: readonly string[], body: readonly Read[]): boolean
   return at === nonBlank.length;
 }
 
+/** What a def, class or import line declares ("def:name", "from:typing"); null for any other line. */
+function declares(line: string): string | null {
+  const match = /^\s*(?:async\s+)?(def|class)\s+(\w+)|^\s*(from)\s+([\w.]+)\s+import\b|^\s*(import)\s+([\w.]+)/.exec(line);
+  if (!match) return null;
+  return match[1] ? `${match[1]}:${match[2]}` : match[3] ? `from:${match[4]}` : `import:${match[6]}`;
+}
+
+/** Whether every line of the file's head is a declaration the new head declares again (rewritten, not dropped). */
+function rewritesHead(head: readonly string[], newHead: readonly string[]): boolean {
+  const declared = new Set(newHead.map(declares).filter((key) => key !== null));
+  return head.every((line) => {
+    const key = declares(line);
+    return key !== null && declared.has(key);
+  });
+}
+
 /** A function body that stands for one still to be written. */
 const STUB = /^\s+(raise NotImplementedError(\(.*\))?|pass|\.\.\.)\s*$/;
 
@@ -161,7 +177,14 @@ export function readUnmarked(path: string, fileLines: readonly string[], hunk: H
     // The same at the top: new lines before the first known one, with more of the file before it (a reply that
     // echoed the prompt, or rewrote the file's head).
     const startsNew = body.length > 0 && !body[0]!.known;
-    if (startsNew && fileLines.slice(0, start).some((line) => line.trim() !== "")) {
+    const head = fileLines.slice(0, start).filter((line) => line.trim() !== "");
+    // Unless each of those lines is a def, class or import line the new head rewrites (a signature given type hints,
+    // an import added above it): the block is then the file from its top.
+    const newHead = body.slice(0, body.findIndex((line) => line.known)).map((line) => line.text);
+    if (startsNew && head.length > 0 && rewritesHead(head, newHead)) {
+      return { kind: "stretch", start: 0, end, body: body.map((line) => line.text), known: known.length };
+    }
+    if (startsNew && head.length > 0) {
       throw new PatchRejected(`${label(hunk)} of ${path} ${marks(hunk)}, begins with new lines, and the file has lines before its first known line, so whether they replace those is unclear; ${fixFor(hunk, path)}`, path);
     }
     return { kind: "stretch", start, end, body: body.map((line) => line.text), known: known.length };
