@@ -3,8 +3,9 @@
 #   1. installs everything into the checkout (.ci/setup.sh: Bun, bubblewrap, .venv with pytest and LiteLLM),
 #   2. brings the local stack up (smol-coder stack up: the LiteLLM proxy, and Ollama's models or, without
 #      Ollama, Qwen2.5-Coder 0.5B and 1.5B served by llama.cpp from prebuilt wheels: nothing is compiled),
-#   3. runs an example HumanEval task and two example workspace tasks through the proxy, events on screen; the
-#      third (add from_roman()) is one the 0.5B fails and the 1.5B solves, so the escalation shows,
+#   3. runs an example HumanEval task and two example workspace tasks through the proxy, events on screen: add
+#      from_roman() (the 0.5B solves it), then implement slugify(), which the local models do not solve in three
+#      attempts, so the escalation fast -> deep shows and the workspace is restored,
 #   4. prints each task's result and the run records.
 # The stack stays up afterwards (smol-coder stack down stops it). Extra arguments go to both smol-coder runs.
 # Exit 0 when every task ran to a verdict (solved or not), otherwise the first failing step's exit code.
@@ -45,18 +46,18 @@ step "Example 1: HumanEval/0 (tasks/humaneval-example.json) through the proxy"
 smol run --pretty --file "$ROOT/tasks/humaneval-example.json" --dataset "$dataset" "${budget[@]}" "$@"
 humaneval=$?
 
-step "Example 2: a workspace task (tasks/workspace-example.json on a copy of tasks/example-workspace)"
-bash "$ROOT/tasks/run-example.sh" --pretty "${budget[@]}" "$@"
-workspace=$?
-
-step "Example 3: a workspace task the fast tier fails and the deep tier fixes (tasks/roman-example.json on a copy of tasks/example-roman)"
+step "Example 2: a workspace task (tasks/roman-example.json on a copy of tasks/example-roman)"
 bash "$ROOT/tasks/run-example.sh" roman --pretty "${budget[@]}" "$@"
 roman=$?
 
+step "Example 3: a harder workspace task, escalated (tasks/workspace-example.json on a copy of tasks/example-workspace)"
+bash "$ROOT/tasks/run-example.sh" slugs --pretty "${budget[@]}" "$@"
+workspace=$?
+
 step "Results"
 echo "HumanEval/0:       $(verdict $humaneval)"
-echo "workspace example: $(verdict $workspace)"
 echo "roman example:     $(verdict $roman)"
+echo "slugify example:   $(verdict $workspace)"
 smol runs --limit 3
 echo
 echo "smol-coder analyze RUN_ID tells one run's story; smol-coder stack status / stack down manage the stack."
