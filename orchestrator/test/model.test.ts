@@ -30,6 +30,25 @@ describe("context size", () => {
   });
 });
 
+describe("Bun's own fetch deadline", () => {
+  test("model calls go out with Bun's 5-minute idle timeout off (timeout: false), the SDK's timeout keeping the deadline", async () => {
+    const { untimedFetch } = await import("../src/models/client.ts");
+    const seen: RequestInit[] = [];
+    const real = globalThis.fetch;
+    globalThis.fetch = (async (_url: string | URL | Request, init?: RequestInit) => {
+      seen.push(init ?? {});
+      return new Response("{}");
+    }) as typeof fetch;
+    try {
+      await untimedFetch("http://127.0.0.1:1/v1/chat/completions", { method: "POST", headers: { a: "b" } });
+    } finally {
+      globalThis.fetch = real;
+    }
+    expect(seen).toHaveLength(1);
+    expect(seen[0]).toMatchObject({ method: "POST", headers: { a: "b" }, timeout: false });
+  });
+});
+
 describe("the prompt cache", () => {
   test("cached prompt tokens are read from usage.prompt_tokens_details, and are 0 where a backend reports none", async () => {
     fake = startFakeModel({ replies: { local: [{ reply: "a", promptTokens: 900, cachedTokens: 850 }, { reply: "b", promptTokens: 900 }] } });

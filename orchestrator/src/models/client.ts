@@ -68,6 +68,13 @@ function errorText(error: unknown): string {
   return /no connected db/i.test(flat) ? `${flat} (the proxy did not accept the key: set LITELLM_API_KEY to its master key)` : flat;
 }
 
+/**
+ * Bun's fetch gives up on a response that sends nothing for 5 minutes, whatever the caller's timeout, and a model
+ * call is not streamed: a 1.5B on one core that writes for longer failed at 300 s, not at endpoint.timeoutMs, and
+ * its retry doubled the server's load. `timeout: false` (Bun's option) leaves the deadline to the SDK's timeout.
+ */
+export const untimedFetch = ((url: string | URL | Request, init?: RequestInit) => fetch(url, { ...init, timeout: false } as RequestInit)) as typeof fetch;
+
 export function createModelClient(options: ModelClientOptions): ModelClient {
   const client = new OpenAI({
     baseURL: options.url,
@@ -75,6 +82,7 @@ export function createModelClient(options: ModelClientOptions): ModelClient {
     apiKey: options.apiKey || "no-key",
     timeout: options.timeoutMs,
     maxRetries: 0, // retries are ours, so they are observable and follow retry.ts
+    fetch: untimedFetch,
   });
   const sleep = options.sleep ?? ((ms: number) => Bun.sleep(ms));
 
