@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { baselineMessages, baselineSolution } from "./baseline.ts";
+import { interleave } from "./baselineRun.ts";
 
 const PROMPT = 'from typing import List\n\n\ndef total(xs: List[int]) -> int:\n    """Sum."""\n';
 
@@ -16,5 +17,13 @@ describe("the direct baseline", () => {
     ["an unclosed block runs to the end", "```python\ndef total(xs):\n    return sum(xs)\n", "from typing import List\ndef total(xs):\n    return sum(xs)\n"],
   ])("%s", (_name, reply, expected) => {
     expect(baselineSolution(reply, PROMPT, "total")).toBe(expected);
+  });
+});
+
+describe("the baseline's order of work", () => {
+  test("tiers take turns, so both model servers are busy from the first call; a longer list runs on alone", () => {
+    expect(interleave([["f0", "f1", "f2"], ["d0"]])).toEqual(["f0", "d0", "f1", "f2"]);
+    expect(interleave([[], ["d0", "d1"]])).toEqual(["d0", "d1"]);
+    expect(interleave([])).toEqual([]);
   });
 });

@@ -35,13 +35,19 @@ async function askDirectly(session: Session, problem: Problem, tier: Tier, outDi
   return { taskId: problem.taskId, tier, model: record.alias, passed: grade.passed, tokensIn: record.tokensIn, tokensOut: record.tokensOut, wallMs: Math.round(performance.now() - started) };
 }
 
+/** Pure: one item from each list in turn, so every tier's server has work from the start rather than one after another. */
+export function interleave<T>(lists: T[][]): T[] {
+  const longest = Math.max(0, ...lists.map((list) => list.length));
+  return Array.from({ length: longest }, (_, i) => lists.flatMap((list) => (i < list.length ? [list[i]!] : []))).flat();
+}
+
 /** Runs what is missing of the baseline for these problems and tiers, `concurrency` calls at once (the permits still bound each tier). */
 export async function runBaseline(session: Session, options: { problems: Problem[]; tiers: Tier[]; outDir: string; concurrency: number; signal?: AbortSignal }): Promise<BaselineSummary[]> {
   const file = path.join(options.outDir, "baseline.jsonl");
   await mkdir(options.outDir, { recursive: true });
   const lines = readLines(file);
   const done = new Set(lines.map((line) => `${line.tier}|${line.taskId}`));
-  const todo = options.tiers.flatMap((tier) => options.problems.filter((p) => !done.has(`${tier}|${p.taskId}`)).map((problem) => ({ tier, problem })));
+  const todo = interleave(options.tiers.map((tier) => options.problems.filter((p) => !done.has(`${tier}|${p.taskId}`)).map((problem) => ({ tier, problem }))));
   let next = 0;
   const worker = async () => {
     while (next < todo.length && !options.signal?.aborted) {
