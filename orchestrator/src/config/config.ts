@@ -172,6 +172,10 @@ export const Config = z
           )
           .default([])
           .describe("Extra environment variable names passed into verification"),
+        expose: z
+          .array(z.string().min(1).refine((p) => !p.startsWith("/") && !p.split("/").includes(".."), "must be a path or glob inside the workspace"))
+          .default([])
+          .describe("Workspace paths or globs (e.g. config/test.key) of secret-named files verification may read; the rest (.env, .env.*, *.pem, *.key, id_*, .npmrc, .pypirc) are masked"),
       })
       .strict()
       .prefault({}),

@@ -72,7 +72,7 @@ async function runScripted(script: Record<string, Reply[]>, guidance: { spec?: b
     guidance: config.guidance,
     verify: config.verify,
     humaneval: config.humaneval,
-    sandbox: { enabled: true, description: "fake", jail: () => Promise.reject(new Error("the scripted check runs no jail")) } satisfies Sandbox,
+    sandbox: { enabled: true, description: "fake", jail: () => Promise.reject(new Error("the scripted check runs no jail")), view: () => Promise.reject(new Error("the scripted check needs no view")) } satisfies Sandbox,
     checker: scriptedCheck,
     journal,
     commit: false,

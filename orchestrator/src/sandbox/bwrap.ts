@@ -14,6 +14,18 @@ export type SandboxLimits = {
   openFiles: number;
 };
 
+/** The directories behind one verification's view of the workspace (view.ts makes them). */
+export type ViewDirs = {
+  /** Where the real workspace is bound inside the launcher's mount namespace: the overlay's lower layer. */
+  lower: string;
+  /** Takes the writes; removed when the verification ends. */
+  upper: string;
+  /** overlayfs's scratch directory, beside the upper. */
+  work: string;
+  /** An empty file bound over each masked file (the host's /dev/null would be a device node on a nodev mount). */
+  empty: string;
+};
+
 /** What the host looks like at the top level: which system paths exist, and which are symlinks (usr-merge). */
 export type HostLayout = {
   system: { path: string; symlinkTo?: string }[];
@@ -34,6 +46,10 @@ export type SandboxSpec = {
   limitAddressSpace: boolean;
   /** cgroup.procs files the launcher joins before entering the sandbox (empty when no cgroup is used). */
   cgroupProcs: string[];
+  /** The workspace as an overlay whose writes are thrown away, with secret-named paths masked (view.ts). */
+  view?: { dirs: ViewDirs; masked: { path: string; isDir: boolean }[] };
+  /** The host user's ids, kept inside the jail when the overlay's launcher runs it as its namespace's root. */
+  ids?: { uid: number; gid: number };
   command: string[];
 };
 
@@ -48,9 +64,28 @@ const MIB = 1024 * 1024;
 /** Joins each cgroup.procs file given before the sandbox starts, then becomes the sandbox (exec). */
 const JOIN_CGROUPS = 'n=$1; shift; while [ "$n" -gt 0 ]; do echo $$ > "$1" || exit 125; shift; n=$((n-1)); done; exec "$@"';
 
+/**
+ * Mounts the overlay over the workspace path in a private mount namespace (its own user namespace, where the
+ * host user is root), then runs the rest. The real workspace is bound to the lower directory first, so the
+ * overlay's option string only ever names our own directories. Exit 125: the view could not be made.
+ */
+const MOUNT_VIEW = [
+  'ws=$1; lower=$2; upper=$3; work=$4; shift 4',
+  'mount --bind "$ws" "$lower" || exit 125',
+  'mount -t overlay overlay -o "lowerdir=$lower,upperdir=$upper,workdir=$work,userxattr" "$ws" || exit 125',
+  'cd "$ws" || exit 125',
+  'exec "$@"',
+].join("\n");
+
+/** Pure: the launcher that gives a command the workspace view: `unshare` as the namespace's root, then MOUNT_VIEW. */
+export function viewLauncher(workspace: string, dirs: ViewDirs): string[] {
+  return ["unshare", "--user", "--map-root-user", "--mount", "--propagation", "private", "--", "/bin/sh", "-c", MOUNT_VIEW, "sh", workspace, dirs.lower, dirs.upper, dirs.work];
+}
+
 /** Pure: the full command line, launcher included. `bwrap` is the bubblewrap binary's path. */
 export function sandboxArgv(spec: SandboxSpec, layout: HostLayout, bwrap: string): string[] {
   const args = [bwrap, "--unshare-all", "--die-with-parent", "--new-session", "--hostname", "sandbox"];
+  if (spec.view && spec.ids) args.push("--uid", String(spec.ids.uid), "--gid", String(spec.ids.gid));
   for (const entry of layout.system) {
     if (entry.symlinkTo !== undefined) args.push("--symlink", entry.symlinkTo, entry.path);
     else args.push("--ro-bind", entry.path, entry.path);
@@ -60,9 +95,11 @@ export function sandboxArgv(spec: SandboxSpec, layout: HostLayout, bwrap: string
   for (const dir of spec.readOnly) args.push("--ro-bind", dir, dir);
   args.push(spec.writable ? "--bind" : "--ro-bind", spec.workspace, spec.workspace);
   for (const inner of spec.protect) args.push("--ro-bind", inner, inner);
+  for (const entry of spec.view?.masked ?? []) args.push(...(entry.isDir ? ["--tmpfs", entry.path] : ["--ro-bind", spec.view!.dirs.empty, entry.path]));
   args.push("--chdir", spec.workspace, "--", "prlimit", ...rlimitArgs(spec), "--", ...spec.command);
-  if (spec.cgroupProcs.length === 0) return args;
-  return ["/bin/sh", "-c", JOIN_CGROUPS, "sh", String(spec.cgroupProcs.length), ...spec.cgroupProcs, ...args];
+  const launched = spec.view ? [...viewLauncher(spec.workspace, spec.view.dirs), ...args] : args;
+  if (spec.cgroupProcs.length === 0) return launched;
+  return ["/bin/sh", "-c", JOIN_CGROUPS, "sh", String(spec.cgroupProcs.length), ...spec.cgroupProcs, ...launched];
 }
 
 function rlimitArgs(spec: SandboxSpec): string[] {

@@ -4,6 +4,8 @@ import { lstat, mkdtemp, readdir, readlink, realpath, rm, stat, writeFile } from
 import { homedir, tmpdir } from "node:os";
 import path from "node:path";
 import { createLimitGroup, findCgroupRoots } from "./cgroup.ts";
+import { openView, type WorkspaceView } from "./view.ts";
+import { viewLauncher } from "./bwrap.ts";
 import { SandboxUnavailable } from "../errors.ts";
 import {
   coveringDirs,
@@ -22,6 +24,8 @@ export type SandboxSettings = SandboxLimits & {
   readOnly: string[];
   /** Extra environment variable names passed through (never secret-looking ones: the config refuses those). */
   env: string[];
+  /** Workspace paths or globs of secret-named files verification may read all the same (view.ts masks the rest). */
+  expose: string[];
 };
 export type JailRequest = {
   workspace: string;
@@ -29,6 +33,8 @@ export type JailRequest = {
   command: string[];
   /** Host paths this command needs besides the usual (the grader's python installation). */
   readOnly?: string[];
+  /** The verification's view of a writable workspace (view.ts): writes land in it and are thrown away. */
+  view?: WorkspaceView;
   limitAddressSpace?: boolean;
 };
 export type Jail = { argv: string[]; env: Record<string, string>; dispose(): Promise<void> };
@@ -38,22 +44,34 @@ export type Sandbox = {
   /** One line for the start-up event: what isolates verification here. */
   description: string;
   jail(request: JailRequest): Promise<Jail>;
+  /** A fresh view of the workspace for one verification (its commands share it); dispose it when it ends. */
+  view(workspace: string, owned: string[]): Promise<WorkspaceView>;
 };
 
 /** Directories inside a writable workspace that stay read-only during verification. */
 export const PROTECTED_DIRS = [".git", "node_modules", ".venv", "venv"];
 const FIX_INSTALL = "install bubblewrap (Debian/Ubuntu: apt-get install bubblewrap), or pass --unsafe-no-sandbox on a machine you can afford to lose";
+const FIX_VIEW = "enable unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1; Linux 5.11 or later for overlayfs in them), or run HumanEval tasks only";
 const FIX_NPROC = "run smol-coder as a non-root user (RLIMIT_NPROC then caps processes), give root a writable pids+memory cgroup, or pass --unsafe-no-sandbox";
 
 /** Opens the sandbox and runs its self-test; throws SandboxUnavailable when verification cannot be jailed. */
 export async function openSandbox(settings: SandboxSettings, options: { unsafe: boolean }): Promise<Sandbox> {
   const hostPath = process.env.PATH ?? "/usr/bin:/bin";
   const env = sandboxEnv(process.env, { path: hostPath, passThrough: settings.env });
+  const view = (workspace: string, owned: string[]) => openView({ workspace, owned, expose: settings.expose });
   if (options.unsafe) {
+    // No jail, but still the view: code under test may write anywhere it likes except the workspace it is judged in.
+    const viewProblem = await viewSelfTest((workspace, view, command) => ({ argv: [...viewLauncher(workspace, view.dirs), ...command], env, dispose: async () => undefined }));
     return {
+      view,
       enabled: false,
-      description: "none: --unsafe-no-sandbox (model-written code runs with your user's full access)",
-      jail: async (request) => ({ argv: request.command, env, dispose: async () => undefined }),
+      description: `none: --unsafe-no-sandbox (model-written code runs with your user's full access${viewProblem ? "; workspace tasks refused: no overlay here" : "; the workspace behind an overlay"})`,
+      jail: async (request) => {
+        if (!request.writable) return { argv: request.command, env, dispose: async () => undefined };
+        if (viewProblem) throw new SandboxUnavailable(`--unsafe-no-sandbox cannot keep the files outside filesOwned unchanged here: ${viewProblem}`, FIX_VIEW);
+        if (!request.view) throw new Error("a writable workspace needs a view (openView) on this sandbox");
+        return { argv: [...viewLauncher(request.workspace, request.view.dirs), ...request.command], env, dispose: async () => undefined };
+      },
     };
   }
   const bwrap = process.env.SMOL_CODER_BWRAP || Bun.which("bwrap");
@@ -67,6 +85,7 @@ export async function openSandbox(settings: SandboxSettings, options: { unsafe: 
   const roots = await findCgroupRoots();
   if (isRoot && !roots) throw new SandboxUnavailable("running as root with no writable pids and memory cgroup, so nothing caps processes", FIX_NPROC);
   const sandbox: Sandbox = {
+    view,
     enabled: true,
     description: `bubblewrap (${bwrap}); processes and memory capped by ${roots ? `cgroup v${roots.version}` : "rlimits"}`,
     async jail(request) {
@@ -74,6 +93,7 @@ export async function openSandbox(settings: SandboxSettings, options: { unsafe: 
       // Git metadata and installed dependencies: code under test must not rewrite hooks or the test runner.
       const protect = await existing(PROTECTED_DIRS.map((name) => path.join(request.workspace, name)));
       const extra = await Promise.all([...settings.readOnly, ...(request.readOnly ?? [])].map((p) => realpath(p).catch(() => null)));
+      if (request.writable && !request.view) throw new Error("a writable workspace needs a view (openView): verification must not write the real one");
       const spec = {
         workspace: request.workspace,
         writable: request.writable,
@@ -82,6 +102,8 @@ export async function openSandbox(settings: SandboxSettings, options: { unsafe: 
         limits: settings,
         limitAddressSpace: request.limitAddressSpace ?? false,
         cgroupProcs: group?.procs ?? [],
+        view: request.writable ? request.view : undefined,
+        ids: { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 },
         command: request.command,
       };
       return { argv: sandboxArgv(spec, layout, bwrap), env, dispose: async () => group?.dispose() };
@@ -138,36 +160,65 @@ export async function toolInstallations(pathEntries: string[]): Promise<string[]
   return coveringDirs(found);
 }
 
-/** Jails a probe and checks what it could do. Any surprise refuses to start: verification must not run unjailed. */
-async function selfTest(sandbox: Sandbox): Promise<void> {
+/** Runs one probe command in a fresh probe workspace through `jail`, and what the real workspace holds afterwards. */
+async function probe(
+  jail: (workspace: string, view: WorkspaceView, command: string[]) => Promise<Jail> | Jail,
+  script: (paths: { workspace: string; canary: string }) => string,
+): Promise<{ code: number; out: string; err: string; leaked: boolean; secretIntact: boolean }> {
   const outside = await mkdtemp(path.join(tmpdir(), "smol-sandbox-test-"));
   const workspace = path.join(outside, "workspace");
   const canary = path.join(outside, "canary");
+  let view: WorkspaceView | null = null;
   try {
     await Bun.write(path.join(workspace, ".keep"), "");
+    await Bun.write(path.join(workspace, ".env"), "SECRET=canary-secret\n");
     await writeFile(canary, "canary");
-    const probe = [
-      `echo ok > ${workspace}/probe && echo "workspace-writable"`,
-      "touch /usr/.smol-probe 2>/dev/null && echo usr-writable",
-      `cat ${canary} 2>/dev/null && echo canary-visible`,
-      'echo "net=$(($(wc -l < /proc/net/dev) - 2))"',
-      'echo "pid=$$"',
-    ].join("; ");
-    const jail = await sandbox.jail({ workspace, writable: true, command: ["/bin/sh", "-c", probe] });
-    const child = Bun.spawn(jail.argv, { env: jail.env, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+    view = await openView({ workspace, owned: [], expose: [] });
+    const jailed = await jail(workspace, view, ["/bin/sh", "-c", script({ workspace, canary })]);
+    const child = Bun.spawn(jailed.argv, { cwd: workspace, env: jailed.env, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
     const [code, out, err] = await Promise.all([child.exited, new Response(child.stdout).text(), new Response(child.stderr).text()]);
-    await jail.dispose();
-    const problems: string[] = [];
-    if (code !== 0 || !out.includes("workspace-writable")) problems.push(`the probe did not run (exit ${code}: ${err.trim().split("\n").at(-1) ?? ""})`);
-    if (out.includes("usr-writable")) problems.push("/usr was writable");
-    if (out.includes("canary-visible")) problems.push("a file outside the workspace was readable");
-    if (!/^net=1$/m.test(out) && problems.length === 0) problems.push(`the network was not isolated (${out.match(/net=\d+/)?.[0]})`);
-    if (!/^pid=[0-9]$/m.test(out) && problems.length === 0) problems.push("no private PID namespace");
-    if (problems.length > 0) {
-      const userns = /user namespace|Operation not permitted|setting up uid map/i.test(err) ? " (are unprivileged user namespaces enabled? sysctl kernel.unprivileged_userns_clone=1)" : "";
-      throw new SandboxUnavailable(`the bubblewrap self-test failed: ${problems.join("; ")}${userns}`, FIX_INSTALL);
-    }
+    await jailed.dispose();
+    const leaked = await lstat(path.join(workspace, "probe")).then(() => true, () => false);
+    const secretIntact = (await Bun.file(path.join(workspace, ".env")).text()) === "SECRET=canary-secret\n";
+    return { code, out, err, leaked, secretIntact };
   } finally {
+    await view?.dispose();
     await rm(outside, { recursive: true, force: true });
+  }
+}
+
+/** Whether the workspace view works without the jail (--unsafe-no-sandbox); null when it does, else why not. */
+async function viewSelfTest(jail: (workspace: string, view: WorkspaceView, command: string[]) => Jail): Promise<string | null> {
+  const result = await probe(jail, ({ workspace }) => `echo ok > ${workspace}/probe && cat ${workspace}/probe`).catch((error: unknown) => ({ code: -1, out: "", err: String(error), leaked: false, secretIntact: true }));
+  if (result.code !== 0 || !result.out.includes("ok")) return `the overlay could not be mounted (${result.err.trim().split("\n").at(-1) ?? `exit ${result.code}`})`;
+  return result.leaked ? "a write inside the overlay reached the real workspace" : null;
+}
+
+/** Jails a probe and checks what it could do. Any surprise refuses to start: verification must not run unjailed. */
+async function selfTest(sandbox: Sandbox): Promise<void> {
+  const { code, out, err, leaked, secretIntact } = await probe(
+    (workspace, view, command) => sandbox.jail({ workspace, writable: true, view, command }),
+    ({ workspace, canary }) =>
+      [
+        `echo ok > ${workspace}/probe && echo "workspace-writable"`,
+        `grep -q canary-secret ${workspace}/.env 2>/dev/null && echo secret-visible`,
+        `echo tampered > ${workspace}/.env 2>/dev/null`,
+        "touch /usr/.smol-probe 2>/dev/null && echo usr-writable",
+        `cat ${canary} 2>/dev/null && echo canary-visible`,
+        'echo "net=$(($(wc -l < /proc/net/dev) - 2))"',
+        'echo "pid=$$"',
+      ].join("; "),
+  );
+  const problems: string[] = [];
+  if (code !== 0 || !out.includes("workspace-writable")) problems.push(`the probe did not run (exit ${code}: ${err.trim().split("\n").at(-1) ?? ""})`);
+  if (leaked) problems.push("a write in the workspace reached the real one (no overlay)");
+  if (out.includes("secret-visible") || !secretIntact) problems.push("a secret-named file in the workspace was visible or writable");
+  if (out.includes("usr-writable")) problems.push("/usr was writable");
+  if (out.includes("canary-visible")) problems.push("a file outside the workspace was readable");
+  if (!/^net=1$/m.test(out) && problems.length === 0) problems.push(`the network was not isolated (${out.match(/net=\d+/)?.[0]})`);
+  if (!/^pid=[0-9]$/m.test(out) && problems.length === 0) problems.push("no private PID namespace");
+  if (problems.length > 0) {
+    const userns = /user namespace|Operation not permitted|setting up uid map|overlay/i.test(err) ? " (are unprivileged user namespaces enabled? sysctl kernel.unprivileged_userns_clone=1; overlayfs in them needs Linux 5.11)" : "";
+    throw new SandboxUnavailable(`the bubblewrap self-test failed: ${problems.join("; ")}${userns}`, FIX_INSTALL);
   }
 }

@@ -1,7 +1,7 @@
 // How a task's result is checked: the workspace's shell commands, or the pytest grader for HumanEval.
 import type { Config } from "../config/config.ts";
 import type { Grader } from "../humaneval/grader.ts";
-import { configChanges, describeConfigChanges, restoreConfig, snapshotConfig } from "./gradingConfig.ts";
+import { describeConfigWrites, gradingConfigWrites } from "./gradingConfig.ts";
 import type { Sandbox } from "../sandbox/host.ts";
 import { verify } from "./commands.ts";
 
@@ -54,16 +54,18 @@ export async function runCheck(check: Check, root: string, deps: CheckDeps, owne
       decidedBy: check.label,
     };
   }
-  const before = await snapshotConfig(root);
-  const verification = await verify({ cwd: root, commands: check.commands, sandbox: deps.sandbox, signal: deps.signal, ...deps.verify });
-  const output = verification.results.map((r) => `$ ${r.command}\n${r.output}`).join("\n");
-  const durationMs = verification.results.reduce((sum, r) => sum + r.durationMs, 0);
-  // A pass means nothing if the code under test rewrote its own grading (a conftest.py, package.json scripts).
-  const tampered = configChanges(before, await snapshotConfig(root), owned);
-  if (tampered.length > 0) {
-    await restoreConfig(root, before, tampered);
-    return { passed: false, errors: [describeConfigChanges(tampered)], output, durationMs, decidedBy: "grading-config check" };
+  // One view for the whole verification: its writes never reach the workspace, and are read here before they go.
+  const view = await deps.sandbox.view(root, owned);
+  try {
+    const verification = await verify({ cwd: root, commands: check.commands, sandbox: deps.sandbox, signal: deps.signal, owned, view, ...deps.verify });
+    const output = verification.results.map((r) => `$ ${r.command}\n${r.output}`).join("\n");
+    const durationMs = verification.results.reduce((sum, r) => sum + r.durationMs, 0);
+    // A pass means nothing if the code under test rewrote its own grading for a later command.
+    const tampered = await gradingConfigWrites(view.dirs.upper, owned);
+    if (tampered.length > 0) return { passed: false, errors: [describeConfigWrites(tampered)], output, durationMs, decidedBy: "grading-config check" };
+    if (verification.passed) return { passed: true, errors: [], output, durationMs, decidedBy: check.commands.join(" && ") };
+    return { passed: false, errors: verification.errors, output, durationMs, decidedBy: verification.failed.command };
+  } finally {
+    await view.dispose();
   }
-  if (verification.passed) return { passed: true, errors: [], output, durationMs, decidedBy: check.commands.join(" && ") };
-  return { passed: false, errors: verification.errors, output, durationMs, decidedBy: verification.failed.command };
 }

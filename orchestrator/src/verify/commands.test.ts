@@ -13,6 +13,15 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const unsafeSandbox = await openSandbox(buildConfig([{}]).sandbox, { unsafe: true });
 
 
+/**
+ * A view of the test workspace whose upper layer the test can watch: a file the jailed command writes at `inJail`
+ * shows on the host at `seen` (only there: the real workspace never gets it).
+ */
+async function watchedView(name: string) {
+  const view = await (await testSandbox()).view(dir, []);
+  return { ...view, inJail: path.join(dir, name), seen: path.join(view.dirs.upper, name), [Symbol.asyncDispose]: () => view.dispose() };
+}
+
 describe("verificationEnv", () => {
   const input = {
     PATH: "/usr/bin:/bin",
@@ -68,9 +77,10 @@ describe("runJailedCommand (in the real sandbox)", () => {
   });
 
   test("a timeout kills everything the command started and returns quickly", async () => {
-    const beat = path.join(dir, "timeout.beat");
+    await using view = await watchedView("timeout.beat");
     const started = performance.now();
-    const result = await runJailedCommand(`${heartbeatCommand(beat)} sleep 30`, { cwd: dir, timeoutMs: 500, sandbox: await testSandbox() });
+    const result = await runJailedCommand(`${heartbeatCommand(view.inJail)} sleep 30`, { cwd: dir, timeoutMs: 500, sandbox: await testSandbox(), view });
+    const beat = view.seen;
     expect(performance.now() - started).toBeLessThan(3000);
     expect(result.timedOut).toBe(true);
     expect(result.exitCode).toBeNull();
@@ -78,9 +88,10 @@ describe("runJailedCommand (in the real sandbox)", () => {
   });
 
   test("a command that exits 0 leaving a background process (setsid, double fork) returns promptly; the process dies", async () => {
-    const beat = path.join(dir, "background.beat");
+    await using view = await watchedView("background.beat");
     const started = performance.now();
-    const result = await runJailedCommand(`setsid sh -c '${heartbeatCommand(beat)}' & sleep 0.2; echo done`, { cwd: dir, timeoutMs: 20_000, sandbox: await testSandbox() });
+    const result = await runJailedCommand(`setsid sh -c '${heartbeatCommand(view.inJail)}' & sleep 0.2; echo done`, { cwd: dir, timeoutMs: 20_000, sandbox: await testSandbox(), view });
+    const beat = view.seen;
     expect(performance.now() - started).toBeLessThan(3000);
     expect(result.exitCode).toBe(0);
     expect(result.output).toContain("done");
@@ -88,9 +99,10 @@ describe("runJailedCommand (in the real sandbox)", () => {
   });
 
   test("aborting the signal kills everything the command started", async () => {
-    const beat = path.join(dir, "abort.beat");
+    await using view = await watchedView("abort.beat");
+    const beat = view.seen;
     const controller = new AbortController();
-    const running = runJailedCommand(`${heartbeatCommand(beat)} sleep 30`, { cwd: dir, timeoutMs: 20_000, sandbox: await testSandbox(), signal: controller.signal });
+    const running = runJailedCommand(`${heartbeatCommand(view.inJail)} sleep 30`, { cwd: dir, timeoutMs: 20_000, sandbox: await testSandbox(), signal: controller.signal, view });
     while (!(await Bun.file(beat).exists())) await Bun.sleep(20);
     const started = performance.now();
     controller.abort();
@@ -117,17 +129,20 @@ describe("verify", () => {
     expect(result.results.map((r) => r.exitCode)).toEqual([0, 0]);
   });
 
-  test("runs in order and stops at the first failure, returning errors", async () => {
+  test("runs in order in one view of the workspace, stops at the first failure, returns errors; the workspace is as before", async () => {
     const log = path.join(dir, "order.log");
     writeFileSync(log, "");
     const result = await verify({
       ...options,
-      commands: [`echo one >> ${log}`, `echo two >> ${log}; echo "src/a.ts(3,5): error TS2304: Cannot find name 'x'."; exit 2`, `echo three >> ${log}`],
+      commands: [`echo one >> ${log}`, `cat ${log}; echo two >> ${log}; echo "src/a.ts(3,5): error TS2304: Cannot find name 'x'."; exit 2`, `echo three >> ${log}`],
     });
-    expect(readFileSync(log, "utf8")).toBe("one\ntwo\n");
     expect(result.passed).toBe(false);
     if (result.passed) return;
     expect(result.results).toHaveLength(2);
+    // The second command saw the first one's write (a build's output reaches the tests) ...
+    expect(result.results[1]!.output).toStartWith("one\n");
+    // ... and none of it reached the real workspace.
+    expect(readFileSync(log, "utf8")).toBe("");
     expect(result.failed.exitCode).toBe(2);
     expect(result.errors).toEqual([expect.stringContaining("failed with exit code 2"), "src/a.ts:3:5 error TS2304: Cannot find name 'x'."]);
   });

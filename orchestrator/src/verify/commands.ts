@@ -1,6 +1,7 @@
 // Runs verification commands one by one, each jailed by the sandbox, with a timeout that kills all it started.
 import { summariseFailure } from "./diagnostics.ts";
 import type { Sandbox } from "../sandbox/host.ts";
+import type { WorkspaceView } from "../sandbox/view.ts";
 import { scrubSecrets, withoutSecrets } from "../log/secrets.ts";
 
 export type CommandResult = {
@@ -20,6 +21,10 @@ export type VerifyOptions = {
   maxErrors: number;
   maxErrorChars: number;
   sandbox: Sandbox;
+  /** The task's files: verification may read them even when their names look secret. */
+  owned?: string[];
+  /** The view the commands share; without one, verify makes its own and throws it away at the end. */
+  view?: WorkspaceView;
   /** Aborting kills the running command's process group. */
   signal?: AbortSignal;
 };
@@ -50,9 +55,21 @@ function killGroup(pid: number): void {
   }
 }
 
-export async function runJailedCommand(command: string, options: Pick<VerifyOptions, "cwd" | "timeoutMs" | "sandbox" | "signal">): Promise<CommandResult> {
+/**
+ * One command, jailed, in `view` (the verification's view of the workspace), or in a view of its own that is
+ * thrown away after it: nothing it writes reaches the real workspace.
+ */
+export async function runJailedCommand(command: string, options: Pick<VerifyOptions, "cwd" | "timeoutMs" | "sandbox" | "signal" | "owned"> & { view?: WorkspaceView }): Promise<CommandResult> {
+  if (!options.view) {
+    const view = await options.sandbox.view(options.cwd, options.owned ?? []);
+    try {
+      return await runJailedCommand(command, { ...options, view });
+    } finally {
+      await view.dispose();
+    }
+  }
   const started = performance.now();
-  const jail = await options.sandbox.jail({ workspace: options.cwd, writable: true, command: ["/bin/sh", "-c", command] });
+  const jail = await options.sandbox.jail({ workspace: options.cwd, writable: true, view: options.view, command: ["/bin/sh", "-c", command] });
   try {
     options.signal?.throwIfAborted(); // aborted while the jail was made: an abort listener added now would never fire
     const child = Bun.spawn(jail.argv, {
@@ -92,16 +109,22 @@ export async function runJailedCommand(command: string, options: Pick<VerifyOpti
   }
 }
 
+/** The commands in order, in one view of the workspace: a build's output reaches the tests, and all of it is thrown away at the end. */
 export async function verify(options: VerifyOptions): Promise<Verification> {
   const results: CommandResult[] = [];
-  for (const command of options.commands) {
-    options.signal?.throwIfAborted();
-    const result = await runJailedCommand(command, options);
-    results.push(result);
-    if (result.exitCode !== 0) {
-      const errors = summariseFailure(result, { maxErrors: options.maxErrors, maxErrorChars: options.maxErrorChars });
-      return { passed: false, results, failed: result, errors };
+  const view = options.view ?? (await options.sandbox.view(options.cwd, options.owned ?? []));
+  try {
+    for (const command of options.commands) {
+      options.signal?.throwIfAborted();
+      const result = await runJailedCommand(command, { ...options, view });
+      results.push(result);
+      if (result.exitCode !== 0) {
+        const errors = summariseFailure(result, { maxErrors: options.maxErrors, maxErrorChars: options.maxErrorChars });
+        return { passed: false, results, failed: result, errors };
+      }
     }
+    return { passed: true, results };
+  } finally {
+    if (!options.view) await view.dispose();
   }
-  return { passed: true, results };
 }

@@ -1,8 +1,11 @@
 import { afterAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { configChanges, describeConfigChanges, isGradingConfig, restoreConfig, snapshotConfig } from "./gradingConfig.ts";
+import { describeConfigWrites, isGradingConfig } from "./gradingConfig.ts";
+import { runCheck } from "./check.ts";
+import { buildConfig } from "../config/config.ts";
+import { testSandbox } from "../../test/helpers.ts";
 
 describe("isGradingConfig", () => {
   test.each([
@@ -30,50 +33,28 @@ describe("isGradingConfig", () => {
   });
 });
 
-describe("snapshot, compare, restore", () => {
+describe("writes to grading config in a verification's view", () => {
   const root = mkdtempSync(path.join(tmpdir(), "smol-grading-config-"));
-  const outside = mkdtempSync(path.join(tmpdir(), "smol-grading-outside-"));
-  afterAll(() => [root, outside].forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+  const deps = async () => ({ verify: buildConfig([{}]).verify, humaneval: buildConfig([{}]).humaneval, sandbox: await testSandbox() });
+  const tamper = "mkdir -p tests && echo 'def pytest_runtest_call(item): pass' > tests/conftest.py; echo '{}' > package.json; rm pytest.ini; echo 'x = 2' > calc.py";
 
-  test("an added conftest.py, a changed package.json and a removed pytest.ini are found and put back", async () => {
-    mkdirSync(path.join(root, "tests"), { recursive: true });
+  test("an added conftest.py, a changed package.json and a removed pytest.ini fail the attempt, whatever the commands said; the workspace never sees them", async () => {
     writeFileSync(path.join(root, "package.json"), '{"scripts":{"test":"bun test"}}');
     writeFileSync(path.join(root, "pytest.ini"), "[pytest]\n");
     writeFileSync(path.join(root, "calc.py"), "x = 1\n");
-    const before = await snapshotConfig(root);
-    writeFileSync(path.join(root, "tests", "conftest.py"), "def pytest_runtest_call(item): pass\n");
-    writeFileSync(path.join(root, "package.json"), '{"scripts":{"test":"exit 0"}}');
-    rmSync(path.join(root, "pytest.ini"));
-    writeFileSync(path.join(root, "calc.py"), "x = 2\n"); // not config: not reported
-    const changes = configChanges(before, await snapshotConfig(root), []);
-    expect(changes).toEqual([
-      { path: "package.json", change: "changed" },
-      { path: "pytest.ini", change: "removed" },
-      { path: path.join("tests", "conftest.py"), change: "added" },
-    ]);
-    expect(describeConfigChanges(changes)).toContain("package.json (changed), pytest.ini (removed), tests/conftest.py (added)");
-    await restoreConfig(root, before, changes);
+    const result = await runCheck({ kind: "commands", commands: [tamper, "true"] }, root, await deps(), ["calc.py"]);
+    expect(result.passed).toBe(false);
+    expect(result.decidedBy).toBe("grading-config check");
+    expect(result.errors).toEqual([describeConfigWrites(["package.json", "pytest.ini", path.join("tests", "conftest.py")])]);
     expect(readFileSync(path.join(root, "package.json"), "utf8")).toBe('{"scripts":{"test":"bun test"}}');
     expect(readFileSync(path.join(root, "pytest.ini"), "utf8")).toBe("[pytest]\n");
-    expect(existsSync(path.join(root, "tests", "conftest.py"))).toBe(false);
-    expect(configChanges(before, await snapshotConfig(root), [])).toEqual([]);
+    expect(readFileSync(path.join(root, "calc.py"), "utf8")).toBe("x = 1\n");
+    expect(existsSync(path.join(root, "tests"))).toBe(false);
   });
 
-  test("owned files may change", async () => {
-    const before = await snapshotConfig(root);
-    writeFileSync(path.join(root, "package.json"), '{"name":"edited by the task"}');
-    expect(configChanges(before, await snapshotConfig(root), ["package.json"])).toEqual([]);
-  });
-
-  test("a restore never follows a symlinked directory out of the workspace", async () => {
-    const before = await snapshotConfig(root);
-    mkdirSync(path.join(root, "sub"));
-    writeFileSync(path.join(root, "sub", "conftest.py"), "");
-    const changes = configChanges(before, await snapshotConfig(root), []);
-    rmSync(path.join(root, "sub"), { recursive: true });
-    writeFileSync(path.join(outside, "conftest.py"), "host file");
-    symlinkSync(outside, path.join(root, "sub"));
-    await restoreConfig(root, before, changes);
-    expect(readFileSync(path.join(outside, "conftest.py"), "utf8")).toBe("host file");
+  test("owned config files may change, and other writes (build output) are no tampering", async () => {
+    const result = await runCheck({ kind: "commands", commands: ["echo '{}' > package.json; mkdir -p dist && echo built > dist/out.js", "test -f dist/out.js"] }, root, await deps(), ["package.json"]);
+    expect(result).toMatchObject({ passed: true, errors: [] });
   });
 });
