@@ -22,6 +22,8 @@ const PURE = [
   "^src/doctor/(doctor|tiers)\\.ts$",
   "^src/store/(analysis|records)\\.ts$",
   "^src/models/probe\\.ts$",
+  "^src/cli/failure\\.ts$",
+  "^src/task/commitFailure\\.ts$",
 ];
 const IO_BUILTINS = "^(node:)?(fs|fs/promises|child_process|net|http|https|dgram|worker_threads|cluster|readline|tty)$|^bun(:|$)";
 

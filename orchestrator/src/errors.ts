@@ -8,6 +8,10 @@ export const ExitCode = {
   endpointUnreachable: 3,
   /** Something the machine lacks (python3, pytest): the fix is installing it, not changing the input. */
   environment: 4,
+  /** Verification passed, but git refused the commit: the change stays in the working tree. */
+  uncommitted: 5,
+  /** A bug: an error none of the typed ones describes (sysexits' EX_SOFTWARE). */
+  internal: 70,
   interrupted: 130,
 } as const;
 
@@ -132,8 +136,65 @@ export class StackFailed extends Error {
   }
 }
 
+/** A git command failed; `stderr` is git's own account of why. */
+export class GitFailed extends Error {
+  override readonly name = "GitFailed";
+  constructor(
+    readonly args: string[],
+    readonly cwd: string,
+    readonly exitCode: number,
+    readonly stderr: string,
+  ) {
+    super(`git ${args.join(" ")} failed in ${cwd} (exit ${exitCode}): ${stderr.trim()}`);
+  }
+}
+
+/** Git refused to commit a verified change (no identity, a held index.lock...); the change stays in the working tree. */
+export class CommitFailed extends Error {
+  override readonly name = "CommitFailed";
+  constructor(
+    readonly reason: string,
+    readonly fix: string,
+  ) {
+    super(`git refused the commit: ${reason}. Fix: ${fix}`);
+  }
+}
+
+/** Another smol-coder run holds the workspace, and --no-wait said not to wait for it. */
+export class WorkspaceLocked extends Error {
+  override readonly name = "WorkspaceLocked";
+  constructor(
+    readonly workspace: string,
+    readonly holderPid: number,
+    readonly holderHost: string,
+    readonly lockFile: string,
+  ) {
+    super(
+      `workspace ${workspace} is in use by smol-coder run pid ${holderPid} on ${holderHost}. ` +
+        `Fix: run again without --no-wait to wait for it; if pid ${holderPid} is no smol-coder run, delete ${lockFile}`,
+    );
+  }
+}
+
+/** A bug (an error none of the typed ones describes), already recorded with its stack trace in `logFile` when not null. */
+export class InternalError extends Error {
+  override readonly name = "InternalError";
+  constructor(
+    override readonly cause: unknown,
+    readonly logFile: string | null,
+  ) {
+    super(cause instanceof Error ? cause.message : String(cause));
+  }
+}
+
+/** Ctrl-C or SIGTERM stopped the work (the AbortSignal's reason, or the SDK's abort). */
+export function isAbort(error: unknown): boolean {
+  return error instanceof Error && (error.name === "AbortError" || error.constructor.name === "APIUserAbortError");
+}
+
+/** The exit code for an error that reached the CLI: a typed error's own, else internal (a bug). */
 export function exitCodeFor(error: unknown): number {
-  if (error instanceof TaskInvalid || error instanceof ConfigInvalid || error instanceof DatasetInvalid) return ExitCode.badInput;
+  if (error instanceof TaskInvalid || error instanceof ConfigInvalid || error instanceof DatasetInvalid || error instanceof WorkspaceLocked) return ExitCode.badInput;
   // The run store is defined in store.ts (it owns its file); matched by its stable name.
   if (error instanceof Error && error.name === "StoreInvalid") return ExitCode.badInput;
   if (error instanceof GraderUnavailable || error instanceof SandboxUnavailable || error instanceof StackFailed) return ExitCode.environment;
@@ -144,5 +205,7 @@ export function exitCodeFor(error: unknown): number {
       : ExitCode.endpointUnreachable;
   }
   if (error instanceof EndpointUnreachable) return ExitCode.endpointUnreachable;
-  return ExitCode.abort;
+  if (error instanceof CommitFailed) return ExitCode.uncommitted;
+  if (isAbort(error)) return ExitCode.interrupted;
+  return ExitCode.internal;
 }

@@ -12,8 +12,8 @@ export const ROLES = [...TIERS, "spec-writer", "mentor"] as const;
 export const Role = z.enum(ROLES);
 export type Role = z.infer<typeof Role>;
 
-/** How a task ended. */
-export const TaskStatus = z.enum(["complete", "abort", "unreachable", "rejected", "interrupted"]);
+/** How a task ended. uncommitted: verification passed but git refused the commit; the change stays in the working tree. */
+export const TaskStatus = z.enum(["complete", "uncommitted", "abort", "unreachable", "rejected", "interrupted"]);
 export type TaskStatus = z.infer<typeof TaskStatus>;
 
 /** prompt_too_long: the prompt did not fit the tier's context, so the same tier cannot do better. */

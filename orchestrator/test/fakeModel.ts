@@ -10,7 +10,8 @@ export type ScriptStep =
   | { reply: string; delayMs?: number; costUsd?: number; promptTokens?: number; cachedTokens?: number }
   | { status: number; retryAfter?: string; message?: string; delayMs?: number }
   | { hang: true }
-  | ((request: RecordedRequest) => ScriptStep);
+  /** Decides the step when the request arrives; a promise holds the reply until the test lets it go. */
+  | ((request: RecordedRequest) => ScriptStep | Promise<ScriptStep>);
 
 export type FakeModelOptions = {
   /** Replies per alias, used in order. */
@@ -94,7 +95,7 @@ export function startFakeModel(options: FakeModelOptions = {}): FakeModel {
   }
 
   async function respond(step: ScriptStep, request: RecordedRequest): Promise<Response> {
-    if (typeof step === "function") return respond(step(request), request);
+    if (typeof step === "function") return respond(await step(request), request);
     if (typeof step === "string") return Response.json(completion(request.model, step, request.body));
     if ("hang" in step) {
       await new Promise<void>((resolve) => hanging.add(resolve));

@@ -98,6 +98,64 @@ export async function runCli(args: string[], options: { stdin?: string; env?: Re
   return { exitCode, stdout, stderr, events };
 }
 
+/** A CLI process still running: its events as they come, a wait for one of them, and its end. */
+export type RunningCli = {
+  pid: number;
+  events: Event[];
+  /** The first event that matches, as soon as it is printed; rejects if the process ends without one. */
+  until(matches: (event: Event) => boolean): Promise<Event>;
+  finished: Promise<CliResult>;
+};
+
+/** Starts the real CLI as runCli does, without waiting for it to end. */
+export function spawnCli(args: string[], options: { stdin?: string; env?: Record<string, string> } = {}): RunningCli {
+  const child = Bun.spawn(["bun", "run", CLI, "--no-log-file", ...args], {
+    cwd: ORCHESTRATOR_DIR,
+    env: { ...process.env, LITELLM_URL: "http://127.0.0.1:9/v1", SMOL_CODER_DB: TEST_DB, SMOL_CODER_SANDBOX_READONLY: path.join(ORCHESTRATOR_DIR, "node_modules"), ...options.env },
+    stdin: options.stdin === undefined ? "ignore" : new TextEncoder().encode(options.stdin),
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const events: Event[] = [];
+  const listeners = new Set<() => void>();
+  let ended = false;
+  const reading = (async () => {
+    let stdout = "";
+    let pending = "";
+    const decoder = new TextDecoder();
+    for await (const chunk of child.stdout) {
+      const text = decoder.decode(chunk, { stream: true });
+      stdout += text;
+      pending += text;
+      for (let end = pending.indexOf("\n"); end >= 0; end = pending.indexOf("\n")) {
+        const line = pending.slice(0, end);
+        pending = pending.slice(end + 1);
+        if (line.startsWith("{")) events.push(JSON.parse(line) as Event);
+      }
+      for (const listener of listeners) listener();
+    }
+    return stdout;
+  })();
+  const finished = Promise.all([reading, new Response(child.stderr).text(), child.exited]).then(([stdout, stderr, exitCode]): CliResult => {
+    ended = true;
+    for (const listener of listeners) listener();
+    return { exitCode, stdout, stderr, events };
+  });
+  const until = (matches: (event: Event) => boolean) =>
+    new Promise<Event>((resolve, reject) => {
+      const look = () => {
+        const found = events.find(matches);
+        if (found) resolve(found);
+        else if (ended) reject(new Error(`the CLI ended without the event; it printed: ${events.map((event) => event.event).join(", ")}`));
+        else return;
+        listeners.delete(look);
+      };
+      listeners.add(look);
+      look();
+    });
+  return { pid: child.pid, events, until, finished };
+}
+
 export function eventNames(result: CliResult): string[] {
   return result.events.map((event) => event.event);
 }

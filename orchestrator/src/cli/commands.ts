@@ -17,11 +17,15 @@ import { openStore } from "../store/store.ts";
 import { parseTask, readTaskText, type HumanEvalTask } from "../task/task.ts";
 import { resolveWorkspace } from "../task/workspace.ts";
 import type { TaskStatus } from "../types.ts";
-import { defaultDatasetPath } from "../config/paths.ts";
+import { defaultDatasetPath, defaultLockDir } from "../config/paths.ts";
+import { lockWorkspace, type WorkspaceLock } from "../task/lock.ts";
+import type { Logger } from "../log/log.ts";
+import { scrubSecrets } from "../log/secrets.ts";
 import type { Tier } from "../types.ts";
 
 const STATUS_EXIT: Record<TaskStatus, number> = {
   complete: ExitCode.complete,
+  uncommitted: ExitCode.uncommitted,
   abort: ExitCode.abort,
   unreachable: ExitCode.endpointUnreachable,
   rejected: ExitCode.badInput,
@@ -36,7 +40,20 @@ async function findProblem(task: HumanEvalTask, datasetFlag: string | undefined)
   return problem;
 }
 
-export type RunOptions = { file?: string; workspace: string; commit?: boolean; pretty?: boolean; logFile: boolean; dataset?: string; debug?: string };
+export type RunOptions = { file?: string; workspace: string; commit?: boolean; pretty?: boolean; logFile: boolean; dataset?: string; debug?: string; wait?: boolean };
+
+/** The workspace's lock: another run that holds it is waited for (one event says so), or refused with --no-wait. */
+function holdWorkspace(root: string, wait: boolean, log: Logger, signal: AbortSignal): Promise<WorkspaceLock> {
+  return lockWorkspace({
+    lockDir: defaultLockDir(process.env),
+    workspace: root,
+    wait,
+    signal,
+    onWait: (holder, lockFile) =>
+      log.warn({ event: "workspace_locked", workspace: root, holderPid: holder.pid, holderHost: holder.host, since: holder.startedAt, lockFile }, "waiting for the run that holds the workspace"),
+    onStale: (holder, reason) => log.warn({ event: "workspace_lock_stale", workspace: root, holderPid: holder?.pid ?? null, reason }, "took over a stale workspace lock"),
+  });
+}
 
 export async function runCommand(config: Config, options: RunOptions): Promise<number> {
   const { text, source } = await readTaskText(options.file, { isTTY: process.stdin.isTTY, text: () => Bun.stdin.text() });
@@ -50,21 +67,30 @@ export async function runCommand(config: Config, options: RunOptions): Promise<n
     prepared = await prepareTask(task, await resolveWorkspace(options.workspace), config, { commit: Boolean(options.commit) });
   }
   const session = openSession(config, { pretty: options.pretty ?? process.stdout.isTTY === true, logFile: options.logFile });
+  const signal = interruptSignal();
   try {
     const { log, store } = session;
+    // A HumanEval task's workspace is its own fresh directory: only a user's workspace is shared.
+    await using workspaceLock = prepared.kind === "workspace" ? await holdWorkspace(prepared.root, options.wait !== false, log, signal) : null;
     // Started before anything is recorded: no sandbox, python or pytest stops the run before it begins.
     await session.sandbox();
     if (prepared.check.kind === "pytest") await session.grader();
     const runId = store.startRun({ kind: "run", args: { task, workspace: prepared.root } });
     log.info({ event: "orchestrator_startup", version: VERSION, runId, endpoint: config.endpoint.url, workspace: prepared.root }, "orchestrator startup");
-    const outcome = await runRecordedTask(session, prepared, { runId, commit: Boolean(options.commit), debugDir: options.debug, signal: interruptSignal() });
+    const outcome = await runRecordedTask(session, prepared, { runId, commit: Boolean(options.commit), debugDir: options.debug, signal });
     store.finishRun(runId, outcome.status);
     process.stderr.write(
       `smol-coder: task ${outcome.taskId} ${outcome.status} after ${outcome.totalAttempts} attempt(s), final tier ${outcome.finalTier}; run ${runId}` +
         (prepared.kind === "humaneval" ? `; workspace ${prepared.root}` : "") +
         "\n",
     );
+    if (outcome.commitRefused) {
+      const { reason, fix } = outcome.commitRefused;
+      process.stderr.write(scrubSecrets(`smol-coder: the verified change is in the working tree, not committed: git refused the commit: ${reason}. Fix: ${fix}\n`));
+    }
     return STATUS_EXIT[outcome.status];
+  } catch (error) {
+    throw session.crashed(error);
   } finally {
     await session.close();
   }
@@ -106,6 +132,8 @@ export async function benchCommand(config: Config, flags: BenchFlags): Promise<n
     ];
     process.stdout.write(`${lines.join("\n")}\n`);
     return result.interrupted ? ExitCode.interrupted : ExitCode.complete;
+  } catch (error) {
+    throw session.crashed(error);
   } finally {
     await session.close();
   }

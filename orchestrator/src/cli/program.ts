@@ -27,13 +27,35 @@ function taskOptions(command: Command): Command {
     .option("--unsafe-no-sandbox", "run verification without bubblewrap (machines without user namespaces; model code gets your access)");
 }
 
+/** What each exit code means, per command: shown after its --help (and in the README). */
+const RUN_EXIT_CODES = `
+Exit codes:
+  0    complete: verification passed (and, with --commit, the change is committed)
+  1    attempts used up: the task aborted, the owned files are restored
+  2    bad input or configuration (the message names the fix), the endpoint refused the key or alias,
+       or --no-wait and another run holds the workspace
+  3    model endpoint unreachable (the owned files are restored)
+  4    the machine lacks something: the sandbox (bubblewrap), python3 with pytest
+  5    verified but not committed: git refused the commit; the change stays in the working tree
+  70   internal error (a bug): one line on stderr names the log file that holds the stack trace
+  130  interrupted (Ctrl-C, SIGTERM; the owned files are restored)`;
+const BENCH_EXIT_CODES = `
+Exit codes:
+  0    the run finished, whatever the score
+  2    bad input or configuration (the message names the fix)
+  3    model endpoint unreachable
+  4    the machine lacks something: the sandbox (bubblewrap), python3 with pytest
+  70   internal error (a bug): one line on stderr names the log file that holds the stack trace
+  130  interrupted (continue with --resume)`;
+
 export function buildProgram(): Command {
   const program = new Command("smol-coder")
     .description("Coding tasks done by cheap local models, escalating to a frontier model only when they fail")
     .version(VERSION, "-V, --version", "print the version")
     .option("--no-log-file", "do not write a copy of the events to the log directory")
     .exitOverride()
-    .configureOutput({ outputError: (text, write) => write(scrubSecrets(`smol-coder: ${text.replace(/^error: /, "invalid arguments: ")}`)) });
+    .configureOutput({ outputError: (text, write) => write(scrubSecrets(`smol-coder: ${text.replace(/^error: /, "invalid arguments: ")}`)) })
+    .addHelpText("after", "\nWithout a command, smol-coder runs a task: smol-coder run --help lists its options and exit codes.");
   const globals = () => program.opts<{ logFile: boolean }>();
 
   taskOptions(program.command("run", { isDefault: true }).description("Run one task: JSON on stdin or --file (workspace or humaneval)"))
@@ -41,6 +63,8 @@ export function buildProgram(): Command {
     .option("--workspace <dir>", "workspace directory", process.cwd())
     .option("--commit", "commit the owned files on success (git workspaces)")
     .option("--pretty", "human-readable events")
+    .option("--no-wait", "refuse at once (exit 2) when another run holds the workspace, instead of waiting for it")
+    .addHelpText("after", RUN_EXIT_CODES)
     .action(async (options: RunOptions & ConfigFlags) => {
       process.exitCode = await runCommand(loadConfig(options), { ...options, logFile: globals().logFile });
     });
@@ -53,6 +77,7 @@ export function buildProgram(): Command {
     .option("--out <dir>", "output directory (default ~/.local/share/smol-coder/logs/bench-<time>)")
     .option("--resume", "continue the run in --out, skipping finished problems")
     .option("--baseline <tiers>", "also ask these tiers' models directly, the way their makers evaluate them (e.g. fast,deep), graded the same way", tierList)
+    .addHelpText("after", BENCH_EXIT_CODES)
     .action(async (options: BenchFlags & ConfigFlags) => {
       process.exitCode = await benchCommand(loadConfig(options), { ...options, logFile: globals().logFile });
     });

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import path from "node:path";
 import { buildConfig } from "./config.ts";
-import { dataDir, defaultDatasetPath, defaultDbPath, defaultLogDir, REPO_ROOT } from "./paths.ts";
+import { dataDir, defaultDatasetPath, defaultDbPath, defaultLockDir, defaultLogDir, REPO_ROOT } from "./paths.ts";
 
 describe("state lives in the user's data directory", () => {
   test.each([
@@ -13,11 +13,12 @@ describe("state lives in the user's data directory", () => {
     expect(dataDir(env)).toBe(expected);
   });
 
-  test("logs, run records and the dataset sit under it, outside the checkout", () => {
+  test("logs, run records, the dataset and the workspace locks sit under it, outside the checkout", () => {
     const env = { XDG_DATA_HOME: "/data/x" };
     expect(defaultLogDir(env)).toBe("/data/x/smol-coder/logs");
     expect(defaultDbPath(env)).toBe("/data/x/smol-coder/runs.db");
     expect(defaultDatasetPath(env)).toBe("/data/x/smol-coder/datasets/HumanEval.jsonl.gz");
+    expect(defaultLockDir(env)).toBe("/data/x/smol-coder/locks");
     expect(path.relative(REPO_ROOT, dataDir({ HOME: "/home/u" })).startsWith("..")).toBe(true);
   });
 

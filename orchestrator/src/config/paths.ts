@@ -15,6 +15,8 @@ export function dataDir(env: Env): string {
 export const defaultLogDir = (env: Env) => path.join(dataDir(env), "logs");
 export const defaultDbPath = (env: Env) => path.join(dataDir(env), "runs.db");
 export const defaultDatasetPath = (env: Env) => path.join(dataDir(env), "datasets", "HumanEval.jsonl.gz");
+/** Workspace locks: not configurable, since every run on the machine must look in the same place. */
+export const defaultLockDir = (env: Env) => path.join(dataDir(env), "locks");
 
 /** The source checkout (litellm/config.yaml, tasks/): read by the local stack and the tests, never written at run time. */
 export const REPO_ROOT = path.join(import.meta.dir, "..", "..", "..");

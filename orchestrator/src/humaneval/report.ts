@@ -10,7 +10,7 @@ import { ROLES, Role, Tier, Usage } from "../types.ts";
 
 export const ResultLine = z.object({
   taskId: z.string(),
-  status: z.enum(["complete", "abort", "unreachable", "rejected"]),
+  status: z.enum(["complete", "abort", "unreachable", "rejected", "uncommitted"]),
   solved: z.boolean(),
   passedFirstAttempt: z.boolean(),
   attempts: z.number().int().min(0),

@@ -1,8 +1,8 @@
 import { afterAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { createLogger, logFilePath } from "./log.ts";
+import { createLogger, logFilePath, saveInternalError } from "./log.ts";
 
 const SECRET = "sk-live-4f9a8b7c6d5e";
 const OTHER = "ghp_abcdefghijklmnop";
@@ -94,6 +94,27 @@ describe("createLogger", () => {
       expect(file).toContain('"event":"task.start"');
       expect(file).not.toContain(SECRET);
     });
+  });
+
+  test("saveInternalError appends the error and its stack, scrubbed, as one event line to the dated file", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "smol-crash-"));
+    try {
+      const logDir = path.join(dir, "logs");
+      const now = new Date("2025-03-04T10:00:00Z");
+      const file = saveInternalError(new TypeError(`cannot read x of undefined near ${SECRET}`), logDir, { secrets: [SECRET], now });
+      expect(file).toBe(logFilePath(logDir, now));
+      const [line, ...rest] = readFileSync(file!, "utf8").split("\n").filter(Boolean);
+      expect(rest).toEqual([]);
+      const record = JSON.parse(line!) as { event: string; err: { type: string; message: string; stack: string } };
+      expect(record).toMatchObject({ event: "internal_error", err: { type: "TypeError", message: "cannot read x of undefined near [REDACTED]" } });
+      expect(record.err.stack).toContain("log.test.ts");
+      expect(line).not.toContain(SECRET);
+      // A directory that cannot be made: nothing written, and the caller is told.
+      writeFileSync(path.join(dir, "a-file"), "");
+      expect(saveInternalError(new Error("x"), path.join(dir, "a-file", "logs"), { secrets: [], now })).toBeNull();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test("logFilePath is dated", () => {

@@ -1,6 +1,6 @@
 // One pino logger: JSON lines on stdout (pretty on a terminal or with --pretty) plus a copy in the log dir.
 // Secrets are redacted by key and scrubbed by value from every line.
-import { mkdirSync } from "node:fs";
+import { appendFileSync, mkdirSync } from "node:fs";
 import path from "node:path";
 import pino, { type Logger } from "pino";
 import pretty from "pino-pretty";
@@ -22,6 +22,25 @@ export const REDACT_PATHS = ["apiKey", "*.apiKey", "headers.authorization", "*.h
 
 export function logFilePath(logDir: string, now = new Date()): string {
   return path.join(logDir, `smol-coder-${now.toISOString().slice(0, 10)}.jsonl`);
+}
+
+/**
+ * Appends an internal error (a bug) with its stack trace, as one `internal_error` line, to the log directory's file:
+ * where the CLI's error boundary puts a crash no logger recorded. Returns the file, or null when it cannot be
+ * written. Secrets are scrubbed.
+ */
+export function saveInternalError(error: unknown, logDir: string, options: { secrets: string[]; now?: Date }): string | null {
+  const now = options.now ?? new Date();
+  const err = error instanceof Error ? error : new Error(String(error));
+  const file = logFilePath(logDir, now);
+  const line = { level: 60, time: now.getTime(), pid: process.pid, event: "internal_error", err: { type: err.name, message: err.message, stack: err.stack }, msg: "internal error" };
+  try {
+    mkdirSync(logDir, { recursive: true });
+    appendFileSync(file, `${scrub(JSON.stringify(line), options.secrets.filter(Boolean))}\n`);
+    return file;
+  } catch {
+    return null;
+  }
 }
 
 export function createLogger(options: LogOptions): Logger {

@@ -1,8 +1,9 @@
 // The task loop: spec, then attempts folded into the loop state, checkpoints and escalations by policy; then
 // the landing (commit) on success or the restore on abort. Each of those is its own function.
+// Only the attempts are undone on an error: once verification has passed, the change is never restored away.
 import { writeCheckpoint, writeSpec, type AdvisorDeps } from "../guidance/advisor.ts";
 import type { Config } from "../config/config.ts";
-import { EndpointRejected, EndpointUnreachable, PromptTooLong } from "../errors.ts";
+import { CommitFailed, EndpointRejected, EndpointUnreachable, isAbort, PromptTooLong } from "../errors.ts";
 import { checkpointDue, renderGuidance } from "../guidance/guidance.ts";
 import type { TaskJournal } from "./journal.ts";
 import type { Logger } from "../log/log.ts";
@@ -52,12 +53,14 @@ export async function runTask(task: PreparedTask, deps: OrchestratorDeps): Promi
   };
   run.deps = { ...deps, log, onCall };
   run.advisorDeps = { ...deps, log, onCall, reuseSpec: deps.guidance.reuseSpec };
+  let end: LoopEnd;
   try {
-    const end = await taskLoop(run);
-    return end.action === "complete" ? await land(run) : await abort(run, end.reason);
+    end = await taskLoop(run);
   } catch (error) {
     return await endOnError(run, error);
   }
+  // Outside the try: whatever happens while landing, a verified change is never restored away.
+  return end.action === "complete" ? await land(run) : await abort(run, end.reason);
 }
 
 /** Attempts until the policy says complete or abort. */
@@ -99,13 +102,30 @@ async function advise(run: Run, fromTier: Tier, toTier: Tier): Promise<void> {
   run.state = foldCheckpoint(run.state, checkpoint);
 }
 
-/** The verified change stays; with --commit it is committed (hooks off). */
+/** The verified change stays; with --commit it is committed (hooks off). A commit git refuses leaves it uncommitted. */
 async function land(run: Run): Promise<TaskOutcome> {
   const { task, deps } = run;
-  const commit = deps.commit ? await commitOwned(task.root, task.filesOwned, task.description) : undefined;
+  let commit: string | undefined;
+  try {
+    commit = deps.commit ? await commitOwned(task.root, task.filesOwned, task.description) : undefined;
+  } catch (error) {
+    if (!(error instanceof CommitFailed)) throw error;
+    return uncommitted(run, error);
+  }
   const done = outcome(run, "complete", commit ? { commit } : {});
   run.log.info({ event: "task_complete", totalAttempts: done.totalAttempts, finalTier: done.finalTier, passedFirstAttempt: done.passedFirstAttempt, commit }, "task complete");
   return done;
+}
+
+function uncommitted(run: Run, error: CommitFailed): TaskOutcome {
+  const { reason, fix } = error;
+  run.log.error({ event: "commit_failed", reason, fix, files: run.task.filesOwned }, "git refused the commit; the verified change stays in the working tree");
+  const kept = outcome(run, "uncommitted", { lastErrors: [error.message], commitRefused: { reason, fix } });
+  run.log.warn(
+    { event: "task_uncommitted", totalAttempts: kept.totalAttempts, finalTier: kept.finalTier, passedFirstAttempt: kept.passedFirstAttempt, reason, fix },
+    "task verified, not committed",
+  );
+  return kept;
 }
 
 async function abort(run: Run, reason: string): Promise<TaskOutcome> {
@@ -149,8 +169,4 @@ function endpointStatus(error: unknown): TaskStatus | null {
   if (error instanceof EndpointRejected) return "rejected";
   if (isAbort(error)) return "interrupted";
   return null;
-}
-
-function isAbort(error: unknown): boolean {
-  return error instanceof Error && (error.name === "AbortError" || error.constructor.name === "APIUserAbortError");
 }

@@ -5,7 +5,8 @@ import type { Config } from "../config/config.ts";
 import type { PreparedTask } from "../task/prepared.ts";
 import { startGrader, type Grader } from "../humaneval/grader.ts";
 import { storeJournal } from "./journal.ts";
-import { createLogger, type Logger } from "../log/log.ts";
+import { ExitCode, exitCodeFor, InternalError } from "../errors.ts";
+import { createLogger, logFilePath, type Logger } from "../log/log.ts";
 import { createModelClient, type ModelClient } from "../models/client.ts";
 import { runTask, type TaskOutcome } from "./loop.ts";
 import { createRouter, type Router } from "../models/permits.ts";
@@ -19,6 +20,10 @@ import { openStore, type RunStore } from "../store/store.ts";
 export type Session = {
   config: Config;
   log: Logger;
+  /** The file the events are copied to; null with --no-log-file. */
+  logFile: string | null;
+  /** A bug is recorded with its stack trace (an internal_error event) and comes back as InternalError naming the log file; other errors come back as they are. */
+  crashed(error: unknown): unknown;
   router: Router;
   model: ModelClient;
   store: RunStore;
@@ -57,10 +62,12 @@ async function proxyReady(endpoint: Config["endpoint"], log: Logger, signal?: Ab
 export function openSession(config: Config, options: SessionOptions): Session {
   // LITELLM_API_KEY, or the local stack's own key for a proxy on this machine (smol-coder stack up).
   const apiKey = stackApiKey(process.env, config.endpoint.url);
+  const logDir = options.logFile ? config.logDir : null;
+  const logFile = logDir ? logFilePath(logDir) : null;
   const log = createLogger({
     level: process.env.LOG_LEVEL,
     pretty: options.pretty,
-    logDir: options.logFile ? config.logDir : null,
+    logDir,
     secrets: [...secretValues(process.env), ...(apiKey ? [apiKey] : [])],
     destination: options.destination,
   });
@@ -78,6 +85,12 @@ export function openSession(config: Config, options: SessionOptions): Session {
   return {
     config,
     log,
+    logFile,
+    crashed(error) {
+      if (exitCodeFor(error) !== ExitCode.internal || error instanceof InternalError) return error;
+      log.fatal({ event: "internal_error", err: error }, "internal error");
+      return new InternalError(error, logFile);
+    },
     router: createRouter(config.tiers, config.roles),
     model: createModelClient({ ...config.endpoint, apiKey, ready: (signal) => (ready ??= proxyReady(config.endpoint, log, signal)) }),
     store,

@@ -43,6 +43,8 @@ export type TaskOutcome = {
   usage: Partial<Record<Role, Usage>>;
   wallMs: number;
   commit?: string;
+  /** Why git refused to commit the verified change (status uncommitted), and what to do. */
+  commitRefused?: { reason: string; fix: string };
 };
 
 export function initialState(startTier: Tier): LoopState {

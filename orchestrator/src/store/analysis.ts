@@ -39,7 +39,8 @@ export function runTotals(detail: RunDetail): RunTotals {
   const ordered = ROLE_ORDER.flatMap((role): [Role, RoleUsage][] => (byRole.has(role) ? [[role, byRole.get(role)!]] : []));
   return {
     tasks: detail.tasks.length,
-    solved: detail.tasks.filter((task) => task.status === "complete").length,
+    // Verified counts as solved: an uncommitted task's change passed; only git refused to commit it.
+    solved: detail.tasks.filter((task) => task.status === "complete" || task.status === "uncommitted").length,
     passedFirstAttempt: detail.tasks.filter((task) => task.passedFirstAttempt === true).length,
     byRole: ordered,
     all: ordered.reduce((sum, [, usage]) => addUsage(sum, usage), EMPTY_USAGE),

@@ -105,6 +105,36 @@ ALTER TABLE attempts_v2 RENAME TO attempts;
   `
 ALTER TABLE model_calls ADD COLUMN tokens_cached INTEGER NOT NULL DEFAULT 0;
 `,
+  // 4: a run or task that ended verified but uncommitted (git refused the commit). SQLite cannot alter a CHECK, so
+  // both tables are rebuilt; migrations run with foreign keys off, so dropping them cascades to nothing.
+  `
+CREATE TABLE runs_v4 (
+  id TEXT PRIMARY KEY,
+  kind TEXT NOT NULL CHECK (kind IN ('run', 'bench')),
+  started_at TEXT NOT NULL, finished_at TEXT,
+  status TEXT NOT NULL DEFAULT 'running' CHECK (status IN ('running', 'complete', 'uncommitted', 'abort', 'unreachable', 'rejected', 'interrupted')),
+  args TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(args))
+) STRICT;
+INSERT INTO runs_v4 SELECT * FROM runs;
+CREATE TABLE tasks_v4 (
+  id INTEGER PRIMARY KEY,
+  run_id TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+  task_key TEXT NOT NULL,
+  kind TEXT NOT NULL CHECK (kind IN ('workspace', 'humaneval')),
+  status TEXT NOT NULL DEFAULT 'running' CHECK (status IN ('running', 'complete', 'uncommitted', 'abort', 'unreachable', 'rejected', 'interrupted')),
+  attempts INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+  final_tier TEXT CHECK (final_tier IN ('fast', 'deep', 'reviewer')),
+  passed_first_attempt INTEGER CHECK (passed_first_attempt IN (0, 1)),
+  started_at TEXT NOT NULL, finished_at TEXT, wall_ms INTEGER
+) STRICT;
+INSERT INTO tasks_v4 SELECT * FROM tasks;
+DROP TABLE tasks;
+DROP TABLE runs;
+ALTER TABLE runs_v4 RENAME TO runs;
+ALTER TABLE tasks_v4 RENAME TO tasks;
+CREATE INDEX runs_by_start ON runs (started_at);
+CREATE INDEX tasks_by_run ON tasks (run_id, id);
+`,
 ];
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
@@ -119,8 +149,10 @@ export function connect(file: string, busyTimeoutMs: number): Database {
     db.run("PRAGMA journal_mode = WAL");
     // In WAL mode NORMAL cannot corrupt the file; it only risks the last commits on power loss.
     db.run("PRAGMA synchronous = NORMAL");
-    db.run("PRAGMA foreign_keys = ON");
+    // Foreign keys go on after migrating, so that a migration rebuilding a parent table cascades nothing when it
+    // drops the old one (the pragma cannot change inside the migration's transaction).
     migrate(db, file);
+    db.run("PRAGMA foreign_keys = ON");
     return db;
   } catch (error) {
     db?.close();
@@ -150,5 +182,7 @@ function migrate(db: Database, file: string): void {
       db.run(MIGRATIONS[next]!);
       db.run(`PRAGMA user_version = ${next + 1}`);
     }
+    const broken = db.query<{ table: string }, []>("PRAGMA foreign_key_check").all();
+    if (broken.length > 0) throw new StoreInvalid(file, `has rows whose parent is missing in ${broken[0]!.table} after migrating`);
   }).immediate();
 }

@@ -121,6 +121,36 @@ describe("opening", () => {
     expect(raw(file).query("PRAGMA foreign_key_check").all()).toEqual([]);
   });
 
+  test("a version-3 store migrates: runs, tasks and their rows stay, uncommitted can be recorded, foreign keys hold", () => {
+    const file = tempFile();
+    const old = new Database(file, { create: true });
+    for (const migration of MIGRATIONS.slice(0, 3)) old.run(migration);
+    old.run("PRAGMA user_version = 3");
+    old.run("INSERT INTO runs (id, kind, started_at, status) VALUES ('r-old', 'run', '2026-01-01T00:00:00Z', 'abort')");
+    old.run("INSERT INTO tasks (id, run_id, task_key, kind, status, started_at) VALUES (1, 'r-old', 'k', 'workspace', 'abort', '2026-01-01T00:00:00Z')");
+    old.run(`INSERT INTO attempts (task_id, n, tier, prompt, reply, outcome, duration_ms) VALUES (1, 1, 'fast', '[]', 'r', 'verification_failed', 5)`);
+    old.run(`INSERT INTO model_calls (task_id, role, alias, tokens_in, tokens_out, latency_ms, cost_usd, cost_source) VALUES (1, 'fast', 'fast-coder', 10, 5, 100, 0, 'table')`);
+    old.close();
+    const store = open(file);
+    expect(raw(file).query("PRAGMA user_version").get()).toEqual({ user_version: SCHEMA_VERSION });
+    // Rebuilding runs and tasks cascaded nothing: the old task's attempt and call are still there.
+    expect(raw(file).query("SELECT count(*) AS n FROM attempts").get()).toEqual({ n: 1 });
+    expect(raw(file).query("SELECT count(*) AS n FROM model_calls").get()).toEqual({ n: 1 });
+    expect(store.listRuns().map((run) => [run.id, run.status])).toEqual([["r-old", "abort"]]);
+    const runId = store.startRun({ kind: "run", args: {} });
+    const taskId = store.startTask(runId, { taskKey: "fix add", kind: "workspace" });
+    store.finishTask(taskId, { status: "uncommitted", attempts: 1, finalTier: "fast", passedFirstAttempt: true, wallMs: 10 });
+    store.finishRun(runId, "uncommitted");
+    // A verified change counts as solved, committed or not.
+    expect(store.listRuns().find((run) => run.id === runId)).toMatchObject({ status: "uncommitted", tasks: 1, solved: 1 });
+    expect(raw(file).query("PRAGMA foreign_key_check").all()).toEqual([]);
+    expect(() => store.startTask("r-missing", { taskKey: "x", kind: "workspace" })).toThrow(/FOREIGN KEY/);
+    expect(raw(file).query("SELECT name FROM sqlite_schema WHERE type = 'index' AND name IN ('runs_by_start', 'tasks_by_run') ORDER BY name").all()).toEqual([
+      { name: "runs_by_start" },
+      { name: "tasks_by_run" },
+    ]);
+  });
+
   test("accepts :memory:", () => {
     const store = open(":memory:");
     expect(store.listRuns()).toEqual([]);

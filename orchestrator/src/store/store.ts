@@ -124,13 +124,13 @@ export function openStore(file: string, options: StoreOptions = {}) {
          VALUES ($taskId, $n, $afterAttempt, $fromTier, $toTier, $stage, $sections, $text)`,
       ).run({ ...checkpoint, taskId, sections: JSON.stringify(checkpoint.sections) });
     },
-    /** Newest first. `solved` counts tasks that ended complete. */
+    /** Newest first. `solved` counts tasks whose change passed verification (complete, or uncommitted). */
     listRuns(limit = 20): RunSummary[] {
       return db
         .query<RunSummary, [number]>(
           `SELECT r.id, r.kind, r.started_at AS startedAt, r.finished_at AS finishedAt, r.status,
              (SELECT count(*) FROM tasks t WHERE t.run_id = r.id) AS tasks,
-             (SELECT count(*) FROM tasks t WHERE t.run_id = r.id AND t.status = 'complete') AS solved,
+             (SELECT count(*) FROM tasks t WHERE t.run_id = r.id AND t.status IN ('complete', 'uncommitted')) AS solved,
              (SELECT total(m.cost_usd) FROM model_calls m JOIN tasks t ON t.id = m.task_id WHERE t.run_id = r.id) AS costUsd
            FROM runs r ORDER BY r.started_at DESC, r.id DESC LIMIT ?`,
         )

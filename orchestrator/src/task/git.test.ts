@@ -2,6 +2,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { GitFailed } from "../errors.ts";
 import { git, gitEnv } from "./git.ts";
 
 describe("gitEnv", () => {
@@ -51,6 +52,10 @@ describe("git", () => {
   test("a failing git call throws with git's own message", async () => {
     const dir = mkdtempSync(path.join(tmpdir(), "smol-git-"));
     dirs.push(dir);
-    await expect(git(dir, ["rev-parse", "HEAD"])).rejects.toThrow(/git rev-parse HEAD failed .*not a git repository/);
+    const failure = await git(dir, ["rev-parse", "HEAD"]).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(GitFailed);
+    expect((failure as GitFailed).message).toMatch(/git rev-parse HEAD failed .*not a git repository/);
+    expect(failure).toMatchObject({ args: ["rev-parse", "HEAD"], cwd: dir, exitCode: 128 });
+    expect((failure as GitFailed).stderr).toContain("not a git repository");
   });
 });

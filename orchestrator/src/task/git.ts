@@ -1,5 +1,6 @@
 // Every git process smol-coder starts. A workspace's repository is not ours to trust: no program it names
 // (hooks, fsmonitor) runs on the host, and git gets none of our secrets.
+import { GitFailed } from "../errors.ts";
 import { withoutSecrets } from "../log/secrets.ts";
 
 /** Given on the command line, where they override the repository's own .git/config. */
@@ -15,11 +16,11 @@ export function gitEnv(env: Record<string, string | undefined>, extra: Record<st
   return { ...out, GIT_TERMINAL_PROMPT: "0", ...extra };
 }
 
-/** Runs git in `cwd` with SAFE_CONFIG and gitEnv; returns stdout, or throws with git's stderr. */
+/** Runs git in `cwd` with SAFE_CONFIG and gitEnv; returns stdout, or throws GitFailed with git's stderr. */
 export async function git(cwd: string, args: string[], extraEnv: Record<string, string> = {}): Promise<string> {
   const argv = ["git", ...SAFE_CONFIG.flatMap((setting) => ["-c", setting]), ...args];
   const child = Bun.spawn(argv, { cwd, env: gitEnv(process.env, extraEnv), stdin: "ignore", stdout: "pipe", stderr: "pipe" });
   const [code, stdout, stderr] = await Promise.all([child.exited, new Response(child.stdout).text(), new Response(child.stderr).text()]);
-  if (code !== 0) throw new Error(`git ${args.join(" ")} failed in ${cwd} (exit ${code}): ${stderr.trim()}`);
+  if (code !== 0) throw new GitFailed(args, cwd, code, stderr);
   return stdout;
 }

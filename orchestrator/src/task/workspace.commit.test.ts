@@ -1,9 +1,10 @@
 // A workspace's repository names programs (hooks, fsmonitor); none of them may run when smol-coder commits,
 // snapshots or restores. Each case first proves, with plain git, that what it plants does run.
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { CommitFailed } from "../errors.ts";
 import { applyChanges, commitOwned, restore, snapshot } from "./workspace.ts";
 
 const HOOKS = ["pre-commit", "prepare-commit-msg", "commit-msg", "post-commit", "post-index-change", "reference-transaction"];
@@ -90,5 +91,37 @@ describe("commitOwned, snapshot and restore run nothing the repository names", (
     expect(plainGit("show", "--name-only", "--format=", "HEAD").trim()).toBe("a.txt");
     expect(plainGit("status", "--porcelain").trim()).toBe("?? other.txt");
     expect(existsSync(path.join(root, "other.txt"))).toBe(true);
+  });
+});
+
+describe("a commit git refuses", () => {
+  const saved = { HOME: process.env.HOME, XDG_CONFIG_HOME: process.env.XDG_CONFIG_HOME, EMAIL: process.env.EMAIL };
+  afterEach(() => {
+    for (const [name, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  });
+
+  test("no identity: CommitFailed with git's reason and the fix; the change stays, HEAD does not move", async () => {
+    // No identity anywhere git looks: an empty home, no repository identity, and no guessing from the host name.
+    const home = mkdtempSync(path.join(tmpdir(), "smol-home-"));
+    process.env.HOME = home;
+    process.env.XDG_CONFIG_HOME = home;
+    delete process.env.EMAIL;
+    plainGit("config", "--unset", "user.email");
+    plainGit("config", "--unset", "user.name");
+    plainGit("config", "user.useConfigOnly", "true");
+    const head = plainGit("rev-parse", "HEAD").trim();
+    await applyChanges(root, [{ path: "a.txt", content: "two\n" }]);
+    const refused = await commitOwned(root, ["a.txt"], "smol: a").catch((error: unknown) => error);
+    rmSync(home, { recursive: true, force: true });
+    expect(refused).toBeInstanceOf(CommitFailed);
+    const { reason, fix } = refused as CommitFailed;
+    expect(reason).toStartWith("Author identity unknown");
+    expect(fix).toContain(`git -C ${root} config user.email`);
+    expect(fix).toContain(`git -C ${root} commit -- a.txt`);
+    expect(plainGit("rev-parse", "HEAD").trim()).toBe(head);
+    expect(readFileSync(path.join(root, "a.txt"), "utf8")).toBe("two\n");
   });
 });

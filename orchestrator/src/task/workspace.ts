@@ -3,7 +3,8 @@
 import { randomBytes } from "node:crypto";
 import { lstat, mkdir, readFile, realpath, rename, rm, rmdir, stat, writeFile, chmod } from "node:fs/promises";
 import path from "node:path";
-import { PatchRejected, TaskInvalid } from "../errors.ts";
+import { CommitFailed, GitFailed, PatchRejected, TaskInvalid } from "../errors.ts";
+import { commitFailure } from "./commitFailure.ts";
 import { git } from "./git.ts";
 
 export type FileState = { content: Buffer; mode: number } | null;
@@ -188,9 +189,18 @@ export async function isGitRepository(root: string): Promise<boolean> {
   return exists(path.join(root, ".git"));
 }
 
-/** Commits the owned files only, with the task description as the message; returns the commit's hash. */
+/**
+ * Commits the owned files only, with the task description as the message; returns the commit's hash.
+ * Git refusing (no identity, a held index.lock) is CommitFailed with git's reason and the fix; the files stay as they are.
+ */
 export async function commitOwned(root: string, owned: string[], message: string): Promise<string> {
-  await git(root, ["add", "--all", "--", ...owned]);
-  await git(root, ["commit", "--quiet", "--no-verify", "-m", message, "--", ...owned]);
+  try {
+    await git(root, ["add", "--all", "--", ...owned]);
+    await git(root, ["commit", "--quiet", "--no-verify", "-m", message, "--", ...owned]);
+  } catch (error) {
+    if (!(error instanceof GitFailed)) throw error;
+    const { reason, fix } = commitFailure(error.stderr, { root, files: owned, exitCode: error.exitCode });
+    throw new CommitFailed(reason, fix);
+  }
   return (await git(root, ["rev-parse", "HEAD"])).trim();
 }
