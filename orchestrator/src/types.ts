@@ -13,8 +13,12 @@ export const Role = z.enum(ROLES);
 export type Role = z.infer<typeof Role>;
 
 /** How a task ended. uncommitted: verification passed but git refused the commit; the change stays in the working tree. */
-export const TaskStatus = z.enum(["complete", "uncommitted", "abort", "unreachable", "rejected", "interrupted"]);
+export const TaskStatus = z.enum(["complete", "uncommitted", "abort", "unreachable", "rejected", "interrupted", "crashed"]);
 export type TaskStatus = z.infer<typeof TaskStatus>;
+/** Pure: whether a status judges the model's work (solved or not). The others say the run could not judge it: a resumed benchmark redoes them. */
+export function isVerdict(status: TaskStatus): boolean {
+  return status === "complete" || status === "uncommitted" || status === "abort";
+}
 
 /** prompt_too_long: the prompt did not fit the tier's context, so the same tier cannot do better. */
 export const AttemptOutcome = z.enum(["passed", "verification_failed", "patch_rejected", "prompt_too_long"]);

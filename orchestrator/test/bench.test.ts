@@ -1,4 +1,5 @@
 // `bench humaneval` end to end: the real CLI over all 164 problems, the fake model server answering by problem.
+import { Database } from "bun:sqlite";
 import { describe, expect, test } from "bun:test";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
@@ -123,6 +124,43 @@ describe("bench humaneval: resume, records, bad input", () => {
     expect(lines.map((l) => l.taskId).sort()).toEqual(PROBLEMS.slice(0, 12).map((p) => p.taskId).sort());
     expect(resources.fake.requestsFor("fast-coder").length - before).toBe(12 - finished);
     expect(JSON.parse(readFileSync(path.join(out, "summary.json"), "utf8"))).toMatchObject({ total: 12, solved: 12 });
+    // The killed run's record was closed by the next process to open the store: never left 'running'.
+    const runs = new Database(path.join(out, "..", "runs.db"), { readonly: true }).query<{ status: string }, []>("SELECT status FROM runs ORDER BY started_at").all();
+    expect(runs.map((r) => r.status)).toEqual(["interrupted", "complete"]);
+  }, 120_000);
+
+  test("an endpoint that dies halfway: the run stops after 5 unreachable problems in a row (exit 3), its record closed; --resume once it is back grades every problem", async () => {
+    let answered = 0;
+    let down = false;
+    resources.fake = startFakeModel({
+      fallback: {
+        "fast-coder": (r) => {
+          if (down) return { status: 503, message: "proxy going down" };
+          if (++answered === 3) down = true;
+          return (canonical as (r: RecordedRequest) => string)(r);
+        },
+      },
+    });
+    const out = path.join(resources.track(tempDir("smol-bench-")), "out");
+    const config = path.join(out, "..", "config.json");
+    writeFileSync(config, JSON.stringify({ endpoint: { maxRetries: 1, retryBaseMs: 1, retryMaxMs: 2 } }));
+    const db = path.join(out, "..", "runs.db");
+    const args = ["bench", "humaneval", "--config", config, "--dataset", SHARED_DATASET, "--problems", "0-9", "--concurrency", "1", "--no-spec", "--out", out, "--db", db];
+    const first = await runCli(args, { env: { LITELLM_URL: resources.fake.url } });
+    expect({ exit: first.exitCode, stderr: first.stderr.slice(-400) }).toEqual({ exit: 3, stderr: expect.stringContaining("5 problems in a row ended unreachable") });
+    const stopped = readFileSync(path.join(out, "results.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as Line);
+    expect(stopped.map((l) => l.status)).toEqual(["complete", "complete", "complete", "unreachable", "unreachable", "unreachable", "unreachable", "unreachable"]);
+    const runStatus = () => new Database(db, { readonly: true }).query<{ status: string }, []>("SELECT status FROM runs ORDER BY started_at").all().map((r) => r.status);
+    expect(runStatus()).toEqual(["unreachable"]);
+    down = false;
+    const resumed = await runCli([...args, "--resume"], { env: { LITELLM_URL: resources.fake.url } });
+    expect(resumed.exitCode).toBe(0);
+    const lines = readFileSync(path.join(out, "results.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as Line);
+    // The unreachable lines were dropped and those problems done again: one verdict per problem.
+    expect(lines.map((l) => l.taskId).sort()).toEqual(PROBLEMS.slice(0, 10).map((p) => p.taskId).sort());
+    expect(new Set(lines.map((l) => l.status))).toEqual(new Set(["complete"]));
+    expect(JSON.parse(readFileSync(path.join(out, "summary.json"), "utf8"))).toMatchObject({ total: 10, solved: 10 });
+    expect(runStatus()).toEqual(["unreachable", "complete"]);
   }, 120_000);
 
   test("results already in --out without --resume: exit 2, nothing overwritten", async () => {

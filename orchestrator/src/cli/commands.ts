@@ -30,6 +30,7 @@ const STATUS_EXIT: Record<TaskStatus, number> = {
   unreachable: ExitCode.endpointUnreachable,
   rejected: ExitCode.badInput,
   interrupted: ExitCode.interrupted,
+  crashed: ExitCode.internal,
 };
 
 async function findProblem(task: HumanEvalTask, datasetFlag: string | undefined): Promise<Problem> {
@@ -77,7 +78,10 @@ export async function runCommand(config: Config, options: RunOptions): Promise<n
     if (prepared.check.kind === "pytest") await session.grader();
     const runId = store.startRun({ kind: "run", args: { task, workspace: prepared.root } });
     log.info({ event: "orchestrator_startup", version: VERSION, runId, endpoint: config.endpoint.url, workspace: prepared.root }, "orchestrator startup");
-    const outcome = await runRecordedTask(session, prepared, { runId, commit: Boolean(options.commit), debugDir: options.debug, signal });
+    const outcome = await runRecordedTask(session, prepared, { runId, commit: Boolean(options.commit), debugDir: options.debug, signal }).catch((error: unknown) => {
+      store.finishRun(runId, signal.aborted ? "interrupted" : "crashed"); // never left 'running'
+      throw error;
+    });
     store.finishRun(runId, outcome.status);
     process.stderr.write(
       `smol-coder: task ${outcome.taskId} ${outcome.status} after ${outcome.totalAttempts} attempt(s), final tier ${outcome.finalTier}; run ${runId}` +
@@ -128,9 +132,16 @@ export async function benchCommand(config: Config, flags: BenchFlags): Promise<n
       `solved at fast/deep/reviewer: ${s.solvedByFinalTier.fast}/${s.solvedByFinalTier.deep}/${s.solvedByFinalTier.reviewer}; escalations ${s.escalations}, checkpoints ${s.checkpoints}, mean attempts ${s.meanAttempts}`,
       `cost: $${s.costUsd.toFixed(4)}; frontier-only estimate $${s.frontierOnly.estimateUsd.toFixed(4)} (saving $${s.frontierOnly.savingUsd.toFixed(4)})`,
       ...result.baselines.map((b) => `${b.tier} model (${b.model}) asked directly: ${b.solved}/${b.total} (${(b.passAt1 * 100).toFixed(1)}%)`),
+      ...(s.notSolved.unreachable + s.notSolved.rejected + s.notSolved.crashed > 0
+        ? [`no verdict: ${s.notSolved.unreachable} unreachable, ${s.notSolved.rejected} rejected, ${s.notSolved.crashed} crashed; --resume --out ${outDir} redoes them`]
+        : []),
       `wall: ${s.wallSeconds} s; results in ${outDir}`,
     ];
     process.stdout.write(`${lines.join("\n")}\n`);
+    if (result.stoppedUnreachable !== undefined) {
+      process.stderr.write(`smol-coder: stopped after ${result.stoppedUnreachable} problems in a row ended unreachable (is the endpoint up? smol-coder doctor); once it is, rerun with --resume --out ${outDir}: it redoes them\n`);
+      return ExitCode.endpointUnreachable;
+    }
     return result.interrupted ? ExitCode.interrupted : ExitCode.complete;
   } catch (error) {
     throw session.crashed(error);

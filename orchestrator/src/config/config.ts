@@ -113,6 +113,7 @@ export const Config = z
         timeoutMs: z.number().int().min(100).default(10_000).describe("Per graded attempt"),
         memoryMb: z.number().int().min(64).default(HUMANEVAL_DEFAULTS.memoryMb).describe("Address-space limit of a graded attempt"),
         graderConcurrency: z.number().int().min(1).default(2).describe("Attempts graded at once (one per core is right)"),
+        stopAfterUnreachable: z.number().int().min(1).default(5).describe("A benchmark stops (exit 3) after this many problems in a row end unreachable, rather than marking the rest"),
       })
       .strict()
       .prefault({}),

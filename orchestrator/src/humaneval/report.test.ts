@@ -53,7 +53,7 @@ describe("summarise", () => {
 
   test("solved by final tier, failures by kind, attempts, escalations, checkpoints", () => {
     expect(summary.solvedByFinalTier).toEqual({ fast: 1, deep: 1, reviewer: 1 });
-    expect(summary.notSolved).toEqual({ abort: 1, unreachable: 0, rejected: 0 });
+    expect(summary.notSolved).toEqual({ abort: 1, unreachable: 0, rejected: 0, crashed: 0 });
     expect(summary.meanAttempts).toBe(3.5);
     expect(summary.escalations).toBe(5);
     expect(summary.checkpoints).toBe(5);

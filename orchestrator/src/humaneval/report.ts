@@ -5,12 +5,12 @@ import { z } from "zod";
 import type { Price } from "../config/config.ts";
 import { frontierEstimate } from "../models/pricing.ts";
 import { PUBLISHED, type BaselineSummary } from "./baseline.ts";
-import { ROLES, Role, Tier, Usage } from "../types.ts";
+import { ROLES, Role, TaskStatus, Tier, Usage } from "../types.ts";
 
 
 export const ResultLine = z.object({
   taskId: z.string(),
-  status: z.enum(["complete", "abort", "unreachable", "rejected", "uncommitted"]),
+  status: TaskStatus.exclude(["interrupted"]),
   solved: z.boolean(),
   passedFirstAttempt: z.boolean(),
   attempts: z.number().int().min(0),
@@ -24,6 +24,8 @@ export const ResultLine = z.object({
   tokensCached: z.number().min(0).default(0),
   costUsd: z.number().min(0),
   wallMs: z.number().min(0),
+  /** What ended a problem that got no verdict (the grader died, the endpoint refused): its error's name and message. */
+  error: z.string().optional(),
 });
 export type ResultLine = z.infer<typeof ResultLine>;
 
@@ -35,7 +37,7 @@ export type Summary = {
   /** Fraction solved in the end, with test feedback, checkpoints and escalation. Not pass@1. */
   solveRateWithFeedback: number;
   solvedByFinalTier: Record<Tier, number>;
-  notSolved: { abort: number; unreachable: number; rejected: number };
+  notSolved: { abort: number; unreachable: number; rejected: number; crashed: number };
   meanAttempts: number;
   escalations: number;
   checkpoints: number;
@@ -86,6 +88,7 @@ export function summarise(lines: readonly ResultLine[], reviewerPrice: Price, wa
       abort: lines.filter((l) => l.status === "abort").length,
       unreachable: lines.filter((l) => l.status === "unreachable").length,
       rejected: lines.filter((l) => l.status === "rejected").length,
+      crashed: lines.filter((l) => l.status === "crashed").length,
     },
     meanAttempts: total === 0 ? 0 : round(sum(lines.map((l) => l.attempts)) / total, 2),
     escalations: sum(lines.map((l) => l.escalations)),
@@ -117,7 +120,7 @@ export function renderReport(summary: Summary, lines: readonly ResultLine[], tit
     `| pass@1 (first attempt, before any test feedback) | ${percent(summary.passAt1)} |`,
     `| solve rate with test feedback (repairs, checkpoints, escalation) | ${percent(summary.solveRateWithFeedback)} (${summary.solved}/${summary.total}) |`,
     `| solved at fast / deep / reviewer | ${summary.solvedByFinalTier.fast} / ${summary.solvedByFinalTier.deep} / ${summary.solvedByFinalTier.reviewer} |`,
-    `| not solved: aborted / endpoint unreachable / rejected | ${summary.notSolved.abort} / ${summary.notSolved.unreachable} / ${summary.notSolved.rejected} |`,
+    `| not solved: aborted / endpoint unreachable / rejected / crashed (no verdict: --resume redoes these) | ${summary.notSolved.abort} / ${summary.notSolved.unreachable} / ${summary.notSolved.rejected} / ${summary.notSolved.crashed} |`,
     `| mean attempts | ${summary.meanAttempts} |`,
     `| escalations / checkpoints | ${summary.escalations} / ${summary.checkpoints} |`,
     `| tokens in / out | ${summary.tokensIn} / ${summary.tokensOut} |`,

@@ -131,6 +131,10 @@ export async function runRecordedTask(
     journal: storeJournal(store, taskId, { debugDir: options.debugDir, taskKey: task.key }),
     commit: options.commit,
     signal: options.signal,
+  }).catch((error: unknown) => {
+    // An error no status covers (the grader died, a bug): the record says so, never 'running'.
+    store.finishTask(taskId, { status: options.signal?.aborted ? "interrupted" : "crashed", attempts: 0, finalTier: null, passedFirstAttempt: null, wallMs: 0 });
+    throw error;
   });
   store.finishTask(taskId, {
     status: outcome.status,

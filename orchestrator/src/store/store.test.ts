@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { MIGRATIONS } from "./schema.ts";
-import { openStore, runIdFor, SCHEMA_VERSION, StoreInvalid, type Attempt, type CheckpointRecord, type ModelCall, type RunStore, type TaskDetail } from "./store.ts";
+import { abandoned, openStore, runIdFor, SCHEMA_VERSION, StoreInvalid, type Attempt, type CheckpointRecord, type ModelCall, type RunStore, type TaskDetail } from "./store.ts";
 
 const dirs: string[] = [];
 const stores: RunStore[] = [];
@@ -149,6 +149,33 @@ describe("opening", () => {
       { name: "runs_by_start" },
       { name: "tasks_by_run" },
     ]);
+  });
+
+  test("a run left 'running' by a process that died is closed as interrupted, with its tasks, by the next open; a live one stays", () => {
+    const file = tempFile();
+    const first = openStore(file, { liveness: () => true });
+    const dead = first.startRun({ kind: "bench", args: {} });
+    const task = first.startTask(dead, { taskKey: "HumanEval/0", kind: "humaneval" });
+    first.close();
+    const recorded = raw(file).query<{ pid: number; bootId: string | null }, [string]>("SELECT pid, boot_id AS bootId FROM runs WHERE id = ?").get(dead)!;
+    expect(recorded.pid).toBe(process.pid);
+    const asked: number[] = [];
+    const alive = openStore(file, { liveness: (pid) => (asked.push(pid), true) });
+    expect(alive.runDetail(dead)?.run.status).toBe("running");
+    alive.close();
+    expect(asked).toEqual([process.pid]);
+    const second = openStore(file, { liveness: () => false });
+    stores.push(second);
+    const detail = second.runDetail(dead)!;
+    expect(detail.run.status).toBe("interrupted");
+    expect(detail.run.finishedAt).not.toBeNull();
+    expect(detail.tasks.map((t) => [t.id, t.status])).toEqual([[task, "interrupted"]]);
+  });
+
+  test("whether a run is abandoned: its pid gone, or none recorded (an older store: left alone)", () => {
+    expect(abandoned({ pid: 123, bootId: "b" }, () => false)).toBe(true);
+    expect(abandoned({ pid: 123, bootId: "b" }, () => true)).toBe(false);
+    expect(abandoned({ pid: null, bootId: null }, () => false)).toBe(false);
   });
 
   test("accepts :memory:", () => {

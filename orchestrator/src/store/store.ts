@@ -5,6 +5,7 @@ import { z } from "zod";
 import { connect, SCHEMA_VERSION, StoreInvalid } from "./schema.ts";
 import type { Attempt, CheckpointRecord, FinalStatus, ModelCall, RoleUsage, RunDetail, RunKind, RunSummary, Spec, SpecToSave, Status, TaskDetail, TaskFinish, TaskKind } from "./records.ts";
 import { ChatMessage, CheckpointSections, type Role, type Tier } from "../types.ts";
+import { currentBootId, pidAlive } from "../task/lock.ts";
 
 export { SCHEMA_VERSION, StoreInvalid };
 
@@ -18,13 +19,23 @@ const Args = z.record(z.string(), z.unknown());
 const Errors = z.array(z.string());
 
 
-export type StoreOptions = { now?: () => Date; busyTimeoutMs?: number };
+/** Whether the process that recorded a run still runs it: its pid is alive, on this boot of the machine. */
+export type Liveness = (pid: number, bootId: string | null) => boolean;
+export type StoreOptions = { now?: () => Date; busyTimeoutMs?: number; liveness?: Liveness };
+
+const thisMachine: Liveness = (pid, bootId) => (bootId === null || bootId === currentBootId()) && pidAlive(pid);
+
+/** Pure: a run still 'running' whose process is gone was killed (SIGKILL, power cut): it ends 'interrupted'. */
+export function abandoned(run: { pid: number | null; bootId: string | null }, liveness: Liveness): boolean {
+  return run.pid !== null && !liveness(run.pid, run.bootId);
+}
 export type RunStore = ReturnType<typeof openStore>;
 
 /** Opens (creating if absent) the run store. ":memory:" gives a private, throwaway store. */
 export function openStore(file: string, options: StoreOptions = {}) {
   const now = () => (options.now?.() ?? new Date()).toISOString();
   const db = connect(file, options.busyTimeoutMs ?? 10_000);
+  closeAbandoned(options.liveness ?? thisMachine);
   const parseJson = <T>(schema: z.ZodType<T>, text: string, column: string): T => {
     const parsed = schema.safeParse(JSON.parse(text));
     if (!parsed.success) throw new StoreInvalid(file, `holds a malformed ${column} (${parsed.error.issues[0]?.message})`);
@@ -38,6 +49,16 @@ export function openStore(file: string, options: StoreOptions = {}) {
     ).run({ ...spec, createdAt: now() });
     return findSpec(spec.key)!;
   });
+
+  /** Closes the records of runs whose process died without closing them, and of their tasks. */
+  function closeAbandoned(liveness: Liveness): void {
+    const running = db.query<{ id: string; pid: number | null; bootId: string | null }, []>("SELECT id, pid, boot_id AS bootId FROM runs WHERE status = 'running'").all();
+    const close = db.transaction((id: string) => {
+      db.query("UPDATE tasks SET status = 'interrupted', finished_at = ? WHERE run_id = ? AND status = 'running'").run(now(), id);
+      db.query("UPDATE runs SET status = 'interrupted', finished_at = ? WHERE id = ? AND status = 'running'").run(now(), id);
+    });
+    for (const run of running) if (abandoned(run, liveness)) close(run.id);
+  }
 
   function findSpec(key: string): Spec | null {
     return db.query<Spec, [string]>("SELECT text, model, prompt_version AS promptVersion FROM specs WHERE key = ?").get(key);
@@ -78,12 +99,12 @@ export function openStore(file: string, options: StoreOptions = {}) {
   return {
     file,
     startRun(run: { kind: RunKind; args: Record<string, unknown> }): string {
-      const insert = db.query("INSERT INTO runs (id, kind, started_at, args) VALUES ($id, $kind, $startedAt, $args) ON CONFLICT (id) DO NOTHING");
+      const insert = db.query("INSERT INTO runs (id, kind, started_at, args, pid, boot_id) VALUES ($id, $kind, $startedAt, $args, $pid, $bootId) ON CONFLICT (id) DO NOTHING");
       // A clash needs two runs in the same second drawing the same 16-bit suffix; draw again.
       for (;;) {
         const startedAt = options.now?.() ?? new Date();
         const id = runIdFor(startedAt, randomSuffix());
-        if (insert.run({ id, kind: run.kind, startedAt: startedAt.toISOString(), args: JSON.stringify(run.args) }).changes === 1) return id;
+        if (insert.run({ id, kind: run.kind, startedAt: startedAt.toISOString(), args: JSON.stringify(run.args), pid: process.pid, bootId: currentBootId() }).changes === 1) return id;
       }
     },
     finishRun(runId: string, status: FinalStatus): void {

@@ -60,7 +60,8 @@ export function pidAlive(pid: number): boolean {
   }
 }
 
-function currentBootId(): string | null {
+/** This boot of the machine (Linux), so a pid recorded before a restart is not mistaken for a live one. */
+export function currentBootId(): string | null {
   try {
     return readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim() || null;
   } catch {
