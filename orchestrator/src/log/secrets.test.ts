@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { isSecretName, scrub, secretScrubber, secretValues, withoutSecrets } from "./secrets.ts";
+import { isSecretName, registerSecret, scrub, scrubSecrets, secretScrubber, secretValues, withoutSecrets } from "./secrets.ts";
 
 const SECRET = "sk-live-4f9a8b7c6d5e";
 const OTHER = "ghp_abcdefghijklmnop";
@@ -57,4 +57,14 @@ test("secretScrubber scrubs the secret-named values the environment held when it
   const scrubber = secretScrubber(env);
   env.LATE_TOKEN = OTHER;
   expect(scrubber(`key ${SECRET} from /usr/bin:/bin in /home/someone, ${OTHER}`)).toBe(`key [REDACTED] from /usr/bin:/bin in /home/someone, ${OTHER}`);
+});
+
+describe("secrets read from files", () => {
+  test("a registered secret (the stack's master key) is scrubbed like an environment one; short values are not", () => {
+    const key = `sk-smol-${"ab".repeat(24)}`;
+    expect(scrubSecrets(`Bearer ${key}`)).toBe(`Bearer ${key}`);
+    registerSecret(key);
+    registerSecret("short");
+    expect(scrubSecrets(`Bearer ${key} short`)).toBe("Bearer [REDACTED] short");
+  });
 });

@@ -37,12 +37,24 @@ export function secretScrubber(env: Record<string, string | undefined>): (text: 
 }
 
 let processScrubber: ((text: string) => string) | undefined;
+/** Secrets that come from files, not the environment (the local stack's master key). */
+const fileSecrets: string[] = [];
+
+/** Adds a secret read from a file, so scrubSecrets removes it from everything it scrubs from now on. */
+export function registerSecret(value: string | undefined): void {
+  if (!value || value.length < MIN_SECRET_LENGTH || fileSecrets.includes(value)) return;
+  fileSecrets.push(value);
+  processScrubber = undefined;
+}
 
 /**
- * Scrubs the secret values of this process's environment (read once) out of text that is about to be fed to
+ * Scrubs the secret values of this process's environment (read once) and the registered file secrets out of text that is about to be fed to
  * a model, stored, journaled or printed.
  */
 export function scrubSecrets(text: string): string {
-  processScrubber ??= secretScrubber(process.env);
+  if (!processScrubber) {
+    const secrets = [...secretValues(process.env), ...fileSecrets];
+    processScrubber = (input) => scrub(input, secrets);
+  }
   return processScrubber(text);
 }

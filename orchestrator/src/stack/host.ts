@@ -7,7 +7,7 @@ import { availableParallelism } from "node:os";
 import path from "node:path";
 import { REPO_ROOT } from "../config/paths.ts";
 import { ExitCode, StackFailed } from "../errors.ts";
-import { withoutSecrets } from "../log/secrets.ts";
+import { registerSecret, withoutSecrets } from "../log/secrets.ts";
 import MODEL_SERVER from "./python/model_server.py" with { type: "text" };
 import { LOCAL_MODELS, partFiles, type ModelRole } from "./models.ts";
 import { interruptSignal } from "../interrupt.ts";
@@ -60,7 +60,9 @@ export function stackApiKey(env: Record<string, string | undefined>, endpointUrl
   const url = new URL(endpointUrl);
   if (!proxy || Number(url.port || (url.protocol === "https:" ? 443 : 80)) !== proxy.port) return undefined;
   try {
-    return readFileSync(paths.masterKey, "utf8").trim() || undefined;
+    const key = readFileSync(paths.masterKey, "utf8").trim() || undefined;
+    registerSecret(key); // scrubbed wherever keys from the environment are
+    return key;
   } catch {
     return undefined;
   }
@@ -113,6 +115,7 @@ async function bringUp(options: StackUpOptions & { signal: AbortSignal }): Promi
 
   await install({ paths, say, signal: options.signal }, backend);
   const masterKey = await ensureMasterKey(paths);
+  registerSecret(masterKey);
   const frontier = Boolean(env.ANTHROPIC_API_KEY);
   if (backend === "llama") {
     const models = modelPorts(ports.model);
