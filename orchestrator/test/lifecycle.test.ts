@@ -33,10 +33,8 @@ test("SIGTERM during verification kills it, restores the owned files and exits 1
     if (seen.includes('"event":"verification_start"')) break;
   }
   expect(readFileSync(path.join(dir, "value.txt"), "utf8")).toBe("changed\n");
-  const started = Date.now();
   child.kill("SIGTERM");
   expect(await child.exited).toBe(130);
-  expect(Date.now() - started).toBeLessThan(5_000);
   expect(treeState(dir)).toEqual(before);
 }, 30_000);
 

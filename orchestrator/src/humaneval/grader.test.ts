@@ -59,12 +59,13 @@ describe("the grader server", () => {
 
   test("a hang times out while a concurrent good request passes", async () => {
     const order: string[] = [];
-    const hang = grader.grade(request(await workspace(`${first().prompt}    while True:\n        pass\n`), 700)).finally(() => order.push("hang"));
+    // The hang sleeps rather than spins, and its timeout is far beyond any grading: the order cannot depend on load.
+    const hang = grader.grade(request(await workspace(`${first().prompt}    import time\n    time.sleep(3600)\n`), 8000)).finally(() => order.push("hang"));
     const good = grader.grade(request(await workspace(canonical()))).finally(() => order.push("good"));
-    expect(await hang).toMatchObject({ passed: false, status: "timeout", failures: ["timed out after 700 ms"] });
     expect(await good).toMatchObject({ passed: true });
+    expect(await hang).toMatchObject({ passed: false, status: "timeout", failures: ["timed out after 8000 ms"] });
     expect(order).toEqual(["good", "hang"]);
-  });
+  }, 30_000);
 
   test("os._exit(0) at import or in the function, printing '1 passed' then sys.exit(0), and a segfault all fail", async () => {
     const osExit = grader.grade(request(await workspace(`import os\nos._exit(0)\n${canonical()}`)));
@@ -114,17 +115,16 @@ describe("the grader server", () => {
     const hangWs = await workspace(`import subprocess\nsubprocess.Popen(["sleep", "${marker}"])\n${first().prompt}    while True:\n        pass\n`);
     const running = new AbortController();
     const queued = new AbortController();
-    const hang = single.grade({ ...request(hangWs, 4000), signal: running.signal });
+    // Its own timeout is 10 minutes: were the slot held until then, the grade below would never come back in the test's time.
+    const hang = single.grade({ ...request(hangWs, 600_000), signal: running.signal });
     const waiting = single.grade({ ...request(await workspace(canonical())), signal: queued.signal });
     queued.abort();
     await expect(waiting).rejects.toMatchObject({ name: "AbortError" });
     expect(single.stats()).toMatchObject({ running: 1, queued: 0 });
     while (processesWith(marker).length === 0) await Bun.sleep(20);
-    const abortedAt = performance.now();
     running.abort();
     await expect(hang).rejects.toMatchObject({ name: "AbortError" });
     expect(await single.grade(request(await workspace(canonical())))).toMatchObject({ passed: true });
-    expect(performance.now() - abortedAt).toBeLessThan(2000); // the cancelled child did not hold the slot until its timeout
     expect(await noneSurvive(marker)).toBe(true);
   });
 

@@ -61,10 +61,9 @@ describe("createRouter", () => {
     let releaseDeep!: () => void;
     const deepHeld = router.withTier("deep", () => new Promise<void>((resolve) => (releaseDeep = resolve)));
     await Bun.sleep(5);
-    const started = performance.now();
+    // deep is held until the end of the test: were fast waiting on it, this would never resolve.
     const fast = await router.withTier("fast", async () => "fast done");
     expect(fast).toBe("fast done");
-    expect(performance.now() - started).toBeLessThan(500);
     // A second deep job must wait until the first is released.
     let secondDeepRan = false;
     const second = router.withTier("deep", async () => {

@@ -105,26 +105,23 @@ ALTER TABLE attempts_v2 RENAME TO attempts;
   `
 ALTER TABLE model_calls ADD COLUMN tokens_cached INTEGER NOT NULL DEFAULT 0;
 `,
-  // 4: a run or task that ended verified but uncommitted (git refused the commit), or crashed (an infrastructure
-  // error or a bug ended it); the pid that runs a run, so one left 'running' by a killed process can be closed.
-  // SQLite cannot alter a CHECK, so both tables are rebuilt; migrations run with foreign keys off, so dropping
-  // them cascades to nothing.
+  // 4: a run or task that ended verified but uncommitted (git refused the commit). SQLite cannot alter a CHECK, so
+  // both tables are rebuilt; migrations run with foreign keys off, so dropping them cascades to nothing.
   `
 CREATE TABLE runs_v4 (
   id TEXT PRIMARY KEY,
   kind TEXT NOT NULL CHECK (kind IN ('run', 'bench')),
   started_at TEXT NOT NULL, finished_at TEXT,
-  status TEXT NOT NULL DEFAULT 'running' CHECK (status IN ('running', 'complete', 'uncommitted', 'abort', 'unreachable', 'rejected', 'interrupted', 'crashed')),
-  args TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(args)),
-  pid INTEGER, boot_id TEXT
+  status TEXT NOT NULL DEFAULT 'running' CHECK (status IN ('running', 'complete', 'uncommitted', 'abort', 'unreachable', 'rejected', 'interrupted')),
+  args TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(args))
 ) STRICT;
-INSERT INTO runs_v4 (id, kind, started_at, finished_at, status, args) SELECT id, kind, started_at, finished_at, status, args FROM runs;
+INSERT INTO runs_v4 SELECT * FROM runs;
 CREATE TABLE tasks_v4 (
   id INTEGER PRIMARY KEY,
   run_id TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
   task_key TEXT NOT NULL,
   kind TEXT NOT NULL CHECK (kind IN ('workspace', 'humaneval')),
-  status TEXT NOT NULL DEFAULT 'running' CHECK (status IN ('running', 'complete', 'uncommitted', 'abort', 'unreachable', 'rejected', 'interrupted', 'crashed')),
+  status TEXT NOT NULL DEFAULT 'running' CHECK (status IN ('running', 'complete', 'uncommitted', 'abort', 'unreachable', 'rejected', 'interrupted')),
   attempts INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
   final_tier TEXT CHECK (final_tier IN ('fast', 'deep', 'reviewer')),
   passed_first_attempt INTEGER CHECK (passed_first_attempt IN (0, 1)),
@@ -135,6 +132,37 @@ DROP TABLE tasks;
 DROP TABLE runs;
 ALTER TABLE runs_v4 RENAME TO runs;
 ALTER TABLE tasks_v4 RENAME TO tasks;
+CREATE INDEX runs_by_start ON runs (started_at);
+CREATE INDEX tasks_by_run ON tasks (run_id, id);
+`,
+  // 5: a run or task that crashed (an infrastructure error or a bug ended it), and the pid and boot id of the process
+  // that runs a run, so one left 'running' by a killed process can be closed. Rebuilt as in 4.
+  `
+CREATE TABLE runs_v5 (
+  id TEXT PRIMARY KEY,
+  kind TEXT NOT NULL CHECK (kind IN ('run', 'bench')),
+  started_at TEXT NOT NULL, finished_at TEXT,
+  status TEXT NOT NULL DEFAULT 'running' CHECK (status IN ('running', 'complete', 'uncommitted', 'abort', 'unreachable', 'rejected', 'interrupted', 'crashed')),
+  args TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(args)),
+  pid INTEGER, boot_id TEXT
+) STRICT;
+INSERT INTO runs_v5 (id, kind, started_at, finished_at, status, args) SELECT id, kind, started_at, finished_at, status, args FROM runs;
+CREATE TABLE tasks_v5 (
+  id INTEGER PRIMARY KEY,
+  run_id TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+  task_key TEXT NOT NULL,
+  kind TEXT NOT NULL CHECK (kind IN ('workspace', 'humaneval')),
+  status TEXT NOT NULL DEFAULT 'running' CHECK (status IN ('running', 'complete', 'uncommitted', 'abort', 'unreachable', 'rejected', 'interrupted', 'crashed')),
+  attempts INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+  final_tier TEXT CHECK (final_tier IN ('fast', 'deep', 'reviewer')),
+  passed_first_attempt INTEGER CHECK (passed_first_attempt IN (0, 1)),
+  started_at TEXT NOT NULL, finished_at TEXT, wall_ms INTEGER
+) STRICT;
+INSERT INTO tasks_v5 SELECT * FROM tasks;
+DROP TABLE tasks;
+DROP TABLE runs;
+ALTER TABLE runs_v5 RENAME TO runs;
+ALTER TABLE tasks_v5 RENAME TO tasks;
 CREATE INDEX runs_by_start ON runs (started_at);
 CREATE INDEX tasks_by_run ON tasks (run_id, id);
 `,

@@ -121,7 +121,7 @@ describe("opening", () => {
     expect(raw(file).query("PRAGMA foreign_key_check").all()).toEqual([]);
   });
 
-  test("a version-3 store migrates: runs, tasks and their rows stay, uncommitted can be recorded, foreign keys hold", () => {
+  test("a version-3 store migrates through 4 and 5: runs, tasks and their rows stay, uncommitted and crashed can be recorded, foreign keys hold", () => {
     const file = tempFile();
     const old = new Database(file, { create: true });
     for (const migration of MIGRATIONS.slice(0, 3)) old.run(migration);
@@ -143,6 +143,10 @@ describe("opening", () => {
     store.finishRun(runId, "uncommitted");
     // A verified change counts as solved, committed or not.
     expect(store.listRuns().find((run) => run.id === runId)).toMatchObject({ status: "uncommitted", tasks: 1, solved: 1 });
+    // Migration 5: a crashed task can be recorded, and runs record their process.
+    const crashed = store.startTask(runId, { taskKey: "fix sub", kind: "workspace" });
+    store.finishTask(crashed, { status: "crashed", attempts: 0, finalTier: null, passedFirstAttempt: null, wallMs: 0 });
+    expect(raw(file).query("SELECT pid FROM runs WHERE id = ?").get(runId)).toEqual({ pid: process.pid });
     expect(raw(file).query("PRAGMA foreign_key_check").all()).toEqual([]);
     expect(() => store.startTask("r-missing", { taskKey: "x", kind: "workspace" })).toThrow(/FOREIGN KEY/);
     expect(raw(file).query("SELECT name FROM sqlite_schema WHERE type = 'index' AND name IN ('runs_by_start', 'tasks_by_run') ORDER BY name").all()).toEqual([

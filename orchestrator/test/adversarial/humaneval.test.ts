@@ -39,7 +39,7 @@ describe("hostile HumanEval candidates", () => {
     await expectCompletedAtDeep(run, 2);
     const attempts = readStore(run.db).attempts;
     expect(attempts.map((a) => [a.tier, a.outcome])).toEqual([["fast", "verification_failed"], ["fast", "verification_failed"], ["deep", "passed"]]);
-  }, 40_000);
+  }, 180_000);
 
   test("13. forged conftest.py / sitecustomize.py / .pth from the candidate: nothing is written, the wrong answer fails", async () => {
     const marker = newMarker();
@@ -85,7 +85,7 @@ for _target in ${JSON.stringify([...relative, ...absolute])}:
       for (const dir of sitePackages) rmSync(path.join(dir, `smol_adv_${marker}.pth`), { force: true });
       rmSync(`/tmp/pth-ran-${marker}`, { force: true });
     }
-  }, 40_000);
+  }, 180_000);
 
   test("13b. a candidate that prints pytest's '1 passed' and exits 0 fails", async () => {
     const fake = [
@@ -100,7 +100,7 @@ for _target in ${JSON.stringify([...relative, ...absolute])}:
     const run = await runHumanEval([solution(fake, '\nprint("1 passed in 0.01s")\n')]);
     await expectCompletedAtDeep(run, 1);
     expect(readStore(run.db).attempts[0]).toMatchObject({ tier: "fast", outcome: "verification_failed" });
-  }, 40_000);
+  }, 180_000);
 
   test("14. a result whose __eq__ is always True (plain object, int subclass) fails", async () => {
     const always = [
@@ -127,6 +127,6 @@ for _target in ${JSON.stringify([...relative, ...absolute])}:
     const run = await runHumanEval([solution("    return _Always()\n", always), solution("    return _AlwaysInt(1)\n", always)]);
     await expectCompletedAtDeep(run, 2);
     expect(readStore(run.db).attempts.map((a) => a.outcome)).toEqual(["verification_failed", "verification_failed", "passed"]);
-  }, 40_000);
+  }, 180_000);
 });
 

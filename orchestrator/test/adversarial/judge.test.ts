@@ -73,7 +73,7 @@ print("ATTACK RAN; .env holds:", repr((here / ".env").read_text()))
 `;
     const reply = hostile(attack);
     const fake = (resources.fake = startFakeModel({ replies: { "fast-coder": [reply, reply], "deep-coder": [reply, reply], reviewer: [reply] } }));
-    const run = await runCliTimed(["--workspace", ws, "--db", db, "--max-attempts", "5", "--verify-timeout-ms", String(VERIFY_TIMEOUT_MS * 5)], TASK, fake);
+    const run = await runCliTimed(["--workspace", ws, "--db", db, "--max-attempts", "5", "--verify-timeout-ms", String(VERIFY_TIMEOUT_MS)], TASK, fake);
     expect(run.hung).toBe(false);
     expect({ exit: run.result.exitCode, stderr: run.result.stderr.slice(-600) }).toEqual({ exit: 1, stderr: expect.stringContaining("abort after 5 attempt(s)") });
     // The attack ran every time (so the gutted test file was there to be found), and failed every time.
@@ -90,7 +90,7 @@ print("ATTACK RAN; .env holds:", repr((here / ".env").read_text()))
     // The secret reached no prompt and no record.
     expect(JSON.stringify(fake.requests.map((r) => r.body))).not.toContain(SECRET);
     expect(readStore(db).text).not.toContain(SECRET);
-  }, 90_000);
+  }, 180_000);
 
   test("an owned .env, or one listed in sandbox.expose, is readable in verification; the rest stay masked", async () => {
     const { ws, db } = layout();
@@ -103,11 +103,11 @@ print("ATTACK RAN; .env holds:", repr((here / ".env").read_text()))
     const right = diffReply("calc.py", CALC_BEFORE, `${show}\n\ndef add(a, b):\n    return a + b\n`);
     const fake = (resources.fake = startFakeModel({ replies: { "fast-coder": [right] } }));
     const task = JSON.stringify({ ...JSON.parse(TASK), filesOwned: ["calc.py", ".env"] });
-    const run = await runCliTimed(["--config", config, "--workspace", ws, "--db", db, "--verify-timeout-ms", String(VERIFY_TIMEOUT_MS * 5)], task, fake);
+    const run = await runCliTimed(["--config", config, "--workspace", ws, "--db", db, "--verify-timeout-ms", String(VERIFY_TIMEOUT_MS)], task, fake);
     const output = readStore(db).attempts[0]?.output ?? "";
     expect({ exit: run.result.exitCode, output }).toMatchObject({ exit: 0 });
     expect(output).toContain(`SEEN .env 'API_TOKEN=${SECRET}\\n'`);
     expect(output).toContain("SEEN deploy.pem ''");
     expect(output).toContain("SEEN config/test.key 'exposed-key\\n'");
-  }, 60_000);
+  }, 180_000);
 });

@@ -47,7 +47,7 @@ describe("hostile patch paths", () => {
     } finally {
       rmSync(absolute, { force: true });
     }
-  }, 40_000);
+  }, 180_000);
 
   test("16b. verification swaps an owned file's directory for a symlink to the host: nothing is written through it", async () => {
     const owned = "pkg/calc.py";
@@ -73,7 +73,7 @@ raise SystemExit(1)
     await expectCompletedAtDeep(run, 1);
     expect(lstatSync(path.join(layout.ws, "pkg")).isDirectory()).toBe(true);
     expect(readFileSync(path.join(layout.ws, owned), "utf8")).toBe(CALC_RIGHT);
-  }, 40_000);
+  }, 180_000);
 
   test("16c. verification replaces the owned file with a FIFO: the orchestrator does not block on it", async () => {
     const layout = workspaceLayout();
@@ -91,7 +91,7 @@ raise SystemExit(1)
     await expectCompletedAtDeep(run, 1);
     expect(lstatSync(path.join(layout.ws, CALC)).isFile()).toBe(true);
     expect(readFileSync(path.join(layout.ws, CALC), "utf8")).toBe(CALC_RIGHT);
-  }, 40_000);
+  }, 180_000);
 });
 
 // ---------------------------------------------------------------------------------------------------------------
