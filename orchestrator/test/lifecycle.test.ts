@@ -1,9 +1,9 @@
 // The process around a task: interruption restores the workspace, events are copied to the log dir, keys never leak.
-import { expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { startFakeModel } from "./fakeModel.ts";
-import { CLI, ORCHESTRATOR_DIR, diffReply, perTestResources, runCli, tempDir, treeState } from "./helpers.ts";
+import { CLI, ORCHESTRATOR_DIR, diffReply, perTestResources, runCli, spawnCli, tempDir, treeState } from "./helpers.ts";
 
 const KEY = "sk-lifecycle-secret-987654321";
 const resources = perTestResources();
@@ -19,24 +19,54 @@ test("SIGTERM during verification kills it, restores the owned files and exits 1
   const dir = valueWorkspace();
   const before = treeState(dir);
   const task = JSON.stringify({ description: "change it", filesOwned: ["value.txt"], verify: ["sleep 30"] });
-  const child = Bun.spawn(["bun", "run", CLI, "--no-log-file", "--workspace", dir], {
-    cwd: ORCHESTRATOR_DIR,
-    env: { ...process.env, LITELLM_URL: resources.fake!.url },
-    stdin: new TextEncoder().encode(task),
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  let seen = "";
-  const decoder = new TextDecoder();
-  for await (const chunk of child.stdout) {
-    seen += decoder.decode(chunk);
-    if (seen.includes('"event":"verification_start"')) break;
-  }
+  const cli = spawnCli(["--workspace", dir], { stdin: task, env: { LITELLM_URL: resources.fake!.url } });
+  await cli.until((event) => event.event === "verification_start");
   expect(readFileSync(path.join(dir, "value.txt"), "utf8")).toBe("changed\n");
-  child.kill("SIGTERM");
-  expect(await child.exited).toBe(130);
+  process.kill(cli.pid, "SIGTERM");
+  const result = await cli.finished;
+  expect(result.exitCode).toBe(130);
+  expect(result.events.find((event) => event.event === "interrupt_received")).toMatchObject({ signal: "SIGTERM", count: 1 });
   expect(treeState(dir)).toEqual(before);
 }, 30_000);
+
+/** A config file for one test: e.g. waits far longer than the test may take, so only an interrupt ends them. */
+function configFile(config: object): string {
+  const file = path.join(resources.track(tempDir("smol-life-config-")), "config.json");
+  writeFileSync(file, JSON.stringify(config));
+  return file;
+}
+
+describe("Ctrl-C ends every wait at once: exit 130, the workspace as it was", () => {
+  test.each([
+    [
+      "waiting for the proxy to be ready",
+      () => startFakeModel({ get: { "/health/readiness": () => Response.json({ error: "starting" }, { status: 503 }) } }),
+      { endpoint: { readyTimeoutMs: 3_600_000 } },
+      "endpoint_waiting",
+      0,
+    ],
+    [
+      "a retry's backoff",
+      () => startFakeModel({ fallback: { "fast-coder": { status: 503, retryAfter: "3600" } } }),
+      { endpoint: { maxRetries: 3, retryMaxMs: 3_600_000 } },
+      "model_call_retry",
+      1,
+    ],
+  ] as const)("%s", async (_, fake, config, waitingEvent, calls) => {
+    resources.fake = fake();
+    const dir = valueWorkspace();
+    const before = treeState(dir);
+    const task = JSON.stringify({ description: "change it", filesOwned: ["value.txt"], verify: ["true"] });
+    const cli = spawnCli(["--workspace", dir, "--config", configFile(config)], { stdin: task, env: { LITELLM_URL: resources.fake.url } });
+    await cli.until((event) => event.event === waitingEvent);
+    process.kill(cli.pid, "SIGINT");
+    const result = await cli.finished;
+    expect(result.exitCode).toBe(130);
+    expect(result.stderr).toMatch(/^smol-coder: task \S+ interrupted after 0 attempt/);
+    expect(resources.fake.requestsFor("fast-coder")).toHaveLength(calls);
+    expect(treeState(dir)).toEqual(before);
+  }, 30_000);
+});
 
 test("events are copied to the log directory; API keys are scrubbed from every line, error text included", async () => {
   resources.fake = startFakeModel({ fallback: { "fast-coder": { status: 401, message: `Authentication Error, invalid key ${KEY}` } } });

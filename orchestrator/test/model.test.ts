@@ -1,7 +1,8 @@
 // The model client against the fake server: the context size it sends, and prompts the backend cut or refused.
 import { afterEach, describe, expect, test } from "bun:test";
-import { PromptTooLong } from "../src/errors.ts";
+import { EndpointUnreachable, PromptTooLong } from "../src/errors.ts";
 import { createModelClient } from "../src/models/client.ts";
+import { readinessGate } from "../src/models/readiness.ts";
 import { startFakeModel, type FakeModel } from "./fakeModel.ts";
 import type { ChatMessage } from "../src/types.ts";
 
@@ -16,8 +17,16 @@ const messages: ChatMessage[] = [
   { role: "user", content: "x".repeat(20_000) },
 ];
 
+/** A port nothing listens on (bound, then released). */
+function closedPort(): number {
+  const server = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response() });
+  const port = server.port!;
+  server.stop(true);
+  return port;
+}
+
 function client(url: string, ready?: () => Promise<void>) {
-  return createModelClient({ url, apiKey: "k", timeoutMs: 5_000, maxRetries: 2, retryBaseMs: 1, retryMaxMs: 5, ready });
+  return createModelClient({ url, apiKey: "k", timeoutMs: 5_000, maxRetries: 2, retryBaseMs: 1, retryMaxMs: 5, readiness: ready ? readinessGate(ready) : undefined });
 }
 
 describe("context size", () => {
@@ -95,6 +104,26 @@ test("the ready hook is awaited before the request is sent", async () => {
   };
   await client(fake.url, ready).complete({ model: "local", messages });
   expect(order).toEqual(["ready, 0 requests so far"]);
+  expect(fake.requests).toHaveLength(1);
+});
+
+test("after a call finds the endpoint unreachable, the next call waits for readiness again", async () => {
+  let checks = 0;
+  const gone = createModelClient({ url: `http://127.0.0.1:${closedPort()}/v1`, apiKey: "k", timeoutMs: 5_000, maxRetries: 1, retryBaseMs: 1, retryMaxMs: 1, readiness: readinessGate(async () => void checks++) });
+  for (const expected of [1, 2]) {
+    expect(await gone.complete({ model: "local", messages }).catch((e: unknown) => e)).toBeInstanceOf(EndpointUnreachable);
+    expect(checks).toBe(expected);
+  }
+});
+
+test("Ctrl-C during a retry's backoff stops the call there", async () => {
+  fake = startFakeModel({ fallback: { local: { status: 503, retryAfter: "3600" } } });
+  const controller = new AbortController();
+  const reason = new DOMException("interrupted", "AbortError");
+  // The server asks for an hour's wait; only a backoff that honours the signal ends within the test's time.
+  const slow = createModelClient({ url: fake.url, apiKey: "k", timeoutMs: 5_000, maxRetries: 3, retryBaseMs: 1, retryMaxMs: 3_600_000 });
+  const call = slow.complete({ model: "local", messages, signal: controller.signal, onRetry: () => setTimeout(() => controller.abort(reason), 20) });
+  expect(await call.catch((e: unknown) => e)).toBe(reason);
   expect(fake.requests).toHaveLength(1);
 });
 

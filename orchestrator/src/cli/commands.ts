@@ -8,10 +8,10 @@ import { runBench } from "../humaneval/bench.ts";
 import type { Config } from "../config/config.ts";
 import { describeProblems, downloadDataset, loadDataset, OFFICIAL_URL, type Problem } from "../humaneval/dataset.ts";
 import { ExitCode, TaskInvalid } from "../errors.ts";
-import { interruptSignal } from "../interrupt.ts";
+import { interruptSignal, type InterruptNotice } from "../interrupt.ts";
 import type { PreparedTask } from "../task/prepared.ts";
 import { prepareHumanEval, prepareTask } from "../task/prepare.ts";
-import { openSession, runRecordedTask } from "../run/session.ts";
+import { openSession, runRecordedTask, type Session } from "../run/session.ts";
 import { VERSION } from "../version.ts";
 import { openStore } from "../store/store.ts";
 import { parseTask, readTaskText, type HumanEvalTask } from "../task/task.ts";
@@ -56,6 +56,10 @@ function holdWorkspace(root: string, wait: boolean, log: Logger, signal: AbortSi
   });
 }
 
+function interruptReceived(session: Session, notice: InterruptNotice): void {
+  session.log.warn({ event: "interrupt_received", ...notice }, notice.count === 1 ? "interrupted: stopping" : "interrupt received while stopping");
+}
+
 export async function runCommand(config: Config, options: RunOptions): Promise<number> {
   const { text, source } = await readTaskText(options.file, { isTTY: process.stdin.isTTY, text: () => Bun.stdin.text() });
   const task = parseTask(text, source);
@@ -68,7 +72,7 @@ export async function runCommand(config: Config, options: RunOptions): Promise<n
     prepared = await prepareTask(task, await resolveWorkspace(options.workspace), config, { commit: Boolean(options.commit) });
   }
   const session = openSession(config, { pretty: options.pretty ?? process.stdout.isTTY === true, logFile: options.logFile });
-  const signal = interruptSignal();
+  const signal = interruptSignal({ cleanup: "restoring the workspace", onSignal: (notice) => interruptReceived(session, notice) });
   try {
     const { log, store } = session;
     // A HumanEval task's workspace is its own fresh directory: only a user's workspace is shared.
@@ -121,7 +125,7 @@ export async function benchCommand(config: Config, flags: BenchFlags): Promise<n
       debugDir: flags.debug,
       progress: process.stderr.isTTY === true,
       baseline: flags.baseline,
-      signal: interruptSignal(),
+      signal: interruptSignal({ cleanup: "stopping the run and closing its records", onSignal: (notice) => interruptReceived(session, notice) }),
     });
     const s = result.summary;
     const lines = [

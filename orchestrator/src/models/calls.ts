@@ -2,7 +2,7 @@
 import type { Price } from "../config/config.ts";
 import { PromptTooLong } from "../errors.ts";
 import type { Logger } from "../log/log.ts";
-import type { ModelClient } from "./client.ts";
+import type { Completion, ModelClient } from "./client.ts";
 import { callCost } from "./pricing.ts";
 import type { Router } from "./permits.ts";
 import type { CallRecord, ChatMessage, Role } from "../types.ts";
@@ -23,17 +23,33 @@ export async function callModel(deps: CallDeps, request: { role: Role; attempt: 
   const { log, router } = deps;
   const { role, attempt } = request;
   const alias = router.modelFor(role);
-  log.info({ event: "model_call_start", tier: role, model: alias, attempt }, "model call start");
-  const completion = await router.withTier(role, () =>
-    deps.model.complete({
-      model: alias,
-      messages: request.messages,
-      contextTokens: router.contextFor(role),
-      maxTokens: router.maxReplyFor(role) ?? undefined,
-      signal: deps.signal,
-      onRetry: (notice) => log.warn({ event: "model_call_retry", tier: role, ...notice }, "model call retry"),
-    }),
+  // Start and complete are both logged while the permit is held: between them the time is the model's, not the
+  // queue's, and a replay of the events never shows more calls in flight than the tier allows.
+  const { completion, record } = await router.withTier(
+    role,
+    async () => {
+      log.info({ event: "model_call_start", tier: role, model: alias, attempt }, "model call start");
+      const completion = await deps.model.complete({
+        model: alias,
+        messages: request.messages,
+        contextTokens: router.contextFor(role),
+        maxTokens: router.maxReplyFor(role) ?? undefined,
+        signal: deps.signal,
+        onRetry: (notice) => log.warn({ event: "model_call_retry", tier: role, ...notice }, "model call retry"),
+      });
+      return { completion, record: completed(deps, { role, alias, attempt }, completion) };
+    },
+    { signal: deps.signal, onQueued: (place) => log.info({ event: "model_call_queued", tier: role, model: alias, attempt, ...place }, "model call queued") },
   );
+  deps.onCall?.(record);
+  // Recorded first: the tokens were spent. The reply answers a prompt nobody wrote, so it goes no further.
+  if (completion.truncated !== null) throw new PromptTooLong(alias, completion.truncated, completion.tokensIn, router.contextFor(role));
+  return { text: completion.text, record };
+}
+
+/** The call's record, priced, and its model_call_complete event. */
+function completed(deps: CallDeps, call: { role: Role; alias: string; attempt: number | null }, completion: Completion): CallRecord {
+  const { role, alias, attempt } = call;
   const cost = callCost({ alias, tokensIn: completion.tokensIn, tokensOut: completion.tokensOut, headerCostUsd: completion.costUsd }, deps.prices);
   const record: CallRecord = {
     role,
@@ -47,7 +63,7 @@ export async function callModel(deps: CallDeps, request: { role: Role; attempt: 
     costSource: cost.source,
     retries: completion.retries,
   };
-  log.info(
+  deps.log.info(
     {
       event: "model_call_complete",
       tier: role,
@@ -64,8 +80,5 @@ export async function callModel(deps: CallDeps, request: { role: Role; attempt: 
     },
     "model call complete",
   );
-  deps.onCall?.(record);
-  // Recorded first: the tokens were spent. The reply answers a prompt nobody wrote, so it goes no further.
-  if (completion.truncated !== null) throw new PromptTooLong(alias, completion.truncated, completion.tokensIn, router.contextFor(role));
-  return { text: completion.text, record };
+  return record;
 }

@@ -3,6 +3,8 @@ import OpenAI from "openai";
 import { isContextOverflow, promptChars, truncation } from "./context.ts";
 import { EndpointRejected, EndpointUnreachable, PromptTooLong } from "../errors.ts";
 import { retryDelay, type CallFailure, type RetrySettings } from "./retry.ts";
+import { abortableSleep } from "./abortable.ts";
+import type { ReadinessGate } from "./readiness.ts";
 import type { ChatMessage } from "../types.ts";
 
 export type Completion = {
@@ -36,9 +38,10 @@ export type ModelClientOptions = RetrySettings & {
   url: string;
   apiKey: string | undefined;
   timeoutMs: number;
-  sleep?: (ms: number) => Promise<void>;
-  /** Awaited before every call (memoize it): e.g. waiting for the proxy's readiness. */
-  ready?: (signal?: AbortSignal) => Promise<void>;
+  /** The wait between retries; it must honour the signal (Ctrl-C during a backoff stops at once). */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** Waited on before every call (the proxy's readiness); told to forget when a call found the endpoint unreachable. */
+  readiness?: ReadinessGate;
 };
 
 function classify(error: unknown): CallFailure {
@@ -84,11 +87,11 @@ export function createModelClient(options: ModelClientOptions): ModelClient {
     maxRetries: 0, // retries are ours, so they are observable and follow retry.ts
     fetch: untimedFetch,
   });
-  const sleep = options.sleep ?? ((ms: number) => Bun.sleep(ms));
+  const sleep = options.sleep ?? abortableSleep;
 
   return {
     async complete({ model, messages, contextTokens, maxTokens, signal, onRetry }) {
-      await options.ready?.(signal);
+      await options.readiness?.wait(signal);
       // num_ctx is Ollama's; LiteLLM passes it through to ollama_chat models. Not an OpenAI field, hence the cast.
       const body = { model, messages, temperature: 0, ...(contextTokens ? { num_ctx: contextTokens } : {}), ...(maxTokens ? { max_tokens: maxTokens } : {}) } as OpenAI.ChatCompletionCreateParamsNonStreaming;
       for (let retry = 0; ; retry++) {
@@ -121,10 +124,12 @@ export function createModelClient(options: ModelClientOptions): ModelClient {
             if (failure.kind === "http" && !(failure.status === 429 || failure.status >= 500)) {
               throw new EndpointRejected(options.url, failure.status, errorText(error));
             }
+            // The endpoint went away after it was ready: the next call waits for it to be ready again.
+            options.readiness?.forget();
             throw new EndpointUnreachable(options.url, `${describe(failure)}: ${errorText(error)}`, retry + 1);
           }
           onRetry?.({ model, retry: retry + 1, delayMs, failure: describe(failure) });
-          await sleep(delayMs);
+          await sleep(delayMs, signal);
         }
       }
     },

@@ -99,4 +99,14 @@ describe("waitUntilReady", () => {
     const error = await waitUntilReady(`http://127.0.0.1:${freePort()}/v1`, { timeoutMs: 10_000, intervalMs: 20, signal: controller.signal }).catch((e: unknown) => e);
     expect((error as Error).name).toBe("AbortError");
   });
+
+  test("an abort during the pause between probes stops the wait there, not at the next probe", async () => {
+    const proxy = healthServer(() => 503);
+    const controller = new AbortController();
+    const reason = new Error("interrupted between probes");
+    // One probe, then a pause longer than the test's own time limit: only an abortable pause ends in time.
+    const waiting = waitUntilReady(proxy.url, { timeoutMs: 600_000, intervalMs: 300_000, signal: controller.signal, onWait: () => setTimeout(() => controller.abort(reason), 20) });
+    expect(await waiting.catch((e: unknown) => e)).toBe(reason);
+    expect(proxy.hits).toEqual(["/health/readiness"]);
+  });
 });

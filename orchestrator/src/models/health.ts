@@ -2,6 +2,7 @@
 // plain /health calls every model behind every alias (slow, and it spends frontier money), so it is never used.
 import { EndpointUnreachable } from "../errors.ts";
 import type { Probe } from "./probe.ts";
+import { abortableSleep } from "./abortable.ts";
 
 export type { Probe };
 
@@ -78,6 +79,6 @@ export async function waitUntilReady(
       const reason = shown.state === "unreachable" ? shown.reason : `/health/readiness answered HTTP ${shown.status}`;
       throw new EndpointUnreachable(endpointUrl, `not ready within ${options.timeoutMs} ms (${reason})`, tries);
     }
-    await Bun.sleep(Math.min(options.intervalMs ?? 500, Math.max(1, deadline - performance.now())));
+    await abortableSleep(Math.min(options.intervalMs ?? 500, Math.max(1, deadline - performance.now())), options.signal);
   }
 }

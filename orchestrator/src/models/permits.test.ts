@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { buildConfig } from "../config/config.ts";
-import { createRouter } from "./permits.ts";
+import { createRouter, type QueuePlace } from "./permits.ts";
 import type { Tier } from "../types.ts";
 
 function tiers(fast: number, deep: number, reviewer: number) {
@@ -112,5 +112,58 @@ describe("createRouter", () => {
     expect(await Promise.all(jobs)).toEqual(["job 0", 1, "job 2", 3, "job 4", 5]);
     const { max } = await maxConcurrent(router, "fast", 6, 10);
     expect(max).toBe(2);
+  });
+
+  test("each ask reports its place: 0 when a permit is free, then its position in line", async () => {
+    const router = createRouter(tiers(1, 1, 1), buildConfig([]).roles);
+    const places: QueuePlace[] = [];
+    const gates: (() => void)[] = [];
+    const jobs = [0, 1, 2].map(() =>
+      router.withTier("deep", () => new Promise<void>((resolve) => gates.push(resolve)), { onQueued: (place) => places.push(place) }),
+    );
+    expect(places).toEqual([
+      { position: 0, inFlight: 0, concurrency: 1 },
+      { position: 1, inFlight: 0, concurrency: 1 },
+      { position: 2, inFlight: 0, concurrency: 1 },
+    ]);
+    // The first has its permit once the semaphore answers; a later ask then sees it in flight.
+    while (gates.length === 0) await Bun.sleep(1);
+    router.withTier("deep", async () => undefined, { onQueued: (place) => places.push(place) }).catch(() => undefined);
+    expect(places[3]).toEqual({ position: 3, inFlight: 1, concurrency: 1 });
+    for (let released = 0; released < 3; released++) {
+      while (gates.length <= released) await Bun.sleep(1);
+      gates[released]!();
+    }
+    await Promise.all(jobs);
+  });
+
+  test("an abort while waiting rejects at once and loses no permit; work that never started never runs", async () => {
+    const router = createRouter(tiers(1, 1, 1), buildConfig([]).roles);
+    let releaseFirst!: () => void;
+    const first = router.withTier("deep", () => new Promise<void>((resolve) => (releaseFirst = resolve)));
+    const controller = new AbortController();
+    let abortedRan = false;
+    const waiting = router.withTier("deep", async () => {
+      abortedRan = true;
+    }, { signal: controller.signal });
+    const reason = new Error("interrupted");
+    controller.abort(reason);
+    // Rejects while the first still holds the permit: the wait itself gave up.
+    expect(await waiting.catch((error: unknown) => error)).toBe(reason);
+    releaseFirst();
+    await first;
+    // The permit the aborted waiter would have had is handed on: one permit, and it still works.
+    const { max } = await maxConcurrent(router, "deep", 3, 5);
+    expect(max).toBe(1);
+    expect(abortedRan).toBe(false);
+  });
+
+  test("an already aborted signal never asks for a permit", async () => {
+    const router = createRouter(tiers(1, 1, 1), buildConfig([]).roles);
+    const controller = new AbortController();
+    controller.abort(new Error("gone"));
+    const places: QueuePlace[] = [];
+    await expect(router.withTier("fast", async () => "ran", { signal: controller.signal, onQueued: (p) => places.push(p) })).rejects.toThrow("gone");
+    expect(places).toEqual([]);
   });
 });

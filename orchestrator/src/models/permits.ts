@@ -1,7 +1,8 @@
 // Tiers, advisory roles and their semaphores: one per tier or role, shared by every task in the process.
 import { Semaphore } from "async-mutex";
 import type { Config } from "../config/config.ts";
-import type { Role, Tier } from "../types.ts";
+import { abortable } from "./abortable.ts";
+import type { Role } from "../types.ts";
 
 
 export type Router = {
@@ -10,9 +11,43 @@ export type Router = {
   contextFor(role: Role): number | null;
   /** The role's cap on reply tokens; null when none is set. */
   maxReplyFor(role: Role): number | null;
-  /** Runs `work` holding one of the role's permits; the permit is released however `work` ends. */
-  withTier<T>(role: Role, work: () => Promise<T>): Promise<T>;
+  /**
+   * Runs `work` holding one of the role's permits; the permit is released however `work` ends. Permits go in
+   * the order they were asked for. An abort while waiting rejects at once, and the permit, when its turn comes,
+   * is handed straight on: none is lost.
+   */
+  withTier<T>(role: Role, work: () => Promise<T>, options?: PermitOptions): Promise<T>;
 };
+/** Where a call stands when it asks: position 0 means a permit was free; 1 is next in line. */
+export type QueuePlace = { position: number; inFlight: number; concurrency: number };
+export type PermitOptions = { signal?: AbortSignal; onQueued?: (place: QueuePlace) => void };
+
+type Line = { semaphore: Semaphore; concurrency: number; waiting: number; inFlight: number };
+
+async function holding<T>(line: Line, work: () => Promise<T>, options: PermitOptions): Promise<T> {
+  options.signal?.throwIfAborted();
+  // Everyone ahead (holding a permit or waiting for one) beyond the permits there are: 0 means it starts now.
+  const position = Math.max(0, line.inFlight + line.waiting - line.concurrency + 1);
+  options.onQueued?.({ position, inFlight: line.inFlight, concurrency: line.concurrency });
+  line.waiting += 1;
+  const acquiring = line.semaphore.acquire();
+  let release: () => void;
+  try {
+    [, release] = await abortable(acquiring, options.signal);
+  } catch (error) {
+    acquiring.then(([, handBack]) => handBack(), () => {});
+    throw error;
+  } finally {
+    line.waiting -= 1;
+  }
+  line.inFlight += 1;
+  try {
+    return await work();
+  } finally {
+    line.inFlight -= 1;
+    release();
+  }
+}
 
 /** `roles` has no default of its own: the config's (roles.specWriter, roles.mentor) is the one. */
 export function createRouter(tiers: Config["tiers"], roles: Config["roles"]): Router {
@@ -23,11 +58,13 @@ export function createRouter(tiers: Config["tiers"], roles: Config["roles"]): Ro
     "spec-writer": roles.specWriter,
     mentor: roles.mentor,
   };
-  const semaphores = Object.fromEntries(Object.entries(settings).map(([role, s]) => [role, new Semaphore(s.concurrency)])) as Record<Role, Semaphore>;
+  const lines = Object.fromEntries(
+    Object.entries(settings).map(([role, s]) => [role, { semaphore: new Semaphore(s.concurrency), concurrency: s.concurrency, waiting: 0, inFlight: 0 }]),
+  ) as Record<Role, Line>;
   return {
     modelFor: (role) => settings[role].model,
     contextFor: (role) => settings[role].contextTokens,
     maxReplyFor: (role) => settings[role].maxReplyTokens,
-    withTier: (role, work) => semaphores[role].runExclusive(work),
+    withTier: (role, work, options = {}) => holding(lines[role], work, options),
   };
 }

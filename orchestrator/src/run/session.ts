@@ -11,6 +11,7 @@ import { createModelClient, type ModelClient } from "../models/client.ts";
 import { runTask, type TaskOutcome } from "./loop.ts";
 import { createRouter, type Router } from "../models/permits.ts";
 import { proxyRoot, waitUntilReady } from "../models/health.ts";
+import { readinessGate } from "../models/readiness.ts";
 import { openSandbox, type Sandbox } from "../sandbox/host.ts";
 import { secretValues } from "../log/secrets.ts";
 import { stackApiKey } from "../stack/host.ts";
@@ -74,7 +75,6 @@ export function openSession(config: Config, options: SessionOptions): Session {
   const store = openStore(config.db);
   let grader: Promise<Grader> | null = null;
   let sandbox: Promise<Sandbox> | null = null;
-  let ready: Promise<void> | null = null;
   const openedSandbox = () =>
     (sandbox ??= openSandbox(config.sandbox, { unsafe: !config.sandbox.enabled }).then((opened) => {
       const event = { event: "sandbox_ready", enabled: opened.enabled, isolation: opened.description };
@@ -92,7 +92,7 @@ export function openSession(config: Config, options: SessionOptions): Session {
       return new InternalError(error, logFile);
     },
     router: createRouter(config.tiers, config.roles),
-    model: createModelClient({ ...config.endpoint, apiKey, ready: (signal) => (ready ??= proxyReady(config.endpoint, log, signal)) }),
+    model: createModelClient({ ...config.endpoint, apiKey, readiness: readinessGate((signal) => proxyReady(config.endpoint, log, signal)) }),
     store,
     sandbox: openedSandbox,
     grader: () =>

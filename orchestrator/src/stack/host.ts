@@ -69,7 +69,7 @@ export function stackApiKey(env: Record<string, string | undefined>, endpointUrl
 }
 
 export async function stackUp(options: StackUpOptions): Promise<number> {
-  const signal = options.signal ?? interruptSignal();
+  const signal = options.signal ?? interruptSignal({ cleanup: "stopping the servers it started" });
   try {
     return await bringUp({ ...options, signal });
   } catch (error) {
