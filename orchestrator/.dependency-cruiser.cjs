@@ -9,6 +9,7 @@ const PURE = [
   "^src/log/secrets\\.ts$",
   "^src/run/policy\\.ts$",
   "^src/run/state\\.ts$",
+  "^src/run/exit\\.ts$",
   "^src/models/context\\.ts$",
   "^src/models/pricing\\.ts$",
   "^src/models/retry\\.ts$",

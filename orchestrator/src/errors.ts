@@ -176,6 +176,29 @@ export class WorkspaceLocked extends Error {
   }
 }
 
+/** No smol-coder daemon answers on the socket (none started, or it died). */
+export class DaemonUnreachable extends Error {
+  override readonly name = "DaemonUnreachable";
+  constructor(
+    readonly socket: string,
+    readonly reason: string,
+  ) {
+    super(`no smol-coder daemon answers on ${socket} (${reason}). Fix: start one with smol-coder serve, or pass --socket with its socket`);
+  }
+}
+
+/** The daemon refused a request: an unknown task id, a full queue, a task it cannot take. Carries the daemon's own words. */
+export class DaemonRefused extends Error {
+  override readonly name = "DaemonRefused";
+  constructor(
+    /** The daemon's error name: TaskNotFound, QueueFull, TaskInvalid, ... */
+    readonly kind: string,
+    readonly detail: string,
+  ) {
+    super(detail);
+  }
+}
+
 /** A bug (an error none of the typed ones describes), already recorded with its stack trace in `logFile` when not null. */
 export class InternalError extends Error {
   override readonly name = "InternalError";
@@ -204,7 +227,8 @@ export function exitCodeFor(error: unknown): number {
       ? ExitCode.badInput
       : ExitCode.endpointUnreachable;
   }
-  if (error instanceof EndpointUnreachable) return ExitCode.endpointUnreachable;
+  if (error instanceof EndpointUnreachable || error instanceof DaemonUnreachable) return ExitCode.endpointUnreachable;
+  if (error instanceof DaemonRefused) return ExitCode.badInput;
   if (error instanceof CommitFailed) return ExitCode.uncommitted;
   if (isAbort(error)) return ExitCode.interrupted;
   return ExitCode.internal;

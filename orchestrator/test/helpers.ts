@@ -12,6 +12,8 @@ export const ORCHESTRATOR_DIR = path.join(import.meta.dir, "..");
 export const CLI = path.join(ORCHESTRATOR_DIR, "src", "index.ts");
 
 /** Run records of the CLI processes a test file starts: never the repository's logs/runs.db. */
+/** Where no daemon listens: a user's own daemon must never take the suite's `run`s. */
+const NO_DAEMON = path.join(tmpdir(), `smol-test-no-daemon-${process.pid}.sock`);
 export const TEST_DB = path.join(tmpdir(), `smol-test-runs-${process.pid}.db`);
 
 /** The shared HumanEval file beside the checkout (never copied into the repository). */
@@ -85,7 +87,7 @@ export async function runCli(args: string[], options: { stdin?: string; env?: Re
   const child = Bun.spawn(["bun", "run", CLI, "--no-log-file", ...args], {
     cwd: options.cwd ?? ORCHESTRATOR_DIR,
     // tsWorkspace links the orchestrator's node_modules in: the sandbox may read it, as a user would configure.
-    env: { ...process.env, LITELLM_URL: "http://127.0.0.1:9/v1", SMOL_CODER_DB: TEST_DB, SMOL_CODER_SANDBOX_READONLY: path.join(ORCHESTRATOR_DIR, "node_modules"), ...options.env },
+    env: { ...process.env, LITELLM_URL: "http://127.0.0.1:9/v1", SMOL_CODER_DB: TEST_DB, SMOL_CODER_SOCKET: NO_DAEMON, SMOL_CODER_SANDBOX_READONLY: path.join(ORCHESTRATOR_DIR, "node_modules"), ...options.env },
     stdin: options.stdin === undefined ? "ignore" : new TextEncoder().encode(options.stdin),
     stdout: "pipe",
     stderr: "pipe",
@@ -111,7 +113,7 @@ export type RunningCli = {
 export function spawnCli(args: string[], options: { stdin?: string; env?: Record<string, string> } = {}): RunningCli {
   const child = Bun.spawn(["bun", "run", CLI, "--no-log-file", ...args], {
     cwd: ORCHESTRATOR_DIR,
-    env: { ...process.env, LITELLM_URL: "http://127.0.0.1:9/v1", SMOL_CODER_DB: TEST_DB, SMOL_CODER_SANDBOX_READONLY: path.join(ORCHESTRATOR_DIR, "node_modules"), ...options.env },
+    env: { ...process.env, LITELLM_URL: "http://127.0.0.1:9/v1", SMOL_CODER_DB: TEST_DB, SMOL_CODER_SOCKET: NO_DAEMON, SMOL_CODER_SANDBOX_READONLY: path.join(ORCHESTRATOR_DIR, "node_modules"), ...options.env },
     stdin: options.stdin === undefined ? "ignore" : new TextEncoder().encode(options.stdin),
     stdout: "pipe",
     stderr: "pipe",

@@ -16,22 +16,14 @@ import { VERSION } from "../version.ts";
 import { openStore } from "../store/store.ts";
 import { parseTask, readTaskText, type HumanEvalTask } from "../task/task.ts";
 import { resolveWorkspace } from "../task/workspace.ts";
-import type { TaskStatus } from "../types.ts";
+import { outcomeLines, STATUS_EXIT } from "../run/exit.ts";
+import { answeringDaemon, viaDaemon } from "./daemon.ts";
 import { defaultDatasetPath, defaultLockDir } from "../config/paths.ts";
 import { lockWorkspace, type WorkspaceLock } from "../task/lock.ts";
 import type { Logger } from "../log/log.ts";
 import { scrubSecrets } from "../log/secrets.ts";
 import type { Tier } from "../types.ts";
 
-const STATUS_EXIT: Record<TaskStatus, number> = {
-  complete: ExitCode.complete,
-  uncommitted: ExitCode.uncommitted,
-  abort: ExitCode.abort,
-  unreachable: ExitCode.endpointUnreachable,
-  rejected: ExitCode.badInput,
-  interrupted: ExitCode.interrupted,
-  crashed: ExitCode.internal,
-};
 
 async function findProblem(task: HumanEvalTask, datasetFlag: string | undefined): Promise<Problem> {
   const file = task.dataset ?? datasetFlag ?? defaultDatasetPath(process.env);
@@ -41,7 +33,14 @@ async function findProblem(task: HumanEvalTask, datasetFlag: string | undefined)
   return problem;
 }
 
-export type RunOptions = { file?: string; workspace: string; commit?: boolean; pretty?: boolean; logFile: boolean; dataset?: string; debug?: string; wait?: boolean };
+export type RunOptions = {
+  file?: string; workspace: string; commit?: boolean; pretty?: boolean; logFile: boolean; dataset?: string; debug?: string; wait?: boolean;
+  /** false: --no-daemon, always in this process. */
+  daemon?: boolean;
+  socket?: string;
+  /** Flags that change the config were given: they apply to this process only, so the daemon cannot take the task. */
+  configFlags?: string[];
+};
 
 /** The workspace's lock: another run that holds it is waited for (one event says so), or refused with --no-wait. */
 function holdWorkspace(root: string, wait: boolean, log: Logger, signal: AbortSignal): Promise<WorkspaceLock> {
@@ -69,7 +68,15 @@ export async function runCommand(config: Config, options: RunOptions): Promise<n
     const problem = await findProblem(task, options.dataset);
     prepared = await prepareHumanEval(problem, mkdtempSync(path.join(tmpdir(), "smol-coder-humaneval-")), config, task);
   } else {
-    prepared = await prepareTask(task, await resolveWorkspace(options.workspace), config, { commit: Boolean(options.commit) });
+    const root = await resolveWorkspace(options.workspace);
+    const daemon = options.daemon === false ? null : await answeringDaemon(options);
+    if (daemon) {
+      if (options.configFlags?.length) {
+        throw new TaskInvalid(options.configFlags[0]!, `sets this process's config, but the daemon on ${daemon.socket} runs its tasks with its own`, "pass --no-daemon to run it here with these flags, or set them in the daemon's config");
+      }
+      return viaDaemon(daemon, { task, workspace: root, commit: Boolean(options.commit), priority: 0 });
+    }
+    prepared = await prepareTask(task, root, config, { commit: Boolean(options.commit) });
   }
   const session = openSession(config, { pretty: options.pretty ?? process.stdout.isTTY === true, logFile: options.logFile });
   const signal = interruptSignal({ cleanup: "restoring the workspace", onSignal: (notice) => interruptReceived(session, notice) });
@@ -87,15 +94,7 @@ export async function runCommand(config: Config, options: RunOptions): Promise<n
       throw error;
     });
     store.finishRun(runId, outcome.status);
-    process.stderr.write(
-      `smol-coder: task ${outcome.taskId} ${outcome.status} after ${outcome.totalAttempts} attempt(s), final tier ${outcome.finalTier}; run ${runId}` +
-        (prepared.kind === "humaneval" ? `; workspace ${prepared.root}` : "") +
-        "\n",
-    );
-    if (outcome.commitRefused) {
-      const { reason, fix } = outcome.commitRefused;
-      process.stderr.write(scrubSecrets(`smol-coder: the verified change is in the working tree, not committed: git refused the commit: ${reason}. Fix: ${fix}\n`));
-    }
+    process.stderr.write(scrubSecrets(`${outcomeLines(outcome, runId, prepared.kind === "humaneval" ? prepared.root : undefined).join("\n")}\n`));
     return STATUS_EXIT[outcome.status];
   } catch (error) {
     throw session.crashed(error);

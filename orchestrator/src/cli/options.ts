@@ -27,6 +27,12 @@ export function positiveInt(value: string): number {
   return number;
 }
 
+export function integer(value: string): number {
+  const number = Number(value);
+  if (!Number.isInteger(number) || value.trim() === "") throw new InvalidArgumentError("expected a whole number, e.g. 5 or -1");
+  return number;
+}
+
 export function wholeNumber(value: string): number {
   const number = Number(value);
   if (!Number.isInteger(number) || number < 0) throw new InvalidArgumentError("expected a whole number (0 or more)");

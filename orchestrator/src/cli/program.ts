@@ -1,8 +1,9 @@
 // The command line: every command, its options and the one function it calls.
 import { Command } from "commander";
 import { analyzeCommand, benchCommand, downloadCommand, listProblemsCommand, runCommand, runsCommand, type BenchFlags, type RunOptions } from "./commands.ts";
-import { backendChoice, loadConfig, portNumber, positiveInt, tierList, wholeNumber, type ConfigFlags } from "./options.ts";
+import { backendChoice, integer, loadConfig, portNumber, positiveInt, tierList, wholeNumber, type ConfigFlags } from "./options.ts";
 import { doctorCommand } from "../doctor/checks.ts";
+import { cancelCommand, logsCommand, serveCommand, statusCommand, submitCommand, tasksCommand, waitCommand, type SubmitFlags } from "./daemon.ts";
 import { scrubSecrets } from "../log/secrets.ts";
 import { DEFAULT_PORTS } from "../stack/stack.ts";
 import { stackDown, stackStatus, stackUp, type StackOptions, type StackUpOptions } from "../stack/host.ts";
@@ -26,6 +27,9 @@ function taskOptions(command: Command): Command {
     .option("--max-patch-lines <n>", "largest patch accepted, in changed lines", positiveInt)
     .option("--unsafe-no-sandbox", "run verification without bubblewrap (machines without user namespaces; model code gets your access)");
 }
+
+/** The options of taskOptions that change the config (and so cannot travel to a daemon with the task). */
+const CONFIG_FLAGS = ["config", "db", "spec", "checkpoints", "reuseSpec", "checkpointInterval", "maxAttempts", "escalateAfter", "timeoutMs", "verifyTimeoutMs", "maxPatchLines", "unsafeNoSandbox"];
 
 /** What each exit code means, per command: shown after its --help (and in the README). */
 const RUN_EXIT_CODES = `
@@ -64,9 +68,12 @@ export function buildProgram(): Command {
     .option("--commit", "commit the owned files on success (git workspaces)")
     .option("--pretty", "human-readable events")
     .option("--no-wait", "refuse at once (exit 2) when another run holds the workspace, instead of waiting for it")
+    .option("--no-daemon", "run the task in this process even when a daemon (smol-coder serve) answers on the socket")
+    .option("--socket <path>", "the daemon's unix socket (also SMOL_CODER_SOCKET)")
     .addHelpText("after", RUN_EXIT_CODES)
-    .action(async (options: RunOptions & ConfigFlags) => {
-      process.exitCode = await runCommand(loadConfig(options), { ...options, logFile: globals().logFile });
+    .action(async (options: RunOptions & ConfigFlags, command: Command) => {
+      const configFlags = CONFIG_FLAGS.filter((flag) => command.getOptionValueSource(flag) === "cli").map((flag) => `--${flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
+      process.exitCode = await runCommand(loadConfig(options), { ...options, configFlags, logFile: globals().logFile });
     });
 
   const bench = program.command("bench").description("Benchmarks");
@@ -126,6 +133,47 @@ export function buildProgram(): Command {
     .option("--config <path>", "config JSON file (also SMOL_CODER_CONFIG)")
     .action(async (options: ConfigFlags & { json?: boolean }) => {
       process.exitCode = await doctorCommand(loadConfig({ config: options.config }), { json: options.json });
+    });
+
+  const socketOption = ["--socket <path>", "the daemon's unix socket (also SMOL_CODER_SOCKET; default $XDG_RUNTIME_DIR/smol-coder/daemon.sock)"] as const;
+  taskOptions(program.command("serve").description("Run the daemon: one queue and one set of tier limits for every client (foreground; SIGTERM drains it)"))
+    .option(...socketOption)
+    .action(async (options: ConfigFlags & { socket?: string }) => {
+      process.exitCode = await serveCommand(loadConfig(options), { socket: options.socket, logFile: globals().logFile });
+    });
+  program
+    .command("submit")
+    .description("Hand a workspace task to the daemon; prints its id (with --wait: its events, then exits as run would)")
+    .option("--file <path>", "task JSON file (default: stdin)")
+    .option("--workspace <dir>", "workspace directory", process.cwd())
+    .option("--commit", "commit the owned files on success (git workspaces)")
+    .option("--priority <n>", "higher starts first; within a priority, submission order", integer)
+    .option("--wait", "stream the task's events and exit with its exit code")
+    .option(...socketOption)
+    .addHelpText("after", `${RUN_EXIT_CODES}
+  (without --wait: 0 once submitted; 2 refused; 3 no daemon answers)`)
+    .action(async (options: SubmitFlags) => {
+      process.exitCode = await submitCommand(options);
+    });
+  program.command("tasks").description("The daemon's tasks, newest first").option("--json", "as JSON").option("--limit <n>", "most recent N", positiveInt, 100).option(...socketOption)
+    .action(async (options: { socket?: string; json?: boolean; limit: number }) => {
+      process.exitCode = await tasksCommand(options);
+    });
+  program.command("status").description("One daemon task: its state, place in line, outcome").argument("<id>").option("--json", "as JSON").option(...socketOption)
+    .action(async (id: string, options: { socket?: string; json?: boolean }) => {
+      process.exitCode = await statusCommand(id, options);
+    });
+  program.command("wait").description("Wait for a daemon task to finish; exits with its exit code").argument("<id>").option(...socketOption)
+    .action(async (id: string, options: { socket?: string }) => {
+      process.exitCode = await waitCommand(id, options);
+    });
+  program.command("cancel").description("Cancel a daemon task: a waiting one at once, a running one after restoring its files").argument("<id>").option(...socketOption)
+    .action(async (id: string, options: { socket?: string }) => {
+      process.exitCode = await cancelCommand(id, options);
+    });
+  program.command("logs").description("A daemon task's events (NDJSON)").argument("<id>").option("--follow", "keep printing until the task finishes").option(...socketOption)
+    .action(async (id: string, options: { socket?: string; follow?: boolean }) => {
+      process.exitCode = await logsCommand(id, options);
     });
 
   const stack = program.command("stack").description("The Docker-less local stack: the LiteLLM proxy, and a small real model where no Ollama answers");

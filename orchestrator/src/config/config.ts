@@ -117,6 +117,14 @@ export const Config = z
       })
       .strict()
       .prefault({}),
+    daemon: z
+      .object({
+        maxTasks: z.number().int().min(1).default(8).describe("Tasks `smol-coder serve` runs at once (model calls stay within each tier's limit)"),
+        maxQueued: z.number().int().min(1).default(1000).describe("Tasks that may wait in the daemon's queue; a submission beyond it is refused"),
+        drainTimeoutMs: z.number().int().min(0).default(30_000).describe("On SIGTERM, how long running tasks may take to finish before they are interrupted and requeued"),
+      })
+      .strict()
+      .prefault({}),
     policy: z
       .object({
         failuresBeforeEscalation: z.number().int().min(1).default(2).describe("Failed attempts at one tier before escalating"),

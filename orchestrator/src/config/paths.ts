@@ -20,3 +20,10 @@ export const defaultLockDir = (env: Env) => path.join(dataDir(env), "locks");
 
 /** The source checkout (litellm/config.yaml, tasks/): read by the local stack and the tests, never written at run time. */
 export const REPO_ROOT = path.join(import.meta.dir, "..", "..", "..");
+
+/** The daemon's socket: `$XDG_RUNTIME_DIR/smol-coder/daemon.sock`, else in the data directory. SMOL_CODER_SOCKET wins. */
+export function defaultSocketPath(env: Env): string {
+  if (env.SMOL_CODER_SOCKET) return path.resolve(env.SMOL_CODER_SOCKET);
+  const runtime = env.XDG_RUNTIME_DIR;
+  return path.join(runtime && path.isAbsolute(runtime) ? path.join(runtime, "smol-coder") : path.join(dataDir(env), "daemon"), "daemon.sock");
+}

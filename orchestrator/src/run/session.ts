@@ -21,6 +21,8 @@ import { openStore, type RunStore } from "../store/store.ts";
 export type Session = {
   config: Config;
   log: Logger;
+  /** The values no log line may hold (API keys, the master key): for another logger of the same session. */
+  secrets: string[];
   /** The file the events are copied to; null with --no-log-file. */
   logFile: string | null;
   /** A bug is recorded with its stack trace (an internal_error event) and comes back as InternalError naming the log file; other errors come back as they are. */
@@ -65,13 +67,8 @@ export function openSession(config: Config, options: SessionOptions): Session {
   const apiKey = stackApiKey(process.env, config.endpoint.url);
   const logDir = options.logFile ? config.logDir : null;
   const logFile = logDir ? logFilePath(logDir) : null;
-  const log = createLogger({
-    level: process.env.LOG_LEVEL,
-    pretty: options.pretty,
-    logDir,
-    secrets: [...secretValues(process.env), ...(apiKey ? [apiKey] : [])],
-    destination: options.destination,
-  });
+  const secrets = [...secretValues(process.env), ...(apiKey ? [apiKey] : [])];
+  const log = createLogger({ level: process.env.LOG_LEVEL, pretty: options.pretty, logDir, secrets, destination: options.destination });
   const store = openStore(config.db);
   let grader: Promise<Grader> | null = null;
   let sandbox: Promise<Sandbox> | null = null;
@@ -85,6 +82,7 @@ export function openSession(config: Config, options: SessionOptions): Session {
   return {
     config,
     log,
+    secrets,
     logFile,
     crashed(error) {
       if (exitCodeFor(error) !== ExitCode.internal || error instanceof InternalError) return error;
@@ -110,7 +108,7 @@ export function openSession(config: Config, options: SessionOptions): Session {
 export async function runRecordedTask(
   session: Session,
   task: PreparedTask,
-  options: { runId: string; commit: boolean; debugDir?: string; signal?: AbortSignal },
+  options: { runId: string; commit: boolean; debugDir?: string; signal?: AbortSignal; log?: Logger },
 ): Promise<TaskOutcome> {
   const { config, store } = session;
   const sandbox = await session.sandbox();
@@ -119,7 +117,7 @@ export async function runRecordedTask(
   const outcome = await runTask(task, {
     router: session.router,
     model: session.model,
-    log: session.log,
+    log: options.log ?? session.log,
     prices: config.prices,
     patch: config.patch,
     policy: config.policy,

@@ -166,6 +166,31 @@ ALTER TABLE tasks_v5 RENAME TO tasks;
 CREATE INDEX runs_by_start ON runs (started_at);
 CREATE INDEX tasks_by_run ON tasks (run_id, id);
 `,
+  // 6: the daemon's queue (queue/sqlite.ts): every task submitted to `smol-coder serve`, its state, the owned files as
+  // they were before it started (so a daemon killed mid-task can put them back), and its events, line by line.
+  `
+CREATE TABLE queue (
+  id TEXT PRIMARY KEY,
+  seq INTEGER NOT NULL UNIQUE,
+  priority INTEGER NOT NULL DEFAULT 0,
+  state TEXT NOT NULL DEFAULT 'queued' CHECK (state IN ('queued', 'running', 'done', 'cancelled')),
+  workspace TEXT NOT NULL,
+  task TEXT NOT NULL CHECK (json_valid(task)),
+  commit_change INTEGER NOT NULL DEFAULT 0 CHECK (commit_change IN (0, 1)),
+  owner TEXT, owner_pid INTEGER, owner_boot_id TEXT,
+  starts INTEGER NOT NULL DEFAULT 0,
+  snapshot TEXT CHECK (snapshot IS NULL OR json_valid(snapshot)),
+  status TEXT, exit_code INTEGER, summary TEXT, run_id TEXT,
+  submitted_at TEXT NOT NULL, started_at TEXT, finished_at TEXT
+) STRICT;
+CREATE INDEX queue_next ON queue (state, priority DESC, seq);
+CREATE TABLE queue_events (
+  task_id TEXT NOT NULL REFERENCES queue (id) ON DELETE CASCADE,
+  n INTEGER NOT NULL,
+  line TEXT NOT NULL,
+  PRIMARY KEY (task_id, n)
+) STRICT;
+`,
 ];
 export const SCHEMA_VERSION = MIGRATIONS.length;
 

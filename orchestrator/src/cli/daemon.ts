@@ -1,0 +1,101 @@
+// The daemon's commands: `serve`, and the clients that talk to it (submit, tasks, status, wait, cancel, logs).
+import { existsSync } from "node:fs";
+import path from "node:path";
+import type { Config } from "../config/config.ts";
+import { DaemonUnreachable, TaskInvalid } from "../errors.ts";
+import { defaultSocketPath } from "../config/paths.ts";
+import { daemonClient, type DaemonClient } from "../daemon/client.ts";
+import { serve } from "../daemon/daemon.ts";
+import type { Submission, TaskView } from "../daemon/protocol.ts";
+import { parseTask, readTaskText } from "../task/task.ts";
+
+export type SocketFlag = { socket?: string };
+export type SubmitFlags = SocketFlag & { file?: string; workspace: string; commit?: boolean; priority?: number; wait?: boolean };
+
+const socketOf = (flags: SocketFlag) => (flags.socket ? path.resolve(flags.socket) : defaultSocketPath(process.env));
+const say = (line: string) => process.stderr.write(`${line}\n`);
+const FINISHED = new Set(["done", "cancelled"]);
+
+export function serveCommand(config: Config, flags: SocketFlag & { logFile: boolean }): Promise<number> {
+  return serve(config, { socket: socketOf(flags), logFile: flags.logFile });
+}
+
+/** Streams the task's events to stdout (with `events`), then prints its end as `run` does and returns its exit code. */
+async function finishOf(client: DaemonClient, id: string, events: boolean): Promise<number> {
+  for await (const line of client.events(id, { follow: true, after: 0 })) if (events) process.stdout.write(`${line}\n`);
+  const task = await client.get(id);
+  if (!FINISHED.has(task.state)) {
+    throw new DaemonUnreachable(client.socket, `it stopped before task ${id} finished; a restarted daemon runs it again: smol-coder wait ${id}`);
+  }
+  if (task.summary) say(task.summary);
+  return task.exitCode ?? 70;
+}
+
+/** The daemon on the socket, when one answers; null when there is no socket or nothing answers on it. */
+export async function answeringDaemon(flags: SocketFlag): Promise<DaemonClient | null> {
+  const socket = socketOf(flags);
+  if (!existsSync(socket)) return null;
+  const client = daemonClient(socket);
+  return (await client.health().then(() => true, () => false)) ? client : null;
+}
+
+/** Submits and waits, printing what `run` prints: the events on stdout, the outcome on stderr; returns the exit code. */
+export async function viaDaemon(client: DaemonClient, submission: Submission): Promise<number> {
+  const submitted = await client.submit(submission);
+  say(`smol-coder: submitted task ${submitted.id} to the daemon on ${client.socket}${submitted.position ? ` (${submitted.position} ahead of it)` : ""}`);
+  return finishOf(client, submitted.id, true);
+}
+
+export async function submitCommand(flags: SubmitFlags): Promise<number> {
+  const { text, source } = await readTaskText(flags.file, { isTTY: process.stdin.isTTY, text: () => Bun.stdin.text() });
+  const task = parseTask(text, source);
+  if (task.kind === "humaneval") throw new TaskInvalid("kind", "humaneval tasks are not taken by the daemon", "run them with smol-coder run (or bench humaneval)");
+  const client = daemonClient(socketOf(flags));
+  const submission = { task, workspace: path.resolve(flags.workspace), commit: Boolean(flags.commit), priority: flags.priority ?? 0 };
+  if (flags.wait) return viaDaemon(client, submission);
+  process.stdout.write(`${(await client.submit(submission)).id}\n`);
+  return 0;
+}
+
+function row(task: TaskView): string {
+  const outcome = task.state === "queued" ? `#${(task.position ?? 0) + 1} in line` : task.state === "running" ? `running (start ${task.starts})` : `${task.status ?? task.state} (exit ${task.exitCode})`;
+  return [task.id, task.state.padEnd(9), outcome.padEnd(24), String(task.priority).padStart(4), task.workspace, task.task.description.replace(/\s+/g, " ").slice(0, 50)].join("  ");
+}
+
+export async function tasksCommand(flags: SocketFlag & { json?: boolean; limit: number }): Promise<number> {
+  const tasks = await daemonClient(socketOf(flags)).list(flags.limit);
+  process.stdout.write(flags.json ? `${JSON.stringify(tasks, null, 2)}\n` : tasks.length === 0 ? "no tasks\n" : `${tasks.map(row).join("\n")}\n`);
+  return 0;
+}
+
+export async function statusCommand(id: string, flags: SocketFlag & { json?: boolean }): Promise<number> {
+  const task = await daemonClient(socketOf(flags)).get(id);
+  if (flags.json) {
+    process.stdout.write(`${JSON.stringify(task, null, 2)}\n`);
+    return 0;
+  }
+  const lines = [
+    `task ${task.id}: ${task.state}${task.position !== null ? `, ${task.position} ahead of it` : ""}`,
+    `workspace ${task.workspace}; priority ${task.priority}; started ${task.starts} time(s)`,
+    `submitted ${task.submittedAt}${task.startedAt ? `, started ${task.startedAt}` : ""}${task.finishedAt ? `, finished ${task.finishedAt}` : ""}`,
+    ...(task.exitCode !== null ? [`exit ${task.exitCode}${task.runId ? `; run ${task.runId} (smol-coder analyze ${task.runId})` : ""}`] : []),
+    ...(task.summary ? [task.summary] : []),
+  ];
+  process.stdout.write(`${lines.join("\n")}\n`);
+  return 0;
+}
+
+export function waitCommand(id: string, flags: SocketFlag): Promise<number> {
+  return finishOf(daemonClient(socketOf(flags)), id, false);
+}
+
+export async function cancelCommand(id: string, flags: SocketFlag): Promise<number> {
+  const task = await daemonClient(socketOf(flags)).cancel(id);
+  say(`smol-coder: task ${id} ${task.state === "running" ? "is stopping: its owned files are being restored" : task.state}`);
+  return 0;
+}
+
+export async function logsCommand(id: string, flags: SocketFlag & { follow?: boolean }): Promise<number> {
+  for await (const line of daemonClient(socketOf(flags)).events(id, { follow: Boolean(flags.follow) })) process.stdout.write(`${line}\n`);
+  return 0;
+}

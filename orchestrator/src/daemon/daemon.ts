@@ -1,0 +1,112 @@
+// `smol-coder serve`: one process that takes every client's tasks. It opens the queue and the session, gives back
+// what a killed daemon left running, then serves on its unix socket until SIGTERM or Ctrl-C drains it.
+import { chmodSync, existsSync, mkdirSync, rmSync } from "node:fs";
+import { hostname } from "node:os";
+import path from "node:path";
+import { randomUUID } from "node:crypto";
+import { TaskInvalid } from "../errors.ts";
+import { interruptSignal } from "../interrupt.ts";
+import { openSession } from "../run/session.ts";
+import { currentBootId, pidAlive } from "../task/lock.ts";
+import { openSqliteQueue } from "../queue/sqlite.ts";
+import type { Config } from "../config/config.ts";
+import type { Owner } from "../queue/queue.ts";
+import { VERSION } from "../version.ts";
+import { daemonClient } from "./client.ts";
+import { createScheduler, recoverOrphans } from "./scheduler.ts";
+import { startServer } from "./server.ts";
+
+export type ServeOptions = { socket: string; logFile: boolean; signal?: AbortSignal };
+
+/** Makes the socket's directory (0700: only this user reaches the socket) and clears a socket no daemon answers on. */
+async function claimSocket(socket: string): Promise<void> {
+  const dir = path.dirname(socket);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  chmodSync(dir, 0o700);
+  if (!existsSync(socket)) return;
+  const running = await daemonClient(socket).health().catch(() => null);
+  if (running) throw new TaskInvalid("--socket", `a daemon (pid ${running.pid}) already serves on ${socket}`, "stop it first (kill -TERM its pid), or pass --socket with another path");
+  rmSync(socket, { force: true }); // left by a daemon that was killed
+}
+
+/** Whether a daemon recorded as a task's owner still runs: its pid alive, on this boot of the machine. */
+const alive = (pid: number, bootId: string | null) => (bootId === null || bootId === currentBootId()) && pidAlive(pid);
+
+/** Tells waiters that a task's state or events changed; a waiter also wakes after a second, whatever happens. */
+function notifier() {
+  const waiting = new Map<string, Set<() => void>>();
+  return {
+    notify(id: string) {
+      for (const wake of waiting.get(id) ?? []) wake();
+      waiting.delete(id);
+    },
+    changed(id: string): Promise<void> {
+      return new Promise((resolve) => {
+        const set = waiting.get(id) ?? new Set();
+        const timer = setTimeout(resolve, 1_000);
+        set.add(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+        waiting.set(id, set);
+      });
+    },
+  };
+}
+
+export async function serve(config: Config, options: ServeOptions): Promise<number> {
+  await claimSocket(options.socket);
+  const queue = openSqliteQueue(config.db, { maxQueued: config.daemon.maxQueued });
+  const changes = notifier();
+  const stdout = Bun.stdout.writer();
+  // Every event goes to the daemon's own output; a task's events also go to the queue, for `logs` and `submit --wait`.
+  const destination = {
+    write(line: string) {
+      stdout.write(line);
+      stdout.flush();
+      const id = (JSON.parse(line) as { daemonTask?: unknown }).daemonTask;
+      if (typeof id === "string") {
+        void queue.appendEvent(id, line);
+        changes.notify(id);
+      }
+    },
+  };
+  const session = openSession(config, { pretty: false, logFile: options.logFile, destination });
+  const owner: Owner = { id: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`, pid: process.pid, bootId: currentBootId() };
+  const startedAt = new Date().toISOString();
+  let draining = false;
+  const signal = options.signal ?? interruptSignal({ cleanup: "draining: waiting for the running tasks", onSignal: (notice) => session.log.warn({ event: "interrupt_received", ...notice }, "signal received") });
+  try {
+    await session.sandbox(); // no sandbox: exit 4 now, not a failure in every task later
+    const recovered = await recoverOrphans(queue, alive, session);
+    const scheduler = createScheduler({ session, queue, owner, maxTasks: config.daemon.maxTasks, onChange: (id) => changes.notify(id) });
+    const server = startServer(
+      {
+        config,
+        queue,
+        scheduler,
+        changed: (id) => changes.changed(id),
+        draining: () => draining,
+        health: async () => ({ version: VERSION, pid: process.pid, startedAt, queue: await queue.counts(), running: scheduler.running(), maxTasks: config.daemon.maxTasks }),
+      },
+      options.socket,
+      (error) => session.log.fatal({ event: "internal_error", err: error }, "internal error serving a request"),
+    );
+    chmodSync(options.socket, 0o600);
+    session.log.info({ event: "daemon_ready", socket: options.socket, pid: process.pid, version: VERSION, recovered, maxTasks: config.daemon.maxTasks }, "daemon ready");
+    scheduler.wake();
+    await new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener("abort", () => resolve(), { once: true })));
+    draining = true;
+    session.log.info({ event: "daemon_draining", running: scheduler.running(), drainTimeoutMs: config.daemon.drainTimeoutMs }, "daemon draining");
+    await scheduler.drain(config.daemon.drainTimeoutMs);
+    await server.stop(true);
+    session.log.info({ event: "daemon_stopped" }, "daemon stopped");
+    return 0;
+  } catch (error) {
+    throw session.crashed(error);
+  } finally {
+    rmSync(options.socket, { force: true });
+    await session.close();
+    queue.close();
+  }
+}

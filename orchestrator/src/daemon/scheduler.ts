@@ -1,0 +1,126 @@
+// The daemon's scheduler: takes tasks from the queue in order and runs them in this process, so every client's
+// model calls share one router and its tier limits. Tasks on one workspace run one after the other; a task is
+// recorded as a run, its events go to the queue line by line, and a drain or a cancel stops it cleanly.
+import { ExitCode, exitCodeFor } from "../errors.ts";
+import { defaultLockDir } from "../config/paths.ts";
+import { lockWorkspace } from "../task/lock.ts";
+import { prepareTask } from "../task/prepare.ts";
+import { resolveWorkspace, restore, snapshot } from "../task/workspace.ts";
+import { runRecordedTask, type Session } from "../run/session.ts";
+import { outcomeLines, STATUS_EXIT } from "../run/exit.ts";
+import { scrubSecrets } from "../log/secrets.ts";
+import { loadSnapshot, saveSnapshot } from "./snapshot.ts";
+import type { Liveness, Owner, QueueEntry, TaskQueue } from "../queue/queue.ts";
+
+export type Scheduler = {
+  /** Looks for tasks to start (after a submission; also every pollMs). */
+  wake(): void;
+  /** Stops a running task of this daemon: it restores its files and ends cancelled. False when it is not running here. */
+  cancel(id: string): boolean;
+  running(): number;
+  /** No new task starts; running ones get `timeoutMs` to finish, then are interrupted and go back to the queue. */
+  drain(timeoutMs: number): Promise<void>;
+};
+export type SchedulerOptions = { session: Session; queue: TaskQueue; owner: Owner; maxTasks: number; pollMs?: number; onChange?: (id: string) => void };
+
+type Running = { controller: AbortController; why: "cancel" | "drain" | null; done: Promise<void> };
+
+/** Tasks whose daemon died while running them: their owned files put back, then queued to start again from scratch. */
+export async function recoverOrphans(queue: TaskQueue, liveness: Liveness, session: Session): Promise<number> {
+  const orphans = await queue.orphans(liveness);
+  for (const entry of orphans) {
+    const saved = await queue.snapshot(entry.id);
+    if (saved) await restore(loadSnapshot(entry.workspace, saved));
+    await queue.requeue(entry.id);
+    session.log.warn({ event: "task_recovered", daemonTask: entry.id, starts: entry.starts, restoredFiles: saved ? Object.keys(saved.files).length : 0 }, "a task the previous daemon was running goes back to the queue");
+  }
+  return orphans.length;
+}
+
+export function createScheduler(options: SchedulerOptions): Scheduler {
+  const { session, queue, owner } = options;
+  const running = new Map<string, Running>();
+  const busyWorkspaces = new Set<string>();
+  let stopping = false;
+  let pumping: Promise<void> = Promise.resolve();
+
+  async function execute(entry: QueueEntry, run: Running): Promise<void> {
+    const log = session.log.child({ daemonTask: entry.id });
+    const signal = run.controller.signal;
+    let runId: string | null = null;
+    try {
+      const root = await resolveWorkspace(entry.workspace);
+      const prepared = await prepareTask(entry.task, root, session.config, { commit: entry.commit });
+      // The same lock a `run` in another process takes: a daemon task and an in-process run never share a workspace.
+      await using _lock = await lockWorkspace({ lockDir: defaultLockDir(process.env), workspace: root, wait: true, signal });
+      await queue.saveSnapshot(entry.id, saveSnapshot(await snapshot(root, prepared.filesOwned)));
+      runId = session.store.startRun({ kind: "run", args: { task: entry.task, workspace: root, daemonTask: entry.id } });
+      log.info({ event: "task_started", runId, workspace: root, starts: entry.starts }, "daemon task started");
+      const outcome = await runRecordedTask(session, prepared, { runId, commit: entry.commit, signal, log });
+      session.store.finishRun(runId, outcome.status);
+      if (run.why === "drain" && outcome.status === "interrupted") return await queue.requeue(entry.id);
+      const summary = scrubSecrets(outcomeLines(outcome, runId).join("\n"));
+      await queue.finish(entry.id, { status: outcome.status, exitCode: STATUS_EXIT[outcome.status], summary, runId }, run.why === "cancel" ? "cancelled" : "done");
+    } catch (error) {
+      if (runId) session.store.finishRun(runId, signal.aborted ? "interrupted" : "crashed");
+      if (run.why === "drain" && signal.aborted) return await queue.requeue(entry.id);
+      const reported = session.crashed(error);
+      const exitCode = signal.aborted ? ExitCode.interrupted : exitCodeFor(reported);
+      const summary = scrubSecrets(`smol-coder: ${reported instanceof Error ? reported.message : String(reported)}`);
+      log.error({ event: "task_failed", exitCode, reason: summary }, "daemon task ended with an error");
+      await queue.finish(entry.id, { status: null, exitCode, summary, runId }, run.why === "cancel" ? "cancelled" : "done");
+    }
+  }
+
+  async function pump(): Promise<void> {
+    while (!stopping && running.size < options.maxTasks) {
+      const entry = await queue.claim(owner, (candidate) => !busyWorkspaces.has(candidate.workspace));
+      if (!entry) return;
+      busyWorkspaces.add(entry.workspace);
+      const run: Running = { controller: new AbortController(), why: null, done: Promise.resolve() };
+      running.set(entry.id, run);
+      options.onChange?.(entry.id);
+      run.done = execute(entry, run)
+        .catch((error: unknown) => void session.log.fatal({ event: "internal_error", err: error, daemonTask: entry.id }, "the scheduler could not record a task's end"))
+        .finally(() => {
+          running.delete(entry.id);
+          busyWorkspaces.delete(entry.workspace);
+          options.onChange?.(entry.id);
+          wake();
+        });
+    }
+  }
+
+  function wake(): void {
+    pumping = pumping.then(pump, pump);
+  }
+  const timer = setInterval(wake, options.pollMs ?? 1_000);
+
+  return {
+    wake,
+    cancel(id) {
+      const run = running.get(id);
+      if (!run) return false;
+      run.why ??= "cancel";
+      run.controller.abort();
+      return true;
+    },
+    running: () => running.size,
+    async drain(timeoutMs) {
+      stopping = true;
+      clearInterval(timer);
+      await pumping;
+      const all = () => Promise.all([...running.values()].map((run) => run.done));
+      let timeout: ReturnType<typeof setTimeout> | undefined;
+      const late = new Promise<"late">((resolve) => (timeout = setTimeout(() => resolve("late"), timeoutMs)));
+      if ((await Promise.race([all(), late])) === "late") {
+        for (const run of running.values()) {
+          run.why ??= "drain";
+          run.controller.abort();
+        }
+      }
+      clearTimeout(timeout);
+      await all();
+    },
+  };
+}

@@ -1,0 +1,87 @@
+// The daemon's queue, behind a small interface: what every client submits, in the order tasks start, and who
+// runs each. The SQLite queue (sqlite.ts) is the one there is; a distributed engine (Redis/BullMQ) can implement
+// the same interface later, so nothing outside this folder may assume one process owns the queue: a task is
+// claimed by an owner, and a task whose owner is gone is found by `orphans` and given back.
+import { z } from "zod";
+import { WorkspaceTask } from "../task/task.ts";
+import { TaskStatus } from "../types.ts";
+
+export const QueueState = z.enum(["queued", "running", "done", "cancelled"]);
+export type QueueState = z.infer<typeof QueueState>;
+
+/** What a client hands the daemon: a workspace task, where, and how it lands. */
+export const Submission = z
+  .object({
+    task: WorkspaceTask,
+    workspace: z.string().min(1).refine((dir) => dir.startsWith("/"), "must be an absolute path"),
+    commit: z.boolean().default(false),
+    /** Higher starts first; within a priority, submission order. */
+    priority: z.number().int().min(-1000).max(1000).default(0),
+  })
+  .strict();
+export type Submission = z.infer<typeof Submission>;
+
+export const QueueEntry = z.object({
+  id: z.string(),
+  seq: z.number().int(),
+  priority: z.number().int(),
+  state: QueueState,
+  workspace: z.string(),
+  task: WorkspaceTask,
+  commit: z.boolean(),
+  /** How often a daemon started it: more than 1 after a crash or a drain gave it back. */
+  starts: z.number().int(),
+  /** The task's outcome, once done; exitCode is what `run` would have exited with. */
+  status: TaskStatus.nullable(),
+  exitCode: z.number().int().nullable(),
+  summary: z.string().nullable(),
+  runId: z.string().nullable(),
+  submittedAt: z.string(),
+  startedAt: z.string().nullable(),
+  finishedAt: z.string().nullable(),
+});
+export type QueueEntry = z.infer<typeof QueueEntry>;
+
+/** A daemon process that runs tasks: its pid and boot id tell whether it is still alive. */
+export type Owner = { id: string; pid: number; bootId: string | null };
+export type Liveness = (pid: number, bootId: string | null) => boolean;
+export type Finish = { status: TaskStatus | null; exitCode: number; summary: string; runId: string | null };
+export type QueueEvent = { n: number; line: string };
+/** The owned files as they were before a task started (content base64; null: the file did not exist). */
+export const SavedSnapshot = z.object({
+  files: z.record(z.string(), z.object({ content: z.string(), mode: z.number().int() }).nullable()),
+  createdDirs: z.array(z.string()),
+});
+export type SavedSnapshot = z.infer<typeof SavedSnapshot>;
+
+/** The queue has as many tasks waiting as it may hold: a refusal, never a wait. */
+export class QueueFull extends Error {
+  override readonly name = "QueueFull";
+  constructor(readonly limit: number) {
+    super(`the daemon's queue is full (${limit} tasks waiting). Fix: wait for some to finish, or raise daemon.maxQueued in the config`);
+  }
+}
+
+export interface TaskQueue {
+  /** Adds a task at the end of its priority; QueueFull when `maxQueued` are waiting. */
+  submit(submission: Submission): Promise<QueueEntry>;
+  /** The first waiting task (priority, then submission order) that `accept` takes, now running for `owner`; null when none. */
+  claim(owner: Owner, accept: (entry: QueueEntry) => boolean): Promise<QueueEntry | null>;
+  saveSnapshot(id: string, snapshot: SavedSnapshot): Promise<void>;
+  snapshot(id: string): Promise<SavedSnapshot | null>;
+  finish(id: string, finish: Finish, state?: "done" | "cancelled"): Promise<void>;
+  /** A running task goes back to the queue (a drain stopped it, or its owner died): it starts again from scratch. */
+  requeue(id: string): Promise<void>;
+  /** A waiting task is cancelled at once (true); a running one is not touched here (false): its owner stops it. */
+  cancelWaiting(id: string): Promise<boolean>;
+  get(id: string): Promise<QueueEntry | null>;
+  list(limit: number): Promise<QueueEntry[]>;
+  /** How many waiting tasks start before this one (0: it is next); null when it is not waiting. */
+  position(id: string): Promise<number | null>;
+  counts(): Promise<Record<QueueState, number>>;
+  appendEvent(id: string, line: string): Promise<void>;
+  events(id: string, after: number): Promise<QueueEvent[]>;
+  /** Running tasks whose owner is no longer alive (killed, crashed, the machine rebooted). */
+  orphans(liveness: Liveness): Promise<QueueEntry[]>;
+  close(): void;
+}

@@ -1,0 +1,28 @@
+// Pure: how a finished task is told: its exit code and the lines `run` prints on stderr. The daemon's clients
+// (`submit --wait`, `wait`) print the same lines and exit with the same code.
+import { ExitCode } from "../errors.ts";
+import type { TaskOutcome } from "./state.ts";
+import type { TaskStatus } from "../types.ts";
+
+export const STATUS_EXIT: Record<TaskStatus, number> = {
+  complete: ExitCode.complete,
+  uncommitted: ExitCode.uncommitted,
+  abort: ExitCode.abort,
+  unreachable: ExitCode.endpointUnreachable,
+  rejected: ExitCode.badInput,
+  interrupted: ExitCode.interrupted,
+  crashed: ExitCode.internal,
+};
+
+/** The stderr lines of a finished task (without secrets scrubbed: the caller scrubs). */
+export function outcomeLines(outcome: Pick<TaskOutcome, "taskId" | "status" | "totalAttempts" | "finalTier" | "commitRefused">, runId: string, workspace?: string): string[] {
+  const lines = [
+    `smol-coder: task ${outcome.taskId} ${outcome.status} after ${outcome.totalAttempts} attempt(s), final tier ${outcome.finalTier}; run ${runId}` +
+      (workspace ? `; workspace ${workspace}` : ""),
+  ];
+  if (outcome.commitRefused) {
+    const { reason, fix } = outcome.commitRefused;
+    lines.push(`smol-coder: the verified change is in the working tree, not committed: git refused the commit: ${reason}. Fix: ${fix}`);
+  }
+  return lines;
+}

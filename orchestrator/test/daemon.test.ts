@@ -1,0 +1,220 @@
+// The daemon end to end: real CLI processes (serve, submit, wait), real git workspaces and tsc, the fake model
+// server as the endpoint. Many clients, one queue, one set of tier limits; a daemon killed mid-run loses nothing.
+import { Database } from "bun:sqlite";
+import { afterEach, describe, expect, test } from "bun:test";
+import { readFileSync, statSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { startFakeModel, type RecordedRequest } from "./fakeModel.ts";
+import { diffReply, eventNames, git, perTestResources, runCli, spawnCli, tempDir, tsWorkspace, type RunningCli } from "./helpers.ts";
+
+const MATH = "src/math.ts";
+const AVG = "src/avg.ts";
+const MATH_BEFORE = readFileSync(path.join(import.meta.dir, "fixtures", "ts-workspace", MATH), "utf8");
+const MATH_RIGHT = MATH_BEFORE.replace('  throw new Error("not implemented");', "  return prices.reduce((sum, price) => sum + price, 0);");
+const MATH_WRONG = MATH_BEFORE.replace("): number {\n  throw new Error(\"not implemented\");", '): string {\n  return prices.join("+");');
+const AVG_BEFORE = 'export function average(xs: number[]): number {\n  throw new Error("not implemented");\n}\n';
+const AVG_RIGHT = "export function average(xs: number[]): number {\n  return xs.reduce((a, b) => a + b, 0) / xs.length;\n}\n";
+const AVG_WRONG = 'export function average(xs: number[]): string {\n  return "none";\n}\n';
+const TOTAL_TASK = { description: "Implement total() in src/math.ts so it sums the prices.", filesOwned: [MATH] };
+const AVERAGE_TASK = { description: "Implement average() in src/avg.ts: the mean of xs.", filesOwned: [AVG] };
+
+const resources = perTestResources();
+const daemons: RunningCli[] = [];
+afterEach(async () => {
+  for (const daemon of daemons.splice(0)) {
+    try {
+      process.kill(daemon.pid, "SIGKILL");
+    } catch {
+      // already gone
+    }
+    await daemon.finished;
+  }
+});
+
+/** The TypeScript fixture, with a second stub (average) whose wrong answer tsc also catches. */
+function workspace(): string {
+  const dir = resources.track(tsWorkspace());
+  writeFileSync(path.join(dir, AVG), AVG_BEFORE);
+  writeFileSync(path.join(dir, "src", "useAvg.ts"), 'import { average } from "./avg";\nexport const mean: number = average([1, 2]);\n');
+  git(dir, "add", "-A");
+  git(dir, "commit", "-qm", "average stub");
+  return dir;
+}
+
+/** Fast answers wrong, deep right, for whichever function the prompt asks for; 0.3 s per call. */
+function reply(tier: "fast" | "deep") {
+  return (request: RecordedRequest) => {
+    const average = request.body.messages.some((message) => message.content.includes("Implement average()"));
+    const [file, before, right, wrong] = average ? [AVG, AVG_BEFORE, AVG_RIGHT, AVG_WRONG] : [MATH, MATH_BEFORE, MATH_RIGHT, MATH_WRONG];
+    return { reply: diffReply(file, before, tier === "fast" ? wrong : right), delayMs: 300 };
+  };
+}
+
+type Env = Record<string, string>;
+function daemonEnv(): { socket: string; env: Env } {
+  const dir = resources.track(tempDir("smol-daemon-"));
+  return { socket: path.join(dir, "run", "daemon.sock"), env: { LITELLM_URL: resources.fake!.url, SMOL_CODER_DB: path.join(dir, "runs.db") } };
+}
+
+async function startDaemon(socket: string, env: Env): Promise<RunningCli> {
+  const daemon = spawnCli(["serve", "--socket", socket], { env });
+  daemons.push(daemon);
+  await daemon.until((event) => event.event === "daemon_ready");
+  return daemon;
+}
+
+function client(args: string[], socket: string, env: Env, stdin?: string) {
+  return runCli([...args, "--socket", socket], { env, stdin });
+}
+
+describe("the daemon", () => {
+  test("submit --wait streams the task's events and exits as run would; the socket is 0600 in a 0700 directory", async () => {
+    resources.fake = startFakeModel({ fallback: { "fast-coder": reply("fast"), "deep-coder": reply("deep") } });
+    const { socket, env } = daemonEnv();
+    await startDaemon(socket, env);
+    expect(statSync(socket).mode & 0o777).toBe(0o600);
+    expect(statSync(path.dirname(socket)).mode & 0o777).toBe(0o700);
+    const dir = workspace();
+    const result = await client(["submit", "--wait", "--workspace", dir], socket, env, JSON.stringify(TOTAL_TASK));
+    expect(result.exitCode).toBe(0);
+    const names = eventNames(result);
+    expect(names.filter((name) => name === "verification_fail")).toHaveLength(2);
+    expect(names.at(-1)).toBe("task_complete");
+    expect(result.stderr).toMatch(/smol-coder: task \S+ complete after 3 attempt\(s\), final tier deep; run r-/);
+    expect(readFileSync(path.join(dir, MATH), "utf8")).toBe(MATH_RIGHT);
+  }, 60_000);
+
+  test("bad input is refused at submit with exit 2; an unknown id is exit 2; no daemon is exit 3", async () => {
+    resources.fake = startFakeModel({});
+    const { socket, env } = daemonEnv();
+    await startDaemon(socket, env);
+    const dir = workspace();
+    const escaping = await client(["submit", "--workspace", dir], socket, env, JSON.stringify({ description: "x", filesOwned: ["../outside.ts"] }));
+    expect(escaping.exitCode).toBe(2);
+    expect(escaping.stderr).toContain("leaves the workspace");
+    const unknown = await client(["status", "t-nothere"], socket, env);
+    expect(unknown.exitCode).toBe(2);
+    expect(unknown.stderr).toContain("no task t-nothere");
+    const none = await client(["tasks"], path.join(path.dirname(socket), "none.sock"), env);
+    expect(none.exitCode).toBe(3);
+    expect(none.stderr).toContain("no smol-coder daemon answers");
+    expect(none.stderr.trim().split("\n")).toHaveLength(1);
+  }, 60_000);
+
+  test("three clients, 18 tasks, two on one shared workspace: all complete within the tier limits, both changes land, tsc passes", async () => {
+    resources.fake = startFakeModel({ fallback: { "fast-coder": reply("fast"), "deep-coder": reply("deep") } });
+    const { socket, env } = daemonEnv();
+    await startDaemon(socket, env);
+    const shared = workspace();
+    const jobs: { dir: string; task: object }[] = [{ dir: shared, task: TOTAL_TASK }, { dir: shared, task: AVERAGE_TASK }];
+    for (let i = 0; i < 16; i++) jobs.push({ dir: workspace(), task: i % 2 ? AVERAGE_TASK : TOTAL_TASK });
+    const cli = path.join(import.meta.dir, "..", "src", "index.ts");
+    // Each client submits its six tasks, then waits for each: three processes talking to the daemon at once.
+    const clients = [0, 1, 2].map((c) => {
+      const mine = jobs.filter((_, i) => i % 3 === c);
+      const files = mine.map((job, i) => {
+        const file = path.join(path.dirname(socket), `client${c}-task${i}.json`);
+        writeFileSync(file, JSON.stringify(job.task));
+        return { file, dir: job.dir };
+      });
+      const script = [
+        "set -e; ids=()",
+        ...files.map(({ file, dir }) => `ids+=("$(bun run ${cli} submit --file ${file} --workspace ${dir} --socket ${socket})")`),
+        'codes=""; for id in "${ids[@]}"; do set +e; bun run ' + cli + ' wait "$id" --socket ' + socket + '; codes="$codes $?"; set -e; done; echo "exits:$codes"',
+      ].join("\n");
+      return Bun.spawn(["bash", "-c", script], { env: { ...process.env, ...env }, stdout: "pipe", stderr: "pipe" });
+    });
+    const outputs = await Promise.all(clients.map(async (child) => ({ code: await child.exited, out: await new Response(child.stdout).text(), err: await new Response(child.stderr).text() })));
+    for (const output of outputs) {
+      expect(output.code).toBe(0);
+      expect(output.out).toContain("exits: 0 0 0 0 0 0");
+    }
+    expect(resources.fake.maxInFlight["fast-coder"]).toBeLessThanOrEqual(4);
+    expect(resources.fake.maxInFlight["fast-coder"]).toBeGreaterThan(1);
+    expect(resources.fake.maxInFlight["deep-coder"]).toBe(1);
+    expect(readFileSync(path.join(shared, MATH), "utf8")).toBe(MATH_RIGHT);
+    expect(readFileSync(path.join(shared, AVG), "utf8")).toBe(AVG_RIGHT);
+    const tsc = Bun.spawnSync(["./node_modules/.bin/tsc", "--noEmit", "-p", "."], { cwd: shared });
+    expect(tsc.exitCode).toBe(0);
+    const list = JSON.parse((await client(["tasks", "--json"], socket, env)).stdout) as { state: string; status: string }[];
+    expect(list.map((task) => `${task.state} ${task.status}`)).toEqual(Array(18).fill("done complete"));
+  }, 240_000);
+
+  test("kill -9 mid-run, start again: every task ends complete, each fix present once, committed once", async () => {
+    resources.fake = startFakeModel({ fallback: { "fast-coder": reply("fast"), "deep-coder": reply("deep") } });
+    const { socket, env } = daemonEnv();
+    const first = await startDaemon(socket, env);
+    const dirs = [workspace(), workspace(), workspace()];
+    const ids: string[] = [];
+    for (const dir of dirs) {
+      const submitted = await client(["submit", "--commit", "--workspace", dir], socket, env, JSON.stringify(TOTAL_TASK));
+      expect(submitted.exitCode).toBe(0);
+      ids.push(submitted.stdout.trim());
+    }
+    // Killed while an attempt's unverified edit is in a workspace.
+    await first.until((event) => event.event === "patch_applied");
+    process.kill(first.pid, "SIGKILL");
+    await first.finished;
+    const dirty = dirs.filter((dir) => readFileSync(path.join(dir, MATH), "utf8") === MATH_WRONG);
+    expect(dirty.length).toBeGreaterThan(0);
+    const second = await startDaemon(socket, env);
+    expect(second.events.filter((event) => event.event === "task_recovered").length).toBeGreaterThan(0);
+    for (const id of ids) expect((await client(["wait", id], socket, env)).exitCode).toBe(0);
+    for (const dir of dirs) {
+      expect(readFileSync(path.join(dir, MATH), "utf8")).toBe(MATH_RIGHT);
+      expect(git(dir, "log", "--oneline", "--", MATH).trim().split("\n")).toHaveLength(2); // the fixture's commit and the fix
+      expect(git(dir, "status", "--porcelain").trim()).toBe("");
+    }
+    const list = JSON.parse((await client(["tasks", "--json"], socket, env)).stdout) as { state: string; status: string; starts: number }[];
+    expect(list.map((task) => `${task.state} ${task.status}`)).toEqual(Array(3).fill("done complete"));
+    expect(Math.max(...list.map((task) => task.starts))).toBe(2);
+  }, 120_000);
+
+  test("SIGTERM drains: no new task starts, a task past --drain-timeout is interrupted, restored and queued again", async () => {
+    resources.fake = startFakeModel({ fallback: { "fast-coder": diffReply("value.txt", "start\n", "changed\n") } });
+    const { socket, env } = daemonEnv();
+    const config = path.join(path.dirname(env.SMOL_CODER_DB!), "config.json");
+    writeFileSync(config, JSON.stringify({ daemon: { drainTimeoutMs: 500, maxTasks: 1 }, verify: { timeoutMs: 60_000 } }));
+    const daemon = spawnCli(["serve", "--socket", socket, "--config", config], { env });
+    daemons.push(daemon);
+    await daemon.until((event) => event.event === "daemon_ready");
+    const dir = resources.track(tempDir("smol-drain-"));
+    writeFileSync(path.join(dir, "value.txt"), "start\n");
+    const task = JSON.stringify({ description: "change it", filesOwned: ["value.txt"], verify: ["sleep 30"] });
+    const id = (await client(["submit", "--workspace", dir], socket, env, task)).stdout.trim();
+    await daemon.until((event) => event.event === "verification_start");
+    const other = resources.track(tempDir("smol-drain-"));
+    writeFileSync(path.join(other, "value.txt"), "start\n");
+    const waiting = (await client(["submit", "--workspace", other], socket, env, task)).stdout.trim();
+    process.kill(daemon.pid, "SIGTERM");
+    const ended = await daemon.finished;
+    expect(ended.exitCode).toBe(0);
+    expect(eventNames(ended)).toContain("daemon_draining");
+    expect(eventNames(ended).at(-1)).toBe("daemon_stopped");
+    expect(readFileSync(path.join(dir, "value.txt"), "utf8")).toBe("start\n");
+    // Back in the queue, to start again from scratch when a daemon next runs.
+    const db = new Database(env.SMOL_CODER_DB!, { readonly: true });
+    expect(db.query("SELECT state, starts, status FROM queue WHERE id = ?").get(id)).toEqual({ state: "queued", starts: 1, status: null });
+    expect(db.query("SELECT state, starts FROM queue WHERE id = ?").get(waiting)).toEqual({ state: "queued", starts: 0 });
+    db.close();
+  }, 60_000);
+
+  test("run hands the task to a daemon that answers (same events, same exit code); --no-daemon and config flags stay in-process", async () => {
+    resources.fake = startFakeModel({ fallback: { "fast-coder": reply("fast"), "deep-coder": reply("deep") } });
+    const { socket, env } = daemonEnv();
+    const daemon = await startDaemon(socket, env);
+    const viaSocket = { ...env, SMOL_CODER_SOCKET: socket };
+    const through = await runCli(["--workspace", workspace()], { env: viaSocket, stdin: JSON.stringify(TOTAL_TASK) });
+    expect(through.exitCode).toBe(0);
+    expect(through.stderr).toContain(`to the daemon on ${socket}`);
+    expect(eventNames(through).filter((name) => name === "verification_fail")).toHaveLength(2);
+    expect(daemon.events.filter((event) => event.event === "task_started")).toHaveLength(1);
+    const flagged = await runCli(["--workspace", workspace(), "--max-attempts", "2"], { env: viaSocket, stdin: JSON.stringify(TOTAL_TASK) });
+    expect(flagged.exitCode).toBe(2);
+    expect(flagged.stderr).toContain("invalid --max-attempts: sets this process's config, but the daemon on");
+    const here = await runCli(["--workspace", workspace(), "--no-daemon", "--max-attempts", "2"], { env: viaSocket, stdin: JSON.stringify(TOTAL_TASK) });
+    expect(here.exitCode).toBe(1);
+    expect(here.stderr).not.toContain("to the daemon");
+    expect(daemon.events.filter((event) => event.event === "task_started")).toHaveLength(1);
+  }, 90_000);
+});
