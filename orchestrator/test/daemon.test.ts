@@ -82,6 +82,16 @@ describe("the daemon", () => {
     expect(names.at(-1)).toBe("task_complete");
     expect(result.stderr).toMatch(/smol-coder: task \S+ complete after 3 attempt\(s\), final tier deep; run r-/);
     expect(readFileSync(path.join(dir, MATH), "utf8")).toBe(MATH_RIGHT);
+    // Prometheus text on the same socket: the queue, the outcome, a latency histogram per alias.
+    const metrics = await (await fetch("http://d/metrics", { unix: socket } as RequestInit)).text();
+    expect(metrics).toContain('smol_coder_queue_tasks{state="done"} 1');
+    expect(metrics).toContain('smol_coder_tasks_finished_total{outcome="complete"} 1');
+    expect(metrics).toContain('smol_coder_model_call_duration_seconds_count{alias="fast-coder",role="fast"} 2');
+    expect(metrics).toContain('smol_coder_model_call_duration_seconds_count{alias="deep-coder",role="deep"} 1');
+    expect(metrics).toContain('smol_coder_model_calls_in_flight{role="fast"} 0');
+    expect(metrics).toMatch(/^process_resident_memory_bytes \d+/m);
+    const doctor = JSON.parse((await runCli(["doctor", "--json"], { env: { ...env, SMOL_CODER_SOCKET: socket } })).stdout) as { checks: { name: string; status: string; detail: string }[] };
+    expect(doctor.checks.find((check) => check.name === "daemon")).toMatchObject({ status: "ok", detail: expect.stringContaining(`0 queued, 0 running, on ${socket}`) });
   }, 60_000);
 
   test("bad input is refused at submit with exit 2; an unknown id is exit 2; no daemon is exit 3", async () => {

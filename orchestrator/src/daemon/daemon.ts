@@ -14,6 +14,7 @@ import type { Owner } from "../queue/queue.ts";
 import { VERSION } from "../version.ts";
 import { daemonClient } from "./client.ts";
 import { createScheduler, recoverOrphans } from "./scheduler.ts";
+import { daemonMetrics, type DaemonMetrics } from "./metrics.ts";
 import { startServer } from "./server.ts";
 
 export type ServeOptions = { socket: string; logFile: boolean; signal?: AbortSignal };
@@ -58,13 +59,16 @@ export async function serve(config: Config, options: ServeOptions): Promise<numb
   await claimSocket(options.socket);
   const queue = openSqliteQueue(config.db, { maxQueued: config.daemon.maxQueued });
   const changes = notifier();
+  let metrics: DaemonMetrics | undefined;
   const stdout = Bun.stdout.writer();
   // Every event goes to the daemon's own output; a task's events also go to the queue, for `logs` and `submit --wait`.
   const destination = {
     write(line: string) {
       stdout.write(line);
       stdout.flush();
-      const id = (JSON.parse(line) as { daemonTask?: unknown }).daemonTask;
+      const event = JSON.parse(line) as { daemonTask?: unknown; event?: unknown };
+      metrics?.observe(event);
+      const id = event.daemonTask;
       if (typeof id === "string") {
         void queue.appendEvent(id, line);
         changes.notify(id);
@@ -72,6 +76,7 @@ export async function serve(config: Config, options: ServeOptions): Promise<numb
     },
   };
   const session = openSession(config, { pretty: false, logFile: options.logFile, destination });
+  metrics = daemonMetrics({ queue, router: session.router });
   const owner: Owner = { id: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`, pid: process.pid, bootId: currentBootId() };
   const startedAt = new Date().toISOString();
   let draining = false;
@@ -79,7 +84,7 @@ export async function serve(config: Config, options: ServeOptions): Promise<numb
   try {
     await session.sandbox(); // no sandbox: exit 4 now, not a failure in every task later
     const recovered = await recoverOrphans(queue, alive, session);
-    const scheduler = createScheduler({ session, queue, owner, maxTasks: config.daemon.maxTasks, onChange: (id) => changes.notify(id) });
+    const scheduler = createScheduler({ session, queue, owner, maxTasks: config.daemon.maxTasks, onChange: (id) => changes.notify(id), onFinish: (outcome) => metrics?.finished(outcome) });
     const server = startServer(
       {
         config,
@@ -87,6 +92,7 @@ export async function serve(config: Config, options: ServeOptions): Promise<numb
         scheduler,
         changed: (id) => changes.changed(id),
         draining: () => draining,
+        metrics: async () => ({ text: await metrics!.text(), contentType: metrics!.contentType }),
         health: async () => ({ version: VERSION, pid: process.pid, startedAt, queue: await queue.counts(), running: scheduler.running(), maxTasks: config.daemon.maxTasks }),
       },
       options.socket,

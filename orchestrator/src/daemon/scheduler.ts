@@ -21,7 +21,16 @@ export type Scheduler = {
   /** No new task starts; running ones get `timeoutMs` to finish, then are interrupted and go back to the queue. */
   drain(timeoutMs: number): Promise<void>;
 };
-export type SchedulerOptions = { session: Session; queue: TaskQueue; owner: Owner; maxTasks: number; pollMs?: number; onChange?: (id: string) => void };
+export type SchedulerOptions = {
+  session: Session;
+  queue: TaskQueue;
+  owner: Owner;
+  maxTasks: number;
+  pollMs?: number;
+  onChange?: (id: string) => void;
+  /** A task finished here: its status, or "cancelled" / "error" when it ended without one. */
+  onFinish?: (outcome: string) => void;
+};
 
 type Running = { controller: AbortController; why: "cancel" | "drain" | null; done: Promise<void> };
 
@@ -61,6 +70,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       if (run.why === "drain" && outcome.status === "interrupted") return await queue.requeue(entry.id);
       const summary = scrubSecrets(outcomeLines(outcome, runId).join("\n"));
       await queue.finish(entry.id, { status: outcome.status, exitCode: STATUS_EXIT[outcome.status], summary, runId }, run.why === "cancel" ? "cancelled" : "done");
+      options.onFinish?.(run.why === "cancel" ? "cancelled" : outcome.status);
     } catch (error) {
       if (runId) session.store.finishRun(runId, signal.aborted ? "interrupted" : "crashed");
       if (run.why === "drain" && signal.aborted) return await queue.requeue(entry.id);
@@ -69,6 +79,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       const summary = scrubSecrets(`smol-coder: ${reported instanceof Error ? reported.message : String(reported)}`);
       log.error({ event: "task_failed", exitCode, reason: summary }, "daemon task ended with an error");
       await queue.finish(entry.id, { status: null, exitCode, summary, runId }, run.why === "cancel" ? "cancelled" : "done");
+      options.onFinish?.(run.why === "cancel" ? "cancelled" : "error");
     }
   }
 

@@ -18,6 +18,7 @@ export type ServerDeps = {
   /** Resolves when the task's state or events may have changed. */
   changed: (id: string) => Promise<void>;
   draining: () => boolean;
+  metrics: () => Promise<{ text: string; contentType: string }>;
 };
 
 const refuse = (status: number, error: string, message: string) => Response.json({ error, message } satisfies ErrorBody, { status });
@@ -66,6 +67,10 @@ async function route(deps: ServerDeps, request: Request): Promise<Response> {
   const parts = url.pathname.startsWith(`${API}/`) ? url.pathname.slice(API.length + 1).split("/") : [];
   const method = request.method;
   if (method === "GET" && parts.join("/") === "health") return Response.json(await deps.health());
+  if (method === "GET" && url.pathname === "/metrics") {
+    const { text, contentType } = await deps.metrics();
+    return new Response(text, { headers: { "content-type": contentType } });
+  }
   if (parts[0] !== "tasks") return refuse(404, "NotFound", `no route ${method} ${url.pathname}. Fix: see the daemon's API in README.md`);
   if (parts.length === 1 && method === "POST") return submit(deps, request);
   if (parts.length === 1 && method === "GET") {

@@ -7,6 +7,7 @@ import path from "node:path";
 import type { Config } from "../config/config.ts";
 import {
   aliasCheck,
+  daemonCheck,
   deploymentsFrom,
   diskCheck,
   displayUrl,
@@ -26,6 +27,7 @@ import {
   type AliasProbe,
   type CheckResult,
   type CommandProbe,
+  type DaemonProbe,
   type OllamaModel,
   type SandboxProbe,
 } from "./doctor.ts";
@@ -35,6 +37,10 @@ import { openSandbox } from "../sandbox/host.ts";
 import { scrub, scrubSecrets, withoutSecrets } from "../log/secrets.ts";
 import { stackApiKey } from "../stack/host.ts";
 import { frontierCheck } from "./tiers.ts";
+import { existsSync } from "node:fs";
+import { defaultSocketPath } from "../config/paths.ts";
+import { daemonClient } from "../daemon/client.ts";
+import { VERSION } from "../version.ts";
 
 const HTTP_TIMEOUT_MS = 5_000;
 /** A one-token answer, but a local model may have to load first. */
@@ -70,6 +76,7 @@ export async function runChecks(config: Config, { env, apiKey }: DoctorDeps): Pr
       pythonRow(config.humaneval.python ?? "python3", env),
       sandboxRow(config),
       gitRow(env),
+      daemonRow(env),
       diskRow("logs", config.logDir),
       diskRow("tmp", tmpdir()),
     ]),
@@ -203,6 +210,20 @@ async function pythonRow(python: string, env: Env): Promise<CheckResult> {
   const { probe, ms } = await runShort([python, "-m", "pytest", "--version"], env, PROCESS_TIMEOUT_MS);
   // The full path says which python answered (a virtualenv's or the system's).
   return pythonCheck(Bun.which(python, { PATH: env.PATH ?? "" }) ?? python, probe, ms);
+}
+
+async function daemonRow(env: Env): Promise<CheckResult> {
+  const socket = defaultSocketPath(env);
+  const started = performance.now();
+  const probe: DaemonProbe = !existsSync(socket)
+    ? { kind: "none" }
+    : await daemonClient(socket)
+        .health()
+        .then(
+          (health): DaemonProbe => ({ kind: "answered", version: health.version, pid: health.pid, queued: health.queue.queued, running: health.running }),
+          (error: unknown): DaemonProbe => ({ kind: "silent", reason: (error as Error).message }),
+        );
+  return daemonCheck(probe, socket, VERSION, Math.round(performance.now() - started));
 }
 
 async function gitRow(env: Env): Promise<CheckResult> {

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import {
+  daemonCheck,
   aliasCheck,
   canonicalOllamaName,
   deploymentsFrom,
@@ -219,6 +220,19 @@ describe("this machine", () => {
 });
 
 const ok = (name: string, detail: string, latencyMs?: number): CheckResult => ({ name, status: "ok", detail, ...(latencyMs === undefined ? {} : { latencyMs }) });
+
+describe("the daemon", () => {
+  test.each([
+    ["none running: a skip, it is optional", { kind: "none" } as const, "skip", "none on /s.sock (optional: smol-coder serve)"],
+    ["a socket nobody answers on: a warning", { kind: "silent", reason: "connection refused" } as const, "warn", "a socket at /s.sock, but no daemon answers (connection refused)"],
+    ["this version answering", { kind: "answered", version: "1.0.0", pid: 42, queued: 3, running: 2 } as const, "ok", "pid 42, version 1.0.0, 3 queued, 2 running, on /s.sock"],
+    ["another version answering: a warning", { kind: "answered", version: "0.9.0", pid: 42, queued: 0, running: 0 } as const, "warn", "pid 42, version 0.9.0, 0 queued, 0 running, on /s.sock"],
+  ])("%s", (_, probe, status, detail) => {
+    const check = daemonCheck(probe, "/s.sock", "1.0.0", 3);
+    expect(check).toMatchObject({ name: "daemon", status, detail });
+    expect(Boolean(check.fix)).toBe(status === "warn");
+  });
+});
 
 describe("verdict", () => {
   test.each<[string, CheckStatus[], number]>([

@@ -17,6 +17,8 @@ export type Router = {
    * is handed straight on: none is lost.
    */
   withTier<T>(role: Role, work: () => Promise<T>, options?: PermitOptions): Promise<T>;
+  /** Calls holding one of the role's permits now. */
+  inFlight(role: Role): number;
 };
 /** Where a call stands when it asks: position 0 means a permit was free; 1 is next in line. */
 export type QueuePlace = { position: number; inFlight: number; concurrency: number };
@@ -66,5 +68,6 @@ export function createRouter(tiers: Config["tiers"], roles: Config["roles"]): Ro
     contextFor: (role) => settings[role].contextTokens,
     maxReplyFor: (role) => settings[role].maxReplyTokens,
     withTier: (role, work, options = {}) => holding(lines[role], work, options),
+    inFlight: (role) => lines[role].inFlight,
   };
 }
