@@ -2,10 +2,10 @@
 // server as the endpoint. Many clients, one queue, one set of tier limits; a daemon killed mid-run loses nothing.
 import { Database } from "bun:sqlite";
 import { afterEach, describe, expect, test } from "bun:test";
-import { readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { startFakeModel, type RecordedRequest } from "./fakeModel.ts";
-import { diffReply, eventNames, git, perTestResources, runCli, spawnCli, tempDir, tsWorkspace, type RunningCli } from "./helpers.ts";
+import { alive, diffReply, eventNames, git, perTestResources, runCli, spawnCli, tempDir, tsWorkspace, type RunningCli } from "./helpers.ts";
 
 const MATH = "src/math.ts";
 const AVG = "src/avg.ts";
@@ -227,4 +227,52 @@ describe("the daemon", () => {
     expect(here.stderr).not.toContain("to the daemon");
     expect(daemon.events.filter((event) => event.event === "task_started")).toHaveLength(1);
   }, 90_000);
+
+  test("TCP is opt-in and needs the bearer token from a 0600 file; the token never reaches a log line", async () => {
+    resources.fake = startFakeModel({});
+    const { socket, env } = daemonEnv();
+    const tokenFile = path.join(path.dirname(env.SMOL_CODER_DB!), "token");
+    const daemon = spawnCli(["serve", "--socket", socket, "--listen", "127.0.0.1:0", "--token-file", tokenFile], { env });
+    daemons.push(daemon);
+    const ready = await daemon.until((event) => event.event === "daemon_ready");
+    const url = `http://${ready.listen as string}`;
+    const token = readFileSync(tokenFile, "utf8").trim();
+    expect(statSync(tokenFile).mode & 0o777).toBe(0o600);
+    expect(token).toMatch(/^[0-9a-f]{64}$/);
+    for (const authorization of [undefined, "Bearer wrong", `Basic ${token}`]) {
+      const response = await fetch(`${url}/v1/tasks`, { headers: authorization ? { authorization } : {} });
+      expect(response.status).toBe(401);
+      expect(((await response.json()) as { error: string }).error).toBe("Unauthorized");
+    }
+    const listed = await runCli(["tasks", "--url", url], { env: { ...env, SMOL_CODER_TOKEN: token } });
+    expect(listed).toMatchObject({ exitCode: 0, stdout: "no tasks\n" });
+    const refused = await runCli(["tasks", "--url", url], { env: { ...env, SMOL_CODER_TOKEN: "0".repeat(64) } });
+    expect(refused.exitCode).toBe(2);
+    expect(refused.stderr).toContain("no valid bearer token");
+    const submitted = await runCli(["submit", "--url", url, "--workspace", workspace()], { env: { ...env, SMOL_CODER_TOKEN_FILE: tokenFile }, stdin: JSON.stringify(TOTAL_TASK) });
+    expect(submitted.exitCode).toBe(0);
+    process.kill(daemon.pid, "SIGTERM");
+    const ended = await daemon.finished;
+    expect(ended.stdout + ended.stderr).not.toContain(token);
+  }, 60_000);
+
+  test("serve --detach returns once the daemon answers, with a pid file beside the socket; SIGTERM removes both", async () => {
+    resources.fake = startFakeModel({});
+    const { socket, env } = daemonEnv();
+    const data = path.join(path.dirname(env.SMOL_CODER_DB!), "data");
+    const started = await runCli(["serve", "--detach", "--socket", socket], { env: { ...env, XDG_DATA_HOME: data } });
+    expect(started.exitCode).toBe(0);
+    const pid = Number(/daemon pid (\d+)/.exec(started.stderr)?.[1]);
+    try {
+      expect(readFileSync(path.join(path.dirname(socket), "daemon.pid"), "utf8").trim()).toBe(String(pid));
+      const health = JSON.parse((await runCli(["doctor", "--json"], { env: { ...env, SMOL_CODER_SOCKET: socket } })).stdout) as { checks: { name: string; detail: string }[] };
+      expect(health.checks.find((check) => check.name === "daemon")?.detail).toContain(`pid ${pid},`);
+      expect(readFileSync(path.join(data, "smol-coder", "logs", "daemon.log"), "utf8")).toContain('"event":"daemon_ready"');
+    } finally {
+      process.kill(pid, "SIGTERM");
+    }
+    while (alive(pid)) await Bun.sleep(50);
+    expect(existsSync(socket)).toBe(false);
+    expect(existsSync(path.join(path.dirname(socket), "daemon.pid"))).toBe(false);
+  }, 60_000);
 });

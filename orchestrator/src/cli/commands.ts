@@ -72,7 +72,7 @@ export async function runCommand(config: Config, options: RunOptions): Promise<n
     const daemon = options.daemon === false ? null : await answeringDaemon(options);
     if (daemon) {
       if (options.configFlags?.length) {
-        throw new TaskInvalid(options.configFlags[0]!, `sets this process's config, but the daemon on ${daemon.socket} runs its tasks with its own`, "pass --no-daemon to run it here with these flags, or set them in the daemon's config");
+        throw new TaskInvalid(options.configFlags[0]!, `sets this process's config, but the daemon on ${daemon.where} runs its tasks with its own`, "pass --no-daemon to run it here with these flags, or set them in the daemon's config");
       }
       return viaDaemon(daemon, { task, workspace: root, commit: Boolean(options.commit), priority: 0 });
     }

@@ -1,23 +1,58 @@
 // The daemon's commands: `serve`, and the clients that talk to it (submit, tasks, status, wait, cancel, logs).
-import { existsSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import type { Config } from "../config/config.ts";
 import { DaemonUnreachable, TaskInvalid } from "../errors.ts";
-import { defaultSocketPath } from "../config/paths.ts";
-import { daemonClient, type DaemonClient } from "../daemon/client.ts";
+import { defaultSocketPath, defaultTokenPath } from "../config/paths.ts";
+import { daemonClient, type DaemonClient, type DaemonTarget } from "../daemon/client.ts";
+import { listenAddress } from "../daemon/token.ts";
+import { detach, pidFileFor } from "../daemon/detach.ts";
+import { registerSecret } from "../log/secrets.ts";
 import { serve } from "../daemon/daemon.ts";
 import type { Submission, TaskView } from "../daemon/protocol.ts";
 import { parseTask, readTaskText } from "../task/task.ts";
 
-export type SocketFlag = { socket?: string };
+/** Where the clients find the daemon: --url (or SMOL_CODER_DAEMON_URL) for its TCP listener, else its socket. */
+export type SocketFlag = { socket?: string; url?: string };
 export type SubmitFlags = SocketFlag & { file?: string; workspace: string; commit?: boolean; priority?: number; wait?: boolean };
 
 const socketOf = (flags: SocketFlag) => (flags.socket ? path.resolve(flags.socket) : defaultSocketPath(process.env));
+
+/** The daemon's TCP URL with the token (SMOL_CODER_TOKEN, else the token file), or its socket. */
+function targetOf(flags: SocketFlag): DaemonTarget {
+  const url = flags.url ?? process.env.SMOL_CODER_DAEMON_URL;
+  if (!url) return socketOf(flags);
+  let token = process.env.SMOL_CODER_TOKEN?.trim();
+  if (!token) {
+    const file = defaultTokenPath(process.env);
+    try {
+      token = readFileSync(file, "utf8").trim();
+    } catch {
+      throw new TaskInvalid("--url", `needs the daemon's token, and ${file} cannot be read`, "set SMOL_CODER_TOKEN to the token in the daemon's token file, or SMOL_CODER_TOKEN_FILE to that file");
+    }
+  }
+  registerSecret(token);
+  return { url, token };
+}
 const say = (line: string) => process.stderr.write(`${line}\n`);
 const FINISHED = new Set(["done", "cancelled"]);
 
-export function serveCommand(config: Config, flags: SocketFlag & { logFile: boolean }): Promise<number> {
-  return serve(config, { socket: socketOf(flags), logFile: flags.logFile });
+export async function serveCommand(config: Config, flags: SocketFlag & { logFile: boolean; listen?: string; tokenFile?: string; detach?: boolean }): Promise<number> {
+  let listen: { hostname: string; port: number; tokenFile: string } | undefined;
+  if (flags.listen !== undefined) {
+    const address = listenAddress(flags.listen);
+    if (!address) throw new TaskInvalid("--listen", `${flags.listen} is not HOST:PORT`, "pass e.g. --listen 127.0.0.1:7400");
+    listen = { ...address, tokenFile: flags.tokenFile ? path.resolve(flags.tokenFile) : defaultTokenPath(process.env) };
+  }
+  const socket = socketOf(flags);
+  if (flags.detach) {
+    mkdirSync(config.logDir, { recursive: true });
+    const logFile = path.join(config.logDir, "daemon.log");
+    const { pid } = await detach({ socket, logFile });
+    say(`smol-coder: daemon pid ${pid} on ${socket} (pid file ${pidFileFor(socket)}); its events go to ${logFile}; stop it with kill -TERM ${pid}`);
+    return 0;
+  }
+  return serve(config, { socket, logFile: flags.logFile, listen });
 }
 
 /** Streams the task's events to stdout (with `events`), then prints its end as `run` does and returns its exit code. */
@@ -25,7 +60,7 @@ async function finishOf(client: DaemonClient, id: string, events: boolean): Prom
   for await (const line of client.events(id, { follow: true, after: 0 })) if (events) process.stdout.write(`${line}\n`);
   const task = await client.get(id);
   if (!FINISHED.has(task.state)) {
-    throw new DaemonUnreachable(client.socket, `it stopped before task ${id} finished; a restarted daemon runs it again: smol-coder wait ${id}`);
+    throw new DaemonUnreachable(client.where, `it stopped before task ${id} finished; a restarted daemon runs it again: smol-coder wait ${id}`);
   }
   if (task.summary) say(task.summary);
   return task.exitCode ?? 70;
@@ -33,16 +68,16 @@ async function finishOf(client: DaemonClient, id: string, events: boolean): Prom
 
 /** The daemon on the socket, when one answers; null when there is no socket or nothing answers on it. */
 export async function answeringDaemon(flags: SocketFlag): Promise<DaemonClient | null> {
-  const socket = socketOf(flags);
-  if (!existsSync(socket)) return null;
-  const client = daemonClient(socket);
+  const target = targetOf(flags);
+  if (typeof target === "string" && !existsSync(target)) return null;
+  const client = daemonClient(target);
   return (await client.health().then(() => true, () => false)) ? client : null;
 }
 
 /** Submits and waits, printing what `run` prints: the events on stdout, the outcome on stderr; returns the exit code. */
 export async function viaDaemon(client: DaemonClient, submission: Submission): Promise<number> {
   const submitted = await client.submit(submission);
-  say(`smol-coder: submitted task ${submitted.id} to the daemon on ${client.socket}${submitted.position ? ` (${submitted.position} ahead of it)` : ""}`);
+  say(`smol-coder: submitted task ${submitted.id} to the daemon on ${client.where}${submitted.position ? ` (${submitted.position} ahead of it)` : ""}`);
   return finishOf(client, submitted.id, true);
 }
 
@@ -50,7 +85,7 @@ export async function submitCommand(flags: SubmitFlags): Promise<number> {
   const { text, source } = await readTaskText(flags.file, { isTTY: process.stdin.isTTY, text: () => Bun.stdin.text() });
   const task = parseTask(text, source);
   if (task.kind === "humaneval") throw new TaskInvalid("kind", "humaneval tasks are not taken by the daemon", "run them with smol-coder run (or bench humaneval)");
-  const client = daemonClient(socketOf(flags));
+  const client = daemonClient(targetOf(flags));
   const submission = { task, workspace: path.resolve(flags.workspace), commit: Boolean(flags.commit), priority: flags.priority ?? 0 };
   if (flags.wait) return viaDaemon(client, submission);
   process.stdout.write(`${(await client.submit(submission)).id}\n`);
@@ -63,13 +98,13 @@ function row(task: TaskView): string {
 }
 
 export async function tasksCommand(flags: SocketFlag & { json?: boolean; limit: number }): Promise<number> {
-  const tasks = await daemonClient(socketOf(flags)).list(flags.limit);
+  const tasks = await daemonClient(targetOf(flags)).list(flags.limit);
   process.stdout.write(flags.json ? `${JSON.stringify(tasks, null, 2)}\n` : tasks.length === 0 ? "no tasks\n" : `${tasks.map(row).join("\n")}\n`);
   return 0;
 }
 
 export async function statusCommand(id: string, flags: SocketFlag & { json?: boolean }): Promise<number> {
-  const task = await daemonClient(socketOf(flags)).get(id);
+  const task = await daemonClient(targetOf(flags)).get(id);
   if (flags.json) {
     process.stdout.write(`${JSON.stringify(task, null, 2)}\n`);
     return 0;
@@ -86,16 +121,16 @@ export async function statusCommand(id: string, flags: SocketFlag & { json?: boo
 }
 
 export function waitCommand(id: string, flags: SocketFlag): Promise<number> {
-  return finishOf(daemonClient(socketOf(flags)), id, false);
+  return finishOf(daemonClient(targetOf(flags)), id, false);
 }
 
 export async function cancelCommand(id: string, flags: SocketFlag): Promise<number> {
-  const task = await daemonClient(socketOf(flags)).cancel(id);
+  const task = await daemonClient(targetOf(flags)).cancel(id);
   say(`smol-coder: task ${id} ${task.state === "running" ? "is stopping: its owned files are being restored" : task.state}`);
   return 0;
 }
 
 export async function logsCommand(id: string, flags: SocketFlag & { follow?: boolean }): Promise<number> {
-  for await (const line of daemonClient(socketOf(flags)).events(id, { follow: Boolean(flags.follow) })) process.stdout.write(`${line}\n`);
+  for await (const line of daemonClient(targetOf(flags)).events(id, { follow: Boolean(flags.follow) })) process.stdout.write(`${line}\n`);
   return 0;
 }

@@ -27,3 +27,8 @@ export function defaultSocketPath(env: Env): string {
   const runtime = env.XDG_RUNTIME_DIR;
   return path.join(runtime && path.isAbsolute(runtime) ? path.join(runtime, "smol-coder") : path.join(dataDir(env), "daemon"), "daemon.sock");
 }
+
+/** The bearer token of the daemon's TCP listener (serve --listen). SMOL_CODER_TOKEN_FILE wins. */
+export function defaultTokenPath(env: Env): string {
+  return env.SMOL_CODER_TOKEN_FILE ? path.resolve(env.SMOL_CODER_TOKEN_FILE) : path.join(dataDir(env), "daemon", "token");
+}

@@ -6,19 +6,27 @@ import { API, ErrorBody, Health, TaskList, TaskView, type Submission } from "./p
 
 export type DaemonClient = ReturnType<typeof daemonClient>;
 
-export function daemonClient(socket: string) {
+/** Where the daemon is: its unix socket (a path), or its TCP listener with the bearer token. */
+export type DaemonTarget = string | { url: string; token: string };
+
+export function daemonClient(target: DaemonTarget) {
+  const where = typeof target === "string" ? target : target.url;
+  const base = typeof target === "string" ? "http://smol-coder" : target.url.replace(/\/+$/, "");
   async function send(method: string, route: string, body?: unknown): Promise<Response> {
     let response: Response;
     try {
-      response = await fetch(`http://smol-coder${API}${route}`, {
-        unix: socket,
+      response = await fetch(`${base}${API}${route}`, {
+        ...(typeof target === "string" ? { unix: target } : {}),
         method,
-        headers: body === undefined ? {} : { "content-type": "application/json" },
+        headers: {
+          ...(body === undefined ? {} : { "content-type": "application/json" }),
+          ...(typeof target === "string" ? {} : { authorization: `Bearer ${target.token}` }),
+        },
         body: body === undefined ? undefined : JSON.stringify(body),
         timeout: false,
       } as RequestInit);
     } catch (error) {
-      throw new DaemonUnreachable(socket, connectionFailure(error));
+      throw new DaemonUnreachable(where, connectionFailure(error));
     }
     if (response.ok) return response;
     const text = await response.text();
@@ -34,7 +42,8 @@ export function daemonClient(socket: string) {
   const json = async <T>(schema: z.ZodType<T>, method: string, route: string, body?: unknown): Promise<T> => schema.parse(await (await send(method, route, body)).json());
 
   return {
-    socket,
+    /** The socket or URL, for messages. */
+    where,
     health: () => json(Health, "GET", "/health"),
     submit: (submission: Submission) => json(TaskView, "POST", "/tasks", submission),
     list: (limit = 100) => json(TaskList, "GET", `/tasks?limit=${limit}`).then((list) => list.tasks),
@@ -54,7 +63,7 @@ export function daemonClient(socket: string) {
           }
         }
       } catch (error) {
-        throw new DaemonUnreachable(socket, `the connection ended: ${connectionFailure(error)}`);
+        throw new DaemonUnreachable(where, `the connection ended: ${connectionFailure(error)}`);
       }
       if (pending) yield pending;
     },

@@ -1,6 +1,6 @@
 // `smol-coder serve`: one process that takes every client's tasks. It opens the queue and the session, gives back
 // what a killed daemon left running, then serves on its unix socket until SIGTERM or Ctrl-C drains it.
-import { chmodSync, existsSync, mkdirSync, rmSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import path from "node:path";
 import { randomUUID } from "node:crypto";
@@ -15,9 +15,17 @@ import { VERSION } from "../version.ts";
 import { daemonClient } from "./client.ts";
 import { createScheduler, recoverOrphans } from "./scheduler.ts";
 import { daemonMetrics, type DaemonMetrics } from "./metrics.ts";
-import { startServer } from "./server.ts";
+import { startServer, type ServerDeps } from "./server.ts";
+import { daemonToken } from "./token.ts";
+import { pidFileFor } from "./detach.ts";
 
-export type ServeOptions = { socket: string; logFile: boolean; signal?: AbortSignal };
+export type ServeOptions = {
+  socket: string;
+  logFile: boolean;
+  signal?: AbortSignal;
+  /** Also listen on TCP (opt-in), where every request needs the token in `tokenFile`. */
+  listen?: { hostname: string; port: number; tokenFile: string };
+};
 
 /** Makes the socket's directory (0700: only this user reaches the socket) and clears a socket no daemon answers on. */
 async function claimSocket(socket: string): Promise<void> {
@@ -57,6 +65,8 @@ function notifier() {
 
 export async function serve(config: Config, options: ServeOptions): Promise<number> {
   await claimSocket(options.socket);
+  const pidFile = pidFileFor(options.socket);
+  writeFileSync(pidFile, `${process.pid}\n`, { mode: 0o600 });
   const queue = openSqliteQueue(config.db, { maxQueued: config.daemon.maxQueued });
   const changes = notifier();
   let metrics: DaemonMetrics | undefined;
@@ -85,8 +95,7 @@ export async function serve(config: Config, options: ServeOptions): Promise<numb
     await session.sandbox(); // no sandbox: exit 4 now, not a failure in every task later
     const recovered = await recoverOrphans(queue, alive, session);
     const scheduler = createScheduler({ session, queue, owner, maxTasks: config.daemon.maxTasks, onChange: (id) => changes.notify(id), onFinish: (outcome) => metrics?.finished(outcome) });
-    const server = startServer(
-      {
+    const deps: ServerDeps = {
         config,
         queue,
         scheduler,
@@ -94,24 +103,29 @@ export async function serve(config: Config, options: ServeOptions): Promise<numb
         draining: () => draining,
         metrics: async () => ({ text: await metrics!.text(), contentType: metrics!.contentType }),
         health: async () => ({ version: VERSION, pid: process.pid, startedAt, queue: await queue.counts(), running: scheduler.running(), maxTasks: config.daemon.maxTasks }),
-      },
-      options.socket,
-      (error) => session.log.fatal({ event: "internal_error", err: error }, "internal error serving a request"),
-    );
+    };
+    const onError = (error: unknown) => session.log.fatal({ event: "internal_error", err: error }, "internal error serving a request");
+    const servers = [startServer(deps, { unix: options.socket }, onError)];
     chmodSync(options.socket, 0o600);
-    session.log.info({ event: "daemon_ready", socket: options.socket, pid: process.pid, version: VERSION, recovered, maxTasks: config.daemon.maxTasks }, "daemon ready");
+    if (options.listen) {
+      const { hostname, port, tokenFile } = options.listen;
+      servers.push(startServer(deps, { hostname, port, token: daemonToken(tokenFile) }, onError));
+    }
+    const tcp = options.listen ? { listen: `${options.listen.hostname}:${servers[1]!.port}`, tokenFile: options.listen.tokenFile } : {};
+    session.log.info({ event: "daemon_ready", socket: options.socket, ...tcp, pid: process.pid, version: VERSION, recovered, maxTasks: config.daemon.maxTasks }, "daemon ready");
     scheduler.wake();
     await new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener("abort", () => resolve(), { once: true })));
     draining = true;
     session.log.info({ event: "daemon_draining", running: scheduler.running(), drainTimeoutMs: config.daemon.drainTimeoutMs }, "daemon draining");
     await scheduler.drain(config.daemon.drainTimeoutMs);
-    await server.stop(true);
+    await Promise.all(servers.map((server) => server.stop(true)));
     session.log.info({ event: "daemon_stopped" }, "daemon stopped");
     return 0;
   } catch (error) {
     throw session.crashed(error);
   } finally {
     rmSync(options.socket, { force: true });
+    if (readFileSync(pidFile, "utf8").trim() === String(process.pid)) rmSync(pidFile, { force: true });
     await session.close();
     queue.close();
   }

@@ -9,6 +9,7 @@ import { QueueFull, type QueueEntry, type TaskQueue } from "../queue/queue.ts";
 import type { Config } from "../config/config.ts";
 import { API, Submission, type ErrorBody, type Health, type TaskView } from "./protocol.ts";
 import type { Scheduler } from "./scheduler.ts";
+import { authorized } from "./token.ts";
 
 export type ServerDeps = {
   config: Config;
@@ -103,16 +104,26 @@ function refusal(error: unknown): Response {
   throw error;
 }
 
-export function startServer(deps: ServerDeps, socket: string, onError: (error: unknown) => void): Server<undefined> {
+/** Where the server listens: its unix socket, or TCP, where every request must carry the bearer token. */
+export type Listener = { unix: string } | { hostname: string; port: number; token: string };
+
+export function startServer(deps: ServerDeps, listener: Listener, onError: (error: unknown) => void): Server<undefined> {
+  const handle = async (request: Request) => {
+    try {
+      return await route(deps, request).catch(refusal);
+    } catch (error) {
+      onError(error);
+      return refuse(500, "InternalError", "the daemon hit a bug; its log has the stack trace");
+    }
+  };
+  if ("unix" in listener) return Bun.serve({ unix: listener.unix, fetch: handle });
+  const { hostname, port, token } = listener;
   return Bun.serve({
-    unix: socket,
-    async fetch(request) {
-      try {
-        return await route(deps, request).catch(refusal);
-      } catch (error) {
-        onError(error);
-        return refuse(500, "InternalError", "the daemon hit a bug; its log has the stack trace");
-      }
-    },
+    hostname,
+    port,
+    fetch: (request) =>
+      authorized(request.headers.get("authorization"), token)
+        ? handle(request)
+        : refuse(401, "Unauthorized", "this request has no valid bearer token. Fix: send Authorization: Bearer with the token in the daemon's token file (SMOL_CODER_TOKEN)"),
   });
 }
