@@ -7,8 +7,11 @@
 # running tasks get SIGTERM, restore their workspaces and report exit=130; the rest do not start). Works from any directory.
 #
 # Usage: tasks/batch.sh [-j N] [--workspace DIR] [--out DIR] TASK.json... [-- SMOL_CODER_FLAGS...]
-#   -j N             tasks at once (default 1). Only HumanEval tasks may run together: each gets a workspace of its
-#                    own, while workspace tasks share one and would see each other's half-made changes.
+#   -j N             tasks at once (default 1). Without a daemon only HumanEval tasks may run together: each gets a
+#                    workspace of its own, while workspace tasks share one and would see each other's half-made
+#                    changes. With a daemon (smol-coder serve) answering, every run goes through it, and it runs the
+#                    tasks of one workspace one after the other: any -j is safe. Flags that set config (-- --max-attempts)
+#                    are refused through a daemon: put them in its config, or pass -- --no-daemon.
 #   --workspace DIR  the workspace of the workspace tasks (default: the current directory, as for smol-coder)
 #   --out DIR        each task's events (NN-name.jsonl) and stderr (NN-name.log); default ~/.local/share/smol-coder/batch-TIME
 #   -- FLAGS         passed to every run, e.g. -- --max-attempts 3 --no-spec
@@ -34,14 +37,19 @@ while [ $# -gt 0 ]; do
 done
 [[ "$parallel" =~ ^[1-9][0-9]*$ ]] || usage "-j takes a whole number of at least 1, not $parallel"
 [ ${#tasks[@]} -gt 0 ] || usage "no task files"
+bun="$(command -v bun || echo "$root/.tools/node_modules/.bin/bun")"
+[ -x "$bun" ] || { echo "batch.sh: no bun on PATH or in .tools/ (bash .ci/run installs it)" >&2; exit 2; }
+daemon=""
 for task in "${tasks[@]}"; do
   [ -f "$task" ] || usage "no task file $task"
   if [ "$parallel" -gt 1 ] && ! grep -Eq '"kind"[[:space:]]*:[[:space:]]*"humaneval"' "$task"; then
-    usage "-j $parallel runs tasks together, but $task is a workspace task; run workspace tasks with -j 1"
+    # A daemon runs one workspace's tasks in turn; `tasks` answers 0 only when one does.
+    if [ -z "$daemon" ]; then
+      if [[ " ${flags[*]} " != *" --no-daemon "* ]] && "$bun" run "$root/orchestrator/src/index.ts" tasks --limit 1 >/dev/null 2>&1; then daemon=yes; else daemon=no; fi
+    fi
+    [ "$daemon" = yes ] || usage "-j $parallel runs tasks together, but $task is a workspace task and no daemon answers; run workspace tasks with -j 1, or start smol-coder serve"
   fi
 done
-bun="$(command -v bun || echo "$root/.tools/node_modules/.bin/bun")"
-[ -x "$bun" ] || { echo "batch.sh: no bun on PATH or in .tools/ (bash .ci/run installs it)" >&2; exit 2; }
 mkdir -p "$out"
 
 # Runs one task and prints its line. Always returns 0: the exit code is the task's result, kept in NN-name.exit.

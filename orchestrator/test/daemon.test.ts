@@ -275,4 +275,28 @@ describe("the daemon", () => {
     expect(existsSync(socket)).toBe(false);
     expect(existsSync(path.join(path.dirname(socket), "daemon.pid"))).toBe(false);
   }, 60_000);
+
+  test("tasks/batch.sh -j 2 runs two workspace tasks on one workspace through the daemon: both land", async () => {
+    resources.fake = startFakeModel({ fallback: { "fast-coder": reply("fast"), "deep-coder": reply("deep") } });
+    const { socket, env } = daemonEnv();
+    const daemon = await startDaemon(socket, env);
+    const shared = workspace();
+    const dir = path.dirname(env.SMOL_CODER_DB!);
+    const files = [TOTAL_TASK, AVERAGE_TASK].map((task, i) => {
+      const file = path.join(dir, `task${i}.json`);
+      writeFileSync(file, JSON.stringify(task));
+      return file;
+    });
+    const batch = Bun.spawn(["bash", path.join(import.meta.dir, "..", "..", "tasks", "batch.sh"), "-j", "2", "--workspace", shared, "--out", path.join(dir, "out"), ...files], {
+      env: { ...process.env, ...env, SMOL_CODER_SOCKET: socket },
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    const [stdout, stderr, code] = await Promise.all([new Response(batch.stdout).text(), new Response(batch.stderr).text(), batch.exited]);
+    expect(code, stderr).toBe(0);
+    expect(stdout).toContain("batch: 2 tasks, 2 passed, 0 failed");
+    expect(daemon.events.filter((event) => event.event === "task_started")).toHaveLength(2);
+    expect(readFileSync(path.join(shared, MATH), "utf8")).toBe(MATH_RIGHT);
+    expect(readFileSync(path.join(shared, AVG), "utf8")).toBe(AVG_RIGHT);
+  }, 90_000);
 });

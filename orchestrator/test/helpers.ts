@@ -13,7 +13,7 @@ export const CLI = path.join(ORCHESTRATOR_DIR, "src", "index.ts");
 
 /** Run records of the CLI processes a test file starts: never the repository's logs/runs.db. */
 /** Where no daemon listens: a user's own daemon must never take the suite's `run`s. */
-const NO_DAEMON = path.join(tmpdir(), `smol-test-no-daemon-${process.pid}.sock`);
+export const NO_DAEMON = path.join(tmpdir(), `smol-test-no-daemon-${process.pid}.sock`);
 export const TEST_DB = path.join(tmpdir(), `smol-test-runs-${process.pid}.db`);
 
 /** The shared HumanEval file beside the checkout (never copied into the repository). */

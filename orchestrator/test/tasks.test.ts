@@ -6,7 +6,7 @@ import path from "node:path";
 import { loadDataset, type Problem } from "../src/humaneval/dataset.ts";
 import { parseTask, type Task } from "../src/task/task.ts";
 import { startFakeModel, type RecordedRequest, type ScriptStep } from "./fakeModel.ts";
-import { diffReply, ORCHESTRATOR_DIR, perTestResources, SHARED_DATASET, TEST_DB, tempDir, treeState } from "./helpers.ts";
+import { NO_DAEMON, diffReply, ORCHESTRATOR_DIR, perTestResources, SHARED_DATASET, TEST_DB, tempDir, treeState } from "./helpers.ts";
 
 const REPO_ROOT = path.join(ORCHESTRATOR_DIR, "..");
 const TASKS_DIR = path.join(REPO_ROOT, "tasks");
@@ -67,7 +67,7 @@ function pytest(dir: string): { exitCode: number; output: string } {
 function startScript(script: string, args: string[], cwd: string) {
   return Bun.spawn(["bash", path.join(TASKS_DIR, script), ...args], {
     cwd,
-    env: { ...process.env, LITELLM_URL: resources.fake!.url, LITELLM_API_KEY: "sk-test-tasks", SMOL_CODER_DB: TEST_DB },
+    env: { ...process.env, LITELLM_URL: resources.fake!.url, LITELLM_API_KEY: "sk-test-tasks", SMOL_CODER_DB: TEST_DB, SMOL_CODER_SOCKET: NO_DAEMON },
     stdin: "ignore",
     stdout: "pipe",
     stderr: "pipe",
@@ -241,7 +241,7 @@ describe("batch.sh", () => {
     const cwd = scratch();
     const together = await runScript("batch.sh", ["-j", "2", "--out", path.join(cwd, "out"), path.join(TASKS_DIR, "workspace-example.json")], cwd);
     expect(together.exitCode).toBe(2);
-    expect(together.stderr).toContain("is a workspace task; run workspace tasks with -j 1");
+    expect(together.stderr).toContain("is a workspace task and no daemon answers; run workspace tasks with -j 1");
     const unknown = await runScript("batch.sh", ["--bogus", path.join(TASKS_DIR, "workspace-example.json")], cwd);
     expect(unknown.exitCode).toBe(2);
     expect(unknown.stderr).toContain("unknown option --bogus");
