@@ -176,6 +176,17 @@ export class WorkspaceLocked extends Error {
   }
 }
 
+/** A change verified in a task's private view cannot land: these owned files changed in the workspace meanwhile. */
+export class LandingConflict extends Error {
+  override readonly name = "LandingConflict";
+  constructor(
+    readonly files: string[],
+    readonly diff: string,
+  ) {
+    super(`${files.join(", ")} changed in the workspace since the task started; the verified change was not landed over them`);
+  }
+}
+
 /** No smol-coder daemon answers on the socket (none started, or it died). */
 export class DaemonUnreachable extends Error {
   override readonly name = "DaemonUnreachable";

@@ -12,12 +12,16 @@ export const ROLES = [...TIERS, "spec-writer", "mentor"] as const;
 export const Role = z.enum(ROLES);
 export type Role = z.infer<typeof Role>;
 
-/** How a task ended. uncommitted: verification passed but git refused the commit; the change stays in the working tree. */
-export const TaskStatus = z.enum(["complete", "uncommitted", "abort", "unreachable", "rejected", "interrupted", "crashed"]);
+/**
+ * How a task ended. uncommitted: verification passed but git refused the commit; the change stays in the working
+ * tree. conflict: verification passed in the task's private view, but an owned file was changed in the workspace
+ * meanwhile, so the change was not landed over it (the verified diff is in the records).
+ */
+export const TaskStatus = z.enum(["complete", "uncommitted", "conflict", "abort", "unreachable", "rejected", "interrupted", "crashed"]);
 export type TaskStatus = z.infer<typeof TaskStatus>;
 /** Pure: whether a status judges the model's work (solved or not). The others say the run could not judge it: a resumed benchmark redoes them. */
 export function isVerdict(status: TaskStatus): boolean {
-  return status === "complete" || status === "uncommitted" || status === "abort";
+  return status === "complete" || status === "uncommitted" || status === "conflict" || status === "abort";
 }
 
 /** prompt_too_long: the prompt did not fit the tier's context, so the same tier cannot do better. */

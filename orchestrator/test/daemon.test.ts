@@ -161,12 +161,11 @@ describe("the daemon", () => {
       expect(submitted.exitCode).toBe(0);
       ids.push(submitted.stdout.trim());
     }
-    // Killed while an attempt's unverified edit is in a workspace.
+    // Killed while attempts are under way: their edits live in the tasks' views, never in a workspace.
     await first.until((event) => event.event === "patch_applied");
     process.kill(first.pid, "SIGKILL");
     await first.finished;
-    const dirty = dirs.filter((dir) => readFileSync(path.join(dir, MATH), "utf8") === MATH_WRONG);
-    expect(dirty.length).toBeGreaterThan(0);
+    for (const dir of dirs) expect([MATH_BEFORE, MATH_RIGHT]).toContain(readFileSync(path.join(dir, MATH), "utf8"));
     const second = await startDaemon(socket, env);
     expect(second.events.filter((event) => event.event === "task_recovered").length).toBeGreaterThan(0);
     for (const id of ids) expect((await client(["wait", id], socket, env)).exitCode).toBe(0);
@@ -193,6 +192,8 @@ describe("the daemon", () => {
     const task = JSON.stringify({ description: "change it", filesOwned: ["value.txt"], verify: ["sleep 30"] });
     const id = (await client(["submit", "--workspace", dir], socket, env, task)).stdout.trim();
     await daemon.until((event) => event.event === "verification_start");
+    // The attempt's edit is verified in the task's own view: the workspace does not have it.
+    expect(readFileSync(path.join(dir, "value.txt"), "utf8")).toBe("start\n");
     const other = resources.track(tempDir("smol-drain-"));
     writeFileSync(path.join(other, "value.txt"), "start\n");
     const waiting = (await client(["submit", "--workspace", other], socket, env, task)).stdout.trim();
@@ -299,4 +300,74 @@ describe("the daemon", () => {
     expect(readFileSync(path.join(shared, MATH), "utf8")).toBe(MATH_RIGHT);
     expect(readFileSync(path.join(shared, AVG), "utf8")).toBe(AVG_RIGHT);
   }, 90_000);
+
+  describe("each task edits a private view of its workspace", () => {
+    /** A workspace of two files; verify: the owned file says "final" (after a pause, with `slow`). */
+    function twoFiles(): string {
+      const dir = resources.track(tempDir("smol-views-"));
+      writeFileSync(path.join(dir, "a.txt"), "start\n");
+      writeFileSync(path.join(dir, "b.txt"), "start\n");
+      return dir;
+    }
+    const task = (file: string, verify: string) => JSON.stringify({ description: `make ${file} final`, filesOwned: [file], verify: [verify], maxAttempts: 1 });
+    const finalReply = (file: string) => diffReply(file, "start\n", "final\n");
+
+    test("two tasks on disjoint files of one workspace run at once, each verified without the other's edit", async () => {
+      resources.fake = startFakeModel({ fallback: { "fast-coder": (request) => ({ reply: finalReply(request.body.messages.some((m) => m.content.includes("make a.txt")) ? "a.txt" : "b.txt"), delayMs: 300 }) } });
+      const { socket, env } = daemonEnv();
+      const daemon = await startDaemon(socket, env);
+      const dir = twoFiles();
+      // Each check also wants the other file as the workspace has it: an edit that leaked into the other's view fails it.
+      const a = (await client(["submit", "--workspace", dir, "--priority", "1"], socket, env, task("a.txt", "sleep 1; grep -qx final a.txt && grep -qx start b.txt"))).stdout.trim();
+      const b = (await client(["submit", "--workspace", dir], socket, env, task("b.txt", "sleep 1; grep -qx final b.txt && grep -qx start a.txt"))).stdout.trim();
+      const codes = [(await client(["wait", a], socket, env)).exitCode, (await client(["wait", b], socket, env)).exitCode];
+      const names = daemon.events.map((event) => `${event.event}`);
+      // Both started before either landed: they ran together, and the first to land had passed its check, which the
+      // other's edit in the same files would have failed.
+      expect(names.lastIndexOf("task_started")).toBeLessThan(names.indexOf("change_landed"));
+      expect(names.filter((name) => name === "change_landed")).toHaveLength(1);
+      // The other then fails: its verification, or its check again at landing, sees the landed change (one attempt each).
+      expect(codes.sort()).toEqual([0, 1]);
+      expect([readFileSync(path.join(dir, "a.txt"), "utf8"), readFileSync(path.join(dir, "b.txt"), "utf8")].sort()).toEqual(["final\n", "start\n"]);
+    }, 90_000);
+
+    test("the user edits an owned file while the task verifies: conflict (exit 5), the user's edit kept, the verified diff shown", async () => {
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      resources.fake = startFakeModel({ fallback: { "fast-coder": async () => {
+        await held;
+        return finalReply("a.txt");
+      } } });
+      const { socket, env } = daemonEnv();
+      const daemon = await startDaemon(socket, env);
+      const dir = twoFiles();
+      const id = (await client(["submit", "--workspace", dir], socket, env, task("a.txt", "grep -qx final a.txt"))).stdout.trim();
+      await daemon.until((event) => event.event === "model_call_start" && event.tier === "fast");
+      writeFileSync(path.join(dir, "a.txt"), "the user's own\n");
+      release();
+      const waited = await client(["wait", id], socket, env);
+      expect(waited.exitCode).toBe(5);
+      expect(waited.stderr).toContain("conflict after 1 attempt(s)");
+      expect(waited.stderr).toContain("a.txt changed in the workspace since the task started");
+      expect(waited.stderr).toContain("+final");
+      expect(readFileSync(path.join(dir, "a.txt"), "utf8")).toBe("the user's own\n");
+      const status = await client(["status", id], socket, env);
+      expect(status.stdout).toContain("+final");
+    }, 60_000);
+
+    test("the workspace changes elsewhere while a task verifies: the change is checked again on the new state, then lands", async () => {
+      resources.fake = startFakeModel({ fallback: { "fast-coder": finalReply("a.txt") } });
+      const { socket, env } = daemonEnv();
+      const daemon = await startDaemon(socket, env);
+      const dir = twoFiles();
+      // The first verification takes long enough for the user's edit below to come while it runs.
+      const id = (await client(["submit", "--workspace", dir], socket, env, task("a.txt", "sleep 2; grep -qx final a.txt"))).stdout.trim();
+      await daemon.until((event) => event.event === "verification_start");
+      writeFileSync(path.join(dir, "b.txt"), "edited by the user\n");
+      expect((await client(["wait", id], socket, env)).exitCode).toBe(0);
+      expect(daemon.events.find((event) => event.event === "change_landed")).toMatchObject({ rechecked: true });
+      expect(readFileSync(path.join(dir, "a.txt"), "utf8")).toBe("final\n");
+      expect(readFileSync(path.join(dir, "b.txt"), "utf8")).toBe("edited by the user\n");
+    }, 60_000);
+  });
 });

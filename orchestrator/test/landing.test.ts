@@ -92,7 +92,7 @@ test("--help of run and of bench humaneval lists the exit codes", async () => {
   const run = await runCli(["run", "--help"]);
   expect(run.exitCode).toBe(0);
   for (const code of ["0", "1", "2", "3", "4", "5", "70", "130"]) expect(run.stdout).toMatch(new RegExp(`^  ${code} +\\S`, "m"));
-  expect(run.stdout).toContain("5    verified but not committed");
+  expect(run.stdout).toContain("5    verified but not landed: git refused the commit");
   const bench = await runCli(["bench", "humaneval", "--help"]);
   expect(bench.exitCode).toBe(0);
   expect(bench.stdout).toContain("70   internal error (a bug)");

@@ -40,7 +40,8 @@ Exit codes:
        or --no-wait and another run holds the workspace
   3    model endpoint unreachable (the owned files are restored)
   4    the machine lacks something: the sandbox (bubblewrap), python3 with pytest
-  5    verified but not committed: git refused the commit; the change stays in the working tree
+  5    verified but not landed: git refused the commit (the change stays in the working tree), or, through
+       the daemon, an owned file changed meanwhile (conflict: the verified diff is shown)
   70   internal error (a bug): one line on stderr names the log file that holds the stack trace
   130  interrupted (Ctrl-C, SIGTERM; the owned files are restored)`;
 const BENCH_EXIT_CODES = `

@@ -3,9 +3,10 @@
 // recorded as a run, its events go to the queue line by line, and a drain or a cancel stops it cleanly.
 import { ExitCode, exitCodeFor } from "../errors.ts";
 import { defaultLockDir } from "../config/paths.ts";
-import { lockWorkspace } from "../task/lock.ts";
+import { lockWorkspace, type WorkspaceLock } from "../task/lock.ts";
 import { prepareTask } from "../task/prepare.ts";
-import { resolveWorkspace, restore, snapshot } from "../task/workspace.ts";
+import { normaliseOwnedPath, resolveWorkspace, restore, type Snapshot } from "../task/workspace.ts";
+import type { PreparedTask } from "../task/prepared.ts";
 import { runRecordedTask, type Session } from "../run/session.ts";
 import { outcomeLines, STATUS_EXIT } from "../run/exit.ts";
 import { scrubSecrets } from "../log/secrets.ts";
@@ -32,7 +33,51 @@ export type SchedulerOptions = {
   onFinish?: (outcome: string) => void;
 };
 
-type Running = { controller: AbortController; why: "cancel" | "drain" | null; done: Promise<void> };
+type Running = { entry: QueueEntry; controller: AbortController; why: "cancel" | "drain" | null; done: Promise<void> };
+
+/** Pure: the owned paths as the workspace knows them ("./a.ts" and "a.ts" are one file). */
+function ownedPaths(entry: QueueEntry): Set<string> {
+  return new Set(entry.task.filesOwned.map((raw) => {
+    const normal = normaliseOwnedPath(raw);
+    return "path" in normal ? normal.path : raw;
+  }));
+}
+
+/** Pure: two tasks that own a file in common on one workspace must run one after the other. */
+export function overlaps(a: QueueEntry, b: QueueEntry): boolean {
+  if (a.workspace !== b.workspace) return false;
+  const mine = ownedPaths(a);
+  return [...ownedPaths(b)].some((rel) => mine.has(rel));
+}
+
+/** The workspace locks this daemon holds: one per workspace, however many of its tasks run there. */
+function workspaceLocks() {
+  const held = new Map<string, { users: number; lock: Promise<WorkspaceLock> }>();
+  return {
+    async hold(root: string, signal: AbortSignal): Promise<AsyncDisposable> {
+      let entry = held.get(root);
+      if (!entry) {
+        entry = { users: 0, lock: lockWorkspace({ lockDir: defaultLockDir(process.env), workspace: root, wait: true, signal }) };
+        held.set(root, entry);
+      }
+      entry.users += 1;
+      const mine = entry;
+      const release = async () => {
+        mine.users -= 1;
+        if (mine.users > 0) return;
+        held.delete(root);
+        await (await mine.lock.catch(() => null))?.release();
+      };
+      try {
+        await mine.lock;
+      } catch (error) {
+        await release();
+        throw error;
+      }
+      return { [Symbol.asyncDispose]: release };
+    },
+  };
+}
 
 /** Tasks whose daemon died while running them: their owned files put back, then queued to start again from scratch. */
 export async function recoverOrphans(queue: TaskQueue, liveness: Liveness, session: Session): Promise<number> {
@@ -49,7 +94,8 @@ export async function recoverOrphans(queue: TaskQueue, liveness: Liveness, sessi
 export function createScheduler(options: SchedulerOptions): Scheduler {
   const { session, queue, owner } = options;
   const running = new Map<string, Running>();
-  const busyWorkspaces = new Set<string>();
+  const locks = workspaceLocks();
+  const overlapsRunning = (candidate: QueueEntry) => [...running.values()].some((run) => overlaps(run.entry, candidate));
   let stopping = false;
   let pumping: Promise<void> = Promise.resolve();
 
@@ -59,13 +105,16 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     let runId: string | null = null;
     try {
       const root = await resolveWorkspace(entry.workspace);
-      const prepared = await prepareTask(entry.task, root, session.config, { commit: entry.commit });
-      // The same lock a `run` in another process takes: a daemon task and an in-process run never share a workspace.
-      await using _lock = await lockWorkspace({ lockDir: defaultLockDir(process.env), workspace: root, wait: true, signal });
-      await queue.saveSnapshot(entry.id, saveSnapshot(await snapshot(root, prepared.filesOwned)));
+      const prepared: PreparedTask = { ...(await prepareTask(entry.task, root, session.config, { commit: entry.commit })), edits: "private" };
+      // The same lock a `run` in another process takes, held while any of this daemon's tasks uses the workspace.
+      await using _lock = await locks.hold(root, signal);
       runId = session.store.startRun({ kind: "run", args: { task: entry.task, workspace: root, daemonTask: entry.id } });
       log.info({ event: "task_started", runId, workspace: root, starts: entry.starts }, "daemon task started");
-      const outcome = await runRecordedTask(session, prepared, { runId, commit: entry.commit, signal, log });
+      const landing = {
+        started: (before: Snapshot) => queue.saveSnapshot(entry.id, saveSnapshot(before)),
+        ended: () => queue.clearSnapshot(entry.id),
+      };
+      const outcome = await runRecordedTask(session, prepared, { runId, commit: entry.commit, signal, log, landing });
       session.store.finishRun(runId, outcome.status);
       if (run.why === "drain" && outcome.status === "interrupted") return await queue.requeue(entry.id);
       const summary = scrubSecrets(outcomeLines(outcome, runId).join("\n"));
@@ -85,17 +134,15 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
 
   async function pump(): Promise<void> {
     while (!stopping && running.size < options.maxTasks) {
-      const entry = await queue.claim(owner, (candidate) => !busyWorkspaces.has(candidate.workspace));
+      const entry = await queue.claim(owner, (candidate) => !overlapsRunning(candidate));
       if (!entry) return;
-      busyWorkspaces.add(entry.workspace);
-      const run: Running = { controller: new AbortController(), why: null, done: Promise.resolve() };
+      const run: Running = { entry, controller: new AbortController(), why: null, done: Promise.resolve() };
       running.set(entry.id, run);
       options.onChange?.(entry.id);
       run.done = execute(entry, run)
         .catch((error: unknown) => void session.log.fatal({ event: "internal_error", err: error, daemonTask: entry.id }, "the scheduler could not record a task's end"))
         .finally(() => {
           running.delete(entry.id);
-          busyWorkspaces.delete(entry.workspace);
           options.onChange?.(entry.id);
           wake();
         });

@@ -67,7 +67,9 @@ export interface TaskQueue {
   submit(submission: Submission): Promise<QueueEntry>;
   /** The first waiting task (priority, then submission order) that `accept` takes, now running for `owner`; null when none. */
   claim(owner: Owner, accept: (entry: QueueEntry) => boolean): Promise<QueueEntry | null>;
+  /** The owned files as they were before the task's change started landing; cleared once it has landed. */
   saveSnapshot(id: string, snapshot: SavedSnapshot): Promise<void>;
+  clearSnapshot(id: string): Promise<void>;
   snapshot(id: string): Promise<SavedSnapshot | null>;
   finish(id: string, finish: Finish, state?: "done" | "cancelled"): Promise<void>;
   /** A running task goes back to the queue (a drain stopped it, or its owner died): it starts again from scratch. */

@@ -63,6 +63,9 @@ export function openSqliteQueue(file: string, options: SqliteQueueOptions): Task
     async saveSnapshot(id, snapshot) {
       db.query("UPDATE queue SET snapshot = ? WHERE id = ?").run(JSON.stringify(SavedSnapshot.parse(snapshot)), id);
     },
+    async clearSnapshot(id) {
+      db.query("UPDATE queue SET snapshot = NULL WHERE id = ?").run(id);
+    },
     async snapshot(id) {
       const text = db.query<{ snapshot: string | null }, [string]>("SELECT snapshot FROM queue WHERE id = ?").get(id)?.snapshot;
       return text ? SavedSnapshot.parse(JSON.parse(text)) : null;

@@ -2,32 +2,27 @@
 import { callModel, type CallDeps } from "../models/calls.ts";
 import { checkLabels, runCheck, type Check, type CheckDeps, type CheckResult } from "../verify/check.ts";
 import type { Config } from "../config/config.ts";
-import { PatchRejected, PromptTooLong } from "../errors.ts";
+import { LandingConflict, PatchRejected, PromptTooLong } from "../errors.ts";
 import type { Logger } from "../log/log.ts";
 import { scrubSecrets } from "../log/secrets.ts";
 import { planPatch } from "../patch/index.ts";
 import { extractDiff } from "../patch/extract.ts";
 import { buildMessages, type AttemptFeedback } from "../guidance/prompt.ts";
 import type { PreparedTask } from "../task/prepared.ts";
-import { applyChanges, readOwned } from "../task/workspace.ts";
+import type { Candidate } from "../sandbox/view.ts";
+import type { Edits, LandResult } from "./edits.ts";
 import type { AttemptRecord } from "./state.ts";
 import type { Role, Tier } from "../types.ts";
 
 /** Runs a task's check: the real one (runCheck) by default; tests hand in a scripted one. */
-export type Checker = (check: Check, root: string, owned: string[]) => Promise<CheckResult>;
-export type AttemptDeps = CallDeps & Omit<CheckDeps, "signal"> & { patch: Config["patch"]; checker?: Checker };
+export type Checker = (check: Check, root: string, owned: string[], candidate?: Candidate) => Promise<CheckResult>;
+export type AttemptDeps = CallDeps & Omit<CheckDeps, "signal"> & { patch: Config["patch"]; checker?: Checker; edits: Edits };
 export type AttemptInput = { n: number; tier: Tier; feedback: AttemptFeedback[]; guidance: string };
-
-export async function readFiles(task: Pick<PreparedTask, "root" | "filesOwned">): Promise<Map<string, string | null>> {
-  const files = new Map<string, string | null>();
-  for (const rel of task.filesOwned) files.set(rel, await readOwned(task.root, rel));
-  return files;
-}
 
 export async function runAttempt(task: PreparedTask, attempt: AttemptInput, deps: AttemptDeps): Promise<AttemptRecord> {
   const { log } = deps;
   const started = performance.now();
-  const files = await readFiles(task);
+  const files = await deps.edits.read();
   const format = deps.patch.formats[attempt.tier];
   const prompt = buildMessages({ description: task.description, guidance: attempt.guidance, files, verify: checkLabels(task.check), feedback: attempt.feedback, format });
   const record = (reply: string, fields: Pick<AttemptRecord, "outcome" | "diff" | "errors"> & Partial<AttemptRecord>): AttemptRecord => ({
@@ -51,7 +46,7 @@ export async function runAttempt(task: PreparedTask, attempt: AttemptInput, deps
   let diff: string;
   try {
     const plan = planPatch({ reply, files, maxChangedLines: deps.patch.maxChangedLines, smallFileBytes: deps.patch.smallFileBytes, asked: format });
-    await applyChanges(task.root, plan.changes);
+    await deps.edits.apply(plan.changes);
     log.info(
       { event: "patch_applied", attempt: attempt.n, linesChanged: plan.linesChanged, format: plan.format, files: plan.changes.map((c) => c.path), diff: plan.diff },
       "patch applied",
@@ -64,15 +59,34 @@ export async function runAttempt(task: PreparedTask, attempt: AttemptInput, deps
     // The reason can quote the workspace's files (the closest match to a hunk).
     return record(reply, { outcome: "patch_rejected", diff: extractDiff(reply) ?? reply, errors: [scrubSecrets(`patch rejected: ${reason}`)] });
   }
-  return record(reply, { diff, ...(await checkAttempt(task, attempt.n, deps)) });
+  return record(reply, { diff, ...(await checkAttempt(task, attempt.n, deps, diff)) });
 }
 
-async function checkAttempt(task: PreparedTask, n: number, deps: AttemptDeps): Promise<Pick<AttemptRecord, "outcome" | "errors" | "verificationOutput">> {
-  const { log } = deps;
+async function checkAttempt(task: PreparedTask, n: number, deps: AttemptDeps, diff: string): Promise<Pick<AttemptRecord, "outcome" | "errors" | "verificationOutput" | "conflict">> {
+  const { log, edits } = deps;
+  // Before the event: whatever changes in the workspace from the moment verification is announced is seen at landing.
+  const since = await edits.mark();
   log.info({ event: "verification_start", attempt: n, commands: checkLabels(task.check) }, "verification start");
-  const checker: Checker = deps.checker ?? ((check, root, owned) => runCheck(check, root, deps, owned));
-  const checked = scrubbed(await checker(task.check, task.root, task.filesOwned));
+  const checker: Checker = deps.checker ?? ((check, root, owned, candidate) => runCheck(check, root, deps, owned, candidate));
+  const check = async () => scrubbed(await checker(task.check, task.root, task.filesOwned, edits.candidate()));
+  let checked = await check();
   deps.signal?.throwIfAborted();
+  if (checked.passed && edits.private) {
+    // Verified in the task's view: lands now, on the workspace it was verified against (or fails on the new one).
+    let landing: LandResult;
+    try {
+      landing = await edits.land(since, check, diff);
+    } catch (error) {
+      if (!(error instanceof LandingConflict)) throw error;
+      return { outcome: "passed", errors: [], verificationOutput: checked.output, conflict: { files: error.files, diff: error.diff } };
+    }
+    deps.signal?.throwIfAborted();
+    if (landing.landed) log.info({ event: "change_landed", attempt: n, files: task.filesOwned, rechecked: landing.rechecked }, "verified change landed");
+    else {
+      checked = { ...landing.recheck, errors: landing.recheck.errors.map((error) => `after the workspace changed, the change no longer passes: ${error}`) };
+      log.warn({ event: "landing_recheck_failed", attempt: n }, "the workspace changed while the change was verified, and it no longer passes");
+    }
+  }
   if (checked.passed) {
     log.info({ event: "verification_pass", attempt: n, durationMs: checked.durationMs }, "verification pass");
     return { outcome: "passed", errors: [], verificationOutput: checked.output };

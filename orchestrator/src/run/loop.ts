@@ -3,21 +3,24 @@
 // Only the attempts are undone on an error: once verification has passed, the change is never restored away.
 import { writeCheckpoint, writeSpec, type AdvisorDeps } from "../guidance/advisor.ts";
 import type { Config } from "../config/config.ts";
-import { CommitFailed, EndpointRejected, EndpointUnreachable, isAbort, PromptTooLong } from "../errors.ts";
+import { CommitFailed, EndpointRejected, EndpointUnreachable, isAbort, LandingConflict, PromptTooLong } from "../errors.ts";
 import { checkpointDue, renderGuidance } from "../guidance/guidance.ts";
 import type { TaskJournal } from "./journal.ts";
 import type { Logger } from "../log/log.ts";
 import { scrubSecrets } from "../log/secrets.ts";
 import { checkLabels } from "../verify/check.ts";
 import type { PreparedTask } from "../task/prepared.ts";
-import { commitOwned, restore, snapshot, type Snapshot } from "../task/workspace.ts";
-import { logTooLong, readFiles, runAttempt, type AttemptDeps } from "./attempt.ts";
+import { commitOwned } from "../task/workspace.ts";
+import { logTooLong, runAttempt, type AttemptDeps } from "./attempt.ts";
+import { inPlaceEdits, privateEdits, type Edits, type LandingHooks } from "./edits.ts";
 import { decide, type PolicyLimits } from "./policy.ts";
 import { foldAttempt, foldCall, foldCheckpoint, foldEscalation, foldSpec, initialState, taskOutcome, type LoopState, type TaskOutcome } from "./state.ts";
 import type { CallRecord, Role, TaskStatus, Tier } from "../types.ts";
 
 export type { TaskOutcome };
-export type OrchestratorDeps = Omit<AttemptDeps, "onCall"> & {
+export type OrchestratorDeps = Omit<AttemptDeps, "onCall" | "edits"> & {
+  /** Told when a private edit (task.edits "private") starts and ends writing the workspace: the daemon's recovery. */
+  landing?: LandingHooks;
   log: Logger;
   policy: PolicyLimits;
   guidance: Config["guidance"];
@@ -28,14 +31,14 @@ export type OrchestratorDeps = Omit<AttemptDeps, "onCall"> & {
 /** What one running task holds: its state is replaced by each fold, never edited in place. */
 type Run = {
   task: PreparedTask;
-  deps: OrchestratorDeps & { onCall: (call: CallRecord) => void };
+  deps: OrchestratorDeps & { onCall: (call: CallRecord) => void; edits: Edits };
   advisorDeps: AdvisorDeps;
   log: Logger;
-  original: Snapshot;
+  edits: Edits;
   started: number;
   state: LoopState;
 };
-type LoopEnd = { action: "complete" } | { action: "abort"; reason: string };
+type LoopEnd = { action: "complete" } | { action: "abort"; reason: string } | { action: "conflict"; files: string[]; diff: string };
 
 export async function runTask(task: PreparedTask, deps: OrchestratorDeps): Promise<TaskOutcome> {
   const log = deps.log.child({ taskId: task.taskId });
@@ -46,12 +49,13 @@ export async function runTask(task: PreparedTask, deps: OrchestratorDeps): Promi
     { event: "task_created", kind: task.kind, key: task.key, tier: task.startTier, description: task.description, files: task.filesOwned, verify: checkLabels(task.check) },
     "task created",
   );
-  const run = { task, log, original: await snapshot(task.root, task.filesOwned), started: performance.now(), state: initialState(task.startTier) } as Run;
+  const edits = task.edits === "private" ? await privateEdits(task, deps.landing) : await inPlaceEdits(task);
+  const run = { task, log, edits, started: performance.now(), state: initialState(task.startTier) } as Run;
   const onCall = (call: CallRecord) => {
     run.state = foldCall(run.state, call);
     deps.journal.modelCall(call);
   };
-  run.deps = { ...deps, log, onCall };
+  run.deps = { ...deps, log, onCall, edits };
   run.advisorDeps = { ...deps, log, onCall, reuseSpec: deps.guidance.reuseSpec };
   let end: LoopEnd;
   try {
@@ -60,6 +64,7 @@ export async function runTask(task: PreparedTask, deps: OrchestratorDeps): Promi
     return await endOnError(run, error);
   }
   // Outside the try: whatever happens while landing, a verified change is never restored away.
+  if (end.action === "conflict") return conflict(run, end);
   return end.action === "complete" ? await land(run) : await abort(run, end.reason);
 }
 
@@ -73,9 +78,9 @@ async function taskLoop(run: Run): Promise<LoopEnd> {
     const decision = decide(run.state.history, task.startTier, limits);
     if (decision.action === "complete" || decision.action === "abort") return decision;
     // Advice is asked for with the workspace at its original files, as every attempt sees them.
-    await restore(run.original);
+    await run.edits.reset();
     if (deps.guidance.spec && run.state.history.length === specAfter) {
-      const spec = await unlessTooLong(run.log, "spec-writer", async () => writeSpec({ description: task.description, files: await readFiles(task) }, run.advisorDeps));
+      const spec = await unlessTooLong(run.log, "spec-writer", async () => writeSpec({ description: task.description, files: await run.edits.read() }, run.advisorDeps));
       run.state = foldSpec(run.state, spec);
     }
     if (decision.action === "escalate") {
@@ -90,12 +95,13 @@ async function taskLoop(run: Run): Promise<LoopEnd> {
     const record = await runAttempt(task, { n: state.history.length + 1, tier: state.tier, feedback: state.feedback, guidance: renderGuidance(state.guidance, deps.guidance.reviewsShown) }, run.deps);
     deps.journal.attempt(record);
     run.state = foldAttempt(run.state, record);
+    if (record.conflict) return { action: "conflict", ...record.conflict };
   }
 }
 
 async function advise(run: Run, fromTier: Tier, toTier: Tier): Promise<void> {
   const { task, state } = run;
-  const files = await readFiles(task);
+  const files = await run.edits.read();
   const checkpoint = await unlessTooLong(run.log, "mentor", () =>
     writeCheckpoint({ description: task.description, files, guidance: state.guidance, feedback: state.feedback, fromTier, toTier }, run.advisorDeps),
   );
@@ -111,6 +117,8 @@ async function land(run: Run): Promise<TaskOutcome> {
   } catch (error) {
     if (!(error instanceof CommitFailed)) throw error;
     return uncommitted(run, error);
+  } finally {
+    await run.edits.landed();
   }
   const done = outcome(run, "complete", commit ? { commit } : {});
   run.log.info({ event: "task_complete", totalAttempts: done.totalAttempts, finalTier: done.finalTier, passedFirstAttempt: done.passedFirstAttempt, commit }, "task complete");
@@ -129,7 +137,7 @@ function uncommitted(run: Run, error: CommitFailed): TaskOutcome {
 }
 
 async function abort(run: Run, reason: string): Promise<TaskOutcome> {
-  await restore(run.original);
+  await run.edits.reset();
   const aborted = outcome(run, "abort");
   run.log.warn({ event: "task_abort", reason, totalAttempts: aborted.totalAttempts, finalTier: aborted.finalTier, lastErrors: aborted.lastErrors }, "task abort");
   return aborted;
@@ -137,7 +145,7 @@ async function abort(run: Run, reason: string): Promise<TaskOutcome> {
 
 /** An endpoint that cannot be reached or refuses, or an interrupt, ends the task with its own status; anything else is thrown on. */
 async function endOnError(run: Run, error: unknown): Promise<TaskOutcome> {
-  await restore(run.original);
+  await run.edits.reset();
   const status = endpointStatus(error);
   if (status === null) throw error;
   // An endpoint's refusal can quote the key it was sent.
@@ -146,6 +154,13 @@ async function endOnError(run: Run, error: unknown): Promise<TaskOutcome> {
   if (status === "rejected") run.log.error({ event: "endpoint_rejected", reason }, "model endpoint refused the request");
   const ended = outcome(run, status, { lastErrors: [reason] });
   run.log.error({ event: "task_abort", reason: status, totalAttempts: ended.totalAttempts, finalTier: ended.finalTier, lastErrors: ended.lastErrors }, "task abort");
+  return ended;
+}
+
+/** Verified, not landed: the user changed an owned file meanwhile. Their edit stays; the verified diff is reported. */
+function conflict(run: Run, { files, diff }: { files: string[]; diff: string }): TaskOutcome {
+  const ended = outcome(run, "conflict", { lastErrors: [new LandingConflict(files, diff).message], conflict: { files, diff } });
+  run.log.error({ event: "task_conflict", files, diff, totalAttempts: ended.totalAttempts, finalTier: ended.finalTier }, "verified change not landed: owned files changed meanwhile");
   return ended;
 }
 

@@ -9,6 +9,7 @@ import { ExitCode, exitCodeFor, InternalError } from "../errors.ts";
 import { createLogger, logFilePath, type Logger } from "../log/log.ts";
 import { createModelClient, type ModelClient } from "../models/client.ts";
 import { runTask, type TaskOutcome } from "./loop.ts";
+import type { LandingHooks } from "./edits.ts";
 import { createRouter, type Router } from "../models/permits.ts";
 import { proxyRoot, waitUntilReady } from "../models/health.ts";
 import { readinessGate } from "../models/readiness.ts";
@@ -108,7 +109,7 @@ export function openSession(config: Config, options: SessionOptions): Session {
 export async function runRecordedTask(
   session: Session,
   task: PreparedTask,
-  options: { runId: string; commit: boolean; debugDir?: string; signal?: AbortSignal; log?: Logger },
+  options: { runId: string; commit: boolean; debugDir?: string; signal?: AbortSignal; log?: Logger; landing?: LandingHooks },
 ): Promise<TaskOutcome> {
   const { config, store } = session;
   const sandbox = await session.sandbox();
@@ -129,6 +130,7 @@ export async function runRecordedTask(
     journal: storeJournal(store, taskId, { debugDir: options.debugDir, taskKey: task.key }),
     commit: options.commit,
     signal: options.signal,
+    landing: options.landing,
   }).catch((error: unknown) => {
     // An error no status covers (the grader died, a bug): the record says so, never 'running'.
     store.finishTask(taskId, { status: options.signal?.aborted ? "interrupted" : "crashed", attempts: 0, finalTier: null, passedFirstAttempt: null, wallMs: 0 });

@@ -17,6 +17,8 @@ export type AttemptRecord = {
   errors: string[];
   verificationOutput: string;
   durationMs: number;
+  /** Passed in the task's private view, but not landed: these owned files changed in the workspace meanwhile. */
+  conflict?: { files: string[]; diff: string };
 };
 
 export type LoopState = {
@@ -45,6 +47,8 @@ export type TaskOutcome = {
   commit?: string;
   /** Why git refused to commit the verified change (status uncommitted), and what to do. */
   commitRefused?: { reason: string; fix: string };
+  /** Status conflict: the owned files changed in the workspace meanwhile, and the verified diff that was not landed. */
+  conflict?: { files: string[]; diff: string };
 };
 
 export function initialState(startTier: Tier): LoopState {

@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { sandboxArgv, viewLauncher, type SandboxSpec } from "./bwrap.ts";
 
 const limits = { memoryMb: 512, processes: 64, fileSizeMb: 16, tmpMb: 64, openFiles: 256 };
-const dirs = { lower: "/tmp/v/lower", upper: "/tmp/v/upper", work: "/tmp/v/work", empty: "/tmp/v/empty" };
+const dirs = { lower: "/tmp/v/lower", upper: "/tmp/v/upper", work: "/tmp/v/work", empty: "/tmp/v/empty", deleted: "/tmp/v/deleted" };
 const spec: SandboxSpec = { workspace: "/ws", writable: true, protect: ["/ws/.git"], readOnly: [], limits, limitAddressSpace: false, cgroupProcs: [], command: ["make", "test"] };
 const layout = { system: [{ path: "/usr" }], masked: [] };
 
@@ -11,7 +11,7 @@ describe("the bubblewrap command line", () => {
     const argv = sandboxArgv({ ...spec, view: { dirs, masked: [{ path: "/ws/.env", isDir: false }, { path: "/ws/.env.d", isDir: true }] }, ids: { uid: 1000, gid: 1000 } }, layout, "/usr/bin/bwrap");
     const launcher = viewLauncher("/ws", dirs);
     expect(argv.slice(0, launcher.length)).toEqual(launcher);
-    expect(launcher.slice(-4)).toEqual(["/ws", dirs.lower, dirs.upper, dirs.work]);
+    expect(launcher.slice(-5)).toEqual(["/ws", dirs.lower, dirs.upper, dirs.work, dirs.deleted]);
     const bwrap = argv.slice(launcher.length);
     expect(bwrap[0]).toBe("/usr/bin/bwrap");
     expect(bwrap.join(" ")).toContain("--uid 1000 --gid 1000");

@@ -24,6 +24,8 @@ export type ViewDirs = {
   work: string;
   /** An empty file bound over each masked file (the host's /dev/null would be a device node on a nodev mount). */
   empty: string;
+  /** Workspace-relative paths, one per line, removed inside the view once it is mounted: a private edit's deletions. */
+  deleted: string;
 };
 
 /** What the host looks like at the top level: which system paths exist, and which are symlinks (usr-merge). */
@@ -70,16 +72,18 @@ const JOIN_CGROUPS = 'n=$1; shift; while [ "$n" -gt 0 ]; do echo $$ > "$1" || ex
  * overlay's option string only ever names our own directories. Exit 125: the view could not be made.
  */
 const MOUNT_VIEW = [
-  'ws=$1; lower=$2; upper=$3; work=$4; shift 4',
+  'ws=$1; lower=$2; upper=$3; work=$4; deleted=$5; shift 5',
   'mount --bind "$ws" "$lower" || exit 125',
   'mount -t overlay overlay -o "lowerdir=$lower,upperdir=$upper,workdir=$work,userxattr" "$ws" || exit 125',
+  // Overlayfs records each removal as a whiteout in the upper layer, so the next command's mount sees it too.
+  'while IFS= read -r gone; do rm -rf -- "$ws/$gone" || exit 125; done < "$deleted"',
   'cd "$ws" || exit 125',
   'exec "$@"',
 ].join("\n");
 
 /** Pure: the launcher that gives a command the workspace view: `unshare` as the namespace's root, then MOUNT_VIEW. */
 export function viewLauncher(workspace: string, dirs: ViewDirs): string[] {
-  return ["unshare", "--user", "--map-root-user", "--mount", "--propagation", "private", "--", "/bin/sh", "-c", MOUNT_VIEW, "sh", workspace, dirs.lower, dirs.upper, dirs.work];
+  return ["unshare", "--user", "--map-root-user", "--mount", "--propagation", "private", "--", "/bin/sh", "-c", MOUNT_VIEW, "sh", workspace, dirs.lower, dirs.upper, dirs.work, dirs.deleted];
 }
 
 /** Pure: the full command line, launcher included. `bwrap` is the bubblewrap binary's path. */

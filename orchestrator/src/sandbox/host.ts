@@ -4,7 +4,7 @@ import { lstat, mkdtemp, readdir, readlink, realpath, rm, stat, writeFile } from
 import { homedir, tmpdir } from "node:os";
 import path from "node:path";
 import { createLimitGroup, findCgroupRoots } from "./cgroup.ts";
-import { openView, type WorkspaceView } from "./view.ts";
+import { openView, type Candidate, type WorkspaceView } from "./view.ts";
 import { viewLauncher } from "./bwrap.ts";
 import { SandboxUnavailable } from "../errors.ts";
 import {
@@ -44,8 +44,8 @@ export type Sandbox = {
   /** One line for the start-up event: what isolates verification here. */
   description: string;
   jail(request: JailRequest): Promise<Jail>;
-  /** A fresh view of the workspace for one verification (its commands share it); dispose it when it ends. */
-  view(workspace: string, owned: string[]): Promise<WorkspaceView>;
+  /** A fresh view of the workspace for one verification (its commands share it), with a private edit on top; dispose it when it ends. */
+  view(workspace: string, owned: string[], candidate?: Candidate): Promise<WorkspaceView>;
 };
 
 /** Directories inside a writable workspace that stay read-only during verification. */
@@ -58,7 +58,7 @@ const FIX_NPROC = "run smol-coder as a non-root user (RLIMIT_NPROC then caps pro
 export async function openSandbox(settings: SandboxSettings, options: { unsafe: boolean }): Promise<Sandbox> {
   const hostPath = process.env.PATH ?? "/usr/bin:/bin";
   const env = sandboxEnv(process.env, { path: hostPath, passThrough: settings.env });
-  const view = (workspace: string, owned: string[]) => openView({ workspace, owned, expose: settings.expose });
+  const view = (workspace: string, owned: string[], candidate?: Candidate) => openView({ workspace, owned, expose: settings.expose, candidate });
   if (options.unsafe) {
     // No jail, but still the view: code under test may write anywhere it likes except the workspace it is judged in.
     const viewProblem = await viewSelfTest((workspace, view, command) => ({ argv: [...viewLauncher(workspace, view.dirs), ...command], env, dispose: async () => undefined }));

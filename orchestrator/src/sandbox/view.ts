@@ -2,7 +2,7 @@
 // private upper layer (overlayfs) that takes every write and is thrown away when the verification ends. The
 // commands of one verification share the layer (a build's output reaches the tests), and secret-named files are
 // masked unless the task owns them or the config exposes them.
-import { chmod, lstat, mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { chmod, lstat, mkdir, mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { SandboxUnavailable } from "../errors.ts";
@@ -14,7 +14,12 @@ export type WorkspaceView = {
   masked: { path: string; isDir: boolean }[];
   dispose(): Promise<void>;
 };
-export type ViewRequest = { workspace: string; owned: string[]; expose: string[] };
+/**
+ * `candidate`: a task's private edit, seen only inside this view: each owned path's new text, or null for a file
+ * the edit deletes. The workspace itself stays as it is.
+ */
+export type ViewRequest = { workspace: string; owned: string[]; expose: string[]; candidate?: Candidate };
+export type Candidate = ReadonlyMap<string, string | null>;
 
 /** Not searched for secrets: dependency installs (their test fixtures hold sample keys) and git's own data. */
 const UNSEARCHED = new Set([".git", "node_modules", ".venv", "venv", "__pycache__"]);
@@ -68,10 +73,31 @@ export async function openView(request: ViewRequest): Promise<WorkspaceView> {
     await dispose();
     throw new SandboxUnavailable(`the temporary directory ${base} cannot hold an overlay`, FIX_TMPDIR);
   }
-  const dirs = { lower: path.join(base, "lower"), upper: path.join(base, "upper"), work: path.join(base, "work"), empty: path.join(base, "empty") };
+  const dirs = { lower: path.join(base, "lower"), upper: path.join(base, "upper"), work: path.join(base, "work"), empty: path.join(base, "empty"), deleted: path.join(base, "deleted") };
   await Promise.all([dirs.lower, dirs.upper, dirs.work].map((dir) => mkdir(dir)));
   await writeFile(dirs.empty, "", { mode: 0o444 });
+  await writeFile(dirs.deleted, await placeCandidate(request, dirs.upper));
   return { workspace: request.workspace, dirs, masked: await findSecrets(request.workspace, request.owned, request.expose), dispose };
+}
+
+/**
+ * Puts the candidate's files into the upper layer before anything is mounted (a file there hides the workspace's),
+ * with the workspace file's mode where there is one; returns the deleted paths, one per line, for the launcher.
+ */
+async function placeCandidate(request: ViewRequest, upper: string): Promise<string> {
+  const deleted: string[] = [];
+  for (const [rel, content] of request.candidate ?? []) {
+    if (/[\n\r]/.test(rel)) throw new SandboxUnavailable(`the owned path ${JSON.stringify(rel)} holds a line break`, "rename the file");
+    if (content === null) {
+      deleted.push(rel);
+      continue;
+    }
+    const target = path.join(upper, rel);
+    const mode = await stat(path.join(request.workspace, rel)).then((info) => info.mode & 0o777, () => 0o644);
+    await mkdir(path.dirname(target), { recursive: true });
+    await writeFile(target, content, { mode });
+  }
+  return deleted.map((rel) => `${rel}\n`).join("");
 }
 
 /** overlayfs leaves `work/work` without permissions (mode 000); give it back to the owner, then remove it all. */

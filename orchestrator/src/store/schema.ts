@@ -167,8 +167,37 @@ CREATE INDEX runs_by_start ON runs (started_at);
 CREATE INDEX tasks_by_run ON tasks (run_id, id);
 `,
   // 6: the daemon's queue (queue/sqlite.ts): every task submitted to `smol-coder serve`, its state, the owned files as
-  // they were before it started (so a daemon killed mid-task can put them back), and its events, line by line.
+  // they were before its change started landing (so a daemon killed mid-landing can put them back), and its events,
+  // line by line. And the 'conflict' status (a verified change not landed over an owned file edited meanwhile),
+  // with runs and tasks rebuilt as in 4.
   `
+CREATE TABLE runs_v6 (
+  id TEXT PRIMARY KEY,
+  kind TEXT NOT NULL CHECK (kind IN ('run', 'bench')),
+  started_at TEXT NOT NULL, finished_at TEXT,
+  status TEXT NOT NULL DEFAULT 'running' CHECK (status IN ('running', 'complete', 'uncommitted', 'conflict', 'abort', 'unreachable', 'rejected', 'interrupted', 'crashed')),
+  args TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(args)),
+  pid INTEGER, boot_id TEXT
+) STRICT;
+INSERT INTO runs_v6 SELECT * FROM runs;
+CREATE TABLE tasks_v6 (
+  id INTEGER PRIMARY KEY,
+  run_id TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+  task_key TEXT NOT NULL,
+  kind TEXT NOT NULL CHECK (kind IN ('workspace', 'humaneval')),
+  status TEXT NOT NULL DEFAULT 'running' CHECK (status IN ('running', 'complete', 'uncommitted', 'conflict', 'abort', 'unreachable', 'rejected', 'interrupted', 'crashed')),
+  attempts INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+  final_tier TEXT CHECK (final_tier IN ('fast', 'deep', 'reviewer')),
+  passed_first_attempt INTEGER CHECK (passed_first_attempt IN (0, 1)),
+  started_at TEXT NOT NULL, finished_at TEXT, wall_ms INTEGER
+) STRICT;
+INSERT INTO tasks_v6 SELECT * FROM tasks;
+DROP TABLE tasks;
+DROP TABLE runs;
+ALTER TABLE runs_v6 RENAME TO runs;
+ALTER TABLE tasks_v6 RENAME TO tasks;
+CREATE INDEX runs_by_start ON runs (started_at);
+CREATE INDEX tasks_by_run ON tasks (run_id, id);
 CREATE TABLE queue (
   id TEXT PRIMARY KEY,
   seq INTEGER NOT NULL UNIQUE,

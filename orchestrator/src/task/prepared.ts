@@ -14,4 +14,6 @@ export type PreparedTask = {
   check: Check;
   startTier: Tier;
   maxAttempts: number;
+  /** "private": attempts never write the workspace; a verified change lands on it (the daemon). Default: in place. */
+  edits?: "in-place" | "private";
 };

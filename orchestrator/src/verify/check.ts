@@ -3,6 +3,7 @@ import type { Config } from "../config/config.ts";
 import type { Grader } from "../humaneval/grader.ts";
 import { describeConfigWrites, gradingConfigWrites } from "./gradingConfig.ts";
 import type { Sandbox } from "../sandbox/host.ts";
+import type { Candidate } from "../sandbox/view.ts";
 import { verify } from "./commands.ts";
 
 export type Check =
@@ -34,8 +35,10 @@ export function checkLabels(check: Check): string[] {
 }
 
 /** `owned`: the task's files, which the model may edit (config files among them included). */
-export async function runCheck(check: Check, root: string, deps: CheckDeps, owned: string[] = []): Promise<CheckResult> {
+/** `candidate`: a private edit the commands see on top of the workspace (the daemon's tasks); absent: the workspace as it is. */
+export async function runCheck(check: Check, root: string, deps: CheckDeps, owned: string[] = [], candidate?: Candidate): Promise<CheckResult> {
   if (check.kind === "pytest") {
+    if (candidate) throw new Error("a pytest check grades the workspace itself: HumanEval tasks edit in place");
     if (!deps.grader) throw new Error("a pytest check needs a grader; start one with startGrader()");
     const grade = await deps.grader.grade({
       workspace: root,
@@ -55,7 +58,7 @@ export async function runCheck(check: Check, root: string, deps: CheckDeps, owne
     };
   }
   // One view for the whole verification: its writes never reach the workspace, and are read here before they go.
-  const view = await deps.sandbox.view(root, owned);
+  const view = await deps.sandbox.view(root, owned, candidate);
   try {
     const verification = await verify({ cwd: root, commands: check.commands, sandbox: deps.sandbox, signal: deps.signal, owned, view, ...deps.verify });
     const output = verification.results.map((r) => `$ ${r.command}\n${r.output}`).join("\n");
