@@ -5,7 +5,8 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { startFakeModel, type RecordedRequest } from "./fakeModel.ts";
-import { alive, diffReply, eventNames, git, perTestResources, runCli, spawnCli, tempDir, tsWorkspace, type RunningCli } from "./helpers.ts";
+import { alive, diffReply, eventNames, git, perTestResources, runCli, SHARED_DATASET, spawnCli, tempDir, tsWorkspace, type RunningCli } from "./helpers.ts";
+import { loadDataset } from "../src/humaneval/dataset.ts";
 
 const MATH = "src/math.ts";
 const AVG = "src/avg.ts";
@@ -370,4 +371,31 @@ describe("the daemon", () => {
       expect(readFileSync(path.join(dir, "b.txt"), "utf8")).toBe("edited by the user\n");
     }, 60_000);
   });
+
+  test("bench humaneval sends its problems to a daemon that answers: graded there, the same results and summary", async () => {
+    const problems = (await loadDataset(SHARED_DATASET)).slice(0, 4);
+    const problemOf = (request: RecordedRequest) => problems.filter((p) => request.body.messages.some((m) => m.content.includes(p.prompt.trim()))).sort((a, b) => b.prompt.length - a.prompt.length)[0]!;
+    const answer = (right: boolean) => (request: RecordedRequest) => {
+      const p = problemOf(request);
+      return diffReply("solution.py", p.prompt, p.prompt + (right ? p.canonicalSolution : "    return None\n"));
+    };
+    // Even-numbered problems are right at once; the others only once deep answers.
+    resources.fake = startFakeModel({ fallback: { "fast-coder": (request) => answer(problems.indexOf(problemOf(request)) % 2 === 0)(request), "deep-coder": answer(true) } });
+    const { socket, env } = daemonEnv();
+    const daemon = await startDaemon(socket, env);
+    const out = path.join(path.dirname(env.SMOL_CODER_DB!), "bench");
+    const result = await runCli(["bench", "humaneval", "--dataset", SHARED_DATASET, "--problems", "0-3", "--out", out], { env: { ...env, SMOL_CODER_SOCKET: socket } });
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stderr).toContain(`the problems go to the daemon on ${socket}`);
+    const lines = readFileSync(path.join(out, "results.jsonl"), "utf8").trim().split("\n").map((line) => JSON.parse(line) as { taskId: string; status: string; passedFirstAttempt: boolean; finalTier: string });
+    expect(lines.map((line) => [line.taskId, line.status, line.passedFirstAttempt, line.finalTier]).sort()).toEqual([
+      ["HumanEval/0", "complete", true, "fast"],
+      ["HumanEval/1", "complete", false, "deep"],
+      ["HumanEval/2", "complete", true, "fast"],
+      ["HumanEval/3", "complete", false, "deep"],
+    ]);
+    const summary = JSON.parse(readFileSync(path.join(out, "summary.json"), "utf8")) as { passAt1: number; solveRateWithFeedback: number };
+    expect(summary).toMatchObject({ passAt1: 0.5, solveRateWithFeedback: 1 });
+    expect(daemon.events.filter((event) => event.event === "task_started")).toHaveLength(4);
+  }, 120_000);
 });

@@ -17,7 +17,7 @@ import { openStore } from "../store/store.ts";
 import { parseTask, readTaskText, type HumanEvalTask } from "../task/task.ts";
 import { resolveWorkspace } from "../task/workspace.ts";
 import { outcomeLines, STATUS_EXIT } from "../run/exit.ts";
-import { answeringDaemon, viaDaemon } from "./daemon.ts";
+import { answeringDaemon, daemonSolver, viaDaemon } from "./daemon.ts";
 import { defaultDatasetPath, defaultLockDir } from "../config/paths.ts";
 import { lockWorkspace, type WorkspaceLock } from "../task/lock.ts";
 import type { Logger } from "../log/log.ts";
@@ -103,11 +103,22 @@ export async function runCommand(config: Config, options: RunOptions): Promise<n
   }
 }
 
-export type BenchFlags = { dataset?: string; problems?: string; limit?: number; concurrency: number; out?: string; resume?: boolean; debug?: string; logFile: boolean; baseline?: Tier[] };
+export type BenchFlags = {
+  dataset?: string; problems?: string; limit?: number; concurrency: number; out?: string; resume?: boolean; debug?: string; logFile: boolean; baseline?: Tier[];
+  /** As for run: false is --no-daemon; config flags keep the benchmark in this process. */
+  daemon?: boolean;
+  socket?: string;
+  configFlags?: string[];
+};
 
 export async function benchCommand(config: Config, flags: BenchFlags): Promise<number> {
   if (flags.resume && !flags.out) throw new TaskInvalid("--resume", "needs the run's --out directory", "pass --out DIR with the directory of the run to continue");
   const outDir = path.resolve(flags.out ?? path.join(config.logDir, `bench-${new Date().toISOString().replace(/[:.]/g, "-")}`));
+  const daemon = flags.daemon === false ? null : await answeringDaemon(flags);
+  if (daemon && flags.configFlags?.length) {
+    throw new TaskInvalid(flags.configFlags[0]!, `sets this process's config, but the daemon on ${daemon.where} runs its tasks with its own`, "pass --no-daemon to run the benchmark here with these flags, or set them in the daemon's config");
+  }
+  if (daemon) process.stderr.write(`smol-coder: the problems go to the daemon on ${daemon.where} (its config and tier limits apply; --no-daemon runs them here)\n`);
   const session = openSession(config, {
     pretty: false,
     logFile: flags.logFile,
@@ -124,6 +135,7 @@ export async function benchCommand(config: Config, flags: BenchFlags): Promise<n
       debugDir: flags.debug,
       progress: process.stderr.isTTY === true,
       baseline: flags.baseline,
+      solver: daemon ? daemonSolver(daemon) : undefined,
       signal: interruptSignal({ cleanup: "stopping the run and closing its records", onSignal: (notice) => interruptReceived(session, notice) }),
     });
     const s = result.summary;

@@ -1,8 +1,10 @@
 // The daemon's commands: `serve`, and the clients that talk to it (submit, tasks, status, wait, cancel, logs).
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import type { Config } from "../config/config.ts";
-import { DaemonUnreachable, TaskInvalid } from "../errors.ts";
+import { DaemonRefused, DaemonUnreachable, TaskInvalid } from "../errors.ts";
+import type { Solver } from "../humaneval/bench.ts";
 import { defaultSocketPath, defaultTokenPath } from "../config/paths.ts";
 import { daemonClient, type DaemonClient, type DaemonTarget } from "../daemon/client.ts";
 import { listenAddress } from "../daemon/token.ts";
@@ -81,12 +83,38 @@ export async function viaDaemon(client: DaemonClient, submission: Submission): P
   return finishOf(client, submitted.id, true);
 }
 
+/**
+ * `bench humaneval` through the daemon: each problem is submitted (its fresh workspace made under the run's
+ * directory), waited for, and its outcome read back; Ctrl-C cancels what was submitted.
+ */
+export function daemonSolver(client: DaemonClient): Solver {
+  return async (problem, { workspaces, dataset, signal }) => {
+    signal.throwIfAborted();
+    const { id } = await client.submit({ task: { kind: "humaneval", problemId: problem.taskId, dataset }, workspace: workspaces, commit: false, priority: 0 });
+    const cancel = () => void client.cancel(id).catch(() => undefined);
+    signal.addEventListener("abort", cancel, { once: true });
+    try {
+      for await (const _ of client.events(id, { follow: true, after: Number.MAX_SAFE_INTEGER })) {
+        // Only the end matters here: the stream closes when the task has finished.
+      }
+      const task = await client.get(id);
+      signal.throwIfAborted();
+      if (task.outcome) return task.outcome;
+      throw new DaemonRefused("TaskFailed", task.summary ?? `task ${id} ended ${task.state} without an outcome`);
+    } finally {
+      signal.removeEventListener("abort", cancel);
+    }
+  };
+}
+
 export async function submitCommand(flags: SubmitFlags): Promise<number> {
   const { text, source } = await readTaskText(flags.file, { isTTY: process.stdin.isTTY, text: () => Bun.stdin.text() });
   const task = parseTask(text, source);
-  if (task.kind === "humaneval") throw new TaskInvalid("kind", "humaneval tasks are not taken by the daemon", "run them with smol-coder run (or bench humaneval)");
   const client = daemonClient(targetOf(flags));
-  const submission = { task, workspace: path.resolve(flags.workspace), commit: Boolean(flags.commit), priority: flags.priority ?? 0 };
+  // A HumanEval problem's fresh workspace is made in a directory of its own, as run makes it; its dataset travels as an absolute path.
+  const workspace = task.kind === "humaneval" ? mkdtempSync(path.join(tmpdir(), "smol-coder-humaneval-")) : path.resolve(flags.workspace);
+  const queued = task.kind === "humaneval" && task.dataset ? { ...task, dataset: path.resolve(task.dataset) } : task;
+  const submission = { task: queued, workspace, commit: Boolean(flags.commit), priority: flags.priority ?? 0 };
   if (flags.wait) return viaDaemon(client, submission);
   process.stdout.write(`${(await client.submit(submission)).id}\n`);
   return 0;
@@ -94,7 +122,7 @@ export async function submitCommand(flags: SubmitFlags): Promise<number> {
 
 function row(task: TaskView): string {
   const outcome = task.state === "queued" ? `#${(task.position ?? 0) + 1} in line` : task.state === "running" ? `running (start ${task.starts})` : `${task.status ?? task.state} (exit ${task.exitCode})`;
-  return [task.id, task.state.padEnd(9), outcome.padEnd(24), String(task.priority).padStart(4), task.workspace, task.task.description.replace(/\s+/g, " ").slice(0, 50)].join("  ");
+  return [task.id, task.state.padEnd(9), outcome.padEnd(24), String(task.priority).padStart(4), task.workspace, (task.task.kind === "humaneval" ? task.task.problemId : task.task.description).replace(/\s+/g, " ").slice(0, 50)].join("  ");
 }
 
 export async function tasksCommand(flags: SocketFlag & { json?: boolean; limit: number }): Promise<number> {

@@ -31,6 +31,11 @@ function taskOptions(command: Command): Command {
 /** The options of taskOptions that change the config (and so cannot travel to a daemon with the task). */
 const CONFIG_FLAGS = ["config", "db", "spec", "checkpoints", "reuseSpec", "checkpointInterval", "maxAttempts", "escalateAfter", "timeoutMs", "verifyTimeoutMs", "maxPatchLines", "unsafeNoSandbox"];
 
+/** The config-setting flags given on this command line, as typed (--max-attempts). */
+function configFlagsGiven(command: Command): string[] {
+  return CONFIG_FLAGS.filter((flag) => command.getOptionValueSource(flag) === "cli").map((flag) => `--${flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
+}
+
 /** What each exit code means, per command: shown after its --help (and in the README). */
 const RUN_EXIT_CODES = `
 Exit codes:
@@ -73,8 +78,7 @@ export function buildProgram(): Command {
     .option("--socket <path>", "the daemon's unix socket (also SMOL_CODER_SOCKET)")
     .addHelpText("after", RUN_EXIT_CODES)
     .action(async (options: RunOptions & ConfigFlags, command: Command) => {
-      const configFlags = CONFIG_FLAGS.filter((flag) => command.getOptionValueSource(flag) === "cli").map((flag) => `--${flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
-      process.exitCode = await runCommand(loadConfig(options), { ...options, configFlags, logFile: globals().logFile });
+      process.exitCode = await runCommand(loadConfig(options), { ...options, configFlags: configFlagsGiven(command), logFile: globals().logFile });
     });
 
   const bench = program.command("bench").description("Benchmarks");
@@ -85,9 +89,11 @@ export function buildProgram(): Command {
     .option("--out <dir>", "output directory (default ~/.local/share/smol-coder/logs/bench-<time>)")
     .option("--resume", "continue the run in --out, skipping finished problems")
     .option("--baseline <tiers>", "also ask these tiers' models directly, the way their makers evaluate them (e.g. fast,deep), graded the same way", tierList)
+    .option("--no-daemon", "run the problems in this process even when a daemon (smol-coder serve) answers on the socket")
+    .option("--socket <path>", "the daemon's unix socket (also SMOL_CODER_SOCKET)")
     .addHelpText("after", BENCH_EXIT_CODES)
-    .action(async (options: BenchFlags & ConfigFlags) => {
-      process.exitCode = await benchCommand(loadConfig(options), { ...options, logFile: globals().logFile });
+    .action(async (options: BenchFlags & ConfigFlags, command: Command) => {
+      process.exitCode = await benchCommand(loadConfig(options), { ...options, configFlags: configFlagsGiven(command), logFile: globals().logFile });
     });
 
   program

@@ -17,6 +17,7 @@ import { createScheduler, recoverOrphans } from "./scheduler.ts";
 import { daemonMetrics, type DaemonMetrics } from "./metrics.ts";
 import { startServer, type ServerDeps } from "./server.ts";
 import { daemonToken } from "./token.ts";
+import { datasetCache } from "./prepare.ts";
 import { pidFileFor } from "./detach.ts";
 
 export type ServeOptions = {
@@ -89,18 +90,20 @@ export async function serve(config: Config, options: ServeOptions): Promise<numb
   metrics = daemonMetrics({ queue, router: session.router });
   const owner: Owner = { id: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`, pid: process.pid, bootId: currentBootId() };
   const startedAt = new Date().toISOString();
+  const datasets = datasetCache();
   let draining = false;
   const signal = options.signal ?? interruptSignal({ cleanup: "draining: waiting for the running tasks", onSignal: (notice) => session.log.warn({ event: "interrupt_received", ...notice }, "signal received") });
   try {
     await session.sandbox(); // no sandbox: exit 4 now, not a failure in every task later
     const recovered = await recoverOrphans(queue, alive, session);
-    const scheduler = createScheduler({ session, queue, owner, maxTasks: config.daemon.maxTasks, onChange: (id) => changes.notify(id), onFinish: (outcome) => metrics?.finished(outcome) });
+    const scheduler = createScheduler({ session, queue, owner, maxTasks: config.daemon.maxTasks, onChange: (id) => changes.notify(id), onFinish: (outcome) => metrics?.finished(outcome), datasets });
     const deps: ServerDeps = {
         config,
         queue,
         scheduler,
         changed: (id) => changes.changed(id),
         draining: () => draining,
+        datasets,
         metrics: async () => ({ text: await metrics!.text(), contentType: metrics!.contentType }),
         health: async () => ({ version: VERSION, pid: process.pid, startedAt, queue: await queue.counts(), running: scheduler.running(), maxTasks: config.daemon.maxTasks }),
     };

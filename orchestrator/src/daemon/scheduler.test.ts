@@ -4,7 +4,7 @@ import { overlaps } from "./scheduler.ts";
 
 const entry = (workspace: string, filesOwned: string[]): QueueEntry => ({
   id: "t", seq: 1, priority: 0, state: "queued", workspace, task: { description: "d", filesOwned }, commit: false, starts: 0,
-  status: null, exitCode: null, summary: null, runId: null, submittedAt: "", startedAt: null, finishedAt: null,
+  status: null, exitCode: null, summary: null, runId: null, outcome: null, submittedAt: "", startedAt: null, finishedAt: null,
 });
 
 test.each([

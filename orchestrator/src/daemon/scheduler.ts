@@ -4,9 +4,8 @@
 import { ExitCode, exitCodeFor } from "../errors.ts";
 import { defaultLockDir } from "../config/paths.ts";
 import { lockWorkspace, type WorkspaceLock } from "../task/lock.ts";
-import { prepareTask } from "../task/prepare.ts";
-import { normaliseOwnedPath, resolveWorkspace, restore, type Snapshot } from "../task/workspace.ts";
-import type { PreparedTask } from "../task/prepared.ts";
+import { claims, prepareQueued, type Datasets } from "./prepare.ts";
+import { normaliseOwnedPath, restore, type Snapshot } from "../task/workspace.ts";
 import { runRecordedTask, type Session } from "../run/session.ts";
 import { outcomeLines, STATUS_EXIT } from "../run/exit.ts";
 import { scrubSecrets } from "../log/secrets.ts";
@@ -31,13 +30,14 @@ export type SchedulerOptions = {
   onChange?: (id: string) => void;
   /** A task finished here: its status, or "cancelled" / "error" when it ended without one. */
   onFinish?: (outcome: string) => void;
+  datasets: Datasets;
 };
 
 type Running = { entry: QueueEntry; controller: AbortController; why: "cancel" | "drain" | null; done: Promise<void> };
 
 /** Pure: the owned paths as the workspace knows them ("./a.ts" and "a.ts" are one file). */
 function ownedPaths(entry: QueueEntry): Set<string> {
-  return new Set(entry.task.filesOwned.map((raw) => {
+  return new Set(claims(entry.task).map((raw) => {
     const normal = normaliseOwnedPath(raw);
     return "path" in normal ? normal.path : raw;
   }));
@@ -104,10 +104,11 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     const signal = run.controller.signal;
     let runId: string | null = null;
     try {
-      const root = await resolveWorkspace(entry.workspace);
-      const prepared: PreparedTask = { ...(await prepareTask(entry.task, root, session.config, { commit: entry.commit })), edits: "private" };
-      // The same lock a `run` in another process takes, held while any of this daemon's tasks uses the workspace.
-      await using _lock = await locks.hold(root, signal);
+      const prepared = await prepareQueued(entry.task, entry.workspace, entry.commit, session.config, options.datasets);
+      const root = prepared.root;
+      // The same lock a `run` in another process takes, held while any of this daemon's tasks uses the workspace
+      // (a HumanEval problem's workspace is its own, fresh).
+      await using _lock = prepared.kind === "workspace" ? await locks.hold(root, signal) : null;
       runId = session.store.startRun({ kind: "run", args: { task: entry.task, workspace: root, daemonTask: entry.id } });
       log.info({ event: "task_started", runId, workspace: root, starts: entry.starts }, "daemon task started");
       const landing = {
@@ -118,7 +119,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       session.store.finishRun(runId, outcome.status);
       if (run.why === "drain" && outcome.status === "interrupted") return await queue.requeue(entry.id);
       const summary = scrubSecrets(outcomeLines(outcome, runId).join("\n"));
-      await queue.finish(entry.id, { status: outcome.status, exitCode: STATUS_EXIT[outcome.status], summary, runId }, run.why === "cancel" ? "cancelled" : "done");
+      await queue.finish(entry.id, { status: outcome.status, exitCode: STATUS_EXIT[outcome.status], summary, runId, outcome }, run.why === "cancel" ? "cancelled" : "done");
       options.onFinish?.(run.why === "cancel" ? "cancelled" : outcome.status);
     } catch (error) {
       if (runId) session.store.finishRun(runId, signal.aborted ? "interrupted" : "crashed");

@@ -3,8 +3,7 @@
 import type { Server } from "bun";
 import { ZodError } from "zod";
 import { TaskInvalid } from "../errors.ts";
-import { prepareTask } from "../task/prepare.ts";
-import { resolveWorkspace } from "../task/workspace.ts";
+import { checkSubmission, type Datasets } from "./prepare.ts";
 import { QueueFull, type QueueEntry, type TaskQueue } from "../queue/queue.ts";
 import type { Config } from "../config/config.ts";
 import { API, Submission, type ErrorBody, type Health, type TaskView } from "./protocol.ts";
@@ -20,6 +19,7 @@ export type ServerDeps = {
   changed: (id: string) => Promise<void>;
   draining: () => boolean;
   metrics: () => Promise<{ text: string; contentType: string }>;
+  datasets: Datasets;
 };
 
 const refuse = (status: number, error: string, message: string) => Response.json({ error, message } satisfies ErrorBody, { status });
@@ -31,11 +31,9 @@ async function view(queue: TaskQueue, entry: QueueEntry): Promise<TaskView> {
 
 async function submit(deps: ServerDeps, request: Request): Promise<Response> {
   if (deps.draining()) return refuse(503, "Draining", "the daemon is shutting down and takes no new task. Fix: submit again once it has restarted");
-  const body = Submission.parse(await request.json());
-  // Checked now, against the real workspace, so that the client hears of a bad task at once (exit 2), not later.
-  const root = await resolveWorkspace(body.workspace);
-  await prepareTask(body.task, root, deps.config, { commit: body.commit });
-  const entry = await deps.queue.submit({ ...body, workspace: root });
+  // Checked now, against the real workspace or dataset, so that the client hears of a bad task at once (exit 2).
+  const body = await checkSubmission(Submission.parse(await request.json()), deps.config, deps.datasets);
+  const entry = await deps.queue.submit(body);
   deps.scheduler.wake();
   return Response.json(await view(deps.queue, entry), { status: 201 });
 }

@@ -28,7 +28,12 @@ export type BenchOptions = {
   /** Tiers whose models are also asked directly (the baseline), after the cascade; none by default. */
   baseline?: Tier[];
   signal?: AbortSignal;
+  /** Solves one problem elsewhere (through the daemon); absent: in this process. */
+  solver?: Solver;
 };
+/** What a problem's result line is made from: the task's outcome. */
+export type Outcome = Pick<TaskOutcome, "status" | "passedFirstAttempt" | "totalAttempts" | "finalTier" | "escalations" | "checkpoints" | "usage" | "wallMs">;
+export type Solver = (problem: Problem, options: { workspaces: string; dataset: string; signal: AbortSignal }) => Promise<Outcome>;
 export type BenchResult = {
   summary: Summary;
   runId: string;
@@ -61,7 +66,7 @@ function readResults(file: string): ResultLine[] {
 }
 
 /** Pure: a finished task as a result line; null for an interrupted one, which a resumed run redoes. */
-export function resultLine(problem: Problem, outcome: TaskOutcome): ResultLine | null {
+export function resultLine(problem: Problem, outcome: Outcome): ResultLine | null {
   if (outcome.status === "interrupted") return null;
   const usage = Object.values(outcome.usage);
   return {
@@ -108,7 +113,7 @@ export async function runBench(session: Session, options: BenchOptions): Promise
   if (!options.resume && existsSync(resultsFile) && readFileSync(resultsFile, "utf8").trim() !== "") {
     throw new TaskInvalid("--out", `${options.outDir} already holds results.jsonl`, "pass --resume to continue that run, or another --out");
   }
-  await session.grader(); // no sandbox, python or pytest stops the run before anything is recorded
+  if (!options.solver) await session.grader(); // no sandbox, python or pytest stops the run before anything is recorded
   const earlier = options.resume ? readResults(resultsFile) : [];
   const done = new Set(earlier.map((r) => r.taskId));
   const todo = problems.filter((p) => !done.has(p.taskId));
@@ -131,7 +136,10 @@ export async function runBench(session: Session, options: BenchOptions): Promise
       while (next < todo.length && !signal.aborted) {
         const problem = todo[next++]!;
         // One problem's infrastructure error (the grader died under it) ends that problem, not the run.
-        const line = await solve(problem, session, { ...options, signal }, runId).then(
+        const solving = options.solver
+          ? options.solver(problem, { workspaces: path.join(options.outDir, "workspaces"), dataset: path.resolve(options.dataset), signal })
+          : solve(problem, session, { ...options, signal }, runId);
+        const line = await solving.then(
           (outcome) => resultLine(problem, outcome),
           (error: unknown) => {
             if (signal.aborted) return null;

@@ -3,16 +3,23 @@
 // the same interface later, so nothing outside this folder may assume one process owns the queue: a task is
 // claimed by an owner, and a task whose owner is gone is found by `orphans` and given back.
 import { z } from "zod";
-import { WorkspaceTask } from "../task/task.ts";
-import { TaskStatus } from "../types.ts";
+import { HumanEvalTask, WorkspaceTask } from "../task/task.ts";
+import { Role, TaskStatus, Tier, Usage } from "../types.ts";
 
 export const QueueState = z.enum(["queued", "running", "done", "cancelled"]);
 export type QueueState = z.infer<typeof QueueState>;
 
-/** What a client hands the daemon: a workspace task, where, and how it lands. */
+/** A task as the daemon takes it: a workspace task, or a HumanEval problem (its dataset an absolute path). */
+export const QueuedTask = z.union([WorkspaceTask, HumanEvalTask]);
+export type QueuedTask = z.infer<typeof QueuedTask>;
+
+/**
+ * What a client hands the daemon: the task, where, and how it lands. `workspace` is the workspace a workspace task
+ * edits, or the directory a HumanEval task's fresh workspace is made in.
+ */
 export const Submission = z
   .object({
-    task: WorkspaceTask,
+    task: QueuedTask,
     workspace: z.string().min(1).refine((dir) => dir.startsWith("/"), "must be an absolute path"),
     commit: z.boolean().default(false),
     /** Higher starts first; within a priority, submission order. */
@@ -21,13 +28,26 @@ export const Submission = z
   .strict();
 export type Submission = z.infer<typeof Submission>;
 
+/** What a finished task's outcome tells a client such as `bench humaneval`: the fields its result line needs. */
+export const OutcomeRecord = z.object({
+  status: TaskStatus,
+  totalAttempts: z.number().int(),
+  finalTier: Tier,
+  passedFirstAttempt: z.boolean(),
+  escalations: z.number().int(),
+  checkpoints: z.number().int(),
+  usage: z.partialRecord(Role, Usage),
+  wallMs: z.number(),
+});
+export type OutcomeRecord = z.infer<typeof OutcomeRecord>;
+
 export const QueueEntry = z.object({
   id: z.string(),
   seq: z.number().int(),
   priority: z.number().int(),
   state: QueueState,
   workspace: z.string(),
-  task: WorkspaceTask,
+  task: QueuedTask,
   commit: z.boolean(),
   /** How often a daemon started it: more than 1 after a crash or a drain gave it back. */
   starts: z.number().int(),
@@ -36,6 +56,7 @@ export const QueueEntry = z.object({
   exitCode: z.number().int().nullable(),
   summary: z.string().nullable(),
   runId: z.string().nullable(),
+  outcome: OutcomeRecord.nullable(),
   submittedAt: z.string(),
   startedAt: z.string().nullable(),
   finishedAt: z.string().nullable(),
@@ -45,7 +66,7 @@ export type QueueEntry = z.infer<typeof QueueEntry>;
 /** A daemon process that runs tasks: its pid and boot id tell whether it is still alive. */
 export type Owner = { id: string; pid: number; bootId: string | null };
 export type Liveness = (pid: number, bootId: string | null) => boolean;
-export type Finish = { status: TaskStatus | null; exitCode: number; summary: string; runId: string | null };
+export type Finish = { status: TaskStatus | null; exitCode: number; summary: string; runId: string | null; outcome?: OutcomeRecord };
 export type QueueEvent = { n: number; line: string };
 /** The owned files as they were before a task started (content base64; null: the file did not exist). */
 export const SavedSnapshot = z.object({

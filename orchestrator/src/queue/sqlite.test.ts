@@ -2,7 +2,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { QueueFull, type Owner, type Submission, type TaskQueue } from "./queue.ts";
+import { QueueFull, type Owner, type QueueEntry, type Submission, type TaskQueue } from "./queue.ts";
 import { openSqliteQueue } from "./sqlite.ts";
 
 const dirs: string[] = [];
@@ -30,13 +30,14 @@ const submission = (description: string, priority = 0, workspace = "/work/a"): S
 });
 const owner: Owner = { id: "daemon-1", pid: process.pid, bootId: null };
 const takeAll = () => true;
+const describe_ = (entry: QueueEntry) => (entry.task.kind === "humaneval" ? entry.task.problemId : entry.task.description);
 
 describe("the SQLite queue", () => {
   test("tasks start by priority, then in submission order", async () => {
     const queue = open();
     for (const [name, priority] of [["a", 0], ["b", 5], ["c", 0], ["d", 5], ["e", -1]] as const) await queue.submit(submission(name, priority));
     const started: string[] = [];
-    for (let claimed = await queue.claim(owner, takeAll); claimed; claimed = await queue.claim(owner, takeAll)) started.push(claimed.task.description);
+    for (let claimed = await queue.claim(owner, takeAll); claimed; claimed = await queue.claim(owner, takeAll)) started.push(describe_(claimed));
     expect(started).toEqual(["b", "d", "a", "c", "e"]);
   });
 
@@ -49,10 +50,10 @@ describe("the SQLite queue", () => {
     const free = (entry: { workspace: string }) => !busy.has(entry.workspace);
     const first = (await queue.claim(owner, free))!;
     busy.add(first.workspace);
-    expect((await queue.claim(owner, free))!.task.description).toBe("on b");
+    expect(describe_((await queue.claim(owner, free))!)).toBe("on b");
     expect(await queue.claim(owner, free)).toBeNull();
     busy.clear();
-    expect((await queue.claim(owner, free))!.task.description).toBe("second on a");
+    expect(describe_((await queue.claim(owner, free))!)).toBe("second on a");
   });
 
   test("a full queue refuses at once with QueueFull; running tasks do not count", async () => {

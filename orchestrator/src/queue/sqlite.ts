@@ -3,11 +3,11 @@
 import { randomUUID } from "node:crypto";
 import type { Database } from "bun:sqlite";
 import { connect } from "../store/schema.ts";
-import { QueueEntry, QueueFull, SavedSnapshot, type Finish, type Liveness, type Owner, type QueueState, type Submission, type TaskQueue } from "./queue.ts";
+import { OutcomeRecord, QueueEntry, QueueFull, SavedSnapshot, type Finish, type Liveness, type Owner, type QueueState, type Submission, type TaskQueue } from "./queue.ts";
 
 type Row = {
   id: string; seq: number; priority: number; state: string; workspace: string; task: string; commit_change: number; starts: number;
-  status: string | null; exit_code: number | null; summary: string | null; run_id: string | null;
+  status: string | null; exit_code: number | null; summary: string | null; run_id: string | null; outcome: string | null;
   submitted_at: string; started_at: string | null; finished_at: string | null; owner_pid: number | null; owner_boot_id: string | null;
 };
 const ORDER = "ORDER BY priority DESC, seq";
@@ -16,7 +16,7 @@ function entry(row: Row): QueueEntry {
   return QueueEntry.parse({
     id: row.id, seq: row.seq, priority: row.priority, state: row.state, workspace: row.workspace, task: JSON.parse(row.task),
     commit: row.commit_change === 1, starts: row.starts, status: row.status, exitCode: row.exit_code, summary: row.summary,
-    runId: row.run_id, submittedAt: row.submitted_at, startedAt: row.started_at, finishedAt: row.finished_at,
+    runId: row.run_id, outcome: row.outcome === null ? null : JSON.parse(row.outcome), submittedAt: row.submitted_at, startedAt: row.started_at, finishedAt: row.finished_at,
   });
 }
 
@@ -72,8 +72,8 @@ export function openSqliteQueue(file: string, options: SqliteQueueOptions): Task
     },
     async finish(id, finish: Finish, state = "done") {
       db.query(
-        `UPDATE queue SET state = ?, status = ?, exit_code = ?, summary = ?, run_id = ?, finished_at = ?, snapshot = NULL WHERE id = ? AND state IN ('queued', 'running')`,
-      ).run(state, finish.status, finish.exitCode, finish.summary, finish.runId, now(), id);
+        `UPDATE queue SET state = ?, status = ?, exit_code = ?, summary = ?, run_id = ?, outcome = ?, finished_at = ?, snapshot = NULL WHERE id = ? AND state IN ('queued', 'running')`,
+      ).run(state, finish.status, finish.exitCode, finish.summary, finish.runId, finish.outcome ? JSON.stringify(OutcomeRecord.parse(finish.outcome)) : null, now(), id);
     },
     async requeue(id) {
       db.query("UPDATE queue SET state = 'queued', owner = NULL, owner_pid = NULL, owner_boot_id = NULL, snapshot = NULL WHERE id = ? AND state = 'running'").run(id);

@@ -210,6 +210,7 @@ CREATE TABLE queue (
   starts INTEGER NOT NULL DEFAULT 0,
   snapshot TEXT CHECK (snapshot IS NULL OR json_valid(snapshot)),
   status TEXT, exit_code INTEGER, summary TEXT, run_id TEXT,
+  outcome TEXT CHECK (outcome IS NULL OR json_valid(outcome)),
   submitted_at TEXT NOT NULL, started_at TEXT, finished_at TEXT
 ) STRICT;
 CREATE INDEX queue_next ON queue (state, priority DESC, seq);

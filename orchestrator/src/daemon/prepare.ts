@@ -1,0 +1,63 @@
+// A queued task made ready to run in the daemon: a workspace task edits a private view of its workspace; a
+// HumanEval problem gets a fresh workspace of its own (in the submitted directory) and edits it in place.
+import { mkdirSync, rmSync } from "node:fs";
+import path from "node:path";
+import type { Config } from "../config/config.ts";
+import { defaultDatasetPath } from "../config/paths.ts";
+import { TaskInvalid } from "../errors.ts";
+import { loadDataset, type Problem } from "../humaneval/dataset.ts";
+import { problemDirName } from "../humaneval/workspace.ts";
+import type { QueuedTask, Submission } from "../queue/queue.ts";
+import { prepareHumanEval, prepareTask } from "../task/prepare.ts";
+import type { PreparedTask } from "../task/prepared.ts";
+import type { HumanEvalTask } from "../task/task.ts";
+import { resolveWorkspace } from "../task/workspace.ts";
+
+/** Datasets read once per daemon, by path. */
+export function datasetCache() {
+  const loaded = new Map<string, Promise<Problem[]>>();
+  return (file: string) => {
+    let problems = loaded.get(file);
+    if (!problems) {
+      problems = loadDataset(file);
+      loaded.set(file, problems);
+      problems.catch(() => loaded.delete(file));
+    }
+    return problems;
+  };
+}
+export type Datasets = ReturnType<typeof datasetCache>;
+
+async function findProblem(task: HumanEvalTask, datasets: Datasets): Promise<Problem> {
+  const file = task.dataset ? path.resolve(task.dataset) : defaultDatasetPath(process.env);
+  const problem = (await datasets(file)).find((p) => p.taskId === task.problemId);
+  if (!problem) throw new TaskInvalid("problemId", `${task.problemId} is not in ${file}`, "see smol-coder list-problems for the ids");
+  return problem;
+}
+
+/** Checks a submission against the machine as it is now (the workspace, its paths, the dataset), so that a bad one is refused at once. */
+export async function checkSubmission(submission: Submission, config: Config, datasets: Datasets): Promise<Submission> {
+  if (submission.task.kind === "humaneval") {
+    await findProblem(submission.task, datasets);
+    return submission;
+  }
+  const root = await resolveWorkspace(submission.workspace);
+  await prepareTask(submission.task, root, config, { commit: submission.commit });
+  return { ...submission, workspace: root };
+}
+
+export async function prepareQueued(task: QueuedTask, workspace: string, commit: boolean, config: Config, datasets: Datasets): Promise<PreparedTask> {
+  if (task.kind === "humaneval") {
+    const problem = await findProblem(task, datasets);
+    mkdirSync(workspace, { recursive: true });
+    // A problem left half-done by a killed daemon starts again from a fresh workspace.
+    rmSync(path.join(workspace, problemDirName(problem.taskId)), { recursive: true, force: true });
+    return prepareHumanEval(problem, workspace, config, task);
+  }
+  return { ...(await prepareTask(task, await resolveWorkspace(workspace), config, { commit })), edits: "private" };
+}
+
+/** Pure: what a task claims in its workspace: its owned paths, or a HumanEval problem's directory. */
+export function claims(task: QueuedTask): string[] {
+  return task.kind === "humaneval" ? [`humaneval:${task.problemId}`] : task.filesOwned;
+}
