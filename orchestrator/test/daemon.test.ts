@@ -180,12 +180,12 @@ describe("the daemon", () => {
     expect(Math.max(...list.map((task) => task.starts))).toBe(2);
   }, 120_000);
 
-  test("SIGTERM drains: no new task starts, a task past --drain-timeout is interrupted, restored and queued again", async () => {
+  test("SIGTERM drains: no new task starts, a task past --drain-timeout is interrupted and queued again", async () => {
     resources.fake = startFakeModel({ fallback: { "fast-coder": diffReply("value.txt", "start\n", "changed\n") } });
     const { socket, env } = daemonEnv();
     const config = path.join(path.dirname(env.SMOL_CODER_DB!), "config.json");
-    writeFileSync(config, JSON.stringify({ daemon: { drainTimeoutMs: 500, maxTasks: 1 }, verify: { timeoutMs: 60_000 } }));
-    const daemon = spawnCli(["serve", "--socket", socket, "--config", config], { env });
+    writeFileSync(config, JSON.stringify({ daemon: { maxTasks: 1 }, verify: { timeoutMs: 60_000 } }));
+    const daemon = spawnCli(["serve", "--socket", socket, "--config", config, "--drain-timeout", "500"], { env });
     daemons.push(daemon);
     await daemon.until((event) => event.event === "daemon_ready");
     const dir = resources.track(tempDir("smol-drain-"));

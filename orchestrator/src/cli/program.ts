@@ -147,10 +147,13 @@ export function buildProgram(): Command {
   taskOptions(program.command("serve").description("Run the daemon: one queue and one set of tier limits for every client (foreground; SIGTERM drains it)"))
     .option(...socketOption)
     .option("--listen <host:port>", "also listen on TCP; every request must carry the bearer token")
+    .option("--drain-timeout <ms>", "on SIGTERM, how long running tasks may take to finish before they are interrupted and queued again (daemon.drainTimeoutMs, 30000)", wholeNumber)
     .option("--detach", "run in the background: a pid file beside the socket, events in <logDir>/daemon.log; returns once it answers")
     .option("--token-file <path>", "the TCP listener's token, made 0600 when absent (also SMOL_CODER_TOKEN_FILE; default ~/.local/share/smol-coder/daemon/token)")
-    .action(async (options: ConfigFlags & { socket?: string; listen?: string; tokenFile?: string; detach?: boolean }) => {
-      process.exitCode = await serveCommand(loadConfig(options), { ...options, logFile: globals().logFile });
+    .action(async (options: ConfigFlags & { socket?: string; listen?: string; tokenFile?: string; detach?: boolean; drainTimeout?: number }) => {
+      const config = loadConfig(options);
+      const daemon = { ...config.daemon, ...(options.drainTimeout === undefined ? {} : { drainTimeoutMs: options.drainTimeout }) };
+      process.exitCode = await serveCommand({ ...config, daemon }, { ...options, logFile: globals().logFile });
     });
   program
     .command("submit")
