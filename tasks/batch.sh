@@ -10,7 +10,7 @@
 #   -j N             tasks at once (default 1). Without a daemon only HumanEval tasks may run together: each gets a
 #                    workspace of its own, while workspace tasks share one and would see each other's half-made
 #                    changes. With a daemon (smol-coder serve) answering, every run goes through it, and it runs the
-#                    tasks of one workspace one after the other: any -j is safe. Flags that set config (-- --max-attempts)
+#                    tasks of one workspace in private views (taking turns where they own a file in common): any -j is safe. Flags that set config (-- --max-attempts)
 #                    are refused through a daemon: put them in its config, or pass -- --no-daemon.
 #   --workspace DIR  the workspace of the workspace tasks (default: the current directory, as for smol-coder)
 #   --out DIR        each task's events (NN-name.jsonl) and stderr (NN-name.log); default ~/.local/share/smol-coder/batch-TIME
@@ -43,7 +43,7 @@ daemon=""
 for task in "${tasks[@]}"; do
   [ -f "$task" ] || usage "no task file $task"
   if [ "$parallel" -gt 1 ] && ! grep -Eq '"kind"[[:space:]]*:[[:space:]]*"humaneval"' "$task"; then
-    # A daemon runs one workspace's tasks in turn; `tasks` answers 0 only when one does.
+    # A daemon keeps one workspace's tasks apart; `tasks` answers 0 only when one does.
     if [ -z "$daemon" ]; then
       if [[ " ${flags[*]} " != *" --no-daemon "* ]] && "$bun" run "$root/orchestrator/src/index.ts" tasks --limit 1 >/dev/null 2>&1; then daemon=yes; else daemon=no; fi
     fi

@@ -154,7 +154,7 @@ export function waitCommand(id: string, flags: SocketFlag): Promise<number> {
 
 export async function cancelCommand(id: string, flags: SocketFlag): Promise<number> {
   const task = await daemonClient(targetOf(flags)).cancel(id);
-  say(`smol-coder: task ${id} ${task.state === "running" ? "is stopping: its owned files are being restored" : task.state}`);
+  say(`smol-coder: task ${id} ${task.state === "running" ? "is stopping: its edit, not landed, is dropped" : task.state}`);
   return 0;
 }
 

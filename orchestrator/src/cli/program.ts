@@ -182,7 +182,7 @@ export function buildProgram(): Command {
     .action(async (id: string, options: { socket?: string; url?: string }) => {
       process.exitCode = await waitCommand(id, options);
     });
-  program.command("cancel").description("Cancel a daemon task: a waiting one at once, a running one after restoring its files").argument("<id>").option(...socketOption).option(...urlOption)
+  program.command("cancel").description("Cancel a daemon task: a waiting one at once, a running one as soon as it stops (its unlanded edit dropped)").argument("<id>").option(...socketOption).option(...urlOption)
     .action(async (id: string, options: { socket?: string; url?: string }) => {
       process.exitCode = await cancelCommand(id, options);
     });

@@ -31,8 +31,8 @@ export type ServeOptions = {
 /** Makes the socket's directory (0700: only this user reaches the socket) and clears a socket no daemon answers on. */
 async function claimSocket(socket: string): Promise<void> {
   const dir = path.dirname(socket);
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  chmodSync(dir, 0o700);
+  // Only a directory made here is closed to others (0700); one that exists is left as it is: the socket itself is 0600.
+  if (mkdirSync(dir, { recursive: true, mode: 0o700 }) !== undefined) chmodSync(dir, 0o700);
   if (!existsSync(socket)) return;
   const running = await daemonClient(socket).health().catch(() => null);
   if (running) throw new TaskInvalid("--socket", `a daemon (pid ${running.pid}) already serves on ${socket}`, "stop it first (kill -TERM its pid), or pass --socket with another path");

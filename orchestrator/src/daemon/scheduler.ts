@@ -1,21 +1,22 @@
 // The daemon's scheduler: takes tasks from the queue in order and runs them in this process, so every client's
-// model calls share one router and its tier limits. Tasks on one workspace run one after the other; a task is
+// model calls share one router and its tier limits. Tasks owning a file in common on one workspace take turns; a task is
 // recorded as a run, its events go to the queue line by line, and a drain or a cancel stops it cleanly.
 import { ExitCode, exitCodeFor } from "../errors.ts";
 import { defaultLockDir } from "../config/paths.ts";
 import { lockWorkspace, type WorkspaceLock } from "../task/lock.ts";
+import { abortable } from "../models/abortable.ts";
 import { claims, prepareQueued, type Datasets } from "./prepare.ts";
-import { normaliseOwnedPath, restore, type Snapshot } from "../task/workspace.ts";
+import { normaliseOwnedPath, type FileChange, type Snapshot } from "../task/workspace.ts";
 import { runRecordedTask, type Session } from "../run/session.ts";
 import { outcomeLines, STATUS_EXIT } from "../run/exit.ts";
 import { scrubSecrets } from "../log/secrets.ts";
-import { loadSnapshot, saveSnapshot } from "./snapshot.ts";
+import { saveSnapshot, undoLanding } from "./snapshot.ts";
 import type { Liveness, Owner, QueueEntry, TaskQueue } from "../queue/queue.ts";
 
 export type Scheduler = {
   /** Looks for tasks to start (after a submission; also every pollMs). */
   wake(): void;
-  /** Stops a running task of this daemon: it restores its files and ends cancelled. False when it is not running here. */
+  /** Stops a running task of this daemon: its unlanded edit is dropped and it ends cancelled. False when it is not running here. */
   cancel(id: string): boolean;
   running(): number;
   /** No new task starts; running ones get `timeoutMs` to finish, then are interrupted and go back to the queue. */
@@ -50,14 +51,17 @@ export function overlaps(a: QueueEntry, b: QueueEntry): boolean {
   return [...ownedPaths(b)].some((rel) => mine.has(rel));
 }
 
-/** The workspace locks this daemon holds: one per workspace, however many of its tasks run there. */
+/**
+ * The workspace locks this daemon holds: one per workspace, however many of its tasks run there. The lock is taken
+ * on nobody's signal: a task cancelled while it waits gives up its own wait, not the others'.
+ */
 function workspaceLocks() {
   const held = new Map<string, { users: number; lock: Promise<WorkspaceLock> }>();
   return {
     async hold(root: string, signal: AbortSignal): Promise<AsyncDisposable> {
       let entry = held.get(root);
       if (!entry) {
-        entry = { users: 0, lock: lockWorkspace({ lockDir: defaultLockDir(process.env), workspace: root, wait: true, signal }) };
+        entry = { users: 0, lock: lockWorkspace({ lockDir: defaultLockDir(process.env), workspace: root, wait: true }) };
         held.set(root, entry);
       }
       entry.users += 1;
@@ -69,9 +73,9 @@ function workspaceLocks() {
         await (await mine.lock.catch(() => null))?.release();
       };
       try {
-        await mine.lock;
+        await abortable(mine.lock, signal);
       } catch (error) {
-        await release();
+        void release(); // the lock, when it comes, is let go at once if nobody else wants it
         throw error;
       }
       return { [Symbol.asyncDispose]: release };
@@ -79,14 +83,21 @@ function workspaceLocks() {
   };
 }
 
-/** Tasks whose daemon died while running them: their owned files put back, then queued to start again from scratch. */
+/**
+ * Tasks whose daemon died while running them go back to the queue, to start again from scratch. One killed while
+ * landing has that landing undone first (under the workspace's lock), where the files still hold what it wrote.
+ */
 export async function recoverOrphans(queue: TaskQueue, liveness: Liveness, session: Session): Promise<number> {
   const orphans = await queue.orphans(liveness);
   for (const entry of orphans) {
     const saved = await queue.snapshot(entry.id);
-    if (saved) await restore(loadSnapshot(entry.workspace, saved));
+    let undone = 0;
+    if (saved) {
+      await using _lock = await lockWorkspace({ lockDir: defaultLockDir(process.env), workspace: entry.workspace, wait: true });
+      undone = await undoLanding(entry.workspace, saved);
+    }
     await queue.requeue(entry.id);
-    session.log.warn({ event: "task_recovered", daemonTask: entry.id, starts: entry.starts, restoredFiles: saved ? Object.keys(saved.files).length : 0 }, "a task the previous daemon was running goes back to the queue");
+    session.log.warn({ event: "task_recovered", daemonTask: entry.id, starts: entry.starts, undoneFiles: undone }, "a task the previous daemon was running goes back to the queue");
   }
   return orphans.length;
 }
@@ -112,7 +123,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       runId = session.store.startRun({ kind: "run", args: { task: entry.task, workspace: root, daemonTask: entry.id } });
       log.info({ event: "task_started", runId, workspace: root, starts: entry.starts }, "daemon task started");
       const landing = {
-        started: (before: Snapshot) => queue.saveSnapshot(entry.id, saveSnapshot(before)),
+        started: (before: Snapshot, writing: FileChange[]) => queue.saveSnapshot(entry.id, saveSnapshot(before, writing)),
         ended: () => queue.clearSnapshot(entry.id),
       };
       const outcome = await runRecordedTask(session, prepared, { runId, commit: entry.commit, signal, log, landing });
@@ -141,7 +152,11 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       running.set(entry.id, run);
       options.onChange?.(entry.id);
       run.done = execute(entry, run)
-        .catch((error: unknown) => void session.log.fatal({ event: "internal_error", err: error, daemonTask: entry.id }, "the scheduler could not record a task's end"))
+        .catch(async (error: unknown) => {
+          session.log.fatal({ event: "internal_error", err: error, daemonTask: entry.id }, "the scheduler could not record a task's end; it goes back to the queue");
+          // Never left 'running' under a live daemon, where no recovery would find it.
+          await queue.requeue(entry.id).catch(() => undefined);
+        })
         .finally(() => {
           running.delete(entry.id);
           options.onChange?.(entry.id);
@@ -151,7 +166,9 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
   }
 
   function wake(): void {
-    pumping = pumping.then(pump, pump);
+    pumping = pumping.then(pump).catch((error: unknown) => {
+      session.log.fatal({ event: "internal_error", err: error }, "the scheduler could not take a task from the queue");
+    });
   }
   const timer = setInterval(wake, options.pollMs ?? 1_000);
 

@@ -46,13 +46,14 @@ function events(deps: ServerDeps, id: string, after: number, follow: boolean): R
     async pull(controller) {
       for (;;) {
         const change = deps.changed(id);
+        // The state before the events: a task seen finished here has every event of its own already written.
+        const entry = await deps.queue.get(id);
         const lines = await deps.queue.events(id, sent);
         if (lines.length > 0) {
           sent = lines.at(-1)!.n;
           controller.enqueue(encoder.encode(lines.map((event) => `${event.line.trimEnd()}\n`).join("")));
           return;
         }
-        const entry = await deps.queue.get(id);
         if (!follow || !entry || FINISHED.has(entry.state)) return controller.close();
         await change;
       }

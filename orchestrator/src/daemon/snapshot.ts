@@ -1,16 +1,27 @@
-// The owned files before a daemon task starts, saved in the queue so that a daemon killed mid-task can put them
-// back before the task starts again: the workspace is never left with an attempt's unverified edits.
+// A landing under way, saved in the queue: a daemon killed while writing a verified change into a workspace is
+// followed by one that undoes the files the landing wrote, where nobody has changed them since, and no others.
+import { readFile } from "node:fs/promises";
+import path from "node:path";
 import type { SavedSnapshot } from "../queue/queue.ts";
-import type { Snapshot } from "../task/workspace.ts";
+import { restore, type FileChange, type Snapshot } from "../task/workspace.ts";
 
-export function saveSnapshot(snap: Snapshot): SavedSnapshot {
+export function saveSnapshot(snap: Snapshot, writing: FileChange[]): SavedSnapshot {
   const files: SavedSnapshot["files"] = {};
   for (const [rel, state] of snap.files) files[rel] = state ? { content: state.content.toString("base64"), mode: state.mode } : null;
-  return { files, createdDirs: snap.createdDirs };
+  const written: SavedSnapshot["writing"] = {};
+  for (const change of writing) written[change.path] = change.content === null ? null : Buffer.from(change.content).toString("base64");
+  return { files, createdDirs: snap.createdDirs, writing: written };
 }
 
-export function loadSnapshot(root: string, saved: SavedSnapshot): Snapshot {
+/** Puts back each file the landing wrote that still holds what it wrote; returns how many. */
+export async function undoLanding(root: string, saved: SavedSnapshot): Promise<number> {
   const files: Snapshot["files"] = new Map();
-  for (const [rel, state] of Object.entries(saved.files)) files.set(rel, state ? { content: Buffer.from(state.content, "base64"), mode: state.mode } : null);
-  return { root, files, createdDirs: saved.createdDirs };
+  for (const [rel, written] of Object.entries(saved.writing)) {
+    const now = await readFile(path.join(root, rel)).catch(() => null);
+    const asLeft = written === null ? now === null : now !== null && now.equals(Buffer.from(written, "base64"));
+    const before = saved.files[rel];
+    if (asLeft && before !== undefined) files.set(rel, before ? { content: Buffer.from(before.content, "base64"), mode: before.mode } : null);
+  }
+  await restore({ root, files, createdDirs: files.size === Object.keys(saved.writing).length ? saved.createdDirs : [] });
+  return files.size;
 }

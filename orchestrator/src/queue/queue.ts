@@ -68,10 +68,14 @@ export type Owner = { id: string; pid: number; bootId: string | null };
 export type Liveness = (pid: number, bootId: string | null) => boolean;
 export type Finish = { status: TaskStatus | null; exitCode: number; summary: string; runId: string | null; outcome?: OutcomeRecord };
 export type QueueEvent = { n: number; line: string };
-/** The owned files as they were before a task started (content base64; null: the file did not exist). */
+/**
+ * A landing under way: the owned files as they were before it (content base64; null: the file did not exist), and
+ * what it writes (null: a deletion), so that recovery undoes only what is still as the landing left it.
+ */
 export const SavedSnapshot = z.object({
   files: z.record(z.string(), z.object({ content: z.string(), mode: z.number().int() }).nullable()),
   createdDirs: z.array(z.string()),
+  writing: z.record(z.string(), z.string().nullable()),
 });
 export type SavedSnapshot = z.infer<typeof SavedSnapshot>;
 

@@ -93,7 +93,7 @@ describe("the SQLite queue", () => {
     const task = await queue.submit(submission("a"));
     await queue.submit(submission("b"));
     await queue.claim(owner, takeAll);
-    const snapshot = { files: { "a.ts": { content: Buffer.from("old\n").toString("base64"), mode: 0o644 }, "new.ts": null }, createdDirs: [] };
+    const snapshot = { files: { "a.ts": { content: Buffer.from("old\n").toString("base64"), mode: 0o644 }, "new.ts": null }, createdDirs: [], writing: { "a.ts": Buffer.from("new\n").toString("base64"), "new.ts": "" } };
     await queue.saveSnapshot(task.id, snapshot);
     await queue.appendEvent(task.id, '{"event":"task_created"}');
     await queue.appendEvent(task.id, '{"event":"model_call_queued"}');

@@ -20,6 +20,14 @@ function entry(row: Row): QueueEntry {
   });
 }
 
+function readable(row: Row): QueueEntry | null {
+  try {
+    return entry(row);
+  } catch {
+    return null;
+  }
+}
+
 export type SqliteQueueOptions = { maxQueued: number; now?: () => Date; busyTimeoutMs?: number };
 
 export function openSqliteQueue(file: string, options: SqliteQueueOptions): TaskQueue {
@@ -40,7 +48,13 @@ export function openSqliteQueue(file: string, options: SqliteQueueOptions): Task
 
   const claim = db.transaction((owner: Owner, accept: (entry: QueueEntry) => boolean): Row | null => {
     for (const row of db.query<Row, []>(`SELECT * FROM queue WHERE state = 'queued' ${ORDER}`).all()) {
-      if (!accept(entry(row))) continue;
+      const parsed = readable(row);
+      if (!parsed) {
+        // Written by another version of smol-coder, or damaged: set aside with its reason, never a blocked queue.
+        db.query("UPDATE queue SET state = 'cancelled', exit_code = 2, summary = ?, finished_at = ? WHERE id = ?").run("smol-coder: this queued task cannot be read by this version of smol-coder; submit it again", now(), row.id);
+        continue;
+      }
+      if (!accept(parsed)) continue;
       db.query(
         `UPDATE queue SET state = 'running', owner = ?, owner_pid = ?, owner_boot_id = ?, starts = starts + 1, started_at = ? WHERE id = ? AND state = 'queued'`,
       ).run(owner.id, owner.pid, owner.bootId, now(), row.id);

@@ -80,7 +80,6 @@ async function checkAttempt(task: PreparedTask, n: number, deps: AttemptDeps, di
       if (!(error instanceof LandingConflict)) throw error;
       return { outcome: "passed", errors: [], verificationOutput: checked.output, conflict: { files: error.files, diff: error.diff } };
     }
-    deps.signal?.throwIfAborted();
     if (landing.landed) log.info({ event: "change_landed", attempt: n, files: task.filesOwned, rechecked: landing.rechecked }, "verified change landed");
     else {
       checked = { ...landing.recheck, errors: landing.recheck.errors.map((error) => `after the workspace changed, the change no longer passes: ${error}`) };

@@ -10,8 +10,11 @@ import { applyChanges, readOwned, restore, snapshot, type FileChange, type FileS
 import type { Candidate } from "../sandbox/view.ts";
 import type { CheckResult } from "../verify/check.ts";
 
-/** Told when a private edit starts writing the workspace (with the owned files as they were) and when it is done. */
-export type LandingHooks = { started(before: Snapshot): Promise<void>; ended(): Promise<void> };
+/**
+ * Told when a private edit starts writing the workspace (the owned files as they were, and what is being written)
+ * and when it is done, commit included: what a daemon killed in between needs to undo the landing.
+ */
+export type LandingHooks = { started(before: Snapshot, writing: FileChange[]): Promise<void>; ended(): Promise<void> };
 export type LandResult = { landed: true; rechecked: boolean } | { landed: false; recheck: CheckResult };
 
 export type Edits = {
@@ -30,6 +33,8 @@ export type Edits = {
   land(since: string, recheck: () => Promise<CheckResult>, diff: string): Promise<LandResult>;
   /** The landing (commit included) is over: nothing is half-written any more. */
   landed(): Promise<void>;
+  /** Runs `work` in the workspace's turn for landings (the commit of a private edit); in place: at once. */
+  serialize<T>(work: () => Promise<T>): Promise<T>;
 };
 
 async function readAll(task: Pick<PreparedTask, "root" | "filesOwned">): Promise<Map<string, string | null>> {
@@ -49,10 +54,18 @@ export async function inPlaceEdits(task: PreparedTask): Promise<Edits> {
     mark: async () => "",
     land: async () => ({ landed: true, rechecked: false }),
     landed: async () => undefined,
+    serialize: (work) => work(),
   };
 }
 
-const landings = new Map<string, Mutex>();
+/** One turn for landings per workspace, for the whole process: every task of the daemon lands through it. */
+const turns = new Map<string, Mutex>();
+function turnFor(root: string): Mutex {
+  const turn = turns.get(root) ?? new Mutex();
+  turns.set(root, turn);
+  return turn;
+}
+const MAX_RECHECKS = 3;
 function sameState(a: FileState | undefined, b: FileState | undefined): boolean {
   if (!a || !b) return !a && !b;
   return a.mode === b.mode && a.content.equals(b.content);
@@ -62,7 +75,7 @@ export async function privateEdits(task: PreparedTask, hooks?: LandingHooks): Pr
   const base = await snapshot(task.root, task.filesOwned);
   const baseFiles = await readAll(task);
   let candidate: Map<string, string | null> | null = null;
-  let writing = false;
+  let landing = false;
 
   async function conflicts(): Promise<{ now: Snapshot; changed: string[] }> {
     const now = await snapshot(task.root, task.filesOwned);
@@ -82,28 +95,40 @@ export async function privateEdits(task: PreparedTask, hooks?: LandingHooks): Pr
     },
     mark: () => workspaceFingerprint(task.root),
     async land(since, recheck, diff) {
-      const lock = landings.get(task.root) ?? new Mutex();
-      landings.set(task.root, lock);
-      return lock.runExclusive(async () => {
+      return turnFor(task.root).runExclusive(async () => {
         const before = await conflicts();
         if (before.changed.length > 0) throw new LandingConflict(before.changed, diff);
-        const rechecked = (await workspaceFingerprint(task.root)) !== since;
-        if (rechecked) {
-          // Another task landed, or the user edited: what passed may no longer pass on what is there now.
+        // Another task landed, or the user edited: what passed may no longer pass on what is there now. Checked
+        // again until the workspace holds still through a whole check (a few times at most).
+        let mark = since;
+        let rechecked = false;
+        for (let round = 0; (await workspaceFingerprint(task.root)) !== mark; round++) {
+          if (round === MAX_RECHECKS) {
+            return { landed: false, recheck: { passed: false, errors: ["the workspace kept changing while the change was checked on it"], output: "", durationMs: 0, decidedBy: "landing" } };
+          }
+          mark = await workspaceFingerprint(task.root);
+          rechecked = true;
           const result = await recheck();
           if (!result.passed) return { landed: false, recheck: result };
         }
         const { now, changed } = await conflicts();
         if (changed.length > 0) throw new LandingConflict(changed, diff);
-        await hooks?.started(now);
-        writing = true;
-        await applyChanges(task.root, [...(candidate ?? [])].map(([path, content]) => ({ path, content })).filter(({ path, content }) => content !== baseFiles.get(path)));
+        const writing = [...(candidate ?? [])].map(([path, content]) => ({ path, content })).filter(({ path, content }) => content !== baseFiles.get(path));
+        await hooks?.started(now, writing);
+        landing = true;
+        try {
+          await applyChanges(task.root, writing);
+        } catch (error) {
+          await restore(now); // nothing half-written: all of it, or none
+          throw error;
+        }
         return { landed: true, rechecked };
       });
     },
     async landed() {
-      if (writing) await hooks?.ended();
-      writing = false;
+      if (landing) await hooks?.ended();
+      landing = false;
     },
+    serialize: (work) => turnFor(task.root).runExclusive(work),
   };
 }

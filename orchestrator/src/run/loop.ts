@@ -96,6 +96,9 @@ async function taskLoop(run: Run): Promise<LoopEnd> {
     deps.journal.attempt(record);
     run.state = foldAttempt(run.state, record);
     if (record.conflict) return { action: "conflict", ...record.conflict };
+    // A private edit that passed has landed in the workspace: it ends complete, even if an interrupt came meanwhile
+    // (an interrupted status would have the task start again on a workspace that has its change).
+    if (record.outcome === "passed" && run.edits.private) return { action: "complete" };
   }
 }
 
@@ -113,7 +116,8 @@ async function land(run: Run): Promise<TaskOutcome> {
   const { task, deps } = run;
   let commit: string | undefined;
   try {
-    commit = deps.commit ? await commitOwned(task.root, task.filesOwned, task.description) : undefined;
+    // Landings and commits on one workspace take turns (two commits at once would meet on git's index.lock).
+    commit = deps.commit ? await run.edits.serialize(() => commitOwned(task.root, task.filesOwned, task.description)) : undefined;
   } catch (error) {
     if (!(error instanceof CommitFailed)) throw error;
     return uncommitted(run, error);

@@ -75,8 +75,9 @@ const MOUNT_VIEW = [
   'ws=$1; lower=$2; upper=$3; work=$4; deleted=$5; shift 5',
   'mount --bind "$ws" "$lower" || exit 125',
   'mount -t overlay overlay -o "lowerdir=$lower,upperdir=$upper,workdir=$work,userxattr" "$ws" || exit 125',
-  // Overlayfs records each removal as a whiteout in the upper layer, so the next command's mount sees it too.
-  'while IFS= read -r gone; do rm -rf -- "$ws/$gone" || exit 125; done < "$deleted"',
+  // Once, before any command of the view has run (so nothing the code under test planted can redirect it): the
+  // private edit's deletions. Overlayfs records each as a whiteout in the upper layer, which later mounts see.
+  '[ -e "$deleted.done" ] || { while IFS= read -r gone; do rm -f -- "$ws/$gone" || exit 125; done < "$deleted"; : > "$deleted.done"; } || exit 125',
   'cd "$ws" || exit 125',
   'exec "$@"',
 ].join("\n");
