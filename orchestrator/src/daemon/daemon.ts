@@ -95,7 +95,7 @@ export async function serve(config: Config, options: ServeOptions): Promise<numb
   const signal = options.signal ?? interruptSignal({ cleanup: "draining: waiting for the running tasks", onSignal: (notice) => session.log.warn({ event: "interrupt_received", ...notice }, "signal received") });
   try {
     await session.sandbox(); // no sandbox: exit 4 now, not a failure in every task later
-    const recovered = await recoverOrphans(queue, alive, session);
+    const recovered = await recoverOrphans(queue, alive, session, signal);
     const scheduler = createScheduler({ session, queue, owner, maxTasks: config.daemon.maxTasks, onChange: (id) => changes.notify(id), onFinish: (outcome) => metrics?.finished(outcome), datasets });
     const deps: ServerDeps = {
         config,

@@ -34,7 +34,8 @@ export type SchedulerOptions = {
   datasets: Datasets;
 };
 
-type Running = { entry: QueueEntry; controller: AbortController; why: "cancel" | "drain" | null; done: Promise<void> };
+/** `landing`: its change has started landing in the workspace; from then on it is never requeued, only finished. */
+type Running = { entry: QueueEntry; controller: AbortController; why: "cancel" | "drain" | null; done: Promise<void>; landing: boolean };
 
 /** Pure: the owned paths as the workspace knows them ("./a.ts" and "a.ts" are one file). */
 function ownedPaths(entry: QueueEntry): Set<string> {
@@ -56,12 +57,13 @@ export function overlaps(a: QueueEntry, b: QueueEntry): boolean {
  * on nobody's signal: a task cancelled while it waits gives up its own wait, not the others'.
  */
 function workspaceLocks() {
-  const held = new Map<string, { users: number; lock: Promise<WorkspaceLock> }>();
+  const held = new Map<string, { users: number; stop: AbortController; lock: Promise<WorkspaceLock> }>();
   return {
     async hold(root: string, signal: AbortSignal): Promise<AsyncDisposable> {
       let entry = held.get(root);
       if (!entry) {
-        entry = { users: 0, lock: lockWorkspace({ lockDir: defaultLockDir(process.env), workspace: root, wait: true }) };
+        const stop = new AbortController();
+        entry = { users: 0, stop, lock: lockWorkspace({ lockDir: defaultLockDir(process.env), workspace: root, wait: true, signal: stop.signal }) };
         held.set(root, entry);
       }
       entry.users += 1;
@@ -70,12 +72,13 @@ function workspaceLocks() {
         mine.users -= 1;
         if (mine.users > 0) return;
         held.delete(root);
+        mine.stop.abort(); // still waiting for it: nobody wants it any more
         await (await mine.lock.catch(() => null))?.release();
       };
       try {
         await abortable(mine.lock, signal);
       } catch (error) {
-        void release(); // the lock, when it comes, is let go at once if nobody else wants it
+        release().catch(() => undefined);
         throw error;
       }
       return { [Symbol.asyncDispose]: release };
@@ -87,13 +90,19 @@ function workspaceLocks() {
  * Tasks whose daemon died while running them go back to the queue, to start again from scratch. One killed while
  * landing has that landing undone first (under the workspace's lock), where the files still hold what it wrote.
  */
-export async function recoverOrphans(queue: TaskQueue, liveness: Liveness, session: Session): Promise<number> {
+export async function recoverOrphans(queue: TaskQueue, liveness: Liveness, session: Session, signal?: AbortSignal): Promise<number> {
   const orphans = await queue.orphans(liveness);
   for (const entry of orphans) {
     const saved = await queue.snapshot(entry.id);
     let undone = 0;
     if (saved) {
-      await using _lock = await lockWorkspace({ lockDir: defaultLockDir(process.env), workspace: entry.workspace, wait: true });
+      await using _lock = await lockWorkspace({
+        lockDir: defaultLockDir(process.env),
+        workspace: entry.workspace,
+        wait: true,
+        signal,
+        onWait: (holder) => session.log.warn({ event: "workspace_locked", workspace: entry.workspace, holderPid: holder.pid, daemonTask: entry.id }, "waiting for the workspace to undo a landing cut short"),
+      });
       undone = await undoLanding(entry.workspace, saved);
     }
     await queue.requeue(entry.id);
@@ -123,7 +132,10 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       runId = session.store.startRun({ kind: "run", args: { task: entry.task, workspace: root, daemonTask: entry.id } });
       log.info({ event: "task_started", runId, workspace: root, starts: entry.starts }, "daemon task started");
       const landing = {
-        started: (before: Snapshot, writing: FileChange[]) => queue.saveSnapshot(entry.id, saveSnapshot(before, writing)),
+        started: (before: Snapshot, writing: FileChange[]) => {
+          run.landing = true;
+          return queue.saveSnapshot(entry.id, saveSnapshot(before, writing));
+        },
         ended: () => queue.clearSnapshot(entry.id),
       };
       const outcome = await runRecordedTask(session, prepared, { runId, commit: entry.commit, signal, log, landing });
@@ -134,7 +146,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       options.onFinish?.(run.why === "cancel" ? "cancelled" : outcome.status);
     } catch (error) {
       if (runId) session.store.finishRun(runId, signal.aborted ? "interrupted" : "crashed");
-      if (run.why === "drain" && signal.aborted) return await queue.requeue(entry.id);
+      if (run.why === "drain" && signal.aborted && !run.landing) return await queue.requeue(entry.id);
       const reported = session.crashed(error);
       const exitCode = signal.aborted ? ExitCode.interrupted : exitCodeFor(reported);
       const summary = scrubSecrets(`smol-coder: ${reported instanceof Error ? reported.message : String(reported)}`);
@@ -148,14 +160,15 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     while (!stopping && running.size < options.maxTasks) {
       const entry = await queue.claim(owner, (candidate) => !overlapsRunning(candidate));
       if (!entry) return;
-      const run: Running = { entry, controller: new AbortController(), why: null, done: Promise.resolve() };
+      const run: Running = { entry, controller: new AbortController(), why: null, done: Promise.resolve(), landing: false };
       running.set(entry.id, run);
       options.onChange?.(entry.id);
       run.done = execute(entry, run)
         .catch(async (error: unknown) => {
           session.log.fatal({ event: "internal_error", err: error, daemonTask: entry.id }, "the scheduler could not record a task's end; it goes back to the queue");
-          // Never left 'running' under a live daemon, where no recovery would find it.
-          await queue.requeue(entry.id).catch(() => undefined);
+          // Never left 'running' under a live daemon, where no recovery would find it; never run again once it landed.
+          const ended = { status: null, exitCode: 70, summary: "smol-coder: the daemon could not record this task's end; see its log", runId: null };
+          await (run.landing ? queue.finish(entry.id, ended) : queue.requeue(entry.id)).catch(() => undefined);
         })
         .finally(() => {
           running.delete(entry.id);

@@ -15,6 +15,7 @@ export function saveSnapshot(snap: Snapshot, writing: FileChange[]): SavedSnapsh
 
 /** Puts back each file the landing wrote that still holds what it wrote; returns how many. */
 export async function undoLanding(root: string, saved: SavedSnapshot): Promise<number> {
+  if (Object.keys(saved.writing).length === 0) return 0;
   const files: Snapshot["files"] = new Map();
   for (const [rel, written] of Object.entries(saved.writing)) {
     const now = await readFile(path.join(root, rel)).catch(() => null);

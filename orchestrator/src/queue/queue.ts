@@ -75,7 +75,8 @@ export type QueueEvent = { n: number; line: string };
 export const SavedSnapshot = z.object({
   files: z.record(z.string(), z.object({ content: z.string(), mode: z.number().int() }).nullable()),
   createdDirs: z.array(z.string()),
-  writing: z.record(z.string(), z.string().nullable()),
+  /** Absent in a snapshot saved before this field was: then nothing is undone, as nothing can be told apart. */
+  writing: z.record(z.string(), z.string().nullable()).default({}),
 });
 export type SavedSnapshot = z.infer<typeof SavedSnapshot>;
 
