@@ -20,7 +20,7 @@ const PURE = [
   "^src/humaneval/(grade|report|baseline)\\.ts$",
   "^src/sandbox/bwrap\\.ts$",
   "^src/stack/(stack|models)\\.ts$",
-  "^src/doctor/(doctor|tiers)\\.ts$",
+  "^src/doctor/(doctor|tiers|daemon)\\.ts$",
   "^src/store/(analysis|records)\\.ts$",
   "^src/models/probe\\.ts$",
   "^src/cli/failure\\.ts$",

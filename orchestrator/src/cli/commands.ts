@@ -17,7 +17,7 @@ import { openStore } from "../store/store.ts";
 import { parseTask, readTaskText, type HumanEvalTask } from "../task/task.ts";
 import { resolveWorkspace } from "../task/workspace.ts";
 import { outcomeLines, STATUS_EXIT } from "../run/exit.ts";
-import { answeringDaemon, daemonSolver, viaDaemon } from "./daemon.ts";
+import { daemonFor, daemonSolver, viaDaemon } from "./daemon.ts";
 import { defaultDatasetPath, defaultLockDir } from "../config/paths.ts";
 import { lockWorkspace, type WorkspaceLock } from "../task/lock.ts";
 import type { Logger } from "../log/log.ts";
@@ -69,13 +69,8 @@ export async function runCommand(config: Config, options: RunOptions): Promise<n
     prepared = await prepareHumanEval(problem, mkdtempSync(path.join(tmpdir(), "smol-coder-humaneval-")), config, task);
   } else {
     const root = await resolveWorkspace(options.workspace);
-    const daemon = options.daemon === false ? null : await answeringDaemon(options);
-    if (daemon) {
-      if (options.configFlags?.length) {
-        throw new TaskInvalid(options.configFlags[0]!, `sets this process's config, but the daemon on ${daemon.where} runs its tasks with its own`, "pass --no-daemon to run it here with these flags, or set them in the daemon's config");
-      }
-      return viaDaemon(daemon, { task, workspace: root, commit: Boolean(options.commit), priority: 0 });
-    }
+    const daemon = await daemonFor(options, "it");
+    if (daemon) return viaDaemon(daemon, { task, workspace: root, commit: Boolean(options.commit), priority: 0 });
     prepared = await prepareTask(task, root, config, { commit: Boolean(options.commit) });
   }
   const session = openSession(config, { pretty: options.pretty ?? process.stdout.isTTY === true, logFile: options.logFile });
@@ -114,10 +109,7 @@ export type BenchFlags = {
 export async function benchCommand(config: Config, flags: BenchFlags): Promise<number> {
   if (flags.resume && !flags.out) throw new TaskInvalid("--resume", "needs the run's --out directory", "pass --out DIR with the directory of the run to continue");
   const outDir = path.resolve(flags.out ?? path.join(config.logDir, `bench-${new Date().toISOString().replace(/[:.]/g, "-")}`));
-  const daemon = flags.daemon === false ? null : await answeringDaemon(flags);
-  if (daemon && flags.configFlags?.length) {
-    throw new TaskInvalid(flags.configFlags[0]!, `sets this process's config, but the daemon on ${daemon.where} runs its tasks with its own`, "pass --no-daemon to run the benchmark here with these flags, or set them in the daemon's config");
-  }
+  const daemon = await daemonFor(flags, "the benchmark");
   if (daemon) process.stderr.write(`smol-coder: the problems go to the daemon on ${daemon.where} (its config and tier limits apply; --no-daemon runs them here)\n`);
   const session = openSession(config, {
     pretty: false,

@@ -69,11 +69,23 @@ async function finishOf(client: DaemonClient, id: string, events: boolean): Prom
 }
 
 /** The daemon on the socket, when one answers; null when there is no socket or nothing answers on it. */
-export async function answeringDaemon(flags: SocketFlag): Promise<DaemonClient | null> {
+async function answeringDaemon(flags: SocketFlag): Promise<DaemonClient | null> {
   const target = targetOf(flags);
   if (typeof target === "string" && !existsSync(target)) return null;
   const client = daemonClient(target);
   return (await client.health().then(() => true, () => false)) ? client : null;
+}
+
+/**
+ * The daemon that takes this command's work, or null to do it here (--no-daemon, or none answers). Flags that set
+ * this process's config cannot travel with the work: with a daemon answering they are refused, not ignored.
+ */
+export async function daemonFor(flags: SocketFlag & { daemon?: boolean; configFlags?: string[] }, work: string): Promise<DaemonClient | null> {
+  const daemon = flags.daemon === false ? null : await answeringDaemon(flags);
+  if (daemon && flags.configFlags?.length) {
+    throw new TaskInvalid(flags.configFlags[0]!, `sets this process's config, but the daemon on ${daemon.where} runs its tasks with its own`, `pass --no-daemon to run ${work} here with these flags, or set them in the daemon's config`);
+  }
+  return daemon;
 }
 
 /** Submits and waits, printing what `run` prints: the events on stdout, the outcome on stderr; returns the exit code. */

@@ -10,7 +10,8 @@ import { openSession } from "../run/session.ts";
 import { currentBootId, pidAlive } from "../task/lock.ts";
 import { openSqliteQueue } from "../queue/sqlite.ts";
 import type { Config } from "../config/config.ts";
-import type { Owner } from "../queue/queue.ts";
+import type { Owner, TaskQueue } from "../queue/queue.ts";
+import type { Server } from "bun";
 import { VERSION } from "../version.ts";
 import { daemonClient } from "./client.ts";
 import { createScheduler, recoverOrphans } from "./scheduler.ts";
@@ -64,63 +65,76 @@ function notifier() {
   };
 }
 
+/**
+ * Where the daemon's events go: its own output, and a task's (those carrying daemonTask) also into the queue, for
+ * `logs` and `submit --wait`; each event also feeds the metrics once they exist.
+ */
+function eventSink(queue: TaskQueue, changes: ReturnType<typeof notifier>) {
+  const stdout = Bun.stdout.writer();
+  const sink = {
+    metrics: undefined as DaemonMetrics | undefined,
+    write(line: string) {
+      stdout.write(line);
+      stdout.flush();
+      const event = JSON.parse(line) as { daemonTask?: unknown; event?: unknown };
+      sink.metrics?.observe(event);
+      if (typeof event.daemonTask === "string") {
+        void queue.appendEvent(event.daemonTask, line);
+        changes.notify(event.daemonTask);
+      }
+    },
+  };
+  return sink;
+}
+
+/** The socket's server, and the TCP one when asked for; the address TCP got, for the ready event. */
+function listen(deps: ServerDeps, options: ServeOptions, onError: (error: unknown) => void): { servers: Server<undefined>[]; tcp: object } {
+  const servers = [startServer(deps, { unix: options.socket }, onError)];
+  chmodSync(options.socket, 0o600);
+  if (!options.listen) return { servers, tcp: {} };
+  const { hostname, port, tokenFile } = options.listen;
+  const tcp = startServer(deps, { hostname, port, token: daemonToken(tokenFile) }, onError);
+  return { servers: [...servers, tcp], tcp: { listen: `${hostname}:${tcp.port}`, tokenFile } };
+}
+
+const aborted = (signal: AbortSignal) => new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener("abort", () => resolve(), { once: true })));
+
 export async function serve(config: Config, options: ServeOptions): Promise<number> {
   await claimSocket(options.socket);
   const pidFile = pidFileFor(options.socket);
   writeFileSync(pidFile, `${process.pid}\n`, { mode: 0o600 });
   const queue = openSqliteQueue(config.db, { maxQueued: config.daemon.maxQueued });
   const changes = notifier();
-  let metrics: DaemonMetrics | undefined;
-  const stdout = Bun.stdout.writer();
-  // Every event goes to the daemon's own output; a task's events also go to the queue, for `logs` and `submit --wait`.
-  const destination = {
-    write(line: string) {
-      stdout.write(line);
-      stdout.flush();
-      const event = JSON.parse(line) as { daemonTask?: unknown; event?: unknown };
-      metrics?.observe(event);
-      const id = event.daemonTask;
-      if (typeof id === "string") {
-        void queue.appendEvent(id, line);
-        changes.notify(id);
-      }
-    },
-  };
-  const session = openSession(config, { pretty: false, logFile: options.logFile, destination });
-  metrics = daemonMetrics({ queue, router: session.router });
+  const sink = eventSink(queue, changes);
+  const session = openSession(config, { pretty: false, logFile: options.logFile, destination: sink });
+  const metrics = (sink.metrics = daemonMetrics({ queue, router: session.router }));
   const owner: Owner = { id: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`, pid: process.pid, bootId: currentBootId() };
   const startedAt = new Date().toISOString();
   const datasets = datasetCache();
+  const { maxTasks, drainTimeoutMs } = config.daemon;
   let draining = false;
   const signal = options.signal ?? interruptSignal({ cleanup: "draining: waiting for the running tasks", onSignal: (notice) => session.log.warn({ event: "interrupt_received", ...notice }, "signal received") });
   try {
     await session.sandbox(); // no sandbox: exit 4 now, not a failure in every task later
     const recovered = await recoverOrphans(queue, alive, session, signal);
-    const scheduler = createScheduler({ session, queue, owner, maxTasks: config.daemon.maxTasks, onChange: (id) => changes.notify(id), onFinish: (outcome) => metrics?.finished(outcome), datasets });
+    const scheduler = createScheduler({ session, queue, owner, maxTasks, datasets, onChange: (id) => changes.notify(id), onFinish: (outcome) => metrics.finished(outcome) });
     const deps: ServerDeps = {
-        config,
-        queue,
-        scheduler,
-        changed: (id) => changes.changed(id),
-        draining: () => draining,
-        datasets,
-        metrics: async () => ({ text: await metrics!.text(), contentType: metrics!.contentType }),
-        health: async () => ({ version: VERSION, pid: process.pid, startedAt, queue: await queue.counts(), running: scheduler.running(), maxTasks: config.daemon.maxTasks }),
+      config,
+      queue,
+      scheduler,
+      datasets,
+      changed: (id) => changes.changed(id),
+      draining: () => draining,
+      metrics: async () => ({ text: await metrics.text(), contentType: metrics.contentType }),
+      health: async () => ({ version: VERSION, pid: process.pid, startedAt, queue: await queue.counts(), running: scheduler.running(), maxTasks }),
     };
-    const onError = (error: unknown) => session.log.fatal({ event: "internal_error", err: error }, "internal error serving a request");
-    const servers = [startServer(deps, { unix: options.socket }, onError)];
-    chmodSync(options.socket, 0o600);
-    if (options.listen) {
-      const { hostname, port, tokenFile } = options.listen;
-      servers.push(startServer(deps, { hostname, port, token: daemonToken(tokenFile) }, onError));
-    }
-    const tcp = options.listen ? { listen: `${options.listen.hostname}:${servers[1]!.port}`, tokenFile: options.listen.tokenFile } : {};
-    session.log.info({ event: "daemon_ready", socket: options.socket, ...tcp, pid: process.pid, version: VERSION, recovered, maxTasks: config.daemon.maxTasks }, "daemon ready");
+    const { servers, tcp } = listen(deps, options, (error) => session.log.fatal({ event: "internal_error", err: error }, "internal error serving a request"));
+    session.log.info({ event: "daemon_ready", socket: options.socket, ...tcp, pid: process.pid, version: VERSION, recovered, maxTasks }, "daemon ready");
     scheduler.wake();
-    await new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener("abort", () => resolve(), { once: true })));
+    await aborted(signal);
     draining = true;
-    session.log.info({ event: "daemon_draining", running: scheduler.running(), drainTimeoutMs: config.daemon.drainTimeoutMs }, "daemon draining");
-    await scheduler.drain(config.daemon.drainTimeoutMs);
+    session.log.info({ event: "daemon_draining", running: scheduler.running(), drainTimeoutMs }, "daemon draining");
+    await scheduler.drain(drainTimeoutMs);
     await Promise.all(servers.map((server) => server.stop(true)));
     session.log.info({ event: "daemon_stopped" }, "daemon stopped");
     return 0;

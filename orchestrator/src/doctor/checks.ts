@@ -7,7 +7,6 @@ import path from "node:path";
 import type { Config } from "../config/config.ts";
 import {
   aliasCheck,
-  daemonCheck,
   deploymentsFrom,
   diskCheck,
   displayUrl,
@@ -27,7 +26,6 @@ import {
   type AliasProbe,
   type CheckResult,
   type CommandProbe,
-  type DaemonProbe,
   type OllamaModel,
   type SandboxProbe,
 } from "./doctor.ts";
@@ -37,6 +35,7 @@ import { openSandbox } from "../sandbox/host.ts";
 import { scrub, scrubSecrets, withoutSecrets } from "../log/secrets.ts";
 import { stackApiKey } from "../stack/host.ts";
 import { frontierCheck } from "./tiers.ts";
+import { daemonCheck, type DaemonProbe } from "./daemon.ts";
 import { existsSync } from "node:fs";
 import { defaultSocketPath } from "../config/paths.ts";
 import { daemonClient } from "../daemon/client.ts";

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
+import { daemonCheck } from "./daemon.ts";
 import {
-  daemonCheck,
   aliasCheck,
   canonicalOllamaName,
   deploymentsFrom,
