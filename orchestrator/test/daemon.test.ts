@@ -37,6 +37,19 @@ describe("the daemon", () => {
     expect(doctor.checks.find((check) => check.name === "daemon")).toMatchObject({ status: "ok", detail: expect.stringContaining(`0 queued, 0 running, on ${socket}`) });
   }, 60_000);
 
+  test("a task whose model call outlasts Bun's 10 s idle limit still streams to the end (a slow local model)", async () => {
+    resources.fake = startFakeModel({ fallback: { "fast-coder": { reply: diffReply(MATH, MATH_BEFORE, MATH_RIGHT), delayMs: 12_000 } }, advisors: false });
+    const { socket, env } = daemonEnv();
+    const config = path.join(path.dirname(env.SMOL_CODER_DB!), "config.json");
+    writeFileSync(config, JSON.stringify({ guidance: { spec: false } }));
+    const daemon = spawnCli(["serve", "--socket", socket, "--config", config], { env });
+    daemons.push(daemon);
+    await daemon.until((event) => event.event === "daemon_ready");
+    const result = await client(["submit", "--wait", "--workspace", workspace()], socket, env, JSON.stringify(TOTAL_TASK));
+    expect(result.stderr).toMatch(/task \S+ complete after 1 attempt/);
+    expect(result.exitCode).toBe(0);
+  }, 60_000);
+
   test("bad input is refused at submit with exit 2; an unknown id is exit 2; no daemon is exit 3", async () => {
     resources.fake = startFakeModel({});
     const { socket, env } = daemonEnv();

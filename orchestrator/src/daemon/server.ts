@@ -115,11 +115,15 @@ export function startServer(deps: ServerDeps, listener: Listener, onError: (erro
       return refuse(500, "InternalError", "the daemon hit a bug; its log has the stack trace");
     }
   };
-  if ("unix" in listener) return Bun.serve({ unix: listener.unix, fetch: handle });
+  // Bun closes a connection that sends nothing for 10 s by default: an event stream waiting on a model call a
+  // local CPU model takes minutes over would be cut (measured: every `bench` problem of a real run). No idle limit.
+  // Bun honours idleTimeout on a unix socket too (test/daemon.test.ts shows it); its types leave it out there.
+  if ("unix" in listener) return Bun.serve({ unix: listener.unix, idleTimeout: 0, fetch: handle } as unknown as Parameters<typeof Bun.serve>[0]) as Server<undefined>;
   const { hostname, port, token } = listener;
   return Bun.serve({
     hostname,
     port,
+    idleTimeout: 0,
     fetch: (request) =>
       authorized(request.headers.get("authorization"), token)
         ? handle(request)
