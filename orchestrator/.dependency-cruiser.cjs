@@ -18,6 +18,8 @@ const PURE = [
   "^src/guidance/prompts/index\\.ts$",
   "^src/verify/diagnostics\\.ts$",
   "^src/humaneval/(grade|report|baseline)\\.ts$",
+  "^src/exercism/(aiderProtocol|checks|lines|protocol|report|selection|track)\\.ts$",
+  "^src/benchmark/pool\\.ts$",
   "^src/sandbox/bwrap\\.ts$",
   "^src/stack/(stack|models)\\.ts$",
   "^src/doctor/(doctor|tiers|daemon)\\.ts$",

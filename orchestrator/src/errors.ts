@@ -85,6 +85,8 @@ export class PatchRejected extends Error {
   constructor(
     readonly reason: string,
     readonly path?: string,
+    /** "not_owned": the edit names a file inside the workspace that the task does not own (the patch may drop it). */
+    readonly code?: "not_owned",
   ) {
     super(path && !reason.includes(path) ? `${reason} (${path})` : reason);
   }
@@ -121,6 +123,18 @@ export class SandboxUnavailable extends Error {
     readonly fix: string,
   ) {
     super(`sandbox unavailable: ${reason}. Fix: ${fix}`);
+  }
+}
+
+/** A tool a benchmark needs is missing or failed to install (npm for the TypeScript track's tools). */
+export class ToolMissing extends Error {
+  override readonly name = "ToolMissing";
+  constructor(
+    readonly tool: string,
+    readonly reason: string,
+    readonly fix: string,
+  ) {
+    super(`${tool}: ${reason}. Fix: ${fix}`);
   }
 }
 
@@ -231,7 +245,7 @@ export function exitCodeFor(error: unknown): number {
   if (error instanceof TaskInvalid || error instanceof ConfigInvalid || error instanceof DatasetInvalid || error instanceof WorkspaceLocked) return ExitCode.badInput;
   // The run store is defined in store.ts (it owns its file); matched by its stable name.
   if (error instanceof Error && error.name === "StoreInvalid") return ExitCode.badInput;
-  if (error instanceof GraderUnavailable || error instanceof SandboxUnavailable || error instanceof StackFailed) return ExitCode.environment;
+  if (error instanceof GraderUnavailable || error instanceof SandboxUnavailable || error instanceof StackFailed || error instanceof ToolMissing) return ExitCode.environment;
   if (error instanceof EndpointRejected) {
     // Auth or alias problems are configuration the user must fix.
     return error.status === 401 || error.status === 403 || error.status === 404 || error.status === 400

@@ -39,6 +39,8 @@ export const Usage = z.object({
   /** The part of tokensIn the server read from its prompt cache (0 in records written before it was kept). */
   tokensCached: z.number().min(0).default(0),
   costUsd: z.number().min(0),
+  /** Milliseconds the calls took, queueing at the server included (absent in records written before it was kept). */
+  modelMs: z.number().min(0).optional(),
 });
 export type Usage = z.infer<typeof Usage>;
 

@@ -83,3 +83,15 @@ export function tierList(value: string): Tier[] {
   if (bad !== undefined || tiers.length === 0) throw new InvalidArgumentError(`expected tiers from ${TIERS.join(", ")}, comma-separated`);
   return [...new Set(tiers)] as Tier[];
 }
+
+/** One tier, e.g. for --start-tier. */
+export function tierChoice(value: string): Tier {
+  if (!(TIERS as readonly string[]).includes(value)) throw new InvalidArgumentError(`expected one of ${TIERS.join(", ")}`);
+  return value as Tier;
+}
+
+/** An Exercism track: python or typescript. */
+export function trackChoice(value: string): "python" | "typescript" {
+  if (value !== "python" && value !== "typescript") throw new InvalidArgumentError("expected python or typescript");
+  return value;
+}

@@ -1,7 +1,8 @@
 // The command line: every command, its options and the one function it calls.
 import { Command } from "commander";
 import { analyzeCommand, benchCommand, downloadCommand, listProblemsCommand, runCommand, runsCommand, type BenchFlags, type RunOptions } from "./commands.ts";
-import { backendChoice, integer, loadConfig, portNumber, positiveInt, tierList, wholeNumber, type ConfigFlags } from "./options.ts";
+import { backendChoice, integer, loadConfig, portNumber, positiveInt, tierChoice, tierList, trackChoice, wholeNumber, type ConfigFlags } from "./options.ts";
+import { exercismCommand, type ExercismFlags } from "./exercism.ts";
 import { doctorCommand } from "../doctor/checks.ts";
 import { cancelCommand, logsCommand, serveCommand, statusCommand, submitCommand, tasksCommand, waitCommand, type SubmitFlags } from "./daemon.ts";
 import { scrubSecrets } from "../log/secrets.ts";
@@ -94,6 +95,25 @@ export function buildProgram(): Command {
     .addHelpText("after", BENCH_EXIT_CODES)
     .action(async (options: BenchFlags & ConfigFlags, command: Command) => {
       process.exitCode = await benchCommand(loadConfig(options), { ...options, configFlags: configFlagsGiven(command), logFile: globals().logFile });
+    });
+
+  taskOptions(bench.command("exercism").description("Run Exercism exercises as workspace tasks, beside the field's protocol (Aider's) as a baseline; writes results.jsonl, summary.json, report.md"))
+    .requiredOption("--track <name>", "python or typescript", trackChoice)
+    .requiredOption("--exercises <dir>", "a clone of exercism/python or exercism/typescript (or a copy laid out the same: exercises/practice/NAME/)")
+    .option("--only <names>", "these exercises only, comma-separated")
+    .option("--sample <n>", "a seeded sample of N exercises", positiveInt)
+    .option("--seed <n>", "the sample's seed", integer, 1)
+    .option("--limit <n>", "only the first N selected exercises", positiveInt)
+    .option("--oracle", "verify each exercise's example solution instead (no model): every one must pass; exit 1 otherwise")
+    .option("--baseline <tiers>", "also ask these tiers' models the way Aider's benchmark does (whole files, two tries with the test output), e.g. fast,deep", tierList)
+    .option("--baseline-tries <n>", "tries of the baseline", positiveInt, 2)
+    .option("--start-tier <tier>", "the tier of smol-coder's first attempt (default: the router's choice)", tierChoice)
+    .option("--concurrency <n>", "exercises in flight at once (model calls stay within each tier's limit)", positiveInt, 4)
+    .option("--out <dir>", "output directory (default ~/.local/share/smol-coder/logs/exercism-<track>-<time>)")
+    .option("--resume", "continue the run in --out, skipping finished exercises")
+    .addHelpText("after", BENCH_EXIT_CODES.replace("0    the run finished, whatever the score", "0    the run finished, whatever the score\n  1    --oracle: an example solution failed (the harness, not a model, is wrong)"))
+    .action(async (options: ExercismFlags & ConfigFlags) => {
+      process.exitCode = await exercismCommand(loadConfig(options), { ...options, logFile: globals().logFile });
     });
 
   program

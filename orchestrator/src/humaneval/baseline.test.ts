@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { baselineMessages, baselineSolution } from "./baseline.ts";
-import { interleave } from "./baselineRun.ts";
+import { interleave } from "../benchmark/pool.ts";
 
 const PROMPT = 'from typing import List\n\n\ndef total(xs: List[int]) -> int:\n    """Sum."""\n';
 

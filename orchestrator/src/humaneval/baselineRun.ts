@@ -1,7 +1,8 @@
 // The direct baseline in the same run as the cascade: each tier's model asked the way its makers evaluate it
 // (baseline.ts), its first code block graded by the same grader, one line per problem and tier in baseline.jsonl
 // (a resumed run keeps the lines it has). Calls take the tier's permits, like every other call.
-import { appendFileSync, existsSync, readFileSync } from "node:fs";
+import { interleave, runPool } from "../benchmark/pool.ts";
+import { appendResult, readResults } from "../benchmark/resultsFile.ts";
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { z } from "zod";
@@ -15,15 +16,6 @@ import { createHumanEvalWorkspace, HUMANEVAL_EXPECTED_TESTS } from "./workspace.
 export const BaselineLine = z.object({ taskId: z.string(), tier: Tier, model: z.string(), passed: z.boolean(), tokensIn: z.number(), tokensOut: z.number(), wallMs: z.number() });
 export type BaselineLine = z.infer<typeof BaselineLine>;
 
-function readLines(file: string): BaselineLine[] {
-  if (!existsSync(file)) return [];
-  return readFileSync(file, "utf8")
-    .split("\n")
-    .flatMap((line) => {
-      const parsed = BaselineLine.safeParse((() => { try { return JSON.parse(line); } catch { return null; } })());
-      return parsed.success ? [parsed.data] : [];
-    });
-}
 
 async function askDirectly(session: Session, problem: Problem, tier: Tier, outDir: string, signal?: AbortSignal): Promise<BaselineLine> {
   const started = performance.now();
@@ -35,29 +27,19 @@ async function askDirectly(session: Session, problem: Problem, tier: Tier, outDi
   return { taskId: problem.taskId, tier, model: record.alias, passed: grade.passed, tokensIn: record.tokensIn, tokensOut: record.tokensOut, wallMs: Math.round(performance.now() - started) };
 }
 
-/** Pure: one item from each list in turn, so every tier's server has work from the start rather than one after another. */
-export function interleave<T>(lists: T[][]): T[] {
-  const longest = Math.max(0, ...lists.map((list) => list.length));
-  return Array.from({ length: longest }, (_, i) => lists.flatMap((list) => (i < list.length ? [list[i]!] : []))).flat();
-}
 
 /** Runs what is missing of the baseline for these problems and tiers, `concurrency` calls at once (the permits still bound each tier). */
 export async function runBaseline(session: Session, options: { problems: Problem[]; tiers: Tier[]; outDir: string; concurrency: number; signal?: AbortSignal }): Promise<BaselineSummary[]> {
   const file = path.join(options.outDir, "baseline.jsonl");
   await mkdir(options.outDir, { recursive: true });
-  const lines = readLines(file);
+  const lines = readResults(file, BaselineLine, { strict: false });
   const done = new Set(lines.map((line) => `${line.tier}|${line.taskId}`));
   const todo = interleave(options.tiers.map((tier) => options.problems.filter((p) => !done.has(`${tier}|${p.taskId}`)).map((problem) => ({ tier, problem }))));
-  let next = 0;
-  const worker = async () => {
-    while (next < todo.length && !options.signal?.aborted) {
-      const { tier, problem } = todo[next++]!;
-      const line = await askDirectly(session, problem, tier, options.outDir, options.signal);
-      appendFileSync(file, `${JSON.stringify(line)}\n`);
-      lines.push(line);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency, todo.length)) }, worker));
+  await runPool(todo, options, async ({ tier, problem }) => {
+    const line = await askDirectly(session, problem, tier, options.outDir, options.signal);
+    appendResult(file, line);
+    lines.push(line);
+  });
   const wanted = new Set(options.problems.map((p) => p.taskId));
   return options.tiers.map((tier) => {
     const mine = lines.filter((line) => line.tier === tier && wanted.has(line.taskId));

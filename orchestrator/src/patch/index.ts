@@ -22,6 +22,8 @@ export type PatchPlan = {
   diff: string;
   linesChanged: number;
   format: EditFormat;
+  /** Files the reply also wrote that the task does not own: not applied, and the model is told so. */
+  ignored: string[];
 };
 export type PatchInput = {
   reply: string;
@@ -175,11 +177,19 @@ export function planPatch({ reply, files, maxChangedLines, smallFileBytes = 8_00
   }
   const owned = new Set(files.keys());
   const current = new Map(files);
-  for (const edit of edits) {
+  const ignored: string[] = [];
+  for (const [index, edit] of edits.entries()) {
     const name = edit.kind === "whole" ? edit.name : edit.kind === "hunks" ? edit.newName : null;
     const path = name !== null && owned.has(name) ? name : null;
-    const change = applyEdit(path ? withoutPathLabel(edit, path, current.get(path) ?? null) : edit, owned, current, { format, smallFileBytes });
-    current.set(change.path, change.content);
+    try {
+      const change = applyEdit(path ? withoutPathLabel(edit, path, current.get(path) ?? null) : edit, owned, current, { format, smallFileBytes });
+      current.set(change.path, change.content);
+    } catch (error) {
+      // A reply that also rewrote a file it may not (the tests, most often) keeps its edits of the owned files:
+      // the other file is not written, and the model is told. A reply that edits only such files is refused.
+      if (!(error instanceof PatchRejected) || error.code !== "not_owned" || !edits.some((other, at) => at !== index && editsOwned(other, owned))) throw error;
+      ignored.push(error.path ?? "?");
+    }
   }
   const changes: FileChange[] = [];
   const diffs: string[] = [];
@@ -201,5 +211,11 @@ export function planPatch({ reply, files, maxChangedLines, smallFileBytes = 8_00
   if (linesChanged > maxChangedLines) {
     throw new PatchRejected(`the patch changes ${linesChanged} lines, more than the limit of ${maxChangedLines}; make a smaller change`);
   }
-  return { changes, diff: diffs.join(""), linesChanged, format };
+  return { changes, diff: diffs.join(""), linesChanged, format, ignored };
+}
+
+/** Whether an edit names an owned file (with or without git's a/ b/ prefixes). */
+function editsOwned(edit: FileEdit, owned: ReadonlySet<string>): boolean {
+  const names = edit.kind === "whole" ? [edit.name] : edit.kind === "hunks" ? [edit.oldName, edit.newName] : [];
+  return names.some((name) => owned.has(name) || owned.has(name.replace(/^[ab]\//, "")));
 }

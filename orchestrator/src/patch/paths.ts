@@ -24,6 +24,6 @@ export function resolveHeaderPath(rawName: string, owned: ReadonlySet<string>): 
     if (owned.has(normal.path)) return normal.path;
   }
   const normal = normaliseOwnedPath(candidates.at(-1)!);
-  const why = "problem" in normal ? `path ${normal.problem}` : "path is not in filesOwned";
-  throw new PatchRejected(why, candidates.at(-1));
+  if ("problem" in normal) throw new PatchRejected(`path ${normal.problem}`, candidates.at(-1));
+  throw new PatchRejected("path is not in filesOwned", candidates.at(-1), "not_owned");
 }

@@ -44,6 +44,7 @@ export async function runAttempt(task: PreparedTask, attempt: AttemptInput, deps
     return record("", { outcome: "prompt_too_long", diff: null, errors: [error.message] });
   }
   let diff: string;
+  let ignored: string[] = [];
   try {
     const plan = planPatch({ reply, files, maxChangedLines: deps.patch.maxChangedLines, smallFileBytes: deps.patch.smallFileBytes, asked: format });
     await deps.edits.apply(plan.changes);
@@ -52,6 +53,8 @@ export async function runAttempt(task: PreparedTask, attempt: AttemptInput, deps
       "patch applied",
     );
     diff = plan.diff;
+    ignored = plan.ignored;
+    if (ignored.length > 0) log.warn({ event: "patch_files_ignored", attempt: attempt.n, files: ignored, applied: plan.changes.map((c) => c.path) }, "the reply also wrote files the task does not own; those edits were not applied");
   } catch (error) {
     if (!(error instanceof PatchRejected)) throw error;
     const reason = error.message;
@@ -59,7 +62,15 @@ export async function runAttempt(task: PreparedTask, attempt: AttemptInput, deps
     // The reason can quote the workspace's files (the closest match to a hunk).
     return record(reply, { outcome: "patch_rejected", diff: extractDiff(reply) ?? reply, errors: [scrubSecrets(`patch rejected: ${reason}`)] });
   }
-  return record(reply, { diff, ...(await checkAttempt(task, attempt.n, deps, diff)) });
+  const checked = await checkAttempt(task, attempt.n, deps, diff);
+  // Told only when it failed: the next attempt learns not to send those files (the edits of the owned ones were tested).
+  const notes = checked.outcome === "passed" ? [] : ignored.map((file) => ignoredNote(file, task.filesOwned));
+  return record(reply, { diff, ...checked, errors: [...notes, ...checked.errors] });
+}
+
+/** Pure: what the model is told of a file it wrote but may not change. */
+export function ignoredNote(file: string, owned: readonly string[]): string {
+  return `your reply also rewrote ${file}, which this task does not own: that edit was not applied (only ${owned.join(", ")} may change; the tests are fixed)`;
 }
 
 async function checkAttempt(task: PreparedTask, n: number, deps: AttemptDeps, diff: string): Promise<Pick<AttemptRecord, "outcome" | "errors" | "verificationOutput" | "conflict">> {

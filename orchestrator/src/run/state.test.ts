@@ -39,7 +39,7 @@ describe("the other folds and the outcome", () => {
     state = foldCheckpoint(state, null);
     state = foldCheckpoint(state, { n: 1, afterAttempt: 2, fromTier: "fast", toTier: "deep", stage: "strategy", sections: { analysis: "a", rootCause: "", fix: "", edgeCases: "" } });
     state = foldAttempt(state, { ...record(1, "passed"), tier: "deep" });
-    expect(state.usage).toEqual({ fast: { calls: 2, tokensIn: 20, tokensOut: 4, tokensCached: 12, costUsd: 1 }, mentor: { calls: 1, tokensIn: 10, tokensOut: 2, tokensCached: 6, costUsd: 0.5 } });
+    expect(state.usage).toEqual({ fast: { calls: 2, tokensIn: 20, tokensOut: 4, tokensCached: 12, costUsd: 1, modelMs: 2 }, mentor: { calls: 1, tokensIn: 10, tokensOut: 2, tokensCached: 6, costUsd: 0.5, modelMs: 1 } });
     const outcome = taskOutcome("t", state, "complete", 42, { commit: "abc" });
     expect(outcome).toMatchObject({ taskId: "t", status: "complete", totalAttempts: 1, finalTier: "deep", passedFirstAttempt: true, escalations: 1, checkpoints: 1, wallMs: 42, commit: "abc" });
     expect(state.guidance.spec).toBe("the spec");

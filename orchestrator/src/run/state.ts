@@ -39,6 +39,8 @@ export type TaskOutcome = {
   finalTier: Tier;
   /** The first attempt passed, before any test feedback reached a model. */
   passedFirstAttempt: boolean;
+  /** Each attempt's tier and outcome, in order: benchmarks report the share of replies refused before any test. */
+  history: AttemptSummary[];
   escalations: number;
   checkpoints: number;
   lastErrors: string[];
@@ -71,13 +73,14 @@ export function foldAttempt(state: LoopState, record: AttemptRecord): LoopState 
 }
 
 export function foldCall(state: LoopState, call: CallRecord): LoopState {
-  const before = state.usage[call.role] ?? { calls: 0, tokensIn: 0, tokensOut: 0, tokensCached: 0, costUsd: 0 };
+  const before = state.usage[call.role] ?? { calls: 0, tokensIn: 0, tokensOut: 0, tokensCached: 0, costUsd: 0, modelMs: 0 };
   const after: Usage = {
     calls: before.calls + 1,
     tokensIn: before.tokensIn + call.tokensIn,
     tokensOut: before.tokensOut + call.tokensOut,
     tokensCached: before.tokensCached + call.tokensCached,
     costUsd: before.costUsd + call.costUsd,
+    modelMs: (before.modelMs ?? 0) + call.latencyMs,
   };
   return { ...state, usage: { ...state.usage, [call.role]: after } };
 }
@@ -103,6 +106,7 @@ export function taskOutcome(taskId: string, state: LoopState, status: TaskStatus
     totalAttempts: state.history.length,
     finalTier: state.tier,
     passedFirstAttempt: state.history[0]?.outcome === "passed",
+    history: state.history,
     escalations: state.escalations,
     checkpoints: state.guidance.checkpoints.length,
     lastErrors: state.lastErrors,

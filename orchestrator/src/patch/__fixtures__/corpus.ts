@@ -13,6 +13,8 @@ const CaseMeta = z.object({
   reason: z.string().optional(),
   format: z.enum(["udiff", "whole", "search-replace"]),
   notes: z.string().optional(),
+  /** For `apply`: files the reply also edits that are not owned, which the plan leaves out. */
+  ignored: z.array(z.string()).optional(),
   maxChangedLines: z.number().int().optional(),
   smallFileLimit: z.number().int().optional(),
 });

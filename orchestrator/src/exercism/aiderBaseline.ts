@@ -1,0 +1,54 @@
+// The field's baseline in the same run: a tier's model asked the way Aider's benchmark asks it (whole files, two
+// tries, the second shown the first 50 lines of the test output), in its own copy of the exercise, verified by the
+// same check as smol-coder's tasks. Calls take the tier's permits, like every other call.
+import { readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { callModel } from "../models/calls.ts";
+import type { Session } from "../run/session.ts";
+import type { ChatMessage, Tier } from "../types.ts";
+import { runCheck } from "../verify/check.ts";
+import { aiderMessages, readListings } from "./aiderProtocol.ts";
+import type { Exercise } from "./track.ts";
+import type { BaselineLine, Try } from "./lines.ts";
+import { exerciseInstructions, fileList, testFailureMessage } from "./protocol.ts";
+import { createExerciseWorkspace } from "./workspace.ts";
+
+export type BaselineContext = { session: Session; parentDir: string; commands: string[]; tries: number; nodeModules?: string };
+
+async function readFiles(root: string, names: readonly string[]): Promise<Map<string, string>> {
+  return new Map(await Promise.all(names.map(async (name) => [name, await readFile(path.join(root, name), "utf8")] as const)));
+}
+
+export async function askLikeAider(context: BaselineContext, exercise: Exercise, tier: Tier, signal: AbortSignal): Promise<BaselineLine> {
+  const { session } = context;
+  const started = performance.now();
+  const { root } = await createExerciseWorkspace(exercise, path.join(context.parentDir, tier), { nodeModules: context.nodeModules });
+  const docs = await Promise.all(exercise.docs.map((file) => readFile(file, "utf8")));
+  const files = fileList(exercise);
+  const turns: ChatMessage[] = [{ role: "user", content: exerciseInstructions(docs, files) }];
+  const tries: Try[] = [];
+  let model = session.router.modelFor(tier);
+  for (let n = 1; n <= context.tries; n++) {
+    const current = await readFiles(root, exercise.solution);
+    const deps = { router: session.router, model: session.model, log: session.log, prices: session.config.prices, signal };
+    const { text, record } = await callModel(deps, { role: tier, attempt: n, messages: aiderMessages(current, turns) });
+    model = record.alias;
+    const listings = readListings(text, exercise.solution);
+    for (const [name, content] of listings) await writeFile(path.join(root, name), content);
+    const check = await runCheck({ kind: "commands", commands: context.commands }, root, { verify: session.config.verify, humaneval: session.config.humaneval, sandbox: await session.sandbox(), signal }, exercise.solution);
+    tries.push({ wellFormed: listings.size > 0, passed: check.passed, tokensIn: record.tokensIn, tokensOut: record.tokensOut, modelMs: record.latencyMs });
+    if (check.passed) break;
+    turns.push({ role: "assistant", content: text }, { role: "user", content: testFailureMessage(failedOutput(check.output), files) });
+  }
+  const solved = tries.at(-1)?.passed === true;
+  return { exercise: exercise.name, tier, model, status: solved ? "complete" : "failed", solved, tries, wallMs: Math.round(performance.now() - started) };
+}
+
+/** Pure: the output of the command that failed, without the "$ command" lines verification adds. */
+export function failedOutput(output: string): string {
+  return output
+    .split("\n")
+    .filter((line) => !line.startsWith("$ "))
+    .join("\n")
+    .trim();
+}

@@ -1,0 +1,30 @@
+import { describe, expect, test } from "bun:test";
+import { aiderMessages, readListings } from "./aiderProtocol.ts";
+
+describe("the baseline's whole-file replies, read as Aider reads them", () => {
+  test("a listing after the file's name; a listing of the tests is ignored", () => {
+    const reply = "Here:\n\ntwo_fer.py\n```python\ndef two_fer(name='you'):\n    return f'One for {name}, one for me.'\n```\n\ntwo_fer_test.py\n```python\nassert True\n```\n";
+    expect(readListings(reply, ["two_fer.py"])).toEqual(new Map([["two_fer.py", "def two_fer(name='you'):\n    return f'One for {name}, one for me.'\n"]]));
+  });
+
+  test("one file in the chat: a block that names no file is that file, the last such block winning", () => {
+    const reply = "First:\n```python\nx = 1\n```\nBetter:\n```python\nx = 2\n```\n";
+    expect(readListings(reply, ["a.py"]).get("a.py")).toBe("x = 2\n");
+  });
+
+  test("no block: not well-formed", () => {
+    expect(readListings("I would change the loop.", ["a.py"]).size).toBe(0);
+  });
+
+  test("two files in the chat: an unnamed block is not guessed", () => {
+    expect(readListings("```\nx\n```\n", ["a.py", "b.py"]).size).toBe(0);
+  });
+
+  test("the conversation: system rules, the files as they are now, the acknowledgement, then the turns", () => {
+    const messages = aiderMessages(new Map([["a.py", "x = 1\n"]]), [{ role: "user", content: "do it" }]);
+    expect(messages.map((m) => m.role)).toEqual(["system", "user", "assistant", "user"]);
+    expect(messages[0]!.content).toContain("*file listing*");
+    expect(messages[1]!.content).toEndWith("a.py\n```\nx = 1\n```");
+    expect(messages[3]!.content).toBe("do it");
+  });
+});

@@ -1,0 +1,174 @@
+// `bench exercism`: each selected exercise as a workspace task (the stub owned, the tests never), verified by the
+// exercise's own tests; beside it, in the same run, the field's baseline for each tier asked (--baseline), or the
+// maintainers' solutions verified alone (--oracle). Results per arm in JSONL (resumable), then summary.json and report.md.
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { runProblems, type ProblemRunResult } from "../benchmark/runProblems.ts";
+import { startTier } from "../run/policy.ts";
+import { runRecordedTask, type Session } from "../run/session.ts";
+import type { PreparedTask } from "../task/prepared.ts";
+import { isVerdict, type Tier } from "../types.ts";
+import { runCheck } from "../verify/check.ts";
+import { askLikeAider } from "./aiderBaseline.ts";
+import { exerciseCommands } from "./checks.ts";
+import { loadTrack } from "./exercise.ts";
+import type { Exercise, Track } from "./track.ts";
+import { BaselineLine, OracleLine, TaskLine } from "./lines.ts";
+import { exerciseInstructions, fileList } from "./protocol.ts";
+import { renderExercismReport, summariseExercism, type ExercismSummary } from "./report.ts";
+import { selectExercises, type Selection } from "./selection.ts";
+import { createExerciseWorkspace } from "./workspace.ts";
+
+export type ExercismOptions = {
+  track: Track;
+  exercisesDir: string;
+  selection: Selection;
+  concurrency: number;
+  outDir: string;
+  resume: boolean;
+  progress: boolean;
+  /** Verify the example solutions only: no model is asked. */
+  oracle: boolean;
+  /** Tiers whose models are also asked the field's way (Aider's protocol), in the same run. */
+  baseline: Tier[];
+  /** Tries of the baseline; smol-coder's attempts come from the config (--max-attempts). */
+  baselineTries: number;
+  /** The first attempt's tier; absent: the router decides (routing.deepWhenDescriptionOver). */
+  startTier?: Tier;
+  /** The TypeScript track's shared tools (typescriptDependencies). */
+  nodeModules?: string;
+  debugDir?: string;
+  signal?: AbortSignal;
+};
+
+export type ExercismResult = { runId: string; summary: ExercismSummary; interrupted: boolean; stoppedUnreachable?: number; outDir: string };
+
+
+async function prepareExercise(exercise: Exercise, options: ExercismOptions, session: Session, parentDir: string): Promise<PreparedTask> {
+  const dir = path.join(parentDir, exercise.name);
+  await rm(dir, { recursive: true, force: true }); // a half-done exercise of a killed run starts again
+  const { root } = await createExerciseWorkspace(exercise, parentDir, { nodeModules: options.nodeModules });
+  const description = exerciseInstructions(await Promise.all(exercise.docs.map((file) => readFile(file, "utf8"))), fileList(exercise));
+  const filesOwned = exercise.solution;
+  return {
+    taskId: crypto.randomUUID().slice(0, 8),
+    kind: "workspace",
+    key: `exercism/${exercise.track}/${exercise.name}`,
+    root,
+    description,
+    filesOwned,
+    check: { kind: "commands", commands: commandsFor(exercise, session) },
+    startTier: startTier({ description, filesOwned, startTier: options.startTier }, session.config.routing),
+    maxAttempts: session.config.policy.maxAttempts,
+  };
+}
+
+function commandsFor(exercise: Exercise, session: Session): string[] {
+  return exerciseCommands(exercise.track, exercise, session.config.humaneval.python ?? "python3");
+}
+
+async function solveExercise(exercise: Exercise, options: ExercismOptions, session: Session, runId: string, signal: AbortSignal): Promise<TaskLine | null> {
+  const task = await prepareExercise(exercise, options, session, path.join(options.outDir, "workspaces", "smol-coder"));
+  const outcome = await runRecordedTask(session, task, { runId, commit: false, debugDir: options.debugDir, signal });
+  if (outcome.status === "interrupted") return null;
+  const usage = Object.values(outcome.usage);
+  return {
+    exercise: exercise.name,
+    status: outcome.status,
+    solved: outcome.status === "complete",
+    startTier: task.startTier,
+    finalTier: outcome.finalTier,
+    attempts: outcome.history,
+    tokensIn: usage.reduce((s, u) => s + u.tokensIn, 0),
+    tokensOut: usage.reduce((s, u) => s + u.tokensOut, 0),
+    modelMs: usage.reduce((s, u) => s + (u.modelMs ?? 0), 0),
+    wallMs: outcome.wallMs,
+  };
+}
+
+async function oracleExercise(exercise: Exercise, options: ExercismOptions, session: Session, signal: AbortSignal): Promise<OracleLine> {
+  const started = performance.now();
+  const parent = path.join(options.outDir, "workspaces", "oracle");
+  await rm(path.join(parent, exercise.name), { recursive: true, force: true });
+  const { root } = await createExerciseWorkspace(exercise, parent, { oracle: true, nodeModules: options.nodeModules });
+  const check = await runCheck({ kind: "commands", commands: commandsFor(exercise, session) }, root, { verify: session.config.verify, humaneval: session.config.humaneval, sandbox: await session.sandbox(), signal }, exercise.solution);
+  return { exercise: exercise.name, status: check.passed ? "complete" : "failed", solved: check.passed, decidedBy: check.decidedBy, errors: check.errors, wallMs: Math.round(performance.now() - started) };
+}
+
+export async function runExercism(session: Session, options: ExercismOptions): Promise<ExercismResult> {
+  const started = performance.now();
+  const exercises = selectExercises(await loadTrack(options.track, options.exercisesDir), options.selection);
+  await mkdir(options.outDir, { recursive: true });
+  await session.sandbox(); // no sandbox stops the run before anything is recorded
+  const runId = session.store.startRun({ kind: "bench", args: { benchmark: "exercism", track: options.track, exercises: exercises.map((e) => e.name), oracle: options.oracle, baseline: options.baseline } });
+  let runStatus: "complete" | "interrupted" | "unreachable" | "crashed" = "crashed";
+  try {
+    session.log.info({ event: "bench_start", runId, benchmark: "exercism", track: options.track, problems: exercises.length, concurrency: options.concurrency }, "bench start");
+    const common = {
+      problems: exercises,
+      key: (exercise: Exercise) => exercise.name,
+      outDir: options.outDir,
+      resume: options.resume,
+      concurrency: options.concurrency,
+      progress: options.progress,
+      log: session.log,
+      stopAfterUnreachable: session.config.humaneval.stopAfterUnreachable,
+      signal: options.signal,
+    };
+    const runs: ProblemRunResult<{ status: string; solved: boolean }>[] = [];
+    let oracle: OracleLine[] = [];
+    let tasks: TaskLine[] = [];
+    const baselines: BaselineLine[] = [];
+    if (options.oracle) {
+      const run = await runProblems({ ...common, file: path.join(options.outDir, "oracle.jsonl"), schema: OracleLine, lineKey: (line) => line.exercise, isVerdict: (line) => line.status !== "crashed", solve: (exercise, signal) => oracleExercise(exercise, options, session, signal), crashed: (exercise, error) => ({ exercise: exercise.name, status: "crashed" as const, solved: false, decidedBy: "", errors: [error], wallMs: 0 }) });
+      oracle = run.lines;
+      runs.push(run);
+    } else {
+      // The arms run side by side, so a run cut short still holds paired results; the tiers' permits bound the calls.
+      const smolCoder = runProblems({
+        ...common,
+        file: path.join(options.outDir, "results.jsonl"),
+        schema: TaskLine,
+        lineKey: (line) => line.exercise,
+        isVerdict: (line) => isVerdict(line.status),
+        solve: (exercise, signal) => solveExercise(exercise, options, session, runId, signal),
+        crashed: (exercise, error) => ({ exercise: exercise.name, status: "crashed" as const, solved: false, startTier: "fast" as const, finalTier: "fast" as const, attempts: [], tokensIn: 0, tokensOut: 0, modelMs: 0, wallMs: 0, error }),
+      });
+      const parentDir = path.join(options.outDir, "workspaces", "baseline");
+      const baselineRuns = options.baseline.map((tier) =>
+        runProblems({
+          ...common,
+          progress: false,
+          file: path.join(options.outDir, `baseline-${tier}.jsonl`),
+          schema: BaselineLine,
+          lineKey: (line) => line.exercise,
+          isVerdict: (line) => line.status === "complete" || line.status === "failed",
+          solve: async (exercise, signal) => {
+            await rm(path.join(parentDir, tier, exercise.name), { recursive: true, force: true });
+            return askLikeAider({ session, parentDir, commands: commandsFor(exercise, session), tries: options.baselineTries, nodeModules: options.nodeModules }, exercise, tier, signal);
+          },
+          crashed: (exercise, error) => ({ exercise: exercise.name, tier, model: session.router.modelFor(tier), status: "crashed" as const, solved: false, tries: [], wallMs: 0, error }),
+        }),
+      );
+      const [smolRun, ...tierRuns] = await Promise.all([smolCoder, ...baselineRuns]);
+      tasks = smolRun!.lines;
+      runs.push(smolRun!, ...tierRuns);
+      for (const tierRun of tierRuns) baselines.push(...tierRun.lines);
+    }
+    const stoppedUnreachable = runs.find((r) => r.stoppedUnreachable !== undefined)?.stoppedUnreachable;
+    const interrupted = runs.some((r) => r.interrupted) || (Boolean(options.signal?.aborted) && stoppedUnreachable === undefined);
+    const summary = summariseExercism({ track: options.track, exercises: exercises.map((e) => e.name), tasks, baselines, oracle, wallSeconds: (performance.now() - started) / 1000 });
+    if (!interrupted && stoppedUnreachable === undefined) {
+      await writeFile(path.join(options.outDir, "summary.json"), `${JSON.stringify({ runId, ...summary }, null, 2)}\n`);
+      await writeFile(path.join(options.outDir, "report.md"), renderExercismReport(summary, { tasks, baselines, oracle }, `Exercism ${options.track} benchmark ${runId}`));
+    }
+    runStatus = stoppedUnreachable !== undefined ? "unreachable" : interrupted ? "interrupted" : "complete";
+    session.log.info({ event: "bench_complete", runId, benchmark: "exercism", interrupted, stoppedUnreachable }, "bench complete");
+    return { runId, summary, interrupted, stoppedUnreachable, outDir: options.outDir };
+  } catch (error) {
+    if (options.signal?.aborted) runStatus = "interrupted";
+    throw error;
+  } finally {
+    session.store.finishRun(runId, runStatus);
+  }
+}

@@ -1,0 +1,54 @@
+// Pure: the result lines of an Exercism run, one schema per arm: smol-coder's tasks, the field's baseline, the oracle.
+import { z } from "zod";
+import { AttemptOutcome, TaskStatus, Tier } from "../types.ts";
+
+/** smol-coder on one exercise: the task's outcome, with each attempt's tier and outcome. */
+export const TaskLine = z.object({
+  exercise: z.string(),
+  status: TaskStatus.exclude(["interrupted"]),
+  solved: z.boolean(),
+  startTier: Tier,
+  finalTier: Tier,
+  attempts: z.array(z.object({ tier: Tier, outcome: AttemptOutcome })),
+  tokensIn: z.number().min(0),
+  tokensOut: z.number().min(0),
+  /** Model time of every call the task made (attempts, spec, checkpoints). */
+  modelMs: z.number().min(0),
+  wallMs: z.number().min(0),
+  error: z.string().optional(),
+});
+export type TaskLine = z.infer<typeof TaskLine>;
+
+export const Try = z.object({
+  /** The reply held a listing of the solution file (Aider's whole-file format, read as Aider reads it). */
+  wellFormed: z.boolean(),
+  passed: z.boolean(),
+  tokensIn: z.number().min(0),
+  tokensOut: z.number().min(0),
+  modelMs: z.number().min(0),
+});
+export type Try = z.infer<typeof Try>;
+
+/** One tier's model asked the field's way: up to two tries, the second with the first's test output. */
+export const BaselineLine = z.object({
+  exercise: z.string(),
+  tier: Tier,
+  model: z.string(),
+  status: z.enum(["complete", "failed", "unreachable", "crashed"]),
+  solved: z.boolean(),
+  tries: z.array(Try),
+  wallMs: z.number().min(0),
+  error: z.string().optional(),
+});
+export type BaselineLine = z.infer<typeof BaselineLine>;
+
+/** The maintainers' example solution verified like a model's: every exercise must pass, or the harness is wrong. */
+export const OracleLine = z.object({
+  exercise: z.string(),
+  status: z.enum(["complete", "failed", "crashed"]),
+  solved: z.boolean(),
+  decidedBy: z.string(),
+  errors: z.array(z.string()),
+  wallMs: z.number().min(0),
+});
+export type OracleLine = z.infer<typeof OracleLine>;

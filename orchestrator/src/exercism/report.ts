@@ -1,0 +1,135 @@
+// Pure: an Exercism run's summary and report. smol-coder's tasks and the field's baseline stand side by side per
+// tier: solved after the first and the second try (a try is one model reply that is verified), the share of
+// replies that were well-formed, and the model time each spent; then a paired table, exercise by exercise.
+import { TIERS, type Tier } from "../types.ts";
+import type { Track } from "./track.ts";
+import type { BaselineLine, OracleLine, TaskLine } from "./lines.ts";
+
+export type ArmSummary = {
+  arm: string;
+  tier: Tier | "router";
+  model: string;
+  total: number;
+  /** Solved within 1, 2, … tries: index k holds those solved by try k+1. */
+  solvedAfter: number[];
+  solved: number;
+  replies: number;
+  wellFormed: number;
+  modelSeconds: number;
+  tokensOut: number;
+};
+
+export type ExercismSummary = {
+  track: Track;
+  exercises: number;
+  oracle: { total: number; passed: number; failed: string[] } | null;
+  arms: ArmSummary[];
+  /** smol-coder's tasks by the tier they started at (the router's choice, or --start-tier). */
+  startedAt: Partial<Record<Tier, number>>;
+  /** Replies smol-coder refused before any test ran, by count of tasks; the rest of its misses failed their tests. */
+  refusedReplies: number;
+  wallSeconds: number;
+};
+
+const seconds = (ms: number) => Math.round(ms / 100) / 10;
+const cumulative = (counts: number[]) => counts.map((_, i) => counts.slice(0, i + 1).reduce((a, b) => a + b, 0));
+
+function tasksArm(tasks: readonly TaskLine[], tries: number): ArmSummary {
+  const byTry = Array.from({ length: tries }, (_, k) => tasks.filter((t) => t.solved && t.attempts.length === k + 1).length);
+  const replies = tasks.flatMap((t) => t.attempts).filter((a) => a.outcome !== "prompt_too_long");
+  const tiers = new Set(tasks.flatMap((t) => t.attempts.map((a) => a.tier)));
+  return {
+    arm: "smol-coder",
+    tier: tiers.size === 1 ? [...tiers][0]! : "router",
+    model: tiers.size === 1 ? [...tiers][0]! : [...tiers].join("+"),
+    total: tasks.length,
+    solvedAfter: cumulative(byTry),
+    solved: tasks.filter((t) => t.solved).length,
+    replies: replies.length,
+    wellFormed: replies.filter((a) => a.outcome !== "patch_rejected").length,
+    modelSeconds: seconds(tasks.reduce((s, t) => s + t.modelMs, 0)),
+    tokensOut: tasks.reduce((s, t) => s + t.tokensOut, 0),
+  };
+}
+
+function baselineArm(lines: readonly BaselineLine[], tier: Tier, tries: number): ArmSummary {
+  const byTry = Array.from({ length: tries }, (_, k) => lines.filter((l) => l.solved && l.tries.length === k + 1).length);
+  const all = lines.flatMap((l) => l.tries);
+  return {
+    arm: "baseline (Aider's protocol)",
+    tier,
+    model: lines[0]?.model ?? tier,
+    total: lines.length,
+    solvedAfter: cumulative(byTry),
+    solved: lines.filter((l) => l.solved).length,
+    replies: all.length,
+    wellFormed: all.filter((t) => t.wellFormed).length,
+    modelSeconds: seconds(all.reduce((s, t) => s + t.modelMs, 0)),
+    tokensOut: all.reduce((s, t) => s + t.tokensOut, 0),
+  };
+}
+
+export function summariseExercism(input: { track: Track; exercises: string[]; tasks: readonly TaskLine[]; baselines: readonly BaselineLine[]; oracle: readonly OracleLine[]; wallSeconds: number }): ExercismSummary {
+  const tries = Math.max(2, ...input.tasks.map((t) => t.attempts.length), ...input.baselines.map((b) => b.tries.length));
+  const startedAt: Partial<Record<Tier, number>> = {};
+  for (const task of input.tasks) startedAt[task.startTier] = (startedAt[task.startTier] ?? 0) + 1;
+  const arms = [
+    ...(input.tasks.length > 0 ? [tasksArm(input.tasks, tries)] : []),
+    ...TIERS.filter((tier) => input.baselines.some((b) => b.tier === tier)).map((tier) => baselineArm(input.baselines.filter((b) => b.tier === tier), tier, tries)),
+  ];
+  return {
+    track: input.track,
+    exercises: input.exercises.length,
+    oracle: input.oracle.length > 0 ? { total: input.oracle.length, passed: input.oracle.filter((o) => o.solved).length, failed: input.oracle.filter((o) => !o.solved).map((o) => o.exercise) } : null,
+    arms,
+    startedAt,
+    refusedReplies: input.tasks.flatMap((t) => t.attempts).filter((a) => a.outcome === "patch_rejected").length,
+    wallSeconds: Math.round(input.wallSeconds),
+  };
+}
+
+const pct = (n: number, d: number) => (d === 0 ? "–" : `${((100 * n) / d).toFixed(1)}%`);
+
+/** Pure: one cell: ✓k solved at try k, ✗ not solved; each try's mark: R refused / malformed, F tests failed. */
+export function taskCell(line: TaskLine | undefined): string {
+  if (!line) return "";
+  const marks = line.attempts.map((a) => (a.outcome === "passed" ? "✓" : a.outcome === "patch_rejected" ? "R" : a.outcome === "prompt_too_long" ? "L" : "F")).join("");
+  return `${line.solved ? `✓${line.attempts.length}` : "✗"} ${marks} (${line.attempts.map((a) => a.tier[0]).join("")})`;
+}
+
+export function baselineCell(line: BaselineLine | undefined): string {
+  if (!line) return "";
+  if (line.status === "crashed" || line.status === "unreachable") return line.status;
+  const marks = line.tries.map((t) => (t.passed ? "✓" : t.wellFormed ? "F" : "R")).join("");
+  return `${line.solved ? `✓${line.tries.length}` : "✗"} ${marks}`;
+}
+
+export function renderExercismReport(summary: ExercismSummary, lines: { tasks: readonly TaskLine[]; baselines: readonly BaselineLine[]; oracle: readonly OracleLine[] }, title: string): string {
+  const out = [`# ${title}`, "", `Track: ${summary.track}; exercises: ${summary.exercises}; wall: ${summary.wallSeconds} s.`, ""];
+  if (summary.oracle) {
+    out.push(`Oracle (the maintainers' solutions): **${summary.oracle.passed}/${summary.oracle.total}** pass.`, "");
+    if (summary.oracle.failed.length > 0) out.push(`Failed: ${summary.oracle.failed.join(", ")}`, "");
+  }
+  if (summary.arms.length > 0) {
+    const tries = Math.max(...summary.arms.map((a) => a.solvedAfter.length));
+    out.push(
+      `| arm | tier | model | ${Array.from({ length: tries }, (_, k) => `after try ${k + 1}`).join(" | ")} | well-formed replies | model time | reply tokens |`,
+      `| --- | --- | --- | ${Array.from({ length: tries }, () => "---").join(" | ")} | --- | --- | --- |`,
+      ...summary.arms.map((a) => `| ${a.arm} | ${a.tier} | ${a.model} | ${a.solvedAfter.map((n) => `${n}/${a.total} (${pct(n, a.total)})`).join(" | ")} | ${a.wellFormed}/${a.replies} (${pct(a.wellFormed, a.replies)}) | ${a.modelSeconds} s | ${a.tokensOut} |`),
+      "",
+      `smol-coder's tasks started at: ${Object.entries(summary.startedAt).map(([tier, n]) => `${tier} ${n}`).join(", ")}; replies refused before any test: ${summary.refusedReplies}.`,
+      "",
+      "A try is one model reply that is verified. Cells: ✓k solved at try k, ✗ not solved; then each try: ✓ passed, F tests failed, R refused or malformed, L prompt too long; smol-coder's tiers in brackets (f fast, d deep, r reviewer).",
+      "",
+    );
+    const tiers = TIERS.filter((tier) => lines.baselines.some((b) => b.tier === tier));
+    const names = [...new Set([...lines.tasks.map((t) => t.exercise), ...lines.baselines.map((b) => b.exercise)])].sort();
+    out.push(`| exercise | smol-coder | ${tiers.map((t) => `baseline ${t}`).join(" | ")} |`, `| --- | --- | ${tiers.map(() => "---").join(" | ")} |`);
+    for (const name of names) {
+      const task = lines.tasks.find((t) => t.exercise === name);
+      out.push(`| ${name} | ${taskCell(task)} | ${tiers.map((tier) => baselineCell(lines.baselines.find((b) => b.exercise === name && b.tier === tier))).join(" | ")} |`);
+    }
+    out.push("");
+  }
+  return `${out.join("\n")}\n`;
+}

@@ -1,0 +1,105 @@
+// `bench exercism` end to end: the real CLI, the real sandbox and pytest, on a small track made here, the fake
+// model answering each arm (smol-coder's tasks, the field's baseline) by what its prompt asks.
+import { describe, expect, test } from "bun:test";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { startFakeModel, type RecordedRequest } from "./fakeModel.ts";
+import { perTestResources, runCli, tempDir } from "./helpers.ts";
+
+const resources = perTestResources();
+const STUB = "def add(a, b):\n    pass\n";
+const RIGHT = "def add(a, b):\n    return a + b\n";
+const WRONG = "def add(a, b):\n    return a - b\n";
+const TESTS = "import unittest\nfrom adder import add\n\n\nclass AdderTest(unittest.TestCase):\n    def test_add(self):\n        self.assertEqual(add(2, 3), 5)\n";
+
+/** A track with one exercise, laid out as Exercism's: the stub, the tests, .meta/ and .docs/. */
+function makeTrack(example = RIGHT): string {
+  const root = resources.track(tempDir("smol-exercism-"));
+  const dir = path.join(root, "exercises", "practice", "adder");
+  mkdirSync(path.join(dir, ".meta"), { recursive: true });
+  mkdirSync(path.join(dir, ".docs"), { recursive: true });
+  writeFileSync(path.join(dir, "adder.py"), STUB);
+  writeFileSync(path.join(dir, "adder_test.py"), TESTS);
+  writeFileSync(path.join(dir, ".meta", "example.py"), example);
+  writeFileSync(path.join(dir, ".meta", "config.json"), JSON.stringify({ files: { solution: ["adder.py"], test: ["adder_test.py"], example: [".meta/example.py"] } }));
+  writeFileSync(path.join(dir, ".docs", "instructions.md"), "# Instructions\n\nAdd two numbers.\n");
+  return root;
+}
+
+async function bench(track: string, args: string[]) {
+  const out = path.join(track, "out");
+  const result = await runCli(["bench", "exercism", "--track", "python", "--exercises", track, "--out", out, "--db", path.join(track, "runs.db"), ...args], {
+    env: resources.fake ? { LITELLM_URL: resources.fake.url } : {},
+  });
+  const lines = (name: string) => readFileSync(path.join(out, name), "utf8").trim().split("\n").map((line) => JSON.parse(line) as Record<string, unknown>);
+  return { result, out, lines, report: () => readFileSync(path.join(out, "report.md"), "utf8") };
+}
+
+const isBaseline = (request: RecordedRequest) => request.body.messages[0]?.role === "system";
+
+describe("bench exercism", () => {
+  test("--oracle: the example passes the exercise's tests (exit 0); a wrong example fails them (exit 1)", async () => {
+    const good = await bench(makeTrack(), ["--oracle"]);
+    expect(good.result.exitCode, good.result.stderr).toBe(0);
+    expect(good.result.stdout).toContain("oracle: 1/1 pass");
+    const bad = await bench(makeTrack(WRONG), ["--oracle"]);
+    expect(bad.result.exitCode).toBe(1);
+    expect(bad.lines("oracle.jsonl")[0]).toMatchObject({ exercise: "adder", solved: false, status: "failed" });
+  }, 60_000);
+
+  test("both arms in one run: smol-coder solves at attempt 1 though its reply also rewrote the tests; the baseline at try 2 after the test output", async () => {
+    let baselineTries = 0;
+    resources.fake = startFakeModel({
+      fallback: {
+        "fast-coder": (request) => {
+          if (!isBaseline(request)) return `adder.py\n\`\`\`python\n${RIGHT}\`\`\`\n\nadder_test.py\n\`\`\`python\nassert True\n\`\`\`\n`;
+          baselineTries += 1;
+          return baselineTries === 1 ? `adder.py\n\`\`\`\n${WRONG}\`\`\`\n` : `adder.py\n\`\`\`\n${RIGHT}\`\`\`\n`;
+        },
+      },
+    });
+    const run = await bench(makeTrack(), ["--start-tier", "fast", "--max-attempts", "2", "--escalate-after", "2", "--baseline", "fast", "--no-spec", "--no-checkpoints"]);
+    expect(run.result.exitCode, run.result.stderr).toBe(0);
+    expect(run.lines("results.jsonl")[0]).toMatchObject({ exercise: "adder", solved: true, startTier: "fast", attempts: [{ tier: "fast", outcome: "passed" }] });
+    const baseline = run.lines("baseline-fast.jsonl")[0]!;
+    expect(baseline).toMatchObject({ exercise: "adder", tier: "fast", solved: true });
+    expect((baseline.tries as { passed: boolean; wellFormed: boolean }[]).map((t) => [t.wellFormed, t.passed])).toEqual([[true, false], [true, true]]);
+    // The second try was shown the first's test output and told the tests are correct.
+    const second = resources.fake.requests.filter(isBaseline)[1]!.body.messages;
+    expect(second.at(-2)).toMatchObject({ role: "assistant" });
+    expect(second.at(-1)!.content).toContain("AssertionError");
+    expect(second.at(-1)!.content).toEndWith("Fix the code in adder.py to resolve the errors.");
+    // smol-coder's prompt carries the instructions, and says plainly what may change.
+    const smolPrompt = resources.fake.requests.find((r) => !isBaseline(r))!.body.messages.at(-1)!.content;
+    expect(smolPrompt).toContain("Use the above instructions to modify the supplied files: adder.py");
+    expect(smolPrompt).toContain("You may change only adder.py. Every other file, the tests among them, is fixed");
+    const events = readFileSync(path.join(run.out, "events.jsonl"), "utf8");
+    expect(events).toContain('"event":"patch_files_ignored"');
+    expect(readFileSync(path.join(run.out, "workspaces", "smol-coder", "adder", "adder_test.py"), "utf8")).toBe(TESTS);
+    expect(run.report()).toContain("| adder | ✓1 ✓ (f) | ✓2 F✓ |");
+    expect(run.result.stdout).toContain("smol-coder [fast, fast]: try 1: 1/1, try 2: 1/1; well-formed 1/1");
+    expect(run.result.stdout).toContain("baseline (Aider's protocol) [fast, fast-coder]: try 1: 0/1, try 2: 1/1; well-formed 2/2");
+  }, 90_000);
+
+  test("--resume keeps finished exercises; an --out that holds results is refused without it", async () => {
+    resources.fake = startFakeModel({ fallback: { "fast-coder": `adder.py\n\`\`\`python\n${RIGHT}\`\`\`\n` } });
+    const track = makeTrack();
+    const first = await bench(track, ["--start-tier", "fast", "--max-attempts", "1", "--no-spec"]);
+    expect(first.result.exitCode, first.result.stderr).toBe(0);
+    const calls = resources.fake.requests.length;
+    const again = await bench(track, ["--start-tier", "fast", "--max-attempts", "1", "--no-spec"]);
+    expect(again.result.exitCode).toBe(2);
+    expect(again.result.stderr).toContain("pass --resume to continue that run, or another --out");
+    const resumed = await bench(track, ["--start-tier", "fast", "--max-attempts", "1", "--no-spec", "--resume"]);
+    expect(resumed.result.exitCode, resumed.result.stderr).toBe(0);
+    expect(resources.fake.requests.length).toBe(calls);
+    expect(resumed.lines("results.jsonl")).toHaveLength(1);
+  }, 90_000);
+
+  test("a directory that is not a track: one line naming the fix, exit 2", async () => {
+    const empty = resources.track(tempDir("smol-exercism-"));
+    const run = await bench(empty, ["--oracle"]);
+    expect(run.result.exitCode).toBe(2);
+    expect(run.result.stderr).toContain("has no exercises/practice directory");
+  }, 30_000);
+});
