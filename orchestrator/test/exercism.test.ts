@@ -4,7 +4,7 @@ import { describe, expect, test } from "bun:test";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { startFakeModel, type RecordedRequest } from "./fakeModel.ts";
-import { perTestResources, runCli, tempDir } from "./helpers.ts";
+import { perTestResources, runCli, spawnCli, tempDir } from "./helpers.ts";
 
 const resources = perTestResources();
 const STUB = "def add(a, b):\n    pass\n";
@@ -94,6 +94,29 @@ describe("bench exercism", () => {
     expect(resumed.result.exitCode, resumed.result.stderr).toBe(0);
     expect(resources.fake.requests.length).toBe(calls);
     expect(resumed.lines("results.jsonl")).toHaveLength(1);
+  }, 90_000);
+
+  test("smol-coder's tasks go to a daemon that answers; config flags with one answering are refused", async () => {
+    resources.fake = startFakeModel({ fallback: { "fast-coder": `adder.py\n\`\`\`python\n${RIGHT}\`\`\`\n` } });
+    const track = makeTrack();
+    const socket = path.join(track, "run", "daemon.sock");
+    const env = { LITELLM_URL: resources.fake.url, SMOL_CODER_DB: path.join(track, "daemon.db"), SMOL_CODER_SOCKET: socket };
+    const daemon = spawnCli(["serve", "--socket", socket], { env });
+    try {
+      await daemon.until((event) => event.event === "daemon_ready");
+      const out = path.join(track, "out");
+      const refused = await runCli(["bench", "exercism", "--track", "python", "--exercises", track, "--out", out, "--max-attempts", "1"], { env });
+      expect(refused.exitCode).toBe(2);
+      expect(refused.stderr).toContain("--max-attempts: sets this process's config");
+      const result = await runCli(["bench", "exercism", "--track", "python", "--exercises", track, "--out", out, "--start-tier", "fast"], { env });
+      expect(result.exitCode, result.stderr).toBe(0);
+      expect(result.stderr).toContain(`the exercises go to the daemon on ${socket}`);
+      expect(JSON.parse(readFileSync(path.join(out, "results.jsonl"), "utf8"))).toMatchObject({ exercise: "adder", solved: true, startTier: "fast", attempts: [{ tier: "fast", outcome: "passed" }] });
+      expect(daemon.events.filter((event) => event.event === "task_started")).toHaveLength(1);
+    } finally {
+      process.kill(daemon.pid, "SIGKILL");
+      await daemon.finished;
+    }
   }, 90_000);
 
   test("a directory that is not a track: one line naming the fix, exit 2", async () => {

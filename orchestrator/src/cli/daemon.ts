@@ -12,6 +12,7 @@ import { detach, pidFileFor } from "../daemon/detach.ts";
 import { registerSecret } from "../log/secrets.ts";
 import { serve } from "../daemon/daemon.ts";
 import type { Submission, TaskView } from "../daemon/protocol.ts";
+import type { OutcomeRecord } from "../queue/queue.ts";
 import { parseTask, readTaskText } from "../task/task.ts";
 
 /** Where the clients find the daemon: --url (or SMOL_CODER_DAEMON_URL) for its TCP listener, else its socket. */
@@ -95,28 +96,32 @@ export async function viaDaemon(client: DaemonClient, submission: Submission): P
   return finishOf(client, submitted.id, true);
 }
 
+/** Submits one task, waits for it to finish and reads its outcome back; an abort cancels it. */
+export async function outcomeOf(client: DaemonClient, submission: Submission, signal: AbortSignal): Promise<OutcomeRecord> {
+  signal.throwIfAborted();
+  const { id } = await client.submit(submission);
+  const cancel = () => void client.cancel(id).catch(() => undefined);
+  signal.addEventListener("abort", cancel, { once: true });
+  try {
+    for await (const _ of client.events(id, { follow: true, after: Number.MAX_SAFE_INTEGER })) {
+      // Only the end matters here: the stream closes when the task has finished.
+    }
+    const task = await client.get(id);
+    signal.throwIfAborted();
+    if (task.outcome) return task.outcome;
+    throw new DaemonRefused("TaskFailed", task.summary ?? `task ${id} ended ${task.state} without an outcome`);
+  } finally {
+    signal.removeEventListener("abort", cancel);
+  }
+}
+
 /**
  * `bench humaneval` through the daemon: each problem is submitted (its fresh workspace made under the run's
  * directory), waited for, and its outcome read back; Ctrl-C cancels what was submitted.
  */
 export function daemonSolver(client: DaemonClient): Solver {
-  return async (problem, { workspaces, dataset, signal }) => {
-    signal.throwIfAborted();
-    const { id } = await client.submit({ task: { kind: "humaneval", problemId: problem.taskId, dataset }, workspace: workspaces, commit: false, priority: 0 });
-    const cancel = () => void client.cancel(id).catch(() => undefined);
-    signal.addEventListener("abort", cancel, { once: true });
-    try {
-      for await (const _ of client.events(id, { follow: true, after: Number.MAX_SAFE_INTEGER })) {
-        // Only the end matters here: the stream closes when the task has finished.
-      }
-      const task = await client.get(id);
-      signal.throwIfAborted();
-      if (task.outcome) return task.outcome;
-      throw new DaemonRefused("TaskFailed", task.summary ?? `task ${id} ended ${task.state} without an outcome`);
-    } finally {
-      signal.removeEventListener("abort", cancel);
-    }
-  };
+  return (problem, { workspaces, dataset, signal }) =>
+    outcomeOf(client, { task: { kind: "humaneval", problemId: problem.taskId, dataset }, workspace: workspaces, commit: false, priority: 0 }, signal);
 }
 
 export async function submitCommand(flags: SubmitFlags): Promise<number> {

@@ -9,6 +9,7 @@ import { runExercism } from "../exercism/bench.ts";
 import type { Track } from "../exercism/track.ts";
 import { interruptSignal } from "../interrupt.ts";
 import { openSession } from "../run/session.ts";
+import { daemonFor, outcomeOf } from "./daemon.ts";
 import type { Tier } from "../types.ts";
 
 export type ExercismFlags = {
@@ -27,11 +28,18 @@ export type ExercismFlags = {
   resume?: boolean;
   debug?: string;
   logFile: boolean;
+  /** As for bench humaneval: false is --no-daemon; config flags keep the benchmark in this process. */
+  daemon?: boolean;
+  socket?: string;
+  configFlags?: string[];
 };
 
 export async function exercismCommand(config: Config, flags: ExercismFlags): Promise<number> {
   if (flags.resume && !flags.out) throw new TaskInvalid("--resume", "needs the run's --out directory", "pass --out DIR with the directory of the run to continue");
   if (flags.oracle && flags.baseline?.length) throw new TaskInvalid("--oracle", "asks no model, so it takes no --baseline", "run the oracle alone, then the benchmark with --baseline");
+  // smol-coder's tasks go to a daemon that answers (its config and limits apply); the baseline and oracle run here.
+  const daemon = flags.oracle ? null : await daemonFor(flags, "the benchmark");
+  if (daemon) process.stderr.write(`smol-coder: the exercises go to the daemon on ${daemon.where} (its config and tier limits apply; the baseline is asked from here; --no-daemon runs all here)\n`);
   const outDir = path.resolve(flags.out ?? path.join(config.logDir, `exercism-${flags.track}-${new Date().toISOString().replace(/[:.]/g, "-")}`));
   // The TypeScript tools are installed before the sandbox opens: verification must be allowed to read them.
   const nodeModules = flags.track === "typescript" ? await typescriptDependencies(path.join(dataDir(process.env), "exercism"), (line) => process.stderr.write(`smol-coder: ${line}\n`)) : undefined;
@@ -56,6 +64,7 @@ export async function exercismCommand(config: Config, flags: ExercismFlags): Pro
       startTier: flags.startTier,
       nodeModules,
       debugDir: flags.debug,
+      submit: daemon ? (submission, signal) => outcomeOf(daemon, { ...submission, commit: false, priority: 0 }, signal) : undefined,
       signal: interruptSignal({ cleanup: "stopping the run and closing its records", onSignal: () => undefined }),
     });
     const s = result.summary;

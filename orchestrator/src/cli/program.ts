@@ -111,9 +111,11 @@ export function buildProgram(): Command {
     .option("--concurrency <n>", "exercises in flight at once (model calls stay within each tier's limit)", positiveInt, 4)
     .option("--out <dir>", "output directory (default ~/.local/share/smol-coder/logs/exercism-<track>-<time>)")
     .option("--resume", "continue the run in --out, skipping finished exercises")
+    .option("--no-daemon", "run the exercises in this process even when a daemon (smol-coder serve) answers on the socket")
+    .option("--socket <path>", "the daemon's unix socket (also SMOL_CODER_SOCKET)")
     .addHelpText("after", BENCH_EXIT_CODES.replace("0    the run finished, whatever the score", "0    the run finished, whatever the score\n  1    --oracle: an example solution failed (the harness, not a model, is wrong)"))
-    .action(async (options: ExercismFlags & ConfigFlags) => {
-      process.exitCode = await exercismCommand(loadConfig(options), { ...options, logFile: globals().logFile });
+    .action(async (options: ExercismFlags & ConfigFlags, command: Command) => {
+      process.exitCode = await exercismCommand(loadConfig(options), { ...options, configFlags: configFlagsGiven(command), logFile: globals().logFile });
     });
 
   program

@@ -8,7 +8,9 @@ import { startTier } from "../run/policy.ts";
 import { runRecordedTask, type Session } from "../run/session.ts";
 import type { PreparedTask } from "../task/prepared.ts";
 import { isVerdict, type Tier } from "../types.ts";
-import { runCheck } from "../verify/check.ts";
+import { checkLabels, runCheck } from "../verify/check.ts";
+import type { OutcomeRecord } from "../queue/queue.ts";
+import type { WorkspaceTask } from "../task/task.ts";
 import { askLikeAider } from "./aiderBaseline.ts";
 import { exerciseCommands } from "./checks.ts";
 import { loadTrack } from "./exercise.ts";
@@ -39,6 +41,8 @@ export type ExercismOptions = {
   nodeModules?: string;
   debugDir?: string;
   signal?: AbortSignal;
+  /** Runs smol-coder's task elsewhere (the daemon) and returns its outcome; absent: in this process. */
+  submit?: (submission: { task: WorkspaceTask; workspace: string }, signal: AbortSignal) => Promise<OutcomeRecord>;
 };
 
 export type ExercismResult = { runId: string; summary: ExercismSummary; interrupted: boolean; stoppedUnreachable?: number; outDir: string };
@@ -69,14 +73,17 @@ function commandsFor(exercise: Exercise, session: Session): string[] {
 
 async function solveExercise(exercise: Exercise, options: ExercismOptions, session: Session, runId: string, signal: AbortSignal): Promise<TaskLine | null> {
   const task = await prepareExercise(exercise, options, session, path.join(options.outDir, "workspaces", "smol-coder"));
-  const outcome = await runRecordedTask(session, task, { runId, commit: false, debugDir: options.debugDir, signal });
+  const outcome = options.submit
+    ? await options.submit({ task: { description: task.description, filesOwned: task.filesOwned, verify: checkLabels(task.check), ...(options.startTier ? { startTier: options.startTier } : {}) }, workspace: task.root }, signal)
+    : await runRecordedTask(session, task, { runId, commit: false, debugDir: options.debugDir, signal });
   if (outcome.status === "interrupted") return null;
   const usage = Object.values(outcome.usage);
   return {
     exercise: exercise.name,
     status: outcome.status,
     solved: outcome.status === "complete",
-    startTier: task.startTier,
+    // Through the daemon its router chose the first tier: the first attempt's tier says which.
+    startTier: outcome.history[0]?.tier ?? task.startTier,
     finalTier: outcome.finalTier,
     attempts: outcome.history,
     tokensIn: usage.reduce((s, u) => s + u.tokensIn, 0),

@@ -4,7 +4,7 @@
 // claimed by an owner, and a task whose owner is gone is found by `orphans` and given back.
 import { z } from "zod";
 import { HumanEvalTask, WorkspaceTask } from "../task/task.ts";
-import { Role, TaskStatus, Tier, Usage } from "../types.ts";
+import { AttemptOutcome, Role, TaskStatus, Tier, Usage } from "../types.ts";
 
 export const QueueState = z.enum(["queued", "running", "done", "cancelled"]);
 export type QueueState = z.infer<typeof QueueState>;
@@ -34,6 +34,8 @@ export const OutcomeRecord = z.object({
   totalAttempts: z.number().int(),
   finalTier: Tier,
   passedFirstAttempt: z.boolean(),
+  /** Each attempt's tier and outcome (absent in records written before it was kept). */
+  history: z.array(z.object({ tier: Tier, outcome: AttemptOutcome })).default([]),
   escalations: z.number().int(),
   checkpoints: z.number().int(),
   usage: z.partialRecord(Role, Usage),
