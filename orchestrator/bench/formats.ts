@@ -48,7 +48,11 @@ const models = (recorded ? [...new Set([...recorded.values()].map((row) => `${ro
   const concurrency = Number(values.concurrency.find((c) => c.startsWith(`${name}=`))?.split("=")[1] ?? (name === "fast" ? 4 : 2));
   return { name, url, alias: alias ?? name, semaphore: new Semaphore(concurrency) };
 });
-const formats = values.formats.split(",") as (EditFormat | "direct")[];
+// "whole-plain": whole files asked in the plain layout (patch.layout "plain").
+type Variant = EditFormat | "direct" | "whole-plain";
+const formats = values.formats.split(",") as Variant[];
+const asked = (format: Exclude<Variant, "direct">): EditFormat => (format === "whole-plain" ? "whole" : format);
+const layoutOf = (format: Variant) => (format === "whole-plain" ? ("plain" as const) : ("sections" as const));
 const config = buildConfig([{}]);
 const sandbox = await openSandbox(config.sandbox, { unsafe: false });
 await using grader = await startGrader({ sandbox, concurrency: 2 });
@@ -85,17 +89,17 @@ function outcome(reply: string, files: Map<string, string | null>, asked: EditFo
   }
 }
 
-async function humanEval(model: (typeof models)[number], format: EditFormat | "direct", problem: Problem): Promise<Row | null> {
+async function humanEval(model: (typeof models)[number], format: Variant, problem: Problem): Promise<Row | null> {
   const files = new Map<string, string | null>([["solution.py", problem.prompt]]);
   const messages =
     format === "direct"
       ? baselineMessages(problem.prompt)
-      : buildMessages({ description: humanEvalDescription(problem), files, verify: [`pytest: the problem's tests of ${problem.entryPoint}`], feedback: [], format });
+      : buildMessages({ description: humanEvalDescription(problem), files, verify: [`pytest: the problem's tests of ${problem.entryPoint}`], feedback: [], format: asked(format), layout: layoutOf(format) });
   const started = performance.now();
   const completion = await ask(model, messages, `${format}|${problem.taskId}`);
   if (!completion) return null;
   const reply = completion.text;
-  const result = format === "direct" ? { parsed: true, applied: true, reason: null, after: new Map([["solution.py", baselineSolution(reply, problem.prompt, problem.entryPoint)]]) } : outcome(reply, files, format);
+  const result = format === "direct" ? { parsed: true, applied: true, reason: null, after: new Map([["solution.py", baselineSolution(reply, problem.prompt, problem.entryPoint)]]) } : outcome(reply, files, asked(format));
   const solution = result.after.get("solution.py") ?? "";
   let passed = false;
   if (result.applied) {
@@ -106,15 +110,15 @@ async function humanEval(model: (typeof models)[number], format: EditFormat | "d
   return { model: model.name, format, task: problem.taskId, reply, ...strip(result), compiles: result.applied && compiles("solution.py", solution), passed, tokensOut: completion.tokensOut, ms: Math.round(performance.now() - started) };
 }
 
-async function workspace(model: (typeof models)[number], format: EditFormat, name: string): Promise<Row | null> {
+async function workspace(model: (typeof models)[number], format: Exclude<Variant, "direct">, name: string): Promise<Row | null> {
   const source = path.join(WORKSPACES, name);
   const task = JSON.parse(readFileSync(path.join(source, "task.json"), "utf8")) as { description: string; filesOwned: string[] };
   const files = new Map<string, string | null>(task.filesOwned.map((file) => [file, readFileSync(path.join(source, file), "utf8")]));
-  const messages = buildMessages({ description: task.description, files, verify: ["pytest -q"], feedback: [], format });
+  const messages = buildMessages({ description: task.description, files, verify: ["pytest -q"], feedback: [], format: asked(format), layout: layoutOf(format) });
   const started = performance.now();
   const completion = await ask(model, messages, `${format}|workspace/${name}`);
   if (!completion) return null;
-  const result = outcome(completion.text, files, format);
+  const result = outcome(completion.text, files, asked(format));
   let passed = false;
   let compiled = false;
   if (result.applied) {

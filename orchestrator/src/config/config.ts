@@ -152,6 +152,10 @@ export const Config = z
           .strict()
           .prefault({})
           .describe("The edit format each tier's prompt asks for; every format is accepted from every tier"),
+        layout: z
+          .enum(["sections", "plain"])
+          .default("sections")
+          .describe('How an attempt\'s prompt is laid out: "sections" (headed: task, files, reply) or "plain" (the task, the files as whole-file listings, the reply\'s form)'),
       })
       .strict()
       .prefault({}),

@@ -176,5 +176,25 @@ describe("the edit format's example names a file the task owns", () => {
     expect(retry.indexOf("the spec")).toBeGreaterThan(filesEnd);
     expect(retry.indexOf("the spec")).toBeLessThan(retry.indexOf("boom"));
   });
-});
 
+  test("the prompt says which files may change and that the tests are fixed", async () => {
+    const { buildMessages } = await import("./prompt.ts");
+    const text = buildMessages({ description: "d", files: new Map([["two_fer.py", "x\n"]]), verify: ["pytest two_fer_test.py"], feedback: [], format: "whole" })[0]!.content;
+    expect(text).toContain("You may change only two_fer.py. Every other file, the tests among them, is fixed: do not send it.");
+  });
+
+  test("plain layout: the task, the files as the listings a reply repeats, the reply's form; a retry keeps the same start", async () => {
+    const { buildMessages } = await import("./prompt.ts");
+    const base = { description: "Add two numbers.", files: new Map([["adder.py", "def add(a, b):\n    pass\n"]]), verify: ["pytest"], format: "whole" as const, layout: "plain" as const };
+    const first = buildMessages({ ...base, feedback: [] })[0]!.content;
+    expect(first).toStartWith("Add two numbers.\n\nadder.py\n```python\ndef add(a, b):\n    pass\n```\n\nReply with the complete new content of each file you change");
+    expect(first).toEndWith("You may change only adder.py. Every other file, the tests among them, is fixed: do not send it.");
+    expect(first).not.toContain("# Task");
+    const retry = buildMessages({ ...base, feedback: [{ attempt: 1, tier: "fast", kind: "verification_failed", diff: null, errors: ["boom"] }] })[0]!.content;
+    const filesEnd = first.indexOf("pass\n```") + "pass\n```".length;
+    expect(retry.slice(0, filesEnd)).toBe(first.slice(0, filesEnd));
+    expect(retry).toContain("- boom");
+    const diff = buildMessages({ ...base, format: "udiff", feedback: [] })[0]!.content;
+    expect(diff).toContain("`--- a/PATH`");
+  });
+});

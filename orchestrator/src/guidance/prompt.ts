@@ -29,7 +29,10 @@ export type PromptInput = {
   /** Only the most recent attempts show their diffs, to keep prompts bounded. */
   diffsShown?: number;
   maxDiffChars?: number;
+  /** "sections" (headed: task, files, reply) or "plain" (the task, the files as listings, the reply's form). */
+  layout?: PromptLayout;
 };
+export type PromptLayout = "sections" | "plain";
 
 function fence(text: string, language = ""): string {
   const ticks = text.includes("```") ? "````" : "```";
@@ -40,6 +43,11 @@ export function renderFiles(files: ReadonlyMap<string, string | null>): string {
   return [...files]
     .map(([path, content]) => (content === null ? `## ${path}\n(does not exist yet; create it if the task needs it)` : `## ${path}\n${fence(content)}`))
     .join("\n\n");
+}
+
+/** The files as whole-file listings: the path alone on a line, then the content fenced with its language. */
+export function renderListings(files: ReadonlyMap<string, string | null>): string {
+  return [...files].map(([path, content]) => (content === null ? `${path}\n(does not exist yet; create it if the task needs it)` : `${path}\n${fence(content, languageOf(path))}`)).join("\n\n");
 }
 
 export function renderHistory(feedback: AttemptFeedback[], diffsShown: number, maxDiffChars: number): string {
@@ -75,11 +83,15 @@ const LANGUAGES: Record<string, string> = { py: "python", ts: "ts", tsx: "tsx", 
  * (src/example.py), Qwen2.5-Coder-1.5B wrote that path on its whole-file replies, which were then refused.
  */
 export function formatText(format: EditFormat, path: string): string {
-  const language = LANGUAGES[path.split(".").at(-1) ?? ""] ?? "";
-  return fill(FORMATS[format], { path, language }).trim();
+  return fill(FORMATS[format], { path, language: languageOf(path) }).trim();
+}
+
+function languageOf(path: string): string {
+  return LANGUAGES[path.split(".").at(-1) ?? ""] ?? "";
 }
 
 export function buildMessages(input: PromptInput): ChatMessage[] {
+  if (input.layout === "plain") return [{ role: "user", content: plainPrompt(input) }];
   const user = fill(ATTEMPT, {
     description: input.description,
     guidance: input.guidance ? `\n${input.guidance}\n` : "",
@@ -94,4 +106,21 @@ export function buildMessages(input: PromptInput): ChatMessage[] {
   // 29/40 passed against 27/40 with these instructions as a system message (bench/formats.ts --formats whole).
   // The task comes first: with the files first, 24/40 (more replies echoed the file unchanged).
   return [{ role: "user", content: `${user.trimEnd()}\n\n${instructions}` }];
+}
+
+/**
+ * The plain layout, closer to how a model's makers ask it: the task, then each file as the listing a whole-file
+ * reply repeats (path, then a fence with the language), then the reply's form. A candidate layout, measured
+ * against "sections" (bench/formats.ts --formats whole,whole-plain).
+ */
+function plainPrompt(input: PromptInput): string {
+  const owned = [...input.files.keys()];
+  return fill(PROMPTS.attemptPlain, {
+    description: input.description.trim(),
+    files: renderListings(input.files),
+    guidance: input.guidance ? `\n${input.guidance}\n` : "",
+    history: renderHistory(input.feedback, input.diffsShown ?? 2, input.maxDiffChars ?? 4_000),
+    format: input.format === "whole" ? PROMPTS.formatWholePlain.trim() : formatText(input.format, owned[0] ?? "PATH"),
+    owned: owned.join(", "),
+  }).replace(/\n{3,}/g, "\n\n").trim();
 }

@@ -101,6 +101,20 @@ describe("planPatch: rejected", () => {
     expect(rejected("I think the bug is in add(), it subtracts.").reason).toStartWith("no edit found in the reply");
   });
 
+  test("a whole-file reply that also rewrites the tests: the owned file's edit applies, the tests' is left out", () => {
+    const reply = "two_fer.py\n```python\ndef two_fer(name='you'):\n    return name\n```\n\ntwo_fer_test.py\n```python\nassert True\n```\n";
+    const result = planPatch({ reply, files: new Map([["two_fer.py", "def two_fer(name):\n    pass\n"]]), maxChangedLines: 300, asked: "whole" });
+    expect(result.changes).toEqual([{ path: "two_fer.py", content: "def two_fer(name='you'):\n    return name\n" }]);
+    expect(result.ignored).toEqual(["two_fer_test.py"]);
+  });
+
+  test("a reply that edits only files it does not own is still refused, and one that leaves the workspace always", () => {
+    const onlyTests = "two_fer_test.py\n```python\nassert True\n```\n";
+    expect(() => planPatch({ reply: onlyTests, files: new Map([["two_fer.py", "x\n"]]), maxChangedLines: 300, asked: "whole" })).toThrow("path is not in filesOwned");
+    const escape = "two_fer.py\n```python\ny\n```\n\n../outside.py\n```python\nz\n```\n";
+    expect(() => planPatch({ reply: escape, files: new Map([["two_fer.py", "x\n"]]), maxChangedLines: 300, asked: "whole" })).toThrow("path leaves the workspace");
+  });
+
   test("path not owned", () => {
     const error = rejected(patchOf("src/sub.ts", SUB, SUB_FIXED), { "src/add.ts": ADD });
     expect(error.reason).toBe("path is not in filesOwned");

@@ -24,7 +24,7 @@ export async function runAttempt(task: PreparedTask, attempt: AttemptInput, deps
   const started = performance.now();
   const files = await deps.edits.read();
   const format = deps.patch.formats[attempt.tier];
-  const prompt = buildMessages({ description: task.description, guidance: attempt.guidance, files, verify: checkLabels(task.check), feedback: attempt.feedback, format });
+  const prompt = buildMessages({ description: task.description, guidance: attempt.guidance, files, verify: checkLabels(task.check), feedback: attempt.feedback, format, layout: deps.patch.layout });
   const record = (reply: string, fields: Pick<AttemptRecord, "outcome" | "diff" | "errors"> & Partial<AttemptRecord>): AttemptRecord => ({
     n: attempt.n,
     tier: attempt.tier,

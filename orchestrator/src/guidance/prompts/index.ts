@@ -1,6 +1,8 @@
 // Every prompt, embedded at build time (Bun's text imports), so `bun build --compile` carries them and nothing
 // is read from disk at import. The one prompt loader: prompt.ts and guidance.ts both take theirs from here.
 import attempt from "./attempt.txt" with { type: "text" };
+import attemptPlain from "./attempt-plain.txt" with { type: "text" };
+import formatWholePlain from "./format-whole-plain.txt" with { type: "text" };
 import formatSearchReplace from "./format-search-replace.txt" with { type: "text" };
 import formatUdiff from "./format-udiff.txt" with { type: "text" };
 import formatWhole from "./format-whole.txt" with { type: "text" };
@@ -13,6 +15,9 @@ import instructions from "./instructions.txt" with { type: "text" };
 export const PROMPTS = {
   instructions,
   attempt,
+  /** The plain layout (patch.layout "plain"): the task, the files as listings, the reply's form; no headings. */
+  attemptPlain,
+  formatWholePlain,
   formats: { udiff: formatUdiff, whole: formatWhole, "search-replace": formatSearchReplace },
   specWriter,
   mentor,
