@@ -3,7 +3,7 @@
 import { cp, mkdir, readdir, readFile, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { TaskInvalid } from "../errors.ts";
-import { BENCH_ESLINT_CONFIG, BENCH_TSCONFIG, benchEslintConfig, benchTsconfig, unskipTests } from "./checks.ts";
+import { BENCH_TSCONFIG, benchTsconfig, unskipTests } from "./checks.ts";
 import type { Exercise } from "./track.ts";
 
 export type ExerciseWorkspace = { root: string };
@@ -33,7 +33,6 @@ export async function createExerciseWorkspace(
       await writeFile(file, unskipTests(await readFile(file, "utf8")));
     }
     await writeFile(path.join(root, BENCH_TSCONFIG), benchTsconfig(exercise.solution));
-    await writeFile(path.join(root, BENCH_ESLINT_CONFIG), benchEslintConfig(exercise.solution));
     if (options.nodeModules) await symlink(options.nodeModules, path.join(root, "node_modules"), "dir");
   }
   if (options.oracle) await writeExample(exercise, root);
