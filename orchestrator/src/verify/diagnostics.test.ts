@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { summariseFailure, type FailedCommand } from "./diagnostics.ts";
@@ -196,5 +196,20 @@ describe("summariseFailure: limits", () => {
   test("ANSI colours are stripped from generic output", () => {
     const errors = errorsOf(`${E}[31m✗ ${E}[1madds numbers${E}[0m\n${E}[2mexpected 5, got -1${E}[0m`);
     expect(errors).toEqual(["✗ adds numbers"]);
+  });
+});
+
+describe("summariseFailure: jest", () => {
+  test("each failed test with its line, the failing expression, and Expected/Received (a real Jest run, colours and all)", () => {
+    const output = readFileSync(path.join(import.meta.dir, "__fixtures__", "jest-isogram.txt"), "utf8");
+    const errors = summariseFailure({ command: "jest", exitCode: 1, timedOut: false, output }, { maxErrors: 20, maxErrorChars: 400 });
+    expect(errors[0]).toBe("`jest` failed with exit code 1");
+    expect(errors).toHaveLength(9);
+    expect(errors[1]).toBe("isogram.test.ts:17: word with one duplicated character: expect(isIsogram('eleven')).toEqual(expected) | expect(received).toEqual(expected) // deep equality | Expected: false | Received: true");
+  });
+
+  test("a thrown error is located in the solution's frame", () => {
+    const output = ["  ● Isogram › empty string", "", "    TypeError: boom", "", "      1 | export function isIsogram(phrase: string): boolean {", "    > 2 |   throw new TypeError('boom')", "        |         ^", "", "      at isIsogram (isogram.ts:2:9)", "      at Object.<anonymous> (isogram.test.ts:6:12)", "      at Promise.then.completed (node_modules/jest-circus/build/utils.js:298:28)"].join("\n");
+    expect(summariseFailure({ command: "jest", exitCode: 1, timedOut: false, output }, { maxErrors: 5, maxErrorChars: 300 })[1]).toBe("isogram.ts:2: empty string: throw new TypeError('boom') | TypeError: boom");
   });
 });

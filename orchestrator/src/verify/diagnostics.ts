@@ -46,6 +46,25 @@ const pytest: Extractor = (lines) => {
   return lines.filter((line) => /^(FAILED|ERROR) /.test(line));
 };
 
+// Jest: one "● Suite › test" block per failed test: the matcher's message, Expected/Received, the line that
+// failed (marked ">" in the code frame) and where ("at … (file:line:col)", the first frame outside node_modules).
+const JEST_TITLE = /^\s*● (.+)$/;
+const JEST_FRAME = /^\s*at .*?\(?([^\s()]+\.[cm]?[jt]sx?):(\d+):\d+\)?$/;
+const JEST_CODE = /^\s*>\s*\d+\s*\|\s?(.*)$/;
+const jest: Extractor = (lines) => {
+  const starts = lines.flatMap((line, index) => (JEST_TITLE.test(line) && !/^\s*● Test suite failed to run/.test(line) ? [index] : []));
+  return starts.map((start, n) => {
+    const block = lines.slice(start + 1, starts[n + 1] ?? lines.length);
+    const title = JEST_TITLE.exec(lines[start]!)![1]!.split(" › ").at(-1)!;
+    const message = block.find((line) => line.trim() !== "")?.trim() ?? "";
+    const values = block.filter((line) => /^\s*(Expected|Received)( value)?:/.test(line)).map((line) => line.trim());
+    const code = block.map((line) => JEST_CODE.exec(line)?.[1]?.trim()).find(Boolean);
+    const frame = block.map((line) => JEST_FRAME.exec(line)).find((match) => match !== null && !match[1]!.includes("node_modules"));
+    const where = frame ? `${frame[1]!.replace(/^.*\//, "")}:${frame[2]}: ` : "";
+    return `${where}${title}: ${[code, message, ...values].filter(Boolean).join(" | ")}`;
+  });
+};
+
 const PY_FRAME = /^\s*File "([^"]+)", line (\d+)/;
 const traceback: Extractor = (lines) => {
   const start = lines.findLastIndex((line) => line.startsWith("Traceback (most recent call last)"));
@@ -63,7 +82,7 @@ const generic: Extractor = (lines) => {
 };
 
 // Most specific first; the first extractor that finds anything wins.
-const EXTRACTORS: Extractor[] = [tsc, pytest, eslint, traceback, generic];
+const EXTRACTORS: Extractor[] = [tsc, pytest, jest, eslint, traceback, generic];
 
 function trim(text: string, max: number): string {
   const flat = text.replace(/\s+/g, " ").trim();
