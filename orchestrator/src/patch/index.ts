@@ -9,7 +9,7 @@ import { hasSearchReplace, parseSearchReplace, parseWholeFiles } from "./formats
 import { parseUnifiedDiff } from "./parse.ts";
 import { resolveHeaderPath } from "./paths.ts";
 import { findMatches } from "./match.ts";
-import { refuseStrayFence, withoutPathLabel } from "./stray.ts";
+import { refuseStrayFence, splitAtFileLabels, withoutPathLabel } from "./stray.ts";
 import { applyReading, asMarkedHunk, isUnmarked, readUnmarked } from "./unmarked.ts";
 import { unnamedEdits } from "./unnamed.ts";
 import { joinText, splitText } from "./text.ts";
@@ -178,6 +178,10 @@ export function planPatch({ reply, files, maxChangedLines, smallFileBytes = 8_00
   const owned = new Set(files.keys());
   const current = new Map(files);
   const ignored: string[] = [];
+  edits = edits.flatMap((edit) => {
+    const name = edit.kind === "whole" ? edit.name : edit.kind === "hunks" ? edit.newName : null;
+    return name !== null && owned.has(name) ? splitAtFileLabels(edit, name, current.get(name) ?? null) : [edit];
+  });
   for (const [index, edit] of edits.entries()) {
     const name = edit.kind === "whole" ? edit.name : edit.kind === "hunks" ? edit.newName : null;
     const path = name !== null && owned.has(name) ? name : null;

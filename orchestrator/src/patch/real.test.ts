@@ -21,11 +21,16 @@ const Entry = z.object({
   reason: z.string().optional(),
   judged: z.string().min(5),
 });
-const FILE = path.join(import.meta.dir, "__fixtures__", "real-replies.jsonl");
-const entries = readFileSync(FILE, "utf8").trim().split("\n").map((line) => Entry.parse(JSON.parse(line)));
+const read = (name: string) => readFileSync(path.join(import.meta.dir, "__fixtures__", name), "utf8").trim().split("\n").map((line) => Entry.parse(JSON.parse(line)));
+/** HumanEval and the small workspaces (bench/formats.ts), and Exercism stubs (bench exercism --debug; MIT, see the NOTICE). */
+const humanEval = read("real-replies.jsonl");
+const exercism = read("exercism-replies.jsonl");
+const entries = [...humanEval, ...exercism];
 
 test("the corpus holds at least 150 real replies, from both models, in every format, each judged", () => {
-  expect(entries.length).toBeGreaterThanOrEqual(150);
+  expect(humanEval.length).toBeGreaterThanOrEqual(150);
+  expect(exercism.length).toBeGreaterThanOrEqual(4);
+  expect(readFileSync(path.join(import.meta.dir, "__fixtures__", "exercism-replies.NOTICE.md"), "utf8")).toContain("Copyright (c) 2021 Exercism");
   expect(new Set(entries.map((entry) => entry.model))).toEqual(new Set(["qwen2.5-coder-0.5b-instruct", "qwen2.5-coder-1.5b-instruct"]));
   expect(new Set(entries.map((entry) => entry.format))).toEqual(new Set(EDIT_FORMATS));
   expect(new Set(entries.map((entry) => entry.id)).size).toBe(entries.length);

@@ -34,6 +34,32 @@ export function withoutPathLabel(edit: FileEdit, path: string, current: string |
   return { ...edit, hunks: [{ ...hunk!, lines: hunk!.lines.slice(1) }] };
 }
 
+/** The file a comment line names when it names only a file ("# grade_school_test.py"), else null. */
+function labelledFile(line: string): string | null {
+  const named = COMMENT.exec(line)?.[1]?.replace(/^[`'"*]+|[`'"*:]+$/g, "");
+  return named !== undefined && /^[\w@+-][\w./@+-]*\.\w+$/.test(named) ? named : null;
+}
+
+/**
+ * One block holding two files, the second after a comment naming it ("# grade_school_test.py", the 0.5B's
+ * Exercism replies): the edit of `path` ends there, and what follows is a whole-file edit of the named file (which
+ * planPatch applies if owned and leaves out if not). A label the file itself already has is code, not a boundary.
+ */
+export function splitAtFileLabels(edit: FileEdit, path: string, current: string | null): FileEdit[] {
+  const lines = edit.kind === "whole" ? edit.content.split("\n") : edit.kind === "hunks" && edit.unnamed && edit.hunks.length === 1 ? edit.hunks[0]!.lines.map((line) => line.text) : null;
+  if (!lines) return [edit];
+  const has = new Set((current ?? "").split("\n").map((line) => line.trim()));
+  const at = lines.findIndex((line, index) => {
+    const named = index > 0 ? labelledFile(line) : null;
+    return named !== null && !namesPath(line, path) && !has.has(line.trim());
+  });
+  if (at < 0) return [edit];
+  const other: FileEdit = { kind: "whole", name: labelledFile(lines[at]!)!, content: `${lines.slice(at + 1).join("\n").replace(/\n*$/, "")}\n` };
+  const mine: FileEdit =
+    edit.kind === "whole" ? { ...edit, content: `${lines.slice(0, at).join("\n").replace(/\n*$/, "")}\n` } : { ...edit, hunks: [{ ...edit.hunks[0]!, lines: edit.hunks[0]!.lines.slice(0, at) }] };
+  return [mine, ...splitAtFileLabels(other, other.kind === "whole" ? other.name : path, null)];
+}
+
 const fenceLines = (text: string | null) => (text ?? "").split("\n").filter((line) => FENCE_LINE.test(line)).length;
 
 /** Refuses a change that adds a fence line to a code file: one block was opened inside another. */

@@ -143,3 +143,34 @@ describe("echoes", () => {
     expect(refusal(`\`\`\`python\n${FILE.replace("\n\n\n", "\n\n\n\n")}\`\`\`\n`)).toContain("changes nothing but blank lines");
   });
 });
+
+describe("whole files that implement stubs (Exercism's 0.5B replies)", () => {
+  const STUBS = "def encode(text):\n    pass\n\n\ndef decode(text):\n    pass\n";
+  test("every def kept in order, every pass replaced, blank lines collapsed: the whole file", () => {
+    const reply = "```python\ndef encode(text):\n    return text[::-1]\n\ndef decode(text):\n    return text[::-1]\n```\n";
+    expect(applied(reply, STUBS)).toBe("def encode(text):\n    return text[::-1]\n\ndef decode(text):\n    return text[::-1]\n");
+  });
+
+  test("a def left out is not the whole file", () => {
+    expect(refusal("```python\ndef encode(text):\n    return text[::-1]\n```\n", STUBS)).toContain("is not the whole file");
+  });
+
+  test("a short line saying the rest is left out is still a placeholder; a long comment that says unchanged is code", () => {
+    expect(refusal("```python\ndef encode(text):\n    return text[::-1]\n# rest of the code unchanged\ndef decode(text):\n    return text\n```\n", STUBS)).toContain("leaves lines out");
+    const explained = "```python\ndef encode(text):\n    # letters that are not in the alphabet go through unchanged\n    return text[::-1]\n\ndef decode(text):\n    return text[::-1]\n```\n";
+    expect(applied(explained, STUBS)).toContain("go through unchanged");
+  });
+
+  test("a block that goes on with another file after a comment naming it: that part is another file's edit", () => {
+    const reply = "```python\ndef encode(text):\n    return text\n\ndef decode(text):\n    return text\n\n# codec_test.py\nimport unittest\n```\n";
+    const result = planPatch({ reply, files: new Map([["codec.py", STUBS]]), maxChangedLines: 300 });
+    expect(result.changes).toEqual([{ path: "codec.py", content: "def encode(text):\n    return text\n\ndef decode(text):\n    return text\n" }]);
+    expect(result.ignored).toEqual(["codec_test.py"]);
+  });
+
+  test("a comment naming a file that the file itself already holds is code, not a boundary", () => {
+    const file = "# settings.py\nNAME = 'x'\n\n\ndef name():\n    pass\n";
+    const reply = "```python\n# settings.py\nNAME = 'x'\n\n\ndef name():\n    return NAME\n```\n";
+    expect(planPatch({ reply, files: new Map([["app.py", file]]), maxChangedLines: 300 }).changes[0]!.content).toBe("# settings.py\nNAME = 'x'\n\n\ndef name():\n    return NAME\n");
+  });
+});

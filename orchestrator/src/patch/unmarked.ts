@@ -81,9 +81,20 @@ function stretches(fileLines: readonly string[], known: string[]): { start: numb
   return found;
 }
 
-/** Whether the known lines are the file's non-blank lines in order from its first to its last, some left out. */
-function coversFile(fileLines: readonly string[], known: string[]): boolean {
+/**
+ * The file's lines a whole new file must keep: the non-blank ones but stub bodies (pass, ..., raise
+ * NotImplementedError), which a reply that implements the stubs replaces. Exercism's stubs are all defs and
+ * `pass`: the 0.5B's whole files were refused when the file ended on a `pass` they had replaced.
+ */
+function keptLines(fileLines: readonly string[]): string[] {
   const nonBlank = fileLines.filter((line) => line.trim() !== "");
+  const declared = nonBlank.filter((line) => !STUB.test(line));
+  return declared.length > 0 ? declared : nonBlank;
+}
+
+/** Whether the known lines are the file's kept lines in order from its first to its last, some left out. */
+function coversFile(fileLines: readonly string[], known: string[]): boolean {
+  const nonBlank = keptLines(fileLines);
   if (nonBlank.length === 0 || known[0] !== nonBlank[0] || known.at(-1) !== nonBlank.at(-1)) return false;
   let at = 0;
   for (const line of known) {
@@ -95,12 +106,12 @@ function coversFile(fileLines: readonly string[], known: string[]): boolean {
 }
 
 /**
- * Whether every non-blank line of the file is in the block, in order, from the block's first line: the whole file
+ * Whether every kept line of the file is in the block, in order, from the block's first line: the whole file
  * with new lines among its own, including new lines that copy some of the file's (a new body that repeats an
  * existing function's lines, which makes the known lines look out of order).
  */
 function holdsFile(fileLines: readonly string[], body: readonly Read[]): boolean {
-  const nonBlank = fileLines.filter((line) => line.trim() !== "");
+  const nonBlank = keptLines(fileLines);
   if (nonBlank.length === 0 || body[0]?.text !== nonBlank[0]) return false;
   let at = 0;
   for (const line of body) if (at < nonBlank.length && line.text === nonBlank[at]) at++;
@@ -130,7 +141,13 @@ const STUB = /^\s+(raise NotImplementedError(\(.*\))?|pass|\.\.\.)\s*$/;
 const MARKERS = /^(<{5,9} ?SEARCH|={5,9}|>{5,9} ?REPLACE|--- (a\/|\/dev\/null)|\+\+\+ b\/|@@ )/;
 
 /** "...", "# ... rest unchanged": a line standing for lines the model left out. */
-const PLACEHOLDER = /^\s*(#|\/\/)?\s*(\.\.\.|…)|\b(rest of (the )?(code|file|function|module)|remaining code|unchanged|existing code)\b/i;
+const ELLIPSIS = /^\s*(#|\/\/)?\s*(\.\.\.|…)/;
+const LEFT_OUT = /\b(rest of (the )?(code|file|function|module|class|methods?)|remaining (code|methods?)|unchanged|existing code)\b/i;
+/**
+ * A placeholder: an ellipsis line, or a short line (six words at most) saying lines were left out. A longer comment
+ * that says "unchanged" explains the code ("characters are added to the text unchanged": the 0.5B's affine-cipher).
+ */
+const isPlaceholder = (line: string) => ELLIPSIS.test(line) || (LEFT_OUT.test(line) && line.replace(/^\s*(#|\/\/)/, "").trim().split(/\s+/).length <= 6);
 
 export type UnmarkedReading =
   /** The known lines are one unbroken stretch of the file, [start, end): the block replaces it, adding lines only. */
@@ -190,7 +207,7 @@ export function readUnmarked(path: string, fileLines: readonly string[], hunk: H
     return { kind: "stretch", start, end, body: body.map((line) => line.text), known: known.length };
   }
   if (found.length === 0 && (coversFile(fileLines, known) || holdsFile(fileLines, body))) {
-    const placeholder = body.find((line) => !line.known && PLACEHOLDER.test(line.text));
+    const placeholder = body.find((line) => !line.known && isPlaceholder(line.text));
     if (placeholder) throw new PatchRejected(`${label(hunk)} of ${path} leaves lines out ("${placeholder.text.trim()}"); ${fixFor(hunk, path)}`, path);
     return { kind: "whole", body: body.map((line) => line.text), known: known.length };
   }
