@@ -9,6 +9,8 @@ import { parseArgs } from "node:util";
 import { buildConfig } from "../src/config/config.ts";
 import { PatchRejected } from "../src/errors.ts";
 import { exerciseCommands } from "../src/exercism/checks.ts";
+import { dataDir } from "../src/config/paths.ts";
+import { typescriptDependencies } from "../src/exercism/dependencies.ts";
 import { loadTrack } from "../src/exercism/exercise.ts";
 import type { Track } from "../src/exercism/track.ts";
 import { createExerciseWorkspace } from "../src/exercism/workspace.ts";
@@ -20,9 +22,10 @@ const { values } = parseArgs({ options: { debug: { type: "string" }, track: { ty
 if (!values.debug || !values.exercises) throw new Error("--debug DIR (a bench exercism --debug directory) and --exercises DIR are required");
 const track = values.track as Track;
 const config = buildConfig([{}]);
-const sandbox = await openSandbox(config.sandbox, { unsafe: false });
+const sandbox = await openSandbox({ ...config.sandbox, readOnly: track === "typescript" ? [path.join(dataDir(process.env), "exercism")] : [] }, { unsafe: false });
 const exercises = new Map((await loadTrack(track, path.resolve(values.exercises))).map((exercise) => [exercise.name, exercise]));
 const scratch = mkdtempSync(path.join(tmpdir(), "smol-rescore-"));
+const nodeModules = track === "typescript" ? await typescriptDependencies(path.join(dataDir(process.env), "exercism")) : undefined;
 
 type Verdict = "passed" | "verification_failed" | "patch_rejected" | "prompt_too_long";
 const rows: { exercise: string; before: Verdict; after: Verdict; reason: string }[] = [];
@@ -34,7 +37,7 @@ for (const dir of readdirSync(values.debug).sort()) {
   const files = path.join(values.debug, dir, attemptDir);
   const before = /^outcome: (\w+)/.exec(readFileSync(path.join(files, "verification.txt"), "utf8"))?.[1] as Verdict;
   const reply = readFileSync(path.join(files, "reply.md"), "utf8");
-  const { root } = await createExerciseWorkspace(exercise, path.join(scratch, attemptDir));
+  const { root } = await createExerciseWorkspace(exercise, path.join(scratch, attemptDir), { nodeModules });
   const owned = new Map(exercise.solution.map((file) => [file, existsSync(path.join(root, file)) ? readFileSync(path.join(root, file), "utf8") : null]));
   let after: Verdict;
   let reason = "";

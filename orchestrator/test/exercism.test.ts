@@ -77,7 +77,7 @@ describe("bench exercism", () => {
     expect(events).toContain('"event":"patch_files_ignored"');
     expect(readFileSync(path.join(run.out, "workspaces", "smol-coder", "adder", "adder_test.py"), "utf8")).toBe(TESTS);
     expect(run.report()).toContain("| adder | ✓1 ✓ (f) | ✓2 F✓ |");
-    expect(run.result.stdout).toContain("smol-coder [fast, fast]: try 1: 1/1, try 2: 1/1; well-formed 1/1");
+    expect(run.result.stdout).toContain("smol-coder [fast, fast tier]: try 1: 1/1, try 2: 1/1; well-formed 1/1");
     expect(run.result.stdout).toContain("baseline (Aider's protocol) [fast, fast-coder]: try 1: 0/1, try 2: 1/1; well-formed 2/2");
   }, 90_000);
 
@@ -117,6 +117,18 @@ describe("bench exercism", () => {
       process.kill(daemon.pid, "SIGKILL");
       await daemon.finished;
     }
+  }, 90_000);
+
+  test("a model server that does not answer: no verdict in either arm (unreachable, redone by --resume), nothing counted", async () => {
+    const track = makeTrack();
+    const config = path.join(track, "config.json");
+    writeFileSync(config, JSON.stringify({ endpoint: { maxRetries: 0, readyTimeoutMs: 0 } }));
+    const run = await bench(track, ["--config", config, "--start-tier", "fast", "--max-attempts", "1", "--no-spec", "--baseline", "fast"]);
+    expect(run.result.exitCode, run.result.stderr).toBe(0);
+    expect(run.lines("results.jsonl")[0]).toMatchObject({ exercise: "adder", status: "unreachable", solved: false });
+    expect(run.lines("baseline-fast.jsonl")[0]).toMatchObject({ exercise: "adder", status: "unreachable", solved: false, tries: [] });
+    const summary = JSON.parse(readFileSync(path.join(run.out, "summary.json"), "utf8")) as { arms: { total: number }[] };
+    expect(summary.arms.map((arm) => arm.total)).toEqual([0, 0]);
   }, 90_000);
 
   test("a directory that is not a track: one line naming the fix, exit 2", async () => {

@@ -27,6 +27,8 @@ export type ProblemRun<P, S extends z.ZodType<ProblemLine>> = {
   isVerdict: (line: z.infer<S>) => boolean;
   stopAfterUnreachable: number;
   signal?: AbortSignal;
+  /** Aborted when this run stops itself (the endpoint looks down); runs that share it stop together. */
+  stop?: AbortController;
   /** One problem's line; null when it was interrupted (a resumed run does it again). */
   solve: (problem: P, signal: AbortSignal) => Promise<z.infer<S> | null>;
   /** The line of a problem an error ended before any verdict. */
@@ -52,7 +54,7 @@ export async function runProblems<P, S extends z.ZodType<ProblemLine>>(run: Prob
   const earlier: Line[] = run.resume ? readResults(run.file, run.schema, { keep: run.isVerdict, rewrite: true }) : [];
   const done = new Set(earlier.map(run.lineKey));
   const todo = run.problems.filter((problem) => !done.has(run.key(problem)));
-  const stop = new AbortController();
+  const stop = run.stop ?? new AbortController();
   const signal = run.signal ? AbortSignal.any([run.signal, stop.signal]) : stop.signal;
   let unreachableInARow = 0;
   let solvedSoFar = earlier.filter((line) => line.solved).length;
@@ -85,6 +87,6 @@ export async function runProblems<P, S extends z.ZodType<ProblemLine>>(run: Prob
   }
   const byKey = new Map([...earlier, ...fresh].map((line) => [run.lineKey(line), line]));
   const lines = run.problems.map((problem) => byKey.get(run.key(problem))).filter((line): line is Line => line !== undefined);
-  const stoppedUnreachable = stop.signal.aborted ? unreachableInARow : undefined;
+  const stoppedUnreachable = stop.signal.aborted ? Math.max(unreachableInARow, run.stopAfterUnreachable) : undefined;
   return { lines, resumed: earlier.length, interrupted: signal.aborted && stoppedUnreachable === undefined, stoppedUnreachable };
 }

@@ -38,7 +38,9 @@ export async function exercismCommand(config: Config, flags: ExercismFlags): Pro
   if (flags.resume && !flags.out) throw new TaskInvalid("--resume", "needs the run's --out directory", "pass --out DIR with the directory of the run to continue");
   if (flags.oracle && flags.baseline?.length) throw new TaskInvalid("--oracle", "asks no model, so it takes no --baseline", "run the oracle alone, then the benchmark with --baseline");
   // smol-coder's tasks go to a daemon that answers (its config and limits apply); the baseline and oracle run here.
-  const daemon = flags.oracle ? null : await daemonFor(flags, "the benchmark");
+  // The TypeScript track's tools are installed for this process's sandbox, which a daemon's does not see.
+  const local = flags.oracle || flags.track === "typescript";
+  const daemon = local ? null : await daemonFor(flags, "the benchmark");
   if (daemon) process.stderr.write(`smol-coder: the exercises go to the daemon on ${daemon.where} (its config and tier limits apply; the baseline is asked from here; --no-daemon runs all here)\n`);
   const outDir = path.resolve(flags.out ?? path.join(config.logDir, `exercism-${flags.track}-${new Date().toISOString().replace(/[:.]/g, "-")}`));
   // The TypeScript tools are installed before the sandbox opens: verification must be allowed to read them.

@@ -3,7 +3,8 @@
 // maintainers' solutions verified alone (--oracle). Results per arm in JSONL (resumable), then summary.json and report.md.
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { runProblems, type ProblemRunResult } from "../benchmark/runProblems.ts";
+import { describeError, runProblems, type ProblemRunResult } from "../benchmark/runProblems.ts";
+import { EndpointUnreachable } from "../errors.ts";
 import { startTier } from "../run/policy.ts";
 import { runRecordedTask, type Session } from "../run/session.ts";
 import type { PreparedTask } from "../task/prepared.ts";
@@ -111,7 +112,10 @@ export async function runExercism(session: Session, options: ExercismOptions): P
   let runStatus: "complete" | "interrupted" | "unreachable" | "crashed" = "crashed";
   try {
     session.log.info({ event: "bench_start", runId, benchmark: "exercism", track: options.track, problems: exercises.length, concurrency: options.concurrency }, "bench start");
+    // One stop for every arm: when the endpoint looks down to one, the others stop too.
+    const stop = new AbortController();
     const common = {
+      stop,
       problems: exercises,
       key: (exercise: Exercise) => exercise.name,
       outDir: options.outDir,
@@ -139,7 +143,7 @@ export async function runExercism(session: Session, options: ExercismOptions): P
         lineKey: (line) => line.exercise,
         isVerdict: (line) => isVerdict(line.status),
         solve: (exercise, signal) => solveExercise(exercise, options, session, runId, signal),
-        crashed: (exercise, error) => ({ exercise: exercise.name, status: "crashed" as const, solved: false, startTier: "fast" as const, finalTier: "fast" as const, attempts: [], tokensIn: 0, tokensOut: 0, modelMs: 0, wallMs: 0, error }),
+        crashed: (exercise, error) => ({ exercise: exercise.name, status: "crashed" as const, solved: false, startTier: options.startTier ?? ("fast" as const), finalTier: options.startTier ?? ("fast" as const), attempts: [], tokensIn: 0, tokensOut: 0, modelMs: 0, wallMs: 0, error }),
       });
       const parentDir = path.join(options.outDir, "workspaces", "baseline");
       const baselineRuns = options.baseline.map((tier) =>
@@ -152,7 +156,12 @@ export async function runExercism(session: Session, options: ExercismOptions): P
           isVerdict: (line) => line.status === "complete" || line.status === "failed",
           solve: async (exercise, signal) => {
             await rm(path.join(parentDir, tier, exercise.name), { recursive: true, force: true });
-            return askLikeAider({ session, parentDir, commands: commandsFor(exercise, session), tries: options.baselineTries, nodeModules: options.nodeModules }, exercise, tier, signal);
+            const context = { session, parentDir, commands: commandsFor(exercise, session), tries: options.baselineTries, nodeModules: options.nodeModules };
+            return askLikeAider(context, exercise, tier, signal).catch((error: unknown) => {
+              // A server that does not answer is no verdict: --resume asks again, and enough in a row stop the run.
+              if (!(error instanceof EndpointUnreachable) || signal.aborted) throw error;
+              return { exercise: exercise.name, tier, model: session.router.modelFor(tier), status: "unreachable" as const, solved: false, tries: [], wallMs: 0, error: describeError(error) };
+            });
           },
           crashed: (exercise, error) => ({ exercise: exercise.name, tier, model: session.router.modelFor(tier), status: "crashed" as const, solved: false, tries: [], wallMs: 0, error }),
         }),

@@ -1,7 +1,7 @@
 // Pure: an Exercism run's summary and report. smol-coder's tasks and the field's baseline stand side by side per
 // tier: solved after the first and the second try (a try is one model reply that is verified), the share of
 // replies that were well-formed, and the model time each spent; then a paired table, exercise by exercise.
-import { TIERS, type Tier } from "../types.ts";
+import { isVerdict, TIERS, type Tier } from "../types.ts";
 import type { Track } from "./track.ts";
 import type { BaselineLine, OracleLine, TaskLine } from "./lines.ts";
 
@@ -26,7 +26,7 @@ export type ExercismSummary = {
   arms: ArmSummary[];
   /** smol-coder's tasks by the tier they started at (the router's choice, or --start-tier). */
   startedAt: Partial<Record<Tier, number>>;
-  /** Replies smol-coder refused before any test ran, by count of tasks; the rest of its misses failed their tests. */
+  /** smol-coder's replies (attempts) refused before any test ran. */
   refusedReplies: number;
   wallSeconds: number;
 };
@@ -34,14 +34,17 @@ export type ExercismSummary = {
 const seconds = (ms: number) => Math.round(ms / 100) / 10;
 const cumulative = (counts: number[]) => counts.map((_, i) => counts.slice(0, i + 1).reduce((a, b) => a + b, 0));
 
-function tasksArm(tasks: readonly TaskLine[], tries: number): ArmSummary {
+function tasksArm(recorded: readonly TaskLine[], tries: number): ArmSummary {
+  // Tasks without a verdict (unreachable, rejected, crashed) are not counted: --resume runs those again.
+  const tasks = recorded.filter((t) => isVerdict(t.status));
   const byTry = Array.from({ length: tries }, (_, k) => tasks.filter((t) => t.solved && t.attempts.length === k + 1).length);
   const replies = tasks.flatMap((t) => t.attempts).filter((a) => a.outcome !== "prompt_too_long");
   const tiers = new Set(tasks.flatMap((t) => t.attempts.map((a) => a.tier)));
   return {
     arm: "smol-coder",
     tier: tiers.size === 1 ? [...tiers][0]! : "router",
-    model: tiers.size === 1 ? [...tiers][0]! : [...tiers].join("+"),
+    // The result lines name tiers, not aliases: the tiers' models, as the config maps them.
+    model: `${[...tiers].join("+") || "no"} tier${tiers.size > 1 ? "s" : ""}`,
     total: tasks.length,
     solvedAfter: cumulative(byTry),
     solved: tasks.filter((t) => t.solved).length,
@@ -52,7 +55,9 @@ function tasksArm(tasks: readonly TaskLine[], tries: number): ArmSummary {
   };
 }
 
-function baselineArm(lines: readonly BaselineLine[], tier: Tier, tries: number): ArmSummary {
+function baselineArm(recorded: readonly BaselineLine[], tier: Tier, tries: number): ArmSummary {
+  // Lines without a verdict (unreachable, crashed) are not counted: --resume asks those again.
+  const lines = recorded.filter((line) => line.status === "complete" || line.status === "failed");
   const byTry = Array.from({ length: tries }, (_, k) => lines.filter((l) => l.solved && l.tries.length === k + 1).length);
   const all = lines.flatMap((l) => l.tries);
   return {
@@ -72,7 +77,7 @@ function baselineArm(lines: readonly BaselineLine[], tier: Tier, tries: number):
 export function summariseExercism(input: { track: Track; exercises: string[]; tasks: readonly TaskLine[]; baselines: readonly BaselineLine[]; oracle: readonly OracleLine[]; wallSeconds: number }): ExercismSummary {
   const tries = Math.max(2, ...input.tasks.map((t) => t.attempts.length), ...input.baselines.map((b) => b.tries.length));
   const startedAt: Partial<Record<Tier, number>> = {};
-  for (const task of input.tasks) startedAt[task.startTier] = (startedAt[task.startTier] ?? 0) + 1;
+  for (const task of input.tasks.filter((t) => t.attempts.length > 0)) startedAt[task.startTier] = (startedAt[task.startTier] ?? 0) + 1;
   const arms = [
     ...(input.tasks.length > 0 ? [tasksArm(input.tasks, tries)] : []),
     ...TIERS.filter((tier) => input.baselines.some((b) => b.tier === tier)).map((tier) => baselineArm(input.baselines.filter((b) => b.tier === tier), tier, tries)),

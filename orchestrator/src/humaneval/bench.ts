@@ -10,7 +10,7 @@ import { prepareHumanEval } from "../task/prepare.ts";
 import { runRecordedTask, type Session } from "../run/session.ts";
 import { isVerdict, type Tier } from "../types.ts";
 import { describeError, runProblems } from "../benchmark/runProblems.ts";
-import { refuseOverwrite } from "../benchmark/resultsFile.ts";
+import { readResults, refuseOverwrite } from "../benchmark/resultsFile.ts";
 import type { BaselineSummary } from "./baseline.ts";
 import { runBaseline } from "./baselineRun.ts";
 import { chartSpecs, renderSvg } from "./charts.ts";
@@ -88,10 +88,13 @@ export async function runBench(session: Session, options: BenchOptions): Promise
   const resultsFile = path.join(options.outDir, "results.jsonl");
   refuseOverwrite(resultsFile, options.outDir, options.resume);
   if (!options.solver) await session.grader(); // no sandbox, python or pytest stops the run before anything is recorded
-  const runId = session.store.startRun({ kind: "bench", args: { ...options, signal: undefined, solver: undefined, problems: options.problems ?? null, selected: problems.length } });
+  // A malformed results file stops --resume before a run is recorded.
+  const selected = new Set(problems.map((problem) => problem.taskId));
+  const resumed = options.resume ? readResults(resultsFile, ResultLine, { keep: (line) => isVerdict(line.status) && selected.has(line.taskId) }).length : 0;
+  const runId = session.store.startRun({ kind: "bench", args: { ...options, signal: undefined, solver: undefined, problems: options.problems ?? null, selected: problems.length, resumed } });
   let runStatus: "complete" | "interrupted" | "unreachable" | "crashed" = "crashed";
   try {
-    session.log.info({ event: "bench_start", runId, problems: problems.length, concurrency: options.concurrency }, "bench start");
+    session.log.info({ event: "bench_start", runId, problems: problems.length, resumed, todo: problems.length - resumed, concurrency: options.concurrency }, "bench start");
     const workspaces = path.join(options.outDir, "workspaces");
     const run = await runProblems({
       problems,

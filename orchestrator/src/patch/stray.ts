@@ -34,10 +34,13 @@ export function withoutPathLabel(edit: FileEdit, path: string, current: string |
   return { ...edit, hunks: [{ ...hunk!, lines: hunk!.lines.slice(1) }] };
 }
 
+/** Names with a source or config extension: "# dict.get" or "// Math.max" in code name no file. */
+const SOURCE_FILE = /\.(py|pyi|ts|tsx|js|jsx|mjs|cjs|go|rs|java|kt|rb|php|c|h|cc|cpp|hpp|cs|swift|sh|json|ya?ml|toml|ini|cfg|md|txt|html|css|sql)$/i;
+
 /** The file a comment line names when it names only a file ("# grade_school_test.py"), else null. */
 function labelledFile(line: string): string | null {
   const named = COMMENT.exec(line)?.[1]?.replace(/^[`'"*]+|[`'"*:]+$/g, "");
-  return named !== undefined && /^[\w@+-][\w./@+-]*\.\w+$/.test(named) ? named : null;
+  return named !== undefined && /^[\w@+-][\w./@+-]*$/.test(named) && SOURCE_FILE.test(named) ? named : null;
 }
 
 /**

@@ -168,9 +168,15 @@ describe("whole files that implement stubs (Exercism's 0.5B replies)", () => {
     expect(result.ignored).toEqual(["codec_test.py"]);
   });
 
-  test("a comment naming a file that the file itself already holds is code, not a boundary", () => {
-    const file = "# settings.py\nNAME = 'x'\n\n\ndef name():\n    pass\n";
-    const reply = "```python\n# settings.py\nNAME = 'x'\n\n\ndef name():\n    return NAME\n```\n";
-    expect(planPatch({ reply, files: new Map([["app.py", file]]), maxChangedLines: 300 }).changes[0]!.content).toBe("# settings.py\nNAME = 'x'\n\n\ndef name():\n    return NAME\n");
+  test("a comment naming a file that the file itself already holds is code, not a boundary; nor is a name without a file's extension", () => {
+    const file = "NAME = 'x'\n\n# settings.py\nDEBUG = False\n\n\ndef name():\n    pass\n";
+    const reply = "```python\nNAME = 'x'\n\n# settings.py\nDEBUG = False\n\n\ndef name():\n    return NAME\n```\n";
+    expect(planPatch({ reply, files: new Map([["app.py", file]]), maxChangedLines: 300 }).changes[0]!.content).toBe("NAME = 'x'\n\n# settings.py\nDEBUG = False\n\n\ndef name():\n    return NAME\n");
+    const methods = "```python\ndef encode(text):\n    # dict.get\n    return text\n\ndef decode(text):\n    return text\n```\n";
+    expect(applied(methods, STUBS)).toContain("# dict.get\n    return text\n\ndef decode");
+  });
+
+  test("the rest of the file said to be left out, however long the line, is a placeholder", () => {
+    expect(refusal("```python\ndef encode(text):\n    return text\n# The rest of the file stays exactly the same as it was before\ndef decode(text):\n    return text\n```\n", STUBS)).toContain("leaves lines out");
   });
 });

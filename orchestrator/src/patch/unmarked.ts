@@ -142,12 +142,14 @@ const MARKERS = /^(<{5,9} ?SEARCH|={5,9}|>{5,9} ?REPLACE|--- (a\/|\/dev\/null)|\
 
 /** "...", "# ... rest unchanged": a line standing for lines the model left out. */
 const ELLIPSIS = /^\s*(#|\/\/)?\s*(\.\.\.|…)/;
-const LEFT_OUT = /\b(rest of (the )?(code|file|function|module|class|methods?)|remaining (code|methods?)|unchanged|existing code)\b/i;
+const LEFT_OUT = /\b(rest of (the )?(code|file|function|module|class|methods?)|remaining (code|methods?)|existing code)\b/i;
 /**
- * A placeholder: an ellipsis line, or a short line (six words at most) saying lines were left out. A longer comment
- * that says "unchanged" explains the code ("characters are added to the text unchanged": the 0.5B's affine-cipher).
+ * A placeholder: an ellipsis line, a line saying the rest or the existing code is left out, or a short line (six
+ * words at most) saying "unchanged". A longer comment that says "unchanged" explains the code ("characters are added
+ * to the encrypted text unchanged": the 0.5B's affine-cipher).
  */
-const isPlaceholder = (line: string) => ELLIPSIS.test(line) || (LEFT_OUT.test(line) && line.replace(/^\s*(#|\/\/)/, "").trim().split(/\s+/).length <= 6);
+const isPlaceholder = (line: string) =>
+  ELLIPSIS.test(line) || LEFT_OUT.test(line) || (/\bunchanged\b/i.test(line) && line.replace(/^\s*(#|\/\/)/, "").trim().split(/\s+/).length <= 6);
 
 export type UnmarkedReading =
   /** The known lines are one unbroken stretch of the file, [start, end): the block replaces it, adding lines only. */
