@@ -60,7 +60,8 @@ describe("bench exercism", () => {
     });
     const run = await bench(makeTrack(), ["--start-tier", "fast", "--max-attempts", "2", "--escalate-after", "2", "--baseline", "fast", "--no-spec", "--no-checkpoints"]);
     expect(run.result.exitCode, run.result.stderr).toBe(0);
-    expect(run.lines("results.jsonl")[0]).toMatchObject({ exercise: "adder", solved: true, startTier: "fast", attempts: [{ tier: "fast", outcome: "passed" }] });
+    expect(run.lines("results.jsonl")[0]).toMatchObject({ exercise: "adder", solved: true, startTier: "fast", attempts: [{ tier: "fast", outcome: "passed", ignored: 1 }] });
+    expect(run.report()).toContain("replies that also wrote files the task does not own (those edits left out, the rest tested): 1");
     const baseline = run.lines("baseline-fast.jsonl")[0]!;
     expect(baseline).toMatchObject({ exercise: "adder", tier: "fast", solved: true });
     expect((baseline.tries as { passed: boolean; wellFormed: boolean }[]).map((t) => [t.wellFormed, t.passed])).toEqual([[true, false], [true, true]]);

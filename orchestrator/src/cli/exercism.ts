@@ -76,6 +76,7 @@ export async function exercismCommand(config: Config, flags: ExercismFlags): Pro
       const after = arm.solvedAfter.map((n, k) => `try ${k + 1}: ${n}/${arm.total}`).join(", ");
       lines.push(`${arm.arm} [${arm.tier}, ${arm.model}]: ${after}; well-formed ${arm.wellFormed}/${arm.replies}; model time ${arm.modelSeconds} s`);
     }
+    if (s.arms.some((arm) => arm.arm === "smol-coder")) lines.push(`smol-coder's replies refused before any test: ${s.refusedReplies}; that also wrote files the task does not own (left out): ${s.repliesWithIgnoredFiles}`);
     lines.push(`wall: ${s.wallSeconds} s; results in ${outDir}`);
     process.stdout.write(`${lines.join("\n")}\n`);
     if (result.stoppedUnreachable !== undefined) {

@@ -9,7 +9,8 @@ export const TaskLine = z.object({
   solved: z.boolean(),
   startTier: Tier,
   finalTier: Tier,
-  attempts: z.array(z.object({ tier: Tier, outcome: AttemptOutcome })),
+  /** `ignored`: files the reply also wrote that the task does not own (the tests, mostly): left out, not refused. */
+  attempts: z.array(z.object({ tier: Tier, outcome: AttemptOutcome, ignored: z.number().int().optional() })),
   tokensIn: z.number().min(0),
   tokensOut: z.number().min(0),
   /** Model time of every call the task made (attempts, spec, checkpoints). */

@@ -28,6 +28,8 @@ export type ExercismSummary = {
   startedAt: Partial<Record<Tier, number>>;
   /** smol-coder's replies (attempts) refused before any test ran. */
   refusedReplies: number;
+  /** smol-coder's replies that also wrote files the task does not own: those edits left out, the rest tested. */
+  repliesWithIgnoredFiles: number;
   wallSeconds: number;
 };
 
@@ -89,6 +91,7 @@ export function summariseExercism(input: { track: Track; exercises: string[]; ta
     arms,
     startedAt,
     refusedReplies: input.tasks.flatMap((t) => t.attempts).filter((a) => a.outcome === "patch_rejected").length,
+    repliesWithIgnoredFiles: input.tasks.flatMap((t) => t.attempts).filter((a) => (a.ignored ?? 0) > 0).length,
     wallSeconds: Math.round(input.wallSeconds),
   };
 }
@@ -122,7 +125,7 @@ export function renderExercismReport(summary: ExercismSummary, lines: { tasks: r
       `| --- | --- | --- | ${Array.from({ length: tries }, () => "---").join(" | ")} | --- | --- | --- |`,
       ...summary.arms.map((a) => `| ${a.arm} | ${a.tier} | ${a.model} | ${a.solvedAfter.map((n) => `${n}/${a.total} (${pct(n, a.total)})`).join(" | ")} | ${a.wellFormed}/${a.replies} (${pct(a.wellFormed, a.replies)}) | ${a.modelSeconds} s | ${a.tokensOut} |`),
       "",
-      `smol-coder's tasks started at: ${Object.entries(summary.startedAt).map(([tier, n]) => `${tier} ${n}`).join(", ")}; replies refused before any test: ${summary.refusedReplies}.`,
+      `smol-coder's tasks started at: ${Object.entries(summary.startedAt).map(([tier, n]) => `${tier} ${n}`).join(", ")}; replies refused before any test: ${summary.refusedReplies}; replies that also wrote files the task does not own (those edits left out, the rest tested): ${summary.repliesWithIgnoredFiles}.`,
       "",
       "A try is one model reply that is verified. Cells: ✓k solved at try k, ✗ not solved; then each try: ✓ passed, F tests failed, R refused or malformed, L prompt too long; smol-coder's tiers in brackets (f fast, d deep, r reviewer).",
       "",

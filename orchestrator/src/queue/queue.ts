@@ -35,7 +35,7 @@ export const OutcomeRecord = z.object({
   finalTier: Tier,
   passedFirstAttempt: z.boolean(),
   /** Each attempt's tier and outcome (absent in records written before it was kept). */
-  history: z.array(z.object({ tier: Tier, outcome: AttemptOutcome })).default([]),
+  history: z.array(z.object({ tier: Tier, outcome: AttemptOutcome, ignored: z.number().int().optional() })).default([]),
   escalations: z.number().int(),
   checkpoints: z.number().int(),
   usage: z.partialRecord(Role, Usage),

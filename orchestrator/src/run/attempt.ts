@@ -65,7 +65,7 @@ export async function runAttempt(task: PreparedTask, attempt: AttemptInput, deps
   const checked = await checkAttempt(task, attempt.n, deps, diff);
   // Told only when it failed: the next attempt learns not to send those files (the edits of the owned ones were tested).
   const notes = checked.outcome === "passed" ? [] : ignored.map((file) => ignoredNote(file, task.filesOwned));
-  return record(reply, { diff, ...checked, errors: [...notes, ...checked.errors] });
+  return record(reply, { diff, ...checked, errors: [...notes, ...checked.errors], ...(ignored.length > 0 ? { ignored } : {}) });
 }
 
 /** Pure: what the model is told of a file it wrote but may not change. */

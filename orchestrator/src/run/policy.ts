@@ -4,7 +4,8 @@ import { TIERS, type AttemptOutcome, type Tier } from "../types.ts";
 
 export const TIER_ORDER: readonly Tier[] = TIERS;
 
-export type AttemptSummary = { tier: Tier; outcome: AttemptOutcome };
+/** `ignored`: how many files the reply also wrote that the task does not own (left out, for the reports). */
+export type AttemptSummary = { tier: Tier; outcome: AttemptOutcome; ignored?: number };
 export type PolicyLimits = { failuresBeforeEscalation: number; maxAttempts: number };
 
 export type Decision =

@@ -19,6 +19,8 @@ export type AttemptRecord = {
   durationMs: number;
   /** Passed in the task's private view, but not landed: these owned files changed in the workspace meanwhile. */
   conflict?: { files: string[]; diff: string };
+  /** Files the reply also wrote that the task does not own: left out, the owned edits applied. */
+  ignored?: string[];
 };
 
 export type LoopState = {
@@ -66,7 +68,7 @@ export function foldAttempt(state: LoopState, record: AttemptRecord): LoopState 
   const learnable = outcome === "patch_rejected" || outcome === "verification_failed";
   return {
     ...state,
-    history: [...state.history, { tier: record.tier, outcome }],
+    history: [...state.history, { tier: record.tier, outcome, ...(record.ignored?.length ? { ignored: record.ignored.length } : {}) }],
     lastErrors: record.errors,
     feedback: learnable ? [...state.feedback, { attempt: record.n, tier: record.tier, kind: outcome, diff: record.diff, errors: record.errors }] : state.feedback,
   };
