@@ -155,10 +155,11 @@ describe("whole files that implement stubs (Exercism's 0.5B replies)", () => {
     expect(refusal("```python\ndef encode(text):\n    return text[::-1]\n```\n", STUBS)).toContain("is not the whole file");
   });
 
-  test("a short line saying the rest is left out is still a placeholder; a long comment that says unchanged is code", () => {
-    expect(refusal("```python\ndef encode(text):\n    return text[::-1]\n# rest of the code unchanged\ndef decode(text):\n    return text\n```\n", STUBS)).toContain("leaves lines out");
-    const explained = "```python\ndef encode(text):\n    # letters that are not in the alphabet go through unchanged\n    return text[::-1]\n\ndef decode(text):\n    return text[::-1]\n```\n";
-    expect(applied(explained, STUBS)).toContain("go through unchanged");
+  test("a placeholder where the block leaves out some of the file's lines is refused; with every line there, it is a comment", () => {
+    const three = "def encode(text):\n    pass\n\n\ndef middle(text):\n    return 1\n\n\ndef decode(text):\n    pass\n";
+    expect(refusal("```python\ndef encode(text):\n    return text\n# rest of the code unchanged\ndef decode(text):\n    return text\n```\n", three)).toContain("leaves lines out");
+    const explained = "```python\ndef encode(text):\n    # letters go through unchanged\n    return text[::-1]\n\ndef decode(text):\n    return text[::-1]\n```\n";
+    expect(applied(explained, STUBS)).toContain("# letters go through unchanged");
   });
 
   test("a block that goes on with another file after a comment naming it: that part is another file's edit", () => {
@@ -176,7 +177,4 @@ describe("whole files that implement stubs (Exercism's 0.5B replies)", () => {
     expect(applied(methods, STUBS)).toContain("# dict.get\n    return text\n\ndef decode");
   });
 
-  test("the rest of the file said to be left out, however long the line, is a placeholder", () => {
-    expect(refusal("```python\ndef encode(text):\n    return text\n# The rest of the file stays exactly the same as it was before\ndef decode(text):\n    return text\n```\n", STUBS)).toContain("leaves lines out");
-  });
 });

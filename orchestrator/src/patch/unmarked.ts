@@ -141,15 +141,7 @@ const STUB = /^\s+(raise NotImplementedError(\(.*\))?|pass|\.\.\.)\s*$/;
 const MARKERS = /^(<{5,9} ?SEARCH|={5,9}|>{5,9} ?REPLACE|--- (a\/|\/dev\/null)|\+\+\+ b\/|@@ )/;
 
 /** "...", "# ... rest unchanged": a line standing for lines the model left out. */
-const ELLIPSIS = /^\s*(#|\/\/)?\s*(\.\.\.|…)/;
-const LEFT_OUT = /\b(rest of (the )?(code|file|function|module|class|methods?)|remaining (code|methods?)|existing code)\b/i;
-/**
- * A placeholder: an ellipsis line, a line saying the rest or the existing code is left out, or a short line (six
- * words at most) saying "unchanged". A longer comment that says "unchanged" explains the code ("characters are added
- * to the encrypted text unchanged": the 0.5B's affine-cipher).
- */
-const isPlaceholder = (line: string) =>
-  ELLIPSIS.test(line) || LEFT_OUT.test(line) || (/\bunchanged\b/i.test(line) && line.replace(/^\s*(#|\/\/)/, "").trim().split(/\s+/).length <= 6);
+const PLACEHOLDER = /^\s*(#|\/\/)?\s*(\.\.\.|…)|\b(rest of (the )?(code|file|function|module)|remaining code|unchanged|existing code)\b/i;
 
 export type UnmarkedReading =
   /** The known lines are one unbroken stretch of the file, [start, end): the block replaces it, adding lines only. */
@@ -209,7 +201,12 @@ export function readUnmarked(path: string, fileLines: readonly string[], hunk: H
     return { kind: "stretch", start, end, body: body.map((line) => line.text), known: known.length };
   }
   if (found.length === 0 && (coversFile(fileLines, known) || holdsFile(fileLines, body))) {
-    const placeholder = body.find((line) => !line.known && isPlaceholder(line.text));
+    // A placeholder stands for lines left out: only where the block lacks some of the file's kept lines is it one.
+    // With every kept line there, nothing is lost, and "# characters pass through unchanged" is a comment (the
+    // 0.5B's affine-cipher, refused twice on the word "unchanged").
+    const written = new Set(body.map((line) => line.text));
+    const leftOut = keptLines(fileLines).some((line) => !written.has(line));
+    const placeholder = leftOut ? body.find((line) => !line.known && PLACEHOLDER.test(line.text)) : undefined;
     if (placeholder) throw new PatchRejected(`${label(hunk)} of ${path} leaves lines out ("${placeholder.text.trim()}"); ${fixFor(hunk, path)}`, path);
     return { kind: "whole", body: body.map((line) => line.text), known: known.length };
   }
