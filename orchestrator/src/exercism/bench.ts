@@ -174,10 +174,11 @@ export async function runExercism(session: Session, options: ExercismOptions): P
     const stoppedUnreachable = runs.find((r) => r.stoppedUnreachable !== undefined)?.stoppedUnreachable;
     const interrupted = runs.some((r) => r.interrupted) || (Boolean(options.signal?.aborted) && stoppedUnreachable === undefined);
     const summary = summariseExercism({ track: options.track, exercises: exercises.map((e) => e.name), tasks, baselines, oracle, wallSeconds: (performance.now() - started) / 1000 });
-    if (!interrupted && stoppedUnreachable === undefined) {
-      await writeFile(path.join(options.outDir, "summary.json"), `${JSON.stringify({ runId, ...summary }, null, 2)}\n`);
-      await writeFile(path.join(options.outDir, "report.md"), renderExercismReport(summary, { tasks, baselines, oracle }, `Exercism ${options.track} benchmark ${runId}`));
-    }
+    // Written for a run cut short too, marked partial: a benchmark longer than a session is read between its parts.
+    const partial = interrupted || stoppedUnreachable !== undefined;
+    const title = `Exercism ${options.track} benchmark ${runId}${partial ? " (partial: --resume continues it)" : ""}`;
+    await writeFile(path.join(options.outDir, "summary.json"), `${JSON.stringify({ runId, partial, ...summary }, null, 2)}\n`);
+    await writeFile(path.join(options.outDir, "report.md"), renderExercismReport(summary, { tasks, baselines, oracle }, title));
     runStatus = stoppedUnreachable !== undefined ? "unreachable" : interrupted ? "interrupted" : "complete";
     session.log.info({ event: "bench_complete", runId, benchmark: "exercism", interrupted, stoppedUnreachable }, "bench complete");
     return { runId, summary, interrupted, stoppedUnreachable, outDir: options.outDir };

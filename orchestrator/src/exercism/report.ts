@@ -24,6 +24,8 @@ export type ExercismSummary = {
   exercises: number;
   oracle: { total: number; passed: number; failed: string[] } | null;
   arms: ArmSummary[];
+  /** smol-coder beside each baseline tier on the exercises both have a verdict for (a run cut short pairs what it has). */
+  paired: { tier: Tier; exercises: number; smolCoder: number[]; baseline: number[] }[];
   /** smol-coder's tasks by the tier they started at (the router's choice, or --start-tier). */
   startedAt: Partial<Record<Tier, number>>;
   /** smol-coder's replies (attempts) refused before any test ran. */
@@ -84,9 +86,24 @@ export function summariseExercism(input: { track: Track; exercises: string[]; ta
     ...(input.tasks.length > 0 ? [tasksArm(input.tasks, tries)] : []),
     ...TIERS.filter((tier) => input.baselines.some((b) => b.tier === tier)).map((tier) => baselineArm(input.baselines.filter((b) => b.tier === tier), tier, tries)),
   ];
+  const paired = arms
+    .filter((arm) => arm.arm !== "smol-coder" && arm.tier !== "router")
+    .map((arm) => {
+      const tier = arm.tier as Tier;
+      const base = new Map(input.baselines.filter((b) => b.tier === tier && (b.status === "complete" || b.status === "failed")).map((b) => [b.exercise, b]));
+      const both = input.tasks.filter((t) => isVerdict(t.status) && base.has(t.exercise));
+      const names = new Set(both.map((t) => t.exercise));
+      return {
+        tier,
+        exercises: both.length,
+        smolCoder: tasksArm(both, tries).solvedAfter,
+        baseline: baselineArm([...base.values()].filter((b) => names.has(b.exercise)), tier, tries).solvedAfter,
+      };
+    });
   return {
     track: input.track,
     exercises: input.exercises.length,
+    paired,
     oracle: input.oracle.length > 0 ? { total: input.oracle.length, passed: input.oracle.filter((o) => o.solved).length, failed: input.oracle.filter((o) => !o.solved).map((o) => o.exercise) } : null,
     arms,
     startedAt,
@@ -124,6 +141,8 @@ export function renderExercismReport(summary: ExercismSummary, lines: { tasks: r
       `| arm | tier | model | ${Array.from({ length: tries }, (_, k) => `after try ${k + 1}`).join(" | ")} | well-formed replies | model time | reply tokens |`,
       `| --- | --- | --- | ${Array.from({ length: tries }, () => "---").join(" | ")} | --- | --- | --- |`,
       ...summary.arms.map((a) => `| ${a.arm} | ${a.tier} | ${a.model} | ${a.solvedAfter.map((n) => `${n}/${a.total} (${pct(n, a.total)})`).join(" | ")} | ${a.wellFormed}/${a.replies} (${pct(a.wellFormed, a.replies)}) | ${a.modelSeconds} s | ${a.tokensOut} |`),
+      "",
+      ...summary.paired.map((p) => `Paired, on the ${p.exercises} exercises both have a verdict for: smol-coder ${p.smolCoder.map((n, k) => `${n} after try ${k + 1}`).join(", ")}; the ${p.tier} baseline ${p.baseline.map((n, k) => `${n} after try ${k + 1}`).join(", ")}.`),
       "",
       `smol-coder's tasks started at: ${Object.entries(summary.startedAt).map(([tier, n]) => `${tier} ${n}`).join(", ")}; replies refused before any test: ${summary.refusedReplies}; replies that also wrote files the task does not own (those edits left out, the rest tested): ${summary.repliesWithIgnoredFiles}.`,
       "",

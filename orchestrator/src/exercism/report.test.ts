@@ -1,0 +1,38 @@
+import { describe, expect, test } from "bun:test";
+import type { BaselineLine, TaskLine } from "./lines.ts";
+import { baselineCell, renderExercismReport, summariseExercism, taskCell } from "./report.ts";
+
+const task = (exercise: string, outcomes: TaskLine["attempts"][number]["outcome"][], status: TaskLine["status"] = outcomes.at(-1) === "passed" ? "complete" : "abort"): TaskLine => ({
+  exercise, status, solved: status === "complete", startTier: "fast", finalTier: "fast", attempts: outcomes.map((outcome) => ({ tier: "fast", outcome })), tokensIn: 10, tokensOut: 5, modelMs: 1000, wallMs: 2000,
+});
+const base = (exercise: string, tries: [boolean, boolean][], status: BaselineLine["status"] = tries.at(-1)?.[1] ? "complete" : "failed"): BaselineLine => ({
+  exercise, tier: "fast", model: "fast-coder", status, solved: status === "complete", tries: tries.map(([wellFormed, passed]) => ({ wellFormed, passed, tokensIn: 10, tokensOut: 5, modelMs: 500 })), wallMs: 1000,
+});
+
+describe("the Exercism summary", () => {
+  const tasks = [task("a", ["passed"]), task("b", ["patch_rejected", "passed"]), task("c", ["verification_failed", "verification_failed"]), task("d", [], "unreachable")];
+  const baselines = [base("a", [[true, false], [true, true]]), base("b", [[false, false], [true, false]]), base("c", [[true, true]]), base("e", [[true, true]]), base("d", [], "crashed")];
+  const summary = summariseExercism({ track: "python", exercises: ["a", "b", "c", "d", "e"], tasks, baselines, oracle: [], wallSeconds: 12 });
+
+  test("solved after each try is cumulative; lines without a verdict are not counted", () => {
+    const [smol, fast] = summary.arms;
+    expect(smol).toMatchObject({ arm: "smol-coder", tier: "fast", total: 3, solvedAfter: [1, 2], solved: 2, replies: 5, wellFormed: 4, modelSeconds: 3 });
+    expect(fast).toMatchObject({ tier: "fast", model: "fast-coder", total: 4, solvedAfter: [2, 3], solved: 3, replies: 6, wellFormed: 5, modelSeconds: 3 });
+    expect(summary.refusedReplies).toBe(1);
+    expect(summary.startedAt).toEqual({ fast: 3 });
+  });
+
+  test("paired on the exercises both arms have a verdict for", () => {
+    expect(summary.paired).toEqual([{ tier: "fast", exercises: 3, smolCoder: [1, 2], baseline: [1, 2] }]);
+  });
+
+  test("cells and the report", () => {
+    expect(taskCell(tasks[1])).toBe("✓2 R✓ (ff)");
+    expect(baselineCell(baselines[1])).toBe("✗ RF");
+    expect(baselineCell(baselines[4])).toBe("crashed");
+    const report = renderExercismReport(summary, { tasks, baselines, oracle: [] }, "T");
+    expect(report).toContain("| smol-coder | fast | fast tier | 1/3 (33.3%) | 2/3 (66.7%) | 4/5 (80.0%) | 3 s | 15 |");
+    expect(report).toContain("Paired, on the 3 exercises both have a verdict for: smol-coder 1 after try 1, 2 after try 2; the fast baseline 1 after try 1, 2 after try 2.");
+    expect(report).toContain("| b | ✓2 R✓ (ff) | ✗ RF |");
+  });
+});
