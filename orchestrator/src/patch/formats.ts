@@ -59,8 +59,19 @@ export function parseSearchReplace(text: string, defaultPath: string | null = nu
 
 /** Fenced blocks naming a file (in the info string, or on the line before) hold its complete new content. */
 export function parseWholeFiles(text: string): FileEdit[] {
+  return wholeFileBlocks(text).edits;
+}
+
+/** The reply without the blocks that name a file: what is left for a block that names none (unnamed.ts). */
+export function withoutNamedBlocks(text: string): string {
+  return wholeFileBlocks(text).rest;
+}
+
+function wholeFileBlocks(text: string): { edits: FileEdit[]; rest: string } {
   const lines = text.replaceAll("\r\n", "\n").split("\n");
   const edits: FileEdit[] = [];
+  const rest: string[] = [];
+  let copied = 0;
   for (let index = 0; index < lines.length; index++) {
     const open = FENCE.exec(lines[index]!);
     if (!open) continue;
@@ -72,8 +83,11 @@ export function parseWholeFiles(text: string): FileEdit[] {
     const name = info.slice(1).map(pathFromLine).find(Boolean) ?? (info.length === 1 && pathFromLine(language) && language.includes("/") ? language : null) ?? pathFromLine(previous);
     if (name && !/^(diff|patch)$/i.test(language)) {
       edits.push({ kind: "whole", name, content: lines.slice(index + 1, close).join("\n") + "\n" });
+      rest.push(...lines.slice(copied, index));
+      copied = close + 1;
     }
     index = close;
   }
-  return edits;
+  rest.push(...lines.slice(copied));
+  return { edits, rest: rest.join("\n") };
 }

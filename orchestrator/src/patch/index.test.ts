@@ -108,6 +108,13 @@ describe("planPatch: rejected", () => {
     expect(result.ignored).toEqual(["two_fer_test.py"]);
   });
 
+  test("an unnamed block beside a named block of the tests: the unnamed one is the owned file, the tests' left out", () => {
+    const reply = "```python\ndef two_fer(name):\n    return name\n```\n\ntwo_fer_test.py\n```python\nassert True\n```\n";
+    const result = planPatch({ reply, files: new Map([["two_fer.py", "def two_fer(name):\n    pass\n"]]), maxChangedLines: 300, asked: "whole" });
+    expect(result.changes).toEqual([{ path: "two_fer.py", content: "def two_fer(name):\n    return name\n" }]);
+    expect(result.ignored).toEqual(["two_fer_test.py"]);
+  });
+
   test("a reply that edits only files it does not own is still refused, and one that leaves the workspace always", () => {
     const onlyTests = "two_fer_test.py\n```python\nassert True\n```\n";
     expect(() => planPatch({ reply: onlyTests, files: new Map([["two_fer.py", "x\n"]]), maxChangedLines: 300, asked: "whole" })).toThrow("path is not in filesOwned");

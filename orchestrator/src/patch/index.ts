@@ -5,7 +5,7 @@ import { PatchRejected } from "../errors.ts";
 import type { FileChange } from "../task/workspace.ts";
 import { applyHunks } from "./apply.ts";
 import { extractDiff } from "./extract.ts";
-import { hasSearchReplace, parseSearchReplace, parseWholeFiles } from "./formats.ts";
+import { hasSearchReplace, parseSearchReplace, parseWholeFiles, withoutNamedBlocks } from "./formats.ts";
 import { parseUnifiedDiff } from "./parse.ts";
 import { resolveHeaderPath } from "./paths.ts";
 import { findMatches } from "./match.ts";
@@ -172,6 +172,9 @@ export function planPatch({ reply, files, maxChangedLines, smallFileBytes = 8_00
   const text = reply.replaceAll("\r\n", "\n");
   if (edits.length === 0 && only && format === "search-replace") edits = parseSearchReplace(text, only[0]);
   if (edits.length === 0 && only) edits = unnamedEdits(text, only[0], only[1]);
+  // Whole files where only files the task does not own are named (the tests, "high_scores_test.py"): an unnamed
+  // block beside them is the one owned file (the 0.5B's Exercism retries). The named ones are left out below.
+  else if (only && format === "whole" && !edits.some((edit) => editsOwned(edit, new Set([only[0]])))) edits = [...unnamedEdits(withoutNamedBlocks(text), only[0], only[1]), ...edits];
   if (edits.length === 0) {
     throw new PatchRejected(NO_EDIT[asked]);
   }
