@@ -70,10 +70,10 @@ describe("bench exercism", () => {
     expect(second.at(-2)).toMatchObject({ role: "assistant" });
     expect(second.at(-1)!.content).toContain("AssertionError");
     expect(second.at(-1)!.content).toEndWith("Fix the code in adder.py to resolve the errors.");
-    // smol-coder's prompt carries the instructions, and says plainly what may change.
+    // smol-coder's prompt carries the instructions, the owned file under "Files you may change".
     const smolPrompt = resources.fake.requests.find((r) => !isBaseline(r))!.body.messages.at(-1)!.content;
     expect(smolPrompt).toContain("Use the above instructions to modify the supplied files: adder.py");
-    expect(smolPrompt).toContain("You may change only adder.py. Every other file, the tests among them, is fixed");
+    expect(smolPrompt).toContain("# Files you may change\n## adder.py\n");
     const events = readFileSync(path.join(run.out, "events.jsonl"), "utf8");
     expect(events).toContain('"event":"patch_files_ignored"');
     expect(readFileSync(path.join(run.out, "workspaces", "smol-coder", "adder", "adder_test.py"), "utf8")).toBe(TESTS);

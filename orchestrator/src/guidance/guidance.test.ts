@@ -177,12 +177,6 @@ describe("the edit format's example names a file the task owns", () => {
     expect(retry.indexOf("the spec")).toBeLessThan(retry.indexOf("boom"));
   });
 
-  test("the prompt says which files may change and that the tests are fixed", async () => {
-    const { buildMessages } = await import("./prompt.ts");
-    const text = buildMessages({ description: "d", files: new Map([["two_fer.py", "x\n"]]), verify: ["pytest two_fer_test.py"], feedback: [], format: "whole" })[0]!.content;
-    expect(text).toContain("You may change only two_fer.py. Every other file, the tests among them, is fixed: do not send it.");
-  });
-
   test("plain layout: the task, the files as the listings a reply repeats, the reply's form; a retry keeps the same start", async () => {
     const { buildMessages } = await import("./prompt.ts");
     const base = { description: "Add two numbers.", files: new Map([["adder.py", "def add(a, b):\n    pass\n"]]), verify: ["pytest"], format: "whole" as const, layout: "plain" as const };

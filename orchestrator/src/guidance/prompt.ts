@@ -99,8 +99,7 @@ export function buildMessages(input: PromptInput): ChatMessage[] {
     history: renderHistory(input.feedback, input.diffsShown ?? 2, input.maxDiffChars ?? 4_000),
     verify: input.verify.map((command) => `\`${command}\``).join(", "),
   });
-  const owned = [...input.files.keys()];
-  const instructions = fill(INSTRUCTIONS, { format: formatText(input.format, owned[0] ?? "PATH"), owned: owned.join(", ") }).trim();
+  const instructions = fill(INSTRUCTIONS, { format: formatText(input.format, [...input.files.keys()][0] ?? "PATH") }).trim();
   // One user message and no system message, so the model's chat template supplies its own default system prompt,
   // the way its makers evaluate it: measured on Qwen2.5-Coder-0.5B, HumanEval 0-39, whole-file, one attempt,
   // 29/40 passed against 27/40 with these instructions as a system message (bench/formats.ts --formats whole).
