@@ -44,6 +44,13 @@ export const Usage = z.object({
 });
 export type Usage = z.infer<typeof Usage>;
 
+/** Pure: every role's usage added up (a task's, for its result line). */
+export function totalUsage(byRole: Partial<Record<Role, Usage>>): Usage {
+  const all = Object.values(byRole);
+  const sum = (pick: (usage: Usage) => number) => all.reduce((total, usage) => total + pick(usage), 0);
+  return { calls: sum((u) => u.calls), tokensIn: sum((u) => u.tokensIn), tokensOut: sum((u) => u.tokensOut), tokensCached: sum((u) => u.tokensCached), costUsd: sum((u) => u.costUsd), modelMs: sum((u) => u.modelMs ?? 0) };
+}
+
 /** Checkpoint 1 adds strategy, checkpoint 2 adds test criteria, later ones only debug. */
 export const CheckpointStage = z.enum(["strategy", "test-criteria", "debugging"]);
 export type CheckpointStage = z.infer<typeof CheckpointStage>;

@@ -3,12 +3,12 @@
 // maintainers' solutions verified alone (--oracle). Results per arm in JSONL (resumable), then summary.json and report.md.
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { describeError, runProblems, type ProblemRunResult } from "../benchmark/runProblems.ts";
+import { describeError, runProblems, type ProblemRun, type ProblemRunResult } from "../benchmark/runProblems.ts";
 import { EndpointUnreachable } from "../errors.ts";
 import { startTier } from "../run/policy.ts";
 import { runRecordedTask, type Session } from "../run/session.ts";
 import type { PreparedTask } from "../task/prepared.ts";
-import { isVerdict, type Tier } from "../types.ts";
+import { isVerdict, totalUsage, type Tier } from "../types.ts";
 import { checkLabels, runCheck } from "../verify/check.ts";
 import type { OutcomeRecord } from "../queue/queue.ts";
 import type { WorkspaceTask } from "../task/task.ts";
@@ -78,7 +78,7 @@ async function solveExercise(exercise: Exercise, options: ExercismOptions, sessi
     ? await options.submit({ task: { description: task.description, filesOwned: task.filesOwned, verify: checkLabels(task.check), ...(options.startTier ? { startTier: options.startTier } : {}) }, workspace: task.root }, signal)
     : await runRecordedTask(session, task, { runId, commit: false, debugDir: options.debugDir, signal });
   if (outcome.status === "interrupted") return null;
-  const usage = Object.values(outcome.usage);
+  const totals = totalUsage(outcome.usage);
   return {
     exercise: exercise.name,
     status: outcome.status,
@@ -87,9 +87,9 @@ async function solveExercise(exercise: Exercise, options: ExercismOptions, sessi
     startTier: outcome.history[0]?.tier ?? task.startTier,
     finalTier: outcome.finalTier,
     attempts: outcome.history,
-    tokensIn: usage.reduce((s, u) => s + u.tokensIn, 0),
-    tokensOut: usage.reduce((s, u) => s + u.tokensOut, 0),
-    modelMs: usage.reduce((s, u) => s + (u.modelMs ?? 0), 0),
+    tokensIn: totals.tokensIn,
+    tokensOut: totals.tokensOut,
+    modelMs: totals.modelMs ?? 0,
     wallMs: outcome.wallMs,
   };
 }
@@ -101,6 +101,57 @@ async function oracleExercise(exercise: Exercise, options: ExercismOptions, sess
   const { root } = await createExerciseWorkspace(exercise, parent, { oracle: true, nodeModules: options.nodeModules });
   const check = await runCheck({ kind: "commands", commands: commandsFor(exercise, session) }, root, { verify: session.config.verify, humaneval: session.config.humaneval, sandbox: await session.sandbox(), signal }, exercise.solution);
   return { exercise: exercise.name, status: check.passed ? "complete" : "failed", solved: check.passed, decidedBy: check.decidedBy, errors: check.errors, wallMs: Math.round(performance.now() - started) };
+}
+
+/** What every arm's run shares: the exercises, the output directory, the limits and the one stop. */
+type Common = Omit<ProblemRun<Exercise, never>, "schema" | "file" | "lineKey" | "isVerdict" | "solve" | "crashed">;
+
+function oracleArm(common: Common, options: ExercismOptions, session: Session) {
+  return runProblems({
+    ...common,
+    file: path.join(options.outDir, "oracle.jsonl"),
+    schema: OracleLine,
+    lineKey: (line) => line.exercise,
+    isVerdict: (line) => line.status !== "crashed",
+    solve: (exercise, signal) => oracleExercise(exercise, options, session, signal),
+    crashed: (exercise, error) => ({ exercise: exercise.name, status: "crashed" as const, solved: false, decidedBy: "", errors: [error], wallMs: 0 }),
+  });
+}
+
+function smolCoderArm(common: Common, options: ExercismOptions, session: Session, runId: string) {
+  const tier = options.startTier ?? ("fast" as const);
+  return runProblems({
+    ...common,
+    file: path.join(options.outDir, "results.jsonl"),
+    schema: TaskLine,
+    lineKey: (line) => line.exercise,
+    isVerdict: (line) => isVerdict(line.status),
+    solve: (exercise, signal) => solveExercise(exercise, options, session, runId, signal),
+    crashed: (exercise, error) => ({ exercise: exercise.name, status: "crashed" as const, solved: false, startTier: tier, finalTier: tier, attempts: [], tokensIn: 0, tokensOut: 0, modelMs: 0, wallMs: 0, error }),
+  });
+}
+
+function baselineArm(common: Common, options: ExercismOptions, session: Session, tier: Tier) {
+  const parentDir = path.join(options.outDir, "workspaces", "baseline");
+  const noVerdict = (exercise: Exercise, status: "unreachable" | "crashed", error: string) => ({ exercise: exercise.name, tier, model: session.router.modelFor(tier), status, solved: false, tries: [], wallMs: 0, error });
+  return runProblems({
+    ...common,
+    progress: false,
+    file: path.join(options.outDir, `baseline-${tier}.jsonl`),
+    schema: BaselineLine,
+    lineKey: (line) => line.exercise,
+    isVerdict: (line) => line.status === "complete" || line.status === "failed",
+    solve: async (exercise, signal) => {
+      await rm(path.join(parentDir, tier, exercise.name), { recursive: true, force: true });
+      const context = { session, parentDir, commands: commandsFor(exercise, session), tries: options.baselineTries, nodeModules: options.nodeModules };
+      return askLikeAider(context, exercise, tier, signal).catch((error: unknown) => {
+        // A server that does not answer is no verdict: --resume asks again, and enough in a row stop the run.
+        if (!(error instanceof EndpointUnreachable) || signal.aborted) throw error;
+        return noVerdict(exercise, "unreachable", describeError(error));
+      });
+    },
+    crashed: (exercise, error) => noVerdict(exercise, "crashed", error),
+  });
 }
 
 export async function runExercism(session: Session, options: ExercismOptions): Promise<ExercismResult> {
@@ -131,42 +182,12 @@ export async function runExercism(session: Session, options: ExercismOptions): P
     let tasks: TaskLine[] = [];
     const baselines: BaselineLine[] = [];
     if (options.oracle) {
-      const run = await runProblems({ ...common, file: path.join(options.outDir, "oracle.jsonl"), schema: OracleLine, lineKey: (line) => line.exercise, isVerdict: (line) => line.status !== "crashed", solve: (exercise, signal) => oracleExercise(exercise, options, session, signal), crashed: (exercise, error) => ({ exercise: exercise.name, status: "crashed" as const, solved: false, decidedBy: "", errors: [error], wallMs: 0 }) });
+      const run = await oracleArm(common, options, session);
       oracle = run.lines;
       runs.push(run);
     } else {
       // The arms run side by side, so a run cut short still holds paired results; the tiers' permits bound the calls.
-      const smolCoder = runProblems({
-        ...common,
-        file: path.join(options.outDir, "results.jsonl"),
-        schema: TaskLine,
-        lineKey: (line) => line.exercise,
-        isVerdict: (line) => isVerdict(line.status),
-        solve: (exercise, signal) => solveExercise(exercise, options, session, runId, signal),
-        crashed: (exercise, error) => ({ exercise: exercise.name, status: "crashed" as const, solved: false, startTier: options.startTier ?? ("fast" as const), finalTier: options.startTier ?? ("fast" as const), attempts: [], tokensIn: 0, tokensOut: 0, modelMs: 0, wallMs: 0, error }),
-      });
-      const parentDir = path.join(options.outDir, "workspaces", "baseline");
-      const baselineRuns = options.baseline.map((tier) =>
-        runProblems({
-          ...common,
-          progress: false,
-          file: path.join(options.outDir, `baseline-${tier}.jsonl`),
-          schema: BaselineLine,
-          lineKey: (line) => line.exercise,
-          isVerdict: (line) => line.status === "complete" || line.status === "failed",
-          solve: async (exercise, signal) => {
-            await rm(path.join(parentDir, tier, exercise.name), { recursive: true, force: true });
-            const context = { session, parentDir, commands: commandsFor(exercise, session), tries: options.baselineTries, nodeModules: options.nodeModules };
-            return askLikeAider(context, exercise, tier, signal).catch((error: unknown) => {
-              // A server that does not answer is no verdict: --resume asks again, and enough in a row stop the run.
-              if (!(error instanceof EndpointUnreachable) || signal.aborted) throw error;
-              return { exercise: exercise.name, tier, model: session.router.modelFor(tier), status: "unreachable" as const, solved: false, tries: [], wallMs: 0, error: describeError(error) };
-            });
-          },
-          crashed: (exercise, error) => ({ exercise: exercise.name, tier, model: session.router.modelFor(tier), status: "crashed" as const, solved: false, tries: [], wallMs: 0, error }),
-        }),
-      );
-      const [smolRun, ...tierRuns] = await Promise.all([smolCoder, ...baselineRuns]);
+      const [smolRun, ...tierRuns] = await Promise.all([smolCoderArm(common, options, session, runId), ...options.baseline.map((tier) => baselineArm(common, options, session, tier))]);
       tasks = smolRun!.lines;
       runs.push(smolRun!, ...tierRuns);
       for (const tierRun of tierRuns) baselines.push(...tierRun.lines);

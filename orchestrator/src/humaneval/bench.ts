@@ -8,7 +8,7 @@ import { problemDirName } from "./workspace.ts";
 import type { TaskOutcome } from "../run/loop.ts";
 import { prepareHumanEval } from "../task/prepare.ts";
 import { runRecordedTask, type Session } from "../run/session.ts";
-import { isVerdict, type Tier } from "../types.ts";
+import { isVerdict, totalUsage, type Tier } from "../types.ts";
 import { describeError, runProblems } from "../benchmark/runProblems.ts";
 import { readResults, refuseOverwrite } from "../benchmark/resultsFile.ts";
 import type { BaselineSummary } from "./baseline.ts";
@@ -47,7 +47,7 @@ export type BenchResult = {
 /** Pure: a finished task as a result line; null for an interrupted one, which a resumed run redoes. */
 export function resultLine(problem: Problem, outcome: Outcome): ResultLine | null {
   if (outcome.status === "interrupted") return null;
-  const usage = Object.values(outcome.usage);
+  const totals = totalUsage(outcome.usage);
   return {
     taskId: problem.taskId,
     status: outcome.status,
@@ -58,10 +58,10 @@ export function resultLine(problem: Problem, outcome: Outcome): ResultLine | nul
     escalations: outcome.escalations,
     checkpoints: outcome.checkpoints,
     usage: outcome.usage,
-    tokensIn: usage.reduce((s, u) => s + u.tokensIn, 0),
-    tokensOut: usage.reduce((s, u) => s + u.tokensOut, 0),
-    tokensCached: usage.reduce((s, u) => s + u.tokensCached, 0),
-    costUsd: usage.reduce((s, u) => s + u.costUsd, 0),
+    tokensIn: totals.tokensIn,
+    tokensOut: totals.tokensOut,
+    tokensCached: totals.tokensCached,
+    costUsd: totals.costUsd,
     wallMs: outcome.wallMs,
   };
 }
