@@ -191,4 +191,13 @@ describe("the edit format's example names a file the task owns", () => {
     const diff = buildMessages({ ...base, format: "udiff", feedback: [] })[0]!.content;
     expect(diff).toContain("`--- a/PATH`");
   });
+
+  test("plain layout: a file is shown byte for byte, its runs of blank lines kept", async () => {
+    const { buildMessages } = await import("./prompt.ts");
+    const file = "\n\nimport math\n\n\ndef area(r):\n    pass\n";
+    const prompt = buildMessages({ description: "Area.", files: new Map([["circle.py", file]]), verify: [], format: "whole", layout: "plain", feedback: [], guidance: "Spec:\n\n\n- x" })[0]!.content;
+    expect(prompt).toContain(`circle.py\n\`\`\`python\n${file}\`\`\``);
+    expect(prompt).toContain("Spec:\n\n\n- x");
+    expect(prompt).not.toContain("\u0000");
+  });
 });

@@ -114,12 +114,21 @@ export function buildMessages(input: PromptInput): ChatMessage[] {
  */
 function plainPrompt(input: PromptInput): string {
   const owned = [...input.files.keys()];
-  return fill(PROMPTS.attemptPlain, {
-    description: input.description.trim(),
+  // The template's empty parts leave runs of blank lines, closed up here; the files, the guidance and the history
+  // go in afterwards, so a file is shown with its own blank lines (two between Python functions stay two).
+  const verbatim = {
     files: renderListings(input.files),
     guidance: input.guidance ? `\n${input.guidance}\n` : "",
     history: renderHistory(input.feedback, input.diffsShown ?? 2, input.maxDiffChars ?? 4_000),
+  };
+  const slot = (name: string) => `\u0000${name}\u0000`;
+  const glue = fill(PROMPTS.attemptPlain, {
+    description: input.description.trim(),
     format: input.format === "whole" ? PROMPTS.formatWholePlain.trim() : formatText(input.format, owned[0] ?? "PATH"),
     owned: owned.join(", "),
-  }).replace(/\n{3,}/g, "\n\n").trim();
+    ...Object.fromEntries(Object.keys(verbatim).map((name) => [name, slot(name)])),
+  })
+    .replace(/\n{3,}/g, "\n\n")
+    .trim();
+  return glue.replace(/\u0000(\w+)\u0000/g, (_, name: keyof typeof verbatim) => verbatim[name]);
 }
