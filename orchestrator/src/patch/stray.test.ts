@@ -39,9 +39,22 @@ describe("a comment that only names the file", () => {
 
 describe("a fence opened inside a block", () => {
   test("the file would gain a fence line: refused, naming the fix", () => {
-    const nested = "```python\n# text.py\n```python\n" + NEW + "```\n```\n";
-    expect(refusal(nested)).toContain("would hold the line ```python, a code fence");
+    expect(refusal("```python\n```python\n" + NEW + "```\n```\n")).toContain("would hold the line ```python, a code fence");
     expect(refusal("text.py\n```python\n```python\n" + NEW + "```\n```\n")).toContain("send text.py in a single fenced block");
+  });
+
+  test("the path and an opening fence at the top of a block: the prompt's example wrapped in one more fence, the rest is the file", () => {
+    // The 1.5B's HumanEval/0 reply in the plain layout: "```\nsolution.py\n```python\nCODE\n```".
+    expect(plan("```\ntext.py\n```python\n" + NEW + "```\n").changes[0]!.content).toBe(NEW);
+    expect(plan("```python\n# text.py\n```python\n" + NEW + "```\n```\n").changes[0]!.content).toBe(NEW);
+    expect(plan("```\n`text.py`\n```python\n" + NEW + "```\n").changes[0]!.content).toBe(NEW);
+  });
+
+  test("a path line and a fence the file itself holds are content, and another file's name is no wrapping", () => {
+    const withFence = 'DOC = """\ntext.py\n```\n"""\n';
+    expect(refusal("```\nother.py\n```python\n" + NEW + "```\n")).toContain("code fence");
+    const edited = withFence.replace('"""\n', '"""\nX = 1\n');
+    expect(plan("text.py\n````python\n" + edited.slice(0) + "````\n", files(withFence)).changes[0]!.content).toBe(edited);
   });
 
   test("a fence line is content in markdown, and a code file that had one may keep it", () => {

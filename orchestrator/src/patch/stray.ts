@@ -22,16 +22,35 @@ function labelLine(lines: readonly string[], path: string, current: string | nul
   return !(current ?? "").split("\n").some((line) => line.trim() === first.trim());
 }
 
+/** The path alone on its line, as the prompt puts it above a block ("solution.py", "`solution.py`"). */
+function barePath(line: string, path: string): boolean {
+  const named = line.trim().replace(/^[`'"*]+|[`'"*:]+$/g, "");
+  return named === path || named === path.split("/").at(-1);
+}
+
+/**
+ * How many lines at the top are the reply's wrapping, not the file: the path and an opening fence inside the block
+ * (the 1.5B's plain-layout reply "```\nsolution.py\n```python\nCODE\n```": the example's label and fence, wrapped
+ * in one more fence), or a comment naming the file.
+ */
+function wrappingLines(lines: readonly string[], path: string, current: string | null): number {
+  const [first, second] = lines;
+  const named = first !== undefined && (barePath(first, path) || namesPath(first, path));
+  if (named && second !== undefined && FENCE_LINE.test(second) && fenceLines(current) === 0) return 2;
+  return labelLine(lines, path, current) ? 1 : 0;
+}
+
 /** The edit without a leading comment that only names its file (whole files, and blocks that named no file). */
 export function withoutPathLabel(edit: FileEdit, path: string, current: string | null): FileEdit {
   if (edit.kind === "whole") {
     const lines = edit.content.split("\n");
-    return labelLine(lines, path, current) ? { ...edit, content: lines.slice(1).join("\n") } : edit;
+    const wrapping = wrappingLines(lines, path, current);
+    return wrapping > 0 ? { ...edit, content: lines.slice(wrapping).join("\n") } : edit;
   }
   if (edit.kind !== "hunks" || !edit.unnamed || edit.hunks.length !== 1) return edit;
   const [hunk] = edit.hunks;
-  if (!labelLine(hunk!.lines.map((line) => line.text), path, current)) return edit;
-  return { ...edit, hunks: [{ ...hunk!, lines: hunk!.lines.slice(1) }] };
+  const wrapping = wrappingLines(hunk!.lines.map((line) => line.text), path, current);
+  return wrapping > 0 ? { ...edit, hunks: [{ ...hunk!, lines: hunk!.lines.slice(wrapping) }] } : edit;
 }
 
 /** Names with a source or config extension: "# dict.get" or "// Math.max" in code name no file. */
