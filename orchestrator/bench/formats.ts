@@ -15,7 +15,7 @@ import { buildMessages } from "../src/guidance/prompt.ts";
 import { baselineMessages, baselineSolution } from "../src/humaneval/baseline.ts";
 import { loadDataset, selectProblems, type Problem } from "../src/humaneval/dataset.ts";
 import { startGrader } from "../src/humaneval/grader.ts";
-import { humanEvalDescription } from "../src/task/prepare.ts";
+import { HUMANEVAL_DESCRIPTION } from "../src/task/prepare.ts";
 import { createModelClient } from "../src/models/client.ts";
 import { planPatch } from "../src/patch/index.ts";
 import { EDIT_FORMATS, type EditFormat } from "../src/patch/types.ts";
@@ -94,7 +94,7 @@ async function humanEval(model: (typeof models)[number], format: Variant, proble
   const messages =
     format === "direct"
       ? baselineMessages(problem.prompt)
-      : buildMessages({ description: humanEvalDescription(problem), files, verify: [`pytest: the problem's tests of ${problem.entryPoint}`], feedback: [], format: asked(format), layout: layoutOf(format) });
+      : buildMessages({ description: HUMANEVAL_DESCRIPTION, files, verify: [`pytest: the problem's tests of ${problem.entryPoint}`], feedback: [], format: asked(format), layout: layoutOf(format) });
   const started = performance.now();
   const completion = await ask(model, messages, `${format}|${problem.taskId}`);
   if (!completion) return null;

@@ -181,8 +181,11 @@ describe("the edit format's example names a file the task owns", () => {
     const { buildMessages } = await import("./prompt.ts");
     const base = { description: "Add two numbers.", files: new Map([["adder.py", "def add(a, b):\n    pass\n"]]), verify: ["pytest"], format: "whole" as const, layout: "plain" as const };
     const first = buildMessages({ ...base, feedback: [] })[0]!.content;
-    expect(first).toStartWith("Add two numbers.\n\nadder.py\n```python\ndef add(a, b):\n    pass\n```\n\nReply with the complete new content of each file you change");
-    expect(first).toEndWith("Change only adder.py, and keep the change as small as the task allows.");
+    // One file, whole files: asked as the model's makers ask, the task and the file, the form unsaid.
+    expect(first).toBe("Add two numbers.\n\nadder.py\n```python\ndef add(a, b):\n    pass\n```\n");
+    const two = buildMessages({ ...base, files: new Map([["adder.py", "x\n"], ["util.py", "y\n"]]), feedback: [] })[0]!.content;
+    expect(two).toStartWith("Add two numbers.\n\nadder.py\n```python\nx\n```\n\nutil.py\n```python\ny\n```\n\nReply with the complete new content of each file you change");
+    expect(two).toEndWith("Change only adder.py, util.py, and keep the change as small as the task allows.");
     expect(first).not.toContain("# Task");
     const retry = buildMessages({ ...base, feedback: [{ attempt: 1, tier: "fast", kind: "verification_failed", diff: null, errors: ["boom"] }] })[0]!.content;
     const filesEnd = first.indexOf("pass\n```") + "pass\n```".length;

@@ -108,12 +108,17 @@ export function buildMessages(input: PromptInput): ChatMessage[] {
 }
 
 /**
- * The plain layout, closer to how a model's makers ask it: the task, then each file as the listing a whole-file
- * reply repeats (path, then a fence with the language), then the reply's form. A candidate layout, measured
- * against "sections" (bench/formats.ts --formats whole,whole-plain).
+ * The plain layout, the way a model's makers ask it: the task, then each file as the listing a whole-file reply
+ * repeats (path, then a fence with the language), then the reply's form. With one file and whole files asked, the
+ * form goes unsaid: any block is read as that file (unnamed.ts), and the 0.5B told the form wrote shorter code that
+ * failed more often (HumanEval 0-79, first attempts: 66/80 unsaid, 58/80 said, 63/80 asked directly).
  */
 function plainPrompt(input: PromptInput): string {
   const owned = [...input.files.keys()];
+  const reply =
+    input.format === "whole" && owned.length === 1
+      ? ""
+      : fill(PROMPTS.replyPlain, { format: input.format === "whole" ? PROMPTS.formatWholePlain.trim() : formatText(input.format, owned[0] ?? "PATH"), owned: owned.join(", ") });
   // The template's empty parts leave runs of blank lines, closed up here; the files, the guidance and the history
   // go in afterwards, so a file is shown with its own blank lines (two between Python functions stay two).
   const verbatim = {
@@ -124,8 +129,7 @@ function plainPrompt(input: PromptInput): string {
   const slot = (name: string) => `\u0000${name}\u0000`;
   const glue = fill(PROMPTS.attemptPlain, {
     description: input.description.trim(),
-    format: input.format === "whole" ? PROMPTS.formatWholePlain.trim() : formatText(input.format, owned[0] ?? "PATH"),
-    owned: owned.join(", "),
+    reply,
     ...Object.fromEntries(Object.keys(verbatim).map((name) => [name, slot(name)])),
   })
     .replace(/\n{3,}/g, "\n\n")

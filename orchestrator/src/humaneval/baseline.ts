@@ -9,8 +9,11 @@ export type BaselineSummary = { tier: Tier; model: string; total: number; solved
 /** The published anchors the report quotes: Qwen2.5-Coder technical report, EvalPlus harness, greedy, bf16. */
 export const PUBLISHED = "Qwen2.5-Coder technical report (EvalPlus, greedy, bf16), HumanEval pass@1: 0.5B 61.6%, 1.5B 70.7%, 3B 84.1%, 7B 88.4%, 14B 89.6%";
 
+/** The question the makers ask (EvalPlus's instruction prompt); the fast tier's HumanEval tasks ask it too. */
+export const MAKERS_QUESTION = "Can you complete the following Python function?";
+
 export function baselineMessages(prompt: string): ChatMessage[] {
-  return [{ role: "user", content: `Can you complete the following Python function?\n\`\`\`python\n${prompt.trimEnd()}\n\`\`\`` }];
+  return [{ role: "user", content: `${MAKERS_QUESTION}\n\`\`\`python\n${prompt.trimEnd()}\n\`\`\`` }];
 }
 
 const BLOCK = /```[^\n`]*\n([\s\S]*?)(?:```|$)/;

@@ -3,6 +3,7 @@
 import attempt from "./attempt.txt" with { type: "text" };
 import attemptPlain from "./attempt-plain.txt" with { type: "text" };
 import formatWholePlain from "./format-whole-plain.txt" with { type: "text" };
+import replyPlain from "./reply-plain.txt" with { type: "text" };
 import formatSearchReplace from "./format-search-replace.txt" with { type: "text" };
 import formatUdiff from "./format-udiff.txt" with { type: "text" };
 import formatWhole from "./format-whole.txt" with { type: "text" };
@@ -17,6 +18,8 @@ export const PROMPTS = {
   attempt,
   /** The plain layout (patch.layout "plain"): the task, the files as listings, the reply's form; no headings. */
   attemptPlain,
+  /** The plain layout's closing lines (the reply's form, the files it may change), where the task needs them. */
+  replyPlain,
   formatWholePlain,
   formats: { udiff: formatUdiff, whole: formatWhole, "search-replace": formatSearchReplace },
   specWriter,
