@@ -56,14 +56,16 @@ const recorded: Recorded[] = [
     const base = `${row.model}-${row.format}-${row.task.replace(/\W+/g, "_")}`;
     const id = ids.has(base) ? `${base}-${[...ids].filter((other) => other.startsWith(base)).length + 1}` : base;
     ids.add(id);
-    entries.push({ id, model: MODEL[row.model] ?? row.model, format: row.format, task: row.task, files, reply: row.reply, ...outcome, judged: "" });
+    // A HumanEval stub is the dataset's prompt: the corpus names the task and the test reads it from the dataset.
+    const kept = row.task.startsWith("workspace/") ? { files } : {};
+    entries.push({ id, model: MODEL[row.model] ?? row.model, format: row.format, task: row.task, ...kept, reply: row.reply, ...outcome, judged: "", shown: files });
   }
 }
-writeFileSync(values.out, entries.map((entry) => JSON.stringify(entry)).join("\n") + "\n");
+writeFileSync(values.out, entries.map(({ shown: _shown, ...entry }) => JSON.stringify(entry)).join("\n") + "\n");
 console.log(`${entries.length} entries in ${values.out}`);
 if (values.review) {
   const blocks = entries.map((entry) => {
-    const original = Object.entries(entry.files).map(([name, text]) => `### ${name} before\n\`\`\`\`\n${text}\`\`\`\`\n`).join("\n");
+    const original = Object.entries(entry.shown).map(([name, text]) => `### ${name} before\n\`\`\`\`\n${text}\`\`\`\`\n`).join("\n");
     const result = entry.expect === "apply" ? Object.entries(entry.after).map(([name, text]) => `### ${name} after (the engine's result)\n\`\`\`\`\n${text}\`\`\`\`\n`).join("\n") : `### The engine refused it\n${entry.reason}\n`;
     return `## ${entry.id}\n${original}\n### The reply\n\`\`\`\`\`\n${entry.reply}\n\`\`\`\`\`\n\n${result}`;
   });

@@ -8,13 +8,15 @@ import { z } from "zod";
 import { PatchRejected } from "../errors.ts";
 import { EDIT_FORMATS } from "./types.ts";
 import { planPatch } from "./index.ts";
+import { problem } from "../humaneval/__fixtures__/grader/problems.ts";
 
 const Entry = z.object({
   id: z.string(),
   model: z.string(),
   format: z.enum(EDIT_FORMATS),
   task: z.string(),
-  files: z.record(z.string(), z.string()),
+  /** A workspace's or an Exercism stub's files; absent for HumanEval, whose stub is read from the shared dataset. */
+  files: z.record(z.string(), z.string()).optional(),
   reply: z.string(),
   expect: z.enum(["apply", "reject"]),
   after: z.record(z.string(), z.string().nullable()).optional(),
@@ -26,6 +28,8 @@ const read = (name: string) => readFileSync(path.join(import.meta.dir, "__fixtur
 const humanEval = read("real-replies.jsonl");
 const exercism = read("exercism-replies.jsonl");
 const entries = [...humanEval, ...exercism];
+/** The files the model saw: a HumanEval entry's solution.py is the problem's prompt (never copied into the repo). */
+const filesOf = (entry: z.infer<typeof Entry>) => entry.files ?? { "solution.py": problem(entry.task).prompt };
 
 test("the corpus holds at least 150 real replies, from both models, in every format, each judged", () => {
   expect(humanEval.length).toBeGreaterThanOrEqual(150);
@@ -39,7 +43,7 @@ test("the corpus holds at least 150 real replies, from both models, in every for
 describe("real replies", () => {
   for (const entry of entries) {
     test(`${entry.id}: ${entry.judged}`, () => {
-      const input = { reply: entry.reply, files: new Map(Object.entries(entry.files)), maxChangedLines: 300, asked: entry.format };
+      const input = { reply: entry.reply, files: new Map(Object.entries(filesOf(entry))), maxChangedLines: 300, asked: entry.format };
       if (entry.expect === "apply") {
         const plan = planPatch(input);
         expect(Object.fromEntries(plan.changes.map((change) => [change.path, change.content]))).toEqual(entry.after!);
