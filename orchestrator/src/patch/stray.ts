@@ -10,9 +10,13 @@ const FENCE_LINE = /^(`{3,}|~{3,})[\w+#.-]*\s*$/;
 /** Files where a fence line is content, not a slip. */
 const FENCED_TEXT = /\.(md|mdx|markdown|rst|txt)$/i;
 
+/** A name without the quotes, backticks or bold around it and a trailing colon. */
+const unquoted = (name: string) => name.replace(/^[`'"*]+|[`'"*:]+$/g, "");
+const isPath = (name: string, path: string) => name === path || name === path.split("/").at(-1);
+
 function namesPath(line: string, path: string): boolean {
-  const named = COMMENT.exec(line)?.[1]?.replace(/^[`'"*]+|[`'"*:]+$/g, "");
-  return named !== undefined && (named === path || named === path.split("/").at(-1));
+  const named = COMMENT.exec(line)?.[1];
+  return named !== undefined && isPath(unquoted(named), path);
 }
 
 /** The first line, when it is a comment naming the file itself and the file has no such line: a label, not code. */
@@ -24,8 +28,7 @@ function labelLine(lines: readonly string[], path: string, current: string | nul
 
 /** The path alone on its line, as the prompt puts it above a block ("solution.py", "`solution.py`"). */
 function barePath(line: string, path: string): boolean {
-  const named = line.trim().replace(/^[`'"*]+|[`'"*:]+$/g, "");
-  return named === path || named === path.split("/").at(-1);
+  return isPath(unquoted(line.trim()), path);
 }
 
 /**
@@ -58,7 +61,8 @@ const SOURCE_FILE = /\.(py|pyi|ts|tsx|js|jsx|mjs|cjs|go|rs|java|kt|rb|php|c|h|cc
 
 /** The file a comment line names when it names only a file ("# grade_school_test.py"), else null. */
 function labelledFile(line: string): string | null {
-  const named = COMMENT.exec(line)?.[1]?.replace(/^[`'"*]+|[`'"*:]+$/g, "");
+  const comment = COMMENT.exec(line)?.[1];
+  const named = comment === undefined ? undefined : unquoted(comment);
   return named !== undefined && /^[\w@+-][\w./@+-]*$/.test(named) && SOURCE_FILE.test(named) ? named : null;
 }
 
