@@ -3,6 +3,7 @@
 // same check as smol-coder's tasks. Calls take the tier's permits, like every other call.
 import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { PromptTooLong } from "../errors.ts";
 import { callModel } from "../models/calls.ts";
 import type { Session } from "../run/session.ts";
 import type { ChatMessage, Tier } from "../types.ts";
@@ -31,7 +32,18 @@ export async function askLikeAider(context: BaselineContext, exercise: Exercise,
   for (let n = 1; n <= context.tries; n++) {
     const current = await readFiles(root, exercise.solution);
     const deps = { router: session.router, model: session.model, log: session.log, prices: session.config.prices, signal };
-    const { text, record } = await callModel(deps, { role: tier, attempt: n, messages: aiderMessages(current, turns) });
+    const asked = performance.now();
+    let reply: Awaited<ReturnType<typeof callModel>>;
+    try {
+      reply = await callModel(deps, { role: tier, attempt: n, messages: aiderMessages(current, turns) });
+    } catch (error) {
+      if (!(error instanceof PromptTooLong)) throw error;
+      // As Aider against a server that refuses the prompt: the try fails, and a longer one cannot fit either.
+      session.log.warn({ event: "prompt_too_long", tier, attempt: n, reason: error.message }, "the baseline's prompt does not fit the model's context");
+      tries.push({ wellFormed: false, passed: false, tokensIn: 0, tokensOut: 0, modelMs: Math.round(performance.now() - asked), tooLong: true });
+      break;
+    }
+    const { text, record } = reply;
     model = record.alias;
     const listings = readListings(text, exercise.solution);
     for (const [name, content] of listings) await writeFile(path.join(root, name), content);

@@ -27,6 +27,8 @@ export const Try = z.object({
   tokensIn: z.number().min(0),
   tokensOut: z.number().min(0),
   modelMs: z.number().min(0),
+  /** The prompt did not fit the model's context: no reply, not counted among the replies. */
+  tooLong: z.boolean().optional(),
 });
 export type Try = z.infer<typeof Try>;
 

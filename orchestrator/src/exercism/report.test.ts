@@ -35,4 +35,11 @@ describe("the Exercism summary", () => {
     expect(report).toContain("Paired, on the 3 exercises both have a verdict for: smol-coder 1 after try 1, 2 after try 2; the fast baseline 1 after try 1, 2 after try 2.");
     expect(report).toContain("| b | ✓2 R✓ (ff) | ✗ RF |");
   });
+
+  test("a baseline prompt that did not fit is a failed try, not a reply: marked L, its time counted", () => {
+    const tooLong: BaselineLine = { ...base("f", []), tries: [{ wellFormed: false, passed: false, tokensIn: 0, tokensOut: 0, modelMs: 2000, tooLong: true }] };
+    const [fast] = summariseExercism({ track: "python", exercises: ["a", "f"], tasks: [], baselines: [baselines[0]!, tooLong], oracle: [], wallSeconds: 1 }).arms;
+    expect(fast).toMatchObject({ total: 2, solved: 1, replies: 2, wellFormed: 2, modelSeconds: 3 });
+    expect(baselineCell(tooLong)).toBe("✗ L");
+  });
 });

@@ -63,7 +63,9 @@ function baselineArm(recorded: readonly BaselineLine[], tier: Tier, tries: numbe
   // Lines without a verdict (unreachable, crashed) are not counted: --resume asks those again.
   const lines = recorded.filter((line) => line.status === "complete" || line.status === "failed");
   const byTry = Array.from({ length: tries }, (_, k) => lines.filter((l) => l.solved && l.tries.length === k + 1).length);
-  const all = lines.flatMap((l) => l.tries);
+  const tried = lines.flatMap((l) => l.tries);
+  // A prompt that did not fit got no reply: like smol-coder's prompt_too_long attempts, not a reply to count.
+  const all = tried.filter((t) => t.tooLong !== true);
   return {
     arm: "baseline (Aider's protocol)",
     tier,
@@ -73,8 +75,8 @@ function baselineArm(recorded: readonly BaselineLine[], tier: Tier, tries: numbe
     solved: lines.filter((l) => l.solved).length,
     replies: all.length,
     wellFormed: all.filter((t) => t.wellFormed).length,
-    modelSeconds: seconds(all.reduce((s, t) => s + t.modelMs, 0)),
-    tokensOut: all.reduce((s, t) => s + t.tokensOut, 0),
+    modelSeconds: seconds(tried.reduce((s, t) => s + t.modelMs, 0)),
+    tokensOut: tried.reduce((s, t) => s + t.tokensOut, 0),
   };
 }
 
@@ -125,7 +127,7 @@ export function taskCell(line: TaskLine | undefined): string {
 export function baselineCell(line: BaselineLine | undefined): string {
   if (!line) return "";
   if (line.status === "crashed" || line.status === "unreachable") return line.status;
-  const marks = line.tries.map((t) => (t.passed ? "✓" : t.wellFormed ? "F" : "R")).join("");
+  const marks = line.tries.map((t) => (t.passed ? "✓" : t.tooLong === true ? "L" : t.wellFormed ? "F" : "R")).join("");
   return `${line.solved ? `✓${line.tries.length}` : "✗"} ${marks}`;
 }
 
