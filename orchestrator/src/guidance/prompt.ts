@@ -72,6 +72,18 @@ export function renderHistory(feedback: AttemptFeedback[], diffsShown: number, m
   ].join("\n");
 }
 
+/**
+ * Pure: the history cut down for a prompt that did not fit the tier's context: the last attempt only, without its
+ * diff, each error at most `maxErrorChars`. A second attempt of the 0.5B (4,096 tokens) on Exercism's beer-song was
+ * refused at 4,064 tokens, the first attempt's diff and errors in it; the task and the files are never cut.
+ */
+export function shortenedHistory(feedback: readonly AttemptFeedback[], maxErrorChars = 600): AttemptFeedback[] {
+  const last = feedback.at(-1);
+  if (!last) return [];
+  const cut = (error: string) => (error.length > maxErrorChars ? `${error.slice(0, maxErrorChars)}… (cut to fit)` : error);
+  return [{ ...last, diff: null, errors: last.errors.slice(0, 5).map(cut) }];
+}
+
 function fill(template: string, values: Record<string, string>): string {
   return template.replace(/\{\{(\w+)\}\}/g, (_, name: string) => values[name] ?? "");
 }

@@ -7,7 +7,7 @@ import type { Logger } from "../log/log.ts";
 import { scrubSecrets } from "../log/secrets.ts";
 import { planPatch } from "../patch/index.ts";
 import { extractDiff } from "../patch/extract.ts";
-import { buildMessages, type AttemptFeedback } from "../guidance/prompt.ts";
+import { buildMessages, shortenedHistory, type AttemptFeedback } from "../guidance/prompt.ts";
 import type { PreparedTask } from "../task/prepared.ts";
 import type { Candidate } from "../sandbox/view.ts";
 import type { Edits, LandResult } from "./edits.ts";
@@ -24,7 +24,8 @@ export async function runAttempt(task: PreparedTask, attempt: AttemptInput, deps
   const started = performance.now();
   const files = await deps.edits.read();
   const format = deps.patch.formats[attempt.tier];
-  const prompt = buildMessages({ description: task.description, guidance: attempt.guidance, files, verify: checkLabels(task.check), feedback: attempt.feedback, format, layout: deps.patch.layout });
+  const messages = (feedback: AttemptFeedback[]) => buildMessages({ description: task.description, guidance: attempt.guidance, files, verify: checkLabels(task.check), feedback, format, layout: deps.patch.layout });
+  let prompt = messages(attempt.feedback);
   const record = (reply: string, fields: Pick<AttemptRecord, "outcome" | "diff" | "errors"> & Partial<AttemptRecord>): AttemptRecord => ({
     n: attempt.n,
     tier: attempt.tier,
@@ -34,9 +35,16 @@ export async function runAttempt(task: PreparedTask, attempt: AttemptInput, deps
     durationMs: Math.round(performance.now() - started),
     ...fields,
   });
+  const ask = async () => (await callModel(deps, { role: attempt.tier, attempt: attempt.n, messages: prompt })).text;
   let reply: string;
   try {
-    ({ text: reply } = await callModel(deps, { role: attempt.tier, attempt: attempt.n, messages: prompt }));
+    reply = await ask().catch(async (error: unknown) => {
+      // The history is what grows: cut to the last attempt's errors, the same tier gets one more chance to fit.
+      if (!(error instanceof PromptTooLong) || attempt.feedback.length === 0) throw error;
+      log.warn({ event: "prompt_history_shortened", tier: attempt.tier, attempt: attempt.n, reason: error.reason, tokensIn: error.tokensIn, contextTokens: error.contextTokens }, "the prompt did not fit; asked again with a shorter history");
+      prompt = messages(shortenedHistory(attempt.feedback));
+      return ask();
+    });
   } catch (error) {
     if (!(error instanceof PromptTooLong)) throw error;
     // Not the model's failure: it never saw the whole prompt. The policy escalates to a larger context.

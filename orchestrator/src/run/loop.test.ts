@@ -128,6 +128,12 @@ const cases: Case[] = [
     callsTo: { "spec-writer": 1, "fast-coder": 1, mentor: 1, "deep-coder": 1 }, file: "good\n",
   },
   {
+    name: "a second attempt whose history does not fit is asked again with a shorter one, at the same tier",
+    script: { "fast-coder": [BAD, CUT, GOOD] },
+    status: "complete", attempts: ["fast:verification_failed", "fast:passed"], finalTier: "fast", escalations: 0, checkpoints: 0,
+    callsTo: { "spec-writer": 1, "fast-coder": 3 }, file: "good\n",
+  },
+  {
     name: "without spec or checkpoints only the coding tiers are called",
     script: { "fast-coder": [BAD, BAD], "deep-coder": [GOOD] },
     guidance: { spec: false, checkpoints: false },
