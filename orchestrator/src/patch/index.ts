@@ -101,14 +101,15 @@ function applyEdit(edit: FileEdit, owned: ReadonlySet<string>, current: Map<stri
 
 /**
  * Hunks that mark no line (unmarked.ts). One alone may be the whole file; among several, each must be an unbroken
- * stretch, then applied as ordinary hunks. A code block that named no file must hold most of it: a snippet in prose
- * ("for example: ...") is advice, not the file.
+ * stretch, then applied as ordinary hunks. A code block that named no file must hold most of it (or define again all
+ * it defines): a snippet in prose ("for example: ...") is advice, not the file.
  */
 function unmarkedEdit(path: string, fileLines: string[], edit: Extract<FileEdit, { kind: "hunks" }>): string[] | { hunks: Hunk[] } {
   if (edit.hunks.length === 1) {
     const reading = readUnmarked(path, fileLines, edit.hunks[0]!);
     const fileNonBlank = fileLines.filter((line) => line.trim() !== "").length;
-    if (edit.unnamed && reading.known * 2 < fileNonBlank) {
+    // A file written afresh defines everything the file does: the model's whole file, not a snippet.
+    if (edit.unnamed && reading.known * 2 < fileNonBlank && !(reading.kind === "whole" && reading.afresh)) {
       throw new PatchRejected(`the code block names no file and holds only ${reading.known} of the ${fileNonBlank} lines of ${path}; send the whole file with its path alone on the line above the block, or a unified diff`, path);
     }
     return applyReading(fileLines, reading);

@@ -74,9 +74,9 @@ describe("a whole file whose new lines copy the file's own", () => {
     expect(plan("```python\n# solution.py\n" + full + "```\n", files(stub, "solution.py")).changes[0]!.content).toBe(full);
   });
 
-  test("a line of the file missing: still refused", () => {
-    const stub = "def encode(s):\n    groups = list(s)\n    return ''.join(groups)\n\n\ndef decode(s):\n    \"\"\"Undo encode.\"\"\"\n";
-    const lossy = "def encode(s):\n    return ''.join(groups)\n\n\ndef decode(s):\n    \"\"\"Undo encode.\"\"\"\n    groups = list(s)\n";
+  test("a line of the file missing: still refused (in a file of more than definitions; unmarked.test.ts has one without)", () => {
+    const stub = "SIZE = 3\n\n\ndef encode(s):\n    groups = list(s)\n    return ''.join(groups)\n\n\ndef decode(s):\n    \"\"\"Undo encode.\"\"\"\n";
+    const lossy = "SIZE = 3\n\n\ndef encode(s):\n    return ''.join(groups)\n\n\ndef decode(s):\n    \"\"\"Undo encode.\"\"\"\n    groups = list(s)\n";
     expect(refusal("```python\n" + lossy + "```\n", files(stub, "solution.py"))).toContain("neither the whole file nor one unbroken stretch");
   });
 });

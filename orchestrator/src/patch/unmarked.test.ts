@@ -126,10 +126,48 @@ describe("a rewritten head", () => {
     expect(applied("```python\n" + block + "```\n", file)).toBe(block);
   });
 
-  test("a head line the block does not declare again (an import dropped, another function): refused", () => {
+  test("a function the block does not define again: refused", () => {
     const reply = "```python\n" + `def triples(l: List[int]) -> bool:\n${doc}${body}` + "```\n";
-    expect(refusal(reply, `import math\n${file}`)).toContain("begins with new lines");
     expect(refusal(reply, `def other():\n    return 1\n${file}`)).toContain("begins with new lines");
+  });
+
+  test("an import the block dropped, every function defined again: the file's import is kept above the block", () => {
+    const block = `def triples(l: List[int]) -> bool:\n${doc}${body}`;
+    expect(applied("```python\n" + block + "```\n", `import math\n${file}`)).toBe(`import math\n\n${block}`);
+  });
+});
+
+describe("a file written afresh: every function and class the file defines, defined again", () => {
+  const stub = 'from typing import List\n\n\ndef strongest(name, extensions):\n    """The strongest extension."""\n';
+  const fresh = 'def strongest(name: str, extensions: List[str]) -> str:\n    def strength(e):\n        return sum(c.isupper() for c in e) - sum(c.islower() for c in e)\n\n    return f"{name}.{max(extensions, key=strength)}"\n';
+
+  test("no line of the file kept (HumanEval/153): the block is the file, its imports kept above", () => {
+    expect(applied("```python\n" + fresh + "```\n", stub)).toBe(`from typing import List\n\n${fresh}`);
+  });
+
+  test("a signature respaced and a helper added after it (HumanEval/72): the block as written", () => {
+    const file = "\ndef fly(q,w):\n    '''Balanced and light enough.'''\n";
+    const block = "def fly(q, w):\n    '''Balanced and light enough.'''\n    return balanced(q) and sum(q) <= w\n\ndef balanced(q):\n    return q == q[::-1]\n";
+    expect(applied("```python\n" + block + "```\n", file)).toBe(block);
+  });
+
+  test("a block after a __future__ import keeps it first", () => {
+    const block = "from __future__ import annotations\ndef strongest(name, extensions):\n    return name\n";
+    expect(applied("```python\n" + block + "```\n", stub)).toBe("from __future__ import annotations\nfrom typing import List\n\ndef strongest(name, extensions):\n    return name\n");
+  });
+
+  test("not where the file holds more than definitions, a definition is missing, or an import spans lines", () => {
+    expect(refusal("```python\n" + fresh + "```\n", `LIMIT = 3\n${stub}`)).toContain("none of its lines is in the file");
+    expect(refusal("```python\n" + fresh + "```\n", `${stub}\n\ndef weakest(name):\n    pass\n`)).toContain("none of its lines is in the file");
+    expect(refusal("```python\n" + fresh + "```\n", stub.replace("from typing import List", "from typing import (\n    List,\n)"))).toContain("none of its lines is in the file");
+  });
+
+  test("a placeholder for left-out lines: refused", () => {
+    expect(refusal("```python\n" + fresh.replace("    return f", "    # ... rest unchanged\n    return f") + "```\n", stub)).toContain("none of its lines is in the file");
+  });
+
+  test("a diff block is never read this way", () => {
+    expect(() => plan("```diff\n" + fresh + "```\n", stub)).toThrow(PatchRejected);
   });
 });
 

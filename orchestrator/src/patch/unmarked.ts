@@ -134,6 +134,32 @@ function rewritesHead(head: readonly string[], newHead: readonly string[]): bool
   });
 }
 
+/** A top-level line a file of definitions may hold besides them: decorators, comments, a multi-line import's close. */
+const AROUND_DEFINITIONS = /^(@|#|\)\s*$)/;
+
+/**
+ * A code block that defines again, at its top level, every function and class the file defines, where the file is
+ * nothing but imports and definitions: the whole new file, written afresh (a signature respaced, a docstring
+ * dropped, a helper added), whatever lines of the old one it kept. The file's imports the block lacks are kept
+ * above it. The 0.5B's HumanEval/72 and /153 were refused this way and pass as written. Null when it is not that.
+ */
+export function redefinedFile(fileLines: readonly string[], body: readonly string[]): string[] | null {
+  const top = fileLines.filter((line) => line.trim() !== "" && !/^\s/.test(line));
+  const definitions = top.map(declares).filter((key): key is string => key !== null && /^(def|class):/.test(key));
+  if (definitions.length === 0 || !top.every((line) => declares(line) !== null || AROUND_DEFINITIONS.test(line))) return null;
+  const ownTop = body.filter((line) => !/^\s/.test(line));
+  const declared = new Set(ownTop.map(declares).filter((key) => key !== null));
+  if (!definitions.every((key) => declared.has(key))) return null;
+  // "# ... rest unchanged" stands for lines left out: a fragment, not a file written afresh.
+  if (body.some((line) => PLACEHOLDER.test(line) && !STUB.test(line))) return null;
+  const imports = top.filter((line) => /^(from|import):/.test(declares(line) ?? "") && !declared.has(declares(line)!));
+  // A multi-line import cannot be carried by its first line: not certain, so not this reading.
+  if (imports.some((line) => /[(\\]\s*$/.test(line))) return null;
+  if (imports.length === 0) return [...body];
+  const future = body.findIndex((line) => !/^from __future__ import\b/.test(line));
+  return [...body.slice(0, future), ...imports, ...(body[future]?.trim() === "" ? [] : [""]), ...body.slice(future)];
+}
+
 /** A function body that stands for one still to be written. */
 const STUB = /^\s+(raise NotImplementedError(\(.*\))?|pass|\.\.\.)\s*$/;
 
@@ -146,8 +172,11 @@ const PLACEHOLDER = /^\s*(#|\/\/)?\s*(\.\.\.|…)|\b(rest of (the )?(code|file|f
 export type UnmarkedReading =
   /** The known lines are one unbroken stretch of the file, [start, end): the block replaces it, adding lines only. */
   | { kind: "stretch"; start: number; end: number; body: string[]; known: number }
-  /** The known lines run from the file's first line to its last: the block is the whole new file. */
-  | { kind: "whole"; body: string[]; known: number };
+  /**
+   * The known lines run from the file's first line to its last: the block is the whole new file. `afresh`: it
+   * defines again every function and class of a file of definitions, whatever of the old lines it kept.
+   */
+  | { kind: "whole"; body: string[]; known: number; afresh?: true };
 
 /** The header unnamed.ts gives a code block that named no file. */
 export const CODE_BLOCK = "the code block";
@@ -161,7 +190,15 @@ const FIX = "mark each added line with + and each removed line with -, keeping u
 export function readUnmarked(path: string, fileLines: readonly string[], hunk: Hunk): UnmarkedReading {
   const lines = readLines(hunk, fileLines);
   const known = lines.filter((line) => line.known).map((line) => line.text);
+  // Only where no other reading is certain: a code block that defines everything the file defines is the file.
+  const rewritten = (): UnmarkedReading | null => {
+    const texts = lines.map((line) => line.text);
+    const whole = isCodeBlock(hunk) ? redefinedFile(fileLines, texts.slice(texts.findIndex((t) => t.trim() !== ""), texts.findLastIndex((t) => t.trim() !== "") + 1)) : null;
+    return whole ? { kind: "whole", body: whole, known: known.length, afresh: true } : null;
+  };
   if (known.length === 0) {
+    const whole = rewritten();
+    if (whole) return whole;
     throw new PatchRejected(`${label(hunk)} of ${path} ${marks(hunk)}, and none of its lines is in the file, so where it goes is unknown; ${fixFor(hunk, path)}`, path);
   }
   // Blank lines the model wrote at the block's edges are the gap before prose, not content.
@@ -183,6 +220,8 @@ export function readUnmarked(path: string, fileLines: readonly string[], hunk: H
       return { kind: "stretch", start, end: fileLines.length, body: body.map((line) => line.text), known: known.length };
     }
     if (endsNew && rest.length > 0) {
+      const whole = rewritten();
+      if (whole) return whole;
       throw new PatchRejected(`${label(hunk)} of ${path} ${marks(hunk)}, ends with new lines, and the file goes on after its last known line, so whether they replace the rest is unclear; ${fixFor(hunk, path)}`, path);
     }
     // The same at the top: new lines before the first known one, with more of the file before it (a reply that
@@ -196,6 +235,8 @@ export function readUnmarked(path: string, fileLines: readonly string[], hunk: H
       return { kind: "stretch", start: 0, end, body: body.map((line) => line.text), known: known.length };
     }
     if (startsNew && head.length > 0) {
+      const whole = rewritten();
+      if (whole) return whole;
       throw new PatchRejected(`${label(hunk)} of ${path} ${marks(hunk)}, begins with new lines, and the file has lines before its first known line, so whether they replace those is unclear; ${fixFor(hunk, path)}`, path);
     }
     return { kind: "stretch", start, end, body: body.map((line) => line.text), known: known.length };
@@ -210,6 +251,8 @@ export function readUnmarked(path: string, fileLines: readonly string[], hunk: H
     if (placeholder) throw new PatchRejected(`${label(hunk)} of ${path} leaves lines out ("${placeholder.text.trim()}"); ${fixFor(hunk, path)}`, path);
     return { kind: "whole", body: body.map((line) => line.text), known: known.length };
   }
+  const whole = rewritten();
+  if (whole) return whole;
   const problem = found.length === 0 ? "are neither the whole file nor one unbroken stretch of it (a line is changed, missing or out of order)" : `match ${found.length} places`;
   throw new PatchRejected(`${label(hunk)} of ${path} ${marks(hunk)}, and its lines that are in the file ${problem}; ${fixFor(hunk, path)}`, path);
 }
