@@ -4,6 +4,7 @@
 // the file lacks are the new ones. The known lines must be one contiguous stretch of the file, found exactly once,
 // or the hunk is refused: a guess here is how a correct solution lands above its own `def`.
 import { PatchRejected } from "../errors.ts";
+import { declares, PLACEHOLDER, redefinedFile, STUB } from "./definitions.ts";
 import type { Hunk } from "./types.ts";
 
 export const isUnmarked = (hunk: Hunk) => hunk.lines.every((line) => line.kind === "keep" || line.kind === "bare");
@@ -118,13 +119,6 @@ function holdsFile(fileLines: readonly string[], body: readonly Read[]): boolean
   return at === nonBlank.length;
 }
 
-/** What a def, class or import line declares ("def:name", "from:typing"); null for any other line. */
-function declares(line: string): string | null {
-  const match = /^\s*(?:async\s+)?(def|class)\s+(\w+)|^\s*(from)\s+([\w.]+)\s+import\b|^\s*(import)\s+([\w.]+)/.exec(line);
-  if (!match) return null;
-  return match[1] ? `${match[1]}:${match[2]}` : match[3] ? `from:${match[4]}` : `import:${match[6]}`;
-}
-
 /** Whether every line of the file's head is a declaration the new head declares again (rewritten, not dropped). */
 function rewritesHead(head: readonly string[], newHead: readonly string[]): boolean {
   const declared = new Set(newHead.map(declares).filter((key) => key !== null));
@@ -134,40 +128,8 @@ function rewritesHead(head: readonly string[], newHead: readonly string[]): bool
   });
 }
 
-/** A top-level line a file of definitions may hold besides them: decorators, comments, a multi-line import's close. */
-const AROUND_DEFINITIONS = /^(@|#|\)\s*$)/;
-
-/**
- * A code block that defines again, at its top level, every function and class the file defines, where the file is
- * nothing but imports and definitions: the whole new file, written afresh (a signature respaced, a docstring
- * dropped, a helper added), whatever lines of the old one it kept. The file's imports the block lacks are kept
- * above it. The 0.5B's HumanEval/72 and /153 were refused this way and pass as written. Null when it is not that.
- */
-export function redefinedFile(fileLines: readonly string[], body: readonly string[]): string[] | null {
-  const top = fileLines.filter((line) => line.trim() !== "" && !/^\s/.test(line));
-  const definitions = top.map(declares).filter((key): key is string => key !== null && /^(def|class):/.test(key));
-  if (definitions.length === 0 || !top.every((line) => declares(line) !== null || AROUND_DEFINITIONS.test(line))) return null;
-  const ownTop = body.filter((line) => !/^\s/.test(line));
-  const declared = new Set(ownTop.map(declares).filter((key) => key !== null));
-  if (!definitions.every((key) => declared.has(key))) return null;
-  // "# ... rest unchanged" stands for lines left out: a fragment, not a file written afresh.
-  if (body.some((line) => PLACEHOLDER.test(line) && !STUB.test(line))) return null;
-  const imports = top.filter((line) => /^(from|import):/.test(declares(line) ?? "") && !declared.has(declares(line)!));
-  // A multi-line import cannot be carried by its first line: not certain, so not this reading.
-  if (imports.some((line) => /[(\\]\s*$/.test(line))) return null;
-  if (imports.length === 0) return [...body];
-  const future = body.findIndex((line) => !/^from __future__ import\b/.test(line));
-  return [...body.slice(0, future), ...imports, ...(body[future]?.trim() === "" ? [] : [""]), ...body.slice(future)];
-}
-
-/** A function body that stands for one still to be written. */
-const STUB = /^\s+(raise NotImplementedError(\(.*\))?|pass|\.\.\.)\s*$/;
-
 /** Search/replace and diff markers: a block holding them is a broken edit of another format, not the file. */
 const MARKERS = /^(<{5,9} ?SEARCH|={5,9}|>{5,9} ?REPLACE|--- (a\/|\/dev\/null)|\+\+\+ b\/|@@ )/;
-
-/** "...", "# ... rest unchanged": a line standing for lines the model left out. */
-const PLACEHOLDER = /^\s*(#|\/\/)?\s*(\.\.\.|…)|\b(rest of (the )?(code|file|function|module)|remaining code|unchanged|existing code)\b/i;
 
 export type UnmarkedReading =
   /** The known lines are one unbroken stretch of the file, [start, end): the block replaces it, adding lines only. */

@@ -2,8 +2,9 @@
 // path line ("```python" and the file), or a "```diff" block holding the file's lines with no diff headers.
 // The block is that file's edit, read like an unmarked hunk: where its lines sit in the file decides where the new
 // ones go. Blocks that are plainly not the file (shell, output, data) are passed over; if more than one could be
-// the file, the reply is refused with a reason naming the fix.
+// the file and what they define does not say which (definitions.ts), the reply is refused with a reason naming the fix.
 import { PatchRejected } from "../errors.ts";
+import { fileInBlocks } from "./definitions.ts";
 import type { FileEdit, Hunk, HunkLine } from "./types.ts";
 import { CODE_BLOCK } from "./unmarked.ts";
 
@@ -43,6 +44,9 @@ export function unnamedEdits(text: string, path: string, current: string | null)
     const fileLines = new Set(current.split("\n").map((line) => line.trim()).filter(Boolean));
     chosen = candidates.filter((block) => block.lines.some((line) => fileLines.has(line.trim())));
   }
+  // Several could be the file: the one that defines all it defines, or pieces that each define some of it.
+  const inBlocks = chosen.length !== 1 && candidates.length > 1 && current !== null ? fileInBlocks(current.split("\n"), candidates) : null;
+  if (inBlocks) chosen = [{ language: inBlocks[0]!.language, lines: inBlocks.flatMap((block, at) => (at === 0 ? block.lines : ["", "", ...block.lines])) }];
   if (chosen.length !== 1) {
     throw new PatchRejected(
       `the reply has ${candidates.length} code blocks and names no file, so which one is ${path} is unclear; put the path alone on the line above the block that holds the whole file`,
