@@ -13,7 +13,7 @@ const PURE = [
   "^src/models/context\\.ts$",
   "^src/models/pricing\\.ts$",
   "^src/models/retry\\.ts$",
-  "^src/patch/(apply|extract|formats|match|parse|text|types|unmarked|unnamed)\\.ts$",
+  "^src/patch/(apply|definitions|extract|formats|match|parse|text|types|unmarked|unnamed)\\.ts$",
   "^src/guidance/(guidance|prompt)\\.ts$",
   "^src/guidance/prompts/index\\.ts$",
   "^src/verify/diagnostics\\.ts$",
