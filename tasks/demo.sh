@@ -34,7 +34,7 @@ if [ ! -f "$dataset" ]; then
 fi
 
 # On the llama backend, tasks/configs/local-stack.json: timeouts sized for CPU models, the slots' context sizes,
-# the edit formats measured best for these models (README, "Edits"), and the local aliases priced at zero
+# the edit formats measured best for these models (docs/edits.md), and the local aliases priced at zero
 # (LiteLLM sends no cost header for a zero cost, and smol-coder would otherwise bill them at frontier prices).
 budget=(--max-attempts 3)
 if grep -qE '"backend": *"llama"' "$ROOT/.stack/proxy.pid" 2>/dev/null; then budget+=(--config "$ROOT/tasks/configs/local-stack.json"); fi

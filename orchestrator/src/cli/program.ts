@@ -37,7 +37,7 @@ function configFlagsGiven(command: Command): string[] {
   return CONFIG_FLAGS.filter((flag) => command.getOptionValueSource(flag) === "cli").map((flag) => `--${flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
 }
 
-/** What each exit code means, per command: shown after its --help (and in the README). */
+/** What each exit code means, per command: shown after its --help (and in docs/usage.md). */
 const RUN_EXIT_CODES = `
 Exit codes:
   0    complete: verification passed (and, with --commit, the change is committed)

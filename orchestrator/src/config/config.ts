@@ -219,7 +219,7 @@ export function buildConfig(layers: Record<string, unknown>[]): Config {
   const issue = parsed.error.issues[0]!;
   const field = issue.path.map(String).join(".") || "(root)";
   const problem = issue.code === "unrecognized_keys" ? `unknown key(s) ${issue.keys.join(", ")}` : issue.message.toLowerCase();
-  throw new ConfigInvalid(field, problem, "see the configuration section of README.md");
+  throw new ConfigInvalid(field, problem, "see docs/configuration.md");
 }
 
 /** Pure: the environment's part of the config. Only documented variables are read. */

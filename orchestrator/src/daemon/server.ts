@@ -71,7 +71,7 @@ async function route(deps: ServerDeps, request: Request): Promise<Response> {
     const { text, contentType } = await deps.metrics();
     return new Response(text, { headers: { "content-type": contentType } });
   }
-  if (parts[0] !== "tasks") return refuse(404, "NotFound", `no route ${method} ${url.pathname}. Fix: see the daemon's API in README.md`);
+  if (parts[0] !== "tasks") return refuse(404, "NotFound", `no route ${method} ${url.pathname}. Fix: see the daemon's API in docs/daemon.md`);
   if (parts.length === 1 && method === "POST") return submit(deps, request);
   if (parts.length === 1 && method === "GET") {
     const limit = Math.min(1000, Math.max(1, Number(url.searchParams.get("limit") ?? 100) || 100));
@@ -88,7 +88,7 @@ async function route(deps: ServerDeps, request: Request): Promise<Response> {
     if (!(await deps.queue.cancelWaiting(id))) deps.scheduler.cancel(id);
     return Response.json(await view(deps.queue, (await deps.queue.get(id))!));
   }
-  return refuse(405, "NotFound", `no route ${method} ${url.pathname}. Fix: see the daemon's API in README.md`);
+  return refuse(405, "NotFound", `no route ${method} ${url.pathname}. Fix: see the daemon's API in docs/daemon.md`);
 }
 
 /** One clear refusal per bad request: the client prints its message and exits 2. */
@@ -96,7 +96,7 @@ function refusal(error: unknown): Response {
   if (error instanceof TaskInvalid) return refuse(400, "TaskInvalid", error.message);
   if (error instanceof ZodError) {
     const issue = error.issues[0]!;
-    return refuse(400, "BadRequest", `the request body's ${issue.path.join(".") || "root"} ${issue.message.toLowerCase()}. Fix: see the daemon's API in README.md`);
+    return refuse(400, "BadRequest", `the request body's ${issue.path.join(".") || "root"} ${issue.message.toLowerCase()}. Fix: see the daemon's API in docs/daemon.md`);
   }
   if (error instanceof SyntaxError) return refuse(400, "BadRequest", `the request body is not JSON (${error.message})`);
   if (error instanceof QueueFull) return refuse(503, "QueueFull", error.message);

@@ -236,7 +236,7 @@ async function sandboxRow(config: Config): Promise<CheckResult> {
     (sandbox): SandboxProbe => ({ kind: "ready", description: sandbox.description }),
     (error: unknown): SandboxProbe => {
       if (error instanceof SandboxUnavailable) return { kind: "unavailable", reason: error.reason, fix: error.fix };
-      return { kind: "unavailable", reason: `the self-test could not run: ${(error as Error).message ?? String(error)}`, fix: "see the sandbox section of README.md" };
+      return { kind: "unavailable", reason: `the self-test could not run: ${(error as Error).message ?? String(error)}`, fix: "see docs/sandbox.md" };
     },
   );
   const probe = await withTimeout(opened, SANDBOX_TIMEOUT_MS, { kind: "timeout" });

@@ -26,7 +26,7 @@ export const modelPorts = (modelPort: number): Record<ModelRole, number> => ({ f
 export const MODEL_SLOTS = { fast: { parallel: 4, contextTokens: 4_096 }, deep: { parallel: 2, contextTokens: 8_192 } } as const satisfies Record<ModelRole, { parallel: number; contextTokens: number }>;
 /**
  * Reply caps. A whole-file HumanEval answer is 100-400 tokens; a cap keeps a reply that rambles from holding a
- * slot for minutes (0.5B writes ~19 tokens/s alone on two cores, 1.5B ~10; see the README's figures).
+ * slot for minutes (0.5B writes ~19 tokens/s alone on two cores, 1.5B ~10; see docs/benchmarks.md).
  */
 export const MODEL_MAX_TOKENS = { fast: 768, deep: 1_024 } as const satisfies Record<ModelRole, number>;
 /**

@@ -71,7 +71,7 @@ export function parseTask(text: string, source: string): Task {
   const field = issue.path.length > 0 ? issue.path.map(String).join(".") : source;
   const top = String(issue.path[0] ?? "");
   const missing = issue.path.length === 1 && (raw as Record<string, unknown>)[top] === undefined;
-  throw new TaskInvalid(field, missing ? "is required" : issue.message.toLowerCase(), FIXES[top] ?? "see the task format in README.md");
+  throw new TaskInvalid(field, missing ? "is required" : issue.message.toLowerCase(), FIXES[top] ?? "see the task format in docs/usage.md");
 }
 
 /** Reads the task text from --file or stdin. */
