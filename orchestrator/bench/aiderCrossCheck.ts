@@ -31,7 +31,9 @@ const { values } = parseArgs({
   },
 });
 if (!values.exercises || !values.only) throw new Error("--exercises DIR and --only NAMES are required");
-const key = process.env.LITELLM_API_KEY ?? readFileSync(path.join(import.meta.dir, "..", "..", ".stack", "master.key"), "utf8").trim();
+const key =
+  process.env.LITELLM_API_KEY ??
+  readFileSync(path.join(import.meta.dir, "..", "..", ".stack", "master.key"), "utf8").trim();
 const scratch = mkdtempSync(path.join(tmpdir(), "smol-aider-"));
 // The tests run the model's code: in the sandbox, as smol-coder's verification does.
 const config = buildConfig([{}]);
@@ -42,7 +44,10 @@ function run(argv: string[], cwd: string, env: Record<string, string> = {}) {
   return { code: result.exitCode, output: `${result.stdout.toString()}${result.stderr.toString()}` };
 }
 
-for (const exercise of selectExercises(await loadTrack("python", path.resolve(values.exercises)), { only: values.only, seed: 1 })) {
+for (const exercise of selectExercises(await loadTrack("python", path.resolve(values.exercises)), {
+  only: values.only,
+  seed: 1,
+})) {
   const started = performance.now();
   const { root } = await createExerciseWorkspace(exercise, scratch);
   const files = fileList(exercise);
@@ -53,22 +58,54 @@ for (const exercise of selectExercises(await loadTrack("python", path.resolve(va
   for (let n = 1; n <= Number(values.tries); n++) {
     writeFileSync(path.join(root, ".message.txt"), message);
     const aider = run(
-      [values.aider, "--model", values.model, "--openai-api-base", values.url, "--edit-format", "whole", "--map-tokens", "0", "--no-git", "--yes-always",
-        "--no-pretty", "--no-stream", "--no-show-model-warnings", "--no-check-update", "--analytics-disable", "--no-auto-lint", "--no-auto-test",
-        ...(n > 1 ? ["--restore-chat-history"] : []), "--message-file", ".message.txt", ...exercise.solution],
+      [
+        values.aider,
+        "--model",
+        values.model,
+        "--openai-api-base",
+        values.url,
+        "--edit-format",
+        "whole",
+        "--map-tokens",
+        "0",
+        "--no-git",
+        "--yes-always",
+        "--no-pretty",
+        "--no-stream",
+        "--no-show-model-warnings",
+        "--no-check-update",
+        "--analytics-disable",
+        "--no-auto-lint",
+        "--no-auto-test",
+        ...(n > 1 ? ["--restore-chat-history"] : []),
+        "--message-file",
+        ".message.txt",
+        ...exercise.solution,
+      ],
       root,
       { OPENAI_API_KEY: key, LITELLM_LOCAL_MODEL_COST_MAP: "True" },
     );
     // The tests are restored before each run, as Aider's benchmark does: an edit of them must not count.
     for (const file of exercise.test) writeFileSync(path.join(root, file), readFileSync(path.join(exercise.dir, file)));
-    const jailed = await runJailedCommand(test!, { cwd: root, timeoutMs: config.verify.timeoutMs, sandbox, owned: exercise.solution });
+    const jailed = await runJailedCommand(test!, {
+      cwd: root,
+      timeoutMs: config.verify.timeoutMs,
+      sandbox,
+      owned: exercise.solution,
+    });
     const tested = { code: jailed.exitCode, output: jailed.output };
     tries.push(tested.code === 0);
-    if (aider.code !== 0) process.stderr.write(`aider exited ${aider.code} on ${exercise.name}: ${aider.output.slice(-300)}\n`);
+    if (aider.code !== 0)
+      process.stderr.write(`aider exited ${aider.code} on ${exercise.name}: ${aider.output.slice(-300)}\n`);
     if (tested.code === 0) break;
     message = testFailureMessage(tested.output, files);
   }
-  const line = { exercise: exercise.name, tries, solved: tries.at(-1) === true, wallMs: Math.round(performance.now() - started) };
+  const line = {
+    exercise: exercise.name,
+    tries,
+    solved: tries.at(-1) === true,
+    wallMs: Math.round(performance.now() - started),
+  };
   appendFileSync(values.out, `${JSON.stringify(line)}\n`);
   console.log(JSON.stringify(line));
 }

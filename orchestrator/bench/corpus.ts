@@ -13,11 +13,26 @@ import { LOCAL_MODELS } from "../src/stack/models.ts";
 import { planPatch } from "../src/patch/index.ts";
 
 const { values, positionals } = parseArgs({
-  options: { out: { type: "string" }, review: { type: "string" }, dataset: { type: "string" }, db: { type: "string" }, format: { type: "string", default: "whole" } },
+  options: {
+    out: { type: "string" },
+    review: { type: "string" },
+    dataset: { type: "string" },
+    db: { type: "string" },
+    format: { type: "string", default: "whole" },
+  },
   allowPositionals: true,
 });
-if (!values.out || (positionals.length === 0 && !values.db)) throw new Error("usage: bun run bench/corpus.ts --out FILE [recorded.jsonl...] [--db runs.db --format F] [--review review.md]");
-const problems = new Map((await loadDataset(values.dataset ?? path.join(import.meta.dir, "..", "..", "..", "shared", "datasets", "HumanEval.jsonl.gz"))).map((p) => [p.taskId, p]));
+if (!values.out || (positionals.length === 0 && !values.db))
+  throw new Error(
+    "usage: bun run bench/corpus.ts --out FILE [recorded.jsonl...] [--db runs.db --format F] [--review review.md]",
+  );
+const problems = new Map(
+  (
+    await loadDataset(
+      values.dataset ?? path.join(import.meta.dir, "..", "..", "..", "shared", "datasets", "HumanEval.jsonl.gz"),
+    )
+  ).map((p) => [p.taskId, p]),
+);
 const WORKSPACES = path.join(import.meta.dir, "workspaces");
 const MODEL = { fast: LOCAL_MODELS.fast.alias, deep: LOCAL_MODELS.deep.alias } as Record<string, string>;
 
@@ -26,16 +41,30 @@ type Recorded = { model: string; format: string; task: string; reply: string };
 /** The HumanEval attempts of a run store (a bench on the local stack): every attempt starts from the prompt. */
 function fromStore(file: string, format: string): Recorded[] {
   const db = new Database(file, { readonly: true });
-  const rows = db.query<{ task: string; tier: string; reply: string }, []>("SELECT t.task_key AS task, a.tier, a.reply FROM attempts a JOIN tasks t ON t.id = a.task_id WHERE t.kind = 'humaneval' AND a.reply != '' ORDER BY t.id, a.n").all();
+  const rows = db
+    .query<{ task: string; tier: string; reply: string }, []>(
+      "SELECT t.task_key AS task, a.tier, a.reply FROM attempts a JOIN tasks t ON t.id = a.task_id WHERE t.kind = 'humaneval' AND a.reply != '' ORDER BY t.id, a.n",
+    )
+    .all();
   db.close();
   // On the local stack without a frontier key, reviewer is the 1.5B too.
-  return rows.map((row) => ({ model: row.tier === "fast" ? "fast" : "deep", format, task: row.task, reply: row.reply }));
+  return rows.map((row) => ({
+    model: row.tier === "fast" ? "fast" : "deep",
+    format,
+    task: row.task,
+    reply: row.reply,
+  }));
 }
 const seen = new Set<string>();
 const ids = new Set<string>();
 const entries = [];
 const recorded: Recorded[] = [
-  ...positionals.flatMap((file) => readFileSync(file, "utf8").trim().split("\n").map((line) => JSON.parse(line) as Recorded)),
+  ...positionals.flatMap((file) =>
+    readFileSync(file, "utf8")
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line) as Recorded),
+  ),
   ...(values.db ? fromStore(values.db, values.format!) : []),
 ];
 {
@@ -47,8 +76,16 @@ const recorded: Recorded[] = [
     const files = filesOf(row.task);
     let outcome: { expect: "apply"; after: Record<string, string | null> } | { expect: "reject"; reason: string };
     try {
-      const plan = planPatch({ reply: row.reply, files: new Map(Object.entries(files)), maxChangedLines: 300, asked: row.format as "udiff" });
-      outcome = { expect: "apply", after: Object.fromEntries(plan.changes.map((change) => [change.path, change.content])) };
+      const plan = planPatch({
+        reply: row.reply,
+        files: new Map(Object.entries(files)),
+        maxChangedLines: 300,
+        asked: row.format as "udiff",
+      });
+      outcome = {
+        expect: "apply",
+        after: Object.fromEntries(plan.changes.map((change) => [change.path, change.content])),
+      };
     } catch (error) {
       if (!(error instanceof PatchRejected)) throw error;
       outcome = { expect: "reject", reason: error.message.split("\n")[0]! };
@@ -58,15 +95,32 @@ const recorded: Recorded[] = [
     ids.add(id);
     // A HumanEval stub is the dataset's prompt: the corpus names the task and the test reads it from the dataset.
     const kept = row.task.startsWith("workspace/") ? { files } : {};
-    entries.push({ id, model: MODEL[row.model] ?? row.model, format: row.format, task: row.task, ...kept, reply: row.reply, ...outcome, judged: "", shown: files });
+    entries.push({
+      id,
+      model: MODEL[row.model] ?? row.model,
+      format: row.format,
+      task: row.task,
+      ...kept,
+      reply: row.reply,
+      ...outcome,
+      judged: "",
+      shown: files,
+    });
   }
 }
 writeFileSync(values.out, entries.map(({ shown: _shown, ...entry }) => JSON.stringify(entry)).join("\n") + "\n");
 console.log(`${entries.length} entries in ${values.out}`);
 if (values.review) {
   const blocks = entries.map((entry) => {
-    const original = Object.entries(entry.shown).map(([name, text]) => `### ${name} before\n\`\`\`\`\n${text}\`\`\`\`\n`).join("\n");
-    const result = entry.expect === "apply" ? Object.entries(entry.after).map(([name, text]) => `### ${name} after (the engine's result)\n\`\`\`\`\n${text}\`\`\`\`\n`).join("\n") : `### The engine refused it\n${entry.reason}\n`;
+    const original = Object.entries(entry.shown)
+      .map(([name, text]) => `### ${name} before\n\`\`\`\`\n${text}\`\`\`\`\n`)
+      .join("\n");
+    const result =
+      entry.expect === "apply"
+        ? Object.entries(entry.after)
+            .map(([name, text]) => `### ${name} after (the engine's result)\n\`\`\`\`\n${text}\`\`\`\`\n`)
+            .join("\n")
+        : `### The engine refused it\n${entry.reason}\n`;
     return `## ${entry.id}\n${original}\n### The reply\n\`\`\`\`\`\n${entry.reply}\n\`\`\`\`\`\n\n${result}`;
   });
   writeFileSync(values.review, blocks.join("\n\n---\n\n"));
@@ -75,7 +129,8 @@ if (values.review) {
 function filesOf(task: string): Record<string, string> {
   if (task.startsWith("workspace/")) {
     const dir = path.join(WORKSPACES, task.slice("workspace/".length));
-    const owned = (JSON.parse(readFileSync(path.join(dir, "task.json"), "utf8")) as { filesOwned: string[] }).filesOwned;
+    const owned = (JSON.parse(readFileSync(path.join(dir, "task.json"), "utf8")) as { filesOwned: string[] })
+      .filesOwned;
     return Object.fromEntries(owned.map((name) => [name, readFileSync(path.join(dir, name), "utf8")]));
   }
   return { "solution.py": problems.get(task)!.prompt };

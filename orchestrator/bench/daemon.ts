@@ -26,22 +26,39 @@ const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/
 const root = mkdtempSync(path.join(tmpdir(), "smol-bench-daemon-"));
 const fake = startFakeModel({ fallback: { "fast-coder": REPLY } });
 const socket = path.join(root, "run", "daemon.sock");
-const env = { ...process.env, LITELLM_URL: fake.url, SMOL_CODER_DB: path.join(root, "runs.db"), XDG_DATA_HOME: path.join(root, "data"), SMOL_CODER_SOCKET: socket };
+const env = {
+  ...process.env,
+  LITELLM_URL: fake.url,
+  SMOL_CODER_DB: path.join(root, "runs.db"),
+  XDG_DATA_HOME: path.join(root, "data"),
+  SMOL_CODER_SOCKET: socket,
+};
 
 async function timed(args: string[]): Promise<number> {
   const dir = mkdtempSync(path.join(root, "ws-"));
   writeFileSync(path.join(dir, "value.txt"), "start\n");
   const started = performance.now();
-  const child = Bun.spawn(["bun", "run", CLI, "--no-log-file", ...args, "--workspace", dir], { env, stdin: new TextEncoder().encode(TASK), stdout: "ignore", stderr: "pipe" });
+  const child = Bun.spawn(["bun", "run", CLI, "--no-log-file", ...args, "--workspace", dir], {
+    env,
+    stdin: new TextEncoder().encode(TASK),
+    stdout: "ignore",
+    stderr: "pipe",
+  });
   const code = await child.exited;
   const ms = performance.now() - started;
-  if (code !== 0 || readFileSync(path.join(dir, "value.txt"), "utf8") !== "changed\n") throw new Error(`${args.join(" ")} exited ${code}: ${await new Response(child.stderr).text()}`);
+  if (code !== 0 || readFileSync(path.join(dir, "value.txt"), "utf8") !== "changed\n")
+    throw new Error(`${args.join(" ")} exited ${code}: ${await new Response(child.stderr).text()}`);
   return ms;
 }
 
-const daemon = Bun.spawn(["bun", "run", CLI, "--no-log-file", "serve", "--socket", socket], { env, stdout: "pipe", stderr: "inherit" });
+const daemon = Bun.spawn(["bun", "run", CLI, "--no-log-file", "serve", "--socket", socket], {
+  env,
+  stdout: "pipe",
+  stderr: "inherit",
+});
 const reader = daemon.stdout.getReader();
-for (let seen = ""; !seen.includes('"event":"daemon_ready"'); ) seen += new TextDecoder().decode((await reader.read()).value);
+for (let seen = ""; !seen.includes('"event":"daemon_ready"'); )
+  seen += new TextDecoder().decode((await reader.read()).value);
 void (async () => {
   while (!(await reader.read()).done);
 })();
@@ -59,7 +76,9 @@ await Bun.sleep(2_000);
 const idleAfter = rssMb(daemon.pid);
 const db = new Database(env.SMOL_CODER_DB, { readonly: true });
 const waits = db
-  .query<{ ms: number }, []>("SELECT (julianday(started_at) - julianday(submitted_at)) * 86400000 AS ms FROM queue WHERE state = 'done' ORDER BY seq")
+  .query<{ ms: number }, []>(
+    "SELECT (julianday(started_at) - julianday(submitted_at)) * 86400000 AS ms FROM queue WHERE state = 'done' ORDER BY seq",
+  )
   .all()
   .slice(1)
   .map((row) => row.ms);
@@ -71,8 +90,14 @@ rmSync(root, { recursive: true, force: true });
 
 const f = (ms: number) => `${Math.round(ms)} ms`;
 console.log(`one-attempt task, ${TASKS} of each, interleaved; wall time of the client process (bun start-up included)`);
-console.log(`  run --no-daemon (in-process): median ${f(median(inProcess))}  [${inProcess.map(Math.round).join(", ")}]`);
-console.log(`  submit --wait (daemon):       median ${f(median(viaDaemon))}  [${viaDaemon.map(Math.round).join(", ")}]`);
+console.log(
+  `  run --no-daemon (in-process): median ${f(median(inProcess))}  [${inProcess.map(Math.round).join(", ")}]`,
+);
+console.log(
+  `  submit --wait (daemon):       median ${f(median(viaDaemon))}  [${viaDaemon.map(Math.round).join(", ")}]`,
+);
 console.log(`  difference of medians (daemon - in-process): ${f(median(viaDaemon) - median(inProcess))}`);
 console.log(`  the daemon's queue wait, submitted -> started: median ${f(median(waits))}`);
-console.log(`daemon resident memory when idle: ${idleBefore.toFixed(1)} MB after start, ${idleAfter.toFixed(1)} MB after ${TASKS + 1} tasks`);
+console.log(
+  `daemon resident memory when idle: ${idleBefore.toFixed(1)} MB after start, ${idleAfter.toFixed(1)} MB after ${TASKS + 1} tasks`,
+);

@@ -40,12 +40,23 @@ const { values } = parseArgs({
   },
 });
 const recorded = values.rescore
-  ? new Map((await Bun.file(values.rescore).text()).trim().split("\n").map((line) => JSON.parse(line) as Row).map((row) => [`${row.model}|${row.format}|${row.task}`, row]))
+  ? new Map(
+      (await Bun.file(values.rescore).text())
+        .trim()
+        .split("\n")
+        .map((line) => JSON.parse(line) as Row)
+        .map((row) => [`${row.model}|${row.format}|${row.task}`, row]),
+    )
   : null;
-const models = (recorded ? [...new Set([...recorded.values()].map((row) => `${row.model}=http://recorded`))] : values.model).map((spec) => {
-  const [name, url, alias] = spec.split("=")[1] === undefined ? [] : [spec.split("=")[0]!, ...spec.split("=").slice(1).join("=").split("#")];
+const models = (
+  recorded ? [...new Set([...recorded.values()].map((row) => `${row.model}=http://recorded`))] : values.model
+).map((spec) => {
+  const [name, url, alias] =
+    spec.split("=")[1] === undefined ? [] : [spec.split("=")[0]!, ...spec.split("=").slice(1).join("=").split("#")];
   if (!name || !url) throw new Error(`--model NAME=URL[#ALIAS], got ${spec}`);
-  const concurrency = Number(values.concurrency.find((c) => c.startsWith(`${name}=`))?.split("=")[1] ?? (name === "fast" ? 4 : 2));
+  const concurrency = Number(
+    values.concurrency.find((c) => c.startsWith(`${name}=`))?.split("=")[1] ?? (name === "fast" ? 4 : 2),
+  );
   return { name, url, alias: alias ?? name, semaphore: new Semaphore(concurrency) };
 });
 // "whole-plain": whole files asked in the plain layout (patch.layout "plain").
@@ -56,29 +67,64 @@ const layoutOf = (format: Variant) => (format === "whole-plain" ? ("plain" as co
 const config = buildConfig([{}]);
 const sandbox = await openSandbox(config.sandbox, { unsafe: false });
 await using grader = await startGrader({ sandbox, concurrency: 2 });
-const problems = selectProblems(await loadDataset(values.dataset ?? defaultDatasetPath(process.env)), { problems: values.problems });
+const problems = selectProblems(await loadDataset(values.dataset ?? defaultDatasetPath(process.env)), {
+  problems: values.problems,
+});
 const WORKSPACES = path.join(import.meta.dir, "workspaces");
 const workspaceTasks = values.workspaces && !values["no-workspaces"] ? readdirSync(WORKSPACES).sort() : [];
 const scratch = mkdtempSync(path.join(tmpdir(), "smol-formats-"));
 
-type Row = { model: string; format: string; task: string; reply: string; parsed: boolean; applied: boolean; compiles: boolean; passed: boolean; reason: string | null; tokensOut: number; ms: number };
+type Row = {
+  model: string;
+  format: string;
+  task: string;
+  reply: string;
+  parsed: boolean;
+  applied: boolean;
+  compiles: boolean;
+  passed: boolean;
+  reason: string | null;
+  tokensOut: number;
+  ms: number;
+};
 
 async function ask(model: (typeof models)[number], messages: ChatMessage[], key: string) {
   const row = recorded?.get(`${model.name}|${key}`);
   if (recorded) return row ? { text: row.reply, tokensOut: row.tokensOut } : null;
-  const client = createModelClient({ url: model.url, apiKey: "no-key", timeoutMs: 600_000, maxRetries: 0, retryBaseMs: 0, retryMaxMs: 0 });
-  return model.semaphore.runExclusive(() => client.complete({ model: model.alias, messages, maxTokens: Number(values["max-tokens"]) }));
+  const client = createModelClient({
+    url: model.url,
+    apiKey: "no-key",
+    timeoutMs: 600_000,
+    maxRetries: 0,
+    retryBaseMs: 0,
+    retryMaxMs: 0,
+  });
+  return model.semaphore.runExclusive(() =>
+    client.complete({ model: model.alias, messages, maxTokens: Number(values["max-tokens"]) }),
+  );
 }
 
 function compiles(file: string, text: string): boolean {
   if (!file.endsWith(".py")) return true;
-  const result = Bun.spawnSync(["python3", "-c", "import ast, sys; ast.parse(sys.stdin.read())"], { stdin: new TextEncoder().encode(text) });
+  const result = Bun.spawnSync(["python3", "-c", "import ast, sys; ast.parse(sys.stdin.read())"], {
+    stdin: new TextEncoder().encode(text),
+  });
   return result.exitCode === 0;
 }
 
-function outcome(reply: string, files: Map<string, string | null>, asked: EditFormat): Pick<Row, "parsed" | "applied" | "reason"> & { after: Map<string, string | null> } {
+function outcome(
+  reply: string,
+  files: Map<string, string | null>,
+  asked: EditFormat,
+): Pick<Row, "parsed" | "applied" | "reason"> & { after: Map<string, string | null> } {
   try {
-    const plan = planPatch({ reply, files, maxChangedLines: config.patch.maxChangedLines, smallFileBytes: config.patch.smallFileBytes, asked });
+    const plan = planPatch({
+      reply,
+      files,
+      maxChangedLines: config.patch.maxChangedLines,
+      smallFileBytes: config.patch.smallFileBytes,
+      asked,
+    });
     const after = new Map(files);
     for (const change of plan.changes) after.set(change.path, change.content);
     return { parsed: true, applied: true, reason: null, after };
@@ -94,27 +140,69 @@ async function humanEval(model: (typeof models)[number], format: Variant, proble
   const messages =
     format === "direct"
       ? baselineMessages(problem.prompt)
-      : buildMessages({ description: HUMANEVAL_DESCRIPTION, files, verify: [`pytest: the problem's tests of ${problem.entryPoint}`], feedback: [], format: asked(format), layout: layoutOf(format) });
+      : buildMessages({
+          description: HUMANEVAL_DESCRIPTION,
+          files,
+          verify: [`pytest: the problem's tests of ${problem.entryPoint}`],
+          feedback: [],
+          format: asked(format),
+          layout: layoutOf(format),
+        });
   const started = performance.now();
   const completion = await ask(model, messages, `${format}|${problem.taskId}`);
   if (!completion) return null;
   const reply = completion.text;
-  const result = format === "direct" ? { parsed: true, applied: true, reason: null, after: new Map([["solution.py", baselineSolution(reply, problem.prompt, problem.entryPoint)]]) } : outcome(reply, files, asked(format));
+  const result =
+    format === "direct"
+      ? {
+          parsed: true,
+          applied: true,
+          reason: null,
+          after: new Map([["solution.py", baselineSolution(reply, problem.prompt, problem.entryPoint)]]),
+        }
+      : outcome(reply, files, asked(format));
   const solution = result.after.get("solution.py") ?? "";
   let passed = false;
   if (result.applied) {
     const ws = await createHumanEvalWorkspace(problem, path.join(scratch, `${model.name}-${format}`));
     await Bun.write(path.join(ws.root, "solution.py"), solution);
-    passed = (await grader.grade({ workspace: ws.root, testFile: ws.testFile, expectedTests: 1, timeoutMs: 10_000 })).passed;
+    passed = (await grader.grade({ workspace: ws.root, testFile: ws.testFile, expectedTests: 1, timeoutMs: 10_000 }))
+      .passed;
   }
-  return { model: model.name, format, task: problem.taskId, reply, ...strip(result), compiles: result.applied && compiles("solution.py", solution), passed, tokensOut: completion.tokensOut, ms: Math.round(performance.now() - started) };
+  return {
+    model: model.name,
+    format,
+    task: problem.taskId,
+    reply,
+    ...strip(result),
+    compiles: result.applied && compiles("solution.py", solution),
+    passed,
+    tokensOut: completion.tokensOut,
+    ms: Math.round(performance.now() - started),
+  };
 }
 
-async function workspace(model: (typeof models)[number], format: Exclude<Variant, "direct">, name: string): Promise<Row | null> {
+async function workspace(
+  model: (typeof models)[number],
+  format: Exclude<Variant, "direct">,
+  name: string,
+): Promise<Row | null> {
   const source = path.join(WORKSPACES, name);
-  const task = JSON.parse(readFileSync(path.join(source, "task.json"), "utf8")) as { description: string; filesOwned: string[] };
-  const files = new Map<string, string | null>(task.filesOwned.map((file) => [file, readFileSync(path.join(source, file), "utf8")]));
-  const messages = buildMessages({ description: task.description, files, verify: ["pytest -q"], feedback: [], format: asked(format), layout: layoutOf(format) });
+  const task = JSON.parse(readFileSync(path.join(source, "task.json"), "utf8")) as {
+    description: string;
+    filesOwned: string[];
+  };
+  const files = new Map<string, string | null>(
+    task.filesOwned.map((file) => [file, readFileSync(path.join(source, file), "utf8")]),
+  );
+  const messages = buildMessages({
+    description: task.description,
+    files,
+    verify: ["pytest -q"],
+    feedback: [],
+    format: asked(format),
+    layout: layoutOf(format),
+  });
   const started = performance.now();
   const completion = await ask(model, messages, `${format}|workspace/${name}`);
   if (!completion) return null;
@@ -126,9 +214,21 @@ async function workspace(model: (typeof models)[number], format: Exclude<Variant
     cpSync(source, dir, { recursive: true });
     for (const [file, content] of result.after) if (content !== null) await Bun.write(path.join(dir, file), content);
     compiled = [...result.after].every(([file, content]) => content === null || compiles(file, content));
-    passed = (await runJailedCommand("python3 -m pytest -q -p no:cacheprovider", { cwd: dir, timeoutMs: 30_000, sandbox })).exitCode === 0;
+    passed =
+      (await runJailedCommand("python3 -m pytest -q -p no:cacheprovider", { cwd: dir, timeoutMs: 30_000, sandbox }))
+        .exitCode === 0;
   }
-  return { model: model.name, format, task: `workspace/${name}`, reply: completion.text, ...strip(result), compiles: compiled, passed, tokensOut: completion.tokensOut, ms: Math.round(performance.now() - started) };
+  return {
+    model: model.name,
+    format,
+    task: `workspace/${name}`,
+    reply: completion.text,
+    ...strip(result),
+    compiles: compiled,
+    passed,
+    tokensOut: completion.tokensOut,
+    ms: Math.round(performance.now() - started),
+  };
 }
 
 function strip<T extends { after: unknown }>(value: T): Omit<T, "after"> {
@@ -140,32 +240,57 @@ const jobs: Promise<void>[] = [];
 const rows: Row[] = [];
 for (const model of models) {
   for (const format of formats) {
-    const work = [...problems.map((problem) => () => humanEval(model, format, problem)), ...(format === "direct" ? [] : workspaceTasks.map((name) => () => workspace(model, format, name)))];
+    const work = [
+      ...problems.map((problem) => () => humanEval(model, format, problem)),
+      ...(format === "direct" ? [] : workspaceTasks.map((name) => () => workspace(model, format, name))),
+    ];
     for (const run of work) {
       jobs.push(
         run().then((row) => {
           if (!row) return;
           rows.push(row);
           if (!recorded) appendFileSync(values.out, `${JSON.stringify(row)}\n`);
-          process.stderr.write(`${row.model} ${row.format} ${row.task}: ${row.passed ? "pass" : row.applied ? "applied, fails" : `refused: ${row.reason?.slice(0, 80)}`} (${row.ms} ms)\n`);
+          process.stderr.write(
+            `${row.model} ${row.format} ${row.task}: ${row.passed ? "pass" : row.applied ? "applied, fails" : `refused: ${row.reason?.slice(0, 80)}`} (${row.ms} ms)\n`,
+          );
         }),
       );
     }
   }
 }
 await Promise.all(jobs);
-console.log(recorded ? `replies from ${values.rescore}, judged by this checkout's patch engine\n` : `replies in ${values.out}\n`);
+console.log(
+  recorded ? `replies from ${values.rescore}, judged by this checkout's patch engine\n` : `replies in ${values.out}\n`,
+);
 console.log(formatTable(rows));
-if (values.rescore) for (const row of rows.sort((a, b) => `${a.format}${a.task}`.localeCompare(`${b.format}${b.task}`))) console.error(`${row.model} ${row.format} ${row.task}: ${row.passed ? "pass" : row.applied ? "applied, fails" : `refused: ${row.reason?.split("\n")[0]}`}`);
+if (values.rescore)
+  for (const row of rows.sort((a, b) => `${a.format}${a.task}`.localeCompare(`${b.format}${b.task}`)))
+    console.error(
+      `${row.model} ${row.format} ${row.task}: ${row.passed ? "pass" : row.applied ? "applied, fails" : `refused: ${row.reason?.split("\n")[0]}`}`,
+    );
 
 export function formatTable(all: Row[]): string {
-  const lines = ["| model | format | tasks | parse | apply | compiles | pass |", "| --- | --- | --- | --- | --- | --- | --- |"];
-  const keys = [...new Set(all.map((row) => `${row.model}\t${row.format}\t${row.task.startsWith("workspace/") ? "workspace" : "humaneval"}`))].sort();
+  const lines = [
+    "| model | format | tasks | parse | apply | compiles | pass |",
+    "| --- | --- | --- | --- | --- | --- | --- |",
+  ];
+  const keys = [
+    ...new Set(
+      all.map((row) => `${row.model}\t${row.format}\t${row.task.startsWith("workspace/") ? "workspace" : "humaneval"}`),
+    ),
+  ].sort();
   for (const key of keys) {
     const [model, format, kind] = key.split("\t");
-    const group = all.filter((row) => row.model === model && row.format === format && (row.task.startsWith("workspace/") ? "workspace" : "humaneval") === kind);
+    const group = all.filter(
+      (row) =>
+        row.model === model &&
+        row.format === format &&
+        (row.task.startsWith("workspace/") ? "workspace" : "humaneval") === kind,
+    );
     const share = (pick: (row: Row) => boolean) => `${group.filter(pick).length}/${group.length}`;
-    lines.push(`| ${model} | ${format} | ${kind} | ${share((r) => r.parsed)} | ${share((r) => r.applied)} | ${share((r) => r.compiles)} | ${share((r) => r.passed)} |`);
+    lines.push(
+      `| ${model} | ${format} | ${kind} | ${share((r) => r.parsed)} | ${share((r) => r.applied)} | ${share((r) => r.compiles)} | ${share((r) => r.passed)} |`,
+    );
   }
   return lines.join("\n");
 }

@@ -30,11 +30,17 @@ async function call(route: Route, maxTokens: number, prompt: string): Promise<Sa
   const response = await fetch(`${route.url}/v1/chat/completions`, {
     method: "POST",
     headers: { authorization: `Bearer ${route.apiKey}`, "content-type": "application/json" },
-    body: JSON.stringify({ model: route.model, messages: [{ role: "user", content: prompt }], temperature: 0, max_tokens: maxTokens }),
+    body: JSON.stringify({
+      model: route.model,
+      messages: [{ role: "user", content: prompt }],
+      temperature: 0,
+      max_tokens: maxTokens,
+    }),
   });
   const body = (await response.json()) as { usage?: { prompt_tokens: number; completion_tokens: number } };
   const wallMs = performance.now() - started;
-  if (!response.ok || !body.usage) throw new Error(`${route.label}: HTTP ${response.status}: ${JSON.stringify(body).slice(0, 300)}`);
+  if (!response.ok || !body.usage)
+    throw new Error(`${route.label}: HTTP ${response.status}: ${JSON.stringify(body).slice(0, 300)}`);
   return { promptTokens: body.usage.prompt_tokens, completionTokens: body.usage.completion_tokens, wallMs };
 }
 
@@ -50,27 +56,55 @@ async function measureOnce(route: Route, maxTokens: number, run: number) {
   const text = `# run ${run} (${route.label})\n${PROMPT}`;
   const first = await call(route, 1, text);
   const second = await call(route, maxTokens, text);
-  return { first, second, promptPerSecond: first.promptTokens / (first.wallMs / 1000), generatePerSecond: second.completionTokens / (second.wallMs / 1000) };
+  return {
+    first,
+    second,
+    promptPerSecond: first.promptTokens / (first.wallMs / 1000),
+    generatePerSecond: second.completionTokens / (second.wallMs / 1000),
+  };
 }
 
 async function main(): Promise<number> {
-  const { values } = parseArgs({ options: { runs: { type: "string", default: "5" }, "max-tokens": { type: "string", default: "128" }, json: { type: "boolean", default: false } } });
+  const { values } = parseArgs({
+    options: {
+      runs: { type: "string", default: "5" },
+      "max-tokens": { type: "string", default: "128" },
+      json: { type: "boolean", default: false },
+    },
+  });
   const runs = Number(values.runs);
   const maxTokens = Number(values["max-tokens"]);
   const paths = stackPaths(REPO_ROOT);
   const proxy = record(paths.pidFiles.proxy);
-  if (proxy.backend !== "llama") throw new Error("the stack runs on Ollama; this measures the llama.cpp backend (smol-coder stack up --backend llama)");
+  if (proxy.backend !== "llama")
+    throw new Error(
+      "the stack runs on Ollama; this measures the llama.cpp backend (smol-coder stack up --backend llama)",
+    );
   const key = readFileSync(paths.masterKey, "utf8").trim();
   const routes: Route[] = [];
-  for (const [role, alias] of [["fast", "fast-coder"], ["deep", "deep-coder"]] as const) {
+  for (const [role, alias] of [
+    ["fast", "fast-coder"],
+    ["deep", "deep-coder"],
+  ] as const) {
     const model = record(paths.pidFiles[role]);
-    routes.push({ label: `${LOCAL_MODELS[role].title}: straight to llama.cpp`, url: `http://127.0.0.1:${model.port}`, model: LOCAL_MODELS[role].alias, apiKey: "no-key" });
-    routes.push({ label: `${LOCAL_MODELS[role].title}: through the LiteLLM proxy (${alias})`, url: `http://127.0.0.1:${proxy.port}`, model: alias, apiKey: key });
+    routes.push({
+      label: `${LOCAL_MODELS[role].title}: straight to llama.cpp`,
+      url: `http://127.0.0.1:${model.port}`,
+      model: LOCAL_MODELS[role].alias,
+      apiKey: "no-key",
+    });
+    routes.push({
+      label: `${LOCAL_MODELS[role].title}: through the LiteLLM proxy (${alias})`,
+      url: `http://127.0.0.1:${proxy.port}`,
+      model: alias,
+      apiKey: key,
+    });
   }
   for (const route of routes) await call(route, 4, PROMPT); // load and warm up
   // Routes interleaved run by run, so a slow moment of the machine falls on all of them.
   const samples = new Map<Route, Awaited<ReturnType<typeof measureOnce>>[]>(routes.map((route) => [route, []]));
-  for (let run = 0; run < runs; run++) for (const route of routes) samples.get(route)!.push(await measureOnce(route, maxTokens, run));
+  for (let run = 0; run < runs; run++)
+    for (const route of routes) samples.get(route)!.push(await measureOnce(route, maxTokens, run));
   const results = [...samples].map(([route, list]) => ({
     route: route.label,
     promptTokens: list[0]!.first.promptTokens,
@@ -78,7 +112,13 @@ async function main(): Promise<number> {
     promptPerSecond: round(median(list.map((sample) => sample.promptPerSecond))),
     generatePerSecond: round(median(list.map((sample) => sample.generatePerSecond))),
   }));
-  const report = { model: "Qwen2.5-Coder 0.5B and 1.5B Instruct Q4_K_M (xllamacpp)", runs, maxTokens, loadAverage: round(loadavg()[0]!), results };
+  const report = {
+    model: "Qwen2.5-Coder 0.5B and 1.5B Instruct Q4_K_M (xllamacpp)",
+    runs,
+    maxTokens,
+    loadAverage: round(loadavg()[0]!),
+    results,
+  };
   if (values.json) {
     process.stdout.write(`${JSON.stringify(report)}\n`);
     return 0;
@@ -88,7 +128,10 @@ async function main(): Promise<number> {
     "",
     "| route | prompt tokens | prompt tokens/s | generated tokens | generated tokens/s |",
     "| --- | --- | --- | --- | --- |",
-    ...results.map((r) => `| ${r.route} | ${r.promptTokens} | ${r.promptPerSecond} | ${r.completionTokens} | ${r.generatePerSecond} |`),
+    ...results.map(
+      (r) =>
+        `| ${r.route} | ${r.promptTokens} | ${r.promptPerSecond} | ${r.completionTokens} | ${r.generatePerSecond} |`,
+    ),
   ];
   process.stdout.write(`${lines.join("\n")}\n`);
   return 0;

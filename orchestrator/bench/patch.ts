@@ -30,7 +30,8 @@ const stripPrefix = (name: string | undefined) => (name ?? "").replace(/^[ab]\//
 function baseline(corpusCase: CorpusCase): Attempt {
   try {
     const patches = parsePatch(extractDiff(corpusCase.reply) ?? corpusCase.reply);
-    if (patches.length === 0 || patches.every((patch) => patch.hunks.length === 0)) return { files: null, touchedUnowned: false };
+    if (patches.length === 0 || patches.every((patch) => patch.hunks.length === 0))
+      return { files: null, touchedUnowned: false };
     const files = new Map(corpusCase.before);
     let touchedUnowned = false;
     for (const patch of patches) {
@@ -76,19 +77,26 @@ for (const [name, run] of Object.entries(engines)) {
     `${(ms / cases.length).toFixed(2)} ms`,
   ]);
   if (process.argv.includes("--verbose")) {
-    cases.forEach((corpusCase, index) => verdicts[index] !== "correct" && console.log(`  ${name}: ${corpusCase.name} → ${verdicts[index]}`));
+    cases.forEach(
+      (corpusCase, index) =>
+        verdicts[index] !== "correct" && console.log(`  ${name}: ${corpusCase.name} → ${verdicts[index]}`),
+    );
   }
 }
 
 const table = (header: string[], body: string[][]) =>
   [header, header.map(() => "---"), ...body].map((cells) => `| ${cells.join(" | ")} |`).join("\n");
-console.log(`Patch corpus: ${cases.length} cases (${cases.filter((c) => c.expect === "apply").length} should apply, ${cases.filter((c) => c.expect === "reject").length} should be rejected)\n`);
+console.log(
+  `Patch corpus: ${cases.length} cases (${cases.filter((c) => c.expect === "apply").length} should apply, ${cases.filter((c) => c.expect === "reject").length} should be rejected)\n`,
+);
 console.log(table(["engine", "correct", "refused a good edit", "silent wrong applications", "time per case"], rows));
 console.log("\nCorrect by category:\n");
 const names = Object.keys(engines);
 console.log(
   table(
     ["category", "cases", ...names],
-    [...byCategory].sort().map(([category, tally]) => [category, String(tally.total), ...names.map((name) => String(tally[name] ?? 0))]),
+    [...byCategory]
+      .sort()
+      .map(([category, tally]) => [category, String(tally.total), ...names.map((name) => String(tally[name] ?? 0))]),
   ),
 );

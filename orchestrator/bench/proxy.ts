@@ -8,7 +8,8 @@ import { startFakeModel } from "../test/fakeModel.ts";
 import { startProxyServer, UPSTREAM } from "../test/proxyServer.ts";
 
 /** A prompt and a reply the size of a small coding task's (a file or two in, a diff out). */
-const PROMPT = "Implement total() so it sums the prices.\n\n" + "export function total(prices: number[]): number {\n".repeat(80);
+const PROMPT =
+  "Implement total() so it sums the prices.\n\n" + "export function total(prices: number[]): number {\n".repeat(80);
 const REPLY = "```diff\n" + "+  return prices.reduce((sum, price) => sum + price, 0);\n".repeat(18) + "```\n";
 const WARM_UP_CALLS = 20;
 
@@ -24,7 +25,11 @@ function percentile(values: number[], fraction: number): number {
 const tenth = (value: number) => Math.round(value * 10) / 10;
 
 function latency(values: number[]): Latency {
-  return { medianMs: tenth(percentile(values, 0.5)), p90Ms: tenth(percentile(values, 0.9)), p99Ms: tenth(percentile(values, 0.99)) };
+  return {
+    medianMs: tenth(percentile(values, 0.5)),
+    p90Ms: tenth(percentile(values, 0.9)),
+    p99Ms: tenth(percentile(values, 0.99)),
+  };
 }
 
 /** One chat call; its wall time in ms. Anything but a 200 stops the benchmark. */
@@ -58,23 +63,48 @@ async function throughput(route: Route, calls: number, concurrency: number): Pro
 const fixed = (ms: number) => `${ms.toFixed(1)} ms`;
 
 async function main(): Promise<number> {
-  const { values } = parseArgs({ options: { calls: { type: "string", default: "200" }, concurrency: { type: "string", default: "4" }, json: { type: "boolean", default: false } } });
+  const { values } = parseArgs({
+    options: {
+      calls: { type: "string", default: "200" },
+      concurrency: { type: "string", default: "4" },
+      json: { type: "boolean", default: false },
+    },
+  });
   const calls = Number(values.calls);
   const concurrency = Number(values.concurrency);
-  for (const [flag, value] of [["--calls", calls], ["--concurrency", concurrency]] as const) {
+  for (const [flag, value] of [
+    ["--calls", calls],
+    ["--concurrency", concurrency],
+  ] as const) {
     if (!Number.isInteger(value) || value < 1) {
-      console.error(`${flag} must be a positive integer, not ${flag === "--calls" ? values.calls : values.concurrency}`);
+      console.error(
+        `${flag} must be a positive integer, not ${flag === "--calls" ? values.calls : values.concurrency}`,
+      );
       return 2;
     }
   }
   const upstreamModel = UPSTREAM["fast-coder"];
   const fake = startFakeModel({ fallback: { [upstreamModel]: REPLY } });
   const startedProxy = performance.now();
-  const proxy = await startProxyServer({ upstreamUrl: fake.url, numRetries: 2, costs: { "fast-coder": { inputCostPerToken: 1e-7, outputCostPerToken: 2e-7 } } });
+  const proxy = await startProxyServer({
+    upstreamUrl: fake.url,
+    numRetries: 2,
+    costs: { "fast-coder": { inputCostPerToken: 1e-7, outputCostPerToken: 2e-7 } },
+  });
   const proxyStartMs = performance.now() - startedProxy;
   try {
-    const direct: Route = { label: "direct to the fake server", url: fake.url, model: upstreamModel, apiKey: "fake-upstream" };
-    const proxied: Route = { label: "through the LiteLLM proxy", url: proxy.url, model: "fast-coder", apiKey: proxy.masterKey };
+    const direct: Route = {
+      label: "direct to the fake server",
+      url: fake.url,
+      model: upstreamModel,
+      apiKey: "fake-upstream",
+    };
+    const proxied: Route = {
+      label: "through the LiteLLM proxy",
+      url: proxy.url,
+      model: "fast-coder",
+      apiKey: proxy.masterKey,
+    };
     const version = (await call(proxied)).response.headers.get("x-litellm-version") ?? "unknown";
     for (let i = 0; i < WARM_UP_CALLS; i++) {
       await call(direct);
@@ -111,15 +141,24 @@ async function main(): Promise<number> {
       console.log(JSON.stringify(result, null, 2));
       return 0;
     }
-    console.log(`LiteLLM ${version} proxy (1 worker, native) in front of the fake model server, all on 127.0.0.1; started in ${(proxyStartMs / 1000).toFixed(1)} s`);
-    console.log(`prompt ${PROMPT.length} chars, reply ${REPLY.length} chars; load average ${result.loadAverage.toFixed(2)} at the end`);
+    console.log(
+      `LiteLLM ${version} proxy (1 worker, native) in front of the fake model server, all on 127.0.0.1; started in ${(proxyStartMs / 1000).toFixed(1)} s`,
+    );
+    console.log(
+      `prompt ${PROMPT.length} chars, reply ${REPLY.length} chars; load average ${result.loadAverage.toFixed(2)} at the end`,
+    );
     console.log(`${calls} sequential calls each way, interleaved, after ${WARM_UP_CALLS} warm-up calls each way\n`);
     console.log("| route | median | p90 | p99 |\n| --- | --- | --- | --- |");
-    for (const [label, figures] of [[direct.label, result.direct], [proxied.label, result.proxied]] as const) {
+    for (const [label, figures] of [
+      [direct.label, result.direct],
+      [proxied.label, result.proxied],
+    ] as const) {
       console.log(`| ${label} | ${fixed(figures.medianMs)} | ${fixed(figures.p90Ms)} | ${fixed(figures.p99Ms)} |`);
     }
     console.log(`\nadded by the proxy per call (median of the paired differences): ${fixed(addedMs)}`);
-    console.log(`calls/s with ${concurrency} in flight (${calls} calls): direct ${directPerSecond.toFixed(0)}, through the proxy ${proxiedPerSecond.toFixed(1)}`);
+    console.log(
+      `calls/s with ${concurrency} in flight (${calls} calls): direct ${directPerSecond.toFixed(0)}, through the proxy ${proxiedPerSecond.toFixed(1)}`,
+    );
     return 0;
   } finally {
     await proxy.stop();

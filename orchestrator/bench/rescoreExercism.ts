@@ -18,36 +18,69 @@ import { planPatch } from "../src/patch/index.ts";
 import { openSandbox } from "../src/sandbox/host.ts";
 import { runJailedCommand } from "../src/verify/commands.ts";
 
-const { values } = parseArgs({ options: { debug: { type: "string" }, track: { type: "string", default: "python" }, exercises: { type: "string" }, attempt: { type: "string", default: "1" } } });
-if (!values.debug || !values.exercises) throw new Error("--debug DIR (a bench exercism --debug directory) and --exercises DIR are required");
+const { values } = parseArgs({
+  options: {
+    debug: { type: "string" },
+    track: { type: "string", default: "python" },
+    exercises: { type: "string" },
+    attempt: { type: "string", default: "1" },
+  },
+});
+if (!values.debug || !values.exercises)
+  throw new Error("--debug DIR (a bench exercism --debug directory) and --exercises DIR are required");
 const track = values.track as Track;
 const config = buildConfig([{}]);
-const sandbox = await openSandbox({ ...config.sandbox, readOnly: track === "typescript" ? [path.join(dataDir(process.env), "exercism")] : [] }, { unsafe: false });
-const exercises = new Map((await loadTrack(track, path.resolve(values.exercises))).map((exercise) => [exercise.name, exercise]));
+const sandbox = await openSandbox(
+  { ...config.sandbox, readOnly: track === "typescript" ? [path.join(dataDir(process.env), "exercism")] : [] },
+  { unsafe: false },
+);
+const exercises = new Map(
+  (await loadTrack(track, path.resolve(values.exercises))).map((exercise) => [exercise.name, exercise]),
+);
 const scratch = mkdtempSync(path.join(tmpdir(), "smol-rescore-"));
-const nodeModules = track === "typescript" ? await typescriptDependencies(path.join(dataDir(process.env), "exercism")) : undefined;
+const nodeModules =
+  track === "typescript" ? await typescriptDependencies(path.join(dataDir(process.env), "exercism")) : undefined;
 
 type Verdict = "passed" | "verification_failed" | "patch_rejected" | "prompt_too_long";
 const rows: { exercise: string; before: Verdict; after: Verdict; reason: string }[] = [];
 for (const dir of readdirSync(values.debug).sort()) {
   const name = dir.replace(`exercism_${track}_`, "");
   const exercise = exercises.get(name);
-  const attemptDir = readdirSync(path.join(values.debug, dir)).find((entry) => entry.startsWith(`attempt-${values.attempt}-`));
+  const attemptDir = readdirSync(path.join(values.debug, dir)).find((entry) =>
+    entry.startsWith(`attempt-${values.attempt}-`),
+  );
   if (!exercise || !attemptDir) continue;
   const files = path.join(values.debug, dir, attemptDir);
   const before = /^outcome: (\w+)/.exec(readFileSync(path.join(files, "verification.txt"), "utf8"))?.[1] as Verdict;
   const reply = readFileSync(path.join(files, "reply.md"), "utf8");
   const { root } = await createExerciseWorkspace(exercise, path.join(scratch, attemptDir), { nodeModules });
-  const owned = new Map(exercise.solution.map((file) => [file, existsSync(path.join(root, file)) ? readFileSync(path.join(root, file), "utf8") : null]));
+  const owned = new Map(
+    exercise.solution.map((file) => [
+      file,
+      existsSync(path.join(root, file)) ? readFileSync(path.join(root, file), "utf8") : null,
+    ]),
+  );
   let after: Verdict;
   let reason = "";
   try {
-    const plan = planPatch({ reply, files: owned, maxChangedLines: config.patch.maxChangedLines, smallFileBytes: config.patch.smallFileBytes, asked: "whole" });
-    for (const change of plan.changes) if (change.content !== null) await Bun.write(path.join(root, change.path), change.content);
+    const plan = planPatch({
+      reply,
+      files: owned,
+      maxChangedLines: config.patch.maxChangedLines,
+      smallFileBytes: config.patch.smallFileBytes,
+      asked: "whole",
+    });
+    for (const change of plan.changes)
+      if (change.content !== null) await Bun.write(path.join(root, change.path), change.content);
     const commands = exerciseCommands(track, exercise);
     let passed = true;
     for (const command of commands) {
-      const result = await runJailedCommand(command, { cwd: root, timeoutMs: config.verify.timeoutMs, sandbox, owned: exercise.solution });
+      const result = await runJailedCommand(command, {
+        cwd: root,
+        timeoutMs: config.verify.timeoutMs,
+        sandbox,
+        owned: exercise.solution,
+      });
       if (result.exitCode !== 0) {
         passed = false;
         break;
@@ -64,6 +97,9 @@ for (const dir of readdirSync(values.debug).sort()) {
 const count = (pick: (row: (typeof rows)[number]) => boolean) => rows.filter(pick).length;
 console.log(`attempt ${values.attempt} of ${rows.length} exercises (${values.debug})`);
 console.log(`| verdict | recorded | this engine |\n| --- | --- | --- |`);
-for (const verdict of ["passed", "verification_failed", "patch_rejected"] as const) console.log(`| ${verdict} | ${count((r) => r.before === verdict)} | ${count((r) => r.after === verdict)} |`);
-for (const row of rows.filter((r) => r.before !== r.after)) console.log(`changed: ${row.exercise}: ${row.before} → ${row.after}${row.reason ? ` (${row.reason})` : ""}`);
-for (const row of rows.filter((r) => r.after === "patch_rejected")) console.log(`refused: ${row.exercise}: ${row.reason}`);
+for (const verdict of ["passed", "verification_failed", "patch_rejected"] as const)
+  console.log(`| ${verdict} | ${count((r) => r.before === verdict)} | ${count((r) => r.after === verdict)} |`);
+for (const row of rows.filter((r) => r.before !== r.after))
+  console.log(`changed: ${row.exercise}: ${row.before} → ${row.after}${row.reason ? ` (${row.reason})` : ""}`);
+for (const row of rows.filter((r) => r.after === "patch_rejected"))
+  console.log(`refused: ${row.exercise}: ${row.reason}`);

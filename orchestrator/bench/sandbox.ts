@@ -25,7 +25,10 @@ function median(values: number[]): number {
 
 async function time(command: string, cwd: string, sandbox: Sandbox): Promise<number> {
   const result = await runJailedCommand(command, { cwd, timeoutMs: 60_000, sandbox });
-  if (result.exitCode !== 0) throw new Error(`${command} failed (${sandbox.enabled ? "sandboxed" : "unsandboxed"}): ${result.output.slice(-500)}`);
+  if (result.exitCode !== 0)
+    throw new Error(
+      `${command} failed (${sandbox.enabled ? "sandboxed" : "unsandboxed"}): ${result.output.slice(-500)}`,
+    );
   return result.durationMs;
 }
 
@@ -48,7 +51,9 @@ async function main(): Promise<number> {
     await Bun.write(path.join(dir, "test_one.py"), "def test_one():\n    assert 1 + 1 == 2\n");
     console.log(`sandbox: ${jailed.description}`);
     console.log(`start-up self-test: ${openMs.toFixed(0)} ms (once per process)`);
-    console.log(`${runs} runs of each command, sandboxed and unsandboxed interleaved; medians of the verifier's wall time per command\n`);
+    console.log(
+      `${runs} runs of each command, sandboxed and unsandboxed interleaved; medians of the verifier's wall time per command\n`,
+    );
     console.log("| command | unsandboxed | sandboxed | added | ratio |\n| --- | --- | --- | --- | --- |");
     for (const { label, command } of COMMANDS) {
       const plain: number[] = [];
@@ -59,7 +64,9 @@ async function main(): Promise<number> {
         boxed.push(await time(command, dir, jailed));
       }
       const [p, b] = [median(plain), median(boxed)];
-      console.log(`| ${label} | ${p.toFixed(0)} ms | ${b.toFixed(0)} ms | ${(b - p).toFixed(0)} ms | ${(b / Math.max(p, 1)).toFixed(2)}× |`);
+      console.log(
+        `| ${label} | ${p.toFixed(0)} ms | ${b.toFixed(0)} ms | ${(b - p).toFixed(0)} ms | ${(b / Math.max(p, 1)).toFixed(2)}× |`,
+      );
     }
     return 0;
   } finally {

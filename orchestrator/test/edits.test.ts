@@ -6,9 +6,15 @@ import { startFakeModel } from "./fakeModel.ts";
 import { perTestResources, runCli, tempDir } from "./helpers.ts";
 
 const resources = perTestResources();
-const SOURCE = ["def area(w, h):", "    return w * h", "", "", "def perimeter(w, h):", "    return w + h", ""].join("\n");
+const SOURCE = ["def area(w, h):", "    return w * h", "", "", "def perimeter(w, h):", "    return w + h", ""].join(
+  "\n",
+);
 const FIXED = SOURCE.replace("return w + h", "return 2 * (w + h)");
-const TASK = JSON.stringify({ description: "Fix perimeter()", filesOwned: ["shapes.py"], verify: ["grep -q '2 \\* (w + h)' shapes.py"] });
+const TASK = JSON.stringify({
+  description: "Fix perimeter()",
+  filesOwned: ["shapes.py"],
+  verify: ["grep -q '2 \\* (w + h)' shapes.py"],
+});
 
 function workspace(): string {
   const dir = resources.track(tempDir("smol-edits-"));
@@ -17,7 +23,8 @@ function workspace(): string {
 }
 
 test("a messy diff (no a/ b/, no numbers, trailing spaces, prose) applies on the first attempt", async () => {
-  const reply = "Sure! The perimeter is wrong.\n\n```\n--- shapes.py\n+++ shapes.py\n@@ ... @@\n def perimeter(w, h):   \n-    return w + h\n+    return 2 * (w + h)\n```\nHope this helps!";
+  const reply =
+    "Sure! The perimeter is wrong.\n\n```\n--- shapes.py\n+++ shapes.py\n@@ ... @@\n def perimeter(w, h):   \n-    return w + h\n+    return 2 * (w + h)\n```\nHope this helps!";
   resources.fake = startFakeModel({ replies: { "fast-coder": [reply] } });
   const dir = workspace();
   const result = await runCli(["--workspace", dir], { stdin: TASK, env: { LITELLM_URL: resources.fake.url } });
@@ -34,7 +41,10 @@ test("patch.formats makes the fast tier's prompt ask for search/replace, and the
   const dir = workspace();
   const config = path.join(resources.track(tempDir("smol-config-")), "config.json");
   writeFileSync(config, JSON.stringify({ patch: { formats: { fast: "search-replace" } } }));
-  const result = await runCli(["--workspace", dir, "--config", config], { stdin: TASK, env: { LITELLM_URL: resources.fake.url } });
+  const result = await runCli(["--workspace", dir, "--config", config], {
+    stdin: TASK,
+    env: { LITELLM_URL: resources.fake.url },
+  });
   expect(result.exitCode).toBe(0);
   const system = resources.fake.requestsFor("fast-coder")[0]!.body.messages[0]!.content;
   expect(system).toContain("<<<<<<< SEARCH");

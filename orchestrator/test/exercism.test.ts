@@ -10,7 +10,8 @@ const resources = perTestResources();
 const STUB = "def add(a, b):\n    pass\n";
 const RIGHT = "def add(a, b):\n    return a + b\n";
 const WRONG = "def add(a, b):\n    return a - b\n";
-const TESTS = "import unittest\nfrom adder import add\n\n\nclass AdderTest(unittest.TestCase):\n    def test_add(self):\n        self.assertEqual(add(2, 3), 5)\n";
+const TESTS =
+  "import unittest\nfrom adder import add\n\n\nclass AdderTest(unittest.TestCase):\n    def test_add(self):\n        self.assertEqual(add(2, 3), 5)\n";
 
 /** A track with one exercise, laid out as Exercism's: the stub, the tests, .meta/ and .docs/. */
 function makeTrack(example = RIGHT): string {
@@ -21,17 +22,39 @@ function makeTrack(example = RIGHT): string {
   writeFileSync(path.join(dir, "adder.py"), STUB);
   writeFileSync(path.join(dir, "adder_test.py"), TESTS);
   writeFileSync(path.join(dir, ".meta", "example.py"), example);
-  writeFileSync(path.join(dir, ".meta", "config.json"), JSON.stringify({ files: { solution: ["adder.py"], test: ["adder_test.py"], example: [".meta/example.py"] } }));
+  writeFileSync(
+    path.join(dir, ".meta", "config.json"),
+    JSON.stringify({ files: { solution: ["adder.py"], test: ["adder_test.py"], example: [".meta/example.py"] } }),
+  );
   writeFileSync(path.join(dir, ".docs", "instructions.md"), "# Instructions\n\nAdd two numbers.\n");
   return root;
 }
 
 async function bench(track: string, args: string[]) {
   const out = path.join(track, "out");
-  const result = await runCli(["bench", "exercism", "--track", "python", "--exercises", track, "--out", out, "--db", path.join(track, "runs.db"), ...args], {
-    env: resources.fake ? { LITELLM_URL: resources.fake.url } : {},
-  });
-  const lines = (name: string) => readFileSync(path.join(out, name), "utf8").trim().split("\n").map((line) => JSON.parse(line) as Record<string, unknown>);
+  const result = await runCli(
+    [
+      "bench",
+      "exercism",
+      "--track",
+      "python",
+      "--exercises",
+      track,
+      "--out",
+      out,
+      "--db",
+      path.join(track, "runs.db"),
+      ...args,
+    ],
+    {
+      env: resources.fake ? { LITELLM_URL: resources.fake.url } : {},
+    },
+  );
+  const lines = (name: string) =>
+    readFileSync(path.join(out, name), "utf8")
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
   return { result, out, lines, report: () => readFileSync(path.join(out, "report.md"), "utf8") };
 }
 
@@ -52,19 +75,43 @@ describe("bench exercism", () => {
     resources.fake = startFakeModel({
       fallback: {
         "fast-coder": (request) => {
-          if (!isBaseline(request)) return `adder.py\n\`\`\`python\n${RIGHT}\`\`\`\n\nadder_test.py\n\`\`\`python\nassert True\n\`\`\`\n`;
+          if (!isBaseline(request))
+            return `adder.py\n\`\`\`python\n${RIGHT}\`\`\`\n\nadder_test.py\n\`\`\`python\nassert True\n\`\`\`\n`;
           baselineTries += 1;
           return baselineTries === 1 ? `adder.py\n\`\`\`\n${WRONG}\`\`\`\n` : `adder.py\n\`\`\`\n${RIGHT}\`\`\`\n`;
         },
       },
     });
-    const run = await bench(makeTrack(), ["--start-tier", "fast", "--max-attempts", "2", "--escalate-after", "2", "--baseline", "fast", "--no-spec", "--no-checkpoints"]);
+    const run = await bench(makeTrack(), [
+      "--start-tier",
+      "fast",
+      "--max-attempts",
+      "2",
+      "--escalate-after",
+      "2",
+      "--baseline",
+      "fast",
+      "--no-spec",
+      "--no-checkpoints",
+    ]);
     expect(run.result.exitCode, run.result.stderr).toBe(0);
-    expect(run.lines("results.jsonl")[0]).toMatchObject({ exercise: "adder", solved: true, startTier: "fast", attempts: [{ tier: "fast", outcome: "passed", ignored: 1 }] });
-    expect(run.report()).toContain("replies that also wrote files the task does not own (those edits left out, the rest tested): 1");
+    expect(run.lines("results.jsonl")[0]).toMatchObject({
+      exercise: "adder",
+      solved: true,
+      startTier: "fast",
+      attempts: [{ tier: "fast", outcome: "passed", ignored: 1 }],
+    });
+    expect(run.report()).toContain(
+      "replies that also wrote files the task does not own (those edits left out, the rest tested): 1",
+    );
     const baseline = run.lines("baseline-fast.jsonl")[0]!;
     expect(baseline).toMatchObject({ exercise: "adder", tier: "fast", solved: true });
-    expect((baseline.tries as { passed: boolean; wellFormed: boolean }[]).map((t) => [t.wellFormed, t.passed])).toEqual([[true, false], [true, true]]);
+    expect((baseline.tries as { passed: boolean; wellFormed: boolean }[]).map((t) => [t.wellFormed, t.passed])).toEqual(
+      [
+        [true, false],
+        [true, true],
+      ],
+    );
     // The second try was shown the first's test output and told the tests are correct.
     const second = resources.fake.requests.filter(isBaseline)[1]!.body.messages;
     expect(second.at(-2)).toMatchObject({ role: "assistant" });
@@ -79,7 +126,9 @@ describe("bench exercism", () => {
     expect(readFileSync(path.join(run.out, "workspaces", "smol-coder", "adder", "adder_test.py"), "utf8")).toBe(TESTS);
     expect(run.report()).toContain("| adder | ✓1 ✓ (f) | ✓2 F✓ |");
     expect(run.result.stdout).toContain("smol-coder [fast, fast tier]: try 1: 1/1, try 2: 1/1; well-formed 1/1");
-    expect(run.result.stdout).toContain("baseline (Aider's protocol) [fast, fast-coder]: try 1: 0/1, try 2: 1/1; well-formed 2/2");
+    expect(run.result.stdout).toContain(
+      "baseline (Aider's protocol) [fast, fast-coder]: try 1: 0/1, try 2: 1/1; well-formed 2/2",
+    );
   }, 90_000);
 
   test("--resume keeps finished exercises; an --out that holds results is refused without it", async () => {
@@ -101,18 +150,33 @@ describe("bench exercism", () => {
     resources.fake = startFakeModel({ fallback: { "fast-coder": `adder.py\n\`\`\`python\n${RIGHT}\`\`\`\n` } });
     const track = makeTrack();
     const socket = path.join(track, "run", "daemon.sock");
-    const env = { LITELLM_URL: resources.fake.url, SMOL_CODER_DB: path.join(track, "daemon.db"), SMOL_CODER_SOCKET: socket };
+    const env = {
+      LITELLM_URL: resources.fake.url,
+      SMOL_CODER_DB: path.join(track, "daemon.db"),
+      SMOL_CODER_SOCKET: socket,
+    };
     const daemon = spawnCli(["serve", "--socket", socket], { env });
     try {
       await daemon.until((event) => event.event === "daemon_ready");
       const out = path.join(track, "out");
-      const refused = await runCli(["bench", "exercism", "--track", "python", "--exercises", track, "--out", out, "--max-attempts", "1"], { env });
+      const refused = await runCli(
+        ["bench", "exercism", "--track", "python", "--exercises", track, "--out", out, "--max-attempts", "1"],
+        { env },
+      );
       expect(refused.exitCode).toBe(2);
       expect(refused.stderr).toContain("--max-attempts: sets this process's config");
-      const result = await runCli(["bench", "exercism", "--track", "python", "--exercises", track, "--out", out, "--start-tier", "fast"], { env });
+      const result = await runCli(
+        ["bench", "exercism", "--track", "python", "--exercises", track, "--out", out, "--start-tier", "fast"],
+        { env },
+      );
       expect(result.exitCode, result.stderr).toBe(0);
       expect(result.stderr).toContain(`the exercises go to the daemon on ${socket}`);
-      expect(JSON.parse(readFileSync(path.join(out, "results.jsonl"), "utf8"))).toMatchObject({ exercise: "adder", solved: true, startTier: "fast", attempts: [{ tier: "fast", outcome: "passed" }] });
+      expect(JSON.parse(readFileSync(path.join(out, "results.jsonl"), "utf8"))).toMatchObject({
+        exercise: "adder",
+        solved: true,
+        startTier: "fast",
+        attempts: [{ tier: "fast", outcome: "passed" }],
+      });
       expect(daemon.events.filter((event) => event.event === "task_started")).toHaveLength(1);
     } finally {
       process.kill(daemon.pid, "SIGKILL");
@@ -124,11 +188,28 @@ describe("bench exercism", () => {
     const track = makeTrack();
     const config = path.join(track, "config.json");
     writeFileSync(config, JSON.stringify({ endpoint: { maxRetries: 0, readyTimeoutMs: 0 } }));
-    const run = await bench(track, ["--config", config, "--start-tier", "fast", "--max-attempts", "1", "--no-spec", "--baseline", "fast"]);
+    const run = await bench(track, [
+      "--config",
+      config,
+      "--start-tier",
+      "fast",
+      "--max-attempts",
+      "1",
+      "--no-spec",
+      "--baseline",
+      "fast",
+    ]);
     expect(run.result.exitCode, run.result.stderr).toBe(0);
     expect(run.lines("results.jsonl")[0]).toMatchObject({ exercise: "adder", status: "unreachable", solved: false });
-    expect(run.lines("baseline-fast.jsonl")[0]).toMatchObject({ exercise: "adder", status: "unreachable", solved: false, tries: [] });
-    const summary = JSON.parse(readFileSync(path.join(run.out, "summary.json"), "utf8")) as { arms: { total: number }[] };
+    expect(run.lines("baseline-fast.jsonl")[0]).toMatchObject({
+      exercise: "adder",
+      status: "unreachable",
+      solved: false,
+      tries: [],
+    });
+    const summary = JSON.parse(readFileSync(path.join(run.out, "summary.json"), "utf8")) as {
+      arms: { total: number }[];
+    };
     expect(summary.arms.map((arm) => arm.total)).toEqual([0, 0]);
   }, 90_000);
 

@@ -4,7 +4,13 @@
 import type { Server } from "bun";
 
 export type ChatRequestBody = { model: string; messages: { role: string; content: string }[]; [key: string]: unknown };
-export type RecordedRequest = { model: string; body: ChatRequestBody; authorization: string | null; path: string; at: number };
+export type RecordedRequest = {
+  model: string;
+  body: ChatRequestBody;
+  authorization: string | null;
+  path: string;
+  at: number;
+};
 export type ScriptStep =
   | string
   | { reply: string; delayMs?: number; costUsd?: number; promptTokens?: number; cachedTokens?: number }
@@ -40,7 +46,13 @@ export type FakeModel = {
 };
 
 /** Usage counts a quarter of the characters as tokens, unless the step says (e.g. a prompt Ollama cut short). */
-function completion(model: string, text: string, body: ChatRequestBody, reportedPromptTokens?: number, cachedTokens?: number): object {
+function completion(
+  model: string,
+  text: string,
+  body: ChatRequestBody,
+  reportedPromptTokens?: number,
+  cachedTokens?: number,
+): object {
   const promptChars = body.messages.reduce((sum, message) => sum + message.content.length, 0);
   const promptTokens = reportedPromptTokens ?? Math.ceil(promptChars / 4);
   const completionTokens = Math.ceil(text.length / 4);
@@ -62,7 +74,8 @@ function completion(model: string, text: string, body: ChatRequestBody, reported
 
 /** Plausible advisor replies, so every test exercises the spec and checkpoint path unless it scripts its own. */
 export const ADVISOR_REPLIES = {
-  "spec-writer": "## Problem analysis\nThe task asks for the change it describes.\n\n## Contract\nThe owned files must satisfy the checks.",
+  "spec-writer":
+    "## Problem analysis\nThe task asks for the change it describes.\n\n## Contract\nThe owned files must satisfy the checks.",
   mentor: [
     "## Failing-test analysis\nThe last attempt failed its checks.",
     "## Root cause\nThe change did not do what the task asks.",
@@ -76,11 +89,16 @@ export const ADVISOR_REPLIES = {
 function errorResponse(status: number, message: string, retryAfter?: string): Response {
   const headers: Record<string, string> = { "content-type": "application/json" };
   if (retryAfter !== undefined) headers["retry-after"] = retryAfter;
-  return new Response(JSON.stringify({ error: { message, type: "fake_error", code: String(status) } }), { status, headers });
+  return new Response(JSON.stringify({ error: { message, type: "fake_error", code: String(status) } }), {
+    status,
+    headers,
+  });
 }
 
 export function startFakeModel(options: FakeModelOptions = {}): FakeModel {
-  const queues = new Map<string, ScriptStep[]>(Object.entries(options.replies ?? {}).map(([alias, steps]) => [alias, [...steps]]));
+  const queues = new Map<string, ScriptStep[]>(
+    Object.entries(options.replies ?? {}).map(([alias, steps]) => [alias, [...steps]]),
+  );
   const requests: RecordedRequest[] = [];
   const getRequests: FakeModel["getRequests"] = [];
   const inFlight: Record<string, number> = {};
@@ -90,8 +108,11 @@ export function startFakeModel(options: FakeModelOptions = {}): FakeModel {
   function nextStep(request: RecordedRequest): ScriptStep {
     const queued = queues.get(request.model)?.shift();
     if (queued !== undefined) return queued;
-    const advisor = options.advisors === false ? undefined : ADVISOR_REPLIES[request.model as keyof typeof ADVISOR_REPLIES];
-    return options.fallback?.[request.model] ?? advisor ?? { status: 500, message: `no scripted reply for ${request.model}` };
+    const advisor =
+      options.advisors === false ? undefined : ADVISOR_REPLIES[request.model as keyof typeof ADVISOR_REPLIES];
+    return (
+      options.fallback?.[request.model] ?? advisor ?? { status: 500, message: `no scripted reply for ${request.model}` }
+    );
   }
 
   async function respond(step: ScriptStep, request: RecordedRequest): Promise<Response> {
@@ -104,7 +125,9 @@ export function startFakeModel(options: FakeModelOptions = {}): FakeModel {
     if (step.delayMs) await Bun.sleep(step.delayMs);
     if ("status" in step) return errorResponse(step.status, step.message ?? `scripted ${step.status}`, step.retryAfter);
     const headers = step.costUsd === undefined ? undefined : { "x-litellm-response-cost": String(step.costUsd) };
-    return Response.json(completion(request.model, step.reply, request.body, step.promptTokens, step.cachedTokens), { headers });
+    return Response.json(completion(request.model, step.reply, request.body, step.promptTokens, step.cachedTokens), {
+      headers,
+    });
   }
 
   const server: Server<undefined> = Bun.serve({
@@ -113,16 +136,24 @@ export function startFakeModel(options: FakeModelOptions = {}): FakeModel {
     idleTimeout: 0,
     async fetch(httpRequest) {
       const path = new URL(httpRequest.url).pathname;
-      if (httpRequest.method === "GET") getRequests.push({ path, authorization: httpRequest.headers.get("authorization") });
+      if (httpRequest.method === "GET")
+        getRequests.push({ path, authorization: httpRequest.headers.get("authorization") });
       const route = httpRequest.method === "GET" ? options.get?.[path] : undefined;
       if (route !== undefined) return typeof route === "function" ? route(httpRequest) : Response.json(route);
       if (httpRequest.method === "GET" && path.endsWith("/models")) {
         const data = [...new Set([...queues.keys(), ...Object.keys(options.fallback ?? {})])];
         return Response.json({ object: "list", data: data.map((id) => ({ id, object: "model" })) });
       }
-      if (httpRequest.method !== "POST" || !path.endsWith("/chat/completions")) return errorResponse(404, `no route ${path}`);
+      if (httpRequest.method !== "POST" || !path.endsWith("/chat/completions"))
+        return errorResponse(404, `no route ${path}`);
       const body = (await httpRequest.json()) as ChatRequestBody;
-      const request: RecordedRequest = { model: body.model, body, authorization: httpRequest.headers.get("authorization"), path, at: Date.now() };
+      const request: RecordedRequest = {
+        model: body.model,
+        body,
+        authorization: httpRequest.headers.get("authorization"),
+        path,
+        at: Date.now(),
+      };
       requests.push(request);
       inFlight[body.model] = (inFlight[body.model] ?? 0) + 1;
       maxInFlight[body.model] = Math.max(maxInFlight[body.model] ?? 0, inFlight[body.model]!);
@@ -155,7 +186,9 @@ if (import.meta.main) {
   const args = process.argv.slice(2);
   const scriptPath = args[args.indexOf("--script") + 1];
   const port = args.includes("--port") ? Number(args[args.indexOf("--port") + 1]) : 4001;
-  const options = (scriptPath && args.includes("--script") ? await Bun.file(scriptPath).json() : {}) as FakeModelOptions;
+  const options = (
+    scriptPath && args.includes("--script") ? await Bun.file(scriptPath).json() : {}
+  ) as FakeModelOptions;
   const fake = startFakeModel({ ...options, port });
   console.log(`fake model server listening on ${fake.url}`);
 }

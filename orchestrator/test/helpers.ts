@@ -17,7 +17,9 @@ export const NO_DAEMON = path.join(tmpdir(), `smol-test-no-daemon-${process.pid}
 export const TEST_DB = path.join(tmpdir(), `smol-test-runs-${process.pid}.db`);
 
 /** The shared HumanEval file beside the checkout (never copied into the repository). */
-export const SHARED_DATASET = process.env.SMOL_CODER_TEST_DATASET ?? path.join(ORCHESTRATOR_DIR, "..", "..", "shared", "datasets", "HumanEval.jsonl.gz");
+export const SHARED_DATASET =
+  process.env.SMOL_CODER_TEST_DATASET ??
+  path.join(ORCHESTRATOR_DIR, "..", "..", "shared", "datasets", "HumanEval.jsonl.gz");
 
 export function tempDir(prefix = "smol-test-"): string {
   return mkdtempSync(path.join(tmpdir(), prefix));
@@ -83,16 +85,30 @@ export function diffReply(file: string, before: string | null, after: string): s
 export type Event = { event: string; [key: string]: unknown };
 export type CliResult = { exitCode: number; stdout: string; stderr: string; events: Event[] };
 
-export async function runCli(args: string[], options: { stdin?: string; env?: Record<string, string>; cwd?: string } = {}): Promise<CliResult> {
+export async function runCli(
+  args: string[],
+  options: { stdin?: string; env?: Record<string, string>; cwd?: string } = {},
+): Promise<CliResult> {
   const child = Bun.spawn(["bun", "run", CLI, "--no-log-file", ...args], {
     cwd: options.cwd ?? ORCHESTRATOR_DIR,
     // tsWorkspace links the orchestrator's node_modules in: the sandbox may read it, as a user would configure.
-    env: { ...process.env, LITELLM_URL: "http://127.0.0.1:9/v1", SMOL_CODER_DB: TEST_DB, SMOL_CODER_SOCKET: NO_DAEMON, SMOL_CODER_SANDBOX_READONLY: path.join(ORCHESTRATOR_DIR, "node_modules"), ...options.env },
+    env: {
+      ...process.env,
+      LITELLM_URL: "http://127.0.0.1:9/v1",
+      SMOL_CODER_DB: TEST_DB,
+      SMOL_CODER_SOCKET: NO_DAEMON,
+      SMOL_CODER_SANDBOX_READONLY: path.join(ORCHESTRATOR_DIR, "node_modules"),
+      ...options.env,
+    },
     stdin: options.stdin === undefined ? "ignore" : new TextEncoder().encode(options.stdin),
     stdout: "pipe",
     stderr: "pipe",
   });
-  const [stdout, stderr, exitCode] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
+  const [stdout, stderr, exitCode] = await Promise.all([
+    new Response(child.stdout).text(),
+    new Response(child.stderr).text(),
+    child.exited,
+  ]);
   const events = stdout
     .split("\n")
     .filter((line) => line.startsWith("{"))
@@ -113,7 +129,14 @@ export type RunningCli = {
 export function spawnCli(args: string[], options: { stdin?: string; env?: Record<string, string> } = {}): RunningCli {
   const child = Bun.spawn(["bun", "run", CLI, "--no-log-file", ...args], {
     cwd: ORCHESTRATOR_DIR,
-    env: { ...process.env, LITELLM_URL: "http://127.0.0.1:9/v1", SMOL_CODER_DB: TEST_DB, SMOL_CODER_SOCKET: NO_DAEMON, SMOL_CODER_SANDBOX_READONLY: path.join(ORCHESTRATOR_DIR, "node_modules"), ...options.env },
+    env: {
+      ...process.env,
+      LITELLM_URL: "http://127.0.0.1:9/v1",
+      SMOL_CODER_DB: TEST_DB,
+      SMOL_CODER_SOCKET: NO_DAEMON,
+      SMOL_CODER_SANDBOX_READONLY: path.join(ORCHESTRATOR_DIR, "node_modules"),
+      ...options.env,
+    },
     stdin: options.stdin === undefined ? "ignore" : new TextEncoder().encode(options.stdin),
     stdout: "pipe",
     stderr: "pipe",
@@ -138,17 +161,22 @@ export function spawnCli(args: string[], options: { stdin?: string; env?: Record
     }
     return stdout;
   })();
-  const finished = Promise.all([reading, new Response(child.stderr).text(), child.exited]).then(([stdout, stderr, exitCode]): CliResult => {
-    ended = true;
-    for (const listener of listeners) listener();
-    return { exitCode, stdout, stderr, events };
-  });
+  const finished = Promise.all([reading, new Response(child.stderr).text(), child.exited]).then(
+    ([stdout, stderr, exitCode]): CliResult => {
+      ended = true;
+      for (const listener of listeners) listener();
+      return { exitCode, stdout, stderr, events };
+    },
+  );
   const until = (matches: (event: Event) => boolean) =>
     new Promise<Event>((resolve, reject) => {
       const look = () => {
         const found = events.find(matches);
         if (found) resolve(found);
-        else if (ended) reject(new Error(`the CLI ended without the event; it printed: ${events.map((event) => event.event).join(", ")}`));
+        else if (ended)
+          reject(
+            new Error(`the CLI ended without the event; it printed: ${events.map((event) => event.event).join(", ")}`),
+          );
         else return;
         listeners.delete(look);
       };

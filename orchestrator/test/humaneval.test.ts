@@ -28,7 +28,12 @@ describe("a HumanEval task", () => {
     const prompt = userText(resources.fake.requestsFor("fast-coder")[0]!);
     expect(prompt).toContain(P0.prompt.trim());
     expect(prompt).toContain("has_close_elements");
-    expect(result.events.at(-1)).toMatchObject({ event: "task_complete", totalAttempts: 1, finalTier: "fast", passedFirstAttempt: true });
+    expect(result.events.at(-1)).toMatchObject({
+      event: "task_complete",
+      totalAttempts: 1,
+      finalTier: "fast",
+      passedFirstAttempt: true,
+    });
     const workspace = /workspace (\S+)/.exec(result.stderr)![1]!;
     expect(readFileSync(path.join(workspace, "solution.py"), "utf8")).toBe(P0.prompt + P0.canonicalSolution);
   }, 30_000);
@@ -50,8 +55,13 @@ describe("a HumanEval task", () => {
       `## Failing-test analysis\nANALYSIS-${marker}\n## Root cause\nCAUSE-${marker}\n## Proposed fix\nFIX-${marker}\n## Edge cases to verify\nEDGES-${marker}\n${extra}`;
     resources.fake = startFakeModel({
       replies: {
-        "spec-writer": ["## Problem analysis\nSPEC-MARKER: compare every pair.\n## Contract\nhas_close_elements(numbers, threshold) -> bool"],
-        mentor: [mentor("ONE", "## Strategy\nSTRATEGY-MARKER\n## Test criteria\nLEAKED-CRITERIA"), mentor("TWO", "## Strategy\nLEAKED-STRATEGY\n## Test criteria\nCRITERIA-MARKER")],
+        "spec-writer": [
+          "## Problem analysis\nSPEC-MARKER: compare every pair.\n## Contract\nhas_close_elements(numbers, threshold) -> bool",
+        ],
+        mentor: [
+          mentor("ONE", "## Strategy\nSTRATEGY-MARKER\n## Test criteria\nLEAKED-CRITERIA"),
+          mentor("TWO", "## Strategy\nLEAKED-STRATEGY\n## Test criteria\nCRITERIA-MARKER"),
+        ],
         "fast-coder": [WRONG(P0), WRONG(P0)],
         "deep-coder": [WRONG(P0), WRONG(P0)],
         reviewer: [RIGHT(P0)],
@@ -80,7 +90,10 @@ describe("a HumanEval task", () => {
     const [first, second] = fake.requestsFor("mentor").map(userText);
     expect(first!.match(/## Attempt \d/g)).toHaveLength(2);
     expect(second!.match(/## Attempt \d/g)).toHaveLength(4);
-    expect(result.events.filter((e) => e.event === "checkpoint").map((e) => e.stage)).toEqual(["strategy", "test-criteria"]);
+    expect(result.events.filter((e) => e.event === "checkpoint").map((e) => e.stage)).toEqual([
+      "strategy",
+      "test-criteria",
+    ]);
     expect(result.events.at(-1)).toMatchObject({ event: "task_complete", totalAttempts: 5, finalTier: "reviewer" });
   }, 60_000);
 
@@ -95,7 +108,9 @@ describe("a HumanEval task", () => {
   }, 30_000);
 
   test("--checkpoint-interval 2 with a long fast tier: a checkpoint after every 2 failures there", async () => {
-    resources.fake = startFakeModel({ replies: { "fast-coder": [WRONG(P0), WRONG(P0), WRONG(P0), WRONG(P0), RIGHT(P0)] } });
+    resources.fake = startFakeModel({
+      replies: { "fast-coder": [WRONG(P0), WRONG(P0), WRONG(P0), WRONG(P0), RIGHT(P0)] },
+    });
     const result = await run(["--checkpoint-interval", "2", "--escalate-after", "10", "--max-attempts", "6"]);
     expect(result.exitCode).toBe(0);
     const checkpoints = result.events.filter((e) => e.event === "checkpoint");
@@ -125,7 +140,9 @@ describe("a HumanEval task", () => {
     expect(readdirSync(dir).sort()).toEqual(["attempt-1-fast", "attempt-2-fast", "spec.md"]);
     expect(readFileSync(path.join(dir, "attempt-1-fast", "reply.md"), "utf8")).toBe(WRONG(P0));
     expect(readFileSync(path.join(dir, "attempt-1-fast", "applied.diff"), "utf8")).toContain("+    return None");
-    expect(readFileSync(path.join(dir, "attempt-1-fast", "verification.txt"), "utf8")).toContain("outcome: verification_failed");
+    expect(readFileSync(path.join(dir, "attempt-1-fast", "verification.txt"), "utf8")).toContain(
+      "outcome: verification_failed",
+    );
     expect(existsSync(path.join(dir, "attempt-2-fast", "prompt.md"))).toBe(true);
   }, 30_000);
 });
@@ -149,7 +166,10 @@ describe("list-problems", () => {
 
 describe("bad HumanEval input", () => {
   test("an unknown problem id: exit 2, one line naming it", async () => {
-    const result = await run([], JSON.stringify({ kind: "humaneval", problemId: "HumanEval/999", dataset: SHARED_DATASET }));
+    const result = await run(
+      [],
+      JSON.stringify({ kind: "humaneval", problemId: "HumanEval/999", dataset: SHARED_DATASET }),
+    );
     expect(result.exitCode).toBe(2);
     expect(result.stderr).toContain("HumanEval/999 is not in");
   });

@@ -8,7 +8,11 @@ import { startFakeModel } from "./fakeModel.ts";
 import { CLI, ORCHESTRATOR_DIR, diffReply, git, perTestResources, runCli, TEST_DB, tempDir } from "./helpers.ts";
 
 const resources = perTestResources();
-const TASK = JSON.stringify({ description: "change it", filesOwned: ["value.txt"], verify: ["grep -qx changed value.txt"] });
+const TASK = JSON.stringify({
+  description: "change it",
+  filesOwned: ["value.txt"],
+  verify: ["grep -qx changed value.txt"],
+});
 
 function valueWorkspace(): string {
   const dir = resources.track(tempDir("smol-land-"));
@@ -26,7 +30,14 @@ test("--commit where git knows no identity: exit 5, the verified change stays un
   // And git may not guess one from the host name (it would on a machine with a full domain name).
   git(dir, "config", "user.useConfigOnly", "true");
   const home = resources.track(tempDir("smol-home-"));
-  const env = { LITELLM_URL: resources.fake.url, HOME: home, XDG_CONFIG_HOME: home, EMAIL: "", GIT_CONFIG_NOSYSTEM: "1", GIT_CONFIG_GLOBAL: "/dev/null" };
+  const env = {
+    LITELLM_URL: resources.fake.url,
+    HOME: home,
+    XDG_CONFIG_HOME: home,
+    EMAIL: "",
+    GIT_CONFIG_NOSYSTEM: "1",
+    GIT_CONFIG_GLOBAL: "/dev/null",
+  };
   const result = await runCli(["--workspace", dir, "--commit"], { stdin: TASK, env });
 
   expect(result.exitCode).toBe(5);
@@ -42,7 +53,9 @@ test("--commit where git knows no identity: exit 5, the verified change stays un
   expect(result.events.at(-1)).toMatchObject({ event: "task_uncommitted", totalAttempts: 1, passedFirstAttempt: true });
   const runId = /run (\S+?)(;|$)/m.exec(result.stderr)?.[1];
   const db = new Database(TEST_DB, { readonly: true });
-  const statuses = db.query("SELECT r.status AS run, t.status AS task FROM runs r JOIN tasks t ON t.run_id = r.id WHERE r.id = ?").all(runId!);
+  const statuses = db
+    .query("SELECT r.status AS run, t.status AS task FROM runs r JOIN tasks t ON t.run_id = r.id WHERE r.id = ?")
+    .all(runId!);
   db.close();
   expect(statuses).toEqual([{ run: "uncommitted", task: "uncommitted" }]);
 }, 60_000);
@@ -52,46 +65,77 @@ test("--commit where git knows no identity: exit 5, the verified change stays un
 function injectFault(): string {
   const dir = resources.track(tempDir("smol-fault-"));
   const preload = path.join(dir, "fault.ts");
-  writeFileSync(preload, 'crypto.getRandomValues = () => { throw new TypeError("injected fault: getRandomValues is broken"); };\n');
+  writeFileSync(
+    preload,
+    'crypto.getRandomValues = () => { throw new TypeError("injected fault: getRandomValues is broken"); };\n',
+  );
   return preload;
 }
 
-async function crashedRun(logFileFlag: boolean): Promise<{ exitCode: number; stdout: string; stderr: string; logDir: string }> {
+async function crashedRun(
+  logFileFlag: boolean,
+): Promise<{ exitCode: number; stdout: string; stderr: string; logDir: string }> {
   const data = resources.track(tempDir("smol-fault-data-"));
-  const child = Bun.spawn(["bun", "--preload", injectFault(), CLI, ...(logFileFlag ? [] : ["--no-log-file"]), "--workspace", valueWorkspace()], {
-    cwd: ORCHESTRATOR_DIR,
-    env: { ...process.env, LITELLM_URL: "http://127.0.0.1:9/v1", XDG_DATA_HOME: data, SMOL_CODER_DB: path.join(data, "runs.db"), SMOL_CODER_SANDBOX_READONLY: path.join(ORCHESTRATOR_DIR, "node_modules") },
-    stdin: new TextEncoder().encode(TASK),
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  const [stdout, stderr, exitCode] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
+  const child = Bun.spawn(
+    [
+      "bun",
+      "--preload",
+      injectFault(),
+      CLI,
+      ...(logFileFlag ? [] : ["--no-log-file"]),
+      "--workspace",
+      valueWorkspace(),
+    ],
+    {
+      cwd: ORCHESTRATOR_DIR,
+      env: {
+        ...process.env,
+        LITELLM_URL: "http://127.0.0.1:9/v1",
+        XDG_DATA_HOME: data,
+        SMOL_CODER_DB: path.join(data, "runs.db"),
+        SMOL_CODER_SANDBOX_READONLY: path.join(ORCHESTRATOR_DIR, "node_modules"),
+      },
+      stdin: new TextEncoder().encode(TASK),
+      stdout: "pipe",
+      stderr: "pipe",
+    },
+  );
+  const [stdout, stderr, exitCode] = await Promise.all([
+    new Response(child.stdout).text(),
+    new Response(child.stderr).text(),
+    child.exited,
+  ]);
   return { exitCode, stdout, stderr, logDir: path.join(data, "smol-coder", "logs") };
 }
 
 test.each([
   ["the run's log file", true],
   ["with --no-log-file, a line in the log directory's file", false],
-])("an internal error: exit 70, one line on stderr naming the log file, the stack trace in that file (%s)", async (_, logFileFlag) => {
-  const { exitCode, stderr, logDir } = await crashedRun(logFileFlag);
-  expect(exitCode).toBe(70);
-  const [logFile] = readdirSync(logDir);
-  expect(stderr).toBe(
-    `smol-coder: internal error (a bug in smol-coder): injected fault: getRandomValues is broken; the stack trace is in ${path.join(logDir, logFile!)}; please report it with that file\n`,
-  );
-  const crash = readFileSync(path.join(logDir, logFile!), "utf8")
-    .trim()
-    .split("\n")
-    .map((line) => JSON.parse(line) as { event: string; err?: { stack: string } })
-    .find((line) => line.event === "internal_error");
-  expect(crash?.err?.stack).toContain("TypeError: injected fault");
-  expect(crash?.err?.stack).toContain("startRun");
-}, 60_000);
+])(
+  "an internal error: exit 70, one line on stderr naming the log file, the stack trace in that file (%s)",
+  async (_, logFileFlag) => {
+    const { exitCode, stderr, logDir } = await crashedRun(logFileFlag);
+    expect(exitCode).toBe(70);
+    const [logFile] = readdirSync(logDir);
+    expect(stderr).toBe(
+      `smol-coder: internal error (a bug in smol-coder): injected fault: getRandomValues is broken; the stack trace is in ${path.join(logDir, logFile!)}; please report it with that file\n`,
+    );
+    const crash = readFileSync(path.join(logDir, logFile!), "utf8")
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line) as { event: string; err?: { stack: string } })
+      .find((line) => line.event === "internal_error");
+    expect(crash?.err?.stack).toContain("TypeError: injected fault");
+    expect(crash?.err?.stack).toContain("startRun");
+  },
+  60_000,
+);
 
 test("--help of run and of bench humaneval lists the exit codes", async () => {
   const run = await runCli(["run", "--help"]);
   expect(run.exitCode).toBe(0);
-  for (const code of ["0", "1", "2", "3", "4", "5", "70", "130"]) expect(run.stdout).toMatch(new RegExp(`^  ${code} +\\S`, "m"));
+  for (const code of ["0", "1", "2", "3", "4", "5", "70", "130"])
+    expect(run.stdout).toMatch(new RegExp(`^  ${code} +\\S`, "m"));
   expect(run.stdout).toContain("5    verified but not landed: git refused the commit");
   const bench = await runCli(["bench", "humaneval", "--help"]);
   expect(bench.exitCode).toBe(0);

@@ -26,7 +26,15 @@ function closedPort(): number {
 }
 
 function client(url: string, ready?: () => Promise<void>) {
-  return createModelClient({ url, apiKey: "k", timeoutMs: 5_000, maxRetries: 2, retryBaseMs: 1, retryMaxMs: 5, readiness: ready ? readinessGate(ready) : undefined });
+  return createModelClient({
+    url,
+    apiKey: "k",
+    timeoutMs: 5_000,
+    maxRetries: 2,
+    retryBaseMs: 1,
+    retryMaxMs: 5,
+    readiness: ready ? readinessGate(ready) : undefined,
+  });
 }
 
 describe("context size", () => {
@@ -60,9 +68,22 @@ describe("Bun's own fetch deadline", () => {
 
 describe("the prompt cache", () => {
   test("cached prompt tokens are read from usage.prompt_tokens_details, and are 0 where a backend reports none", async () => {
-    fake = startFakeModel({ replies: { local: [{ reply: "a", promptTokens: 900, cachedTokens: 850 }, { reply: "b", promptTokens: 900 }] } });
-    expect(await client(fake.url).complete({ model: "local", messages })).toMatchObject({ tokensIn: 900, tokensCached: 850 });
-    expect(await client(fake.url).complete({ model: "local", messages })).toMatchObject({ tokensIn: 900, tokensCached: 0 });
+    fake = startFakeModel({
+      replies: {
+        local: [
+          { reply: "a", promptTokens: 900, cachedTokens: 850 },
+          { reply: "b", promptTokens: 900 },
+        ],
+      },
+    });
+    expect(await client(fake.url).complete({ model: "local", messages })).toMatchObject({
+      tokensIn: 900,
+      tokensCached: 850,
+    });
+    expect(await client(fake.url).complete({ model: "local", messages })).toMatchObject({
+      tokensIn: 900,
+      tokensCached: 0,
+    });
   });
 });
 
@@ -70,7 +91,10 @@ describe("prompts that did not fit", () => {
   test("a prompt cut to the context (Ollama's silent truncation) is marked truncated, and not retried", async () => {
     fake = startFakeModel({ fallback: { local: { reply: "an answer to half a prompt", promptTokens: 2048 } } });
     const completion = await client(fake.url).complete({ model: "local", messages, contextTokens: 2048 });
-    expect(completion).toMatchObject({ tokensIn: 2048, truncated: "the prompt filled the context window (2048 of 2048 tokens)" });
+    expect(completion).toMatchObject({
+      tokensIn: 2048,
+      truncated: "the prompt filled the context window (2048 of 2048 tokens)",
+    });
     expect(fake.requestsFor("local")).toHaveLength(1);
   });
 
@@ -81,8 +105,12 @@ describe("prompts that did not fit", () => {
   });
 
   test("a 400 saying the context is exceeded is PromptTooLong, and not retried", async () => {
-    fake = startFakeModel({ fallback: { local: { status: 400, message: "Requested tokens (9000) exceed context window of 8192" } } });
-    const error = await client(fake.url).complete({ model: "local", messages, contextTokens: 8192 }).catch((e: unknown) => e);
+    fake = startFakeModel({
+      fallback: { local: { status: 400, message: "Requested tokens (9000) exceed context window of 8192" } },
+    });
+    const error = await client(fake.url)
+      .complete({ model: "local", messages, contextTokens: 8192 })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PromptTooLong);
     expect((error as PromptTooLong).reason).toContain("exceed context window of 8192");
     expect(fake.requestsFor("local")).toHaveLength(1);
@@ -109,9 +137,19 @@ test("the ready hook is awaited before the request is sent", async () => {
 
 test("after a call finds the endpoint unreachable, the next call waits for readiness again", async () => {
   let checks = 0;
-  const gone = createModelClient({ url: `http://127.0.0.1:${closedPort()}/v1`, apiKey: "k", timeoutMs: 5_000, maxRetries: 1, retryBaseMs: 1, retryMaxMs: 1, readiness: readinessGate(async () => void checks++) });
+  const gone = createModelClient({
+    url: `http://127.0.0.1:${closedPort()}/v1`,
+    apiKey: "k",
+    timeoutMs: 5_000,
+    maxRetries: 1,
+    retryBaseMs: 1,
+    retryMaxMs: 1,
+    readiness: readinessGate(async () => void checks++),
+  });
   for (const expected of [1, 2]) {
-    expect(await gone.complete({ model: "local", messages }).catch((e: unknown) => e)).toBeInstanceOf(EndpointUnreachable);
+    expect(await gone.complete({ model: "local", messages }).catch((e: unknown) => e)).toBeInstanceOf(
+      EndpointUnreachable,
+    );
     expect(checks).toBe(expected);
   }
 });
@@ -121,8 +159,20 @@ test("Ctrl-C during a retry's backoff stops the call there", async () => {
   const controller = new AbortController();
   const reason = new DOMException("interrupted", "AbortError");
   // The server asks for an hour's wait; only a backoff that honours the signal ends within the test's time.
-  const slow = createModelClient({ url: fake.url, apiKey: "k", timeoutMs: 5_000, maxRetries: 3, retryBaseMs: 1, retryMaxMs: 3_600_000 });
-  const call = slow.complete({ model: "local", messages, signal: controller.signal, onRetry: () => setTimeout(() => controller.abort(reason), 20) });
+  const slow = createModelClient({
+    url: fake.url,
+    apiKey: "k",
+    timeoutMs: 5_000,
+    maxRetries: 3,
+    retryBaseMs: 1,
+    retryMaxMs: 3_600_000,
+  });
+  const call = slow.complete({
+    model: "local",
+    messages,
+    signal: controller.signal,
+    onRetry: () => setTimeout(() => controller.abort(reason), 20),
+  });
   expect(await call.catch((e: unknown) => e)).toBe(reason);
   expect(fake.requests).toHaveLength(1);
 });
@@ -135,7 +185,14 @@ describe("the proxy's cost headers", () => {
       hostname: "127.0.0.1",
       fetch: () =>
         Response.json(
-          { id: "x", object: "chat.completion", created: 0, model: "m", choices: [{ index: 0, message: { role: "assistant", content: "ok" }, finish_reason: "stop" }], usage: { prompt_tokens: 5000, completion_tokens: 2, total_tokens: 5002 } },
+          {
+            id: "x",
+            object: "chat.completion",
+            created: 0,
+            model: "m",
+            choices: [{ index: 0, message: { role: "assistant", content: "ok" }, finish_reason: "stop" }],
+            usage: { prompt_tokens: 5000, completion_tokens: 2, total_tokens: 5002 },
+          },
           { headers },
         ),
     });
@@ -144,8 +201,16 @@ describe("the proxy's cost headers", () => {
 
   test.each([
     ["x-litellm-response-cost", { "x-litellm-response-cost": "0.0042" }, 0.0042],
-    ["only its -original twin: LiteLLM sends it as 0 for models it cannot price, so it is not taken", { "x-litellm-response-cost-original": "0" }, null],
-    ["the plain one, whatever the twin says", { "x-litellm-response-cost": "0.5", "x-litellm-response-cost-original": "0.7" }, 0.5],
+    [
+      "only its -original twin: LiteLLM sends it as 0 for models it cannot price, so it is not taken",
+      { "x-litellm-response-cost-original": "0" },
+      null,
+    ],
+    [
+      "the plain one, whatever the twin says",
+      { "x-litellm-response-cost": "0.5", "x-litellm-response-cost-original": "0.7" },
+      0.5,
+    ],
     ["neither: no cost from the proxy", {}, null],
     ["not a number: no cost from the proxy", { "x-litellm-response-cost": "n/a" }, null],
   ])("%s", async (_, headers, expected) => {

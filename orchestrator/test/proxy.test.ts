@@ -10,13 +10,35 @@ import { LOCAL_CONTEXT_TOKENS } from "../src/config/config.ts";
 import { probeHealth } from "../src/models/health.ts";
 import { isSecretName } from "../src/log/secrets.ts";
 import { startFakeModel, type ScriptStep } from "./fakeModel.ts";
-import { diffReply, eventNames, perTestResources, runCli, tempDir, treeState, tsWorkspace, type CliResult } from "./helpers.ts";
-import { freePort, startProxyServer, UPSTREAM, UPSTREAM_ADVISOR_REPLIES, type ProxyServer, type TokenCost } from "./proxyServer.ts";
+import {
+  diffReply,
+  eventNames,
+  perTestResources,
+  runCli,
+  tempDir,
+  treeState,
+  tsWorkspace,
+  type CliResult,
+} from "./helpers.ts";
+import {
+  freePort,
+  startProxyServer,
+  UPSTREAM,
+  UPSTREAM_ADVISOR_REPLIES,
+  type ProxyServer,
+  type TokenCost,
+} from "./proxyServer.ts";
 
 const MATH = "src/math.ts";
 const BEFORE = readFileSync(path.join(import.meta.dir, "fixtures", "ts-workspace", MATH), "utf8");
-const RIGHT = BEFORE.replace('  throw new Error("not implemented");', "  return prices.reduce((sum, price) => sum + price, 0);");
-const WRONG = BEFORE.replace("): number {\n  throw new Error(\"not implemented\");", '): string {\n  return prices.join("+");');
+const RIGHT = BEFORE.replace(
+  '  throw new Error("not implemented");',
+  "  return prices.reduce((sum, price) => sum + price, 0);",
+);
+const WRONG = BEFORE.replace(
+  '): number {\n  throw new Error("not implemented");',
+  '): string {\n  return prices.join("+");',
+);
 const TASK = JSON.stringify({ description: "Implement total() so it sums the prices.", filesOwned: [MATH] });
 
 /** The proxy prices every alias but the spec writer, which is left to smol-coder's own price table. */
@@ -37,7 +59,11 @@ let proxy: ProxyServer;
 
 /** A fresh fake model server where the proxy sends its upstream calls, with the advisors' default replies. */
 function fakeUpstream(replies: Record<string, ScriptStep[]> = {}, fallback: Record<string, ScriptStep> = {}) {
-  resources.fake = startFakeModel({ port: UPSTREAM_PORT, replies, fallback: { ...UPSTREAM_ADVISOR_REPLIES, ...fallback } });
+  resources.fake = startFakeModel({
+    port: UPSTREAM_PORT,
+    replies,
+    fallback: { ...UPSTREAM_ADVISOR_REPLIES, ...fallback },
+  });
   return resources.fake;
 }
 
@@ -47,8 +73,14 @@ function configFile(config: Record<string, unknown>): string {
   return file;
 }
 
-function run(dir: string, options: { config?: Record<string, unknown>; apiKey?: string; args?: string[] } = {}): Promise<CliResult> {
-  const config = configFile({ ...options.config, endpoint: { ...CLI_RETRIES, ...(options.config?.endpoint as object) } });
+function run(
+  dir: string,
+  options: { config?: Record<string, unknown>; apiKey?: string; args?: string[] } = {},
+): Promise<CliResult> {
+  const config = configFile({
+    ...options.config,
+    endpoint: { ...CLI_RETRIES, ...(options.config?.endpoint as object) },
+  });
   return runCli(["--workspace", dir, "--config", config, ...(options.args ?? [])], {
     stdin: TASK,
     env: { LITELLM_URL: proxy.url, LITELLM_API_KEY: options.apiKey ?? proxy.masterKey },
@@ -61,7 +93,12 @@ function callsTo(result: CliResult, alias: string) {
 
 beforeAll(async () => {
   // Not waited for here: the first test starts the CLI while the proxy is still starting.
-  proxy = await startProxyServer({ upstreamUrl: `http://127.0.0.1:${UPSTREAM_PORT}/v1`, numRetries: PROXY_RETRIES, costs: PROXY_COSTS, waitForReady: false });
+  proxy = await startProxyServer({
+    upstreamUrl: `http://127.0.0.1:${UPSTREAM_PORT}/v1`,
+    numRetries: PROXY_RETRIES,
+    costs: PROXY_COSTS,
+    waitForReady: false,
+  });
 });
 
 afterAll(async () => {
@@ -114,7 +151,9 @@ describe("through the proxy", () => {
     expect(new Set(fake.requests.map((request) => request.authorization))).toEqual(new Set(["Bearer fake-upstream"]));
     expect(fake.requests.at(-1)!.body.messages.at(-1)!.content).toContain("TS2322");
     // num_ctx, sent to the local aliases only, passes through the proxy to an openai/ upstream unchanged.
-    const contextByModel = Object.fromEntries(fake.requests.map((request) => [request.model, request.body.num_ctx ?? null]));
+    const contextByModel = Object.fromEntries(
+      fake.requests.map((request) => [request.model, request.body.num_ctx ?? null]),
+    );
     expect(contextByModel).toEqual({
       [UPSTREAM["spec-writer"]]: LOCAL_CONTEXT_TOKENS,
       [UPSTREAM["fast-coder"]]: LOCAL_CONTEXT_TOKENS,
@@ -138,12 +177,17 @@ describe("through the proxy", () => {
     expect(tokensIn).toBeGreaterThan(0);
     expect(fast).toMatchObject({ costSource: "header" });
     // smol-coder's own table prices fast-coder at 0: a non-zero cost can only be the proxy's figure.
-    expect(fast!.costUsd as number).toBeCloseTo(tokensIn * price.inputCostPerToken + tokensOut * price.outputCostPerToken, 12);
+    expect(fast!.costUsd as number).toBeCloseTo(
+      tokensIn * price.inputCostPerToken + tokensOut * price.outputCostPerToken,
+      12,
+    );
     // The proxy sends no cost header for a model it cannot price: smol-coder falls back to its table.
     expect(callsTo(result, "spec-writer")[0]).toMatchObject({ costSource: "table", costUsd: 0 });
     const store = new Database(db, { readonly: true });
     try {
-      const rows = store.query("SELECT alias, cost_usd AS costUsd, cost_source AS costSource FROM model_calls ORDER BY id").all();
+      const rows = store
+        .query("SELECT alias, cost_usd AS costUsd, cost_source AS costSource FROM model_calls ORDER BY id")
+        .all();
       expect(rows).toEqual([
         { alias: "spec-writer", costUsd: 0, costSource: "table" },
         { alias: "fast-coder", costUsd: fast!.costUsd as number, costSource: "header" },
@@ -169,7 +213,10 @@ describe("through the proxy", () => {
     const result = await run(dir);
     expect(result.exitCode).toBe(3);
     expect(fake.requestsFor(UPSTREAM["fast-coder"])).toHaveLength((1 + CLI_RETRIES.maxRetries) * (1 + PROXY_RETRIES));
-    expect(result.events.filter((event) => event.event === "model_call_retry").map((event) => event.failure)).toEqual(["HTTP 500", "HTTP 500"]);
+    expect(result.events.filter((event) => event.event === "model_call_retry").map((event) => event.failure)).toEqual([
+      "HTTP 500",
+      "HTTP 500",
+    ]);
     expect(result.events.at(-1)).toMatchObject({ event: "task_abort", reason: "unreachable" });
     expect(treeState(dir)).toEqual(before);
   }, 40_000);
@@ -183,7 +230,9 @@ describe("through the proxy", () => {
     expect(calls).toHaveLength(3);
     expect(calls[1]!.at - calls[0]!.at).toBeGreaterThanOrEqual(900);
     // LiteLLM passes the upstream's hint on as llm_provider-retry-after, not retry-after: smol-coder reads that name too.
-    expect(result.events.filter((event) => event.event === "model_call_retry")).toEqual([expect.objectContaining({ failure: "HTTP 429", retry: 1, delayMs: 1000 })]);
+    expect(result.events.filter((event) => event.event === "model_call_retry")).toEqual([
+      expect.objectContaining({ failure: "HTTP 429", retry: 1, delayMs: 1000 }),
+    ]);
     expect(calls[2]!.at - calls[1]!.at).toBeGreaterThanOrEqual(900);
     expect(callsTo(result, "fast-coder")[0]).toMatchObject({ retries: 1 });
   }, 40_000);
@@ -208,8 +257,11 @@ describe("through the proxy", () => {
     const environment = readFileSync(`/proc/${proxy.pid}/environ`, "utf8").split("\0").filter(Boolean);
     const names = environment.map((entry) => entry.slice(0, entry.indexOf("=")));
     expect(names.filter(isSecretName)).toEqual(["LITELLM_MASTER_KEY"]);
-    const secrets = Object.entries(process.env).filter(([name, value]) => isSecretName(name) && value && value.length >= 8);
-    for (const [name, value] of secrets) expect([name, environment.some((entry) => entry.includes(value!))]).toEqual([name, false]);
+    const secrets = Object.entries(process.env).filter(
+      ([name, value]) => isSecretName(name) && value && value.length >= 8,
+    );
+    for (const [name, value] of secrets)
+      expect([name, environment.some((entry) => entry.includes(value!))]).toEqual([name, false]);
   });
 
   test("an alias the proxy does not know: exit 2, named in the refusal, not retried", async () => {

@@ -9,7 +9,6 @@ import { REPO_ROOT } from "../src/config/paths.ts";
 import { waitUntilReady } from "../src/models/health.ts";
 import { ADVISOR_REPLIES, type ScriptStep } from "./fakeModel.ts";
 
-
 /** The binary CI installs from litellm/requirements.txt; SMOL_CODER_LITELLM points elsewhere. */
 export const LITELLM_BINARY = process.env.SMOL_CODER_LITELLM ?? path.join(REPO_ROOT, ".venv", "bin", "litellm");
 
@@ -62,14 +61,23 @@ export type ProxyServer = {
 };
 
 /** Pure: the proxy's config, as the object written to its YAML file. */
-export function proxyConfig(options: Pick<ProxyServerOptions, "upstreamUrl" | "costs" | "numRetries" | "timeoutS">): object {
+export function proxyConfig(
+  options: Pick<ProxyServerOptions, "upstreamUrl" | "costs" | "numRetries" | "timeoutS">,
+): object {
   return {
     model_list: ALIASES.map((alias) => {
       const cost = options.costs?.[alias];
       return {
         model_name: alias,
         litellm_params: { model: `openai/${UPSTREAM[alias]}`, api_base: options.upstreamUrl, api_key: "fake-upstream" },
-        ...(cost ? { model_info: { input_cost_per_token: cost.inputCostPerToken, output_cost_per_token: cost.outputCostPerToken } } : {}),
+        ...(cost
+          ? {
+              model_info: {
+                input_cost_per_token: cost.inputCostPerToken,
+                output_cost_per_token: cost.outputCostPerToken,
+              },
+            }
+          : {}),
       };
     }),
     router_settings: { num_retries: options.numRetries ?? 0, timeout: options.timeoutS ?? 30 },
@@ -83,7 +91,11 @@ export function proxyConfig(options: Pick<ProxyServerOptions, "upstreamUrl" | "c
  * Pure: the proxy's whole environment. An allowlist, not the test's environment less its secrets: nothing the
  * developer or CI holds (API keys, DATABASE_URL, proxies, LITELLM_* settings) reaches it; only the master key.
  */
-export function proxyEnvironment(env: Record<string, string | undefined>, home: string, masterKey: string): Record<string, string> {
+export function proxyEnvironment(
+  env: Record<string, string | undefined>,
+  home: string,
+  masterKey: string,
+): Record<string, string> {
   const kept: Record<string, string> = {};
   for (const name of ["PATH", "LANG", "LC_ALL", "TZ"]) if (env[name]) kept[name] = env[name]!;
   return {
@@ -121,7 +133,9 @@ async function untilReady(url: string, child: Subprocess, timeoutMs: number, out
 
 export async function startProxyServer(options: ProxyServerOptions): Promise<ProxyServer> {
   if (!existsSync(LITELLM_BINARY)) {
-    throw new Error(`no LiteLLM proxy at ${LITELLM_BINARY}: run .ci/run (it installs litellm/requirements.txt into .venv) or set SMOL_CODER_LITELLM`);
+    throw new Error(
+      `no LiteLLM proxy at ${LITELLM_BINARY}: run .ci/run (it installs litellm/requirements.txt into .venv) or set SMOL_CODER_LITELLM`,
+    );
   }
   const dir = mkdtempSync(path.join(tmpdir(), "smol-litellm-"));
   const configFile = path.join(dir, "config.yaml");
@@ -131,13 +145,16 @@ export async function startProxyServer(options: ProxyServerOptions): Promise<Pro
   const port = freePort();
   const url = `http://127.0.0.1:${port}/v1`;
   const log = openSync(logFile, "a");
-  const child = Bun.spawn([LITELLM_BINARY, "--config", configFile, "--host", "127.0.0.1", "--port", String(port), "--num_workers", "1"], {
-    cwd: dir,
-    env: proxyEnvironment(process.env, dir, masterKey),
-    stdin: "ignore",
-    stdout: log,
-    stderr: log,
-  });
+  const child = Bun.spawn(
+    [LITELLM_BINARY, "--config", configFile, "--host", "127.0.0.1", "--port", String(port), "--num_workers", "1"],
+    {
+      cwd: dir,
+      env: proxyEnvironment(process.env, dir, masterKey),
+      stdin: "ignore",
+      stdout: log,
+      stderr: log,
+    },
+  );
   closeSync(log); // the child holds its own copy
   const output = () => {
     try {

@@ -17,11 +17,19 @@ test("pytest is detected and its failing assertion reaches the next prompt", asy
     "def median(values):\n    ordered = sorted(values)\n    middle = len(ordered) // 2\n" +
     "    if len(ordered) % 2:\n        return ordered[middle]\n    return (ordered[middle - 1] + ordered[middle]) / 2\n";
   writeFileSync(path.join(dir, "stats.py"), before);
-  writeFileSync(path.join(dir, "test_stats.py"), "from stats import median\n\ndef test_even():\n    assert median([4, 1, 3, 2]) == 2.5\n\ndef test_odd():\n    assert median([3, 1, 2]) == 2\n");
+  writeFileSync(
+    path.join(dir, "test_stats.py"),
+    "from stats import median\n\ndef test_even():\n    assert median([4, 1, 3, 2]) == 2.5\n\ndef test_odd():\n    assert median([3, 1, 2]) == 2\n",
+  );
   initRepo(dir);
-  const fake = startFakeModel({ replies: { "fast-coder": [diffReply("stats.py", before, wrong), diffReply("stats.py", before, right)] } });
+  const fake = startFakeModel({
+    replies: { "fast-coder": [diffReply("stats.py", before, wrong), diffReply("stats.py", before, right)] },
+  });
   try {
-    const task = JSON.stringify({ description: "Implement median() for odd and even lengths.", filesOwned: ["stats.py"] });
+    const task = JSON.stringify({
+      description: "Implement median() for odd and even lengths.",
+      filesOwned: ["stats.py"],
+    });
     const result = await runCli(["--workspace", dir], { stdin: task, env: { LITELLM_URL: fake.url } });
     expect(result.exitCode).toBe(0);
     expect(result.events.find((event) => event.event === "task_created")?.verify).toEqual(["pytest -q"]);

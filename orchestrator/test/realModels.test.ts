@@ -9,18 +9,33 @@ import path from "node:path";
 import { ORCHESTRATOR_DIR, runCli, SHARED_DATASET, type CliResult } from "./helpers.ts";
 
 const PROXY = process.env.SMOL_CODER_REAL_PROXY;
-if (!PROXY) console.warn("SKIPPED the real models: no SMOL_CODER_REAL_PROXY (smol-coder stack up --backend llama, then set it to the proxy's URL)");
+if (!PROXY)
+  console.warn(
+    "SKIPPED the real models: no SMOL_CODER_REAL_PROXY (smol-coder stack up --backend llama, then set it to the proxy's URL)",
+  );
 const LOCAL_STACK = path.join(ORCHESTRATOR_DIR, "..", "tasks", "configs", "local-stack.json");
 
 /** Measured on this machine kind through this test on the stack as `stack up` starts it (one thread per server). */
 const CASES = {
-  fast: { problems: ["HumanEval/0", "HumanEval/2", "HumanEval/3", "HumanEval/4"], solved: ["HumanEval/0", "HumanEval/2", "HumanEval/3", "HumanEval/4"] },
+  fast: {
+    problems: ["HumanEval/0", "HumanEval/2", "HumanEval/3", "HumanEval/4"],
+    solved: ["HumanEval/0", "HumanEval/2", "HumanEval/3", "HumanEval/4"],
+  },
   deep: { problems: ["HumanEval/0", "HumanEval/3"], solved: ["HumanEval/0", "HumanEval/3"] },
 } as const;
 
 function solve(problemId: string, tier: "fast" | "deep"): Promise<CliResult> {
-  const task = JSON.stringify({ kind: "humaneval", problemId, dataset: SHARED_DATASET, startTier: tier, maxAttempts: 1 });
-  return runCli(["run", "--config", LOCAL_STACK, "--no-spec", "--no-checkpoints"], { stdin: task, env: { LITELLM_URL: PROXY! } });
+  const task = JSON.stringify({
+    kind: "humaneval",
+    problemId,
+    dataset: SHARED_DATASET,
+    startTier: tier,
+    maxAttempts: 1,
+  });
+  return runCli(["run", "--config", LOCAL_STACK, "--no-spec", "--no-checkpoints"], {
+    stdin: task,
+    env: { LITELLM_URL: PROXY! },
+  });
 }
 
 describe.skipIf(!PROXY)("the real models behind the real proxy", () => {
@@ -33,7 +48,14 @@ describe.skipIf(!PROXY)("the real models behind the real proxy", () => {
       const summary = results.map((result, index) => {
         const events = result.events.map((event) => event.event);
         const rejected = result.events.find((event) => event.event === "patch_rejected");
-        return { problem: problems[index], exitCode: result.exitCode, applied: events.includes("patch_applied"), passed: events.includes("verification_pass"), rejected: rejected?.reason ?? null, stderr: result.stderr.slice(-300) };
+        return {
+          problem: problems[index],
+          exitCode: result.exitCode,
+          applied: events.includes("patch_applied"),
+          passed: events.includes("verification_pass"),
+          rejected: rejected?.reason ?? null,
+          stderr: result.stderr.slice(-300),
+        };
       });
       // Exit 0 solved, 1 not solved: both are verdicts; anything else is the stack failing.
       for (const row of summary) expect(row.exitCode, JSON.stringify(row)).toBeLessThanOrEqual(1);

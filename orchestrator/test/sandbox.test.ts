@@ -7,7 +7,11 @@ import { startFakeModel } from "./fakeModel.ts";
 import { diffReply, initRepo, perTestResources, runCli, tempDir, treeState } from "./helpers.ts";
 
 const resources = perTestResources();
-const TASK = JSON.stringify({ description: "make value.txt say good", filesOwned: ["value.txt"], verify: ["grep -qx good value.txt"] });
+const TASK = JSON.stringify({
+  description: "make value.txt say good",
+  filesOwned: ["value.txt"],
+  verify: ["grep -qx good value.txt"],
+});
 
 function valueWorkspace(): string {
   const dir = resources.track(tempDir("smol-sandbox-cli-"));
@@ -17,7 +21,10 @@ function valueWorkspace(): string {
 }
 
 function run(dir: string, args: string[] = [], env: Record<string, string> = {}) {
-  return runCli(["--workspace", dir, ...args], { stdin: TASK, env: { LITELLM_URL: resources.fake?.url ?? "http://127.0.0.1:9/v1", ...env } });
+  return runCli(["--workspace", dir, ...args], {
+    stdin: TASK,
+    env: { LITELLM_URL: resources.fake?.url ?? "http://127.0.0.1:9/v1", ...env },
+  });
 }
 
 test("start-up reports the sandbox: bubblewrap, limits by cgroup or rlimit", async () => {
@@ -25,7 +32,10 @@ test("start-up reports the sandbox: bubblewrap, limits by cgroup or rlimit", asy
   const result = await run(valueWorkspace());
   expect(result.exitCode).toBe(0);
   const ready = result.events.find((event) => event.event === "sandbox_ready");
-  expect(ready).toMatchObject({ enabled: true, isolation: expect.stringMatching(/^bubblewrap \(.*\); processes and memory capped by (cgroup v[12]|rlimits)$/) });
+  expect(ready).toMatchObject({
+    enabled: true,
+    isolation: expect.stringMatching(/^bubblewrap \(.*\); processes and memory capped by (cgroup v[12]|rlimits)$/),
+  });
   expect(result.events.some((event) => event.event === "sandbox_disabled")).toBe(false);
 });
 
@@ -63,6 +73,9 @@ test("--unsafe-no-sandbox runs the task, with a warning at start-up and on the t
   const result = await run(dir, ["--unsafe-no-sandbox"], { SMOL_CODER_BWRAP: path.join(dir, "no-such-bwrap") });
   expect(result.exitCode).toBe(0);
   expect(result.events.find((event) => event.event === "sandbox_ready")).toMatchObject({ enabled: false, level: 40 });
-  expect(result.events.find((event) => event.event === "sandbox_disabled")).toMatchObject({ level: 40, flag: "--unsafe-no-sandbox" });
+  expect(result.events.find((event) => event.event === "sandbox_disabled")).toMatchObject({
+    level: 40,
+    flag: "--unsafe-no-sandbox",
+  });
   expect(readFileSync(path.join(dir, "value.txt"), "utf8")).toBe("good\n");
 });

@@ -11,7 +11,11 @@ const CANARY = "sk-test-canary-1234567890";
 // printf joins two halves: the command's own text (which every prompt lists) never holds the value, its output
 // does. The value comes from the command, not the environment: verification never gets secrets.
 const PRINT_CANARY = "printf 'config: api_key=%s%s\\n' sk-test-canary- 1234567890";
-const TASK = JSON.stringify({ description: "Make value.txt say good", filesOwned: ["value.txt"], verify: [`${PRINT_CANARY}; grep -qx good value.txt`] });
+const TASK = JSON.stringify({
+  description: "Make value.txt say good",
+  filesOwned: ["value.txt"],
+  verify: [`${PRINT_CANARY}; grep -qx good value.txt`],
+});
 
 function workspace(): string {
   const dir = resources.track(tempDir("smol-secrets-"));
@@ -31,7 +35,9 @@ function filesUnder(dir: string): Record<string, string> {
 
 describe("verification output is scrubbed of the environment's secrets", () => {
   test("a failed check that prints a secret: the retry's prompt, the events, the store and --debug hold [REDACTED]", async () => {
-    resources.fake = startFakeModel({ replies: { "fast-coder": [diffReply("value.txt", "bad\n", "meh\n"), diffReply("value.txt", "bad\n", "good\n")] } });
+    resources.fake = startFakeModel({
+      replies: { "fast-coder": [diffReply("value.txt", "bad\n", "meh\n"), diffReply("value.txt", "bad\n", "good\n")] },
+    });
     const dir = workspace();
     const records = resources.track(tempDir("smol-secrets-records-"));
     const debug = path.join(records, "debug");
@@ -42,7 +48,10 @@ describe("verification output is scrubbed of the environment's secrets", () => {
     expect(result.exitCode).toBe(0);
     expect(result.events.at(-1)).toMatchObject({ event: "task_complete", totalAttempts: 2 });
 
-    const retry = resources.fake.requestsFor("fast-coder")[1]!.body.messages.map((message) => message.content).join("\n");
+    const retry = resources.fake
+      .requestsFor("fast-coder")[1]!
+      .body.messages.map((message) => message.content)
+      .join("\n");
     expect(retry).toContain("api_key=[REDACTED]");
     expect(JSON.stringify(resources.fake.requests)).not.toContain(CANARY);
 
@@ -59,8 +68,11 @@ describe("verification output is scrubbed of the environment's secrets", () => {
     expect(bytes).toContain("api_key=[REDACTED]");
 
     const debugFiles = Object.entries(store).filter(([name]) => name.startsWith("debug"));
-    expect(debugFiles.some(([name, text]) => name.endsWith("verification.txt") && text.includes("api_key=[REDACTED]"))).toBe(true);
-    for (const [name, text] of debugFiles) expect({ name, leaks: text.includes(CANARY) }).toEqual({ name, leaks: false });
+    expect(
+      debugFiles.some(([name, text]) => name.endsWith("verification.txt") && text.includes("api_key=[REDACTED]")),
+    ).toBe(true);
+    for (const [name, text] of debugFiles)
+      expect({ name, leaks: text.includes(CANARY) }).toEqual({ name, leaks: false });
   }, 30_000);
 });
 
@@ -77,9 +89,17 @@ test("the CLI's one error line is scrubbed, for a bad argument and for an error 
 
 describe("the current directory does not configure smol-coder", () => {
   test("a .env there is ignored: its endpoint, config file, key, log level and database are not used", async () => {
-    resources.fake = startFakeModel({ replies: { "fast-coder": [diffReply("value.txt", "bad\n", "good\n")], "dotenv-coder": [{ status: 500, message: "the .env's config was used" }] } });
+    resources.fake = startFakeModel({
+      replies: {
+        "fast-coder": [diffReply("value.txt", "bad\n", "good\n")],
+        "dotenv-coder": [{ status: 500, message: "the .env's config was used" }],
+      },
+    });
     const dir = workspace();
-    writeFileSync(path.join(dir, "dotenv-config.json"), JSON.stringify({ tiers: { fast: { model: "dotenv-coder" } }, endpoint: { maxRetries: 0 } }));
+    writeFileSync(
+      path.join(dir, "dotenv-config.json"),
+      JSON.stringify({ tiers: { fast: { model: "dotenv-coder" } }, endpoint: { maxRetries: 0 } }),
+    );
     const dotenv = {
       LITELLM_URL: "http://127.0.0.1:1/v1",
       SMOL_CODER_DB: path.join(dir, "dotenv-runs.db"),
@@ -87,10 +107,23 @@ describe("the current directory does not configure smol-coder", () => {
       LITELLM_API_KEY: "sk-from-dotenv-0123456789",
       LOG_LEVEL: "silent",
     };
-    writeFileSync(path.join(dir, ".env"), Object.entries(dotenv).map(([name, value]) => `${name}=${value}\n`).join(""));
+    writeFileSync(
+      path.join(dir, ".env"),
+      Object.entries(dotenv)
+        .map(([name, value]) => `${name}=${value}\n`)
+        .join(""),
+    );
     // `bun run src/index.ts` from that directory: Bun loads the .env before smol-coder's code runs.
-    const task = JSON.stringify({ description: "Make value.txt say good", filesOwned: ["value.txt"], verify: ["grep -qx good value.txt"] });
-    const result = await runCli(["--workspace", dir], { cwd: dir, stdin: task, env: { LITELLM_URL: resources.fake.url } });
+    const task = JSON.stringify({
+      description: "Make value.txt say good",
+      filesOwned: ["value.txt"],
+      verify: ["grep -qx good value.txt"],
+    });
+    const result = await runCli(["--workspace", dir], {
+      cwd: dir,
+      stdin: task,
+      env: { LITELLM_URL: resources.fake.url },
+    });
     expect(result.exitCode).toBe(0);
     expect(eventNames(result)).toContain("task_complete");
     expect(readFileSync(path.join(dir, "value.txt"), "utf8")).toBe("good\n");
@@ -100,35 +133,42 @@ describe("the current directory does not configure smol-coder", () => {
     expect(existsSync(dotenv.SMOL_CODER_DB)).toBe(false);
   }, 30_000);
 
-  test.each(["SIGTERM", "SIGINT"] as const)("started again without the .env, the CLI still gets a %s sent to the first process: it restores and exits 130", async (signal) => {
-    resources.fake = startFakeModel({ replies: { "fast-coder": [diffReply("value.txt", "bad\n", "changed\n")] } });
-    const dir = workspace();
-    writeFileSync(path.join(dir, ".env"), "LOG_LEVEL=silent\n");
-    const before = treeState(dir);
-    const task = JSON.stringify({ description: "change it", filesOwned: ["value.txt"], verify: ["sleep 30"] });
-    const child = Bun.spawn(["bun", "run", CLI, "--no-log-file", "--workspace", dir], {
-      cwd: dir,
-      env: { ...process.env, LITELLM_URL: resources.fake.url, SMOL_CODER_DB: TEST_DB },
-      stdin: new TextEncoder().encode(task),
-      stdout: "pipe",
-      stderr: "pipe",
-    });
-    let seen = "";
-    const decoder = new TextDecoder();
-    for await (const chunk of child.stdout) {
-      seen += decoder.decode(chunk);
-      if (seen.includes('"event":"verification_start"')) break;
-    }
-    expect(readFileSync(path.join(dir, "value.txt"), "utf8")).toBe("changed\n");
-    child.kill(signal);
-    expect(await child.exited).toBe(130);
-    expect(treeState(dir)).toEqual(before);
-  }, 30_000);
+  test.each(["SIGTERM", "SIGINT"] as const)(
+    "started again without the .env, the CLI still gets a %s sent to the first process: it restores and exits 130",
+    async (signal) => {
+      resources.fake = startFakeModel({ replies: { "fast-coder": [diffReply("value.txt", "bad\n", "changed\n")] } });
+      const dir = workspace();
+      writeFileSync(path.join(dir, ".env"), "LOG_LEVEL=silent\n");
+      const before = treeState(dir);
+      const task = JSON.stringify({ description: "change it", filesOwned: ["value.txt"], verify: ["sleep 30"] });
+      const child = Bun.spawn(["bun", "run", CLI, "--no-log-file", "--workspace", dir], {
+        cwd: dir,
+        env: { ...process.env, LITELLM_URL: resources.fake.url, SMOL_CODER_DB: TEST_DB },
+        stdin: new TextEncoder().encode(task),
+        stdout: "pipe",
+        stderr: "pipe",
+      });
+      let seen = "";
+      const decoder = new TextDecoder();
+      for await (const chunk of child.stdout) {
+        seen += decoder.decode(chunk);
+        if (seen.includes('"event":"verification_start"')) break;
+      }
+      expect(readFileSync(path.join(dir, "value.txt"), "utf8")).toBe("changed\n");
+      child.kill(signal);
+      expect(await child.exited).toBe(130);
+      expect(treeState(dir)).toEqual(before);
+    },
+    30_000,
+  );
 
   test("the smol-coder command (its shebang) neither preloads a bunfig.toml there nor reads a .env", async () => {
     const dir = resources.track(tempDir("smol-bunfig-"));
     const marker = path.join(dir, "preloaded");
-    writeFileSync(path.join(dir, "preload.ts"), `require("node:fs").writeFileSync(${JSON.stringify(marker)}, "ran");\n`);
+    writeFileSync(
+      path.join(dir, "preload.ts"),
+      `require("node:fs").writeFileSync(${JSON.stringify(marker)}, "ran");\n`,
+    );
     writeFileSync(path.join(dir, "bunfig.toml"), 'preload = ["./preload.ts"]\n');
     writeFileSync(path.join(dir, ".env"), "SMOL_CODER_CONFIG=/nonexistent/config.json\n");
     // Any script through plain `bun` there proves the planted preload works.
@@ -137,7 +177,11 @@ describe("the current directory does not configure smol-coder", () => {
     expect(plain.exitCode).toBe(0);
     expect(existsSync(marker)).toBe(true);
     Bun.spawnSync(["rm", marker]);
-    const child = Bun.spawn([CLI, "--no-log-file", "runs", "--db", path.join(dir, "runs.db")], { cwd: dir, stdout: "pipe", stderr: "pipe" });
+    const child = Bun.spawn([CLI, "--no-log-file", "runs", "--db", path.join(dir, "runs.db")], {
+      cwd: dir,
+      stdout: "pipe",
+      stderr: "pipe",
+    });
     const [code, stderr] = await Promise.all([child.exited, new Response(child.stderr).text()]);
     expect({ code, stderr }).toEqual({ code: 0, stderr: "" });
     expect(existsSync(marker)).toBe(false);

@@ -55,7 +55,8 @@ describe("stack down and status with nothing up", () => {
     const finished = Bun.spawnSync(["true"]).pid;
     const bystander = Bun.spawn(["sleep", "30"]);
     try {
-      const record = (pid: number) => JSON.stringify({ pid, startTicks: "1", port: 1, backend: "llama", url: "http://127.0.0.1:1/v1" });
+      const record = (pid: number) =>
+        JSON.stringify({ pid, startTicks: "1", port: 1, backend: "llama", url: "http://127.0.0.1:1/v1" });
       writeFileSync(path.join(dir, "proxy.pid"), record(finished));
       // Same number, but not the process that was started (its start time differs): the stack must leave it alone.
       writeFileSync(path.join(dir, "fast.pid"), record(bystander.pid));
@@ -84,8 +85,18 @@ describe("a port already taken", () => {
     const server = await listen();
     const dir = stackDir();
     try {
-      const up = stackUp({ backend: "llama", port: portOf(server), modelPort: await freePort(), stackDir: dir, say: () => undefined, signal: new AbortController().signal });
-      const error = await up.then(() => null, (caught: unknown) => caught);
+      const up = stackUp({
+        backend: "llama",
+        port: portOf(server),
+        modelPort: await freePort(),
+        stackDir: dir,
+        say: () => undefined,
+        signal: new AbortController().signal,
+      });
+      const error = await up.then(
+        () => null,
+        (caught: unknown) => caught,
+      );
       expect(error).toBeInstanceOf(StackFailed);
       expect(error).toMatchObject({ step: "port", fix: expect.stringContaining("--port") });
       expect(existsSync(path.join(dir, "model-venv"))).toBe(false);
@@ -97,8 +108,21 @@ describe("a port already taken", () => {
   test("through the CLI: one line naming the port and the flag, exit 4", async () => {
     const server = await listen();
     try {
-      const result = await runCli(["stack", "up", "--backend", "llama", "--port", String(await freePort()), "--model-port", String(portOf(server)), "--stack-dir", stackDir()]);
-      expect(result.stderr).toContain(`port ${portOf(server)} on 127.0.0.1 is already in use by another program. Fix: stop that program, or pass --model-port`);
+      const result = await runCli([
+        "stack",
+        "up",
+        "--backend",
+        "llama",
+        "--port",
+        String(await freePort()),
+        "--model-port",
+        String(portOf(server)),
+        "--stack-dir",
+        stackDir(),
+      ]);
+      expect(result.stderr).toContain(
+        `port ${portOf(server)} on 127.0.0.1 is already in use by another program. Fix: stop that program, or pass --model-port`,
+      );
       expect(result.exitCode).toBe(4);
     } finally {
       await close(server);
@@ -112,7 +136,10 @@ describe("stackApiKey", () => {
   mkdirSync(path.join(repo, ".stack"));
   writeFileSync(path.join(repo, ".stack", "master.key"), "sk-smol-from-file\n");
   // What stack up records for its proxy: the key goes only to that port.
-  writeFileSync(path.join(repo, ".stack", "proxy.pid"), JSON.stringify({ pid: 1, startTicks: null, port: 4000, backend: "llama", url: "http://127.0.0.1:4000" }));
+  writeFileSync(
+    path.join(repo, ".stack", "proxy.pid"),
+    JSON.stringify({ pid: 1, startTicks: null, port: 4000, backend: "llama", url: "http://127.0.0.1:4000" }),
+  );
 
   test.each([
     ["LITELLM_API_KEY wins", { LITELLM_API_KEY: "sk-env" }, "http://localhost:4000/v1", "sk-env"],
@@ -136,14 +163,28 @@ describe("stackApiKey", () => {
 
 // The Ollama path needs only LiteLLM in .venv (CI installs it there): a stand-in answers /api/tags.
 const litellmInstalled = existsSync(path.join(REPO, ".venv", "bin", "litellm"));
-if (!litellmInstalled) console.warn("SKIPPED the real proxy on the Ollama path: .venv has no litellm (pip install -r litellm/requirements.txt)");
+if (!litellmInstalled)
+  console.warn(
+    "SKIPPED the real proxy on the Ollama path: .venv has no litellm (pip install -r litellm/requirements.txt)",
+  );
 
 describe.skipIf(!litellmInstalled)("the real proxy on the Ollama path", () => {
   test("auto picks a reachable Ollama: the proxy alone, on config.yaml, with only the secrets it needs", async () => {
-    const ollama = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: (request) => (new URL(request.url).pathname === "/api/tags" ? Response.json({ models: [] }) : new Response("", { status: 404 })) });
+    const ollama = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch: (request) =>
+        new URL(request.url).pathname === "/api/tags"
+          ? Response.json({ models: [] })
+          : new Response("", { status: 404 }),
+    });
     const dir = stackDir();
     const port = await freePort();
-    const env = { OLLAMA_API_BASE: `http://127.0.0.1:${ollama.port}`, ANTHROPIC_API_KEY: "sk-ant-test-0123456789", GITHUB_TOKEN: "ghp_must_not_leak_0123456789" };
+    const env = {
+      OLLAMA_API_BASE: `http://127.0.0.1:${ollama.port}`,
+      ANTHROPIC_API_KEY: "sk-ant-test-0123456789",
+      GITHUB_TOKEN: "ghp_must_not_leak_0123456789",
+    };
     try {
       const up = await runCli(["stack", "up", "--port", String(port), "--stack-dir", dir], { env });
       expect(up.stderr).toContain(`backend: Ollama at http://127.0.0.1:${ollama.port} (it answered)`);
@@ -156,7 +197,9 @@ describe.skipIf(!litellmInstalled)("the real proxy on the Ollama path", () => {
       expect(proxyEnv).toContain("ANTHROPIC_API_KEY=sk-ant-test-0123456789");
       expect(proxyEnv).toContain(`LITELLM_MASTER_KEY=${readFileSync(path.join(dir, "master.key"), "utf8").trim()}`);
       expect(proxyEnv.some((entry) => entry.startsWith("GITHUB_TOKEN="))).toBe(false);
-      expect(readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0")).toContain(path.join(REPO, "litellm", "config.yaml"));
+      expect(readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0")).toContain(
+        path.join(REPO, "litellm", "config.yaml"),
+      );
       expect((await runCli(["stack", "status", "--stack-dir", dir])).exitCode).toBe(0);
     } finally {
       const down = await runCli(["stack", "down", "--stack-dir", dir]);
@@ -176,7 +219,9 @@ const installed =
   existsSync(INSTALLED.models.fast) &&
   existsSync(INSTALLED.models.deep);
 if (!installed) {
-  console.warn("SKIPPED the real stack cycle: no .venv litellm, .stack/model-venv xllamacpp or model files; run `smol-coder stack up --backend llama` once to install them");
+  console.warn(
+    "SKIPPED the real stack cycle: no .venv litellm, .stack/model-venv xllamacpp or model files; run `smol-coder stack up --backend llama` once to install them",
+  );
 }
 
 describe.skipIf(!installed)("the real stack (Qwen2.5-Coder 0.5B and 1.5B on llama.cpp behind LiteLLM)", () => {
@@ -198,7 +243,15 @@ describe.skipIf(!installed)("the real stack (Qwen2.5-Coder 0.5B and 1.5B on llam
     ports.model = await freePort();
     // The deep server takes the port after the fast one's: free the pair.
     while (!(await portFree(ports.model + 1))) ports.model = await freePort();
-    const up = await cli("up", "--backend", "llama", "--port", String(ports.proxy), "--model-port", String(ports.model));
+    const up = await cli(
+      "up",
+      "--backend",
+      "llama",
+      "--port",
+      String(ports.proxy),
+      "--model-port",
+      String(ports.model),
+    );
     expect(up.stderr).toContain("fast: ready at");
     expect(up.stderr).toContain("deep: ready at");
     expect(up.stderr).toContain("no frontier tier");
@@ -206,7 +259,15 @@ describe.skipIf(!installed)("the real stack (Qwen2.5-Coder 0.5B and 1.5B on llam
     expect(up.stdout).toMatch(/^proxy up .* ready/m);
     expect(up.stdout).toMatch(new RegExp(`^fast  up .* serving ${LOCAL_MODELS.fast.alias}`, "m"));
     expect(up.stdout).toMatch(new RegExp(`^deep  up .* serving ${LOCAL_MODELS.deep.alias}`, "m"));
-    const again = await cli("up", "--backend", "llama", "--port", String(ports.proxy), "--model-port", String(ports.model));
+    const again = await cli(
+      "up",
+      "--backend",
+      "llama",
+      "--port",
+      String(ports.proxy),
+      "--model-port",
+      String(ports.model),
+    );
     expect(again.exitCode).toBe(0);
     expect(again.stderr).toContain("already up");
     const status = await cli("status");
@@ -241,7 +302,10 @@ describe.skipIf(!installed)("the real stack (Qwen2.5-Coder 0.5B and 1.5B on llam
       expect(refused.headers.get("x-litellm-model-group")).toBeNull();
     }
     const response = await request(`Bearer ${key}`);
-    const body = (await response.json()) as { choices: Array<{ message: { content: string } }>; usage: { prompt_tokens: number; completion_tokens: number } };
+    const body = (await response.json()) as {
+      choices: Array<{ message: { content: string } }>;
+      usage: { prompt_tokens: number; completion_tokens: number };
+    };
     expect(response.status).toBe(200);
     // An instruction-tuned coder: it follows the instruction (greedy decoding, the same answer on this machine).
     expect(body.choices[0]!.message.content).toContain("def add(a, b)");
@@ -254,7 +318,9 @@ describe.skipIf(!installed)("the real stack (Qwen2.5-Coder 0.5B and 1.5B on llam
   }, 150_000);
 
   test("down stops every process group and frees the ports; down again says nothing is up", async () => {
-    const pids = ["proxy", "fast", "deep"].map((name) => (JSON.parse(readFileSync(path.join(dir, `${name}.pid`), "utf8")) as { pid: number }).pid);
+    const pids = ["proxy", "fast", "deep"].map(
+      (name) => (JSON.parse(readFileSync(path.join(dir, `${name}.pid`), "utf8")) as { pid: number }).pid,
+    );
     const down = await cli("down");
     expect(down.exitCode).toBe(0);
     for (const name of ["proxy", "fast", "deep"]) expect(down.stderr).toContain(`${name}: stopped`);

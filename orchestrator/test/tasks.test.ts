@@ -6,12 +6,23 @@ import path from "node:path";
 import { loadDataset, type Problem } from "../src/humaneval/dataset.ts";
 import { parseTask, type Task } from "../src/task/task.ts";
 import { startFakeModel, type RecordedRequest, type ScriptStep } from "./fakeModel.ts";
-import { NO_DAEMON, diffReply, ORCHESTRATOR_DIR, perTestResources, SHARED_DATASET, TEST_DB, tempDir, treeState } from "./helpers.ts";
+import {
+  NO_DAEMON,
+  diffReply,
+  ORCHESTRATOR_DIR,
+  perTestResources,
+  SHARED_DATASET,
+  TEST_DB,
+  tempDir,
+  treeState,
+} from "./helpers.ts";
 
 const REPO_ROOT = path.join(ORCHESTRATOR_DIR, "..");
 const TASKS_DIR = path.join(REPO_ROOT, "tasks");
 const EXAMPLE_WORKSPACE = path.join(TASKS_DIR, "example-workspace");
-const PYTEST = existsSync(path.join(REPO_ROOT, ".venv", "bin", "pytest")) ? path.join(REPO_ROOT, ".venv", "bin", "pytest") : "pytest";
+const PYTEST = existsSync(path.join(REPO_ROOT, ".venv", "bin", "pytest"))
+  ? path.join(REPO_ROOT, ".venv", "bin", "pytest")
+  : "pytest";
 
 const SLUGS_BEFORE = readFileSync(path.join(EXAMPLE_WORKSPACE, "slugs.py"), "utf8");
 const SLUGS_BODY = [
@@ -26,10 +37,10 @@ const SLUGS_BODY = [
   '    return slug or "-".join(words)[:max_length]',
 ].join("\n");
 /** A slugify() that meets the docstring: the reply the fake model gives when the task should pass. */
-const SLUGS_RIGHT = SLUGS_BEFORE.replace('"""URL slugs for blog post titles."""\n', '"""URL slugs for blog post titles."""\n\nimport re\nimport unicodedata\n').replace(
-  "    raise NotImplementedError",
-  SLUGS_BODY,
-);
+const SLUGS_RIGHT = SLUGS_BEFORE.replace(
+  '"""URL slugs for blog post titles."""\n',
+  '"""URL slugs for blog post titles."""\n\nimport re\nimport unicodedata\n',
+).replace("    raise NotImplementedError", SLUGS_BODY);
 const SLUGS_WRONG = SLUGS_BEFORE.replace("    raise NotImplementedError", "    return title.lower()");
 
 const EXAMPLE_ROMAN = path.join(TASKS_DIR, "example-roman");
@@ -60,22 +71,39 @@ function exampleCopy(): string {
 }
 
 function pytest(dir: string): { exitCode: number; output: string } {
-  const result = Bun.spawnSync([PYTEST, "-q", "-p", "no:cacheprovider"], { cwd: dir, env: { ...process.env, PYTHONDONTWRITEBYTECODE: "1" }, stdout: "pipe", stderr: "pipe" });
+  const result = Bun.spawnSync([PYTEST, "-q", "-p", "no:cacheprovider"], {
+    cwd: dir,
+    env: { ...process.env, PYTHONDONTWRITEBYTECODE: "1" },
+    stdout: "pipe",
+    stderr: "pipe",
+  });
   return { exitCode: result.exitCode, output: result.stdout.toString() + result.stderr.toString() };
 }
 
 function startScript(script: string, args: string[], cwd: string) {
   return Bun.spawn(["bash", path.join(TASKS_DIR, script), ...args], {
     cwd,
-    env: { ...process.env, LITELLM_URL: resources.fake!.url, LITELLM_API_KEY: "sk-test-tasks", SMOL_CODER_DB: TEST_DB, SMOL_CODER_SOCKET: NO_DAEMON },
+    env: {
+      ...process.env,
+      LITELLM_URL: resources.fake!.url,
+      LITELLM_API_KEY: "sk-test-tasks",
+      SMOL_CODER_DB: TEST_DB,
+      SMOL_CODER_SOCKET: NO_DAEMON,
+    },
     stdin: "ignore",
     stdout: "pipe",
     stderr: "pipe",
   });
 }
 
-async function finished(child: ReturnType<typeof startScript>): Promise<{ exitCode: number; stdout: string; stderr: string }> {
-  const [stdout, stderr, exitCode] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
+async function finished(
+  child: ReturnType<typeof startScript>,
+): Promise<{ exitCode: number; stdout: string; stderr: string }> {
+  const [stdout, stderr, exitCode] = await Promise.all([
+    new Response(child.stdout).text(),
+    new Response(child.stderr).text(),
+    child.exited,
+  ]);
   return { exitCode, stdout, stderr };
 }
 
@@ -96,10 +124,14 @@ function replyByPrompt(slugsAfter: string, problems: Problem[]): (request: Recor
 const summaryLines = (stdout: string) => stdout.split("\n").filter((line) => /^(PASS|FAIL) /.test(line));
 const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
 /** batch.sh's line for one task: verdict, exit code, a run id, the task file as given. */
-const taskLine = (verdict: "PASS" | "FAIL", exitCode: number, task: string) => new RegExp(`^${verdict}  exit=${exitCode}  run=r-\\S+  ${escape(task)}$`);
+const taskLine = (verdict: "PASS" | "FAIL", exitCode: number, task: string) =>
+  new RegExp(`^${verdict}  exit=${exitCode}  run=r-\\S+  ${escape(task)}$`);
 /** When a task's run started and ended, from its events (pino's time, in ms). */
 function runSpan(eventsFile: string): { start: number; end: number } {
-  const times = readFileSync(eventsFile, "utf8").split("\n").filter((line) => line.startsWith("{")).map((line) => (JSON.parse(line) as { time: number }).time);
+  const times = readFileSync(eventsFile, "utf8")
+    .split("\n")
+    .filter((line) => line.startsWith("{"))
+    .map((line) => (JSON.parse(line) as { time: number }).time);
   return { start: Math.min(...times), end: Math.max(...times) };
 }
 
@@ -111,7 +143,10 @@ describe("the task files", () => {
   });
 
   test("the workspace example owns files that exist in the example workspace, and verifies with pytest", () => {
-    const task = parseTask(readFileSync(path.join(TASKS_DIR, "workspace-example.json"), "utf8"), "workspace-example.json");
+    const task = parseTask(
+      readFileSync(path.join(TASKS_DIR, "workspace-example.json"), "utf8"),
+      "workspace-example.json",
+    );
     if (task.kind === "humaneval") throw new Error("workspace-example.json should be a workspace task");
     for (const file of task.filesOwned) expect(existsSync(path.join(EXAMPLE_WORKSPACE, file))).toBe(true);
     expect(task.verify?.some((command) => /\bpytest\b/.test(command))).toBe(true);
@@ -167,7 +202,17 @@ describe("run-example.sh", () => {
 
 describe("batch.sh", () => {
   const batchArgs = (out: string, workspace: string, ...tasks: string[]) => [
-    "--workspace", workspace, "--out", out, ...tasks, "--", "--no-log-file", "--dataset", SHARED_DATASET, "--max-attempts", "1",
+    "--workspace",
+    workspace,
+    "--out",
+    out,
+    ...tasks,
+    "--",
+    "--no-log-file",
+    "--dataset",
+    SHARED_DATASET,
+    "--max-attempts",
+    "1",
   ];
 
   test("runs the two examples one after the other, prints a line per task with its run id, and exits 0", async () => {
@@ -181,7 +226,14 @@ describe("batch.sh", () => {
     expect(lines[0]).toMatch(taskLine("PASS", 0, tasks[0]!));
     expect(lines[1]).toMatch(taskLine("PASS", 0, tasks[1]!));
     expect(result.stdout).toContain(`batch: 2 tasks, 2 passed, 0 failed; events and stderr in ${out}`);
-    expect(readdirSync(out).sort()).toEqual(["01-humaneval-example.exit", "01-humaneval-example.jsonl", "01-humaneval-example.log", "02-workspace-example.exit", "02-workspace-example.jsonl", "02-workspace-example.log"]);
+    expect(readdirSync(out).sort()).toEqual([
+      "01-humaneval-example.exit",
+      "01-humaneval-example.jsonl",
+      "01-humaneval-example.log",
+      "02-workspace-example.exit",
+      "02-workspace-example.jsonl",
+      "02-workspace-example.log",
+    ]);
   }, 90_000);
 
   test("a failed task fails the batch, and the tasks after it still run", async () => {
@@ -198,7 +250,10 @@ describe("batch.sh", () => {
 
   test("-j 2 runs HumanEval tasks together", async () => {
     // Slow replies widen each run, so that one cannot end before the other has begun unless they ran in turn.
-    resources.fake = startFakeModel({ fallback: { "fast-coder": replyByPrompt(SLUGS_RIGHT, PROBLEMS) }, latencyMs: 500 });
+    resources.fake = startFakeModel({
+      fallback: { "fast-coder": replyByPrompt(SLUGS_RIGHT, PROBLEMS) },
+      latencyMs: 500,
+    });
     const dir = scratch();
     const tasks = [0, 2].map((index) => {
       const file = path.join(dir, `problem-${index}.json`);
@@ -206,13 +261,20 @@ describe("batch.sh", () => {
       return file;
     });
     const out = path.join(dir, "out");
-    const result = await runScript("batch.sh", ["-j", "2", "--out", out, ...tasks, "--", "--no-log-file", "--dataset", SHARED_DATASET], dir);
+    const result = await runScript(
+      "batch.sh",
+      ["-j", "2", "--out", out, ...tasks, "--", "--no-log-file", "--dataset", SHARED_DATASET],
+      dir,
+    );
     expect(result.exitCode).toBe(0);
     const lines = summaryLines(result.stdout);
     expect(lines).toHaveLength(2);
     for (const task of tasks) expect(lines.filter((line) => taskLine("PASS", 0, task).test(line))).toHaveLength(1);
     // Together: each run started before the other ended.
-    const [first, second] = [runSpan(path.join(out, "01-problem-0.jsonl")), runSpan(path.join(out, "02-problem-2.jsonl"))];
+    const [first, second] = [
+      runSpan(path.join(out, "01-problem-0.jsonl")),
+      runSpan(path.join(out, "02-problem-2.jsonl")),
+    ];
     expect(first.start).toBeLessThan(second.end);
     expect(second.start).toBeLessThan(first.end);
   }, 90_000);
@@ -221,10 +283,18 @@ describe("batch.sh", () => {
     resources.fake = startFakeModel({ fallback: { "fast-coder": { hang: true } } });
     const workspace = exampleCopy();
     const git = (...args: string[]) => Bun.spawnSync(["git", ...args], { cwd: workspace }).exitCode;
-    expect([git("init", "-q"), git("add", "-A"), git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "example")]).toEqual([0, 0, 0]);
+    expect([
+      git("init", "-q"),
+      git("add", "-A"),
+      git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "example"),
+    ]).toEqual([0, 0, 0]);
     const out = scratch();
     const task = path.join(TASKS_DIR, "workspace-example.json");
-    const batch = startScript("batch.sh", ["--workspace", workspace, "--out", out, task, task, "--", "--no-log-file"], scratch());
+    const batch = startScript(
+      "batch.sh",
+      ["--workspace", workspace, "--out", out, task, task, "--", "--no-log-file"],
+      scratch(),
+    );
     while (resources.fake.requestsFor("fast-coder").length === 0) await Bun.sleep(50);
     batch.kill("SIGTERM");
     const result = await finished(batch);
@@ -239,7 +309,11 @@ describe("batch.sh", () => {
   test("refuses to run workspace tasks together, and an unknown option, before running anything", async () => {
     resources.fake = startFakeModel({});
     const cwd = scratch();
-    const together = await runScript("batch.sh", ["-j", "2", "--out", path.join(cwd, "out"), path.join(TASKS_DIR, "workspace-example.json")], cwd);
+    const together = await runScript(
+      "batch.sh",
+      ["-j", "2", "--out", path.join(cwd, "out"), path.join(TASKS_DIR, "workspace-example.json")],
+      cwd,
+    );
     expect(together.exitCode).toBe(2);
     expect(together.stderr).toContain("is a workspace task and no daemon answers; run workspace tasks with -j 1");
     const unknown = await runScript("batch.sh", ["--bogus", path.join(TASKS_DIR, "workspace-example.json")], cwd);

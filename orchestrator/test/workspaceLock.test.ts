@@ -17,7 +17,12 @@ function setUp(): { dir: string; env: Record<string, string>; lockDir: string; l
   writeFileSync(path.join(dir, "value.txt"), "start\n");
   const data = resources.track(tempDir("smol-lock-data-"));
   const lockDir = path.join(data, "smol-coder", "locks");
-  return { dir, lockDir, lockFile: lockFileFor(lockDir, dir), env: { XDG_DATA_HOME: data, LITELLM_URL: resources.fake!.url } };
+  return {
+    dir,
+    lockDir,
+    lockFile: lockFileFor(lockDir, dir),
+    env: { XDG_DATA_HOME: data, LITELLM_URL: resources.fake!.url },
+  };
 }
 
 test("a second run on a held workspace: --no-wait refuses naming the holder's pid; without it, it waits and runs after", async () => {
@@ -40,7 +45,11 @@ test("a second run on a held workspace: --no-wait refuses naming the holder's pi
   const first = spawnCli(["--workspace", dir], { stdin: TASK, env });
   const holderPid = (await first.until((event) => event.event === "task_created")).pid as number;
   expect(existsSync(lockFile)).toBe(true);
-  expect(JSON.parse(readFileSync(lockFile, "utf8"))).toMatchObject({ pid: holderPid, workspace: dir, host: hostname() });
+  expect(JSON.parse(readFileSync(lockFile, "utf8"))).toMatchObject({
+    pid: holderPid,
+    workspace: dir,
+    host: hostname(),
+  });
   // The lock is outside the workspace: nothing there changed.
   expect(treeState(dir)).toEqual(before);
 
@@ -83,10 +92,16 @@ test("a lock left by a killed run is taken over, and the run says so", async () 
   killed.kill("SIGKILL");
   await killed.exited;
   mkdirSync(lockDir, { recursive: true });
-  writeFileSync(lockFile, JSON.stringify({ pid: killed.pid, startedAt: new Date().toISOString(), workspace: dir, host: hostname() }));
+  writeFileSync(
+    lockFile,
+    JSON.stringify({ pid: killed.pid, startedAt: new Date().toISOString(), workspace: dir, host: hostname() }),
+  );
   const result = await runCli(["--workspace", dir, "--no-wait"], { stdin: TASK, env });
   expect(result.exitCode).toBe(0);
-  expect(result.events.find((event) => event.event === "workspace_lock_stale")).toMatchObject({ holderPid: killed.pid, reason: `pid ${killed.pid} is not running` });
+  expect(result.events.find((event) => event.event === "workspace_lock_stale")).toMatchObject({
+    holderPid: killed.pid,
+    reason: `pid ${killed.pid} is not running`,
+  });
   expect(readFileSync(path.join(dir, "value.txt"), "utf8")).toBe("changed\n");
   expect(readdirSync(lockDir)).toEqual([]);
 }, 60_000);

@@ -2,7 +2,11 @@
 // Every benchmark's problems, and every baseline's questions, go through this one loop.
 
 /** Runs `work` on each item, at most `concurrency` at once; stops taking items once `signal` is aborted. */
-export async function runPool<T>(items: readonly T[], options: { concurrency: number; signal?: AbortSignal }, work: (item: T) => Promise<void>): Promise<void> {
+export async function runPool<T>(
+  items: readonly T[],
+  options: { concurrency: number; signal?: AbortSignal },
+  work: (item: T) => Promise<void>,
+): Promise<void> {
   let next = 0;
   const worker = async () => {
     while (next < items.length && !options.signal?.aborted) await work(items[next++]!);

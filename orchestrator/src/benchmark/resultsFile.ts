@@ -22,14 +22,20 @@ export function readResults<S extends z.ZodType>(
   options: { keep?: (line: z.infer<S>) => boolean; rewrite?: boolean; strict?: boolean } = {},
 ): z.infer<S>[] {
   if (!existsSync(file)) return [];
-  const lines = readFileSync(file, "utf8").split("\n").filter((l) => l.trim() !== "");
+  const lines = readFileSync(file, "utf8")
+    .split("\n")
+    .filter((l) => l.trim() !== "");
   const kept: z.infer<S>[] = [];
   lines.forEach((line, index) => {
     const parsed = schema.safeParse(parseLine(line));
     if (parsed.success) {
       if (options.keep?.(parsed.data) ?? true) kept.push(parsed.data);
     } else if (options.strict !== false && index < lines.length - 1) {
-      throw new TaskInvalid("--resume", `${file} line ${index + 1} is not a result line`, "pass another --out, or fix the file");
+      throw new TaskInvalid(
+        "--resume",
+        `${file} line ${index + 1} is not a result line`,
+        "pass another --out, or fix the file",
+      );
     }
   });
   if (options.rewrite) writeFileSync(file, kept.map((r) => `${JSON.stringify(r)}\n`).join(""));
@@ -44,6 +50,10 @@ export function appendResult(file: string, line: unknown): void {
 /** Refuses to start a fresh run over an earlier one's results. */
 export function refuseOverwrite(file: string, outDir: string, resume: boolean): void {
   if (!resume && existsSync(file) && readFileSync(file, "utf8").trim() !== "") {
-    throw new TaskInvalid("--out", `${outDir} already holds ${file.split("/").at(-1)}`, "pass --resume to continue that run, or another --out");
+    throw new TaskInvalid(
+      "--out",
+      `${outDir} already holds ${file.split("/").at(-1)}`,
+      "pass --resume to continue that run, or another --out",
+    );
   }
 }

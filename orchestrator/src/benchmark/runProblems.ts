@@ -48,7 +48,9 @@ export function describeError(error: unknown): string {
   return scrubSecrets(error instanceof Error ? `${error.name}: ${error.message}` : String(error));
 }
 
-export async function runProblems<P, S extends z.ZodType<ProblemLine>>(run: ProblemRun<P, S>): Promise<ProblemRunResult<z.infer<S>>> {
+export async function runProblems<P, S extends z.ZodType<ProblemLine>>(
+  run: ProblemRun<P, S>,
+): Promise<ProblemRunResult<z.infer<S>>> {
   type Line = z.infer<S>;
   refuseOverwrite(run.file, run.outDir, run.resume);
   const earlier: Line[] = run.resume ? readResults(run.file, run.schema, { keep: run.isVerdict, rewrite: true }) : [];
@@ -59,7 +61,14 @@ export async function runProblems<P, S extends z.ZodType<ProblemLine>>(run: Prob
   let unreachableInARow = 0;
   let solvedSoFar = earlier.filter((line) => line.solved).length;
   const bar = run.progress
-    ? new SingleBar({ format: "{bar} {value}/{total} | solved {solved} | {duration_formatted} (eta {eta_formatted})", hideCursor: true, stream: process.stderr }, Presets.shades_classic)
+    ? new SingleBar(
+        {
+          format: "{bar} {value}/{total} | solved {solved} | {duration_formatted} (eta {eta_formatted})",
+          hideCursor: true,
+          stream: process.stderr,
+        },
+        Presets.shades_classic,
+      )
     : null;
   bar?.start(run.problems.length, earlier.length, { solved: solvedSoFar });
   const fresh: Line[] = [];
@@ -68,7 +77,10 @@ export async function runProblems<P, S extends z.ZodType<ProblemLine>>(run: Prob
       // One problem's infrastructure error (the grader died under it) ends that problem, not the run.
       const line = await run.solve(problem, signal).catch((error: unknown) => {
         if (signal.aborted) return null;
-        run.log.error({ event: "problem_crashed", taskId: run.key(problem), err: error }, "a problem ended without a verdict");
+        run.log.error(
+          { event: "problem_crashed", taskId: run.key(problem), err: error },
+          "a problem ended without a verdict",
+        );
         return run.crashed(problem, describeError(error));
       });
       if (!line) return;
@@ -78,7 +90,10 @@ export async function runProblems<P, S extends z.ZodType<ProblemLine>>(run: Prob
       bar?.increment(1, { solved: solvedSoFar });
       unreachableInARow = line.status === "unreachable" ? unreachableInARow + 1 : 0;
       if (unreachableInARow >= run.stopAfterUnreachable && !stop.signal.aborted) {
-        run.log.error({ event: "bench_stopped", reason: "unreachable", inARow: unreachableInARow }, "the endpoint looks down: the run stops; --resume redoes the unreachable problems");
+        run.log.error(
+          { event: "bench_stopped", reason: "unreachable", inARow: unreachableInARow },
+          "the endpoint looks down: the run stops; --resume redoes the unreachable problems",
+        );
         stop.abort();
       }
     });
@@ -86,7 +101,14 @@ export async function runProblems<P, S extends z.ZodType<ProblemLine>>(run: Prob
     bar?.stop();
   }
   const byKey = new Map([...earlier, ...fresh].map((line) => [run.lineKey(line), line]));
-  const lines = run.problems.map((problem) => byKey.get(run.key(problem))).filter((line): line is Line => line !== undefined);
+  const lines = run.problems
+    .map((problem) => byKey.get(run.key(problem)))
+    .filter((line): line is Line => line !== undefined);
   const stoppedUnreachable = stop.signal.aborted ? Math.max(unreachableInARow, run.stopAfterUnreachable) : undefined;
-  return { lines, resumed: earlier.length, interrupted: signal.aborted && stoppedUnreachable === undefined, stoppedUnreachable };
+  return {
+    lines,
+    resumed: earlier.length,
+    interrupted: signal.aborted && stoppedUnreachable === undefined,
+    stoppedUnreachable,
+  };
 }

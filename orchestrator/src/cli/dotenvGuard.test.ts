@@ -17,7 +17,12 @@ describe("relaunchFlags", () => {
     ["a bunfig.toml, an explicit --config", ["--config", "my.toml"], ["bunfig.toml"], null],
     ["a bunfig.toml, an explicit -c", ["-c", "my.toml"], ["bunfig.toml"], null],
     ["a .env and an explicit --config: the user's config is kept", ["--config=my.toml"], [".env"], [NO_DOTENV]],
-    ["a .env and an explicit --env-file: nothing to do for the bunfig that is not there", ["--env-file=x"], [".env"], null],
+    [
+      "a .env and an explicit --env-file: nothing to do for the bunfig that is not there",
+      ["--env-file=x"],
+      [".env"],
+      null,
+    ],
   ] as const)("%s", (_, execArgv, present, expected) => {
     expect(relaunchFlags([...execArgv], [...present])).toEqual(expected === null ? null : [...expected]);
   });

@@ -72,7 +72,11 @@ export async function relaunchWithoutCwdConfig(): Promise<number | null> {
   const flags = relaunchFlags(process.execArgv, present);
   if (flags === null) return null;
   const env = await execEnvironment(cwd);
-  const child = Bun.spawn([process.execPath, ...flags, ...process.execArgv, ...process.argv.slice(1)], { cwd, env, stdio: ["inherit", "inherit", "inherit"] });
+  const child = Bun.spawn([process.execPath, ...flags, ...process.execArgv, ...process.argv.slice(1)], {
+    cwd,
+    env,
+    stdio: ["inherit", "inherit", "inherit"],
+  });
   // A terminal's Ctrl-C reaches the child too (same process group): passing it on would make it a second
   // signal, which kills the child before it restores the workspace. Other signals are passed on.
   const interactive = Boolean(process.stdin.isTTY || process.stdout.isTTY || process.stderr.isTTY);

@@ -35,17 +35,39 @@ export type ExercismFlags = {
 };
 
 export async function exercismCommand(config: Config, flags: ExercismFlags): Promise<number> {
-  if (flags.resume && !flags.out) throw new TaskInvalid("--resume", "needs the run's --out directory", "pass --out DIR with the directory of the run to continue");
-  if (flags.oracle && flags.baseline?.length) throw new TaskInvalid("--oracle", "asks no model, so it takes no --baseline", "run the oracle alone, then the benchmark with --baseline");
+  if (flags.resume && !flags.out)
+    throw new TaskInvalid(
+      "--resume",
+      "needs the run's --out directory",
+      "pass --out DIR with the directory of the run to continue",
+    );
+  if (flags.oracle && flags.baseline?.length)
+    throw new TaskInvalid(
+      "--oracle",
+      "asks no model, so it takes no --baseline",
+      "run the oracle alone, then the benchmark with --baseline",
+    );
   // smol-coder's tasks go to a daemon that answers (its config and limits apply); the baseline and oracle run here.
   // The TypeScript track's tools are installed for this process's sandbox, which a daemon's does not see.
   const local = flags.oracle || flags.track === "typescript";
   const daemon = local ? null : await daemonFor(flags, "the benchmark");
-  if (daemon) process.stderr.write(`smol-coder: the exercises go to the daemon on ${daemon.where} (its config and tier limits apply; the baseline is asked from here; --no-daemon runs all here)\n`);
-  const outDir = path.resolve(flags.out ?? path.join(config.logDir, `exercism-${flags.track}-${new Date().toISOString().replace(/[:.]/g, "-")}`));
+  if (daemon)
+    process.stderr.write(
+      `smol-coder: the exercises go to the daemon on ${daemon.where} (its config and tier limits apply; the baseline is asked from here; --no-daemon runs all here)\n`,
+    );
+  const outDir = path.resolve(
+    flags.out ?? path.join(config.logDir, `exercism-${flags.track}-${new Date().toISOString().replace(/[:.]/g, "-")}`),
+  );
   // The TypeScript tools are installed before the sandbox opens: verification must be allowed to read them.
-  const nodeModules = flags.track === "typescript" ? await typescriptDependencies(path.join(dataDir(process.env), "exercism"), (line) => process.stderr.write(`smol-coder: ${line}\n`)) : undefined;
-  const sandboxed = nodeModules ? { ...config, sandbox: { ...config.sandbox, readOnly: [...config.sandbox.readOnly, path.dirname(nodeModules)] } } : config;
+  const nodeModules =
+    flags.track === "typescript"
+      ? await typescriptDependencies(path.join(dataDir(process.env), "exercism"), (line) =>
+          process.stderr.write(`smol-coder: ${line}\n`),
+        )
+      : undefined;
+  const sandboxed = nodeModules
+    ? { ...config, sandbox: { ...config.sandbox, readOnly: [...config.sandbox.readOnly, path.dirname(nodeModules)] } }
+    : config;
   const session = openSession(sandboxed, {
     pretty: false,
     logFile: flags.logFile,
@@ -66,21 +88,35 @@ export async function exercismCommand(config: Config, flags: ExercismFlags): Pro
       startTier: flags.startTier,
       nodeModules,
       debugDir: flags.debug,
-      submit: daemon ? (submission, signal) => outcomeOf(daemon, { ...submission, commit: false, priority: 0 }, signal) : undefined,
+      submit: daemon
+        ? (submission, signal) => outcomeOf(daemon, { ...submission, commit: false, priority: 0 }, signal)
+        : undefined,
       signal: interruptSignal({ cleanup: "stopping the run and closing its records", onSignal: () => undefined }),
     });
     const s = result.summary;
-    const lines = [`run ${result.runId}${result.interrupted ? " (interrupted: rerun with --resume)" : ""}: ${s.exercises} ${s.track} exercises`];
-    if (s.oracle) lines.push(`oracle: ${s.oracle.passed}/${s.oracle.total} pass${s.oracle.failed.length ? ` (failed: ${s.oracle.failed.join(", ")})` : ""}`);
+    const lines = [
+      `run ${result.runId}${result.interrupted ? " (interrupted: rerun with --resume)" : ""}: ${s.exercises} ${s.track} exercises`,
+    ];
+    if (s.oracle)
+      lines.push(
+        `oracle: ${s.oracle.passed}/${s.oracle.total} pass${s.oracle.failed.length ? ` (failed: ${s.oracle.failed.join(", ")})` : ""}`,
+      );
     for (const arm of s.arms) {
       const after = arm.solvedAfter.map((n, k) => `try ${k + 1}: ${n}/${arm.total}`).join(", ");
-      lines.push(`${arm.arm} [${arm.tier}, ${arm.model}]: ${after}; well-formed ${arm.wellFormed}/${arm.replies}; model time ${arm.modelSeconds} s`);
+      lines.push(
+        `${arm.arm} [${arm.tier}, ${arm.model}]: ${after}; well-formed ${arm.wellFormed}/${arm.replies}; model time ${arm.modelSeconds} s`,
+      );
     }
-    if (s.arms.some((arm) => arm.arm === "smol-coder")) lines.push(`smol-coder's replies refused before any test: ${s.refusedReplies}; that also wrote files the task does not own (left out): ${s.repliesWithIgnoredFiles}`);
+    if (s.arms.some((arm) => arm.arm === "smol-coder"))
+      lines.push(
+        `smol-coder's replies refused before any test: ${s.refusedReplies}; that also wrote files the task does not own (left out): ${s.repliesWithIgnoredFiles}`,
+      );
     lines.push(`wall: ${s.wallSeconds} s; results in ${outDir}`);
     process.stdout.write(`${lines.join("\n")}\n`);
     if (result.stoppedUnreachable !== undefined) {
-      process.stderr.write(`smol-coder: stopped after ${result.stoppedUnreachable} exercises in a row ended unreachable (is the endpoint up? smol-coder doctor); once it is, rerun with --resume --out ${outDir}\n`);
+      process.stderr.write(
+        `smol-coder: stopped after ${result.stoppedUnreachable} exercises in a row ended unreachable (is the endpoint up? smol-coder doctor); once it is, rerun with --resume --out ${outDir}\n`,
+      );
       return ExitCode.endpointUnreachable;
     }
     if (s.oracle && s.oracle.passed < s.oracle.total) return ExitCode.abort;

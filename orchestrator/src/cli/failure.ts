@@ -17,11 +17,18 @@ export function describeFailure(error: unknown, where: { stackFile: string | nul
   const exitCode = exitCodeFor(error);
   const message = error instanceof Error ? error.message : String(error);
   if (exitCode === ExitCode.internal) {
-    const firstLine = message.split("\n").find((line) => line.trim() !== "")?.trim() ?? (error instanceof Error ? error.name : "no message");
-    const stack = where.stackFile ? `the stack trace is in ${where.stackFile}; please report it with that file` : `its stack trace could not be written to ${where.logDir}; please report it`;
+    const firstLine =
+      message
+        .split("\n")
+        .find((line) => line.trim() !== "")
+        ?.trim() ?? (error instanceof Error ? error.name : "no message");
+    const stack = where.stackFile
+      ? `the stack trace is in ${where.stackFile}; please report it with that file`
+      : `its stack trace could not be written to ${where.logDir}; please report it`;
     return { exitCode, line: `smol-coder: internal error (a bug in smol-coder): ${firstLine}; ${stack}` };
   }
   if (isAbort(error)) return { exitCode, line: "smol-coder: interrupted" };
-  if (error instanceof Error && (error.name === "TaskInvalid" || error.name === "ConfigInvalid")) return { exitCode, line: `smol-coder: invalid ${message}` };
+  if (error instanceof Error && (error.name === "TaskInvalid" || error.name === "ConfigInvalid"))
+    return { exitCode, line: `smol-coder: invalid ${message}` };
   return { exitCode, line: `smol-coder: ${message}` };
 }

@@ -19,8 +19,16 @@ describe("argument parsers", () => {
 
 describe("configFromFlags", () => {
   test("only flags that were given become config; --no-spec and --no-checkpoints turn guidance off", () => {
-    expect(configFromFlags({ spec: true, checkpoints: true })).toEqual({ policy: {}, endpoint: {}, verify: {}, patch: {}, guidance: {} });
-    expect(configFromFlags({ maxAttempts: 3, spec: false, checkpoints: false, db: "/x.db", unsafeNoSandbox: true })).toEqual({
+    expect(configFromFlags({ spec: true, checkpoints: true })).toEqual({
+      policy: {},
+      endpoint: {},
+      verify: {},
+      patch: {},
+      guidance: {},
+    });
+    expect(
+      configFromFlags({ maxAttempts: 3, spec: false, checkpoints: false, db: "/x.db", unsafeNoSandbox: true }),
+    ).toEqual({
       policy: { maxAttempts: 3 },
       endpoint: {},
       verify: {},

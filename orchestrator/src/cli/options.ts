@@ -29,7 +29,8 @@ export function positiveInt(value: string): number {
 
 export function integer(value: string): number {
   const number = Number(value);
-  if (!Number.isInteger(number) || value.trim() === "") throw new InvalidArgumentError("expected a whole number, e.g. 5 or -1");
+  if (!Number.isInteger(number) || value.trim() === "")
+    throw new InvalidArgumentError("expected a whole number, e.g. 5 or -1");
   return number;
 }
 
@@ -41,7 +42,13 @@ export function wholeNumber(value: string): number {
 
 /** Pure: the flags' part of the config. */
 export function configFromFlags(flags: ConfigFlags): Record<string, unknown> {
-  const layer: Record<string, Record<string, unknown> | string> = { policy: {}, endpoint: {}, verify: {}, patch: {}, guidance: {} };
+  const layer: Record<string, Record<string, unknown> | string> = {
+    policy: {},
+    endpoint: {},
+    verify: {},
+    patch: {},
+    guidance: {},
+  };
   const set = (section: string, key: string, value: unknown) => {
     if (value !== undefined) (layer[section] as Record<string, unknown>)[key] = value;
   };
@@ -67,26 +74,33 @@ export function loadConfig(flags: ConfigFlags): Config {
 
 export function portNumber(value: string): number {
   const number = Number(value);
-  if (!Number.isInteger(number) || number < 1 || number > 65_535) throw new InvalidArgumentError("expected a TCP port (1-65535)");
+  if (!Number.isInteger(number) || number < 1 || number > 65_535)
+    throw new InvalidArgumentError("expected a TCP port (1-65535)");
   return number;
 }
 
 export function backendChoice(value: string): BackendChoice {
-  if (!(BACKEND_CHOICES as readonly string[]).includes(value)) throw new InvalidArgumentError(`expected one of ${BACKEND_CHOICES.join(", ")}`);
+  if (!(BACKEND_CHOICES as readonly string[]).includes(value))
+    throw new InvalidArgumentError(`expected one of ${BACKEND_CHOICES.join(", ")}`);
   return value as BackendChoice;
 }
 
 /** "fast,deep": the tiers whose models the benchmark also asks directly. */
 export function tierList(value: string): Tier[] {
-  const tiers = value.split(",").map((part) => part.trim()).filter(Boolean);
+  const tiers = value
+    .split(",")
+    .map((part) => part.trim())
+    .filter(Boolean);
   const bad = tiers.find((tier) => !(TIERS as readonly string[]).includes(tier));
-  if (bad !== undefined || tiers.length === 0) throw new InvalidArgumentError(`expected tiers from ${TIERS.join(", ")}, comma-separated`);
+  if (bad !== undefined || tiers.length === 0)
+    throw new InvalidArgumentError(`expected tiers from ${TIERS.join(", ")}, comma-separated`);
   return [...new Set(tiers)] as Tier[];
 }
 
 /** One tier, e.g. for --start-tier. */
 export function tierChoice(value: string): Tier {
-  if (!(TIERS as readonly string[]).includes(value)) throw new InvalidArgumentError(`expected one of ${TIERS.join(", ")}`);
+  if (!(TIERS as readonly string[]).includes(value))
+    throw new InvalidArgumentError(`expected one of ${TIERS.join(", ")}`);
   return value as Tier;
 }
 

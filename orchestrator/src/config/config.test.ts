@@ -35,7 +35,14 @@ describe("buildConfig defaults", () => {
   });
 
   test("endpoint", () => {
-    expect(config.endpoint).toEqual({ url: "http://localhost:4000/v1", timeoutMs: 120_000, maxRetries: 3, retryBaseMs: 500, retryMaxMs: 8_000, readyTimeoutMs: 60_000 });
+    expect(config.endpoint).toEqual({
+      url: "http://localhost:4000/v1",
+      timeoutMs: 120_000,
+      maxRetries: 3,
+      retryBaseMs: 500,
+      retryMaxMs: 8_000,
+      readyTimeoutMs: 60_000,
+    });
     expect(typeof config.logDir).toBe("string");
   });
 
@@ -56,21 +63,39 @@ describe("buildConfig layering", () => {
       { endpoint: { timeoutMs: 5000 } },
       { policy: { maxAttempts: 8 } },
     ]);
-    expect(config.endpoint).toMatchObject({ url: "http://proxy:4000/v1", maxRetries: 1, timeoutMs: 5000, retryBaseMs: 500 });
+    expect(config.endpoint).toMatchObject({
+      url: "http://proxy:4000/v1",
+      maxRetries: 1,
+      timeoutMs: 5000,
+      retryBaseMs: 500,
+    });
     expect(config.policy).toEqual({ failuresBeforeEscalation: 3, maxAttempts: 8 });
   });
 
   test("deep merge inside a tier", () => {
-    const config = buildConfig([{ tiers: { fast: { model: "qwen", concurrency: 8 } } }, { tiers: { fast: { concurrency: 2 } } }]);
+    const config = buildConfig([
+      { tiers: { fast: { model: "qwen", concurrency: 8 } } },
+      { tiers: { fast: { concurrency: 2 } } },
+    ]);
     expect(config.tiers.fast).toEqual({ model: "qwen", concurrency: 2, contextTokens: 16_384, maxReplyTokens: null });
-    expect(config.tiers.deep).toEqual({ model: "deep-coder", concurrency: 1, contextTokens: 16_384, maxReplyTokens: null });
+    expect(config.tiers.deep).toEqual({
+      model: "deep-coder",
+      concurrency: 1,
+      contextTokens: 16_384,
+      maxReplyTokens: null,
+    });
   });
 
   // A config file that only renames a tier's model should keep that tier's default concurrency, as every other
   // section does for its missing fields. Currently the tier default applies only when the whole tier is absent.
   test("a tier can override only its model", () => {
     const config = buildConfig([{ tiers: { fast: { model: "qwen2.5-coder" } } }]);
-    expect(config.tiers.fast).toEqual({ model: "qwen2.5-coder", concurrency: 4, contextTokens: 16_384, maxReplyTokens: null });
+    expect(config.tiers.fast).toEqual({
+      model: "qwen2.5-coder",
+      concurrency: 4,
+      contextTokens: 16_384,
+      maxReplyTokens: null,
+    });
   });
 
   test("env layer overrides the file, flags override env", () => {
@@ -113,7 +138,9 @@ describe("buildConfig errors", () => {
   });
 
   test("a later layer's bad value fails even when an earlier one is fine", () => {
-    expect(invalid([{ policy: { maxAttempts: 4 } }, { policy: { maxAttempts: "many" } }]).field).toBe("policy.maxAttempts");
+    expect(invalid([{ policy: { maxAttempts: 4 } }, { policy: { maxAttempts: "many" } }]).field).toBe(
+      "policy.maxAttempts",
+    );
   });
 
   test("a later layer can fix an earlier bad value", () => {
@@ -123,7 +150,9 @@ describe("buildConfig errors", () => {
 
 describe("configFromEnv", () => {
   test("LITELLM_URL sets the endpoint url", () => {
-    expect(configFromEnv({ LITELLM_URL: "http://gpu-box:4000/v1" })).toEqual({ endpoint: { url: "http://gpu-box:4000/v1" } });
+    expect(configFromEnv({ LITELLM_URL: "http://gpu-box:4000/v1" })).toEqual({
+      endpoint: { url: "http://gpu-box:4000/v1" },
+    });
   });
 
   test("unset or empty LITELLM_URL contributes nothing", () => {

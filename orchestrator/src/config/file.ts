@@ -14,6 +14,10 @@ export function readConfigFile(file: string): Record<string, unknown> {
     if (typeof value !== "object" || value === null || Array.isArray(value)) throw new Error("not an object");
     return value as Record<string, unknown>;
   } catch (error) {
-    throw new ConfigInvalid(file, `is not a JSON object (${(error as Error).message})`, "fix the JSON in the config file");
+    throw new ConfigInvalid(
+      file,
+      `is not a JSON object (${(error as Error).message})`,
+      "fix the JSON in the config file",
+    );
   }
 }

@@ -7,7 +7,11 @@ describe("state lives in the user's data directory", () => {
   test.each([
     ["XDG_DATA_HOME wins", { XDG_DATA_HOME: "/data/x", HOME: "/home/u" }, "/data/x/smol-coder"],
     ["else ~/.local/share", { HOME: "/home/u" }, "/home/u/.local/share/smol-coder"],
-    ["a relative XDG_DATA_HOME is ignored", { XDG_DATA_HOME: "rel/dir", HOME: "/home/u" }, "/home/u/.local/share/smol-coder"],
+    [
+      "a relative XDG_DATA_HOME is ignored",
+      { XDG_DATA_HOME: "rel/dir", HOME: "/home/u" },
+      "/home/u/.local/share/smol-coder",
+    ],
     ["an empty XDG_DATA_HOME is ignored", { XDG_DATA_HOME: "", HOME: "/home/u" }, "/home/u/.local/share/smol-coder"],
   ])("%s", (_name, env, expected) => {
     expect(dataDir(env)).toBe(expected);

@@ -25,10 +25,15 @@ export const REPO_ROOT = path.join(import.meta.dir, "..", "..", "..");
 export function defaultSocketPath(env: Env): string {
   if (env.SMOL_CODER_SOCKET) return path.resolve(env.SMOL_CODER_SOCKET);
   const runtime = env.XDG_RUNTIME_DIR;
-  return path.join(runtime && path.isAbsolute(runtime) ? path.join(runtime, "smol-coder") : path.join(dataDir(env), "daemon"), "daemon.sock");
+  return path.join(
+    runtime && path.isAbsolute(runtime) ? path.join(runtime, "smol-coder") : path.join(dataDir(env), "daemon"),
+    "daemon.sock",
+  );
 }
 
 /** The bearer token of the daemon's TCP listener (serve --listen). SMOL_CODER_TOKEN_FILE wins. */
 export function defaultTokenPath(env: Env): string {
-  return env.SMOL_CODER_TOKEN_FILE ? path.resolve(env.SMOL_CODER_TOKEN_FILE) : path.join(dataDir(env), "daemon", "token");
+  return env.SMOL_CODER_TOKEN_FILE
+    ? path.resolve(env.SMOL_CODER_TOKEN_FILE)
+    : path.join(dataDir(env), "daemon", "token");
 }

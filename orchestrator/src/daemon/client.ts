@@ -30,16 +30,21 @@ export function daemonClient(target: DaemonTarget) {
     }
     if (response.ok) return response;
     const text = await response.text();
-    const refusal = ErrorBody.safeParse((() => {
-      try {
-        return JSON.parse(text);
-      } catch {
-        return null;
-      }
-    })());
-    throw refusal.success ? new DaemonRefused(refusal.data.error, refusal.data.message) : new DaemonRefused("BadResponse", `the daemon answered HTTP ${response.status}: ${text.slice(0, 200)}`);
+    const refusal = ErrorBody.safeParse(
+      (() => {
+        try {
+          return JSON.parse(text);
+        } catch {
+          return null;
+        }
+      })(),
+    );
+    throw refusal.success
+      ? new DaemonRefused(refusal.data.error, refusal.data.message)
+      : new DaemonRefused("BadResponse", `the daemon answered HTTP ${response.status}: ${text.slice(0, 200)}`);
   }
-  const json = async <T>(schema: z.ZodType<T>, method: string, route: string, body?: unknown): Promise<T> => schema.parse(await (await send(method, route, body)).json());
+  const json = async <T>(schema: z.ZodType<T>, method: string, route: string, body?: unknown): Promise<T> =>
+    schema.parse(await (await send(method, route, body)).json());
 
   return {
     /** The socket or URL, for messages. */
@@ -51,7 +56,10 @@ export function daemonClient(target: DaemonTarget) {
     cancel: (id: string) => json(TaskView, "POST", `/tasks/${encodeURIComponent(id)}/cancel`),
     /** The task's event lines as they come; with follow, until the task has finished. */
     async *events(id: string, options: { follow: boolean; after?: number }): AsyncGenerator<string> {
-      const response = await send("GET", `/tasks/${encodeURIComponent(id)}/events?after=${options.after ?? 0}&follow=${options.follow ? 1 : 0}`);
+      const response = await send(
+        "GET",
+        `/tasks/${encodeURIComponent(id)}/events?after=${options.after ?? 0}&follow=${options.follow ? 1 : 0}`,
+      );
       const decoder = new TextDecoder();
       let pending = "";
       try {

@@ -35,8 +35,15 @@ async function claimSocket(socket: string): Promise<void> {
   // Only a directory made here is closed to others (0700); one that exists is left as it is: the socket itself is 0600.
   if (mkdirSync(dir, { recursive: true, mode: 0o700 }) !== undefined) chmodSync(dir, 0o700);
   if (!existsSync(socket)) return;
-  const running = await daemonClient(socket).health().catch(() => null);
-  if (running) throw new TaskInvalid("--socket", `a daemon (pid ${running.pid}) already serves on ${socket}`, "stop it first (kill -TERM its pid), or pass --socket with another path");
+  const running = await daemonClient(socket)
+    .health()
+    .catch(() => null);
+  if (running)
+    throw new TaskInvalid(
+      "--socket",
+      `a daemon (pid ${running.pid}) already serves on ${socket}`,
+      "stop it first (kill -TERM its pid), or pass --socket with another path",
+    );
   rmSync(socket, { force: true }); // left by a daemon that was killed
 }
 
@@ -88,7 +95,11 @@ function eventSink(queue: TaskQueue, changes: ReturnType<typeof notifier>) {
 }
 
 /** The socket's server, and the TCP one when asked for; the address TCP got, for the ready event. */
-function listen(deps: ServerDeps, options: ServeOptions, onError: (error: unknown) => void): { servers: Server<undefined>[]; tcp: object } {
+function listen(
+  deps: ServerDeps,
+  options: ServeOptions,
+  onError: (error: unknown) => void,
+): { servers: Server<undefined>[]; tcp: object } {
   const servers = [startServer(deps, { unix: options.socket }, onError)];
   chmodSync(options.socket, 0o600);
   if (!options.listen) return { servers, tcp: {} };
@@ -97,7 +108,10 @@ function listen(deps: ServerDeps, options: ServeOptions, onError: (error: unknow
   return { servers: [...servers, tcp], tcp: { listen: `${hostname}:${tcp.port}`, tokenFile } };
 }
 
-const aborted = (signal: AbortSignal) => new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener("abort", () => resolve(), { once: true })));
+const aborted = (signal: AbortSignal) =>
+  new Promise<void>((resolve) =>
+    signal.aborted ? resolve() : signal.addEventListener("abort", () => resolve(), { once: true }),
+  );
 
 export async function serve(config: Config, options: ServeOptions): Promise<number> {
   await claimSocket(options.socket);
@@ -108,16 +122,33 @@ export async function serve(config: Config, options: ServeOptions): Promise<numb
   const sink = eventSink(queue, changes);
   const session = openSession(config, { pretty: false, logFile: options.logFile, destination: sink });
   const metrics = (sink.metrics = daemonMetrics({ queue, router: session.router }));
-  const owner: Owner = { id: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`, pid: process.pid, bootId: currentBootId() };
+  const owner: Owner = {
+    id: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
+    pid: process.pid,
+    bootId: currentBootId(),
+  };
   const startedAt = new Date().toISOString();
   const datasets = datasetCache();
   const { maxTasks, drainTimeoutMs } = config.daemon;
   let draining = false;
-  const signal = options.signal ?? interruptSignal({ cleanup: "draining: waiting for the running tasks", onSignal: (notice) => session.log.warn({ event: "interrupt_received", ...notice }, "signal received") });
+  const signal =
+    options.signal ??
+    interruptSignal({
+      cleanup: "draining: waiting for the running tasks",
+      onSignal: (notice) => session.log.warn({ event: "interrupt_received", ...notice }, "signal received"),
+    });
   try {
     await session.sandbox(); // no sandbox: exit 4 now, not a failure in every task later
     const recovered = await recoverOrphans(queue, alive, session, signal);
-    const scheduler = createScheduler({ session, queue, owner, maxTasks, datasets, onChange: (id) => changes.notify(id), onFinish: (outcome) => metrics.finished(outcome) });
+    const scheduler = createScheduler({
+      session,
+      queue,
+      owner,
+      maxTasks,
+      datasets,
+      onChange: (id) => changes.notify(id),
+      onFinish: (outcome) => metrics.finished(outcome),
+    });
     const deps: ServerDeps = {
       config,
       queue,
@@ -126,10 +157,30 @@ export async function serve(config: Config, options: ServeOptions): Promise<numb
       changed: (id) => changes.changed(id),
       draining: () => draining,
       metrics: async () => ({ text: await metrics.text(), contentType: metrics.contentType }),
-      health: async () => ({ version: VERSION, pid: process.pid, startedAt, queue: await queue.counts(), running: scheduler.running(), maxTasks }),
+      health: async () => ({
+        version: VERSION,
+        pid: process.pid,
+        startedAt,
+        queue: await queue.counts(),
+        running: scheduler.running(),
+        maxTasks,
+      }),
     };
-    const { servers, tcp } = listen(deps, options, (error) => session.log.fatal({ event: "internal_error", err: error }, "internal error serving a request"));
-    session.log.info({ event: "daemon_ready", socket: options.socket, ...tcp, pid: process.pid, version: VERSION, recovered, maxTasks }, "daemon ready");
+    const { servers, tcp } = listen(deps, options, (error) =>
+      session.log.fatal({ event: "internal_error", err: error }, "internal error serving a request"),
+    );
+    session.log.info(
+      {
+        event: "daemon_ready",
+        socket: options.socket,
+        ...tcp,
+        pid: process.pid,
+        version: VERSION,
+        recovered,
+        maxTasks,
+      },
+      "daemon ready",
+    );
     scheduler.wake();
     await aborted(signal);
     draining = true;

@@ -14,9 +14,18 @@ export function relaunchCommand(execPath: string, argv: string[]): string[] {
 
 export const pidFileFor = (socket: string) => path.join(path.dirname(socket), "daemon.pid");
 
-export async function detach(options: { socket: string; logFile: string; readyTimeoutMs?: number }): Promise<{ pid: number }> {
+export async function detach(options: {
+  socket: string;
+  logFile: string;
+  readyTimeoutMs?: number;
+}): Promise<{ pid: number }> {
   const out = openSync(options.logFile, "a", 0o600);
-  const child = Bun.spawn(relaunchCommand(process.execPath, process.argv), { stdin: "ignore", stdout: out, stderr: out, detached: true } as Parameters<typeof Bun.spawn>[1]);
+  const child = Bun.spawn(relaunchCommand(process.execPath, process.argv), {
+    stdin: "ignore",
+    stdout: out,
+    stderr: out,
+    detached: true,
+  } as Parameters<typeof Bun.spawn>[1]);
   closeSync(out);
   child.unref();
   const deadline = performance.now() + (options.readyTimeoutMs ?? 60_000);
@@ -25,11 +34,20 @@ export async function detach(options: { socket: string; logFile: string; readyTi
   for (;;) {
     if (exited !== null) {
       const tail = readFileSync(options.logFile, "utf8").trim().split("\n").slice(-3).join(" | ");
-      throw new DaemonUnreachable(options.socket, `the detached daemon exited ${exited} before it answered; ${options.logFile} ends: ${tail}`);
+      throw new DaemonUnreachable(
+        options.socket,
+        `the detached daemon exited ${exited} before it answered; ${options.logFile} ends: ${tail}`,
+      );
     }
-    const health = await daemonClient(options.socket).health().catch(() => null);
+    const health = await daemonClient(options.socket)
+      .health()
+      .catch(() => null);
     if (health?.pid === child.pid) return { pid: child.pid };
-    if (performance.now() > deadline) throw new DaemonUnreachable(options.socket, `the detached daemon (pid ${child.pid}) did not answer in time; see ${options.logFile}`);
+    if (performance.now() > deadline)
+      throw new DaemonUnreachable(
+        options.socket,
+        `the detached daemon (pid ${child.pid}) did not answer in time; see ${options.logFile}`,
+      );
     await Bun.sleep(100);
   }
 }

@@ -39,7 +39,12 @@ export function daemonMetrics(deps: { queue: TaskQueue; router: Router }): Daemo
       for (const role of ROLES) this.set({ role }, deps.router.inFlight(role));
     },
   });
-  const tasks = new Counter({ name: "smol_coder_tasks_finished_total", help: "Tasks this daemon finished, by outcome", labelNames: ["outcome"], registers });
+  const tasks = new Counter({
+    name: "smol_coder_tasks_finished_total",
+    help: "Tasks this daemon finished, by outcome",
+    labelNames: ["outcome"],
+    registers,
+  });
   const latency = new Histogram({
     name: "smol_coder_model_call_duration_seconds",
     help: "Model call latency (permit held to reply), per alias and role",

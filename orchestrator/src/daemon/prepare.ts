@@ -31,7 +31,12 @@ export type Datasets = ReturnType<typeof datasetCache>;
 async function findProblem(task: HumanEvalTask, datasets: Datasets): Promise<Problem> {
   const file = task.dataset ? path.resolve(task.dataset) : defaultDatasetPath(process.env);
   const problem = (await datasets(file)).find((p) => p.taskId === task.problemId);
-  if (!problem) throw new TaskInvalid("problemId", `${task.problemId} is not in ${file}`, "see smol-coder list-problems for the ids");
+  if (!problem)
+    throw new TaskInvalid(
+      "problemId",
+      `${task.problemId} is not in ${file}`,
+      "see smol-coder list-problems for the ids",
+    );
   return problem;
 }
 
@@ -46,7 +51,13 @@ export async function checkSubmission(submission: Submission, config: Config, da
   return { ...submission, workspace: root };
 }
 
-export async function prepareQueued(task: QueuedTask, workspace: string, commit: boolean, config: Config, datasets: Datasets): Promise<PreparedTask> {
+export async function prepareQueued(
+  task: QueuedTask,
+  workspace: string,
+  commit: boolean,
+  config: Config,
+  datasets: Datasets,
+): Promise<PreparedTask> {
   if (task.kind === "humaneval") {
     const problem = await findProblem(task, datasets);
     mkdirSync(workspace, { recursive: true });

@@ -3,8 +3,22 @@ import type { QueueEntry } from "../queue/queue.ts";
 import { overlaps } from "./scheduler.ts";
 
 const entry = (workspace: string, filesOwned: string[]): QueueEntry => ({
-  id: "t", seq: 1, priority: 0, state: "queued", workspace, task: { description: "d", filesOwned }, commit: false, starts: 0,
-  status: null, exitCode: null, summary: null, runId: null, outcome: null, submittedAt: "", startedAt: null, finishedAt: null,
+  id: "t",
+  seq: 1,
+  priority: 0,
+  state: "queued",
+  workspace,
+  task: { description: "d", filesOwned },
+  commit: false,
+  starts: 0,
+  status: null,
+  exitCode: null,
+  summary: null,
+  runId: null,
+  outcome: null,
+  submittedAt: "",
+  startedAt: null,
+  finishedAt: null,
 });
 
 test.each([

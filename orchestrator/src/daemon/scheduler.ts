@@ -35,14 +35,22 @@ export type SchedulerOptions = {
 };
 
 /** `landing`: its change has started landing in the workspace; from then on it is never requeued, only finished. */
-type Running = { entry: QueueEntry; controller: AbortController; why: "cancel" | "drain" | null; done: Promise<void>; landing: boolean };
+type Running = {
+  entry: QueueEntry;
+  controller: AbortController;
+  why: "cancel" | "drain" | null;
+  done: Promise<void>;
+  landing: boolean;
+};
 
 /** Pure: the owned paths as the workspace knows them ("./a.ts" and "a.ts" are one file). */
 function ownedPaths(entry: QueueEntry): Set<string> {
-  return new Set(claims(entry.task).map((raw) => {
-    const normal = normaliseOwnedPath(raw);
-    return "path" in normal ? normal.path : raw;
-  }));
+  return new Set(
+    claims(entry.task).map((raw) => {
+      const normal = normaliseOwnedPath(raw);
+      return "path" in normal ? normal.path : raw;
+    }),
+  );
 }
 
 /** Pure: two tasks that own a file in common on one workspace must run one after the other. */
@@ -63,7 +71,16 @@ function workspaceLocks() {
       let entry = held.get(root);
       if (!entry) {
         const stop = new AbortController();
-        entry = { users: 0, stop, lock: lockWorkspace({ lockDir: defaultLockDir(process.env), workspace: root, wait: true, signal: stop.signal }) };
+        entry = {
+          users: 0,
+          stop,
+          lock: lockWorkspace({
+            lockDir: defaultLockDir(process.env),
+            workspace: root,
+            wait: true,
+            signal: stop.signal,
+          }),
+        };
         held.set(root, entry);
       }
       entry.users += 1;
@@ -90,7 +107,12 @@ function workspaceLocks() {
  * Tasks whose daemon died while running them go back to the queue, to start again from scratch. One killed while
  * landing has that landing undone first (under the workspace's lock), where the files still hold what it wrote.
  */
-export async function recoverOrphans(queue: TaskQueue, liveness: Liveness, session: Session, signal?: AbortSignal): Promise<number> {
+export async function recoverOrphans(
+  queue: TaskQueue,
+  liveness: Liveness,
+  session: Session,
+  signal?: AbortSignal,
+): Promise<number> {
   const orphans = await queue.orphans(liveness);
   for (const entry of orphans) {
     const saved = await queue.snapshot(entry.id);
@@ -101,12 +123,19 @@ export async function recoverOrphans(queue: TaskQueue, liveness: Liveness, sessi
         workspace: entry.workspace,
         wait: true,
         signal,
-        onWait: (holder) => session.log.warn({ event: "workspace_locked", workspace: entry.workspace, holderPid: holder.pid, daemonTask: entry.id }, "waiting for the workspace to undo a landing cut short"),
+        onWait: (holder) =>
+          session.log.warn(
+            { event: "workspace_locked", workspace: entry.workspace, holderPid: holder.pid, daemonTask: entry.id },
+            "waiting for the workspace to undo a landing cut short",
+          ),
       });
       undone = await undoLanding(entry.workspace, saved);
     }
     await queue.requeue(entry.id);
-    session.log.warn({ event: "task_recovered", daemonTask: entry.id, starts: entry.starts, undoneFiles: undone }, "a task the previous daemon was running goes back to the queue");
+    session.log.warn(
+      { event: "task_recovered", daemonTask: entry.id, starts: entry.starts, undoneFiles: undone },
+      "a task the previous daemon was running goes back to the queue",
+    );
   }
   return orphans.length;
 }
@@ -115,7 +144,8 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
   const { session, queue, owner } = options;
   const running = new Map<string, Running>();
   const locks = workspaceLocks();
-  const overlapsRunning = (candidate: QueueEntry) => [...running.values()].some((run) => overlaps(run.entry, candidate));
+  const overlapsRunning = (candidate: QueueEntry) =>
+    [...running.values()].some((run) => overlaps(run.entry, candidate));
   let stopping = false;
   let pumping: Promise<void> = Promise.resolve();
 
@@ -129,7 +159,10 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       // The same lock a `run` in another process takes, held while any of this daemon's tasks uses the workspace
       // (a HumanEval problem's workspace is its own, fresh).
       await using _lock = prepared.kind === "workspace" ? await locks.hold(root, signal) : null;
-      runId = session.store.startRun({ kind: "run", args: { task: entry.task, workspace: root, daemonTask: entry.id } });
+      runId = session.store.startRun({
+        kind: "run",
+        args: { task: entry.task, workspace: root, daemonTask: entry.id },
+      });
       log.info({ event: "task_started", runId, workspace: root, starts: entry.starts }, "daemon task started");
       const landing = {
         started: (before: Snapshot, writing: FileChange[]) => {
@@ -142,7 +175,11 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       session.store.finishRun(runId, outcome.status);
       if (run.why === "drain" && outcome.status === "interrupted") return await queue.requeue(entry.id);
       const summary = scrubSecrets(outcomeLines(outcome, runId).join("\n"));
-      await queue.finish(entry.id, { status: outcome.status, exitCode: STATUS_EXIT[outcome.status], summary, runId, outcome }, run.why === "cancel" ? "cancelled" : "done");
+      await queue.finish(
+        entry.id,
+        { status: outcome.status, exitCode: STATUS_EXIT[outcome.status], summary, runId, outcome },
+        run.why === "cancel" ? "cancelled" : "done",
+      );
       options.onFinish?.(run.why === "cancel" ? "cancelled" : outcome.status);
     } catch (error) {
       if (runId) session.store.finishRun(runId, signal.aborted ? "interrupted" : "crashed");
@@ -151,7 +188,11 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       const exitCode = signal.aborted ? ExitCode.interrupted : exitCodeFor(reported);
       const summary = scrubSecrets(`smol-coder: ${reported instanceof Error ? reported.message : String(reported)}`);
       log.error({ event: "task_failed", exitCode, reason: summary }, "daemon task ended with an error");
-      await queue.finish(entry.id, { status: null, exitCode, summary, runId }, run.why === "cancel" ? "cancelled" : "done");
+      await queue.finish(
+        entry.id,
+        { status: null, exitCode, summary, runId },
+        run.why === "cancel" ? "cancelled" : "done",
+      );
       options.onFinish?.(run.why === "cancel" ? "cancelled" : "error");
     }
   }
@@ -160,14 +201,28 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     while (!stopping && running.size < options.maxTasks) {
       const entry = await queue.claim(owner, (candidate) => !overlapsRunning(candidate));
       if (!entry) return;
-      const run: Running = { entry, controller: new AbortController(), why: null, done: Promise.resolve(), landing: false };
+      const run: Running = {
+        entry,
+        controller: new AbortController(),
+        why: null,
+        done: Promise.resolve(),
+        landing: false,
+      };
       running.set(entry.id, run);
       options.onChange?.(entry.id);
       run.done = execute(entry, run)
         .catch(async (error: unknown) => {
-          session.log.fatal({ event: "internal_error", err: error, daemonTask: entry.id }, "the scheduler could not record a task's end; it goes back to the queue");
+          session.log.fatal(
+            { event: "internal_error", err: error, daemonTask: entry.id },
+            "the scheduler could not record a task's end; it goes back to the queue",
+          );
           // Never left 'running' under a live daemon, where no recovery would find it; never run again once it landed.
-          const ended = { status: null, exitCode: 70, summary: "smol-coder: the daemon could not record this task's end; see its log", runId: null };
+          const ended = {
+            status: null,
+            exitCode: 70,
+            summary: "smol-coder: the daemon could not record this task's end; see its log",
+            runId: null,
+          };
           await (run.landing ? queue.finish(entry.id, ended) : queue.requeue(entry.id)).catch(() => undefined);
         })
         .finally(() => {

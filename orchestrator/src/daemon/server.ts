@@ -22,7 +22,8 @@ export type ServerDeps = {
   datasets: Datasets;
 };
 
-const refuse = (status: number, error: string, message: string) => Response.json({ error, message } satisfies ErrorBody, { status });
+const refuse = (status: number, error: string, message: string) =>
+  Response.json({ error, message } satisfies ErrorBody, { status });
 const FINISHED = new Set(["done", "cancelled"]);
 
 async function view(queue: TaskQueue, entry: QueueEntry): Promise<TaskView> {
@@ -30,7 +31,12 @@ async function view(queue: TaskQueue, entry: QueueEntry): Promise<TaskView> {
 }
 
 async function submit(deps: ServerDeps, request: Request): Promise<Response> {
-  if (deps.draining()) return refuse(503, "Draining", "the daemon is shutting down and takes no new task. Fix: submit again once it has restarted");
+  if (deps.draining())
+    return refuse(
+      503,
+      "Draining",
+      "the daemon is shutting down and takes no new task. Fix: submit again once it has restarted",
+    );
   // Checked now, against the real workspace or dataset, so that the client hears of a bad task at once (exit 2).
   const body = await checkSubmission(Submission.parse(await request.json()), deps.config, deps.datasets);
   const entry = await deps.queue.submit(body);
@@ -71,15 +77,19 @@ async function route(deps: ServerDeps, request: Request): Promise<Response> {
     const { text, contentType } = await deps.metrics();
     return new Response(text, { headers: { "content-type": contentType } });
   }
-  if (parts[0] !== "tasks") return refuse(404, "NotFound", `no route ${method} ${url.pathname}. Fix: see the daemon's API in docs/daemon.md`);
+  if (parts[0] !== "tasks")
+    return refuse(404, "NotFound", `no route ${method} ${url.pathname}. Fix: see the daemon's API in docs/daemon.md`);
   if (parts.length === 1 && method === "POST") return submit(deps, request);
   if (parts.length === 1 && method === "GET") {
     const limit = Math.min(1000, Math.max(1, Number(url.searchParams.get("limit") ?? 100) || 100));
-    return Response.json({ tasks: await Promise.all((await deps.queue.list(limit)).map((entry) => view(deps.queue, entry))) });
+    return Response.json({
+      tasks: await Promise.all((await deps.queue.list(limit)).map((entry) => view(deps.queue, entry))),
+    });
   }
   const id = parts[1]!;
   const entry = await deps.queue.get(id);
-  if (!entry) return refuse(404, "TaskNotFound", `no task ${id} in this daemon's queue. Fix: smol-coder tasks lists them`);
+  if (!entry)
+    return refuse(404, "TaskNotFound", `no task ${id} in this daemon's queue. Fix: smol-coder tasks lists them`);
   if (parts.length === 2 && method === "GET") return Response.json(await view(deps.queue, entry));
   if (parts.length === 3 && parts[2] === "events" && method === "GET") {
     return events(deps, id, Number(url.searchParams.get("after") ?? 0) || 0, url.searchParams.get("follow") === "1");
@@ -96,7 +106,11 @@ function refusal(error: unknown): Response {
   if (error instanceof TaskInvalid) return refuse(400, "TaskInvalid", error.message);
   if (error instanceof ZodError) {
     const issue = error.issues[0]!;
-    return refuse(400, "BadRequest", `the request body's ${issue.path.join(".") || "root"} ${issue.message.toLowerCase()}. Fix: see the daemon's API in docs/daemon.md`);
+    return refuse(
+      400,
+      "BadRequest",
+      `the request body's ${issue.path.join(".") || "root"} ${issue.message.toLowerCase()}. Fix: see the daemon's API in docs/daemon.md`,
+    );
   }
   if (error instanceof SyntaxError) return refuse(400, "BadRequest", `the request body is not JSON (${error.message})`);
   if (error instanceof QueueFull) return refuse(503, "QueueFull", error.message);
@@ -106,7 +120,11 @@ function refusal(error: unknown): Response {
 /** Where the server listens: its unix socket, or TCP, where every request must carry the bearer token. */
 export type Listener = { unix: string } | { hostname: string; port: number; token: string };
 
-export function startServer(deps: ServerDeps, listener: Listener, onError: (error: unknown) => void): Server<undefined> {
+export function startServer(
+  deps: ServerDeps,
+  listener: Listener,
+  onError: (error: unknown) => void,
+): Server<undefined> {
   const handle = async (request: Request) => {
     try {
       return await route(deps, request).catch(refusal);
@@ -118,7 +136,10 @@ export function startServer(deps: ServerDeps, listener: Listener, onError: (erro
   // Bun closes a connection that sends nothing for 10 s by default: an event stream waiting on a model call a
   // local CPU model takes minutes over would be cut (measured: every `bench` problem of a real run). No idle limit.
   // Bun honours idleTimeout on a unix socket too (test/daemon.test.ts shows it); its types leave it out there.
-  if ("unix" in listener) return Bun.serve({ unix: listener.unix, idleTimeout: 0, fetch: handle } as unknown as Parameters<typeof Bun.serve>[0]) as Server<undefined>;
+  if ("unix" in listener)
+    return Bun.serve({ unix: listener.unix, idleTimeout: 0, fetch: handle } as unknown as Parameters<
+      typeof Bun.serve
+    >[0]) as Server<undefined>;
   const { hostname, port, token } = listener;
   return Bun.serve({
     hostname,
@@ -127,6 +148,10 @@ export function startServer(deps: ServerDeps, listener: Listener, onError: (erro
     fetch: (request) =>
       authorized(request.headers.get("authorization"), token)
         ? handle(request)
-        : refuse(401, "Unauthorized", "this request has no valid bearer token. Fix: send Authorization: Bearer with the token in the daemon's token file (SMOL_CODER_TOKEN)"),
+        : refuse(
+            401,
+            "Unauthorized",
+            "this request has no valid bearer token. Fix: send Authorization: Bearer with the token in the daemon's token file (SMOL_CODER_TOKEN)",
+          ),
   });
 }

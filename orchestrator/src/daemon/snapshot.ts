@@ -7,9 +7,11 @@ import { restore, type FileChange, type Snapshot } from "../task/workspace.ts";
 
 export function saveSnapshot(snap: Snapshot, writing: FileChange[]): SavedSnapshot {
   const files: SavedSnapshot["files"] = {};
-  for (const [rel, state] of snap.files) files[rel] = state ? { content: state.content.toString("base64"), mode: state.mode } : null;
+  for (const [rel, state] of snap.files)
+    files[rel] = state ? { content: state.content.toString("base64"), mode: state.mode } : null;
   const written: SavedSnapshot["writing"] = {};
-  for (const change of writing) written[change.path] = change.content === null ? null : Buffer.from(change.content).toString("base64");
+  for (const change of writing)
+    written[change.path] = change.content === null ? null : Buffer.from(change.content).toString("base64");
   return { files, createdDirs: snap.createdDirs, writing: written };
 }
 
@@ -21,8 +23,13 @@ export async function undoLanding(root: string, saved: SavedSnapshot): Promise<n
     const now = await readFile(path.join(root, rel)).catch(() => null);
     const asLeft = written === null ? now === null : now !== null && now.equals(Buffer.from(written, "base64"));
     const before = saved.files[rel];
-    if (asLeft && before !== undefined) files.set(rel, before ? { content: Buffer.from(before.content, "base64"), mode: before.mode } : null);
+    if (asLeft && before !== undefined)
+      files.set(rel, before ? { content: Buffer.from(before.content, "base64"), mode: before.mode } : null);
   }
-  await restore({ root, files, createdDirs: files.size === Object.keys(saved.writing).length ? saved.createdDirs : [] });
+  await restore({
+    root,
+    files,
+    createdDirs: files.size === Object.keys(saved.writing).length ? saved.createdDirs : [],
+  });
   return files.size;
 }

@@ -85,19 +85,29 @@ export async function runChecks(config: Config, { env, apiKey }: DoctorDeps): Pr
 
 /** The aliases smol-coder calls, each once: the tiers' then the roles'. */
 export function configAliases(config: Config): string[] {
-  return [...new Set([...Object.values(config.tiers), ...Object.values(config.roles)].map((settings) => settings.model))];
+  return [
+    ...new Set([...Object.values(config.tiers), ...Object.values(config.roles)].map((settings) => settings.model)),
+  ];
 }
 
 async function proxyChecks(config: Config, env: Env, key: string | undefined): Promise<CheckResult[]> {
   const url = config.endpoint.url;
   const root = proxyRoot(url);
   const aliases = configAliases(config);
-  const [live, ready] = await Promise.all([probeHealth(url, "liveliness", { timeoutMs: HTTP_TIMEOUT_MS }), probeHealth(url, "readiness", { timeoutMs: HTTP_TIMEOUT_MS })]);
+  const [live, ready] = await Promise.all([
+    probeHealth(url, "liveliness", { timeoutMs: HTTP_TIMEOUT_MS }),
+    probeHealth(url, "readiness", { timeoutMs: HTTP_TIMEOUT_MS }),
+  ]);
   const liveliness = livelinessCheck(live, displayUrl(root));
   if (live.state === "unreachable") {
     // One failure with its fix, not one per alias.
     const skipped = (name: string): CheckResult => ({ name, status: "skip", detail: "the proxy is not reachable" });
-    return [liveliness, skipped("proxy ready"), ...aliases.map((alias) => skipped(`alias ${alias}`)), skipped("ollama")];
+    return [
+      liveliness,
+      skipped("proxy ready"),
+      ...aliases.map((alias) => skipped(`alias ${alias}`)),
+      skipped("ollama"),
+    ];
   }
   const timeoutMs = Math.min(config.endpoint.timeoutMs, ALIAS_TIMEOUT_MS);
   const [probes, info] = await Promise.all([
@@ -106,13 +116,26 @@ async function proxyChecks(config: Config, env: Env, key: string | undefined): P
   ]);
   const deployments = info.state === "up" ? deploymentsFrom(info.body) : [];
   const upstream = (alias: string) => deployments.find((deployment) => deployment.alias === alias)?.model ?? null;
-  const aliasRows = aliases.map((alias, index) => aliasCheck(alias, probes[index]!, { upstream: upstream(alias), keySent: Boolean(key) }));
+  const aliasRows = aliases.map((alias, index) =>
+    aliasCheck(alias, probes[index]!, { upstream: upstream(alias), keySent: Boolean(key) }),
+  );
   const answered = new Set(aliases.filter((_, index) => probes[index]!.kind === "answered"));
   const frontier = info.state === "up" ? [frontierCheck(deployments)] : [];
-  return [liveliness, readinessCheck(ready), ...aliasRows, ...frontier, ...(await ollamaRows(info, aliases, answered, env))];
+  return [
+    liveliness,
+    readinessCheck(ready),
+    ...aliasRows,
+    ...frontier,
+    ...(await ollamaRows(info, aliases, answered, env)),
+  ];
 }
 
-async function probeAlias(url: string, alias: string, apiKey: string | undefined, timeoutMs: number): Promise<AliasProbe> {
+async function probeAlias(
+  url: string,
+  alias: string,
+  apiKey: string | undefined,
+  timeoutMs: number,
+): Promise<AliasProbe> {
   const started = performance.now();
   const ms = () => Math.round(performance.now() - started);
   const timeout = AbortSignal.timeout(timeoutMs);
@@ -120,7 +143,12 @@ async function probeAlias(url: string, alias: string, apiKey: string | undefined
     const response = await fetch(`${url.replace(/\/+$/, "")}/chat/completions`, {
       method: "POST",
       headers: { ...authorization(apiKey), "content-type": "application/json" },
-      body: JSON.stringify({ model: alias, messages: [{ role: "user", content: "Say OK." }], max_tokens: 1, temperature: 0 }),
+      body: JSON.stringify({
+        model: alias,
+        messages: [{ role: "user", content: "Say OK." }],
+        max_tokens: 1,
+        temperature: 0,
+      }),
       signal: timeout,
     });
     const text = await response.text();
@@ -132,9 +160,22 @@ async function probeAlias(url: string, alias: string, apiKey: string | undefined
   }
 }
 
-async function ollamaRows(info: Probe, aliases: string[], answered: ReadonlySet<string>, env: Env): Promise<CheckResult[]> {
-  if (info.state === "unreachable") return [{ name: "ollama", status: "skip", detail: `the proxy's /model/info did not answer (${info.reason})` }];
-  if (info.state === "down") return [{ name: "ollama", status: "skip", detail: `the proxy did not list its models (/model/info answered HTTP ${info.status})` }];
+async function ollamaRows(
+  info: Probe,
+  aliases: string[],
+  answered: ReadonlySet<string>,
+  env: Env,
+): Promise<CheckResult[]> {
+  if (info.state === "unreachable")
+    return [{ name: "ollama", status: "skip", detail: `the proxy's /model/info did not answer (${info.reason})` }];
+  if (info.state === "down")
+    return [
+      {
+        name: "ollama",
+        status: "skip",
+        detail: `the proxy did not list its models (/model/info answered HTTP ${info.status})`,
+      },
+    ];
   const deployments = deploymentsFrom(info.body);
   const models = ollamaModels(aliases, deployments);
   if (models.length === 0) return [{ name: "ollama", status: "skip", detail: noOllamaDetail(aliases, deployments) }];
@@ -145,7 +186,14 @@ async function ollamaRows(info: Probe, aliases: string[], answered: ReadonlySet<
     byBase.set(base, [...(byBase.get(base) ?? []), model]);
   }
   const rows = await Promise.all(
-    [...byBase].map(async ([base, group]) => ollamaChecks(displayUrl(base), group, await getJson(`${base}/api/tags`, { timeoutMs: HTTP_TIMEOUT_MS }), answered)),
+    [...byBase].map(async ([base, group]) =>
+      ollamaChecks(
+        displayUrl(base),
+        group,
+        await getJson(`${base}/api/tags`, { timeoutMs: HTTP_TIMEOUT_MS }),
+        answered,
+      ),
+    ),
   );
   return rows.flat();
 }
@@ -198,7 +246,11 @@ async function runShort(argv: string[], env: Env, timeoutMs: number): Promise<{ 
     child.kill("SIGKILL");
   }, timeoutMs);
   try {
-    const [code, stdout, stderr] = await Promise.all([child.exited, new Response(child.stdout).text(), new Response(child.stderr).text()]);
+    const [code, stdout, stderr] = await Promise.all([
+      child.exited,
+      new Response(child.stdout).text(),
+      new Response(child.stderr).text(),
+    ]);
     return { probe: { kind: "exited", code, output: `${stdout}\n${stderr}`, timedOut }, ms: ms() };
   } finally {
     clearTimeout(timer);
@@ -219,7 +271,13 @@ async function daemonRow(env: Env): Promise<CheckResult> {
     : await daemonClient(socket)
         .health()
         .then(
-          (health): DaemonProbe => ({ kind: "answered", version: health.version, pid: health.pid, queued: health.queue.queued, running: health.running }),
+          (health): DaemonProbe => ({
+            kind: "answered",
+            version: health.version,
+            pid: health.pid,
+            queued: health.queue.queued,
+            running: health.running,
+          }),
           (error: unknown): DaemonProbe => ({ kind: "silent", reason: (error as Error).message }),
         );
   return daemonCheck(probe, socket, VERSION, Math.round(performance.now() - started));
@@ -236,7 +294,11 @@ async function sandboxRow(config: Config): Promise<CheckResult> {
     (sandbox): SandboxProbe => ({ kind: "ready", description: sandbox.description }),
     (error: unknown): SandboxProbe => {
       if (error instanceof SandboxUnavailable) return { kind: "unavailable", reason: error.reason, fix: error.fix };
-      return { kind: "unavailable", reason: `the self-test could not run: ${(error as Error).message ?? String(error)}`, fix: "see docs/sandbox.md" };
+      return {
+        kind: "unavailable",
+        reason: `the self-test could not run: ${(error as Error).message ?? String(error)}`,
+        fix: "see docs/sandbox.md",
+      };
     },
   );
   const probe = await withTimeout(opened, SANDBOX_TIMEOUT_MS, { kind: "timeout" });
@@ -255,7 +317,12 @@ async function diskRow(place: string, dir: string): Promise<CheckResult> {
 /** The directory itself, or its closest existing parent (the logs directory is made on first use). */
 async function nearestExisting(dir: string): Promise<string> {
   let current = path.resolve(dir);
-  while (!(await stat(current).then(() => true, () => false))) {
+  while (
+    !(await stat(current).then(
+      () => true,
+      () => false,
+    ))
+  ) {
     const parent = path.dirname(current);
     if (parent === current) break;
     current = parent;

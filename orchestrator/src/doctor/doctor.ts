@@ -14,7 +14,8 @@ export type CheckResult = {
   fix?: string;
 };
 
-export const FIX_START_PROXY = "start the proxy: smol-coder stack up, or docker compose up -d (or set LITELLM_URL to where it listens)";
+export const FIX_START_PROXY =
+  "start the proxy: smol-coder stack up, or docker compose up -d (or set LITELLM_URL to where it listens)";
 export const FIX_API_KEY = "set LITELLM_API_KEY to the proxy's master key";
 export const FIX_ADD_ALIAS = "add the alias to litellm/config.yaml";
 const FIX_PROXY_LOG = "see the proxy's log (docker compose logs litellm, or the terminal running litellm)";
@@ -29,23 +30,66 @@ const noSuchRoute = (status: number) => status === 404 || status === 405;
 export function livelinessCheck(probe: Probe, root: string): CheckResult {
   const latencyMs = probe.ms;
   if (probe.state === "up") return { name: "proxy", status: "ok", detail: `${root} is alive`, latencyMs };
-  if (probe.state === "unreachable") return { name: "proxy", status: "fail", detail: `nothing answers at ${root} (${probe.reason})`, latencyMs, fix: FIX_START_PROXY };
+  if (probe.state === "unreachable")
+    return {
+      name: "proxy",
+      status: "fail",
+      detail: `nothing answers at ${root} (${probe.reason})`,
+      latencyMs,
+      fix: FIX_START_PROXY,
+    };
   if (noSuchRoute(probe.status)) {
     const detail = `${root} answers, but has no /health/liveliness: not a LiteLLM proxy?`;
-    return { name: "proxy", status: "warn", detail, latencyMs, fix: "point LITELLM_URL at the LiteLLM proxy (default http://localhost:4000/v1)" };
+    return {
+      name: "proxy",
+      status: "warn",
+      detail,
+      latencyMs,
+      fix: "point LITELLM_URL at the LiteLLM proxy (default http://localhost:4000/v1)",
+    };
   }
-  return { name: "proxy", status: "fail", detail: `/health/liveliness answered HTTP ${probe.status}`, latencyMs, fix: FIX_PROXY_LOG };
+  return {
+    name: "proxy",
+    status: "fail",
+    detail: `/health/liveliness answered HTTP ${probe.status}`,
+    latencyMs,
+    fix: FIX_PROXY_LOG,
+  };
 }
 
 export function readinessCheck(probe: Probe): CheckResult {
   const latencyMs = probe.ms;
   if (probe.state === "up") {
     const version = (probe.body as { litellm_version?: unknown } | null)?.litellm_version;
-    return { name: "proxy ready", status: "ok", detail: typeof version === "string" ? `ready (LiteLLM ${version})` : "ready", latencyMs };
+    return {
+      name: "proxy ready",
+      status: "ok",
+      detail: typeof version === "string" ? `ready (LiteLLM ${version})` : "ready",
+      latencyMs,
+    };
   }
-  if (probe.state === "unreachable") return { name: "proxy ready", status: "fail", detail: `/health/readiness did not answer (${probe.reason})`, latencyMs, fix: FIX_PROXY_LOG };
-  if (noSuchRoute(probe.status)) return { name: "proxy ready", status: "skip", detail: "no /health/readiness route (not a LiteLLM proxy)", latencyMs };
-  return { name: "proxy ready", status: "fail", detail: `not ready: /health/readiness answered HTTP ${probe.status}`, latencyMs, fix: `wait until it has started, then ${FIX_PROXY_LOG}` };
+  if (probe.state === "unreachable")
+    return {
+      name: "proxy ready",
+      status: "fail",
+      detail: `/health/readiness did not answer (${probe.reason})`,
+      latencyMs,
+      fix: FIX_PROXY_LOG,
+    };
+  if (noSuchRoute(probe.status))
+    return {
+      name: "proxy ready",
+      status: "skip",
+      detail: "no /health/readiness route (not a LiteLLM proxy)",
+      latencyMs,
+    };
+  return {
+    name: "proxy ready",
+    status: "fail",
+    detail: `not ready: /health/readiness answered HTTP ${probe.status}`,
+    latencyMs,
+    fix: `wait until it has started, then ${FIX_PROXY_LOG}`,
+  };
 }
 
 /** What a one-token chat completion through the proxy came to. */
@@ -63,14 +107,20 @@ const NOT_PULLED = /try pulling it|ollama pull/i;
 // A key that is not the master key, on a proxy without a database, is looked up as a virtual key: "No connected db."
 const AUTH = /authenticat|unauthori[sz]ed|api[ _-]?key|master[ _-]?key|virtual key|no connected db/i;
 
-export function aliasCheck(alias: string, probe: AliasProbe, context: { upstream: string | null; keySent: boolean }): CheckResult {
+export function aliasCheck(
+  alias: string,
+  probe: AliasProbe,
+  context: { upstream: string | null; keySent: boolean },
+): CheckResult {
   const name = `alias ${alias}`;
   const latencyMs = probe.ms;
   const behind = context.upstream ? ` (${context.upstream})` : "";
   if (probe.kind === "answered") return { name, status: "ok", detail: `answered one token${behind}`, latencyMs };
-  if (probe.kind === "unreachable") return { name, status: "fail", detail: `no connection (${probe.reason})`, latencyMs, fix: FIX_START_PROXY };
+  if (probe.kind === "unreachable")
+    return { name, status: "fail", detail: `no connection (${probe.reason})`, latencyMs, fix: FIX_START_PROXY };
   if (probe.kind === "timeout") {
-    const fix = "the model behind it may still be loading: run doctor again; if it stays slow, check its backend (the ollama rows)";
+    const fix =
+      "the model behind it may still be loading: run doctor again; if it stays slow, check its backend (the ollama rows)";
     return { name, status: "fail", detail: `no answer within ${probe.ms} ms${behind}`, latencyMs, fix };
   }
   const detail = `HTTP ${probe.status}: ${probe.message}`;
@@ -82,10 +132,20 @@ export function aliasCheck(alias: string, probe: AliasProbe, context: { upstream
   }
   if ((probe.status === 400 || probe.status === 404) && UNKNOWN_MODEL.test(probe.message)) return fail(FIX_ADD_ALIAS);
   if (probe.status === 400 && AUTH.test(probe.message)) return fail(FIX_API_KEY);
-  if (probe.status === 429) return { name, status: "warn", detail: `rate limited${behind}: ${probe.message}`, latencyMs, fix: "wait, or raise the provider's limit" };
+  if (probe.status === 429)
+    return {
+      name,
+      status: "warn",
+      detail: `rate limited${behind}: ${probe.message}`,
+      latencyMs,
+      fix: "wait, or raise the provider's limit",
+    };
   // LiteLLM installed without its database client answers a request with no key at all with a bare HTTP 500.
-  if (!context.keySent) return fail("LITELLM_API_KEY is not set: set it to the proxy's master key (if the proxy needs none, see its log)");
-  return fail(probe.status >= 500 ? `the proxy could not use the model behind it${behind}: ${FIX_PROXY_LOG}` : FIX_PROXY_LOG);
+  if (!context.keySent)
+    return fail("LITELLM_API_KEY is not set: set it to the proxy's master key (if the proxy needs none, see its log)");
+  return fail(
+    probe.status >= 500 ? `the proxy could not use the model behind it${behind}: ${FIX_PROXY_LOG}` : FIX_PROXY_LOG,
+  );
 }
 
 /** Pure, lenient: the message of an OpenAI-style error body ({error: {message}}), LiteLLM's {detail}, or the text. */
@@ -111,7 +171,13 @@ export function deploymentsFrom(body: unknown): Deployment[] {
     const alias = (entry as { model_name?: unknown } | null)?.model_name;
     const params = (entry as { litellm_params?: { model?: unknown; api_base?: unknown } } | null)?.litellm_params;
     if (typeof alias !== "string" || typeof params?.model !== "string") return [];
-    return [{ alias, model: params.model, apiBase: typeof params.api_base === "string" && params.api_base ? params.api_base : null }];
+    return [
+      {
+        alias,
+        model: params.model,
+        apiBase: typeof params.api_base === "string" && params.api_base ? params.api_base : null,
+      },
+    ];
   });
 }
 
@@ -145,7 +211,9 @@ export function ollamaModels(aliases: readonly string[], deployments: readonly D
 
 /** Why there is nothing to ask Ollama about: the upstream of each alias. */
 export function noOllamaDetail(aliases: readonly string[], deployments: readonly Deployment[]): string {
-  const upstreams = aliases.map((alias) => `${alias} → ${deployments.find((d) => d.alias === alias)?.model ?? "(not on the proxy)"}`);
+  const upstreams = aliases.map(
+    (alias) => `${alias} → ${deployments.find((d) => d.alias === alias)?.model ?? "(not on the proxy)"}`,
+  );
   return `no alias is an Ollama model (${upstreams.join(", ")})`;
 }
 
@@ -164,18 +232,38 @@ export function pulledModels(body: unknown): Set<string> {
   const models = (body as { models?: unknown } | null)?.models;
   if (!Array.isArray(models)) return new Set();
   return new Set(
-    models.flatMap((entry) => [(entry as { name?: unknown }).name, (entry as { model?: unknown }).model].filter((n): n is string => typeof n === "string").map(canonicalOllamaName)),
+    models.flatMap((entry) =>
+      [(entry as { name?: unknown }).name, (entry as { model?: unknown }).model]
+        .filter((n): n is string => typeof n === "string")
+        .map(canonicalOllamaName),
+    ),
   );
 }
 
 /** One row per model when Ollama answered its GET /api/tags; one row for Ollama itself when it did not. */
-export function ollamaChecks(base: string, models: readonly OllamaModel[], tags: Probe, aliasesAnswered: ReadonlySet<string>): CheckResult[] {
+export function ollamaChecks(
+  base: string,
+  models: readonly OllamaModel[],
+  tags: Probe,
+  aliasesAnswered: ReadonlySet<string>,
+): CheckResult[] {
   if (tags.state === "up") {
     const pulled = pulledModels(tags.body);
     return models.map((model) =>
       pulled.has(canonicalOllamaName(model.name))
-        ? { name: `ollama ${model.name}`, status: "ok", detail: `pulled (${model.aliases.join(", ")})`, latencyMs: tags.ms }
-        : { name: `ollama ${model.name}`, status: "fail", detail: `not pulled at ${base} (needed by ${model.aliases.join(", ")})`, latencyMs: tags.ms, fix: `ollama pull ${model.name}` },
+        ? {
+            name: `ollama ${model.name}`,
+            status: "ok",
+            detail: `pulled (${model.aliases.join(", ")})`,
+            latencyMs: tags.ms,
+          }
+        : {
+            name: `ollama ${model.name}`,
+            status: "fail",
+            detail: `not pulled at ${base} (needed by ${model.aliases.join(", ")})`,
+            latencyMs: tags.ms,
+            fix: `ollama pull ${model.name}`,
+          },
     );
   }
   const why = tags.state === "down" ? `/api/tags answered HTTP ${tags.status}` : tags.reason;
@@ -194,46 +282,89 @@ export function ollamaChecks(base: string, models: readonly OllamaModel[], tags:
 }
 
 /** A short command's outcome: it could not start, or it exited (killed at its time limit when timedOut). */
-export type CommandProbe = { kind: "missing"; reason: string } | { kind: "exited"; code: number | null; output: string; timedOut: boolean };
+export type CommandProbe =
+  | { kind: "missing"; reason: string }
+  | { kind: "exited"; code: number | null; output: string; timedOut: boolean };
 
 export function pythonCheck(python: string, probe: CommandProbe, ms: number): CheckResult {
   const name = "python + pytest";
-  const fixPython = "install python3, or set SMOL_CODER_PYTHON (or humaneval.python in the config) to a python with pytest";
-  if (probe.kind === "missing") return { name, status: "fail", detail: `cannot run ${python} (${probe.reason})`, latencyMs: ms, fix: fixPython };
+  const fixPython =
+    "install python3, or set SMOL_CODER_PYTHON (or humaneval.python in the config) to a python with pytest";
+  if (probe.kind === "missing")
+    return { name, status: "fail", detail: `cannot run ${python} (${probe.reason})`, latencyMs: ms, fix: fixPython };
   const version = /pytest \S+/.exec(probe.output)?.[0];
   if (probe.code === 0 && version) return { name, status: "ok", detail: `${version} (${python})`, latencyMs: ms };
-  if (probe.timedOut) return { name, status: "fail", detail: `${python} -m pytest --version did not finish within ${ms} ms`, latencyMs: ms, fix: fixPython };
+  if (probe.timedOut)
+    return {
+      name,
+      status: "fail",
+      detail: `${python} -m pytest --version did not finish within ${ms} ms`,
+      latencyMs: ms,
+      fix: fixPython,
+    };
   if (/No module named '?pytest/.test(probe.output)) {
-    return { name, status: "fail", detail: `pytest is not importable by ${python}`, latencyMs: ms, fix: `install pytest: ${python} -m pip install pytest, or set SMOL_CODER_PYTHON to a python that has it` };
+    return {
+      name,
+      status: "fail",
+      detail: `pytest is not importable by ${python}`,
+      latencyMs: ms,
+      fix: `install pytest: ${python} -m pip install pytest, or set SMOL_CODER_PYTHON to a python that has it`,
+    };
   }
-  return { name, status: "fail", detail: `${python} -m pytest --version exited ${probe.code}: ${lastLine(probe.output)}`, latencyMs: ms, fix: fixPython };
+  return {
+    name,
+    status: "fail",
+    detail: `${python} -m pytest --version exited ${probe.code}: ${lastLine(probe.output)}`,
+    latencyMs: ms,
+    fix: fixPython,
+  };
 }
 
 export function gitCheck(probe: CommandProbe, ms: number): CheckResult {
   const fix = "install git (Debian/Ubuntu: apt-get install git)";
-  if (probe.kind === "missing") return { name: "git", status: "fail", detail: `cannot run git (${probe.reason})`, latencyMs: ms, fix };
+  if (probe.kind === "missing")
+    return { name: "git", status: "fail", detail: `cannot run git (${probe.reason})`, latencyMs: ms, fix };
   if (probe.code === 0) return { name: "git", status: "ok", detail: lastLine(probe.output), latencyMs: ms };
-  return { name: "git", status: "fail", detail: `git --version exited ${probe.code}: ${lastLine(probe.output)}`, latencyMs: ms, fix };
+  return {
+    name: "git",
+    status: "fail",
+    detail: `git --version exited ${probe.code}: ${lastLine(probe.output)}`,
+    latencyMs: ms,
+    fix,
+  };
 }
 
-export type SandboxProbe = { kind: "ready"; description: string } | { kind: "unavailable"; reason: string; fix: string } | { kind: "timeout" };
+export type SandboxProbe =
+  | { kind: "ready"; description: string }
+  | { kind: "unavailable"; reason: string; fix: string }
+  | { kind: "timeout" };
 
 /** With the sandbox turned off in the config a broken one is only a warning: verification runs unjailed anyway. */
 export function sandboxCheck(probe: SandboxProbe, enabled: boolean, ms: number): CheckResult {
   if (probe.kind === "ready") return { name: "sandbox", status: "ok", detail: probe.description, latencyMs: ms };
   const status = enabled ? "fail" : "warn";
-  if (probe.kind === "timeout") return { name: "sandbox", status, detail: `the self-test did not finish within ${ms} ms`, latencyMs: ms, fix: "check that bwrap runs: bwrap --ro-bind / / true" };
+  if (probe.kind === "timeout")
+    return {
+      name: "sandbox",
+      status,
+      detail: `the self-test did not finish within ${ms} ms`,
+      latencyMs: ms,
+      fix: "check that bwrap runs: bwrap --ro-bind / / true",
+    };
   return { name: "sandbox", status, detail: probe.reason, latencyMs: ms, fix: probe.fix };
 }
 
 /** Free space where smol-coder writes: its logs (run records, bench results) and temp workspaces. */
 export function diskCheck(place: string, dir: string, freeBytes: number | null, reason?: string): CheckResult {
   const name = `disk ${place}`;
-  if (freeBytes === null) return { name, status: "warn", detail: `cannot read free space at ${dir} (${reason ?? "unknown"})` };
+  if (freeBytes === null)
+    return { name, status: "warn", detail: `cannot read free space at ${dir} (${reason ?? "unknown"})` };
   const detail = `${formatBytes(freeBytes)} free at ${dir}`;
   const fix = `free space on the filesystem holding ${dir}${place === "logs" ? " (old bench-* directories can go)" : ""}`;
-  if (freeBytes < DISK_FAIL_BYTES) return { name, status: "fail", detail: `${detail} (under ${formatBytes(DISK_FAIL_BYTES)})`, fix };
-  if (freeBytes < DISK_WARN_BYTES) return { name, status: "warn", detail: `${detail} (under ${formatBytes(DISK_WARN_BYTES)})`, fix };
+  if (freeBytes < DISK_FAIL_BYTES)
+    return { name, status: "fail", detail: `${detail} (under ${formatBytes(DISK_FAIL_BYTES)})`, fix };
+  if (freeBytes < DISK_WARN_BYTES)
+    return { name, status: "warn", detail: `${detail} (under ${formatBytes(DISK_WARN_BYTES)})`, fix };
   return { name, status: "ok", detail };
 }
 
@@ -258,7 +389,12 @@ const STATUS_LABEL: Record<CheckStatus, string> = { ok: "ok", warn: "warn", fail
 
 /** Aligned columns, one line per check; a failure's or warning's fix on the line below, under its detail. */
 export function formatReport(checks: readonly CheckResult[]): string {
-  const rows = checks.map((check) => [check.name, STATUS_LABEL[check.status], check.latencyMs === undefined ? "" : `${check.latencyMs} ms`, check.detail]);
+  const rows = checks.map((check) => [
+    check.name,
+    STATUS_LABEL[check.status],
+    check.latencyMs === undefined ? "" : `${check.latencyMs} ms`,
+    check.detail,
+  ]);
   const [header = "", ...lines] = formatTable(["check", "status", "time", "detail"], rows, new Set([2])).split("\n");
   const indent = " ".repeat(header.indexOf("detail"));
   const body = lines.flatMap((line, index) => {
@@ -271,10 +407,17 @@ export function formatReport(checks: readonly CheckResult[]): string {
 function summaryLine({ counts }: Verdict): string {
   const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
   const parts = [`${counts.ok} ok`, plural(counts.warn, "warning"), `${counts.fail} failed`, `${counts.skip} skipped`];
-  return counts.fail > 0 ? `${parts.join(", ")}: fix the failures above, then run smol-coder doctor again.` : `${parts.join(", ")}: ready.`;
+  return counts.fail > 0
+    ? `${parts.join(", ")}: fix the failures above, then run smol-coder doctor again.`
+    : `${parts.join(", ")}: ready.`;
 }
 
-export type DoctorReport = { ok: boolean; exitCode: number; counts: Record<CheckStatus, number>; checks: CheckResult[] };
+export type DoctorReport = {
+  ok: boolean;
+  exitCode: number;
+  counts: Record<CheckStatus, number>;
+  checks: CheckResult[];
+};
 
 /** The --json shape. */
 export function doctorReport(checks: readonly CheckResult[]): DoctorReport {

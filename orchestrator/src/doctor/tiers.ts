@@ -16,10 +16,22 @@ export function isLocalDeployment(deployment: Deployment): boolean {
 }
 
 export function frontierCheck(deployments: readonly Deployment[]): CheckResult {
-  const served = FRONTIER_ALIASES.map((alias) => deployments.find((deployment) => deployment.alias === alias)).filter((d): d is Deployment => d !== undefined);
-  if (served.length === 0) return { name: "frontier tier", status: "skip", detail: "the proxy did not say what serves reviewer and mentor (/model/info)" };
+  const served = FRONTIER_ALIASES.map((alias) => deployments.find((deployment) => deployment.alias === alias)).filter(
+    (d): d is Deployment => d !== undefined,
+  );
+  if (served.length === 0)
+    return {
+      name: "frontier tier",
+      status: "skip",
+      detail: "the proxy did not say what serves reviewer and mentor (/model/info)",
+    };
   const local = served.filter(isLocalDeployment);
-  if (local.length === 0) return { name: "frontier tier", status: "ok", detail: `reviewer, mentor → ${[...new Set(served.map((d) => d.model))].join(", ")}` };
+  if (local.length === 0)
+    return {
+      name: "frontier tier",
+      status: "ok",
+      detail: `reviewer, mentor → ${[...new Set(served.map((d) => d.model))].join(", ")}`,
+    };
   return {
     name: "frontier tier",
     status: "warn",

@@ -14,16 +14,31 @@ import type { BaselineLine, Try } from "./lines.ts";
 import { exerciseInstructions, fileList, testFailureMessage } from "./protocol.ts";
 import { createExerciseWorkspace } from "./workspace.ts";
 
-export type BaselineContext = { session: Session; parentDir: string; commands: string[]; tries: number; nodeModules?: string };
+export type BaselineContext = {
+  session: Session;
+  parentDir: string;
+  commands: string[];
+  tries: number;
+  nodeModules?: string;
+};
 
 async function readFiles(root: string, names: readonly string[]): Promise<Map<string, string>> {
-  return new Map(await Promise.all(names.map(async (name) => [name, await readFile(path.join(root, name), "utf8")] as const)));
+  return new Map(
+    await Promise.all(names.map(async (name) => [name, await readFile(path.join(root, name), "utf8")] as const)),
+  );
 }
 
-export async function askLikeAider(context: BaselineContext, exercise: Exercise, tier: Tier, signal: AbortSignal): Promise<BaselineLine> {
+export async function askLikeAider(
+  context: BaselineContext,
+  exercise: Exercise,
+  tier: Tier,
+  signal: AbortSignal,
+): Promise<BaselineLine> {
   const { session } = context;
   const started = performance.now();
-  const { root } = await createExerciseWorkspace(exercise, path.join(context.parentDir, tier), { nodeModules: context.nodeModules });
+  const { root } = await createExerciseWorkspace(exercise, path.join(context.parentDir, tier), {
+    nodeModules: context.nodeModules,
+  });
   const docs = await Promise.all(exercise.docs.map((file) => readFile(file, "utf8")));
   const files = fileList(exercise);
   const turns: ChatMessage[] = [{ role: "user", content: exerciseInstructions(docs, files) }];
@@ -31,7 +46,13 @@ export async function askLikeAider(context: BaselineContext, exercise: Exercise,
   let model = session.router.modelFor(tier);
   for (let n = 1; n <= context.tries; n++) {
     const current = await readFiles(root, exercise.solution);
-    const deps = { router: session.router, model: session.model, log: session.log, prices: session.config.prices, signal };
+    const deps = {
+      router: session.router,
+      model: session.model,
+      log: session.log,
+      prices: session.config.prices,
+      signal,
+    };
     const asked = performance.now();
     let reply: Awaited<ReturnType<typeof callModel>>;
     try {
@@ -39,21 +60,53 @@ export async function askLikeAider(context: BaselineContext, exercise: Exercise,
     } catch (error) {
       if (!(error instanceof PromptTooLong)) throw error;
       // As Aider against a server that refuses the prompt: the try fails, and a longer one cannot fit either.
-      session.log.warn({ event: "prompt_too_long", tier, attempt: n, reason: error.message }, "the baseline's prompt does not fit the model's context");
-      tries.push({ wellFormed: false, passed: false, tokensIn: 0, tokensOut: 0, modelMs: Math.round(performance.now() - asked), tooLong: true });
+      session.log.warn(
+        { event: "prompt_too_long", tier, attempt: n, reason: error.message },
+        "the baseline's prompt does not fit the model's context",
+      );
+      tries.push({
+        wellFormed: false,
+        passed: false,
+        tokensIn: 0,
+        tokensOut: 0,
+        modelMs: Math.round(performance.now() - asked),
+        tooLong: true,
+      });
       break;
     }
     const { text, record } = reply;
     model = record.alias;
     const listings = readListings(text, exercise.solution);
     for (const [name, content] of listings) await writeFile(path.join(root, name), content);
-    const check = await runCheck({ kind: "commands", commands: context.commands }, root, { verify: session.config.verify, humaneval: session.config.humaneval, sandbox: await session.sandbox(), signal }, exercise.solution);
-    tries.push({ wellFormed: listings.size > 0, passed: check.passed, tokensIn: record.tokensIn, tokensOut: record.tokensOut, modelMs: record.latencyMs });
+    const check = await runCheck(
+      { kind: "commands", commands: context.commands },
+      root,
+      { verify: session.config.verify, humaneval: session.config.humaneval, sandbox: await session.sandbox(), signal },
+      exercise.solution,
+    );
+    tries.push({
+      wellFormed: listings.size > 0,
+      passed: check.passed,
+      tokensIn: record.tokensIn,
+      tokensOut: record.tokensOut,
+      modelMs: record.latencyMs,
+    });
     if (check.passed) break;
-    turns.push({ role: "assistant", content: text }, { role: "user", content: testFailureMessage(failedOutput(check.output), files) });
+    turns.push(
+      { role: "assistant", content: text },
+      { role: "user", content: testFailureMessage(failedOutput(check.output), files) },
+    );
   }
   const solved = tries.at(-1)?.passed === true;
-  return { exercise: exercise.name, tier, model, status: solved ? "complete" : "failed", solved, tries, wallMs: Math.round(performance.now() - started) };
+  return {
+    exercise: exercise.name,
+    tier,
+    model,
+    status: solved ? "complete" : "failed",
+    solved,
+    tries,
+    wallMs: Math.round(performance.now() - started),
+  };
 }
 
 /** Pure: the output of the command that failed, without the "$ command" lines verification adds. */

@@ -3,8 +3,11 @@ import { aiderMessages, readListings } from "./aiderProtocol.ts";
 
 describe("the baseline's whole-file replies, read as Aider reads them", () => {
   test("a listing after the file's name; a listing of the tests is ignored", () => {
-    const reply = "Here:\n\ntwo_fer.py\n```python\ndef two_fer(name='you'):\n    return f'One for {name}, one for me.'\n```\n\ntwo_fer_test.py\n```python\nassert True\n```\n";
-    expect(readListings(reply, ["two_fer.py"])).toEqual(new Map([["two_fer.py", "def two_fer(name='you'):\n    return f'One for {name}, one for me.'\n"]]));
+    const reply =
+      "Here:\n\ntwo_fer.py\n```python\ndef two_fer(name='you'):\n    return f'One for {name}, one for me.'\n```\n\ntwo_fer_test.py\n```python\nassert True\n```\n";
+    expect(readListings(reply, ["two_fer.py"])).toEqual(
+      new Map([["two_fer.py", "def two_fer(name='you'):\n    return f'One for {name}, one for me.'\n"]]),
+    );
   });
 
   test("one file in the chat: a block that names no file is that file, the last such block winning", () => {

@@ -11,7 +11,9 @@ const FENCE = /^(`{3,}|~{3,})([^\n]*)\n([\s\S]*?)^\1[ \t]*$/gm;
 
 /** Pure: the files as Aider shows them: the name on a line, then the content in a fence. */
 export function fileListings(files: ReadonlyMap<string, string>): string {
-  return [...files].map(([name, content]) => `${name}\n\`\`\`\n${content}${content.endsWith("\n") ? "" : "\n"}\`\`\``).join("\n\n");
+  return [...files]
+    .map(([name, content]) => `${name}\n\`\`\`\n${content}${content.endsWith("\n") ? "" : "\n"}\`\`\``)
+    .join("\n\n");
 }
 
 /** Pure: the conversation for one try: the files as they are now, then every instruction and reply so far. */
@@ -28,7 +30,8 @@ export function aiderMessages(files: ReadonlyMap<string, string>, turns: readonl
 export function readListings(reply: string, editable: readonly string[]): Map<string, string> {
   const text = reply.replaceAll("\r\n", "\n");
   const byName = new Map<string, string>();
-  const resolve = (name: string) => editable.find((file) => file === name || file.split("/").at(-1) === name.split("/").at(-1)) ?? null;
+  const resolve = (name: string) =>
+    editable.find((file) => file === name || file.split("/").at(-1) === name.split("/").at(-1)) ?? null;
   for (const edit of parseWholeFiles(text)) {
     if (edit.kind !== "whole") continue;
     const file = resolve(edit.name);

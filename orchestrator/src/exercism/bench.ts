@@ -46,14 +46,27 @@ export type ExercismOptions = {
   submit?: (submission: { task: WorkspaceTask; workspace: string }, signal: AbortSignal) => Promise<OutcomeRecord>;
 };
 
-export type ExercismResult = { runId: string; summary: ExercismSummary; interrupted: boolean; stoppedUnreachable?: number; outDir: string };
+export type ExercismResult = {
+  runId: string;
+  summary: ExercismSummary;
+  interrupted: boolean;
+  stoppedUnreachable?: number;
+  outDir: string;
+};
 
-
-async function prepareExercise(exercise: Exercise, options: ExercismOptions, session: Session, parentDir: string): Promise<PreparedTask> {
+async function prepareExercise(
+  exercise: Exercise,
+  options: ExercismOptions,
+  session: Session,
+  parentDir: string,
+): Promise<PreparedTask> {
   const dir = path.join(parentDir, exercise.name);
   await rm(dir, { recursive: true, force: true }); // a half-done exercise of a killed run starts again
   const { root } = await createExerciseWorkspace(exercise, parentDir, { nodeModules: options.nodeModules });
-  const description = exerciseInstructions(await Promise.all(exercise.docs.map((file) => readFile(file, "utf8"))), fileList(exercise));
+  const description = exerciseInstructions(
+    await Promise.all(exercise.docs.map((file) => readFile(file, "utf8"))),
+    fileList(exercise),
+  );
   const filesOwned = exercise.solution;
   return {
     taskId: crypto.randomUUID().slice(0, 8),
@@ -72,10 +85,27 @@ function commandsFor(exercise: Exercise, session: Session): string[] {
   return exerciseCommands(exercise.track, exercise, session.config.humaneval.python ?? "python3");
 }
 
-async function solveExercise(exercise: Exercise, options: ExercismOptions, session: Session, runId: string, signal: AbortSignal): Promise<TaskLine | null> {
+async function solveExercise(
+  exercise: Exercise,
+  options: ExercismOptions,
+  session: Session,
+  runId: string,
+  signal: AbortSignal,
+): Promise<TaskLine | null> {
   const task = await prepareExercise(exercise, options, session, path.join(options.outDir, "workspaces", "smol-coder"));
   const outcome = options.submit
-    ? await options.submit({ task: { description: task.description, filesOwned: task.filesOwned, verify: checkLabels(task.check), ...(options.startTier ? { startTier: options.startTier } : {}) }, workspace: task.root }, signal)
+    ? await options.submit(
+        {
+          task: {
+            description: task.description,
+            filesOwned: task.filesOwned,
+            verify: checkLabels(task.check),
+            ...(options.startTier ? { startTier: options.startTier } : {}),
+          },
+          workspace: task.root,
+        },
+        signal,
+      )
     : await runRecordedTask(session, task, { runId, commit: false, debugDir: options.debugDir, signal });
   if (outcome.status === "interrupted") return null;
   const totals = totalUsage(outcome.usage);
@@ -94,13 +124,30 @@ async function solveExercise(exercise: Exercise, options: ExercismOptions, sessi
   };
 }
 
-async function oracleExercise(exercise: Exercise, options: ExercismOptions, session: Session, signal: AbortSignal): Promise<OracleLine> {
+async function oracleExercise(
+  exercise: Exercise,
+  options: ExercismOptions,
+  session: Session,
+  signal: AbortSignal,
+): Promise<OracleLine> {
   const started = performance.now();
   const parent = path.join(options.outDir, "workspaces", "oracle");
   await rm(path.join(parent, exercise.name), { recursive: true, force: true });
   const { root } = await createExerciseWorkspace(exercise, parent, { oracle: true, nodeModules: options.nodeModules });
-  const check = await runCheck({ kind: "commands", commands: commandsFor(exercise, session) }, root, { verify: session.config.verify, humaneval: session.config.humaneval, sandbox: await session.sandbox(), signal }, exercise.solution);
-  return { exercise: exercise.name, status: check.passed ? "complete" : "failed", solved: check.passed, decidedBy: check.decidedBy, errors: check.errors, wallMs: Math.round(performance.now() - started) };
+  const check = await runCheck(
+    { kind: "commands", commands: commandsFor(exercise, session) },
+    root,
+    { verify: session.config.verify, humaneval: session.config.humaneval, sandbox: await session.sandbox(), signal },
+    exercise.solution,
+  );
+  return {
+    exercise: exercise.name,
+    status: check.passed ? "complete" : "failed",
+    solved: check.passed,
+    decidedBy: check.decidedBy,
+    errors: check.errors,
+    wallMs: Math.round(performance.now() - started),
+  };
 }
 
 /** What every arm's run shares: the exercises, the output directory, the limits and the one stop. */
@@ -114,7 +161,14 @@ function oracleArm(common: Common, options: ExercismOptions, session: Session) {
     lineKey: (line) => line.exercise,
     isVerdict: (line) => line.status !== "crashed",
     solve: (exercise, signal) => oracleExercise(exercise, options, session, signal),
-    crashed: (exercise, error) => ({ exercise: exercise.name, status: "crashed" as const, solved: false, decidedBy: "", errors: [error], wallMs: 0 }),
+    crashed: (exercise, error) => ({
+      exercise: exercise.name,
+      status: "crashed" as const,
+      solved: false,
+      decidedBy: "",
+      errors: [error],
+      wallMs: 0,
+    }),
   });
 }
 
@@ -127,13 +181,34 @@ function smolCoderArm(common: Common, options: ExercismOptions, session: Session
     lineKey: (line) => line.exercise,
     isVerdict: (line) => isVerdict(line.status),
     solve: (exercise, signal) => solveExercise(exercise, options, session, runId, signal),
-    crashed: (exercise, error) => ({ exercise: exercise.name, status: "crashed" as const, solved: false, startTier: tier, finalTier: tier, attempts: [], tokensIn: 0, tokensOut: 0, modelMs: 0, wallMs: 0, error }),
+    crashed: (exercise, error) => ({
+      exercise: exercise.name,
+      status: "crashed" as const,
+      solved: false,
+      startTier: tier,
+      finalTier: tier,
+      attempts: [],
+      tokensIn: 0,
+      tokensOut: 0,
+      modelMs: 0,
+      wallMs: 0,
+      error,
+    }),
   });
 }
 
 function baselineArm(common: Common, options: ExercismOptions, session: Session, tier: Tier) {
   const parentDir = path.join(options.outDir, "workspaces", "baseline");
-  const noVerdict = (exercise: Exercise, status: "unreachable" | "crashed", error: string) => ({ exercise: exercise.name, tier, model: session.router.modelFor(tier), status, solved: false, tries: [], wallMs: 0, error });
+  const noVerdict = (exercise: Exercise, status: "unreachable" | "crashed", error: string) => ({
+    exercise: exercise.name,
+    tier,
+    model: session.router.modelFor(tier),
+    status,
+    solved: false,
+    tries: [],
+    wallMs: 0,
+    error,
+  });
   return runProblems({
     ...common,
     progress: false,
@@ -143,7 +218,13 @@ function baselineArm(common: Common, options: ExercismOptions, session: Session,
     isVerdict: (line) => line.status === "complete" || line.status === "failed",
     solve: async (exercise, signal) => {
       await rm(path.join(parentDir, tier, exercise.name), { recursive: true, force: true });
-      const context = { session, parentDir, commands: commandsFor(exercise, session), tries: options.baselineTries, nodeModules: options.nodeModules };
+      const context = {
+        session,
+        parentDir,
+        commands: commandsFor(exercise, session),
+        tries: options.baselineTries,
+        nodeModules: options.nodeModules,
+      };
       return askLikeAider(context, exercise, tier, signal).catch((error: unknown) => {
         // A server that does not answer is no verdict: --resume asks again, and enough in a row stop the run.
         if (!(error instanceof EndpointUnreachable) || signal.aborted) throw error;
@@ -159,10 +240,29 @@ export async function runExercism(session: Session, options: ExercismOptions): P
   const exercises = selectExercises(await loadTrack(options.track, options.exercisesDir), options.selection);
   await mkdir(options.outDir, { recursive: true });
   await session.sandbox(); // no sandbox stops the run before anything is recorded
-  const runId = session.store.startRun({ kind: "bench", args: { benchmark: "exercism", track: options.track, exercises: exercises.map((e) => e.name), oracle: options.oracle, baseline: options.baseline } });
+  const runId = session.store.startRun({
+    kind: "bench",
+    args: {
+      benchmark: "exercism",
+      track: options.track,
+      exercises: exercises.map((e) => e.name),
+      oracle: options.oracle,
+      baseline: options.baseline,
+    },
+  });
   let runStatus: "complete" | "interrupted" | "unreachable" | "crashed" = "crashed";
   try {
-    session.log.info({ event: "bench_start", runId, benchmark: "exercism", track: options.track, problems: exercises.length, concurrency: options.concurrency }, "bench start");
+    session.log.info(
+      {
+        event: "bench_start",
+        runId,
+        benchmark: "exercism",
+        track: options.track,
+        problems: exercises.length,
+        concurrency: options.concurrency,
+      },
+      "bench start",
+    );
     // One stop for every arm: when the endpoint looks down to one, the others stop too.
     const stop = new AbortController();
     const common = {
@@ -187,21 +287,41 @@ export async function runExercism(session: Session, options: ExercismOptions): P
       runs.push(run);
     } else {
       // The arms run side by side, so a run cut short still holds paired results; the tiers' permits bound the calls.
-      const [smolRun, ...tierRuns] = await Promise.all([smolCoderArm(common, options, session, runId), ...options.baseline.map((tier) => baselineArm(common, options, session, tier))]);
+      const [smolRun, ...tierRuns] = await Promise.all([
+        smolCoderArm(common, options, session, runId),
+        ...options.baseline.map((tier) => baselineArm(common, options, session, tier)),
+      ]);
       tasks = smolRun!.lines;
       runs.push(smolRun!, ...tierRuns);
       for (const tierRun of tierRuns) baselines.push(...tierRun.lines);
     }
     const stoppedUnreachable = runs.find((r) => r.stoppedUnreachable !== undefined)?.stoppedUnreachable;
-    const interrupted = runs.some((r) => r.interrupted) || (Boolean(options.signal?.aborted) && stoppedUnreachable === undefined);
-    const summary = summariseExercism({ track: options.track, exercises: exercises.map((e) => e.name), tasks, baselines, oracle, wallSeconds: (performance.now() - started) / 1000 });
+    const interrupted =
+      runs.some((r) => r.interrupted) || (Boolean(options.signal?.aborted) && stoppedUnreachable === undefined);
+    const summary = summariseExercism({
+      track: options.track,
+      exercises: exercises.map((e) => e.name),
+      tasks,
+      baselines,
+      oracle,
+      wallSeconds: (performance.now() - started) / 1000,
+    });
     // Written for a run cut short too, marked partial: a benchmark longer than a session is read between its parts.
     const partial = interrupted || stoppedUnreachable !== undefined;
     const title = `Exercism ${options.track} benchmark ${runId}${partial ? " (partial: --resume continues it)" : ""}`;
-    await writeFile(path.join(options.outDir, "summary.json"), `${JSON.stringify({ runId, partial, ...summary }, null, 2)}\n`);
-    await writeFile(path.join(options.outDir, "report.md"), renderExercismReport(summary, { tasks, baselines, oracle }, title));
+    await writeFile(
+      path.join(options.outDir, "summary.json"),
+      `${JSON.stringify({ runId, partial, ...summary }, null, 2)}\n`,
+    );
+    await writeFile(
+      path.join(options.outDir, "report.md"),
+      renderExercismReport(summary, { tasks, baselines, oracle }, title),
+    );
     runStatus = stoppedUnreachable !== undefined ? "unreachable" : interrupted ? "interrupted" : "complete";
-    session.log.info({ event: "bench_complete", runId, benchmark: "exercism", interrupted, stoppedUnreachable }, "bench complete");
+    session.log.info(
+      { event: "bench_complete", runId, benchmark: "exercism", interrupted, stoppedUnreachable },
+      "bench complete",
+    );
     return { runId, summary, interrupted, stoppedUnreachable, outDir: options.outDir };
   } catch (error) {
     if (options.signal?.aborted) runStatus = "interrupted";

@@ -13,7 +13,11 @@ export const BENCH_TSCONFIG = "tsconfig.bench.json";
  * own solutions) and ESLint (relative-distance's solution fails the exercise's own lint config, and
  * kindergarten-garden's the learners' rules); Exercism's own test runner judges by the tests too.
  */
-export function exerciseCommands(track: Track, files: { solution: readonly string[]; test: readonly string[] }, python = "python3"): string[] {
+export function exerciseCommands(
+  track: Track,
+  files: { solution: readonly string[]; test: readonly string[] },
+  python = "python3",
+): string[] {
   if (track === "python") return [`${python} -m pytest -q -p no:cacheprovider ${files.test.map(quote).join(" ")}`];
   return [
     `node node_modules/typescript/bin/tsc --noEmit -p ${BENCH_TSCONFIG}`,

@@ -33,10 +33,24 @@ export async function typescriptDependencies(cacheDir: string, log?: (message: s
   await writeFile(path.join(staging, "package-lock.json"), LOCKFILE);
   log?.(`installing the TypeScript track's tools into ${dir} (npm ci, once)`);
   const npm = Bun.which("npm");
-  if (!npm) throw new ToolMissing("npm", "the TypeScript track installs tsc, ESLint and Jest with npm", "install Node.js with npm (apt-get install npm)");
-  const child = Bun.spawn([npm, "ci", "--no-audit", "--no-fund", "--ignore-scripts", "--loglevel=error"], { cwd: staging, stdout: "pipe", stderr: "pipe" });
+  if (!npm)
+    throw new ToolMissing(
+      "npm",
+      "the TypeScript track installs tsc, ESLint and Jest with npm",
+      "install Node.js with npm (apt-get install npm)",
+    );
+  const child = Bun.spawn([npm, "ci", "--no-audit", "--no-fund", "--ignore-scripts", "--loglevel=error"], {
+    cwd: staging,
+    stdout: "pipe",
+    stderr: "pipe",
+  });
   const [code, errors] = await Promise.all([child.exited, new Response(child.stderr).text()]);
-  if (code !== 0) throw new ToolMissing("npm ci", `npm ci failed (exit ${code}): ${errors.trim().split("\n").slice(-3).join(" ")}`, "check that the npm registry is reachable, then run the benchmark again");
+  if (code !== 0)
+    throw new ToolMissing(
+      "npm ci",
+      `npm ci failed (exit ${code}): ${errors.trim().split("\n").slice(-3).join(" ")}`,
+      "check that the npm registry is reachable, then run the benchmark again",
+    );
   await rm(dir, { recursive: true, force: true });
   await rename(staging, dir);
   return modules;

@@ -22,13 +22,23 @@ describe("loading a track", () => {
       expect(exercise.example.length).toBe(exercise.solution.length);
     }
     const docs = track.find((e) => e.name === "two-fer")!.docs.map((doc) => path.basename(doc));
-    expect(docs).toEqual([...docs].sort((a, b) => ["introduction.md", "instructions.md", "instructions.append.md"].indexOf(a) - ["introduction.md", "instructions.md", "instructions.append.md"].indexOf(b)));
+    expect(docs).toEqual(
+      [...docs].sort(
+        (a, b) =>
+          ["introduction.md", "instructions.md", "instructions.append.md"].indexOf(a) -
+          ["introduction.md", "instructions.md", "instructions.append.md"].indexOf(b),
+      ),
+    );
   });
 
   test("the TypeScript track loads all 86, the two configs that are not valid JSON included", async () => {
     const track = await loadTrack("typescript", TYPESCRIPT);
     expect(track.length).toBe(86);
-    expect(track.find((e) => e.name === "isogram")).toMatchObject({ solution: ["isogram.ts"], test: ["isogram.test.ts"], example: [".meta/proof.ci.ts"] });
+    expect(track.find((e) => e.name === "isogram")).toMatchObject({
+      solution: ["isogram.ts"],
+      test: ["isogram.test.ts"],
+      example: [".meta/proof.ci.ts"],
+    });
   });
 
   test("a config without files lists, or a directory that is not a track, is refused naming the fix", async () => {
@@ -43,20 +53,26 @@ describe("an exercise's workspace", () => {
     const [exercise] = (await loadTrack("python", PYTHON)).filter((e) => e.name === "two-fer");
     const { root } = await createExerciseWorkspace(exercise!, mkdtempSync(path.join(tmpdir(), "smol-ex-")));
     expect(readdirSync(root).sort()).toEqual(["two_fer.py", "two_fer_test.py"]);
-    expect(readFileSync(path.join(root, "two_fer.py"), "utf8")).toBe(readFileSync(path.join(exercise!.dir, "two_fer.py"), "utf8"));
+    expect(readFileSync(path.join(root, "two_fer.py"), "utf8")).toBe(
+      readFileSync(path.join(exercise!.dir, "two_fer.py"), "utf8"),
+    );
   });
 
   test("--oracle writes the example over the stub; a second workspace in the same place is refused", async () => {
     const [exercise] = (await loadTrack("python", PYTHON)).filter((e) => e.name === "two-fer");
     const parent = mkdtempSync(path.join(tmpdir(), "smol-ex-"));
     const { root } = await createExerciseWorkspace(exercise!, parent, { oracle: true });
-    expect(readFileSync(path.join(root, "two_fer.py"), "utf8")).toBe(readFileSync(path.join(exercise!.dir, ".meta", "example.py"), "utf8"));
+    expect(readFileSync(path.join(root, "two_fer.py"), "utf8")).toBe(
+      readFileSync(path.join(exercise!.dir, ".meta", "example.py"), "utf8"),
+    );
     await expect(createExerciseWorkspace(exercise!, parent)).rejects.toThrow("already exists and is not empty");
   });
 
   test("TypeScript: every test runs, the benchmark's tsconfig sits beside the exercise's, node_modules links to the shared install", async () => {
     const [exercise] = (await loadTrack("typescript", TYPESCRIPT)).filter((e) => e.name === "isogram");
-    const { root } = await createExerciseWorkspace(exercise!, mkdtempSync(path.join(tmpdir(), "smol-ex-")), { nodeModules: "/opt/tools/node_modules" });
+    const { root } = await createExerciseWorkspace(exercise!, mkdtempSync(path.join(tmpdir(), "smol-ex-")), {
+      nodeModules: "/opt/tools/node_modules",
+    });
     const tests = readFileSync(path.join(root, "isogram.test.ts"), "utf8");
     expect(readFileSync(path.join(exercise!.dir, "isogram.test.ts"), "utf8")).toMatch(/^\s*xit\(/m);
     expect(tests).not.toMatch(/^\s*x(it|test)\(/m);

@@ -29,5 +29,13 @@ export function exerciseInstructions(docs: readonly string[], files: string): st
 /** Pure: what a failed first try is told: the first 50 lines of the test output, then the fixed paragraph. */
 export function testFailureMessage(output: string, files: string): string {
   const head = output.split("\n").slice(0, TEST_OUTPUT_LINES).join("\n").trimEnd();
-  return [head, "", "####", "", "See the testing errors above.", "The tests are correct, don't try and change them.", `Fix the code in ${files} to resolve the errors.`].join("\n");
+  return [
+    head,
+    "",
+    "####",
+    "",
+    "See the testing errors above.",
+    "The tests are correct, don't try and change them.",
+    `Fix the code in ${files} to resolve the errors.`,
+  ].join("\n");
 }

@@ -2,22 +2,87 @@ import { describe, expect, test } from "bun:test";
 import type { BaselineLine, TaskLine } from "./lines.ts";
 import { baselineCell, renderExercismReport, summariseExercism, taskCell } from "./report.ts";
 
-const task = (exercise: string, outcomes: TaskLine["attempts"][number]["outcome"][], status: TaskLine["status"] = outcomes.at(-1) === "passed" ? "complete" : "abort"): TaskLine => ({
-  exercise, status, solved: status === "complete", startTier: "fast", finalTier: "fast", attempts: outcomes.map((outcome) => ({ tier: "fast", outcome })), tokensIn: 10, tokensOut: 5, modelMs: 1000, wallMs: 2000,
+const task = (
+  exercise: string,
+  outcomes: TaskLine["attempts"][number]["outcome"][],
+  status: TaskLine["status"] = outcomes.at(-1) === "passed" ? "complete" : "abort",
+): TaskLine => ({
+  exercise,
+  status,
+  solved: status === "complete",
+  startTier: "fast",
+  finalTier: "fast",
+  attempts: outcomes.map((outcome) => ({ tier: "fast", outcome })),
+  tokensIn: 10,
+  tokensOut: 5,
+  modelMs: 1000,
+  wallMs: 2000,
 });
-const base = (exercise: string, tries: [boolean, boolean][], status: BaselineLine["status"] = tries.at(-1)?.[1] ? "complete" : "failed"): BaselineLine => ({
-  exercise, tier: "fast", model: "fast-coder", status, solved: status === "complete", tries: tries.map(([wellFormed, passed]) => ({ wellFormed, passed, tokensIn: 10, tokensOut: 5, modelMs: 500 })), wallMs: 1000,
+const base = (
+  exercise: string,
+  tries: [boolean, boolean][],
+  status: BaselineLine["status"] = tries.at(-1)?.[1] ? "complete" : "failed",
+): BaselineLine => ({
+  exercise,
+  tier: "fast",
+  model: "fast-coder",
+  status,
+  solved: status === "complete",
+  tries: tries.map(([wellFormed, passed]) => ({ wellFormed, passed, tokensIn: 10, tokensOut: 5, modelMs: 500 })),
+  wallMs: 1000,
 });
 
 describe("the Exercism summary", () => {
-  const tasks = [task("a", ["passed"]), task("b", ["patch_rejected", "passed"]), task("c", ["verification_failed", "verification_failed"]), task("d", [], "unreachable")];
-  const baselines = [base("a", [[true, false], [true, true]]), base("b", [[false, false], [true, false]]), base("c", [[true, true]]), base("e", [[true, true]]), base("d", [], "crashed")];
-  const summary = summariseExercism({ track: "python", exercises: ["a", "b", "c", "d", "e"], tasks, baselines, oracle: [], wallSeconds: 12 });
+  const tasks = [
+    task("a", ["passed"]),
+    task("b", ["patch_rejected", "passed"]),
+    task("c", ["verification_failed", "verification_failed"]),
+    task("d", [], "unreachable"),
+  ];
+  const baselines = [
+    base("a", [
+      [true, false],
+      [true, true],
+    ]),
+    base("b", [
+      [false, false],
+      [true, false],
+    ]),
+    base("c", [[true, true]]),
+    base("e", [[true, true]]),
+    base("d", [], "crashed"),
+  ];
+  const summary = summariseExercism({
+    track: "python",
+    exercises: ["a", "b", "c", "d", "e"],
+    tasks,
+    baselines,
+    oracle: [],
+    wallSeconds: 12,
+  });
 
   test("solved after each try is cumulative; lines without a verdict are not counted", () => {
     const [smol, fast] = summary.arms;
-    expect(smol).toMatchObject({ arm: "smol-coder", tier: "fast", total: 3, solvedAfter: [1, 2], solved: 2, replies: 5, wellFormed: 4, modelSeconds: 3 });
-    expect(fast).toMatchObject({ tier: "fast", model: "fast-coder", total: 4, solvedAfter: [2, 3], solved: 3, replies: 6, wellFormed: 5, modelSeconds: 3 });
+    expect(smol).toMatchObject({
+      arm: "smol-coder",
+      tier: "fast",
+      total: 3,
+      solvedAfter: [1, 2],
+      solved: 2,
+      replies: 5,
+      wellFormed: 4,
+      modelSeconds: 3,
+    });
+    expect(fast).toMatchObject({
+      tier: "fast",
+      model: "fast-coder",
+      total: 4,
+      solvedAfter: [2, 3],
+      solved: 3,
+      replies: 6,
+      wellFormed: 5,
+      modelSeconds: 3,
+    });
     expect(summary.refusedReplies).toBe(1);
     expect(summary.startedAt).toEqual({ fast: 3 });
   });
@@ -32,13 +97,25 @@ describe("the Exercism summary", () => {
     expect(baselineCell(baselines[4])).toBe("crashed");
     const report = renderExercismReport(summary, { tasks, baselines, oracle: [] }, "T");
     expect(report).toContain("| smol-coder | fast | fast tier | 1/3 (33.3%) | 2/3 (66.7%) | 4/5 (80.0%) | 3 s | 15 |");
-    expect(report).toContain("Paired, on the 3 exercises both have a verdict for: smol-coder 1 after try 1, 2 after try 2; the fast baseline 1 after try 1, 2 after try 2.");
+    expect(report).toContain(
+      "Paired, on the 3 exercises both have a verdict for: smol-coder 1 after try 1, 2 after try 2; the fast baseline 1 after try 1, 2 after try 2.",
+    );
     expect(report).toContain("| b | ✓2 R✓ (ff) | ✗ RF |");
   });
 
   test("a baseline prompt that did not fit is a failed try, not a reply: marked L, its time counted", () => {
-    const tooLong: BaselineLine = { ...base("f", []), tries: [{ wellFormed: false, passed: false, tokensIn: 0, tokensOut: 0, modelMs: 2000, tooLong: true }] };
-    const [fast] = summariseExercism({ track: "python", exercises: ["a", "f"], tasks: [], baselines: [baselines[0]!, tooLong], oracle: [], wallSeconds: 1 }).arms;
+    const tooLong: BaselineLine = {
+      ...base("f", []),
+      tries: [{ wellFormed: false, passed: false, tokensIn: 0, tokensOut: 0, modelMs: 2000, tooLong: true }],
+    };
+    const [fast] = summariseExercism({
+      track: "python",
+      exercises: ["a", "f"],
+      tasks: [],
+      baselines: [baselines[0]!, tooLong],
+      oracle: [],
+      wallSeconds: 1,
+    }).arms;
     expect(fast).toMatchObject({ total: 2, solved: 1, replies: 2, wellFormed: 2, modelSeconds: 3 });
     expect(baselineCell(tooLong)).toBe("✗ L");
   });

@@ -41,7 +41,10 @@ const cumulative = (counts: number[]) => counts.map((_, i) => counts.slice(0, i 
 function tasksArm(recorded: readonly TaskLine[], tries: number): ArmSummary {
   // Tasks without a verdict (unreachable, rejected, crashed) are not counted: --resume runs those again.
   const tasks = recorded.filter((t) => isVerdict(t.status));
-  const byTry = Array.from({ length: tries }, (_, k) => tasks.filter((t) => t.solved && t.attempts.length === k + 1).length);
+  const byTry = Array.from(
+    { length: tries },
+    (_, k) => tasks.filter((t) => t.solved && t.attempts.length === k + 1).length,
+  );
   const replies = tasks.flatMap((t) => t.attempts).filter((a) => a.outcome !== "prompt_too_long");
   const tiers = new Set(tasks.flatMap((t) => t.attempts.map((a) => a.tier)));
   return {
@@ -62,7 +65,10 @@ function tasksArm(recorded: readonly TaskLine[], tries: number): ArmSummary {
 function baselineArm(recorded: readonly BaselineLine[], tier: Tier, tries: number): ArmSummary {
   // Lines without a verdict (unreachable, crashed) are not counted: --resume asks those again.
   const lines = recorded.filter((line) => line.status === "complete" || line.status === "failed");
-  const byTry = Array.from({ length: tries }, (_, k) => lines.filter((l) => l.solved && l.tries.length === k + 1).length);
+  const byTry = Array.from(
+    { length: tries },
+    (_, k) => lines.filter((l) => l.solved && l.tries.length === k + 1).length,
+  );
   const tried = lines.flatMap((l) => l.tries);
   // A prompt that did not fit got no reply: like smol-coder's prompt_too_long attempts, not a reply to count.
   const all = tried.filter((t) => t.tooLong !== true);
@@ -80,33 +86,66 @@ function baselineArm(recorded: readonly BaselineLine[], tier: Tier, tries: numbe
   };
 }
 
-export function summariseExercism(input: { track: Track; exercises: string[]; tasks: readonly TaskLine[]; baselines: readonly BaselineLine[]; oracle: readonly OracleLine[]; wallSeconds: number }): ExercismSummary {
-  const tries = Math.max(2, ...input.tasks.map((t) => t.attempts.length), ...input.baselines.map((b) => b.tries.length));
+export function summariseExercism(input: {
+  track: Track;
+  exercises: string[];
+  tasks: readonly TaskLine[];
+  baselines: readonly BaselineLine[];
+  oracle: readonly OracleLine[];
+  wallSeconds: number;
+}): ExercismSummary {
+  const tries = Math.max(
+    2,
+    ...input.tasks.map((t) => t.attempts.length),
+    ...input.baselines.map((b) => b.tries.length),
+  );
   const startedAt: Partial<Record<Tier, number>> = {};
-  for (const task of input.tasks.filter((t) => t.attempts.length > 0)) startedAt[task.startTier] = (startedAt[task.startTier] ?? 0) + 1;
+  for (const task of input.tasks.filter((t) => t.attempts.length > 0))
+    startedAt[task.startTier] = (startedAt[task.startTier] ?? 0) + 1;
   const arms = [
     ...(input.tasks.length > 0 ? [tasksArm(input.tasks, tries)] : []),
-    ...TIERS.filter((tier) => input.baselines.some((b) => b.tier === tier)).map((tier) => baselineArm(input.baselines.filter((b) => b.tier === tier), tier, tries)),
+    ...TIERS.filter((tier) => input.baselines.some((b) => b.tier === tier)).map((tier) =>
+      baselineArm(
+        input.baselines.filter((b) => b.tier === tier),
+        tier,
+        tries,
+      ),
+    ),
   ];
   const paired = arms
     .filter((arm) => arm.arm !== "smol-coder" && arm.tier !== "router")
     .map((arm) => {
       const tier = arm.tier as Tier;
-      const base = new Map(input.baselines.filter((b) => b.tier === tier && (b.status === "complete" || b.status === "failed")).map((b) => [b.exercise, b]));
+      const base = new Map(
+        input.baselines
+          .filter((b) => b.tier === tier && (b.status === "complete" || b.status === "failed"))
+          .map((b) => [b.exercise, b]),
+      );
       const both = input.tasks.filter((t) => isVerdict(t.status) && base.has(t.exercise));
       const names = new Set(both.map((t) => t.exercise));
       return {
         tier,
         exercises: both.length,
         smolCoder: tasksArm(both, tries).solvedAfter,
-        baseline: baselineArm([...base.values()].filter((b) => names.has(b.exercise)), tier, tries).solvedAfter,
+        baseline: baselineArm(
+          [...base.values()].filter((b) => names.has(b.exercise)),
+          tier,
+          tries,
+        ).solvedAfter,
       };
     });
   return {
     track: input.track,
     exercises: input.exercises.length,
     paired,
-    oracle: input.oracle.length > 0 ? { total: input.oracle.length, passed: input.oracle.filter((o) => o.solved).length, failed: input.oracle.filter((o) => !o.solved).map((o) => o.exercise) } : null,
+    oracle:
+      input.oracle.length > 0
+        ? {
+            total: input.oracle.length,
+            passed: input.oracle.filter((o) => o.solved).length,
+            failed: input.oracle.filter((o) => !o.solved).map((o) => o.exercise),
+          }
+        : null,
     arms,
     startedAt,
     refusedReplies: input.tasks.flatMap((t) => t.attempts).filter((a) => a.outcome === "patch_rejected").length,
@@ -120,7 +159,11 @@ const pct = (n: number, d: number) => (d === 0 ? "–" : `${((100 * n) / d).toFi
 /** Pure: one cell: ✓k solved at try k, ✗ not solved; each try's mark: R refused / malformed, F tests failed. */
 export function taskCell(line: TaskLine | undefined): string {
   if (!line) return "";
-  const marks = line.attempts.map((a) => (a.outcome === "passed" ? "✓" : a.outcome === "patch_rejected" ? "R" : a.outcome === "prompt_too_long" ? "L" : "F")).join("");
+  const marks = line.attempts
+    .map((a) =>
+      a.outcome === "passed" ? "✓" : a.outcome === "patch_rejected" ? "R" : a.outcome === "prompt_too_long" ? "L" : "F",
+    )
+    .join("");
   return `${line.solved ? `✓${line.attempts.length}` : "✗"} ${marks} (${line.attempts.map((a) => a.tier[0]).join("")})`;
 }
 
@@ -131,8 +174,17 @@ export function baselineCell(line: BaselineLine | undefined): string {
   return `${line.solved ? `✓${line.tries.length}` : "✗"} ${marks}`;
 }
 
-export function renderExercismReport(summary: ExercismSummary, lines: { tasks: readonly TaskLine[]; baselines: readonly BaselineLine[]; oracle: readonly OracleLine[] }, title: string): string {
-  const out = [`# ${title}`, "", `Track: ${summary.track}; exercises: ${summary.exercises}; wall: ${summary.wallSeconds} s.`, ""];
+export function renderExercismReport(
+  summary: ExercismSummary,
+  lines: { tasks: readonly TaskLine[]; baselines: readonly BaselineLine[]; oracle: readonly OracleLine[] },
+  title: string,
+): string {
+  const out = [
+    `# ${title}`,
+    "",
+    `Track: ${summary.track}; exercises: ${summary.exercises}; wall: ${summary.wallSeconds} s.`,
+    "",
+  ];
   if (summary.oracle) {
     out.push(`Oracle (the maintainers' solutions): **${summary.oracle.passed}/${summary.oracle.total}** pass.`, "");
     if (summary.oracle.failed.length > 0) out.push(`Failed: ${summary.oracle.failed.join(", ")}`, "");
@@ -142,21 +194,38 @@ export function renderExercismReport(summary: ExercismSummary, lines: { tasks: r
     out.push(
       `| arm | tier | model | ${Array.from({ length: tries }, (_, k) => `after try ${k + 1}`).join(" | ")} | well-formed replies | model time | reply tokens |`,
       `| --- | --- | --- | ${Array.from({ length: tries }, () => "---").join(" | ")} | --- | --- | --- |`,
-      ...summary.arms.map((a) => `| ${a.arm} | ${a.tier} | ${a.model} | ${a.solvedAfter.map((n) => `${n}/${a.total} (${pct(n, a.total)})`).join(" | ")} | ${a.wellFormed}/${a.replies} (${pct(a.wellFormed, a.replies)}) | ${a.modelSeconds} s | ${a.tokensOut} |`),
+      ...summary.arms.map(
+        (a) =>
+          `| ${a.arm} | ${a.tier} | ${a.model} | ${a.solvedAfter.map((n) => `${n}/${a.total} (${pct(n, a.total)})`).join(" | ")} | ${a.wellFormed}/${a.replies} (${pct(a.wellFormed, a.replies)}) | ${a.modelSeconds} s | ${a.tokensOut} |`,
+      ),
       "",
-      ...summary.paired.map((p) => `Paired, on the ${p.exercises} exercises both have a verdict for: smol-coder ${p.smolCoder.map((n, k) => `${n} after try ${k + 1}`).join(", ")}; the ${p.tier} baseline ${p.baseline.map((n, k) => `${n} after try ${k + 1}`).join(", ")}.`),
+      ...summary.paired.map(
+        (p) =>
+          `Paired, on the ${p.exercises} exercises both have a verdict for: smol-coder ${p.smolCoder.map((n, k) => `${n} after try ${k + 1}`).join(", ")}; the ${p.tier} baseline ${p.baseline.map((n, k) => `${n} after try ${k + 1}`).join(", ")}.`,
+      ),
       "",
-      `smol-coder's tasks started at: ${Object.entries(summary.startedAt).map(([tier, n]) => `${tier} ${n}`).join(", ")}; replies refused before any test: ${summary.refusedReplies}; replies that also wrote files the task does not own (those edits left out, the rest tested): ${summary.repliesWithIgnoredFiles}.`,
+      `smol-coder's tasks started at: ${Object.entries(summary.startedAt)
+        .map(([tier, n]) => `${tier} ${n}`)
+        .join(
+          ", ",
+        )}; replies refused before any test: ${summary.refusedReplies}; replies that also wrote files the task does not own (those edits left out, the rest tested): ${summary.repliesWithIgnoredFiles}.`,
       "",
       "A try is one model reply that is verified. Cells: ✓k solved at try k, ✗ not solved; then each try: ✓ passed, F tests failed, R refused or malformed, L prompt too long; smol-coder's tiers in brackets (f fast, d deep, r reviewer).",
       "",
     );
     const tiers = TIERS.filter((tier) => lines.baselines.some((b) => b.tier === tier));
-    const names = [...new Set([...lines.tasks.map((t) => t.exercise), ...lines.baselines.map((b) => b.exercise)])].sort();
-    out.push(`| exercise | smol-coder | ${tiers.map((t) => `baseline ${t}`).join(" | ")} |`, `| --- | --- | ${tiers.map(() => "---").join(" | ")} |`);
+    const names = [
+      ...new Set([...lines.tasks.map((t) => t.exercise), ...lines.baselines.map((b) => b.exercise)]),
+    ].sort();
+    out.push(
+      `| exercise | smol-coder | ${tiers.map((t) => `baseline ${t}`).join(" | ")} |`,
+      `| --- | --- | ${tiers.map(() => "---").join(" | ")} |`,
+    );
     for (const name of names) {
       const task = lines.tasks.find((t) => t.exercise === name);
-      out.push(`| ${name} | ${taskCell(task)} | ${tiers.map((tier) => baselineCell(lines.baselines.find((b) => b.exercise === name && b.tier === tier))).join(" | ")} |`);
+      out.push(
+        `| ${name} | ${taskCell(task)} | ${tiers.map((tier) => baselineCell(lines.baselines.find((b) => b.exercise === name && b.tier === tier))).join(" | ")} |`,
+      );
     }
     out.push("");
   }

@@ -26,6 +26,8 @@ describe("selecting exercises", () => {
   });
 
   test("--limit after the sample", () => {
-    expect(selectExercises(all, { sample: 10, seed: 3, limit: 4 })).toEqual(selectExercises(all, { sample: 10, seed: 3 }).slice(0, 4));
+    expect(selectExercises(all, { sample: 10, seed: 3, limit: 4 })).toEqual(
+      selectExercises(all, { sample: 10, seed: 3 }).slice(0, 4),
+    );
   });
 });

@@ -30,15 +30,29 @@ export type Selection = { only?: string; sample?: number; seed: number; limit?: 
 export function selectExercises<T extends { name: string }>(all: readonly T[], selection: Selection): T[] {
   let chosen = [...all];
   if (selection.only) {
-    const names = selection.only.split(",").map((name) => name.trim()).filter(Boolean);
+    const names = selection.only
+      .split(",")
+      .map((name) => name.trim())
+      .filter(Boolean);
     const known = new Set(all.map((item) => item.name));
     const missing = names.filter((name) => !known.has(name));
-    if (missing.length > 0) throw new TaskInvalid("--only", `no exercise named ${missing.join(", ")}`, "use the names of directories under exercises/practice");
+    if (missing.length > 0)
+      throw new TaskInvalid(
+        "--only",
+        `no exercise named ${missing.join(", ")}`,
+        "use the names of directories under exercises/practice",
+      );
     const wanted = new Set(names);
     chosen = chosen.filter((item) => wanted.has(item.name));
   }
   if (selection.sample !== undefined) {
-    const names = new Set(sampleNames(chosen.map((item) => item.name), selection.sample, selection.seed));
+    const names = new Set(
+      sampleNames(
+        chosen.map((item) => item.name),
+        selection.sample,
+        selection.seed,
+      ),
+    );
     chosen = chosen.filter((item) => names.has(item.name));
   }
   return selection.limit === undefined ? chosen : chosen.slice(0, selection.limit);

@@ -38,6 +38,11 @@ export function parseExerciseFiles(text: string, where: string): z.infer<typeof 
     raw = match ? (JSON.parse(match[1]!) as unknown) : undefined;
   }
   const parsed = ExerciseFiles.safeParse(raw);
-  if (!parsed.success) throw new TaskInvalid("--exercises", `${where} has no files.solution and files.test lists`, "point --exercises at a clone of exercism/python or exercism/typescript");
+  if (!parsed.success)
+    throw new TaskInvalid(
+      "--exercises",
+      `${where} has no files.solution and files.test lists`,
+      "point --exercises at a clone of exercism/python or exercism/typescript",
+    );
   return parsed.data;
 }

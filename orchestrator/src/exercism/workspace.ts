@@ -20,7 +20,12 @@ export async function createExerciseWorkspace(
 ): Promise<ExerciseWorkspace> {
   const root = path.resolve(parentDir, exercise.name);
   const existing = await readdir(root).catch(() => []);
-  if (existing.length > 0) throw new TaskInvalid("workspace", `${root} already exists and is not empty`, "use a fresh --out, or remove the old one");
+  if (existing.length > 0)
+    throw new TaskInvalid(
+      "workspace",
+      `${root} already exists and is not empty`,
+      "use a fresh --out, or remove the old one",
+    );
   await mkdir(root, { recursive: true });
   const entries = await readdir(exercise.dir, { withFileTypes: true });
   for (const entry of entries) {
@@ -42,7 +47,11 @@ export async function createExerciseWorkspace(
 /** The example solution in place of the stub: one example file for each solution file, in order. */
 async function writeExample(exercise: Exercise, root: string): Promise<void> {
   if (exercise.example.length !== exercise.solution.length) {
-    throw new TaskInvalid("--oracle", `${exercise.name} has ${exercise.example.length} example files for ${exercise.solution.length} solution files`, "leave this exercise out with --only");
+    throw new TaskInvalid(
+      "--oracle",
+      `${exercise.name} has ${exercise.example.length} example files for ${exercise.solution.length} solution files`,
+      "leave this exercise out with --only",
+    );
   }
   for (const [index, example] of exercise.example.entries()) {
     await writeFile(path.join(root, exercise.solution[index]!), await readFile(path.join(exercise.dir, example)));

@@ -1,6 +1,16 @@
 // The advisors' calls: the spec writer before the first attempt, the mentor at checkpoints.
 import { callModel, type CallDeps } from "../models/calls.ts";
-import { cleanSpec, mentorMessages, parseCheckpoint, SPEC_PROMPT_VERSION, specKey, specMessages, stageFor, type AdviceInput, type Guidance } from "./guidance.ts";
+import {
+  cleanSpec,
+  mentorMessages,
+  parseCheckpoint,
+  SPEC_PROMPT_VERSION,
+  specKey,
+  specMessages,
+  stageFor,
+  type AdviceInput,
+  type Guidance,
+} from "./guidance.ts";
 import type { TaskJournal } from "../run/journal.ts";
 import type { AttemptFeedback } from "./prompt.ts";
 import type { Checkpoint, Tier } from "../types.ts";
@@ -13,7 +23,10 @@ export async function writeSpec(input: AdviceInput, deps: AdvisorDeps): Promise<
   const key = specKey(input, model);
   const stored = deps.reuseSpec ? deps.journal.findSpec(key) : null;
   if (stored !== null) {
-    deps.log.info({ event: "spec_reused", model, chars: stored.length, promptVersion: SPEC_PROMPT_VERSION }, "spec reused");
+    deps.log.info(
+      { event: "spec_reused", model, chars: stored.length, promptVersion: SPEC_PROMPT_VERSION },
+      "spec reused",
+    );
     return stored;
   }
   const { text } = await callModel(deps, { role: "spec-writer", attempt: null, messages: specMessages(input) });
@@ -31,11 +44,32 @@ export async function writeCheckpoint(
   const n = input.guidance.checkpoints.length + 1;
   const stage = stageFor(n);
   const afterAttempt = input.feedback.at(-1)?.attempt ?? 0;
-  const { text } = await callModel(deps, { role: "mentor", attempt: afterAttempt, messages: mentorMessages({ ...input, stage }) });
-  const checkpoint: Checkpoint = { n, afterAttempt, fromTier: input.fromTier, toTier: input.toTier, stage, sections: parseCheckpoint(text, stage) };
+  const { text } = await callModel(deps, {
+    role: "mentor",
+    attempt: afterAttempt,
+    messages: mentorMessages({ ...input, stage }),
+  });
+  const checkpoint: Checkpoint = {
+    n,
+    afterAttempt,
+    fromTier: input.fromTier,
+    toTier: input.toTier,
+    stage,
+    sections: parseCheckpoint(text, stage),
+  };
   deps.journal.checkpoint(checkpoint, text);
   deps.log.info(
-    { event: "checkpoint", n, stage, afterAttempt, fromTier: input.fromTier, toTier: input.toTier, sections: Object.keys(checkpoint.sections).filter((k) => checkpoint.sections[k as keyof typeof checkpoint.sections]) },
+    {
+      event: "checkpoint",
+      n,
+      stage,
+      afterAttempt,
+      fromTier: input.fromTier,
+      toTier: input.toTier,
+      sections: Object.keys(checkpoint.sections).filter(
+        (k) => checkpoint.sections[k as keyof typeof checkpoint.sections],
+      ),
+    },
     "mentor checkpoint",
   );
   return checkpoint;

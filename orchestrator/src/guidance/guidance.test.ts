@@ -1,5 +1,15 @@
 import { describe, expect, test } from "bun:test";
-import { checkpointDue, cleanSpec, mentorMessages, parseCheckpoint, renderGuidance, SPEC_PROMPT_VERSION, specKey, specMessages, stageFor } from "./guidance.ts";
+import {
+  checkpointDue,
+  cleanSpec,
+  mentorMessages,
+  parseCheckpoint,
+  renderGuidance,
+  SPEC_PROMPT_VERSION,
+  specKey,
+  specMessages,
+  stageFor,
+} from "./guidance.ts";
 import type { Checkpoint } from "../types.ts";
 
 const FULL_REPLY = [
@@ -24,19 +34,33 @@ const checkpoint = (n: number, sections: Partial<Checkpoint["sections"]>): Check
   fromTier: "fast",
   toTier: "deep",
   stage: stageFor(n),
-  sections: { analysis: `analysis ${n}`, rootCause: `cause ${n}`, fix: `fix ${n}`, edgeCases: `edges ${n}`, ...sections },
+  sections: {
+    analysis: `analysis ${n}`,
+    rootCause: `cause ${n}`,
+    fix: `fix ${n}`,
+    edgeCases: `edges ${n}`,
+    ...sections,
+  },
 });
 
 describe("stageFor", () => {
   test("1 → strategy, 2 → test criteria, 3 and later → debugging only", () => {
-    expect([1, 2, 3, 4, 10].map(stageFor)).toEqual(["strategy", "test-criteria", "debugging", "debugging", "debugging"]);
+    expect([1, 2, 3, 4, 10].map(stageFor)).toEqual([
+      "strategy",
+      "test-criteria",
+      "debugging",
+      "debugging",
+      "debugging",
+    ]);
   });
 });
 
 describe("parseCheckpoint", () => {
   test("the four parts, plus strategy at checkpoint 1", () => {
     const sections = parseCheckpoint(FULL_REPLY, "strategy");
-    expect(sections.analysis).toBe("Looking at the attempts:\ncheck(candidate) failed: f([1, 2]) returned 2, expected 3.");
+    expect(sections.analysis).toBe(
+      "Looking at the attempts:\ncheck(candidate) failed: f([1, 2]) returned 2, expected 3.",
+    );
     expect(sections.rootCause).toBe("The loop stops one element early.");
     expect(sections.fix).toBe("Iterate over every element.");
     expect(sections.edgeCases).toBe("Empty list; one element.");
@@ -64,13 +88,20 @@ describe("parseCheckpoint", () => {
   });
 
   test("a reply with no headings is kept whole as the analysis", () => {
-    expect(parseCheckpoint("just prose", "strategy")).toEqual({ analysis: "just prose", rootCause: "", fix: "", edgeCases: "" });
+    expect(parseCheckpoint("just prose", "strategy")).toEqual({
+      analysis: "just prose",
+      rootCause: "",
+      fix: "",
+      edgeCases: "",
+    });
   });
 });
 
 describe("cleanSpec", () => {
   test("fenced code is removed whatever the model wrote", () => {
-    const spec = cleanSpec("## Contract\nf(xs) returns an int.\n\n```python\ndef f(xs):\n    return sum(xs)\n```\n\nMore prose.");
+    const spec = cleanSpec(
+      "## Contract\nf(xs) returns an int.\n\n```python\ndef f(xs):\n    return sum(xs)\n```\n\nMore prose.",
+    );
     expect(spec).not.toContain("def f");
     expect(spec).toContain("f(xs) returns an int.");
     expect(spec).toContain("More prose.");
@@ -85,7 +116,13 @@ describe("renderGuidance", () => {
   test("spec first, then checkpoint 1's strategy and checkpoint 2's criteria, which stay after later checkpoints", () => {
     const guidance = {
       spec: "THE SPEC",
-      checkpoints: [checkpoint(1, { strategy: "STRATEGY ONE" }), checkpoint(2, { testCriteria: "CRITERIA TWO" }), checkpoint(3, {}), checkpoint(4, {}), checkpoint(5, {})],
+      checkpoints: [
+        checkpoint(1, { strategy: "STRATEGY ONE" }),
+        checkpoint(2, { testCriteria: "CRITERIA TWO" }),
+        checkpoint(3, {}),
+        checkpoint(4, {}),
+        checkpoint(5, {}),
+      ],
     };
     const text = renderGuidance(guidance, 2);
     expect(text.indexOf("THE SPEC")).toBeLessThan(text.indexOf("STRATEGY ONE"));
@@ -109,17 +146,38 @@ describe("messages", () => {
   });
 
   test("the mentor sees every attempt's diff and errors, and the stage's extra section", () => {
-    const feedback = [1, 2, 3].map((attempt) => ({ attempt, tier: "fast" as const, kind: "verification_failed" as const, diff: `--- a\n+++ b\n+diff ${attempt}\n`, errors: [`error ${attempt}`] }));
-    const [system, user] = mentorMessages({ ...input, guidance: { spec: "S", checkpoints: [] }, feedback, stage: "strategy" });
+    const feedback = [1, 2, 3].map((attempt) => ({
+      attempt,
+      tier: "fast" as const,
+      kind: "verification_failed" as const,
+      diff: `--- a\n+++ b\n+diff ${attempt}\n`,
+      errors: [`error ${attempt}`],
+    }));
+    const [system, user] = mentorMessages({
+      ...input,
+      guidance: { spec: "S", checkpoints: [] },
+      feedback,
+      stage: "strategy",
+    });
     expect(system!.content).toContain("## Strategy");
     expect(system!.content).not.toContain("## Test criteria");
     for (const n of [1, 2, 3]) {
       expect(user!.content).toContain(`+diff ${n}`);
       expect(user!.content).toContain(`error ${n}`);
     }
-    const [second] = mentorMessages({ ...input, guidance: { spec: "S", checkpoints: [] }, feedback, stage: "test-criteria" });
+    const [second] = mentorMessages({
+      ...input,
+      guidance: { spec: "S", checkpoints: [] },
+      feedback,
+      stage: "test-criteria",
+    });
     expect(second!.content).toContain("## Test criteria");
-    const [third] = mentorMessages({ ...input, guidance: { spec: "S", checkpoints: [] }, feedback, stage: "debugging" });
+    const [third] = mentorMessages({
+      ...input,
+      guidance: { spec: "S", checkpoints: [] },
+      feedback,
+      stage: "debugging",
+    });
     expect(third!.content).not.toContain("## Strategy");
     expect(third!.content).not.toContain("## Test criteria");
   });
@@ -129,8 +187,14 @@ describe("messages", () => {
     expect(specKey({ ...input }, "spec-writer")).toBe(a);
     expect(specKey({ ...input, description: "Complete g" }, "spec-writer")).not.toBe(a);
     expect(specKey(input, "other-model")).not.toBe(a);
-    const two = new Map([["a.py", "1"], ["b.py", "2"]]);
-    const reversed = new Map([["b.py", "2"], ["a.py", "1"]]);
+    const two = new Map([
+      ["a.py", "1"],
+      ["b.py", "2"],
+    ]);
+    const reversed = new Map([
+      ["b.py", "2"],
+      ["a.py", "1"],
+    ]);
     expect(specKey({ description: "x", files: two }, "m")).toBe(specKey({ description: "x", files: reversed }, "m"));
     expect(SPEC_PROMPT_VERSION).toMatch(/^[0-9a-f]{12}$/);
   });
@@ -142,11 +206,15 @@ describe("checkpointDue", () => {
   });
 
   test("with no interval, never within a tier", () => {
-    expect([1, 2, 5, 10].some((failuresAtTier) => checkpointDue({ escalating: false, failuresAtTier, interval: 0 }))).toBe(false);
+    expect(
+      [1, 2, 5, 10].some((failuresAtTier) => checkpointDue({ escalating: false, failuresAtTier, interval: 0 })),
+    ).toBe(false);
   });
 
   test("every K failures within a tier", () => {
-    const due = Array.from({ length: 12 }, (_, i) => i + 1).filter((failuresAtTier) => checkpointDue({ escalating: false, failuresAtTier, interval: 5 }));
+    const due = Array.from({ length: 12 }, (_, i) => i + 1).filter((failuresAtTier) =>
+      checkpointDue({ escalating: false, failuresAtTier, interval: 5 }),
+    );
     expect(due).toEqual([5, 10]);
   });
 });
@@ -154,7 +222,13 @@ describe("checkpointDue", () => {
 describe("the edit format's example names a file the task owns", () => {
   test("whole-file: the owned path and its language, never a made-up path", async () => {
     const { buildMessages } = await import("./prompt.ts");
-    const messages = buildMessages({ description: "the task", files: new Map([["solution.py", "x = 1\n"]]), verify: ["pytest"], feedback: [], format: "whole" });
+    const messages = buildMessages({
+      description: "the task",
+      files: new Map([["solution.py", "x = 1\n"]]),
+      verify: ["pytest"],
+      feedback: [],
+      format: "whole",
+    });
     // One user message, no system message: the model's template keeps its own system prompt. Task first, format last.
     expect(messages.map((message) => message.role)).toEqual(["user"]);
     const text = messages[0]!.content;
@@ -162,15 +236,30 @@ describe("the edit format's example names a file the task owns", () => {
     expect(text).not.toContain("src/example.py");
     expect(text.indexOf("the task")).toBeLessThan(text.indexOf("x = 1"));
     expect(text.indexOf("x = 1")).toBeLessThan(text.indexOf("...the whole file..."));
-    const ts = buildMessages({ description: "d", files: new Map([["src/math.ts", "x\n"]]), verify: ["tsc"], feedback: [], format: "whole" })[0]!.content;
+    const ts = buildMessages({
+      description: "d",
+      files: new Map([["src/math.ts", "x\n"]]),
+      verify: ["tsc"],
+      feedback: [],
+      format: "whole",
+    })[0]!.content;
     expect(ts).toContain("src/math.ts\n```ts\n");
   });
 
   test("a retry's prompt starts with the first attempt's up to the end of the files, so the server's prompt cache serves it", async () => {
     const { buildMessages } = await import("./prompt.ts");
-    const base = { description: "the task", files: new Map([["solution.py", "x = 1\n"]]), verify: ["pytest"], format: "whole" as const };
+    const base = {
+      description: "the task",
+      files: new Map([["solution.py", "x = 1\n"]]),
+      verify: ["pytest"],
+      format: "whole" as const,
+    };
     const first = buildMessages({ ...base, feedback: [] })[0]!.content;
-    const retry = buildMessages({ ...base, feedback: [{ attempt: 1, tier: "fast", kind: "verification_failed", diff: null, errors: ["boom"] }], guidance: "# Guidance\nthe spec" })[0]!.content;
+    const retry = buildMessages({
+      ...base,
+      feedback: [{ attempt: 1, tier: "fast", kind: "verification_failed", diff: null, errors: ["boom"] }],
+      guidance: "# Guidance\nthe spec",
+    })[0]!.content;
     const filesEnd = first.indexOf("x = 1\n```") + "x = 1\n```".length;
     expect(retry.slice(0, filesEnd)).toBe(first.slice(0, filesEnd));
     expect(retry.indexOf("the spec")).toBeGreaterThan(filesEnd);
@@ -179,15 +268,33 @@ describe("the edit format's example names a file the task owns", () => {
 
   test("plain layout: the task, the files as the listings a reply repeats, the reply's form; a retry keeps the same start", async () => {
     const { buildMessages } = await import("./prompt.ts");
-    const base = { description: "Add two numbers.", files: new Map([["adder.py", "def add(a, b):\n    pass\n"]]), verify: ["pytest"], format: "whole" as const, layout: "plain" as const };
+    const base = {
+      description: "Add two numbers.",
+      files: new Map([["adder.py", "def add(a, b):\n    pass\n"]]),
+      verify: ["pytest"],
+      format: "whole" as const,
+      layout: "plain" as const,
+    };
     const first = buildMessages({ ...base, feedback: [] })[0]!.content;
     // One file, whole files: asked as the model's makers ask, the task and the file, the form unsaid.
     expect(first).toBe("Add two numbers.\n\nadder.py\n```python\ndef add(a, b):\n    pass\n```\n");
-    const two = buildMessages({ ...base, files: new Map([["adder.py", "x\n"], ["util.py", "y\n"]]), feedback: [] })[0]!.content;
-    expect(two).toStartWith("Add two numbers.\n\nadder.py\n```python\nx\n```\n\nutil.py\n```python\ny\n```\n\nReply with the complete new content of each file you change");
+    const two = buildMessages({
+      ...base,
+      files: new Map([
+        ["adder.py", "x\n"],
+        ["util.py", "y\n"],
+      ]),
+      feedback: [],
+    })[0]!.content;
+    expect(two).toStartWith(
+      "Add two numbers.\n\nadder.py\n```python\nx\n```\n\nutil.py\n```python\ny\n```\n\nReply with the complete new content of each file you change",
+    );
     expect(two).toEndWith("Change only adder.py, util.py, and keep the change as small as the task allows.");
     expect(first).not.toContain("# Task");
-    const retry = buildMessages({ ...base, feedback: [{ attempt: 1, tier: "fast", kind: "verification_failed", diff: null, errors: ["boom"] }] })[0]!.content;
+    const retry = buildMessages({
+      ...base,
+      feedback: [{ attempt: 1, tier: "fast", kind: "verification_failed", diff: null, errors: ["boom"] }],
+    })[0]!.content;
     const filesEnd = first.indexOf("pass\n```") + "pass\n```".length;
     expect(retry.slice(0, filesEnd)).toBe(first.slice(0, filesEnd));
     expect(retry).toContain("- boom");
@@ -198,7 +305,15 @@ describe("the edit format's example names a file the task owns", () => {
   test("plain layout: a file is shown byte for byte, its runs of blank lines kept", async () => {
     const { buildMessages } = await import("./prompt.ts");
     const file = "\n\nimport math\n\n\ndef area(r):\n    pass\n";
-    const prompt = buildMessages({ description: "Area.", files: new Map([["circle.py", file]]), verify: [], format: "whole", layout: "plain", feedback: [], guidance: "Spec:\n\n\n- x" })[0]!.content;
+    const prompt = buildMessages({
+      description: "Area.",
+      files: new Map([["circle.py", file]]),
+      verify: [],
+      format: "whole",
+      layout: "plain",
+      feedback: [],
+      guidance: "Spec:\n\n\n- x",
+    })[0]!.content;
     expect(prompt).toContain(`circle.py\n\`\`\`python\n${file}\`\`\``);
     expect(prompt).toContain("Spec:\n\n\n- x");
     expect(prompt).not.toContain("\u0000");

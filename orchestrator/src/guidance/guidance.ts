@@ -92,11 +92,18 @@ export function specMessages(input: AdviceInput): ChatMessage[] {
 export function specKey(input: AdviceInput, model: string): string {
   const hash = createHash("sha256");
   hash.update(input.description).update("\0");
-  for (const [path, content] of [...input.files].sort(([a], [b]) => a.localeCompare(b))) hash.update(path).update("\0").update(content ?? "\0absent").update("\0");
+  for (const [path, content] of [...input.files].sort(([a], [b]) => a.localeCompare(b)))
+    hash
+      .update(path)
+      .update("\0")
+      .update(content ?? "\0absent")
+      .update("\0");
   return hash.update(model).update("\0").update(SPEC_PROMPT_VERSION).digest("hex");
 }
 
-export function mentorMessages(input: AdviceInput & { guidance: Guidance; feedback: AttemptFeedback[]; stage: CheckpointStage }): ChatMessage[] {
+export function mentorMessages(
+  input: AdviceInput & { guidance: Guidance; feedback: AttemptFeedback[]; stage: CheckpointStage },
+): ChatMessage[] {
   const earlier = renderGuidance(input.guidance, 3);
   const user = [
     taskBlock(input),
@@ -121,13 +128,15 @@ function section(title: string, body: string | undefined): string[] {
 export function renderGuidance(guidance: Guidance, reviewsShown: number): string {
   const strategy = guidance.checkpoints.find((c) => c.sections.strategy)?.sections.strategy;
   const criteria = guidance.checkpoints.find((c) => c.sections.testCriteria)?.sections.testCriteria;
-  const reviews = guidance.checkpoints.slice(-reviewsShown).flatMap((c) => [
-    `## Mentor review ${c.n} (after attempt ${c.afterAttempt})`,
-    ...section("Failing-test analysis", c.sections.analysis).map((l) => l.replace(/^## /, "### ")),
-    ...section("Root cause", c.sections.rootCause).map((l) => l.replace(/^## /, "### ")),
-    ...section("Proposed fix", c.sections.fix).map((l) => l.replace(/^## /, "### ")),
-    ...section("Edge cases to verify", c.sections.edgeCases).map((l) => l.replace(/^## /, "### ")),
-  ]);
+  const reviews = guidance.checkpoints
+    .slice(-reviewsShown)
+    .flatMap((c) => [
+      `## Mentor review ${c.n} (after attempt ${c.afterAttempt})`,
+      ...section("Failing-test analysis", c.sections.analysis).map((l) => l.replace(/^## /, "### ")),
+      ...section("Root cause", c.sections.rootCause).map((l) => l.replace(/^## /, "### ")),
+      ...section("Proposed fix", c.sections.fix).map((l) => l.replace(/^## /, "### ")),
+      ...section("Edge cases to verify", c.sections.edgeCases).map((l) => l.replace(/^## /, "### ")),
+    ]);
   const lines = [
     ...section("Specification", guidance.spec ?? undefined),
     ...section("Strategy (mentor, checkpoint 1)", strategy),

@@ -3,8 +3,20 @@ import { buildMessages, shortenedHistory, type AttemptFeedback } from "./prompt.
 
 const diff = `--- a/song.py\n+++ b/song.py\n@@ -1 +1 @@\n-def recite(start, take=1):\n+def recite(start, take=1):\n${"+    verse = 'bottles'\n".repeat(200)}`;
 const feedback: AttemptFeedback[] = [
-  { attempt: 1, tier: "fast", kind: "patch_rejected", diff: "--- a/song.py", errors: ["patch rejected: no edit found"] },
-  { attempt: 2, tier: "fast", kind: "verification_failed", diff, errors: ["E".repeat(5_000), "b", "c", "d", "e", "f", "g"] },
+  {
+    attempt: 1,
+    tier: "fast",
+    kind: "patch_rejected",
+    diff: "--- a/song.py",
+    errors: ["patch rejected: no edit found"],
+  },
+  {
+    attempt: 2,
+    tier: "fast",
+    kind: "verification_failed",
+    diff,
+    errors: ["E".repeat(5_000), "b", "c", "d", "e", "f", "g"],
+  },
 ];
 
 describe("the history shortened for a prompt that did not fit", () => {
@@ -21,7 +33,14 @@ describe("the history shortened for a prompt that did not fit", () => {
 
   test("the prompt keeps the task and the file and loses the diff", () => {
     const ask = (history: AttemptFeedback[]) =>
-      buildMessages({ description: "Recite the song.", files: new Map([["song.py", "def recite(start, take=1):\n    pass\n"]]), verify: ["pytest"], feedback: history, format: "whole", layout: "plain" })[0]!.content;
+      buildMessages({
+        description: "Recite the song.",
+        files: new Map([["song.py", "def recite(start, take=1):\n    pass\n"]]),
+        verify: ["pytest"],
+        feedback: history,
+        format: "whole",
+        layout: "plain",
+      })[0]!.content;
     const full = ask(feedback);
     const short = ask(shortenedHistory(feedback));
     expect(full).toContain("verse = 'bottles'");

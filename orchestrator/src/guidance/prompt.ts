@@ -41,13 +41,23 @@ function fence(text: string, language = ""): string {
 
 export function renderFiles(files: ReadonlyMap<string, string | null>): string {
   return [...files]
-    .map(([path, content]) => (content === null ? `## ${path}\n(does not exist yet; create it if the task needs it)` : `## ${path}\n${fence(content)}`))
+    .map(([path, content]) =>
+      content === null
+        ? `## ${path}\n(does not exist yet; create it if the task needs it)`
+        : `## ${path}\n${fence(content)}`,
+    )
     .join("\n\n");
 }
 
 /** The files as whole-file listings: the path alone on a line, then the content fenced with its language. */
 export function renderListings(files: ReadonlyMap<string, string | null>): string {
-  return [...files].map(([path, content]) => (content === null ? `${path}\n(does not exist yet; create it if the task needs it)` : `${path}\n${fence(content, languageOf(path))}`)).join("\n\n");
+  return [...files]
+    .map(([path, content]) =>
+      content === null
+        ? `${path}\n(does not exist yet; create it if the task needs it)`
+        : `${path}\n${fence(content, languageOf(path))}`,
+    )
+    .join("\n\n");
 }
 
 export function renderHistory(feedback: AttemptFeedback[], diffsShown: number, maxDiffChars: number): string {
@@ -80,7 +90,8 @@ export function renderHistory(feedback: AttemptFeedback[], diffsShown: number, m
 export function shortenedHistory(feedback: readonly AttemptFeedback[], maxErrorChars = 600): AttemptFeedback[] {
   const last = feedback.at(-1);
   if (!last) return [];
-  const cut = (error: string) => (error.length > maxErrorChars ? `${error.slice(0, maxErrorChars)}… (cut to fit)` : error);
+  const cut = (error: string) =>
+    error.length > maxErrorChars ? `${error.slice(0, maxErrorChars)}… (cut to fit)` : error;
   return [{ ...last, diff: null, errors: last.errors.slice(0, 5).map(cut) }];
 }
 
@@ -88,7 +99,18 @@ function fill(template: string, values: Record<string, string>): string {
   return template.replace(/\{\{(\w+)\}\}/g, (_, name: string) => values[name] ?? "");
 }
 
-const LANGUAGES: Record<string, string> = { py: "python", ts: "ts", tsx: "tsx", js: "js", jsx: "jsx", go: "go", rs: "rust", java: "java", rb: "ruby", sh: "sh" };
+const LANGUAGES: Record<string, string> = {
+  py: "python",
+  ts: "ts",
+  tsx: "tsx",
+  js: "js",
+  jsx: "jsx",
+  go: "go",
+  rs: "rust",
+  java: "java",
+  rb: "ruby",
+  sh: "sh",
+};
 
 /**
  * The format's instructions, its example naming a file the task owns: with a made-up path in the example
@@ -111,7 +133,9 @@ export function buildMessages(input: PromptInput): ChatMessage[] {
     history: renderHistory(input.feedback, input.diffsShown ?? 2, input.maxDiffChars ?? 4_000),
     verify: input.verify.map((command) => `\`${command}\``).join(", "),
   });
-  const instructions = fill(INSTRUCTIONS, { format: formatText(input.format, [...input.files.keys()][0] ?? "PATH") }).trim();
+  const instructions = fill(INSTRUCTIONS, {
+    format: formatText(input.format, [...input.files.keys()][0] ?? "PATH"),
+  }).trim();
   // One user message and no system message, so the model's chat template supplies its own default system prompt,
   // the way its makers evaluate it: measured on Qwen2.5-Coder-0.5B, HumanEval 0-39, whole-file, one attempt,
   // 29/40 passed against 27/40 with these instructions as a system message (bench/formats.ts --formats whole).
@@ -130,7 +154,11 @@ function plainPrompt(input: PromptInput): string {
   const reply =
     input.format === "whole" && owned.length === 1
       ? ""
-      : fill(PROMPTS.replyPlain, { format: input.format === "whole" ? PROMPTS.formatWholePlain.trim() : formatText(input.format, owned[0] ?? "PATH"), owned: owned.join(", ") });
+      : fill(PROMPTS.replyPlain, {
+          format:
+            input.format === "whole" ? PROMPTS.formatWholePlain.trim() : formatText(input.format, owned[0] ?? "PATH"),
+          owned: owned.join(", "),
+        });
   // The template's empty parts leave runs of blank lines, closed up here; the files, the guidance and the history
   // go in afterwards, so a file is shown with its own blank lines (two between Python functions stay two).
   const verbatim = {

@@ -4,10 +4,19 @@
 import type { ChatMessage, Tier } from "../types.ts";
 
 /** One tier's model asked directly over a run's problems. */
-export type BaselineSummary = { tier: Tier; model: string; total: number; solved: number; passAt1: number; tokensOut: number; wallSeconds: number };
+export type BaselineSummary = {
+  tier: Tier;
+  model: string;
+  total: number;
+  solved: number;
+  passAt1: number;
+  tokensOut: number;
+  wallSeconds: number;
+};
 
 /** The published anchors the report quotes: Qwen2.5-Coder technical report, EvalPlus harness, greedy, bf16. */
-export const PUBLISHED = "Qwen2.5-Coder technical report (EvalPlus, greedy, bf16), HumanEval pass@1: 0.5B 61.6%, 1.5B 70.7%, 3B 84.1%, 7B 88.4%, 14B 89.6%";
+export const PUBLISHED =
+  "Qwen2.5-Coder technical report (EvalPlus, greedy, bf16), HumanEval pass@1: 0.5B 61.6%, 1.5B 70.7%, 3B 84.1%, 7B 88.4%, 14B 89.6%";
 
 /** The question the makers ask (EvalPlus's instruction prompt); the fast tier's HumanEval tasks ask it too. */
 export const MAKERS_QUESTION = "Can you complete the following Python function?";

@@ -13,28 +13,65 @@ import { baselineMessages, baselineSolution, type BaselineSummary } from "./base
 import type { Problem } from "./dataset.ts";
 import { createHumanEvalWorkspace, HUMANEVAL_EXPECTED_TESTS } from "./workspace.ts";
 
-export const BaselineLine = z.object({ taskId: z.string(), tier: Tier, model: z.string(), passed: z.boolean(), tokensIn: z.number(), tokensOut: z.number(), wallMs: z.number() });
+export const BaselineLine = z.object({
+  taskId: z.string(),
+  tier: Tier,
+  model: z.string(),
+  passed: z.boolean(),
+  tokensIn: z.number(),
+  tokensOut: z.number(),
+  wallMs: z.number(),
+});
 export type BaselineLine = z.infer<typeof BaselineLine>;
 
-
-async function askDirectly(session: Session, problem: Problem, tier: Tier, outDir: string, signal?: AbortSignal): Promise<BaselineLine> {
+async function askDirectly(
+  session: Session,
+  problem: Problem,
+  tier: Tier,
+  outDir: string,
+  signal?: AbortSignal,
+): Promise<BaselineLine> {
   const started = performance.now();
-  const { text, record } = await callModel({ router: session.router, model: session.model, log: session.log, prices: session.config.prices, signal }, { role: tier, attempt: null, messages: baselineMessages(problem.prompt) });
+  const { text, record } = await callModel(
+    { router: session.router, model: session.model, log: session.log, prices: session.config.prices, signal },
+    { role: tier, attempt: null, messages: baselineMessages(problem.prompt) },
+  );
   const ws = await createHumanEvalWorkspace(problem, path.join(outDir, "baseline", tier));
   await writeFile(path.join(ws.root, "solution.py"), baselineSolution(text, problem.prompt, problem.entryPoint));
   const grader = await session.grader();
-  const grade = await grader.grade({ workspace: ws.root, testFile: ws.testFile, expectedTests: HUMANEVAL_EXPECTED_TESTS, timeoutMs: session.config.humaneval.timeoutMs, memoryMb: session.config.humaneval.memoryMb, signal });
-  return { taskId: problem.taskId, tier, model: record.alias, passed: grade.passed, tokensIn: record.tokensIn, tokensOut: record.tokensOut, wallMs: Math.round(performance.now() - started) };
+  const grade = await grader.grade({
+    workspace: ws.root,
+    testFile: ws.testFile,
+    expectedTests: HUMANEVAL_EXPECTED_TESTS,
+    timeoutMs: session.config.humaneval.timeoutMs,
+    memoryMb: session.config.humaneval.memoryMb,
+    signal,
+  });
+  return {
+    taskId: problem.taskId,
+    tier,
+    model: record.alias,
+    passed: grade.passed,
+    tokensIn: record.tokensIn,
+    tokensOut: record.tokensOut,
+    wallMs: Math.round(performance.now() - started),
+  };
 }
 
-
 /** Runs what is missing of the baseline for these problems and tiers, `concurrency` calls at once (the permits still bound each tier). */
-export async function runBaseline(session: Session, options: { problems: Problem[]; tiers: Tier[]; outDir: string; concurrency: number; signal?: AbortSignal }): Promise<BaselineSummary[]> {
+export async function runBaseline(
+  session: Session,
+  options: { problems: Problem[]; tiers: Tier[]; outDir: string; concurrency: number; signal?: AbortSignal },
+): Promise<BaselineSummary[]> {
   const file = path.join(options.outDir, "baseline.jsonl");
   await mkdir(options.outDir, { recursive: true });
   const lines = readResults(file, BaselineLine, { strict: false });
   const done = new Set(lines.map((line) => `${line.tier}|${line.taskId}`));
-  const todo = interleave(options.tiers.map((tier) => options.problems.filter((p) => !done.has(`${tier}|${p.taskId}`)).map((problem) => ({ tier, problem }))));
+  const todo = interleave(
+    options.tiers.map((tier) =>
+      options.problems.filter((p) => !done.has(`${tier}|${p.taskId}`)).map((problem) => ({ tier, problem })),
+    ),
+  );
   await runPool(todo, options, async ({ tier, problem }) => {
     const line = await askDirectly(session, problem, tier, options.outDir, options.signal);
     appendResult(file, line);

@@ -31,8 +31,14 @@ export type BenchOptions = {
   solver?: Solver;
 };
 /** What a problem's result line is made from: the task's outcome. */
-export type Outcome = Pick<TaskOutcome, "status" | "passedFirstAttempt" | "totalAttempts" | "finalTier" | "escalations" | "checkpoints" | "usage" | "wallMs">;
-export type Solver = (problem: Problem, options: { workspaces: string; dataset: string; signal: AbortSignal }) => Promise<Outcome>;
+export type Outcome = Pick<
+  TaskOutcome,
+  "status" | "passedFirstAttempt" | "totalAttempts" | "finalTier" | "escalations" | "checkpoints" | "usage" | "wallMs"
+>;
+export type Solver = (
+  problem: Problem,
+  options: { workspaces: string; dataset: string; signal: AbortSignal },
+) => Promise<Outcome>;
 export type BenchResult = {
   summary: Summary;
   runId: string;
@@ -69,9 +75,21 @@ export function resultLine(problem: Problem, outcome: Outcome): ResultLine | nul
 /** Pure: the line of a problem that an error ended before any verdict (the grader died, the sandbox failed). */
 export function crashedLine(problem: Problem, error: unknown): ResultLine {
   const none = { tokensIn: 0, tokensOut: 0, tokensCached: 0, costUsd: 0 };
-  return { taskId: problem.taskId, status: "crashed", solved: false, passedFirstAttempt: false, attempts: 0, finalTier: "fast", escalations: 0, checkpoints: 0, usage: {}, ...none, wallMs: 0, error: describeError(error) };
+  return {
+    taskId: problem.taskId,
+    status: "crashed",
+    solved: false,
+    passedFirstAttempt: false,
+    attempts: 0,
+    finalTier: "fast",
+    escalations: 0,
+    checkpoints: 0,
+    usage: {},
+    ...none,
+    wallMs: 0,
+    error: describeError(error),
+  };
 }
-
 
 async function solve(problem: Problem, session: Session, options: BenchOptions, runId: string): Promise<TaskOutcome> {
   const workspaces = path.join(options.outDir, "workspaces");
@@ -83,18 +101,44 @@ async function solve(problem: Problem, session: Session, options: BenchOptions, 
 
 export async function runBench(session: Session, options: BenchOptions): Promise<BenchResult> {
   const started = performance.now();
-  const problems = selectProblems(await loadDataset(options.dataset), { problems: options.problems, limit: options.limit });
+  const problems = selectProblems(await loadDataset(options.dataset), {
+    problems: options.problems,
+    limit: options.limit,
+  });
   mkdirSync(options.outDir, { recursive: true });
   const resultsFile = path.join(options.outDir, "results.jsonl");
   refuseOverwrite(resultsFile, options.outDir, options.resume);
   if (!options.solver) await session.grader(); // no sandbox, python or pytest stops the run before anything is recorded
   // A malformed results file stops --resume before a run is recorded.
   const selected = new Set(problems.map((problem) => problem.taskId));
-  const resumed = options.resume ? readResults(resultsFile, ResultLine, { keep: (line) => isVerdict(line.status) && selected.has(line.taskId) }).length : 0;
-  const runId = session.store.startRun({ kind: "bench", args: { ...options, signal: undefined, solver: undefined, problems: options.problems ?? null, selected: problems.length, resumed } });
+  const resumed = options.resume
+    ? readResults(resultsFile, ResultLine, { keep: (line) => isVerdict(line.status) && selected.has(line.taskId) })
+        .length
+    : 0;
+  const runId = session.store.startRun({
+    kind: "bench",
+    args: {
+      ...options,
+      signal: undefined,
+      solver: undefined,
+      problems: options.problems ?? null,
+      selected: problems.length,
+      resumed,
+    },
+  });
   let runStatus: "complete" | "interrupted" | "unreachable" | "crashed" = "crashed";
   try {
-    session.log.info({ event: "bench_start", runId, problems: problems.length, resumed, todo: problems.length - resumed, concurrency: options.concurrency }, "bench start");
+    session.log.info(
+      {
+        event: "bench_start",
+        runId,
+        problems: problems.length,
+        resumed,
+        todo: problems.length - resumed,
+        concurrency: options.concurrency,
+      },
+      "bench start",
+    );
     const workspaces = path.join(options.outDir, "workspaces");
     const run = await runProblems({
       problems,
@@ -119,14 +163,33 @@ export async function runBench(session: Session, options: BenchOptions): Promise
       crashed: crashedLine,
     });
     const { lines, stoppedUnreachable } = run;
-    const summary = summarise(lines, session.config.prices[session.config.tiers.reviewer.model] ?? { inputPerMTok: 0, outputPerMTok: 0 }, (performance.now() - started) / 1000);
+    const summary = summarise(
+      lines,
+      session.config.prices[session.config.tiers.reviewer.model] ?? { inputPerMTok: 0, outputPerMTok: 0 },
+      (performance.now() - started) / 1000,
+    );
     const stopped = run.interrupted || stoppedUnreachable !== undefined || Boolean(options.signal?.aborted);
-    const baselines = !stopped && options.baseline?.length ? await runBaseline(session, { problems, tiers: options.baseline, outDir: options.outDir, concurrency: options.concurrency, signal: options.signal }) : [];
+    const baselines =
+      !stopped && options.baseline?.length
+        ? await runBaseline(session, {
+            problems,
+            tiers: options.baseline,
+            outDir: options.outDir,
+            concurrency: options.concurrency,
+            signal: options.signal,
+          })
+        : [];
     if (!stopped && !options.signal?.aborted) {
       const charts = chartSpecs(lines, baselines);
       for (const chart of charts) writeFileSync(path.join(options.outDir, chart.file), await renderSvg(chart.spec));
-      writeFileSync(path.join(options.outDir, "summary.json"), `${JSON.stringify({ runId, ...summary, baselines }, null, 2)}\n`);
-      writeFileSync(path.join(options.outDir, "report.md"), renderReport(summary, lines, `HumanEval benchmark ${runId}`, baselines, charts));
+      writeFileSync(
+        path.join(options.outDir, "summary.json"),
+        `${JSON.stringify({ runId, ...summary, baselines }, null, 2)}\n`,
+      );
+      writeFileSync(
+        path.join(options.outDir, "report.md"),
+        renderReport(summary, lines, `HumanEval benchmark ${runId}`, baselines, charts),
+      );
     }
     const interrupted = run.interrupted || (Boolean(options.signal?.aborted) && stoppedUnreachable === undefined);
     runStatus = stoppedUnreachable !== undefined ? "unreachable" : interrupted ? "interrupted" : "complete";

@@ -12,7 +12,10 @@ const base = { $schema: "https://vega.github.io/schema/vega-lite/v5.json", width
 
 /** Pure: the chart specs for a run's result lines (and its direct baselines, when measured). */
 export function chartSpecs(lines: readonly ResultLine[], baselines: readonly BaselineSummary[] = []): Chart[] {
-  const byTier = TIERS.map((tier) => ({ tier, solved: lines.filter((line) => line.solved && line.finalTier === tier).length }));
+  const byTier = TIERS.map((tier) => ({
+    tier,
+    solved: lines.filter((line) => line.solved && line.finalTier === tier).length,
+  }));
   const maxAttempts = Math.max(1, ...lines.map((line) => line.attempts));
   const cumulative = Array.from({ length: maxAttempts }, (_, index) => ({
     attempts: index + 1,
@@ -22,7 +25,16 @@ export function chartSpecs(lines: readonly ResultLine[], baselines: readonly Bas
     {
       file: "solved-by-tier.svg",
       title: "Solved, by the tier that solved it",
-      spec: { ...base, title: "Solved by final tier", data: { values: byTier }, mark: "bar", encoding: { x: { field: "tier", type: "nominal", sort: [...TIERS] }, y: { field: "solved", type: "quantitative" } } },
+      spec: {
+        ...base,
+        title: "Solved by final tier",
+        data: { values: byTier },
+        mark: "bar",
+        encoding: {
+          x: { field: "tier", type: "nominal", sort: [...TIERS] },
+          y: { field: "solved", type: "quantitative" },
+        },
+      },
     },
     {
       file: "solved-by-attempts.svg",
@@ -32,7 +44,10 @@ export function chartSpecs(lines: readonly ResultLine[], baselines: readonly Bas
         title: `Solved within N attempts (of ${lines.length})`,
         data: { values: cumulative },
         mark: { type: "line", point: true },
-        encoding: { x: { field: "attempts", type: "ordinal" }, y: { field: "solved", type: "quantitative", scale: { domain: [0, lines.length] } } },
+        encoding: {
+          x: { field: "attempts", type: "ordinal" },
+          y: { field: "solved", type: "quantitative", scale: { domain: [0, lines.length] } },
+        },
       },
     },
     {
@@ -42,9 +57,19 @@ export function chartSpecs(lines: readonly ResultLine[], baselines: readonly Bas
         ...base,
         width: Math.max(420, lines.length * 6),
         title: "Wall time per problem (s)",
-        data: { values: lines.map((line) => ({ problem: line.taskId, seconds: Math.round(line.wallMs / 100) / 10, solved: line.solved ? "solved" : "not solved" })) },
+        data: {
+          values: lines.map((line) => ({
+            problem: line.taskId,
+            seconds: Math.round(line.wallMs / 100) / 10,
+            solved: line.solved ? "solved" : "not solved",
+          })),
+        },
         mark: "bar",
-        encoding: { x: { field: "problem", type: "nominal", sort: null, axis: { labels: lines.length <= 40 } }, y: { field: "seconds", type: "quantitative" }, color: { field: "solved", type: "nominal" } },
+        encoding: {
+          x: { field: "problem", type: "nominal", sort: null, axis: { labels: lines.length <= 40 } },
+          y: { field: "seconds", type: "quantitative" },
+          color: { field: "solved", type: "nominal" },
+        },
       },
     },
   ];
@@ -58,7 +83,16 @@ export function chartSpecs(lines: readonly ResultLine[], baselines: readonly Bas
     charts.push({
       file: "baselines.svg",
       title: "Direct baselines beside smol-coder",
-      spec: { ...base, title: `Problems passed (of ${lines.length})`, data: { values }, mark: "bar", encoding: { y: { field: "measure", type: "nominal", sort: null }, x: { field: "passed", type: "quantitative" } } },
+      spec: {
+        ...base,
+        title: `Problems passed (of ${lines.length})`,
+        data: { values },
+        mark: "bar",
+        encoding: {
+          y: { field: "measure", type: "nominal", sort: null },
+          x: { field: "passed", type: "quantitative" },
+        },
+      },
     });
   }
   return charts;

@@ -30,7 +30,14 @@ function tempFile(content: string | Uint8Array, name = "data.jsonl"): string {
 }
 
 const line = (fields: Record<string, unknown>) =>
-  JSON.stringify({ task_id: "T/0", prompt: "def f():\n", entry_point: "f", canonical_solution: "    return 1\n", test: "def check(c): pass\n", ...fields });
+  JSON.stringify({
+    task_id: "T/0",
+    prompt: "def f():\n",
+    entry_point: "f",
+    canonical_solution: "    return 1\n",
+    test: "def check(c): pass\n",
+    ...fields,
+  });
 
 async function loadError(file: string): Promise<DatasetInvalid> {
   try {
@@ -74,10 +81,22 @@ describe("loadDataset", () => {
   });
 
   test("skips blank lines, accepts CRLF, ignores unknown keys, allows an empty canonical_solution", async () => {
-    const text = ["", line({ task_id: "T/0", extra: 1 }), "   ", line({ task_id: "T/1", canonical_solution: "" }), ""].join("\r\n");
+    const text = [
+      "",
+      line({ task_id: "T/0", extra: 1 }),
+      "   ",
+      line({ task_id: "T/1", canonical_solution: "" }),
+      "",
+    ].join("\r\n");
     const problems = await loadDataset(tempFile(text));
     expect(problems.map((problem) => problem.taskId)).toEqual(["T/0", "T/1"]);
-    expect(problems[0]).toEqual({ taskId: "T/0", prompt: "def f():\n", entryPoint: "f", canonicalSolution: "    return 1\n", test: "def check(c): pass\n" });
+    expect(problems[0]).toEqual({
+      taskId: "T/0",
+      prompt: "def f():\n",
+      entryPoint: "f",
+      canonicalSolution: "    return 1\n",
+      test: "def check(c): pass\n",
+    });
     expect(problems[1]!.canonicalSolution).toBe("");
   });
 
@@ -102,15 +121,31 @@ describe("loadDataset", () => {
   const lineCases: [string, string, string[]][] = [
     ["not JSON", `${line({})}\n{"task_id": `, ["line 2 is not JSON"]],
     ["not an object", `\n\n[1, 2]`, ["line 3 is not a JSON object"]],
-    ["missing field", JSON.stringify({ task_id: "T/0", prompt: "p", canonical_solution: "", test: "t" }), ["line 1", '"entry_point" is missing']],
+    [
+      "missing field",
+      JSON.stringify({ task_id: "T/0", prompt: "p", canonical_solution: "", test: "t" }),
+      ["line 1", '"entry_point" is missing'],
+    ],
     ["empty task_id", line({ task_id: "" }), ["line 1", '"task_id" must not be empty']],
     ["prompt not a string", line({ prompt: 3 }), ["line 1", '"prompt" must be a string (got 3)']],
     ["empty test", line({ test: "" }), ['"test" must not be empty']],
-    ["canonical_solution null", line({ canonical_solution: null }), ['"canonical_solution" must be a string (got null)']],
-    ["entry_point with a space", line({ entry_point: "has close" }), ['"entry_point" must be a Python identifier (got "has close")']],
+    [
+      "canonical_solution null",
+      line({ canonical_solution: null }),
+      ['"canonical_solution" must be a string (got null)'],
+    ],
+    [
+      "entry_point with a space",
+      line({ entry_point: "has close" }),
+      ['"entry_point" must be a Python identifier (got "has close")'],
+    ],
     ["entry_point starting with a digit", line({ entry_point: "1f" }), ['"entry_point" must be a Python identifier']],
     ["entry_point a keyword", line({ entry_point: "def" }), ['"entry_point" must be a Python identifier']],
-    ["duplicate task_id", [line({ task_id: "A" }), line({ task_id: "B" }), "", line({ task_id: "A" })].join("\n"), ['line 4: duplicate task_id "A" (first on line 1)']],
+    [
+      "duplicate task_id",
+      [line({ task_id: "A" }), line({ task_id: "B" }), "", line({ task_id: "A" })].join("\n"),
+      ['line 4: duplicate task_id "A" (first on line 1)'],
+    ],
     ["only blank lines", "\n  \n\n", ["has no problems"]],
   ];
   for (const [name, text, fragments] of lineCases) {
@@ -123,7 +158,9 @@ describe("loadDataset", () => {
   }
 
   test("errors inside a gzipped file name the line too", async () => {
-    const error = await loadError(tempFile(gzipSync(`${line({})}\n${line({ entry_point: "x-y" })}\n`), "data.jsonl.gz"));
+    const error = await loadError(
+      tempFile(gzipSync(`${line({})}\n${line({ entry_point: "x-y" })}\n`), "data.jsonl.gz"),
+    );
     expect(error.message).toContain('line 2: field "entry_point" must be a Python identifier');
   });
 
@@ -132,7 +169,11 @@ describe("loadDataset", () => {
   });
 
   test("accepts Unicode identifiers and a leading underscore", async () => {
-    const problems = await loadDataset(tempFile([line({ task_id: "a", entry_point: "_private" }), line({ task_id: "b", entry_point: "größe2" })].join("\n")));
+    const problems = await loadDataset(
+      tempFile(
+        [line({ task_id: "a", entry_point: "_private" }), line({ task_id: "b", entry_point: "größe2" })].join("\n"),
+      ),
+    );
     expect(problems.map((problem) => problem.entryPoint)).toEqual(["_private", "größe2"]);
   });
 });
@@ -145,8 +186,10 @@ describe("problem selection", () => {
     canonicalSolution: "    pass\n",
     test: "def check(c): pass\n",
   }));
-  const ids = (selection: { problems?: string; limit?: number }) => selectProblems(problems, selection).map((problem) => problem.taskId);
-  const indexes = (selection: { problems?: string; limit?: number }) => ids(selection).map((id) => Number(id.split("/")[1]));
+  const ids = (selection: { problems?: string; limit?: number }) =>
+    selectProblems(problems, selection).map((problem) => problem.taskId);
+  const indexes = (selection: { problems?: string; limit?: number }) =>
+    ids(selection).map((id) => Number(id.split("/")[1]));
 
   const cases: [{ problems?: string; limit?: number }, number[]][] = [
     [{ problems: "3" }, [3]],
@@ -209,7 +252,10 @@ describe("problem selection", () => {
 
   test("selects from the real dataset by index and by id", async () => {
     const real = await loadDataset(SHARED);
-    expect(selectProblems(real, { problems: "0,HumanEval/163" }).map((problem) => problem.entryPoint)).toEqual(["has_close_elements", "generate_integers"]);
+    expect(selectProblems(real, { problems: "0,HumanEval/163" }).map((problem) => problem.entryPoint)).toEqual([
+      "has_close_elements",
+      "generate_integers",
+    ]);
     expect(selectError(real, { problems: "200" }).message).toContain("0-163");
   });
 });
@@ -224,7 +270,15 @@ describe("describeProblems", () => {
   });
 
   test("a trailing newline does not count as a line", () => {
-    const problem: Problem = { taskId: "a", prompt: "def f():\n    pass\n", entryPoint: "f", canonicalSolution: "", test: "t" };
-    expect(describeProblems([problem, { ...problem, taskId: "b", prompt: "one line" }]).map((row) => row.promptLines)).toEqual([2, 1]);
+    const problem: Problem = {
+      taskId: "a",
+      prompt: "def f():\n    pass\n",
+      entryPoint: "f",
+      canonicalSolution: "",
+      test: "t",
+    };
+    expect(
+      describeProblems([problem, { ...problem, taskId: "b", prompt: "one line" }]).map((row) => row.promptLines),
+    ).toEqual([2, 1]);
   });
 });

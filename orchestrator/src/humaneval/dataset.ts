@@ -12,7 +12,9 @@ export const OFFICIAL_SHA256 = "b796127e635a67f93fb35c04f4cb03cf06f38c8072ee7cee
 export const OFFICIAL_COUNT = 164;
 
 const PYTHON_KEYWORDS = new Set(
-  "False None True and as assert async await break class continue def del elif else except finally for from global if import in is lambda nonlocal not or pass raise return try while with yield".split(" "),
+  "False None True and as assert async await break class continue def del elif else except finally for from global if import in is lambda nonlocal not or pass raise return try while with yield".split(
+    " ",
+  ),
 );
 // Python 3 identifiers: a letter or underscore, then letters, digits or underscores (Unicode included).
 const PYTHON_IDENTIFIER = /^[\p{XID_Start}_]\p{XID_Continue}*$/u;
@@ -83,7 +85,11 @@ export function parseDataset(bytes: Uint8Array, source: string): Problem[] {
       content = gunzipSync(bytes);
     } catch (error) {
       const detail = error instanceof Error ? error.message : String(error);
-      throw new DatasetInvalid(source, `starts like gzip but does not decompress (${detail})`, `${MISSING_FIX} to get an intact copy`);
+      throw new DatasetInvalid(
+        source,
+        `starts like gzip but does not decompress (${detail})`,
+        `${MISSING_FIX} to get an intact copy`,
+      );
     }
   }
   const lines = new TextDecoder().decode(content).split(/\r?\n/);
@@ -102,7 +108,11 @@ export function parseDataset(bytes: Uint8Array, source: string): Problem[] {
     const problem = toProblem(raw, lineNumber, source);
     const earlier = firstLineOf.get(problem.taskId);
     if (earlier !== undefined) {
-      throw new DatasetInvalid(source, `line ${lineNumber}: duplicate task_id "${problem.taskId}" (first on line ${earlier})`, "give every problem its own task_id");
+      throw new DatasetInvalid(
+        source,
+        `line ${lineNumber}: duplicate task_id "${problem.taskId}" (first on line ${earlier})`,
+        "give every problem its own task_id",
+      );
     }
     firstLineOf.set(problem.taskId, lineNumber);
     problems.push(problem);
@@ -123,7 +133,6 @@ export async function loadDataset(file: string): Promise<Problem[]> {
   }
   return parseDataset(bytes, file);
 }
-
 
 /**
  * Pure: the dataset indexes a --problems spec selects. Parts are separated by commas; each is an index
@@ -168,7 +177,11 @@ export type Selection = {
 export function selectProblems(problems: readonly Problem[], selection: Selection): Problem[] {
   const { limit } = selection;
   if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) {
-    throw new DatasetInvalid("--limit", `${limit} is not a whole number of at least 1`, "pass --limit N with N >= 1, or leave it out");
+    throw new DatasetInvalid(
+      "--limit",
+      `${limit} is not a whole number of at least 1`,
+      "pass --limit N with N >= 1, or leave it out",
+    );
   }
   let chosen = [...problems];
   if (selection.problems !== undefined) {
@@ -214,7 +227,11 @@ async function fetchBytes(url: string, fetchUrl: Fetch): Promise<Uint8Array> {
   try {
     response = await fetchUrl(url);
   } catch (error) {
-    throw new DatasetInvalid(url, `could not be downloaded (${error instanceof Error ? error.message : String(error)})`, fix);
+    throw new DatasetInvalid(
+      url,
+      `could not be downloaded (${error instanceof Error ? error.message : String(error)})`,
+      fix,
+    );
   }
   if (!response.ok) {
     await response.body?.cancel().catch(() => {});
@@ -223,7 +240,11 @@ async function fetchBytes(url: string, fetchUrl: Fetch): Promise<Uint8Array> {
   try {
     return new Uint8Array(await response.arrayBuffer());
   } catch (error) {
-    throw new DatasetInvalid(url, `download broke off (${error instanceof Error ? error.message : String(error)})`, fix);
+    throw new DatasetInvalid(
+      url,
+      `download broke off (${error instanceof Error ? error.message : String(error)})`,
+      fix,
+    );
   }
 }
 
@@ -242,11 +263,16 @@ async function writeAtomically(dest: string, bytes: Uint8Array): Promise<void> {
 /** Fetches a dataset, checks its hash and format, and only then writes it to dest. */
 export async function downloadDataset(options: DownloadOptions): Promise<DownloadResult> {
   const url = options.url ?? OFFICIAL_URL;
-  const expected = options.expectedSha256 === undefined ? (url === OFFICIAL_URL ? OFFICIAL_SHA256 : null) : options.expectedSha256;
+  const expected =
+    options.expectedSha256 === undefined ? (url === OFFICIAL_URL ? OFFICIAL_SHA256 : null) : options.expectedSha256;
   const bytes = await fetchBytes(url, options.fetch ?? ((target) => fetch(target)));
   const sha256 = createHash("sha256").update(bytes).digest("hex");
   if (expected !== null && sha256 !== expected.toLowerCase()) {
-    throw new DatasetInvalid(url, `sha256 is ${sha256}, expected ${expected}`, `retry; if it persists, download it by hand from ${url}, check it, and pass --dataset PATH`);
+    throw new DatasetInvalid(
+      url,
+      `sha256 is ${sha256}, expected ${expected}`,
+      `retry; if it persists, download it by hand from ${url}, check it, and pass --dataset PATH`,
+    );
   }
   const problems = parseDataset(bytes, url);
   const dest = path.resolve(options.dest);

@@ -30,7 +30,14 @@ function tempFile(content: string | Uint8Array, name = "data.jsonl"): string {
 }
 
 const line = (fields: Record<string, unknown>) =>
-  JSON.stringify({ task_id: "T/0", prompt: "def f():\n", entry_point: "f", canonical_solution: "    return 1\n", test: "def check(c): pass\n", ...fields });
+  JSON.stringify({
+    task_id: "T/0",
+    prompt: "def f():\n",
+    entry_point: "f",
+    canonical_solution: "    return 1\n",
+    test: "def check(c): pass\n",
+    ...fields,
+  });
 
 async function loadError(file: string): Promise<DatasetInvalid> {
   try {

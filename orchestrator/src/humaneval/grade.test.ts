@@ -89,7 +89,11 @@ describe("gradeReply on recorded replies", () => {
       'solution.py:2: CONFIG = json.loads("{")',
       "json.decoder.JSONDecodeError: Expecting property name enclosed in double quotes: line 1 column 2 (char 1)",
     ]);
-    expect(fixture("memoryAtImport").failures).toEqual(["the tests could not run:", "solution.py:1: x = bytearray(8 << 30)", "MemoryError"]);
+    expect(fixture("memoryAtImport").failures).toEqual([
+      "the tests could not run:",
+      "solution.py:1: x = bytearray(8 << 30)",
+      "MemoryError",
+    ]);
     expect(fixture("missingModule").failures).toEqual([
       "the tests could not run:",
       "test_humaneval.py:1: import solution as _solution",
@@ -104,8 +108,14 @@ describe("gradeReply on recorded replies", () => {
   });
 
   test("no report, a crash and a timeout", () => {
-    expect(fixture("osExit")).toMatchObject({ status: "failed", failures: ["the test process ended without a report (os._exit or crash?)"] });
-    expect(fixture("osExit3")).toMatchObject({ status: "crashed", failures: ["the test process exited with code 3 without a report (os._exit?)"] });
+    expect(fixture("osExit")).toMatchObject({
+      status: "failed",
+      failures: ["the test process ended without a report (os._exit or crash?)"],
+    });
+    expect(fixture("osExit3")).toMatchObject({
+      status: "crashed",
+      failures: ["the test process exited with code 3 without a report (os._exit?)"],
+    });
     expect(fixture("segfault")).toMatchObject({
       status: "crashed",
       failures: ["the test process was killed by SIGSEGV (a segmentation fault in native code)"],
@@ -115,26 +125,62 @@ describe("gradeReply on recorded replies", () => {
 });
 
 describe("gradeReply is strict", () => {
-  const reply = (overrides: Partial<GraderReply>) => GraderReply.parse({ id: "1", status: "finished", reported: true, ...overrides });
+  const reply = (overrides: Partial<GraderReply>) =>
+    GraderReply.parse({ id: "1", status: "finished", reported: true, ...overrides });
   const passedTest = { name: "test_check", outcome: "passed", longrepr: "" };
   const cases: { name: string; reply: GraderReply; expected: number; failures: string[] }[] = [
-    { name: "no tests", reply: reply({ tests: [] }), expected: 1, failures: ["expected 1 test, the test file reported 0"] },
-    { name: "more tests than expected", reply: reply({ tests: [passedTest, { ...passedTest, name: "test_extra" }] }), expected: 1, failures: ["expected 1 test, the test file reported 2"] },
-    { name: "fewer tests than expected", reply: reply({ tests: [passedTest] }), expected: 2, failures: ["expected 2 tests, the test file reported 1"] },
-    { name: "a skipped test", reply: reply({ tests: [{ ...passedTest, outcome: "skipped" }] }), expected: 1, failures: ["test_check skipped"] },
-    { name: "finished without a report", reply: reply({ reported: false, output: "1 passed" }), expected: 1, failures: ["the test process ended without a report (os._exit or crash?)"] },
+    {
+      name: "no tests",
+      reply: reply({ tests: [] }),
+      expected: 1,
+      failures: ["expected 1 test, the test file reported 0"],
+    },
+    {
+      name: "more tests than expected",
+      reply: reply({ tests: [passedTest, { ...passedTest, name: "test_extra" }] }),
+      expected: 1,
+      failures: ["expected 1 test, the test file reported 2"],
+    },
+    {
+      name: "fewer tests than expected",
+      reply: reply({ tests: [passedTest] }),
+      expected: 2,
+      failures: ["expected 2 tests, the test file reported 1"],
+    },
+    {
+      name: "a skipped test",
+      reply: reply({ tests: [{ ...passedTest, outcome: "skipped" }] }),
+      expected: 1,
+      failures: ["test_check skipped"],
+    },
+    {
+      name: "finished without a report",
+      reply: reply({ reported: false, output: "1 passed" }),
+      expected: 1,
+      failures: ["the test process ended without a report (os._exit or crash?)"],
+    },
   ];
   for (const { name, reply: given, expected, failures } of cases) {
     test(name, () => expect(gradeReply(given, expected)).toMatchObject({ passed: false, failures }));
   }
 
   test("every expected test passed", () => {
-    expect(gradeReply(reply({ tests: [passedTest, { ...passedTest, name: "test_two" }] }), 2)).toMatchObject({ passed: true, status: "passed" });
+    expect(gradeReply(reply({ tests: [passedTest, { ...passedTest, name: "test_two" }] }), 2)).toMatchObject({
+      passed: true,
+      status: "passed",
+    });
   });
 
   test("lines are trimmed and their number bounded", () => {
-    const longrepr = ["> assert f(1) == 2", ...Array.from({ length: 30 }, (_, i) => `E   line ${i} ${"x".repeat(500)}`), "t.py:1: AssertionError"].join("\n");
-    const grade = gradeReply(reply({ tests: [{ name: "test_check", outcome: "failed", longrepr }] }), 1, { maxLineChars: 50, maxLines: 5 });
+    const longrepr = [
+      "> assert f(1) == 2",
+      ...Array.from({ length: 30 }, (_, i) => `E   line ${i} ${"x".repeat(500)}`),
+      "t.py:1: AssertionError",
+    ].join("\n");
+    const grade = gradeReply(reply({ tests: [{ name: "test_check", outcome: "failed", longrepr }] }), 1, {
+      maxLineChars: 50,
+      maxLines: 5,
+    });
     expect(grade.failures).toHaveLength(5);
     expect(grade.failures.every((line) => line.length <= 50)).toBe(true);
     expect(grade.failures.at(-1)).toBe("… 27 more lines");

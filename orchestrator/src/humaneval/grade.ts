@@ -61,7 +61,8 @@ export function gradeReply(reply: GraderReply, expectedTests: number, context: G
     failures: limitLines(lines, context),
     output: reply.output,
   });
-  if (reply.status === "timeout") return fail("timeout", [`timed out after ${context.timeoutMs ?? reply.durationMs} ms`]);
+  if (reply.status === "timeout")
+    return fail("timeout", [`timed out after ${context.timeoutMs ?? reply.durationMs} ms`]);
   if (reply.status === "cancelled") return fail("error", ["the test run was cancelled"]);
   if (reply.status === "crashed") return fail("crashed", [crashLine(reply)]);
   if (reply.status !== "finished") return fail("error", [`unexpected grader status "${reply.status}"`]);
@@ -70,7 +71,9 @@ export function gradeReply(reply: GraderReply, expectedTests: number, context: G
   const notPassed = reply.tests.filter((test) => test.outcome !== "passed");
   const lines: string[] = [];
   if (reply.tests.length !== expectedTests) {
-    lines.push(`expected ${expectedTests} test${expectedTests === 1 ? "" : "s"}, the test file reported ${reply.tests.length}`);
+    lines.push(
+      `expected ${expectedTests} test${expectedTests === 1 ? "" : "s"}, the test file reported ${reply.tests.length}`,
+    );
   }
   for (const test of notPassed) {
     const details = test.outcome === "failed" ? summariseLongrepr(test.longrepr, context) : [];
@@ -132,7 +135,12 @@ export function summariseLongrepr(longrepr: string, context: GradeContext = {}):
     }
     const location = LONG_LOCATION.exec(line);
     if (location && pending.source.length > 0) {
-      frames.push({ path: location[1]!, line: Number(location[2]), source: pending.source.join(" "), args: pending.args });
+      frames.push({
+        path: location[1]!,
+        line: Number(location[2]),
+        source: pending.source.join(" "),
+        args: pending.args,
+      });
       pending = { source: [] };
     } else if (line.startsWith(">")) {
       pending.source.push(collapse(line.slice(1)));
@@ -156,7 +164,9 @@ export function summariseLongrepr(longrepr: string, context: GradeContext = {}):
     show(frames.at(-1)!);
   }
   out.push(...errors.filter((error) => !/Use -v to get more diff|^E Full diff:$/.test(error)));
-  return out.length > 0 ? out : [collapse(longrepr.split("\n").findLast((line) => line.trim() !== "") ?? "the test failed")];
+  return out.length > 0
+    ? out
+    : [collapse(longrepr.split("\n").findLast((line) => line.trim() !== "") ?? "the test failed")];
 }
 
 const PY_FRAME = /^\s*File "([^"]+)", line (\d+)/;
@@ -181,7 +191,8 @@ export function summariseTraceback(traceback: string, context: GradeContext = {}
     lastFrameEnd = hasSource ? index + 1 : index;
   });
   const testName = context.testFile ? path.basename(context.testFile) : undefined;
-  const frame = frames.findLast((candidate) => !/^[/.<]/.test(candidate.path) && candidate.path !== testName) ?? frames.at(-1);
+  const frame =
+    frames.findLast((candidate) => !/^[/.<]/.test(candidate.path) && candidate.path !== testName) ?? frames.at(-1);
   const message = lines
     .slice(lastFrameEnd + 1)
     .filter((line) => line.trim() !== "" && !CARET.test(line))

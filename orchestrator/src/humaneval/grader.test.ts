@@ -24,7 +24,12 @@ describe("the grader server", () => {
   let caseNumber = 0;
   const first = () => problem("HumanEval/0");
   const canonical = () => first().prompt + first().canonicalSolution;
-  const request = (ws: { root: string; testFile: string }, timeoutMs = 5000) => ({ workspace: ws.root, testFile: ws.testFile, expectedTests: 1, timeoutMs });
+  const request = (ws: { root: string; testFile: string }, timeoutMs = 5000) => ({
+    workspace: ws.root,
+    testFile: ws.testFile,
+    expectedTests: 1,
+    timeoutMs,
+  });
 
   async function workspace(solution: string, taskId = "HumanEval/0") {
     const ws = await createHumanEvalWorkspace(problem(taskId), path.join(dir, String(caseNumber++)));
@@ -41,7 +46,10 @@ describe("the grader server", () => {
   });
 
   test("the canonical solution passes; the bare prompt fails with the assertion", async () => {
-    const [good, bare] = await Promise.all([grader.grade(request(await workspace(canonical()))), grader.grade(request(await workspace(first().prompt)))]);
+    const [good, bare] = await Promise.all([
+      grader.grade(request(await workspace(canonical()))),
+      grader.grade(request(await workspace(first().prompt))),
+    ]);
     expect(good).toMatchObject({ passed: true, status: "passed" });
     expect(bare).toMatchObject({ passed: false, status: "failed" });
     expect(bare.failures).toContain("E assert None == True");
@@ -49,8 +57,12 @@ describe("the grader server", () => {
 
   test("a wrong body shows the values; an exception shows its type and the candidate's line", async () => {
     const wrong = await grader.grade(request(await workspace(`${first().prompt}    return False\n`)));
-    expect(wrong.failures).toContain("E + where False = <function has_close_elements>([1.0, 2.0, 3.9, 4.0, 5.0, 2.2], 0.3)");
-    const raised = await grader.grade(request(await workspace(`${first().prompt}    return numbers[10] > threshold\n`)));
+    expect(wrong.failures).toContain(
+      "E + where False = <function has_close_elements>([1.0, 2.0, 3.9, 4.0, 5.0, 2.2], 0.3)",
+    );
+    const raised = await grader.grade(
+      request(await workspace(`${first().prompt}    return numbers[10] > threshold\n`)),
+    );
     expect(raised.failures).toEqual([
       "test_humaneval.py:13: assert candidate([1.0, 2.0, 3.9, 4.0, 5.0, 2.2], 0.3) == True",
       "E IndexError: list index out of range (at solution.py:12 in has_close_elements: return numbers[10] > threshold)",
@@ -60,7 +72,9 @@ describe("the grader server", () => {
   test("a hang times out while a concurrent good request passes", async () => {
     const order: string[] = [];
     // The hang sleeps rather than spins, and its timeout is far beyond any grading: the order cannot depend on load.
-    const hang = grader.grade(request(await workspace(`${first().prompt}    import time\n    time.sleep(3600)\n`), 8000)).finally(() => order.push("hang"));
+    const hang = grader
+      .grade(request(await workspace(`${first().prompt}    import time\n    time.sleep(3600)\n`), 8000))
+      .finally(() => order.push("hang"));
     const good = grader.grade(request(await workspace(canonical()))).finally(() => order.push("good"));
     expect(await good).toMatchObject({ passed: true });
     expect(await hang).toMatchObject({ passed: false, status: "timeout", failures: ["timed out after 8000 ms"] });
@@ -70,19 +84,46 @@ describe("the grader server", () => {
   test("os._exit(0) at import or in the function, printing '1 passed' then sys.exit(0), and a segfault all fail", async () => {
     const osExit = grader.grade(request(await workspace(`import os\nos._exit(0)\n${canonical()}`)));
     const osExitInCall = grader.grade(request(await workspace(`${first().prompt}    import os\n    os._exit(0)\n`)));
-    const sysExit = grader.grade(request(await workspace(`import sys\nprint("1 passed")\nsys.exit(0)\n${canonical()}`)));
+    const sysExit = grader.grade(
+      request(await workspace(`import sys\nprint("1 passed")\nsys.exit(0)\n${canonical()}`)),
+    );
     const segfault = grader.grade(request(await workspace(`import ctypes\nctypes.string_at(0)\n${canonical()}`)));
     const gone = "the solution's process exited with code 0 before answering (os._exit, a crash, or over a limit?)";
-    expect(await osExit).toMatchObject({ passed: false, status: "error", failures: ["the tests could not run:", `CandidateGone: ${gone}`] });
-    expect(await osExitInCall).toMatchObject({ passed: false, status: "failed", failures: [expect.stringContaining("test_humaneval.py:13"), `E proxy.CandidateGone: ${gone}`] });
-    expect(await sysExit).toMatchObject({ passed: false, status: "error", output: "1 passed\n", failures: ["the tests could not run:", "solution.py:3: sys.exit(0)", "SystemExit: 0"] });
-    expect(await segfault).toMatchObject({ passed: false, status: "error", failures: ["the tests could not run:", expect.stringContaining("killed by SIGSEGV")] });
+    expect(await osExit).toMatchObject({
+      passed: false,
+      status: "error",
+      failures: ["the tests could not run:", `CandidateGone: ${gone}`],
+    });
+    expect(await osExitInCall).toMatchObject({
+      passed: false,
+      status: "failed",
+      failures: [expect.stringContaining("test_humaneval.py:13"), `E proxy.CandidateGone: ${gone}`],
+    });
+    expect(await sysExit).toMatchObject({
+      passed: false,
+      status: "error",
+      output: "1 passed\n",
+      failures: ["the tests could not run:", "solution.py:3: sys.exit(0)", "SystemExit: 0"],
+    });
+    expect(await segfault).toMatchObject({
+      passed: false,
+      status: "error",
+      failures: ["the tests could not run:", expect.stringContaining("killed by SIGSEGV")],
+    });
   });
 
   test("results come back as plain data: an object whose __eq__ always says True fails", async () => {
-    const liar = await grader.grade(request(await workspace(`${first().prompt}    class Yes:\n        def __eq__(self, other):\n            return True\n    return Yes()\n`)));
+    const liar = await grader.grade(
+      request(
+        await workspace(
+          `${first().prompt}    class Yes:\n        def __eq__(self, other):\n            return True\n    return Yes()\n`,
+        ),
+      ),
+    );
     expect(liar).toMatchObject({ passed: false, status: "failed" });
-    expect(liar.failures.at(-1)).toBe("E proxy.CandidateError: NotPlainData: a Yes object cannot be passed between the test and the sandboxed solution");
+    expect(liar.failures.at(-1)).toBe(
+      "E proxy.CandidateError: NotPlainData: a Yes object cannot be passed between the test and the sandboxed solution",
+    );
   });
 
   test("a memory blow-up fails and the server lives on", async () => {
@@ -112,7 +153,9 @@ describe("the grader server", () => {
   test("aborting a queued or a running request rejects it at once and frees its slot", async () => {
     await using single = await startGrader({ sandbox: await testSandbox(), concurrency: 1 });
     const marker = `62.${process.pid}2`;
-    const hangWs = await workspace(`import subprocess\nsubprocess.Popen(["sleep", "${marker}"])\n${first().prompt}    while True:\n        pass\n`);
+    const hangWs = await workspace(
+      `import subprocess\nsubprocess.Popen(["sleep", "${marker}"])\n${first().prompt}    while True:\n        pass\n`,
+    );
     const running = new AbortController();
     const queued = new AbortController();
     // Its own timeout is 10 minutes: were the slot held until then, the grade below would never come back in the test's time.
@@ -139,7 +182,14 @@ describe("the grader server", () => {
     await using own = await startGrader({ sandbox: await testSandbox(), concurrency: 2 });
     const firstPid = own.stats().serverPid!;
     const marker = `63.${process.pid}3`;
-    const hang = own.grade(request(await workspace(`import subprocess\nsubprocess.Popen(["sleep", "${marker}"])\n${first().prompt}    while True:\n        pass\n`), 8000));
+    const hang = own.grade(
+      request(
+        await workspace(
+          `import subprocess\nsubprocess.Popen(["sleep", "${marker}"])\n${first().prompt}    while True:\n        pass\n`,
+        ),
+        8000,
+      ),
+    );
     while (processesWith(marker).length === 0) await Bun.sleep(20);
     process.kill(firstPid, "SIGKILL");
     await expect(hang).rejects.toBeInstanceOf(GraderUnavailable);
@@ -175,6 +225,9 @@ describe("start-up failures", () => {
     const python = path.join(dir, "python-without-site-packages");
     writeFileSync(python, '#!/bin/sh\nexec python3 -S "$@"\n'); // -S: no site-packages, so no pytest
     chmodSync(python, 0o755);
-    await expect(startGrader({ sandbox: await testSandbox(), python })).rejects.toMatchObject({ name: "GraderUnavailable", reason: `pytest is not importable by ${python}` });
+    await expect(startGrader({ sandbox: await testSandbox(), python })).rejects.toMatchObject({
+      name: "GraderUnavailable",
+      reason: `pytest is not importable by ${python}`,
+    });
   });
 });

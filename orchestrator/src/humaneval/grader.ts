@@ -73,7 +73,8 @@ export async function startGrader(options: GraderOptions): Promise<Grader> {
   const helpers = await writeHelpers(await mkdtemp(path.join(tmpdir(), "smol-grader-helpers-")));
   /** What the sandbox needs to read besides the interpreter: the candidate's host and the wire format. */
   const candidateFiles = [helpers.candidate, helpers.wire];
-  const removeDirs = () => Promise.all([rm(rootDir, { recursive: true, force: true }), rm(helpers.dir, { recursive: true, force: true })]);
+  const removeDirs = () =>
+    Promise.all([rm(rootDir, { recursive: true, force: true }), rm(helpers.dir, { recursive: true, force: true })]);
   const queue: Job[] = [];
   const running = new Map<string, Job>();
   let server: Server | null = null;
@@ -84,12 +85,24 @@ export async function startGrader(options: GraderOptions): Promise<Grader> {
 
   function onReply(reply: GraderReply): void {
     const job = reply.id === null ? undefined : running.get(reply.id);
-    if (!job) return log?.warn({ event: "grader_reply_unmatched", id: reply.id, status: reply.status }, "grader reply unmatched");
+    if (!job)
+      return log?.warn(
+        { event: "grader_reply_unmatched", id: reply.id, status: reply.status },
+        "grader reply unmatched",
+      );
     running.delete(job.id);
     clearTimeout(job.watchdog);
     void job.jail?.dispose();
     const { timeoutMs, workspace, testFile, expectedTests } = job.request;
-    if (!job.settled) job.resolve(gradeReply(reply, expectedTests, { timeoutMs, workspace, testFile, maxLineChars: job.request.maxErrorChars ?? ERROR_LIMITS.maxErrorChars }));
+    if (!job.settled)
+      job.resolve(
+        gradeReply(reply, expectedTests, {
+          timeoutMs,
+          workspace,
+          testFile,
+          maxLineChars: job.request.maxErrorChars ?? ERROR_LIMITS.maxErrorChars,
+        }),
+      );
     pump();
   }
 
@@ -102,7 +115,12 @@ export async function startGrader(options: GraderOptions): Promise<Grader> {
       clearTimeout(job.watchdog);
       void job.jail?.dispose();
       if (!job.settled) {
-        job.reject(new GraderUnavailable(`the grader process died while this test ran (${reason})`, "grade again: the next call starts a fresh grader"));
+        job.reject(
+          new GraderUnavailable(
+            `the grader process died while this test ran (${reason})`,
+            "grade again: the next call starts a fresh grader",
+          ),
+        );
       }
     }
     if (!closed) pump();
@@ -154,7 +172,15 @@ export async function startGrader(options: GraderOptions): Promise<Grader> {
             return pump();
           }
           const candidate = { argv: jail.argv, env: jail.env };
-          to.send({ id: job.id, module: SOLUTION_MODULE, testFile, timeoutMs, memoryMb: memoryMb ?? HUMANEVAL_DEFAULTS.memoryMb, outputBytes: OUTPUT_BYTES, candidate });
+          to.send({
+            id: job.id,
+            module: SOLUTION_MODULE,
+            testFile,
+            timeoutMs,
+            memoryMb: memoryMb ?? HUMANEVAL_DEFAULTS.memoryMb,
+            outputBytes: OUTPUT_BYTES,
+            candidate,
+          });
           job.watchdog = setTimeout(() => {
             log?.error({ event: "grader_stuck", pid: to.pid, id: job.id }, "grader stuck");
             to.child.kill("SIGKILL"); // its death rejects everything it was running

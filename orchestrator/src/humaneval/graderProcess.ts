@@ -19,19 +19,33 @@ export type Server = {
 };
 
 /** Starts grader.py and waits for its ready line. Replies after that go to onReply; `done` says how it ended. */
-export async function spawnServer(python: string, graderScript: string, rootDir: string, startTimeoutMs: number, onReply: (reply: GraderReply) => void, log?: Logger): Promise<Server> {
+export async function spawnServer(
+  python: string,
+  graderScript: string,
+  rootDir: string,
+  startTimeoutMs: number,
+  onReply: (reply: GraderReply) => void,
+  log?: Logger,
+): Promise<Server> {
   const started = performance.now();
   let child: Subprocess<"pipe", "pipe", "pipe">;
   try {
     // Candidate code runs in the server's children: no secrets in its environment.
-    child = Bun.spawn([python, graderScript, rootDir], { cwd: rootDir, env: verificationEnv(process.env), stdin: "pipe", stdout: "pipe", stderr: "pipe" });
+    child = Bun.spawn([python, graderScript, rootDir], {
+      cwd: rootDir,
+      env: verificationEnv(process.env),
+      stdin: "pipe",
+      stdout: "pipe",
+      stderr: "pipe",
+    });
   } catch (error) {
     throw new GraderUnavailable(`cannot run ${python}: ${error instanceof Error ? error.message : String(error)}`, FIX);
   }
   let stderr = "";
   const stderrRead = (async () => {
     const decoder = new TextDecoder();
-    for await (const chunk of child.stderr) stderr = (stderr + decoder.decode(chunk, { stream: true })).slice(-STDERR_TAIL);
+    for await (const chunk of child.stderr)
+      stderr = (stderr + decoder.decode(chunk, { stream: true })).slice(-STDERR_TAIL);
   })();
   const ready = Promise.withResolvers<GraderReply>();
   let isReady = false;
@@ -56,11 +70,17 @@ export async function spawnServer(python: string, graderScript: string, rootDir:
     return stderr.trim() ? `${how}: ${stderr.trim().split("\n").slice(-3).join(" | ")}` : how;
   })();
   let info: GraderReply;
-  const timer = setTimeout(() => ready.reject(new GraderUnavailable(`${python} did not start the grader within ${startTimeoutMs} ms`, FIX)), startTimeoutMs);
+  const timer = setTimeout(
+    () => ready.reject(new GraderUnavailable(`${python} did not start the grader within ${startTimeoutMs} ms`, FIX)),
+    startTimeoutMs,
+  );
   void done.then((reason) => ready.reject(startFailure(python, reason, stderr)));
   try {
     info = await ready.promise;
-    log?.info({ event: "grader_ready", pid: info.pid, pytest: info.pytest, startMs: Math.round(performance.now() - started) }, "grader ready");
+    log?.info(
+      { event: "grader_ready", pid: info.pid, pytest: info.pytest, startMs: Math.round(performance.now() - started) },
+      "grader ready",
+    );
   } catch (error) {
     child.kill("SIGKILL");
     throw error;
@@ -80,7 +100,8 @@ export async function spawnServer(python: string, graderScript: string, rootDir:
 }
 
 function startFailure(python: string, reason: string, stderr: string): GraderUnavailable {
-  if (/No module named '?(pytest|_pytest)/.test(stderr)) return new GraderUnavailable(`pytest is not importable by ${python}`, FIX);
+  if (/No module named '?(pytest|_pytest)/.test(stderr))
+    return new GraderUnavailable(`pytest is not importable by ${python}`, FIX);
   return new GraderUnavailable(`the grader (${python} grader.py) stopped during start-up: ${reason}`, FIX);
 }
 

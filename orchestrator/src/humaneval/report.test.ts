@@ -32,13 +32,24 @@ const LINES: ResultLine[] = [
     finalTier: "reviewer",
     escalations: 2,
     checkpoints: 2,
-    usage: { fast: { calls: 2, tokensIn: 2000, tokensOut: 200, tokensCached: 1500, costUsd: 0 }, reviewer: { calls: 1, tokensIn: 1_000_000, tokensOut: 0, tokensCached: 0, costUsd: 3 } },
+    usage: {
+      fast: { calls: 2, tokensIn: 2000, tokensOut: 200, tokensCached: 1500, costUsd: 0 },
+      reviewer: { calls: 1, tokensIn: 1_000_000, tokensOut: 0, tokensCached: 0, costUsd: 3 },
+    },
     tokensIn: 1_002_000,
     tokensOut: 200,
     tokensCached: 1500,
     costUsd: 3,
   }),
-  line("HumanEval/3", { status: "abort", solved: false, passedFirstAttempt: false, attempts: 5, finalTier: "reviewer", escalations: 2, checkpoints: 2 }),
+  line("HumanEval/3", {
+    status: "abort",
+    solved: false,
+    passedFirstAttempt: false,
+    attempts: 5,
+    finalTier: "reviewer",
+    escalations: 2,
+    checkpoints: 2,
+  }),
 ];
 
 describe("summarise", () => {
@@ -61,7 +72,13 @@ describe("summarise", () => {
 
   test("tokens and cost by role add up", () => {
     expect(summary.byRole.fast).toEqual({ calls: 5, tokensIn: 5000, tokensOut: 500, tokensCached: 1500, costUsd: 0 });
-    expect(summary.byRole.reviewer).toEqual({ calls: 1, tokensIn: 1_000_000, tokensOut: 0, tokensCached: 0, costUsd: 3 });
+    expect(summary.byRole.reviewer).toEqual({
+      calls: 1,
+      tokensIn: 1_000_000,
+      tokensOut: 0,
+      tokensCached: 0,
+      costUsd: 3,
+    });
     expect(summary.tokensIn).toBe(1_005_000);
     expect(summary.promptCacheHitRate).toBe(0.0015);
     expect(summary.costUsd).toBe(3);

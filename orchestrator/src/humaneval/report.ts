@@ -7,7 +7,6 @@ import { frontierEstimate } from "../models/pricing.ts";
 import { PUBLISHED, type BaselineSummary } from "./baseline.ts";
 import { ROLES, Role, TaskStatus, Tier, Usage } from "../types.ts";
 
-
 export const ResultLine = z.object({
   taskId: z.string(),
   status: TaskStatus.exclude(["interrupted"]),
@@ -110,7 +109,13 @@ export function summarise(lines: readonly ResultLine[], reviewerPrice: Price, wa
 const percent = (ratio: number) => `${(ratio * 100).toFixed(1)}%`;
 const usd = (value: number) => `$${value.toFixed(4)}`;
 
-export function renderReport(summary: Summary, lines: readonly ResultLine[], title: string, baselines: readonly BaselineSummary[] = [], charts: readonly { file: string; title: string }[] = []): string {
+export function renderReport(
+  summary: Summary,
+  lines: readonly ResultLine[],
+  title: string,
+  baselines: readonly BaselineSummary[] = [],
+  charts: readonly { file: string; title: string }[] = [],
+): string {
   const out = [
     `# ${title}`,
     "",
@@ -146,7 +151,10 @@ export function renderReport(summary: Summary, lines: readonly ResultLine[], tit
     "",
     "| problem | solved | first attempt | attempts | final tier | cost | seconds |",
     "| --- | --- | --- | ---: | --- | ---: | ---: |",
-    ...lines.map((l) => `| ${l.taskId} | ${l.solved ? "yes" : l.status} | ${l.passedFirstAttempt ? "pass" : "fail"} | ${l.attempts} | ${l.finalTier} | ${usd(l.costUsd)} | ${(l.wallMs / 1000).toFixed(1)} |`),
+    ...lines.map(
+      (l) =>
+        `| ${l.taskId} | ${l.solved ? "yes" : l.status} | ${l.passedFirstAttempt ? "pass" : "fail"} | ${l.attempts} | ${l.finalTier} | ${usd(l.costUsd)} | ${(l.wallMs / 1000).toFixed(1)} |`,
+    ),
     "",
   ];
   return out.join("\n");
@@ -161,7 +169,10 @@ function baselineSection(summary: Summary, baselines: readonly BaselineSummary[]
     "",
     "| measure | passed | rate | tokens out | seconds (sum over problems) |",
     "| --- | ---: | ---: | ---: | ---: |",
-    ...baselines.map((b) => `| ${b.tier} model (${b.model}) asked directly: pass@1, zero-shot, greedy | ${b.solved}/${b.total} | ${percent(b.passAt1)} | ${b.tokensOut} | ${b.wallSeconds} |`),
+    ...baselines.map(
+      (b) =>
+        `| ${b.tier} model (${b.model}) asked directly: pass@1, zero-shot, greedy | ${b.solved}/${b.total} | ${percent(b.passAt1)} | ${b.tokensOut} | ${b.wallSeconds} |`,
+    ),
     `| smol-coder pass@1: first attempt at the start tier, no feedback | ${firstAttempt}/${summary.total} | ${percent(summary.passAt1)} | | |`,
     `| smol-coder solve rate with test feedback (cascade) | ${summary.solved}/${summary.total} | ${percent(summary.solveRateWithFeedback)} | ${summary.tokensOut} | ${summary.wallSeconds} (run) |`,
     "",

@@ -4,7 +4,13 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { startGrader, type Grader } from "./grader.ts";
 import { testSandbox } from "../../test/helpers.ts";
-import { createHumanEvalWorkspace, HUMANEVAL_EXPECTED_TESTS, problemDirName, testFileText, type HumanEvalProblem } from "./workspace.ts";
+import {
+  createHumanEvalWorkspace,
+  HUMANEVAL_EXPECTED_TESTS,
+  problemDirName,
+  testFileText,
+  type HumanEvalProblem,
+} from "./workspace.ts";
 import { DATASET_PATH, loadProblems, problem } from "./__fixtures__/grader/problems.ts";
 
 const sample: HumanEvalProblem = {
@@ -64,7 +70,10 @@ describe("createHumanEvalWorkspace", () => {
   });
 
   test("refuses a problem directory that already has content", async () => {
-    await expect(createHumanEvalWorkspace(sample, parent)).rejects.toMatchObject({ name: "TaskInvalid", field: "workspace" });
+    await expect(createHumanEvalWorkspace(sample, parent)).rejects.toMatchObject({
+      name: "TaskInvalid",
+      field: "workspace",
+    });
   });
 
   test("accepts an existing empty problem directory", async () => {
@@ -90,17 +99,35 @@ describe("HumanEval through the grader", () => {
     const item = problem(taskId);
     const ws = await createHumanEvalWorkspace(item, path.join(parent, dir));
     if (body !== null) writeFileSync(path.join(ws.root, "solution.py"), item.prompt + body);
-    return grader.grade({ workspace: ws.root, testFile: ws.testFile, expectedTests: HUMANEVAL_EXPECTED_TESTS, timeoutMs: 5000 });
+    return grader.grade({
+      workspace: ws.root,
+      testFile: ws.testFile,
+      expectedTests: HUMANEVAL_EXPECTED_TESTS,
+      timeoutMs: 5000,
+    });
   }
 
   test("every bare prompt fails, and every canonical solution passes", async () => {
     const problems = loadProblems();
     expect(problems).toHaveLength(164);
-    const workspaces = await Promise.all(problems.map((item) => createHumanEvalWorkspace(item, path.join(parent, "all"))));
+    const workspaces = await Promise.all(
+      problems.map((item) => createHumanEvalWorkspace(item, path.join(parent, "all"))),
+    );
     const gradeAll = () =>
-      Promise.all(workspaces.map((ws) => grader.grade({ workspace: ws.root, testFile: ws.testFile, expectedTests: HUMANEVAL_EXPECTED_TESTS, timeoutMs: 5000 })));
+      Promise.all(
+        workspaces.map((ws) =>
+          grader.grade({
+            workspace: ws.root,
+            testFile: ws.testFile,
+            expectedTests: HUMANEVAL_EXPECTED_TESTS,
+            timeoutMs: 5000,
+          }),
+        ),
+      );
     const bare = await gradeAll();
-    problems.forEach((item, index) => writeFileSync(path.join(workspaces[index]!.root, "solution.py"), item.prompt + item.canonicalSolution));
+    problems.forEach((item, index) =>
+      writeFileSync(path.join(workspaces[index]!.root, "solution.py"), item.prompt + item.canonicalSolution),
+    );
     const canonical = await gradeAll();
     expect(problems.filter((_, index) => bare[index]!.passed).map((item) => item.taskId)).toEqual([]);
     expect(bare.every((grade) => grade.failures.length > 0)).toBe(true);

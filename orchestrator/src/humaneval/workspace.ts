@@ -44,11 +44,18 @@ export function problemDirName(taskId: string): string {
  * Creates `<parentDir>/<id>/workspace/` (a git repository whose one commit is solution.py = the prompt) and
  * `<parentDir>/<id>/grader/test_humaneval.py`, outside the workspace so the model's edits cannot reach it.
  */
-export async function createHumanEvalWorkspace(problem: HumanEvalProblem, parentDir: string): Promise<HumanEvalWorkspace> {
+export async function createHumanEvalWorkspace(
+  problem: HumanEvalProblem,
+  parentDir: string,
+): Promise<HumanEvalWorkspace> {
   const dir = path.resolve(parentDir, problemDirName(problem.taskId));
   const existing = await readdir(dir).catch(() => []);
   if (existing.length > 0) {
-    throw new TaskInvalid("workspace", `${dir} already exists and is not empty`, "use a fresh parent directory, or remove the old one");
+    throw new TaskInvalid(
+      "workspace",
+      `${dir} already exists and is not empty`,
+      "use a fresh parent directory, or remove the old one",
+    );
   }
   const root = path.join(dir, "workspace");
   const testFile = path.join(dir, "grader", "test_humaneval.py");

@@ -34,7 +34,11 @@ describe("createLogger", () => {
 
   test("apiKey is redacted by key, at the top level and one level down", () => {
     const { log, lines, records } = logger([]);
-    log.info({ event: "model.config", apiKey: "short-but-secret", client: { apiKey: "nested-secret", baseURL: "http://x" } });
+    log.info({
+      event: "model.config",
+      apiKey: "short-but-secret",
+      client: { apiKey: "nested-secret", baseURL: "http://x" },
+    });
     expect(records()[0]).toMatchObject({ apiKey: "[REDACTED]", client: { apiKey: "[REDACTED]", baseURL: "http://x" } });
     expect(lines.join("")).not.toContain("short-but-secret");
     expect(lines.join("")).not.toContain("nested-secret");
@@ -52,7 +56,10 @@ describe("createLogger", () => {
 
   test("secret values are scrubbed from error messages and stacks", () => {
     const { log, lines, records } = logger();
-    log.error({ event: "model.failed", err: new Error(`401 Incorrect API key provided: ${SECRET}`) }, `call failed with ${OTHER}`);
+    log.error(
+      { event: "model.failed", err: new Error(`401 Incorrect API key provided: ${SECRET}`) },
+      `call failed with ${OTHER}`,
+    );
     const text = lines.join("");
     expect(text).not.toContain(SECRET);
     expect(text).not.toContain(OTHER);
@@ -101,12 +108,18 @@ describe("createLogger", () => {
     try {
       const logDir = path.join(dir, "logs");
       const now = new Date("2025-03-04T10:00:00Z");
-      const file = saveInternalError(new TypeError(`cannot read x of undefined near ${SECRET}`), logDir, { secrets: [SECRET], now });
+      const file = saveInternalError(new TypeError(`cannot read x of undefined near ${SECRET}`), logDir, {
+        secrets: [SECRET],
+        now,
+      });
       expect(file).toBe(logFilePath(logDir, now));
       const [line, ...rest] = readFileSync(file!, "utf8").split("\n").filter(Boolean);
       expect(rest).toEqual([]);
       const record = JSON.parse(line!) as { event: string; err: { type: string; message: string; stack: string } };
-      expect(record).toMatchObject({ event: "internal_error", err: { type: "TypeError", message: "cannot read x of undefined near [REDACTED]" } });
+      expect(record).toMatchObject({
+        event: "internal_error",
+        err: { type: "TypeError", message: "cannot read x of undefined near [REDACTED]" },
+      });
       expect(record.err.stack).toContain("log.test.ts");
       expect(line).not.toContain(SECRET);
       // A directory that cannot be made: nothing written, and the caller is told.
@@ -118,6 +131,8 @@ describe("createLogger", () => {
   });
 
   test("logFilePath is dated", () => {
-    expect(logFilePath("/var/log/smol", new Date("2025-03-04T10:00:00Z"))).toBe("/var/log/smol/smol-coder-2025-03-04.jsonl");
+    expect(logFilePath("/var/log/smol", new Date("2025-03-04T10:00:00Z"))).toBe(
+      "/var/log/smol/smol-coder-2025-03-04.jsonl",
+    );
   });
 });

@@ -29,11 +29,22 @@ export function logFilePath(logDir: string, now = new Date()): string {
  * where the CLI's error boundary puts a crash no logger recorded. Returns the file, or null when it cannot be
  * written. Secrets are scrubbed.
  */
-export function saveInternalError(error: unknown, logDir: string, options: { secrets: string[]; now?: Date }): string | null {
+export function saveInternalError(
+  error: unknown,
+  logDir: string,
+  options: { secrets: string[]; now?: Date },
+): string | null {
   const now = options.now ?? new Date();
   const err = error instanceof Error ? error : new Error(String(error));
   const file = logFilePath(logDir, now);
-  const line = { level: 60, time: now.getTime(), pid: process.pid, event: "internal_error", err: { type: err.name, message: err.message, stack: err.stack }, msg: "internal error" };
+  const line = {
+    level: 60,
+    time: now.getTime(),
+    pid: process.pid,
+    event: "internal_error",
+    err: { type: err.name, message: err.message, stack: err.stack },
+    msg: "internal error",
+  };
   try {
     mkdirSync(logDir, { recursive: true });
     appendFileSync(file, `${scrub(JSON.stringify(line), options.secrets.filter(Boolean))}\n`);
@@ -48,7 +59,10 @@ export function createLogger(options: LogOptions): Logger {
   const streams: pino.StreamEntry[] = [];
   const stdout = options.destination ?? pino.destination({ dest: 1, sync: true });
   // pino-pretty as a stream in this process: worker transports break under Bun.
-  streams.push({ level, stream: options.pretty ? pretty({ destination: stdout, sync: true, colorize: process.stdout.isTTY }) : stdout });
+  streams.push({
+    level,
+    stream: options.pretty ? pretty({ destination: stdout, sync: true, colorize: process.stdout.isTTY }) : stdout,
+  });
   if (options.logDir) {
     mkdirSync(options.logDir, { recursive: true });
     streams.push({ level, stream: pino.destination({ dest: logFilePath(options.logDir), sync: true, append: true }) });

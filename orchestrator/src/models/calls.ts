@@ -19,7 +19,10 @@ export type CallDeps = {
   onCall?: (record: CallRecord) => void;
 };
 
-export async function callModel(deps: CallDeps, request: { role: Role; attempt: number | null; messages: ChatMessage[] }): Promise<{ text: string; record: CallRecord }> {
+export async function callModel(
+  deps: CallDeps,
+  request: { role: Role; attempt: number | null; messages: ChatMessage[] },
+): Promise<{ text: string; record: CallRecord }> {
   const { log, router } = deps;
   const { role, attempt } = request;
   const alias = router.modelFor(role);
@@ -39,18 +42,30 @@ export async function callModel(deps: CallDeps, request: { role: Role; attempt: 
       });
       return { completion, record: completed(deps, { role, alias, attempt }, completion) };
     },
-    { signal: deps.signal, onQueued: (place) => log.info({ event: "model_call_queued", tier: role, model: alias, attempt, ...place }, "model call queued") },
+    {
+      signal: deps.signal,
+      onQueued: (place) =>
+        log.info({ event: "model_call_queued", tier: role, model: alias, attempt, ...place }, "model call queued"),
+    },
   );
   deps.onCall?.(record);
   // Recorded first: the tokens were spent. The reply answers a prompt nobody wrote, so it goes no further.
-  if (completion.truncated !== null) throw new PromptTooLong(alias, completion.truncated, completion.tokensIn, router.contextFor(role));
+  if (completion.truncated !== null)
+    throw new PromptTooLong(alias, completion.truncated, completion.tokensIn, router.contextFor(role));
   return { text: completion.text, record };
 }
 
 /** The call's record, priced, and its model_call_complete event. */
-function completed(deps: CallDeps, call: { role: Role; alias: string; attempt: number | null }, completion: Completion): CallRecord {
+function completed(
+  deps: CallDeps,
+  call: { role: Role; alias: string; attempt: number | null },
+  completion: Completion,
+): CallRecord {
   const { role, alias, attempt } = call;
-  const cost = callCost({ alias, tokensIn: completion.tokensIn, tokensOut: completion.tokensOut, headerCostUsd: completion.costUsd }, deps.prices);
+  const cost = callCost(
+    { alias, tokensIn: completion.tokensIn, tokensOut: completion.tokensOut, headerCostUsd: completion.costUsd },
+    deps.prices,
+  );
   const record: CallRecord = {
     role,
     alias,

@@ -65,10 +65,15 @@ function describe(failure: CallFailure): string {
 }
 
 function errorText(error: unknown): string {
-  const text = error instanceof OpenAI.APIError ? (error.error as { message?: string } | undefined)?.message ?? error.message : String(error);
+  const text =
+    error instanceof OpenAI.APIError
+      ? ((error.error as { message?: string } | undefined)?.message ?? error.message)
+      : String(error);
   const flat = text.replace(/\s+/g, " ").slice(0, 300);
   // A LiteLLM proxy without a database answers any key but its master key with this, as a 400.
-  return /no connected db/i.test(flat) ? `${flat} (the proxy did not accept the key: set LITELLM_API_KEY to its master key)` : flat;
+  return /no connected db/i.test(flat)
+    ? `${flat} (the proxy did not accept the key: set LITELLM_API_KEY to its master key)`
+    : flat;
 }
 
 /**
@@ -76,7 +81,8 @@ function errorText(error: unknown): string {
  * call is not streamed: a 1.5B on one core that writes for longer failed at 300 s, not at endpoint.timeoutMs, and
  * its retry doubled the server's load. `timeout: false` (Bun's option) leaves the deadline to the SDK's timeout.
  */
-export const untimedFetch = ((url: string | URL | Request, init?: RequestInit) => fetch(url, { ...init, timeout: false } as RequestInit)) as typeof fetch;
+export const untimedFetch = ((url: string | URL | Request, init?: RequestInit) =>
+  fetch(url, { ...init, timeout: false } as RequestInit)) as typeof fetch;
 
 export function createModelClient(options: ModelClientOptions): ModelClient {
   const client = new OpenAI({
@@ -93,7 +99,13 @@ export function createModelClient(options: ModelClientOptions): ModelClient {
     async complete({ model, messages, contextTokens, maxTokens, signal, onRetry }) {
       await options.readiness?.wait(signal);
       // num_ctx is Ollama's; LiteLLM passes it through to ollama_chat models. Not an OpenAI field, hence the cast.
-      const body = { model, messages, temperature: 0, ...(contextTokens ? { num_ctx: contextTokens } : {}), ...(maxTokens ? { max_tokens: maxTokens } : {}) } as OpenAI.ChatCompletionCreateParamsNonStreaming;
+      const body = {
+        model,
+        messages,
+        temperature: 0,
+        ...(contextTokens ? { num_ctx: contextTokens } : {}),
+        ...(maxTokens ? { max_tokens: maxTokens } : {}),
+      } as OpenAI.ChatCompletionCreateParamsNonStreaming;
       for (let retry = 0; ; retry++) {
         const started = performance.now();
         try {
@@ -111,7 +123,11 @@ export function createModelClient(options: ModelClientOptions): ModelClient {
             costUsd: costHeader !== null && costHeader !== "" && Number.isFinite(cost) ? cost : null,
             durationMs: Math.round(performance.now() - started),
             retries: retry,
-            truncated: truncation({ promptChars: promptChars(messages), tokensIn, contextTokens: contextTokens ?? null }),
+            truncated: truncation({
+              promptChars: promptChars(messages),
+              tokensIn,
+              contextTokens: contextTokens ?? null,
+            }),
           };
         } catch (error) {
           const failure = classify(error);
@@ -119,7 +135,12 @@ export function createModelClient(options: ModelClientOptions): ModelClient {
           const delayMs = retryDelay(failure, retry + 1, options);
           if (delayMs === null) {
             if (failure.kind === "http" && isContextOverflow(failure.status, errorText(error))) {
-              throw new PromptTooLong(model, `the backend refused it: ${errorText(error)}`, null, contextTokens ?? null);
+              throw new PromptTooLong(
+                model,
+                `the backend refused it: ${errorText(error)}`,
+                null,
+                contextTokens ?? null,
+              );
             }
             if (failure.kind === "http" && !(failure.status === 429 || failure.status >= 500)) {
               throw new EndpointRejected(options.url, failure.status, errorText(error));

@@ -11,18 +11,26 @@ describe("truncation", () => {
   });
 
   test("a context filled to the brim means Ollama cut the prompt to fit", () => {
-    expect(truncation({ promptChars: 60_000, tokensIn: 2048, contextTokens: 2048 })).toBe("the prompt filled the context window (2048 of 2048 tokens)");
-    expect(truncation({ promptChars: 8_000, tokensIn: 2010, contextTokens: 2048 })).toContain("filled the context window");
+    expect(truncation({ promptChars: 60_000, tokensIn: 2048, contextTokens: 2048 })).toBe(
+      "the prompt filled the context window (2048 of 2048 tokens)",
+    );
+    expect(truncation({ promptChars: 8_000, tokensIn: 2010, contextTokens: 2048 })).toContain(
+      "filled the context window",
+    );
   });
 
   test("too few tokens for the characters sent: part of the prompt was dropped (no context size needed)", () => {
     const reason = truncation({ promptChars: 40_000, tokensIn: 1_200, contextTokens: null });
-    expect(reason).toBe("the backend counted 1200 prompt tokens for 40000 characters, so it dropped part of the prompt");
+    expect(reason).toBe(
+      "the backend counted 1200 prompt tokens for 40000 characters, so it dropped part of the prompt",
+    );
   });
 
   test("the rate bound is generous: dense whitespace-heavy code at the bound is not flagged", () => {
     expect(truncation({ promptChars: 1_000 * MAX_CHARS_PER_TOKEN, tokensIn: 1_000, contextTokens: null })).toBeNull();
-    expect(truncation({ promptChars: 1_000 * MAX_CHARS_PER_TOKEN + 1, tokensIn: 1_000, contextTokens: null })).not.toBeNull();
+    expect(
+      truncation({ promptChars: 1_000 * MAX_CHARS_PER_TOKEN + 1, tokensIn: 1_000, contextTokens: null }),
+    ).not.toBeNull();
   });
 
   test("frontier models (no context size) are only judged by the rate", () => {
@@ -49,5 +57,10 @@ describe("isContextOverflow", () => {
 });
 
 test("promptChars sums every message", () => {
-  expect(promptChars([{ role: "system", content: "abc" }, { role: "user", content: "de" }])).toBe(5);
+  expect(
+    promptChars([
+      { role: "system", content: "abc" },
+      { role: "user", content: "de" },
+    ]),
+  ).toBe(5);
 });

@@ -16,7 +16,11 @@ export function promptChars(messages: readonly ChatMessage[]): number {
  * Why the reported usage shows a cut prompt, or null when it does not.
  * `tokensIn` 0 means the backend reported no usage: nothing can be concluded.
  */
-export function truncation(usage: { promptChars: number; tokensIn: number; contextTokens: number | null }): string | null {
+export function truncation(usage: {
+  promptChars: number;
+  tokensIn: number;
+  contextTokens: number | null;
+}): string | null {
   const { promptChars: chars, tokensIn, contextTokens } = usage;
   if (tokensIn <= 0) return null;
   if (contextTokens !== null && tokensIn >= Math.floor(contextTokens * FULL_CONTEXT_SHARE)) {
@@ -29,7 +33,8 @@ export function truncation(usage: { promptChars: number; tokensIn: number; conte
 }
 
 /** The wording backends use when they refuse a prompt longer than their context (llama.cpp, OpenAI, Anthropic, vLLM). */
-const OVERFLOW = /context ?(?:window|length)|context_length_exceeded|maximum context|prompt is too long|too many tokens|exceeds? (?:the )?(?:context|max)/i;
+const OVERFLOW =
+  /context ?(?:window|length)|context_length_exceeded|maximum context|prompt is too long|too many tokens|exceeds? (?:the )?(?:context|max)/i;
 
 export function isContextOverflow(status: number, message: string): boolean {
   return status === 400 && OVERFLOW.test(message);

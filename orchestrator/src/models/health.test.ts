@@ -18,7 +18,9 @@ function healthServer(status: () => number, port = 0) {
       hits.push(path);
       if (path === "/health/readiness") {
         const code = status();
-        return Response.json(code === 200 ? { status: "healthy", db: "Not connected" } : { error: "starting" }, { status: code });
+        return Response.json(code === 200 ? { status: "healthy", db: "Not connected" } : { error: "starting" }, {
+          status: code,
+        });
       }
       return new Response("no route", { status: 404 });
     },
@@ -44,11 +46,18 @@ test("proxyRoot strips the OpenAI /v1 suffix and trailing slashes", () => {
 describe("probeHealth", () => {
   test("up, down and unreachable are told apart", async () => {
     const up = healthServer(() => 200);
-    expect(await probeHealth(up.url, "readiness")).toMatchObject({ state: "up", status: 200, body: { status: "healthy" } });
+    expect(await probeHealth(up.url, "readiness")).toMatchObject({
+      state: "up",
+      status: 200,
+      body: { status: "healthy" },
+    });
     expect(up.hits).toEqual(["/health/readiness"]);
     const down = healthServer(() => 503);
     expect(await probeHealth(down.url, "readiness")).toMatchObject({ state: "down", status: 503 });
-    expect(await probeHealth(`http://127.0.0.1:${freePort()}/v1`, "liveliness")).toMatchObject({ state: "unreachable", reason: "connection refused" });
+    expect(await probeHealth(`http://127.0.0.1:${freePort()}/v1`, "liveliness")).toMatchObject({
+      state: "unreachable",
+      reason: "connection refused",
+    });
   });
 });
 
@@ -63,7 +72,11 @@ describe("waitUntilReady", () => {
     let calls = 0;
     const proxy = healthServer(() => (++calls < 4 ? 503 : 200));
     const waits: Probe[] = [];
-    const readiness = await waitUntilReady(proxy.url, { timeoutMs: 5000, intervalMs: 20, onWait: (probe) => waits.push(probe) });
+    const readiness = await waitUntilReady(proxy.url, {
+      timeoutMs: 5000,
+      intervalMs: 20,
+      onWait: (probe) => waits.push(probe),
+    });
     expect(readiness.kind).toBe("ready");
     expect(calls).toBe(4);
     expect(waits.map((probe) => probe.state)).toEqual(["down"]);
@@ -74,16 +87,27 @@ describe("waitUntilReady", () => {
     const waits: Probe[] = [];
     const started = performance.now();
     setTimeout(() => healthServer(() => 200, port), 300);
-    const readiness = await waitUntilReady(`http://127.0.0.1:${port}/v1`, { timeoutMs: 5000, intervalMs: 50, onWait: (probe) => waits.push(probe) });
+    const readiness = await waitUntilReady(`http://127.0.0.1:${port}/v1`, {
+      timeoutMs: 5000,
+      intervalMs: 50,
+      onWait: (probe) => waits.push(probe),
+    });
     expect(readiness.kind).toBe("ready");
     expect(performance.now() - started).toBeGreaterThanOrEqual(250);
     expect(waits[0]).toMatchObject({ state: "unreachable", reason: "connection refused" });
   });
 
   test("an endpoint without the route (not LiteLLM) counts as ready", async () => {
-    const plain = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response("not found", { status: 404 }) });
+    const plain = Bun.serve({
+      port: 0,
+      hostname: "127.0.0.1",
+      fetch: () => new Response("not found", { status: 404 }),
+    });
     servers.push(plain);
-    expect(await waitUntilReady(`http://127.0.0.1:${plain.port}/v1`, { timeoutMs: 1000 })).toEqual({ kind: "no-readiness-route", status: 404 });
+    expect(await waitUntilReady(`http://127.0.0.1:${plain.port}/v1`, { timeoutMs: 1000 })).toEqual({
+      kind: "no-readiness-route",
+      status: 404,
+    });
   });
 
   test("never ready within the time: EndpointUnreachable naming the last answer", async () => {
@@ -96,7 +120,11 @@ describe("waitUntilReady", () => {
   test("an abort stops the wait", async () => {
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 100);
-    const error = await waitUntilReady(`http://127.0.0.1:${freePort()}/v1`, { timeoutMs: 10_000, intervalMs: 20, signal: controller.signal }).catch((e: unknown) => e);
+    const error = await waitUntilReady(`http://127.0.0.1:${freePort()}/v1`, {
+      timeoutMs: 10_000,
+      intervalMs: 20,
+      signal: controller.signal,
+    }).catch((e: unknown) => e);
     expect((error as Error).name).toBe("AbortError");
   });
 
@@ -105,7 +133,12 @@ describe("waitUntilReady", () => {
     const controller = new AbortController();
     const reason = new Error("interrupted between probes");
     // One probe, then a pause longer than the test's own time limit: only an abortable pause ends in time.
-    const waiting = waitUntilReady(proxy.url, { timeoutMs: 600_000, intervalMs: 300_000, signal: controller.signal, onWait: () => setTimeout(() => controller.abort(reason), 20) });
+    const waiting = waitUntilReady(proxy.url, {
+      timeoutMs: 600_000,
+      intervalMs: 300_000,
+      signal: controller.signal,
+      onWait: () => setTimeout(() => controller.abort(reason), 20),
+    });
     expect(await waiting.catch((e: unknown) => e)).toBe(reason);
     expect(proxy.hits).toEqual(["/health/readiness"]);
   });

@@ -21,13 +21,19 @@ export function connectionFailure(error: unknown): string {
 }
 
 /** GET a JSON route (text kept when it is not JSON), sorted into up / down / unreachable. */
-export async function getJson(url: string, options: { apiKey?: string; timeoutMs?: number; signal?: AbortSignal } = {}): Promise<Probe> {
+export async function getJson(
+  url: string,
+  options: { apiKey?: string; timeoutMs?: number; signal?: AbortSignal } = {},
+): Promise<Probe> {
   const started = performance.now();
   const ms = () => Math.round(performance.now() - started);
   const timeout = AbortSignal.timeout(options.timeoutMs ?? 5_000);
   const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
   try {
-    const response = await fetch(url, { headers: options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {}, signal });
+    const response = await fetch(url, {
+      headers: options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {},
+      signal,
+    });
     const text = await response.text();
     let body: unknown = text;
     try {
@@ -42,7 +48,11 @@ export async function getJson(url: string, options: { apiKey?: string; timeoutMs
   }
 }
 
-export function probeHealth(endpointUrl: string, route: HealthRoute, options: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<Probe> {
+export function probeHealth(
+  endpointUrl: string,
+  route: HealthRoute,
+  options: { timeoutMs?: number; signal?: AbortSignal } = {},
+): Promise<Probe> {
   return getJson(`${proxyRoot(endpointUrl)}/health/${route}`, options);
 }
 
@@ -64,10 +74,14 @@ export async function waitUntilReady(
     options.signal?.throwIfAborted();
     const left = Math.max(1, deadline - performance.now());
     const cutShort = left < 5_000;
-    const probe = await probeHealth(endpointUrl, "readiness", { timeoutMs: Math.min(5_000, left), signal: options.signal });
+    const probe = await probeHealth(endpointUrl, "readiness", {
+      timeoutMs: Math.min(5_000, left),
+      signal: options.signal,
+    });
     tries += 1;
     if (probe.state === "up") return { kind: "ready", status: probe.status };
-    if (probe.state === "down" && (probe.status === 404 || probe.status === 405)) return { kind: "no-readiness-route", status: probe.status };
+    if (probe.state === "down" && (probe.status === 404 || probe.status === 405))
+      return { kind: "no-readiness-route", status: probe.status };
     // A probe that only timed out because the deadline cut its time short says less than the answer before it.
     const truncatedWait = probe.state === "unreachable" && probe.reason === "timed out" && cutShort && last !== null;
     if (!truncatedWait) {
@@ -79,6 +93,9 @@ export async function waitUntilReady(
       const reason = shown.state === "unreachable" ? shown.reason : `/health/readiness answered HTTP ${shown.status}`;
       throw new EndpointUnreachable(endpointUrl, `not ready within ${options.timeoutMs} ms (${reason})`, tries);
     }
-    await abortableSleep(Math.min(options.intervalMs ?? 500, Math.max(1, deadline - performance.now())), options.signal);
+    await abortableSleep(
+      Math.min(options.intervalMs ?? 500, Math.max(1, deadline - performance.now())),
+      options.signal,
+    );
   }
 }

@@ -12,7 +12,12 @@ function tiers(fast: number, deep: number, reviewer: number) {
 }
 
 /** Starts `count` jobs on a tier and reports the most that ran at once. */
-async function maxConcurrent(router: ReturnType<typeof createRouter>, tier: Tier, count: number, ms = 20): Promise<{ max: number; results: number[] }> {
+async function maxConcurrent(
+  router: ReturnType<typeof createRouter>,
+  tier: Tier,
+  count: number,
+  ms = 20,
+): Promise<{ max: number; results: number[] }> {
   let running = 0;
   let max = 0;
   const results = await Promise.all(
@@ -93,21 +98,28 @@ describe("createRouter", () => {
 
   test("a permit is released when the work throws", async () => {
     const router = createRouter(tiers(1, 1, 1), buildConfig([]).roles);
-    await expect(router.withTier("deep", async () => {
-      throw new Error("boom");
-    })).rejects.toThrow("boom");
-    const result = await Promise.race([router.withTier("deep", async () => "next ran"), Bun.sleep(1000).then(() => "stuck")]);
+    await expect(
+      router.withTier("deep", async () => {
+        throw new Error("boom");
+      }),
+    ).rejects.toThrow("boom");
+    const result = await Promise.race([
+      router.withTier("deep", async () => "next ran"),
+      Bun.sleep(1000).then(() => "stuck"),
+    ]);
     expect(result).toBe("next ran");
   });
 
   test("a throwing job among many does not leak permits", async () => {
     const router = createRouter(tiers(2, 1, 1), buildConfig([]).roles);
     const jobs = Array.from({ length: 6 }, (_, i) =>
-      router.withTier("fast", async () => {
-        await Bun.sleep(5);
-        if (i % 2 === 0) throw new Error(`job ${i}`);
-        return i;
-      }).catch((error: Error) => error.message),
+      router
+        .withTier("fast", async () => {
+          await Bun.sleep(5);
+          if (i % 2 === 0) throw new Error(`job ${i}`);
+          return i;
+        })
+        .catch((error: Error) => error.message),
     );
     expect(await Promise.all(jobs)).toEqual(["job 0", 1, "job 2", 3, "job 4", 5]);
     const { max } = await maxConcurrent(router, "fast", 6, 10);
@@ -119,7 +131,9 @@ describe("createRouter", () => {
     const places: QueuePlace[] = [];
     const gates: (() => void)[] = [];
     const jobs = [0, 1, 2].map(() =>
-      router.withTier("deep", () => new Promise<void>((resolve) => gates.push(resolve)), { onQueued: (place) => places.push(place) }),
+      router.withTier("deep", () => new Promise<void>((resolve) => gates.push(resolve)), {
+        onQueued: (place) => places.push(place),
+      }),
     );
     expect(places).toEqual([
       { position: 0, inFlight: 0, concurrency: 1 },
@@ -143,9 +157,13 @@ describe("createRouter", () => {
     const first = router.withTier("deep", () => new Promise<void>((resolve) => (releaseFirst = resolve)));
     const controller = new AbortController();
     let abortedRan = false;
-    const waiting = router.withTier("deep", async () => {
-      abortedRan = true;
-    }, { signal: controller.signal });
+    const waiting = router.withTier(
+      "deep",
+      async () => {
+        abortedRan = true;
+      },
+      { signal: controller.signal },
+    );
     const reason = new Error("interrupted");
     controller.abort(reason);
     // Rejects while the first still holds the permit: the wait itself gave up.
@@ -163,7 +181,9 @@ describe("createRouter", () => {
     const controller = new AbortController();
     controller.abort(new Error("gone"));
     const places: QueuePlace[] = [];
-    await expect(router.withTier("fast", async () => "ran", { signal: controller.signal, onQueued: (p) => places.push(p) })).rejects.toThrow("gone");
+    await expect(
+      router.withTier("fast", async () => "ran", { signal: controller.signal, onQueued: (p) => places.push(p) }),
+    ).rejects.toThrow("gone");
     expect(places).toEqual([]);
   });
 });

@@ -4,7 +4,6 @@ import type { Config } from "../config/config.ts";
 import { abortable } from "./abortable.ts";
 import type { Role } from "../types.ts";
 
-
 export type Router = {
   modelFor(role: Role): string;
   /** The role's context window to send with each call; null when the backend sizes its own. */
@@ -37,7 +36,10 @@ async function holding<T>(line: Line, work: () => Promise<T>, options: PermitOpt
   try {
     [, release] = await abortable(acquiring, options.signal);
   } catch (error) {
-    acquiring.then(([, handBack]) => handBack(), () => {});
+    acquiring.then(
+      ([, handBack]) => handBack(),
+      () => {},
+    );
     throw error;
   } finally {
     line.waiting -= 1;
@@ -53,7 +55,10 @@ async function holding<T>(line: Line, work: () => Promise<T>, options: PermitOpt
 
 /** `roles` has no default of its own: the config's (roles.specWriter, roles.mentor) is the one. */
 export function createRouter(tiers: Config["tiers"], roles: Config["roles"]): Router {
-  const settings: Record<Role, { model: string; concurrency: number; contextTokens: number | null; maxReplyTokens: number | null }> = {
+  const settings: Record<
+    Role,
+    { model: string; concurrency: number; contextTokens: number | null; maxReplyTokens: number | null }
+  > = {
     fast: tiers.fast,
     deep: tiers.deep,
     reviewer: tiers.reviewer,
@@ -61,7 +66,10 @@ export function createRouter(tiers: Config["tiers"], roles: Config["roles"]): Ro
     mentor: roles.mentor,
   };
   const lines = Object.fromEntries(
-    Object.entries(settings).map(([role, s]) => [role, { semaphore: new Semaphore(s.concurrency), concurrency: s.concurrency, waiting: 0, inFlight: 0 }]),
+    Object.entries(settings).map(([role, s]) => [
+      role,
+      { semaphore: new Semaphore(s.concurrency), concurrency: s.concurrency, waiting: 0, inFlight: 0 },
+    ]),
   ) as Record<Role, Line>;
   return {
     modelFor: (role) => settings[role].model,

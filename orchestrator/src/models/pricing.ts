@@ -33,7 +33,10 @@ export type TokenTotals = { tokensIn: number; tokensOut: number; costUsd: number
  * as if the frontier model had done all the work with the same token counts. It is an estimate, not a
  * measurement: a frontier model would likely need fewer attempts, and fewer tokens, on its own.
  */
-export function frontierEstimate(totals: TokenTotals, reviewerPrice: Price): { estimateUsd: number; actualUsd: number; savingUsd: number } {
+export function frontierEstimate(
+  totals: TokenTotals,
+  reviewerPrice: Price,
+): { estimateUsd: number; actualUsd: number; savingUsd: number } {
   const estimateUsd = priceTokens(totals.tokensIn, totals.tokensOut, reviewerPrice);
   return { estimateUsd, actualUsd: totals.costUsd, savingUsd: estimateUsd - totals.costUsd };
 }

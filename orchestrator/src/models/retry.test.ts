@@ -1,7 +1,10 @@
 import { describe, expect, test } from "bun:test";
 import { isRetryable, retryAfterMs, retryDelay, type CallFailure, type RetrySettings } from "./retry.ts";
 
-const http = (status: number, extra: { retryAfter?: string | null; retryAfterMs?: string | null } = {}): CallFailure => ({ kind: "http", status, ...extra });
+const http = (
+  status: number,
+  extra: { retryAfter?: string | null; retryAfterMs?: string | null } = {},
+): CallFailure => ({ kind: "http", status, ...extra });
 const NOW = Date.parse("2025-01-01T12:00:00Z");
 const SETTINGS: RetrySettings = { maxRetries: 3, retryBaseMs: 500, retryMaxMs: 8_000 };
 
@@ -79,7 +82,9 @@ describe("retryDelay", () => {
 
   test("backoff is capped at retryMaxMs", () => {
     const settings = { maxRetries: 10, retryBaseMs: 1000, retryMaxMs: 5000 };
-    expect([1, 2, 3, 4, 5, 10].map((retry) => retryDelay(http(503), retry, settings, NOW))).toEqual([1000, 2000, 4000, 5000, 5000, 5000]);
+    expect([1, 2, 3, 4, 5, 10].map((retry) => retryDelay(http(503), retry, settings, NOW))).toEqual([
+      1000, 2000, 4000, 5000, 5000, 5000,
+    ]);
   });
 
   test("null after maxRetries", () => {
@@ -88,9 +93,12 @@ describe("retryDelay", () => {
     expect(retryDelay({ kind: "connection" }, 1, { ...SETTINGS, maxRetries: 0 }, NOW)).toBeNull();
   });
 
-  test.each([[http(400)], [http(401)], [http(404)], [{ kind: "aborted" } as CallFailure]])("never retries %o", (failure) => {
-    expect(retryDelay(failure, 1, SETTINGS, NOW)).toBeNull();
-  });
+  test.each([[http(400)], [http(401)], [http(404)], [{ kind: "aborted" } as CallFailure]])(
+    "never retries %o",
+    (failure) => {
+      expect(retryDelay(failure, 1, SETTINGS, NOW)).toBeNull();
+    },
+  );
 
   test("server hint wins over backoff", () => {
     expect(retryDelay(http(429, { retryAfter: "3" }), 1, SETTINGS, NOW)).toBe(3000);

@@ -36,7 +36,12 @@ export function retryAfterMs(failure: CallFailure, now: number): number | null {
  * Delay before retry number `retry` (1-based), or null when the call must not be retried.
  * The server's retry-after wins when given; both are capped at retryMaxMs.
  */
-export function retryDelay(failure: CallFailure, retry: number, settings: RetrySettings, now = Date.now()): number | null {
+export function retryDelay(
+  failure: CallFailure,
+  retry: number,
+  settings: RetrySettings,
+  now = Date.now(),
+): number | null {
   if (!isRetryable(failure) || retry > settings.maxRetries) return null;
   const hinted = retryAfterMs(failure, now);
   const backoff = settings.retryBaseMs * 2 ** (retry - 1);

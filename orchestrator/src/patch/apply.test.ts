@@ -32,7 +32,9 @@ describe("rejections say which hunk, why, and where", () => {
   });
 
   test("a dry run reports which hunks did apply, and nothing changes", () => {
-    const message = rejection("@@ -1,3 +1,3 @@\n def a():\n-    x = 1\n+    x = 5\n     return x\n@@ -6,2 +6,2 @@\n-    nope()\n+    yes()\n");
+    const message = rejection(
+      "@@ -1,3 +1,3 @@\n def a():\n-    x = 1\n+    x = 5\n     return x\n@@ -6,2 +6,2 @@\n-    nope()\n+    yes()\n",
+    );
     expect(message).toContain("hunk 2 of m.py was not found");
     expect(message).toContain("In a dry run hunk 1 applied; nothing was changed");
   });
@@ -44,14 +46,18 @@ describe("rejections say which hunk, why, and where", () => {
   });
 
   test("overlapping hunks are refused, not applied one after the other", () => {
-    const message = rejection("@@ @@\n def a():\n-    x = 1\n+    x = 5\n@@ @@\n-    x = 1\n+    x = 6\n     return x\n");
+    const message = rejection(
+      "@@ @@\n def a():\n-    x = 1\n+    x = 5\n@@ @@\n-    x = 1\n+    x = 6\n     return x\n",
+    );
     expect(message).toBe("hunk 1 and hunk 2 of m.py overlap; merge them into one hunk");
   });
 });
 
 describe("repairs", () => {
   test("hunks written out of order apply in file order", () => {
-    const out = apply("@@ -6,3 +6,3 @@\n def b():\n-    y = 2\n+    y = 3\n@@ -1,2 +1,2 @@\n def a():\n-    x = 1\n+    x = 5\n");
+    const out = apply(
+      "@@ -6,3 +6,3 @@\n def b():\n-    y = 2\n+    y = 3\n@@ -1,2 +1,2 @@\n def a():\n-    x = 1\n+    x = 5\n",
+    );
     expect(out).toBe(FILE.replace("x = 1", "x = 5").replace("y = 2", "y = 3"));
   });
 
@@ -67,7 +73,9 @@ describe("repairs", () => {
   });
 
   test("a hunk indented less than the file is re-indented, blank lines untouched", () => {
-    expect(apply("@@ @@\n-y = 2\n-return y\n+y = 2\n+\n+return y * 2\n")).toBe(FILE.replace("    y = 2\n    return y", "    y = 2\n\n    return y * 2"));
+    expect(apply("@@ @@\n-y = 2\n-return y\n+y = 2\n+\n+return y * 2\n")).toBe(
+      FILE.replace("    y = 2\n    return y", "    y = 2\n\n    return y * 2"),
+    );
   });
 });
 
@@ -79,7 +87,10 @@ describe("matching units", () => {
 
   test("indentation must shift consistently", () => {
     expect(findMatches(["  if x:", "      y()"], ["if x:", "  y()"])).toEqual([]);
-    expect(findMatches(["  if x:", "    y()"], ["if x:", "  y()"])[0]).toMatchObject({ tier: "indentation", indentShift: 2 });
+    expect(findMatches(["  if x:", "    y()"], ["if x:", "  y()"])[0]).toMatchObject({
+      tier: "indentation",
+      indentShift: 2,
+    });
   });
 
   test("pickMatch refuses a tie the hint cannot break", () => {
@@ -96,6 +107,7 @@ describe("matching units", () => {
   });
 
   test("text keeps CRLF, BOM and a missing final newline through a round trip", () => {
-    for (const content of ["a\r\nb\r\n", "\uFEFFa\nb\n", "a\nb", "", "\n"]) expect(joinText(splitText(content))).toBe(content);
+    for (const content of ["a\r\nb\r\n", "\uFEFFa\nb\n", "a\nb", "", "\n"])
+      expect(joinText(splitText(content))).toBe(content);
   });
 });

@@ -20,19 +20,30 @@ function readings(hunk: Hunk, fileLines: string[]): Resolved[][] {
   const out: Resolved[][] = [asContext];
   const hasBareText = hunk.lines.some((line) => line.kind === "bare" && line.text.trim() !== "");
   // New lines that lost their `+`: a bare line that is nowhere in the file was meant to be added.
-  if (hasBareText) out.push(bareAs(hunk.lines, (line) => (line.text.trim() === "" || occursInFile(fileLines, line.text) ? "keep" : "add")));
+  if (hasBareText)
+    out.push(
+      bareAs(hunk.lines, (line) => (line.text.trim() === "" || occursInFile(fileLines, line.text) ? "keep" : "add")),
+    );
   // A hunk with no +/- lines at all never gets here: unmarked.ts reads it, or refuses it.
   // Context the model invented: drop context lines that occur nowhere in the file, when they are a comment or two (a
   // hallucinated comment). A code line marked as context is code the model meant to keep (Qwen2.5-Coder-1.5B marked
   // its new docstring and return line so): dropping it would lose it, so the hunk is refused instead.
   for (const base of [...out]) {
-    const kept = base.filter((line) => line.kind !== "keep" || line.text.trim() === "" || occursInFile(fileLines, line.text));
+    const kept = base.filter(
+      (line) => line.kind !== "keep" || line.text.trim() === "" || occursInFile(fileLines, line.text),
+    );
     const dropped = base.filter((line) => !kept.includes(line));
-    if (dropped.length > 0 && dropped.length <= MAX_INVENTED_CONTEXT && dropped.every((line) => COMMENT.test(line.text))) out.push(kept);
+    if (
+      dropped.length > 0 &&
+      dropped.length <= MAX_INVENTED_CONTEXT &&
+      dropped.every((line) => COMMENT.test(line.text))
+    )
+      out.push(kept);
   }
   // Shrink context from the edges (skipped lines near the ends of the hunk). Only lines the file has, or comments:
   // a context line that is nowhere in the file is new code marked wrong, and cutting it would lose it.
-  const cuttable = (line: Resolved) => line.text.trim() === "" || occursInFile(fileLines, line.text) || COMMENT.test(line.text);
+  const cuttable = (line: Resolved) =>
+    line.text.trim() === "" || occursInFile(fileLines, line.text) || COMMENT.test(line.text);
   for (const base of [...out]) {
     const lead = base.findIndex((line) => line.kind !== "keep");
     const trail = [...base].reverse().findIndex((line) => line.kind !== "keep");
@@ -101,7 +112,10 @@ function locateHunk(hunk: Hunk, path: string, fileLines: string[]): (Located | F
 function showLines(fileLines: string[], start: number, count: number): string {
   const from = Math.max(0, start - 1);
   const to = Math.min(fileLines.length, start + Math.max(count, 1) + 1, from + 10);
-  return fileLines.slice(from, to).map((line, offset) => `  ${String(from + offset + 1).padStart(4)} | ${line}`).join("\n");
+  return fileLines
+    .slice(from, to)
+    .map((line, offset) => `  ${String(from + offset + 1).padStart(4)} | ${line}`)
+    .join("\n");
 }
 
 function explain(path: string, failure: Failure, fileLines: string[], applied: string[]): string {
@@ -109,7 +123,10 @@ function explain(path: string, failure: Failure, fileLines: string[], applied: s
     failure.problem === "ambiguous"
       ? `${failure.label} of ${path} is ambiguous: it matches ${failure.starts.length} places (lines ${failure.starts.map((s) => s + 1).join(", ")}); add unchanged lines around the change so it matches exactly once`
       : `${failure.label} of ${path} was not found: its context and removed lines are not in the file. The closest real lines are:\n${showLines(fileLines, nearestStart(fileLines, failure.block), failure.block.length)}`;
-  const dryRun = applied.length > 0 ? `\nIn a dry run ${applied.join(", ")} applied; nothing was changed. Send the whole corrected diff again.` : "";
+  const dryRun =
+    applied.length > 0
+      ? `\nIn a dry run ${applied.join(", ")} applied; nothing was changed. Send the whole corrected diff again.`
+      : "";
   return head + dryRun;
 }
 
@@ -124,12 +141,24 @@ export function applyHunks(path: string, file: FileText, hunks: Hunk[]): FileTex
   const results = hunks.flatMap((hunk) => locateHunk(hunk, path, file.lines));
   const located = results.filter((result): result is Located => "match" in result);
   const failure = results.find((result): result is Failure => !("match" in result));
-  if (failure) throw new PatchRejected(explain(path, failure, file.lines, located.map((l) => l.label)), path);
+  if (failure)
+    throw new PatchRejected(
+      explain(
+        path,
+        failure,
+        file.lines,
+        located.map((l) => l.label),
+      ),
+      path,
+    );
   located.sort((a, b) => a.match.start - b.match.start);
   for (const [index, current] of located.entries()) {
     const previous = located[index - 1];
     if (previous && current.match.start < previous.match.start + previous.oldLength) {
-      throw new PatchRejected(`${previous.label} and ${current.label} of ${path} overlap; merge them into one hunk`, path);
+      throw new PatchRejected(
+        `${previous.label} and ${current.label} of ${path} overlap; merge them into one hunk`,
+        path,
+      );
     }
   }
   const lines: string[] = [];

@@ -23,7 +23,9 @@ describe("patch corpus", () => {
       };
       if (corpusCase.after) {
         const plan = planPatch(input);
-        expect(Object.fromEntries(withChanges(corpusCase.before, plan.changes))).toEqual(Object.fromEntries(corpusCase.after));
+        expect(Object.fromEntries(withChanges(corpusCase.before, plan.changes))).toEqual(
+          Object.fromEntries(corpusCase.after),
+        );
         expect(plan.ignored).toEqual(corpusCase.ignored ?? []);
         return;
       }

@@ -7,15 +7,20 @@ const STUB = "def encode(plain_text, a, b):\n    pass\n\n\ndef decode(ciphered_t
 const ENCODE = "def encode(plain_text, a, b):\n    return plain_text.upper()\n";
 const DECODE = "def decode(ciphered_text, a, b):\n    return ciphered_text.lower()\n";
 const fenced = (code: string) => "```python\n" + code + "```\n";
-const plan = (reply: string, file = STUB) => planPatch({ reply, files: new Map([["affine_cipher.py", file]]), maxChangedLines: 300, asked: "whole" });
+const plan = (reply: string, file = STUB) =>
+  planPatch({ reply, files: new Map([["affine_cipher.py", file]]), maxChangedLines: 300, asked: "whole" });
 
 describe("what a file defines", () => {
   test("top-level functions and classes, in order; nested ones and imports are not definitions", () => {
-    expect(topDefinitions(["import os", "class A:", "    def m(self):", "        pass", "async def run():", "def f(x):"])).toEqual(["class:A", "def:run", "def:f"]);
+    expect(
+      topDefinitions(["import os", "class A:", "    def m(self):", "        pass", "async def run():", "def f(x):"]),
+    ).toEqual(["class:A", "def:run", "def:f"]);
   });
 
   test("a file of definitions holds only imports, definitions, decorators and comments at its top level", () => {
-    expect(definitionsFile(["from typing import List", "# helpers", "@cache", "def f(x):", "    return x"])).toEqual(["def:f"]);
+    expect(definitionsFile(["from typing import List", "# helpers", "@cache", "def f(x):", "    return x"])).toEqual([
+      "def:f",
+    ]);
     expect(definitionsFile(["LIMIT = 3", "def f(x):", "    return x"])).toBeNull();
     expect(definitionsFile(["import os"])).toBeNull();
   });

@@ -4,7 +4,9 @@
 
 /** What a def, class or import line declares ("def:name", "from:typing"); null for any other line. */
 export function declares(line: string): string | null {
-  const match = /^\s*(?:async\s+)?(def|class)\s+(\w+)|^\s*(from)\s+([\w.]+)\s+import\b|^\s*(import)\s+([\w.]+)/.exec(line);
+  const match = /^\s*(?:async\s+)?(def|class)\s+(\w+)|^\s*(from)\s+([\w.]+)\s+import\b|^\s*(import)\s+([\w.]+)/.exec(
+    line,
+  );
   if (!match) return null;
   return match[1] ? `${match[1]}:${match[2]}` : match[3] ? `from:${match[4]}` : `import:${match[6]}`;
 }
@@ -13,7 +15,8 @@ export function declares(line: string): string | null {
 export const STUB = /^\s+(raise NotImplementedError(\(.*\))?|pass|\.\.\.)\s*$/;
 
 /** "...", "# ... rest unchanged": a line standing for lines the model left out. */
-export const PLACEHOLDER = /^\s*(#|\/\/)?\s*(\.\.\.|…)|\b(rest of (the )?(code|file|function|module)|remaining code|unchanged|existing code)\b/i;
+export const PLACEHOLDER =
+  /^\s*(#|\/\/)?\s*(\.\.\.|…)|\b(rest of (the )?(code|file|function|module)|remaining code|unchanged|existing code)\b/i;
 
 /** A top-level line a file of definitions may hold besides them: decorators, comments, a multi-line import's close. */
 const AROUND_DEFINITIONS = /^(@|#|\)\s*$)/;
@@ -31,7 +34,9 @@ export function topDefinitions(lines: readonly string[]): string[] {
 /** The definitions of a file that holds nothing but imports and definitions at its top level; null for any other. */
 export function definitionsFile(fileLines: readonly string[]): string[] | null {
   const definitions = topDefinitions(fileLines);
-  const onlyDefinitions = fileLines.filter(isTop).every((line) => declares(line) !== null || AROUND_DEFINITIONS.test(line));
+  const onlyDefinitions = fileLines
+    .filter(isTop)
+    .every((line) => declares(line) !== null || AROUND_DEFINITIONS.test(line));
   return definitions.length > 0 && onlyDefinitions ? definitions : null;
 }
 
@@ -43,11 +48,18 @@ export function definitionsFile(fileLines: readonly string[]): string[] | null {
  */
 export function redefinedFile(fileLines: readonly string[], body: readonly string[]): string[] | null {
   const definitions = definitionsFile(fileLines);
-  const declared = new Set(body.filter(isTop).map(declares).filter((key) => key !== null));
+  const declared = new Set(
+    body
+      .filter(isTop)
+      .map(declares)
+      .filter((key) => key !== null),
+  );
   if (!definitions?.every((key) => declared.has(key))) return null;
   // "# ... rest unchanged" stands for lines left out: a fragment, not a file written afresh.
   if (body.some((line) => PLACEHOLDER.test(line) && !STUB.test(line))) return null;
-  const imports = fileLines.filter((line) => isTop(line) && /^(from|import):/.test(declares(line) ?? "") && !declared.has(declares(line)!));
+  const imports = fileLines.filter(
+    (line) => isTop(line) && /^(from|import):/.test(declares(line) ?? "") && !declared.has(declares(line)!),
+  );
   // A multi-line import cannot be carried by its first line: not certain, so not this reading.
   if (imports.some((line) => /[(\\]\s*$/.test(line))) return null;
   if (imports.length === 0) return [...body];
@@ -61,7 +73,10 @@ export function redefinedFile(fileLines: readonly string[], body: readonly strin
  * (the 0.5B's Exercism affine-cipher: `encode` in one block, `decode` in the next). Blocks that define none of
  * them (a usage example, a test) are not the file. Null when the blocks say nothing certain.
  */
-export function fileInBlocks<B extends { lines: string[] }>(fileLines: readonly string[], blocks: readonly B[]): B[] | null {
+export function fileInBlocks<B extends { lines: string[] }>(
+  fileLines: readonly string[],
+  blocks: readonly B[],
+): B[] | null {
   const wanted = definitionsFile(fileLines);
   if (!wanted) return null;
   const defines = (block: B) => topDefinitions(block.lines).filter((key) => wanted.includes(key));
@@ -69,5 +84,7 @@ export function fileInBlocks<B extends { lines: string[] }>(fileLines: readonly 
   if (whole.length > 0) return whole.length === 1 ? whole : null;
   const pieces = blocks.filter((block) => defines(block).length > 0);
   const defined = pieces.flatMap(defines);
-  return pieces.length > 1 && new Set(defined).size === defined.length && wanted.every((key) => defined.includes(key)) ? pieces : null;
+  return pieces.length > 1 && new Set(defined).size === defined.length && wanted.every((key) => defined.includes(key))
+    ? pieces
+    : null;
 }

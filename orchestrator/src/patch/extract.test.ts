@@ -5,7 +5,10 @@ import { extractDiff } from "./extract.ts";
 import { resolveHeaderPath } from "./paths.ts";
 import { DEV_NULL } from "./types.ts";
 
-const DIFF = createTwoFilesPatch("a/src/add.ts", "b/src/add.ts", "return a - b;\n", "return a + b;\n").replace(/^=+\n/, "");
+const DIFF = createTwoFilesPatch("a/src/add.ts", "b/src/add.ts", "return a - b;\n", "return a + b;\n").replace(
+  /^=+\n/,
+  "",
+);
 
 describe("extractDiff", () => {
   test("a bare diff is returned as is", () => {
@@ -44,7 +47,9 @@ describe("extractDiff", () => {
 
   test("unfenced git diff keeps its git header lines", () => {
     const reply = `diff --git a/run.sh b/run.sh\nindex 1111111..2222222 100644\n${DIFF}\nDone.`;
-    expect(extractDiff(reply)).toStartWith("diff --git a/run.sh b/run.sh\nindex 1111111..2222222 100644\n--- a/src/add.ts");
+    expect(extractDiff(reply)).toStartWith(
+      "diff --git a/run.sh b/run.sh\nindex 1111111..2222222 100644\n--- a/src/add.ts",
+    );
   });
 
   test("CRLF replies are normalised", () => {

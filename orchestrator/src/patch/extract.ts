@@ -3,7 +3,8 @@
 const FENCE = /^(```|~~~)[^\n]*\n([\s\S]*?)^\1[ \t]*$/gm;
 const DIFF_START = /^(diff --git |--- \S|Index: )/m;
 // Lines that can belong to a unified diff; anything else ends an unfenced diff.
-const DIFF_LINE = /^([ +\-@\\]|diff |index |new file mode |deleted file mode |old mode |new mode |similarity |rename |Index: |=+$|$)/;
+const DIFF_LINE =
+  /^([ +\-@\\]|diff |index |new file mode |deleted file mode |old mode |new mode |similarity |rename |Index: |=+$|$)/;
 
 function looksLikeDiff(text: string): boolean {
   return DIFF_START.test(text) && /^@@/m.test(text);

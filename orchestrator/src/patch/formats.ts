@@ -44,7 +44,10 @@ export function parseSearchReplace(text: string, defaultPath: string | null = nu
       number: ++count,
       header: `SEARCH/REPLACE block ${count}`,
       hint: null,
-      lines: [...search.map((text) => ({ kind: "del" as const, text })), ...replace.map((text) => ({ kind: "add" as const, text }))],
+      lines: [
+        ...search.map((text) => ({ kind: "del" as const, text })),
+        ...replace.map((text) => ({ kind: "add" as const, text })),
+      ],
       oldNoNewline: false,
       newNoNewline: false,
     };
@@ -80,7 +83,10 @@ function wholeFileBlocks(text: string): { edits: FileEdit[]; rest: string } {
     const info = open[2]!.trim().split(/\s+/);
     const language = info[0] ?? "";
     const previous = lines.slice(0, index).findLast((line) => line.trim() !== "") ?? "";
-    const name = info.slice(1).map(pathFromLine).find(Boolean) ?? (info.length === 1 && pathFromLine(language) && language.includes("/") ? language : null) ?? pathFromLine(previous);
+    const name =
+      info.slice(1).map(pathFromLine).find(Boolean) ??
+      (info.length === 1 && pathFromLine(language) && language.includes("/") ? language : null) ??
+      pathFromLine(previous);
     if (name && !/^(diff|patch)$/i.test(language)) {
       edits.push({ kind: "whole", name, content: lines.slice(index + 1, close).join("\n") + "\n" });
       rest.push(...lines.slice(copied, index));

@@ -9,7 +9,12 @@ const SUB = "export const sub = (a: number, b: number) => a + b;\n";
 const SUB_FIXED = "export const sub = (a: number, b: number) => a - b;\n";
 
 const patchOf = (path: string, before: string | null, after: string | null) =>
-  createTwoFilesPatch(before === null ? "/dev/null" : `a/${path}`, after === null ? "/dev/null" : `b/${path}`, before ?? "", after ?? "");
+  createTwoFilesPatch(
+    before === null ? "/dev/null" : `a/${path}`,
+    after === null ? "/dev/null" : `b/${path}`,
+    before ?? "",
+    after ?? "",
+  );
 const files = (entries: Record<string, string | null>) => new Map(Object.entries(entries));
 const plan = (reply: string, owned: Record<string, string | null> = { "src/add.ts": ADD }, maxChangedLines = 300) =>
   planPatch({ reply, files: files(owned), maxChangedLines });
@@ -102,24 +107,40 @@ describe("planPatch: rejected", () => {
   });
 
   test("a whole-file reply that also rewrites the tests: the owned file's edit applies, the tests' is left out", () => {
-    const reply = "two_fer.py\n```python\ndef two_fer(name='you'):\n    return name\n```\n\ntwo_fer_test.py\n```python\nassert True\n```\n";
-    const result = planPatch({ reply, files: new Map([["two_fer.py", "def two_fer(name):\n    pass\n"]]), maxChangedLines: 300, asked: "whole" });
+    const reply =
+      "two_fer.py\n```python\ndef two_fer(name='you'):\n    return name\n```\n\ntwo_fer_test.py\n```python\nassert True\n```\n";
+    const result = planPatch({
+      reply,
+      files: new Map([["two_fer.py", "def two_fer(name):\n    pass\n"]]),
+      maxChangedLines: 300,
+      asked: "whole",
+    });
     expect(result.changes).toEqual([{ path: "two_fer.py", content: "def two_fer(name='you'):\n    return name\n" }]);
     expect(result.ignored).toEqual(["two_fer_test.py"]);
   });
 
   test("an unnamed block beside a named block of the tests: the unnamed one is the owned file, the tests' left out", () => {
-    const reply = "```python\ndef two_fer(name):\n    return name\n```\n\ntwo_fer_test.py\n```python\nassert True\n```\n";
-    const result = planPatch({ reply, files: new Map([["two_fer.py", "def two_fer(name):\n    pass\n"]]), maxChangedLines: 300, asked: "whole" });
+    const reply =
+      "```python\ndef two_fer(name):\n    return name\n```\n\ntwo_fer_test.py\n```python\nassert True\n```\n";
+    const result = planPatch({
+      reply,
+      files: new Map([["two_fer.py", "def two_fer(name):\n    pass\n"]]),
+      maxChangedLines: 300,
+      asked: "whole",
+    });
     expect(result.changes).toEqual([{ path: "two_fer.py", content: "def two_fer(name):\n    return name\n" }]);
     expect(result.ignored).toEqual(["two_fer_test.py"]);
   });
 
   test("a reply that edits only files it does not own is still refused, and one that leaves the workspace always", () => {
     const onlyTests = "two_fer_test.py\n```python\nassert True\n```\n";
-    expect(() => planPatch({ reply: onlyTests, files: new Map([["two_fer.py", "x\n"]]), maxChangedLines: 300, asked: "whole" })).toThrow("path is not in filesOwned");
+    expect(() =>
+      planPatch({ reply: onlyTests, files: new Map([["two_fer.py", "x\n"]]), maxChangedLines: 300, asked: "whole" }),
+    ).toThrow("path is not in filesOwned");
     const escape = "two_fer.py\n```python\ny\n```\n\n../outside.py\n```python\nz\n```\n";
-    expect(() => planPatch({ reply: escape, files: new Map([["two_fer.py", "x\n"]]), maxChangedLines: 300, asked: "whole" })).toThrow("path leaves the workspace");
+    expect(() =>
+      planPatch({ reply: escape, files: new Map([["two_fer.py", "x\n"]]), maxChangedLines: 300, asked: "whole" }),
+    ).toThrow("path leaves the workspace");
   });
 
   test("path not owned", () => {
@@ -145,18 +166,26 @@ describe("planPatch: rejected", () => {
   });
 
   test("hunk that does not match", () => {
-    const stale = patchOf("src/add.ts", "export const add = (a, b) => a - b;\n", "export const add = (a, b) => a + b;\n");
+    const stale = patchOf(
+      "src/add.ts",
+      "export const add = (a, b) => a - b;\n",
+      "export const add = (a, b) => a + b;\n",
+    );
     const error = rejected(stale);
     expect(error.reason).toContain("hunk 1 of src/add.ts was not found");
     expect(error.path).toBe("src/add.ts");
   });
 
   test("creating a file that exists", () => {
-    expect(rejected(patchOf("src/add.ts", null, "new\n")).reason).toStartWith("the patch creates a file that already exists");
+    expect(rejected(patchOf("src/add.ts", null, "new\n")).reason).toStartWith(
+      "the patch creates a file that already exists",
+    );
   });
 
   test("editing a file that does not exist", () => {
-    expect(rejected(patchOf("src/new.ts", "x\n", "y\n"), { "src/new.ts": null }).reason).toStartWith("the patch edits a file that does not exist");
+    expect(rejected(patchOf("src/new.ts", "x\n", "y\n"), { "src/new.ts": null }).reason).toStartWith(
+      "the patch edits a file that does not exist",
+    );
   });
 
   test("mode change via old mode / new mode git headers", () => {
@@ -189,7 +218,8 @@ describe("planPatch: rejected", () => {
   });
 
   test("a hunk whose removed lines are not in the file is not found", () => {
-    const reply = "--- a/src/add.ts\n+++ b/src/add.ts\n@@ -1,3 +1,3 @@\n-  return a - b;\n+  return a + b;\n-extra\n-extra2\n";
+    const reply =
+      "--- a/src/add.ts\n+++ b/src/add.ts\n@@ -1,3 +1,3 @@\n-  return a - b;\n+  return a + b;\n-extra\n-extra2\n";
     expect(rejected(reply).reason).toContain("hunk 1 of src/add.ts was not found");
   });
 });

@@ -54,11 +54,19 @@ function checkSmall(path: string, before: string | null, limit: number, format: 
   const size = before === null ? 0 : Buffer.byteLength(before);
   if (size > limit) {
     const kind = format === "whole" ? "a whole-file" : "a search/replace";
-    throw new PatchRejected(`the file is too large for ${kind} edit (${size} bytes; the limit is ${limit}); send a unified diff for it`, path);
+    throw new PatchRejected(
+      `the file is too large for ${kind} edit (${size} bytes; the limit is ${limit}); send a unified diff for it`,
+      path,
+    );
   }
 }
 
-function applyEdit(edit: FileEdit, owned: ReadonlySet<string>, current: Map<string, string | null>, options: { format: EditFormat; smallFileBytes: number }): FileChange {
+function applyEdit(
+  edit: FileEdit,
+  owned: ReadonlySet<string>,
+  current: Map<string, string | null>,
+  options: { format: EditFormat; smallFileBytes: number },
+): FileChange {
   if (edit.kind === "whole") {
     const path = resolveHeaderPath(edit.name, owned);
     const before = current.get(path) ?? null;
@@ -68,7 +76,8 @@ function applyEdit(edit: FileEdit, owned: ReadonlySet<string>, current: Map<stri
     const old = splitText(before);
     return { path, content: joinText({ ...next, eol: old.eol, bom: old.bom, finalNewline: old.finalNewline }) };
   }
-  if (edit.modeChange) throw new PatchRejected("changing file modes is not allowed", resolveHeaderPath(edit.newName, owned));
+  if (edit.modeChange)
+    throw new PatchRejected("changing file modes is not allowed", resolveHeaderPath(edit.newName, owned));
   const oldPath = resolveHeaderPath(edit.oldName, owned);
   const newPath = resolveHeaderPath(edit.newName, owned);
   const path = newPath === DEV_NULL ? oldPath : newPath;
@@ -79,10 +88,15 @@ function applyEdit(edit: FileEdit, owned: ReadonlySet<string>, current: Map<stri
   const before = current.get(path) ?? null;
   if (options.format === "search-replace") checkSmall(path, before, options.smallFileBytes, options.format);
   if (oldPath === DEV_NULL) {
-    if (before !== null) throw new PatchRejected("the patch creates a file that already exists; send a diff against its current content", path);
+    if (before !== null)
+      throw new PatchRejected(
+        "the patch creates a file that already exists; send a diff against its current content",
+        path,
+      );
     return { path, content: createdContent(edit.hunks) };
   }
-  if (before === null) throw new PatchRejected("the patch edits a file that does not exist; create it with --- /dev/null", path);
+  if (before === null)
+    throw new PatchRejected("the patch edits a file that does not exist; create it with --- /dev/null", path);
   const text = splitText(before);
   if (edit.hunks.some(isUnmarked)) {
     const lines = unmarkedEdit(path, text.lines, edit);
@@ -104,20 +118,31 @@ function applyEdit(edit: FileEdit, owned: ReadonlySet<string>, current: Map<stri
  * stretch, then applied as ordinary hunks. A code block that named no file must hold most of it (or define again all
  * it defines): a snippet in prose ("for example: ...") is advice, not the file.
  */
-function unmarkedEdit(path: string, fileLines: string[], edit: Extract<FileEdit, { kind: "hunks" }>): string[] | { hunks: Hunk[] } {
+function unmarkedEdit(
+  path: string,
+  fileLines: string[],
+  edit: Extract<FileEdit, { kind: "hunks" }>,
+): string[] | { hunks: Hunk[] } {
   if (edit.hunks.length === 1) {
     const reading = readUnmarked(path, fileLines, edit.hunks[0]!);
     const fileNonBlank = fileLines.filter((line) => line.trim() !== "").length;
     // A file written afresh defines everything the file does: the model's whole file, not a snippet.
     if (edit.unnamed && reading.known * 2 < fileNonBlank && !(reading.kind === "whole" && reading.afresh)) {
-      throw new PatchRejected(`the code block names no file and holds only ${reading.known} of the ${fileNonBlank} lines of ${path}; send the whole file with its path alone on the line above the block, or a unified diff`, path);
+      throw new PatchRejected(
+        `the code block names no file and holds only ${reading.known} of the ${fileNonBlank} lines of ${path}; send the whole file with its path alone on the line above the block, or a unified diff`,
+        path,
+      );
     }
     return applyReading(fileLines, reading);
   }
   const hunks = edit.hunks.map((hunk) => {
     if (!isUnmarked(hunk)) return hunk;
     const reading = readUnmarked(path, fileLines, hunk);
-    if (reading.kind !== "stretch") throw new PatchRejected(`hunk ${hunk.number} of ${path} marks no line with + or - and is not one unbroken stretch of the file; mark added lines with + and removed lines with -`, path);
+    if (reading.kind !== "stretch")
+      throw new PatchRejected(
+        `hunk ${hunk.number} of ${path} marks no line with + or - and is not one unbroken stretch of the file; mark added lines with + and removed lines with -`,
+        path,
+      );
     return asMarkedHunk(fileLines, hunk, reading);
   });
   return { hunks };
@@ -145,7 +170,11 @@ function misMarkedReading(path: string, fileLines: string[], hunks: Hunk[]): str
 /** Whether two versions of a file differ only in blank lines (a reply that echoed the file back). */
 function sameBut(before: string | null, after: string | null): boolean {
   if (before === null || after === null) return false;
-  const content = (text: string) => text.split("\n").filter((line) => line.trim() !== "").map((line) => line.trimEnd());
+  const content = (text: string) =>
+    text
+      .split("\n")
+      .filter((line) => line.trim() !== "")
+      .map((line) => line.trimEnd());
   const a = content(before);
   const b = content(after);
   return a.length === b.length && a.every((line, index) => line === b[index]);
@@ -153,18 +182,27 @@ function sameBut(before: string | null, after: string | null): boolean {
 
 function countChanged(before: string | null, after: string | null): number {
   const patch = structuredPatch("a", "b", before ?? "", after ?? "", undefined, undefined, { context: 0 });
-  return patch.hunks.flatMap((hunk) => hunk.lines).filter((line) => line.startsWith("+") || line.startsWith("-")).length;
+  return patch.hunks.flatMap((hunk) => hunk.lines).filter((line) => line.startsWith("+") || line.startsWith("-"))
+    .length;
 }
 
 /** What a reply with no edit is told to send: the format its prompt asked for. */
 const NO_EDIT: Record<EditFormat, string> = {
   udiff: "no edit found in the reply; send a unified diff in a ```diff block with --- a/PATH and +++ b/PATH headers",
-  whole: "no edit found in the reply; send each changed file's PATH alone on a line, then a fenced block with the whole file",
-  "search-replace": "no edit found in the reply; send SEARCH/REPLACE blocks, each after the file's PATH on a line of its own",
+  whole:
+    "no edit found in the reply; send each changed file's PATH alone on a line, then a fenced block with the whole file",
+  "search-replace":
+    "no edit found in the reply; send SEARCH/REPLACE blocks, each after the file's PATH on a line of its own",
 };
 
 /** Plans the file changes a reply asks for. Throws PatchRejected with a reason the model can act on. */
-export function planPatch({ reply, files, maxChangedLines, smallFileBytes = 8_000, asked = "udiff" }: PatchInput): PatchPlan {
+export function planPatch({
+  reply,
+  files,
+  maxChangedLines,
+  smallFileBytes = 8_000,
+  asked = "udiff",
+}: PatchInput): PatchPlan {
   const parsed = parseReply(reply);
   const { format } = parsed;
   let { edits } = parsed;
@@ -175,7 +213,8 @@ export function planPatch({ reply, files, maxChangedLines, smallFileBytes = 8_00
   if (edits.length === 0 && only) edits = unnamedEdits(text, only[0], only[1]);
   // Whole files where only files the task does not own are named (the tests, "high_scores_test.py"): an unnamed
   // block beside them is the one owned file (the 0.5B's Exercism retries). The named ones are left out below.
-  else if (only && format === "whole" && !edits.some((edit) => editsOwned(edit, new Set([only[0]])))) edits = [...unnamedEdits(withoutNamedBlocks(text), only[0], only[1]), ...edits];
+  else if (only && format === "whole" && !edits.some((edit) => editsOwned(edit, new Set([only[0]]))))
+    edits = [...unnamedEdits(withoutNamedBlocks(text), only[0], only[1]), ...edits];
   if (edits.length === 0) {
     throw new PatchRejected(NO_EDIT[asked]);
   }
@@ -190,12 +229,20 @@ export function planPatch({ reply, files, maxChangedLines, smallFileBytes = 8_00
     const name = edit.kind === "whole" ? edit.name : edit.kind === "hunks" ? edit.newName : null;
     const path = name !== null && owned.has(name) ? name : null;
     try {
-      const change = applyEdit(path ? withoutPathLabel(edit, path, current.get(path) ?? null) : edit, owned, current, { format, smallFileBytes });
+      const change = applyEdit(path ? withoutPathLabel(edit, path, current.get(path) ?? null) : edit, owned, current, {
+        format,
+        smallFileBytes,
+      });
       current.set(change.path, change.content);
     } catch (error) {
       // A reply that also rewrote a file it may not (the tests, most often) keeps its edits of the owned files:
       // the other file is not written, and the model is told. A reply that edits only such files is refused.
-      if (!(error instanceof PatchRejected) || error.code !== "not_owned" || !edits.some((other, at) => at !== index && editsOwned(other, owned))) throw error;
+      if (
+        !(error instanceof PatchRejected) ||
+        error.code !== "not_owned" ||
+        !edits.some((other, at) => at !== index && editsOwned(other, owned))
+      )
+        throw error;
       ignored.push(error.path ?? "?");
     }
   }
@@ -208,7 +255,14 @@ export function planPatch({ reply, files, maxChangedLines, smallFileBytes = 8_00
     refuseStrayFence(path, before, after);
     changes.push({ path, content: after });
     linesChanged += countChanged(before, after);
-    diffs.push(createTwoFilesPatch(before === null ? DEV_NULL : `a/${path}`, after === null ? DEV_NULL : `b/${path}`, before ?? "", after ?? ""));
+    diffs.push(
+      createTwoFilesPatch(
+        before === null ? DEV_NULL : `a/${path}`,
+        after === null ? DEV_NULL : `b/${path}`,
+        before ?? "",
+        after ?? "",
+      ),
+    );
   }
   if (changes.length === 0) throw new PatchRejected("the patch changes nothing");
   // Only for replies read without marks: a marked diff that fixes blank lines (or a final newline) means it.
@@ -217,7 +271,9 @@ export function planPatch({ reply, files, maxChangedLines, smallFileBytes = 8_00
     throw new PatchRejected("the patch changes nothing but blank lines; make the change the task asks for");
   }
   if (linesChanged > maxChangedLines) {
-    throw new PatchRejected(`the patch changes ${linesChanged} lines, more than the limit of ${maxChangedLines}; make a smaller change`);
+    throw new PatchRejected(
+      `the patch changes ${linesChanged} lines, more than the limit of ${maxChangedLines}; make a smaller change`,
+    );
   }
   return { changes, diff: diffs.join(""), linesChanged, format, ignored };
 }

@@ -33,7 +33,11 @@ const TIERS: TierSpec[] = [
 const indentOf = (line: string) => /^[ \t]*/.exec(line)![0];
 
 /** With relative indentation, every non-blank line must be shifted by the same amount. */
-function indentFit(fileLines: string[], start: number, block: string[]): Pick<Match, "indentShift" | "indentPrefix"> | null {
+function indentFit(
+  fileLines: string[],
+  start: number,
+  block: string[],
+): Pick<Match, "indentShift" | "indentPrefix"> | null {
   let shift: number | null = null;
   let prefix = "";
   for (const [offset, line] of block.entries()) {

@@ -15,7 +15,14 @@ function isFileStart(lines: string[], index: number): boolean {
 function newHunk(number: number, header: string): Hunk {
   const ranges = RANGES.exec(header);
   const start = ranges ? Number(ranges[1]) : NaN;
-  return { number, header: header.trim(), hint: start > 0 ? start - 1 : null, lines: [], oldNoNewline: false, newNoNewline: false };
+  return {
+    number,
+    header: header.trim(),
+    hint: start > 0 ? start - 1 : null,
+    lines: [],
+    oldNoNewline: false,
+    newNoNewline: false,
+  };
 }
 
 function classify(line: string): HunkLine {
@@ -102,5 +109,11 @@ export function parseUnifiedDiff(text: string): FileEdit[] {
     hunk.lines.push(classify(line));
   }
   closeHunk();
-  return files.map(({ oldName, newName, hunks, modeChange }) => ({ kind: "hunks", oldName, newName, hunks, modeChange }));
+  return files.map(({ oldName, newName, hunks, modeChange }) => ({
+    kind: "hunks",
+    oldName,
+    newName,
+    hunks,
+    modeChange,
+  }));
 }

@@ -23,7 +23,11 @@ const Entry = z.object({
   reason: z.string().optional(),
   judged: z.string().min(5),
 });
-const read = (name: string) => readFileSync(path.join(import.meta.dir, "__fixtures__", name), "utf8").trim().split("\n").map((line) => Entry.parse(JSON.parse(line)));
+const read = (name: string) =>
+  readFileSync(path.join(import.meta.dir, "__fixtures__", name), "utf8")
+    .trim()
+    .split("\n")
+    .map((line) => Entry.parse(JSON.parse(line)));
 /** HumanEval and the small workspaces (bench/formats.ts), and Exercism stubs (bench exercism --debug; MIT, see the NOTICE). */
 const humanEval = read("real-replies.jsonl");
 const exercism = read("exercism-replies.jsonl");
@@ -34,8 +38,12 @@ const filesOf = (entry: z.infer<typeof Entry>) => entry.files ?? { "solution.py"
 test("the corpus holds at least 150 real replies, from both models, in every format, each judged", () => {
   expect(humanEval.length).toBeGreaterThanOrEqual(150);
   expect(exercism.length).toBeGreaterThanOrEqual(4);
-  expect(readFileSync(path.join(import.meta.dir, "__fixtures__", "exercism-replies.NOTICE.md"), "utf8")).toContain("Copyright (c) 2021 Exercism");
-  expect(new Set(entries.map((entry) => entry.model))).toEqual(new Set(["qwen2.5-coder-0.5b-instruct", "qwen2.5-coder-1.5b-instruct"]));
+  expect(readFileSync(path.join(import.meta.dir, "__fixtures__", "exercism-replies.NOTICE.md"), "utf8")).toContain(
+    "Copyright (c) 2021 Exercism",
+  );
+  expect(new Set(entries.map((entry) => entry.model))).toEqual(
+    new Set(["qwen2.5-coder-0.5b-instruct", "qwen2.5-coder-1.5b-instruct"]),
+  );
   expect(new Set(entries.map((entry) => entry.format))).toEqual(new Set(EDIT_FORMATS));
   expect(new Set(entries.map((entry) => entry.id)).size).toBe(entries.length);
 });
@@ -43,7 +51,12 @@ test("the corpus holds at least 150 real replies, from both models, in every for
 describe("real replies", () => {
   for (const entry of entries) {
     test(`${entry.id}: ${entry.judged}`, () => {
-      const input = { reply: entry.reply, files: new Map(Object.entries(filesOf(entry))), maxChangedLines: 300, asked: entry.format };
+      const input = {
+        reply: entry.reply,
+        files: new Map(Object.entries(filesOf(entry))),
+        maxChangedLines: 300,
+        asked: entry.format,
+      };
       if (entry.expect === "apply") {
         const plan = planPatch(input);
         expect(Object.fromEntries(plan.changes.map((change) => [change.path, change.content]))).toEqual(entry.after!);

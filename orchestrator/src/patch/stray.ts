@@ -52,12 +52,17 @@ export function withoutPathLabel(edit: FileEdit, path: string, current: string |
   }
   if (edit.kind !== "hunks" || !edit.unnamed || edit.hunks.length !== 1) return edit;
   const [hunk] = edit.hunks;
-  const wrapping = wrappingLines(hunk!.lines.map((line) => line.text), path, current);
+  const wrapping = wrappingLines(
+    hunk!.lines.map((line) => line.text),
+    path,
+    current,
+  );
   return wrapping > 0 ? { ...edit, hunks: [{ ...hunk!, lines: hunk!.lines.slice(wrapping) }] } : edit;
 }
 
 /** Names with a source or config extension: "# dict.get" or "// Math.max" in code name no file. */
-const SOURCE_FILE = /\.(py|pyi|ts|tsx|js|jsx|mjs|cjs|go|rs|java|kt|rb|php|c|h|cc|cpp|hpp|cs|swift|sh|json|ya?ml|toml|ini|cfg|md|txt|html|css|sql)$/i;
+const SOURCE_FILE =
+  /\.(py|pyi|ts|tsx|js|jsx|mjs|cjs|go|rs|java|kt|rb|php|c|h|cc|cpp|hpp|cs|swift|sh|json|ya?ml|toml|ini|cfg|md|txt|html|css|sql)$/i;
 
 /** The file a comment line names when it names only a file ("# grade_school_test.py"), else null. */
 function labelledFile(line: string): string | null {
@@ -72,7 +77,12 @@ function labelledFile(line: string): string | null {
  * planPatch applies if owned and leaves out if not). A label the file itself already has is code, not a boundary.
  */
 export function splitAtFileLabels(edit: FileEdit, path: string, current: string | null): FileEdit[] {
-  const lines = edit.kind === "whole" ? edit.content.split("\n") : edit.kind === "hunks" && edit.unnamed && edit.hunks.length === 1 ? edit.hunks[0]!.lines.map((line) => line.text) : null;
+  const lines =
+    edit.kind === "whole"
+      ? edit.content.split("\n")
+      : edit.kind === "hunks" && edit.unnamed && edit.hunks.length === 1
+        ? edit.hunks[0]!.lines.map((line) => line.text)
+        : null;
   if (!lines) return [edit];
   const has = new Set((current ?? "").split("\n").map((line) => line.trim()));
   const at = lines.findIndex((line, index) => {
@@ -80,9 +90,18 @@ export function splitAtFileLabels(edit: FileEdit, path: string, current: string 
     return named !== null && !namesPath(line, path) && !has.has(line.trim());
   });
   if (at < 0) return [edit];
-  const other: FileEdit = { kind: "whole", name: labelledFile(lines[at]!)!, content: `${lines.slice(at + 1).join("\n").replace(/\n*$/, "")}\n` };
+  const other: FileEdit = {
+    kind: "whole",
+    name: labelledFile(lines[at]!)!,
+    content: `${lines
+      .slice(at + 1)
+      .join("\n")
+      .replace(/\n*$/, "")}\n`,
+  };
   const mine: FileEdit =
-    edit.kind === "whole" ? { ...edit, content: `${lines.slice(0, at).join("\n").replace(/\n*$/, "")}\n` } : { ...edit, hunks: [{ ...edit.hunks[0]!, lines: edit.hunks[0]!.lines.slice(0, at) }] };
+    edit.kind === "whole"
+      ? { ...edit, content: `${lines.slice(0, at).join("\n").replace(/\n*$/, "")}\n` }
+      : { ...edit, hunks: [{ ...edit.hunks[0]!, lines: edit.hunks[0]!.lines.slice(0, at) }] };
   return [mine, ...splitAtFileLabels(other, other.kind === "whole" ? other.name : path, null)];
 }
 

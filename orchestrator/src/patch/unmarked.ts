@@ -12,7 +12,9 @@ export const isUnmarked = (hunk: Hunk) => hunk.lines.every((line) => line.kind =
 /** A line as written, and whether its text is certain (a + line's text has no prefix left to strip). */
 type Raw = { text: string; exact: boolean };
 const rawLines = (hunk: Hunk): Raw[] =>
-  hunk.lines.map((line) => (line.kind === "keep" ? { text: ` ${line.text}`, exact: false } : { text: line.text, exact: line.kind === "add" }));
+  hunk.lines.map((line) =>
+    line.kind === "keep" ? { text: ` ${line.text}`, exact: false } : { text: line.text, exact: line.kind === "add" },
+  );
 
 type Read = { text: string; known: boolean };
 
@@ -142,7 +144,8 @@ export type UnmarkedReading =
 
 /** The header unnamed.ts gives a code block that named no file. */
 export const CODE_BLOCK = "the code block";
-const FIX = "mark each added line with + and each removed line with -, keeping unchanged lines with a leading space; or send the whole file in a fenced block with its path on the line above";
+const FIX =
+  "mark each added line with + and each removed line with -, keeping unchanged lines with a leading space; or send the whole file in a fenced block with its path on the line above";
 
 /**
  * Where an unmarked hunk's lines go. Two readings are certain: the known lines are one unbroken stretch of the file
@@ -155,20 +158,35 @@ export function readUnmarked(path: string, fileLines: readonly string[], hunk: H
   // Only where no other reading is certain: a code block that defines everything the file defines is the file.
   const rewritten = (): UnmarkedReading | null => {
     const texts = lines.map((line) => line.text);
-    const whole = isCodeBlock(hunk) ? redefinedFile(fileLines, texts.slice(texts.findIndex((t) => t.trim() !== ""), texts.findLastIndex((t) => t.trim() !== "") + 1)) : null;
+    const whole = isCodeBlock(hunk)
+      ? redefinedFile(
+          fileLines,
+          texts.slice(
+            texts.findIndex((t) => t.trim() !== ""),
+            texts.findLastIndex((t) => t.trim() !== "") + 1,
+          ),
+        )
+      : null;
     return whole ? { kind: "whole", body: whole, known: known.length, afresh: true } : null;
   };
   if (known.length === 0) {
     const whole = rewritten();
     if (whole) return whole;
-    throw new PatchRejected(`${label(hunk)} of ${path} ${marks(hunk)}, and none of its lines is in the file, so where it goes is unknown; ${fixFor(hunk, path)}`, path);
+    throw new PatchRejected(
+      `${label(hunk)} of ${path} ${marks(hunk)}, and none of its lines is in the file, so where it goes is unknown; ${fixFor(hunk, path)}`,
+      path,
+    );
   }
   // Blank lines the model wrote at the block's edges are the gap before prose, not content.
   const first = lines.findIndex((line) => line.text.trim() !== "");
   const last = lines.findLastIndex((line) => line.text.trim() !== "");
   const body = lines.slice(first, last + 1);
   const marker = body.find((line) => !line.known && MARKERS.test(line.text));
-  if (marker) throw new PatchRejected(`${label(hunk)} of ${path} holds "${marker.text.trim()}", a marker of another edit format, among its lines; send one edit in one format`, path);
+  if (marker)
+    throw new PatchRejected(
+      `${label(hunk)} of ${path} holds "${marker.text.trim()}", a marker of another edit format, among its lines; send one edit in one format`,
+      path,
+    );
   const found = stretches(fileLines, known);
   if (found.length === 1) {
     const { start, end } = found[0]!;
@@ -179,12 +197,21 @@ export function readUnmarked(path: string, fileLines: readonly string[], hunk: H
     // body that replaces it, as in "implement this function".
     const rest = fileLines.slice(end).filter((line) => line.trim() !== "");
     if (endsNew && rest.length > 0 && rest.every((line) => STUB.test(line))) {
-      return { kind: "stretch", start, end: fileLines.length, body: body.map((line) => line.text), known: known.length };
+      return {
+        kind: "stretch",
+        start,
+        end: fileLines.length,
+        body: body.map((line) => line.text),
+        known: known.length,
+      };
     }
     if (endsNew && rest.length > 0) {
       const whole = rewritten();
       if (whole) return whole;
-      throw new PatchRejected(`${label(hunk)} of ${path} ${marks(hunk)}, ends with new lines, and the file goes on after its last known line, so whether they replace the rest is unclear; ${fixFor(hunk, path)}`, path);
+      throw new PatchRejected(
+        `${label(hunk)} of ${path} ${marks(hunk)}, ends with new lines, and the file goes on after its last known line, so whether they replace the rest is unclear; ${fixFor(hunk, path)}`,
+        path,
+      );
     }
     // The same at the top: new lines before the first known one, with more of the file before it (a reply that
     // echoed the prompt, or rewrote the file's head).
@@ -192,14 +219,22 @@ export function readUnmarked(path: string, fileLines: readonly string[], hunk: H
     const head = fileLines.slice(0, start).filter((line) => line.trim() !== "");
     // Unless each of those lines is a def, class or import line the new head rewrites (a signature given type hints,
     // an import added above it): the block is then the file from its top.
-    const newHead = body.slice(0, body.findIndex((line) => line.known)).map((line) => line.text);
+    const newHead = body
+      .slice(
+        0,
+        body.findIndex((line) => line.known),
+      )
+      .map((line) => line.text);
     if (startsNew && head.length > 0 && rewritesHead(head, newHead)) {
       return { kind: "stretch", start: 0, end, body: body.map((line) => line.text), known: known.length };
     }
     if (startsNew && head.length > 0) {
       const whole = rewritten();
       if (whole) return whole;
-      throw new PatchRejected(`${label(hunk)} of ${path} ${marks(hunk)}, begins with new lines, and the file has lines before its first known line, so whether they replace those is unclear; ${fixFor(hunk, path)}`, path);
+      throw new PatchRejected(
+        `${label(hunk)} of ${path} ${marks(hunk)}, begins with new lines, and the file has lines before its first known line, so whether they replace those is unclear; ${fixFor(hunk, path)}`,
+        path,
+      );
     }
     return { kind: "stretch", start, end, body: body.map((line) => line.text), known: known.length };
   }
@@ -210,30 +245,57 @@ export function readUnmarked(path: string, fileLines: readonly string[], hunk: H
     const written = new Set(body.map((line) => line.text));
     const leftOut = keptLines(fileLines).some((line) => !written.has(line));
     const placeholder = leftOut ? body.find((line) => !line.known && PLACEHOLDER.test(line.text)) : undefined;
-    if (placeholder) throw new PatchRejected(`${label(hunk)} of ${path} leaves lines out ("${placeholder.text.trim()}"); ${fixFor(hunk, path)}`, path);
+    if (placeholder)
+      throw new PatchRejected(
+        `${label(hunk)} of ${path} leaves lines out ("${placeholder.text.trim()}"); ${fixFor(hunk, path)}`,
+        path,
+      );
     return { kind: "whole", body: body.map((line) => line.text), known: known.length };
   }
   const whole = rewritten();
   if (whole) return whole;
-  const problem = found.length === 0 ? "are neither the whole file nor one unbroken stretch of it (a line is changed, missing or out of order)" : `match ${found.length} places`;
-  throw new PatchRejected(`${label(hunk)} of ${path} ${marks(hunk)}, and its lines that are in the file ${problem}; ${fixFor(hunk, path)}`, path);
+  const problem =
+    found.length === 0
+      ? "are neither the whole file nor one unbroken stretch of it (a line is changed, missing or out of order)"
+      : `match ${found.length} places`;
+  throw new PatchRejected(
+    `${label(hunk)} of ${path} ${marks(hunk)}, and its lines that are in the file ${problem}; ${fixFor(hunk, path)}`,
+    path,
+  );
 }
 
 const label = (hunk: Hunk) => (hunk.header.startsWith("the ") ? hunk.header : `hunk ${hunk.number}`);
 /** A code block that named no file (unnamed.ts), as opposed to a diff: its refusals speak of whole files, not marks. */
 const isCodeBlock = (hunk: Hunk) => hunk.header === CODE_BLOCK;
 /** What is wrong with the hunk, for the refusal: a code block that is not the whole file, no marks at all, or + on lines the file already has. */
-const marks = (hunk: Hunk) => (isCodeBlock(hunk) ? "is not the whole file" : isUnmarked(hunk) ? "marks no line with + or -" : "marks lines the file already has as added");
+const marks = (hunk: Hunk) =>
+  isCodeBlock(hunk)
+    ? "is not the whole file"
+    : isUnmarked(hunk)
+      ? "marks no line with + or -"
+      : "marks lines the file already has as added";
 /** What to send instead: the whole file for a code block (the model was writing one), marks for a diff. */
-const fixFor = (hunk: Hunk, path: string) => (isCodeBlock(hunk) ? `send the whole of ${path}, every line of it, in one fenced block with the path alone on the line above` : FIX);
+const fixFor = (hunk: Hunk, path: string) =>
+  isCodeBlock(hunk)
+    ? `send the whole of ${path}, every line of it, in one fenced block with the path alone on the line above`
+    : FIX;
 
 /** The file's new lines from one reading. */
 export function applyReading(fileLines: readonly string[], reading: UnmarkedReading): string[] {
-  return reading.kind === "whole" ? reading.body : [...fileLines.slice(0, reading.start), ...reading.body, ...fileLines.slice(reading.end)];
+  return reading.kind === "whole"
+    ? reading.body
+    : [...fileLines.slice(0, reading.start), ...reading.body, ...fileLines.slice(reading.end)];
 }
 
 /** A stretch reading as an ordinary hunk (the file's stretch removed, the block added), to apply beside marked hunks. */
-export function asMarkedHunk(fileLines: readonly string[], hunk: Hunk, reading: UnmarkedReading & { kind: "stretch" }): Hunk {
-  const lines = [...fileLines.slice(reading.start, reading.end).map((text) => ({ kind: "del" as const, text })), ...reading.body.map((text) => ({ kind: "add" as const, text }))];
+export function asMarkedHunk(
+  fileLines: readonly string[],
+  hunk: Hunk,
+  reading: UnmarkedReading & { kind: "stretch" },
+): Hunk {
+  const lines = [
+    ...fileLines.slice(reading.start, reading.end).map((text) => ({ kind: "del" as const, text })),
+    ...reading.body.map((text) => ({ kind: "add" as const, text })),
+  ];
   return { ...hunk, hint: reading.start, lines };
 }

@@ -20,7 +20,10 @@ export type QueuedTask = z.infer<typeof QueuedTask>;
 export const Submission = z
   .object({
     task: QueuedTask,
-    workspace: z.string().min(1).refine((dir) => dir.startsWith("/"), "must be an absolute path"),
+    workspace: z
+      .string()
+      .min(1)
+      .refine((dir) => dir.startsWith("/"), "must be an absolute path"),
     commit: z.boolean().default(false),
     /** Higher starts first; within a priority, submission order. */
     priority: z.number().int().min(-1000).max(1000).default(0),
@@ -68,7 +71,13 @@ export type QueueEntry = z.infer<typeof QueueEntry>;
 /** A daemon process that runs tasks: its pid and boot id tell whether it is still alive. */
 export type Owner = { id: string; pid: number; bootId: string | null };
 export type Liveness = (pid: number, bootId: string | null) => boolean;
-export type Finish = { status: TaskStatus | null; exitCode: number; summary: string; runId: string | null; outcome?: OutcomeRecord };
+export type Finish = {
+  status: TaskStatus | null;
+  exitCode: number;
+  summary: string;
+  runId: string | null;
+  outcome?: OutcomeRecord;
+};
 export type QueueEvent = { n: number; line: string };
 /**
  * A landing under way: the owned files as they were before it (content base64; null: the file did not exist), and
@@ -86,7 +95,9 @@ export type SavedSnapshot = z.infer<typeof SavedSnapshot>;
 export class QueueFull extends Error {
   override readonly name = "QueueFull";
   constructor(readonly limit: number) {
-    super(`the daemon's queue is full (${limit} tasks waiting). Fix: wait for some to finish, or raise daemon.maxQueued in the config`);
+    super(
+      `the daemon's queue is full (${limit} tasks waiting). Fix: wait for some to finish, or raise daemon.maxQueued in the config`,
+    );
   }
 }
 

@@ -30,14 +30,23 @@ const submission = (description: string, priority = 0, workspace = "/work/a"): S
 });
 const owner: Owner = { id: "daemon-1", pid: process.pid, bootId: null };
 const takeAll = () => true;
-const describe_ = (entry: QueueEntry) => (entry.task.kind === "humaneval" ? entry.task.problemId : entry.task.description);
+const describe_ = (entry: QueueEntry) =>
+  entry.task.kind === "humaneval" ? entry.task.problemId : entry.task.description;
 
 describe("the SQLite queue", () => {
   test("tasks start by priority, then in submission order", async () => {
     const queue = open();
-    for (const [name, priority] of [["a", 0], ["b", 5], ["c", 0], ["d", 5], ["e", -1]] as const) await queue.submit(submission(name, priority));
+    for (const [name, priority] of [
+      ["a", 0],
+      ["b", 5],
+      ["c", 0],
+      ["d", 5],
+      ["e", -1],
+    ] as const)
+      await queue.submit(submission(name, priority));
     const started: string[] = [];
-    for (let claimed = await queue.claim(owner, takeAll); claimed; claimed = await queue.claim(owner, takeAll)) started.push(describe_(claimed));
+    for (let claimed = await queue.claim(owner, takeAll); claimed; claimed = await queue.claim(owner, takeAll))
+      started.push(describe_(claimed));
     expect(started).toEqual(["b", "d", "a", "c", "e"]);
   });
 
@@ -70,7 +79,9 @@ describe("the SQLite queue", () => {
     const a = await queue.submit(submission("a"));
     const b = await queue.submit(submission("b"));
     const urgent = await queue.submit(submission("urgent", 9));
-    expect([await queue.position(urgent.id), await queue.position(a.id), await queue.position(b.id)]).toEqual([0, 1, 2]);
+    expect([await queue.position(urgent.id), await queue.position(a.id), await queue.position(b.id)]).toEqual([
+      0, 1, 2,
+    ]);
     await queue.claim(owner, takeAll);
     expect(await queue.position(urgent.id)).toBeNull();
   });
@@ -93,7 +104,11 @@ describe("the SQLite queue", () => {
     const task = await queue.submit(submission("a"));
     await queue.submit(submission("b"));
     await queue.claim(owner, takeAll);
-    const snapshot = { files: { "a.ts": { content: Buffer.from("old\n").toString("base64"), mode: 0o644 }, "new.ts": null }, createdDirs: [], writing: { "a.ts": Buffer.from("new\n").toString("base64"), "new.ts": "" } };
+    const snapshot = {
+      files: { "a.ts": { content: Buffer.from("old\n").toString("base64"), mode: 0o644 }, "new.ts": null },
+      createdDirs: [],
+      writing: { "a.ts": Buffer.from("new\n").toString("base64"), "new.ts": "" },
+    };
     await queue.saveSnapshot(task.id, snapshot);
     await queue.appendEvent(task.id, '{"event":"task_created"}');
     await queue.appendEvent(task.id, '{"event":"model_call_queued"}');
@@ -122,7 +137,12 @@ describe("the SQLite queue", () => {
     const queue = open();
     const task = await queue.submit(submission("a"));
     await queue.claim(owner, takeAll);
-    await queue.finish(task.id, { status: "complete", exitCode: 0, summary: "complete after 1 attempt(s)", runId: "r-1" });
+    await queue.finish(task.id, {
+      status: "complete",
+      exitCode: 0,
+      summary: "complete after 1 attempt(s)",
+      runId: "r-1",
+    });
     await queue.finish(task.id, { status: "abort", exitCode: 1, summary: "again", runId: "r-2" });
     await queue.requeue(task.id);
     expect(await queue.get(task.id)).toMatchObject({ state: "done", status: "complete", exitCode: 0, runId: "r-1" });

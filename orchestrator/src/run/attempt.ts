@@ -16,7 +16,8 @@ import type { Role, Tier } from "../types.ts";
 
 /** Runs a task's check: the real one (runCheck) by default; tests hand in a scripted one. */
 export type Checker = (check: Check, root: string, owned: string[], candidate?: Candidate) => Promise<CheckResult>;
-export type AttemptDeps = CallDeps & Omit<CheckDeps, "signal"> & { patch: Config["patch"]; checker?: Checker; edits: Edits };
+export type AttemptDeps = CallDeps &
+  Omit<CheckDeps, "signal"> & { patch: Config["patch"]; checker?: Checker; edits: Edits };
 export type AttemptInput = { n: number; tier: Tier; feedback: AttemptFeedback[]; guidance: string };
 
 export async function runAttempt(task: PreparedTask, attempt: AttemptInput, deps: AttemptDeps): Promise<AttemptRecord> {
@@ -24,9 +25,21 @@ export async function runAttempt(task: PreparedTask, attempt: AttemptInput, deps
   const started = performance.now();
   const files = await deps.edits.read();
   const format = deps.patch.formats[attempt.tier];
-  const messages = (feedback: AttemptFeedback[]) => buildMessages({ description: task.description, guidance: attempt.guidance, files, verify: checkLabels(task.check), feedback, format, layout: deps.patch.layout });
+  const messages = (feedback: AttemptFeedback[]) =>
+    buildMessages({
+      description: task.description,
+      guidance: attempt.guidance,
+      files,
+      verify: checkLabels(task.check),
+      feedback,
+      format,
+      layout: deps.patch.layout,
+    });
   let prompt = messages(attempt.feedback);
-  const record = (reply: string, fields: Pick<AttemptRecord, "outcome" | "diff" | "errors"> & Partial<AttemptRecord>): AttemptRecord => ({
+  const record = (
+    reply: string,
+    fields: Pick<AttemptRecord, "outcome" | "diff" | "errors"> & Partial<AttemptRecord>,
+  ): AttemptRecord => ({
     n: attempt.n,
     tier: attempt.tier,
     prompt,
@@ -41,7 +54,17 @@ export async function runAttempt(task: PreparedTask, attempt: AttemptInput, deps
     reply = await ask().catch(async (error: unknown) => {
       // The history is what grows: cut to the last attempt's errors, the same tier gets one more chance to fit.
       if (!(error instanceof PromptTooLong) || attempt.feedback.length === 0) throw error;
-      log.warn({ event: "prompt_history_shortened", tier: attempt.tier, attempt: attempt.n, reason: error.reason, tokensIn: error.tokensIn, contextTokens: error.contextTokens }, "the prompt did not fit; asked again with a shorter history");
+      log.warn(
+        {
+          event: "prompt_history_shortened",
+          tier: attempt.tier,
+          attempt: attempt.n,
+          reason: error.reason,
+          tokensIn: error.tokensIn,
+          contextTokens: error.contextTokens,
+        },
+        "the prompt did not fit; asked again with a shorter history",
+      );
       prompt = messages(shortenedHistory(attempt.feedback));
       return ask();
     });
@@ -54,26 +77,52 @@ export async function runAttempt(task: PreparedTask, attempt: AttemptInput, deps
   let diff: string;
   let ignored: string[] = [];
   try {
-    const plan = planPatch({ reply, files, maxChangedLines: deps.patch.maxChangedLines, smallFileBytes: deps.patch.smallFileBytes, asked: format });
+    const plan = planPatch({
+      reply,
+      files,
+      maxChangedLines: deps.patch.maxChangedLines,
+      smallFileBytes: deps.patch.smallFileBytes,
+      asked: format,
+    });
     await deps.edits.apply(plan.changes);
     log.info(
-      { event: "patch_applied", attempt: attempt.n, linesChanged: plan.linesChanged, format: plan.format, files: plan.changes.map((c) => c.path), diff: plan.diff },
+      {
+        event: "patch_applied",
+        attempt: attempt.n,
+        linesChanged: plan.linesChanged,
+        format: plan.format,
+        files: plan.changes.map((c) => c.path),
+        diff: plan.diff,
+      },
       "patch applied",
     );
     diff = plan.diff;
     ignored = plan.ignored;
-    if (ignored.length > 0) log.warn({ event: "patch_files_ignored", attempt: attempt.n, files: ignored, applied: plan.changes.map((c) => c.path) }, "the reply also wrote files the task does not own; those edits were not applied");
+    if (ignored.length > 0)
+      log.warn(
+        { event: "patch_files_ignored", attempt: attempt.n, files: ignored, applied: plan.changes.map((c) => c.path) },
+        "the reply also wrote files the task does not own; those edits were not applied",
+      );
   } catch (error) {
     if (!(error instanceof PatchRejected)) throw error;
     const reason = error.message;
     log.warn({ event: "patch_rejected", attempt: attempt.n, reason }, "patch rejected");
     // The reason can quote the workspace's files (the closest match to a hunk).
-    return record(reply, { outcome: "patch_rejected", diff: extractDiff(reply) ?? reply, errors: [scrubSecrets(`patch rejected: ${reason}`)] });
+    return record(reply, {
+      outcome: "patch_rejected",
+      diff: extractDiff(reply) ?? reply,
+      errors: [scrubSecrets(`patch rejected: ${reason}`)],
+    });
   }
   const checked = await checkAttempt(task, attempt.n, deps, diff);
   // Told only when it failed: the next attempt learns not to send those files (the edits of the owned ones were tested).
   const notes = checked.outcome === "passed" ? [] : ignored.map((file) => ignoredNote(file, task.filesOwned));
-  return record(reply, { diff, ...checked, errors: [...notes, ...checked.errors], ...(ignored.length > 0 ? { ignored } : {}) });
+  return record(reply, {
+    diff,
+    ...checked,
+    errors: [...notes, ...checked.errors],
+    ...(ignored.length > 0 ? { ignored } : {}),
+  });
 }
 
 /** Pure: what the model is told of a file it wrote but may not change. */
@@ -81,12 +130,18 @@ export function ignoredNote(file: string, owned: readonly string[]): string {
   return `your reply also rewrote ${file}, which this task does not own: that edit was not applied (only ${owned.join(", ")} may change; the tests are fixed)`;
 }
 
-async function checkAttempt(task: PreparedTask, n: number, deps: AttemptDeps, diff: string): Promise<Pick<AttemptRecord, "outcome" | "errors" | "verificationOutput" | "conflict">> {
+async function checkAttempt(
+  task: PreparedTask,
+  n: number,
+  deps: AttemptDeps,
+  diff: string,
+): Promise<Pick<AttemptRecord, "outcome" | "errors" | "verificationOutput" | "conflict">> {
   const { log, edits } = deps;
   // Before the event: whatever changes in the workspace from the moment verification is announced is seen at landing.
   const since = await edits.mark();
   log.info({ event: "verification_start", attempt: n, commands: checkLabels(task.check) }, "verification start");
-  const checker: Checker = deps.checker ?? ((check, root, owned, candidate) => runCheck(check, root, deps, owned, candidate));
+  const checker: Checker =
+    deps.checker ?? ((check, root, owned, candidate) => runCheck(check, root, deps, owned, candidate));
   const check = async () => scrubbed(await checker(task.check, task.root, task.filesOwned, edits.candidate()));
   let checked = await check();
   deps.signal?.throwIfAborted();
@@ -97,12 +152,29 @@ async function checkAttempt(task: PreparedTask, n: number, deps: AttemptDeps, di
       landing = await edits.land(since, check, diff);
     } catch (error) {
       if (!(error instanceof LandingConflict)) throw error;
-      return { outcome: "passed", errors: [], verificationOutput: checked.output, conflict: { files: error.files, diff: error.diff } };
+      return {
+        outcome: "passed",
+        errors: [],
+        verificationOutput: checked.output,
+        conflict: { files: error.files, diff: error.diff },
+      };
     }
-    if (landing.landed) log.info({ event: "change_landed", attempt: n, files: task.filesOwned, rechecked: landing.rechecked }, "verified change landed");
+    if (landing.landed)
+      log.info(
+        { event: "change_landed", attempt: n, files: task.filesOwned, rechecked: landing.rechecked },
+        "verified change landed",
+      );
     else {
-      checked = { ...landing.recheck, errors: landing.recheck.errors.map((error) => `after the workspace changed, the change no longer passes: ${error}`) };
-      log.warn({ event: "landing_recheck_failed", attempt: n }, "the workspace changed while the change was verified, and it no longer passes");
+      checked = {
+        ...landing.recheck,
+        errors: landing.recheck.errors.map(
+          (error) => `after the workspace changed, the change no longer passes: ${error}`,
+        ),
+      };
+      log.warn(
+        { event: "landing_recheck_failed", attempt: n },
+        "the workspace changed while the change was verified, and it no longer passes",
+      );
     }
   }
   if (checked.passed) {
@@ -111,7 +183,14 @@ async function checkAttempt(task: PreparedTask, n: number, deps: AttemptDeps, di
   }
   const { errors } = checked;
   log.warn(
-    { event: "verification_fail", attempt: n, command: checked.decidedBy, errorCount: errors.length, errors, durationMs: checked.durationMs },
+    {
+      event: "verification_fail",
+      attempt: n,
+      command: checked.decidedBy,
+      errorCount: errors.length,
+      errors,
+      durationMs: checked.durationMs,
+    },
     "verification fail",
   );
   return { outcome: "verification_failed", errors, verificationOutput: checked.output };
@@ -119,7 +198,12 @@ async function checkAttempt(task: PreparedTask, n: number, deps: AttemptDeps, di
 
 /** Verification output can print the environment's secrets; none reaches a prompt, the journal or the store. */
 function scrubbed(result: CheckResult): CheckResult {
-  return { ...result, errors: result.errors.map(scrubSecrets), output: scrubSecrets(result.output), decidedBy: scrubSecrets(result.decidedBy) };
+  return {
+    ...result,
+    errors: result.errors.map(scrubSecrets),
+    output: scrubSecrets(result.output),
+    decidedBy: scrubSecrets(result.decidedBy),
+  };
 }
 
 export function logTooLong(log: Logger, role: Role, error: PromptTooLong, attempt: number | null): void {

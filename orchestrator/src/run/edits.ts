@@ -6,7 +6,15 @@ import { Mutex } from "async-mutex";
 import { LandingConflict } from "../errors.ts";
 import type { PreparedTask } from "../task/prepared.ts";
 import { workspaceFingerprint } from "../task/fingerprint.ts";
-import { applyChanges, readOwned, restore, snapshot, type FileChange, type FileState, type Snapshot } from "../task/workspace.ts";
+import {
+  applyChanges,
+  readOwned,
+  restore,
+  snapshot,
+  type FileChange,
+  type FileState,
+  type Snapshot,
+} from "../task/workspace.ts";
 import type { Candidate } from "../sandbox/view.ts";
 import type { CheckResult } from "../verify/check.ts";
 
@@ -104,7 +112,16 @@ export async function privateEdits(task: PreparedTask, hooks?: LandingHooks): Pr
         let rechecked = false;
         for (let round = 0; (await workspaceFingerprint(task.root)) !== mark; round++) {
           if (round === MAX_RECHECKS) {
-            return { landed: false, recheck: { passed: false, errors: ["the workspace kept changing while the change was checked on it"], output: "", durationMs: 0, decidedBy: "landing" } };
+            return {
+              landed: false,
+              recheck: {
+                passed: false,
+                errors: ["the workspace kept changing while the change was checked on it"],
+                output: "",
+                durationMs: 0,
+                decidedBy: "landing",
+              },
+            };
           }
           mark = await workspaceFingerprint(task.root);
           rechecked = true;
@@ -113,7 +130,9 @@ export async function privateEdits(task: PreparedTask, hooks?: LandingHooks): Pr
         }
         const { now, changed } = await conflicts();
         if (changed.length > 0) throw new LandingConflict(changed, diff);
-        const writing = [...(candidate ?? [])].map(([path, content]) => ({ path, content })).filter(({ path, content }) => content !== baseFiles.get(path));
+        const writing = [...(candidate ?? [])]
+          .map(([path, content]) => ({ path, content }))
+          .filter(({ path, content }) => content !== baseFiles.get(path));
         await hooks?.started(now, writing);
         landing = true;
         try {

@@ -16,18 +16,27 @@ export const STATUS_EXIT: Record<TaskStatus, number> = {
 };
 
 /** The stderr lines of a finished task (without secrets scrubbed: the caller scrubs). */
-export function outcomeLines(outcome: Pick<TaskOutcome, "taskId" | "status" | "totalAttempts" | "finalTier" | "commitRefused" | "conflict">, runId: string, workspace?: string): string[] {
+export function outcomeLines(
+  outcome: Pick<TaskOutcome, "taskId" | "status" | "totalAttempts" | "finalTier" | "commitRefused" | "conflict">,
+  runId: string,
+  workspace?: string,
+): string[] {
   const lines = [
     `smol-coder: task ${outcome.taskId} ${outcome.status} after ${outcome.totalAttempts} attempt(s), final tier ${outcome.finalTier}; run ${runId}` +
       (workspace ? `; workspace ${workspace}` : ""),
   ];
   if (outcome.commitRefused) {
     const { reason, fix } = outcome.commitRefused;
-    lines.push(`smol-coder: the verified change is in the working tree, not committed: git refused the commit: ${reason}. Fix: ${fix}`);
+    lines.push(
+      `smol-coder: the verified change is in the working tree, not committed: git refused the commit: ${reason}. Fix: ${fix}`,
+    );
   }
   if (outcome.conflict) {
     const { files, diff } = outcome.conflict;
-    lines.push(`smol-coder: the verified change was not landed: ${files.join(", ")} changed in the workspace since the task started. The verified diff (apply it by hand if it still fits):`, diff.trimEnd());
+    lines.push(
+      `smol-coder: the verified change was not landed: ${files.join(", ")} changed in the workspace since the task started. The verified diff (apply it by hand if it still fits):`,
+      diff.trimEnd(),
+    );
   }
   return lines;
 }

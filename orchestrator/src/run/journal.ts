@@ -18,7 +18,12 @@ export type TaskJournal = {
 };
 
 /** A journal that keeps everything in memory: for library callers that want no files. */
-export function memoryJournal(): TaskJournal & { calls: CallRecord[]; attempts: AttemptRecord[]; checkpoints: Checkpoint[]; specs: Map<string, StoredSpec> } {
+export function memoryJournal(): TaskJournal & {
+  calls: CallRecord[];
+  attempts: AttemptRecord[];
+  checkpoints: Checkpoint[];
+  specs: Map<string, StoredSpec>;
+} {
   const calls: CallRecord[] = [];
   const attempts: AttemptRecord[] = [];
   const checkpoints: Checkpoint[] = [];
@@ -44,7 +49,8 @@ export function storeJournal(
 ): TaskJournal {
   const debugDir = options.debugDir ? path.join(options.debugDir, safeName(options.taskKey)) : null;
   return {
-    modelCall: (call) => store.recordModelCall(taskId, { ...call, costUsd: call.costSource === "unpriced" ? null : call.costUsd }),
+    modelCall: (call) =>
+      store.recordModelCall(taskId, { ...call, costUsd: call.costSource === "unpriced" ? null : call.costUsd }),
     attempt: (record) => {
       store.recordAttempt(taskId, record);
       if (debugDir) writeDebugFiles(path.join(debugDir, `attempt-${record.n}-${record.tier}`), record);
@@ -63,7 +69,12 @@ export function storeJournal(
 
 /** Pure: a task key as one safe path segment ("HumanEval/7" → "HumanEval_7"). */
 export function safeName(key: string): string {
-  return key.replace(/[^A-Za-z0-9._-]+/g, "_").replace(/^[._]+/, "").slice(0, 80) || "task";
+  return (
+    key
+      .replace(/[^A-Za-z0-9._-]+/g, "_")
+      .replace(/^[._]+/, "")
+      .slice(0, 80) || "task"
+  );
 }
 
 function writeFiles(dir: string, files: Record<string, string>): void {
@@ -76,6 +87,11 @@ function writeDebugFiles(dir: string, record: AttemptRecord): void {
     "prompt.md": record.prompt.map((m) => `<!-- ${m.role} -->\n${m.content}`).join("\n\n"),
     "reply.md": record.reply,
     ...(record.diff ? { [record.outcome === "patch_rejected" ? "rejected.diff" : "applied.diff"]: record.diff } : {}),
-    "verification.txt": [`outcome: ${record.outcome}`, ...record.errors.map((e) => `error: ${e}`), "", record.verificationOutput].join("\n"),
+    "verification.txt": [
+      `outcome: ${record.outcome}`,
+      ...record.errors.map((e) => `error: ${e}`),
+      "",
+      record.verificationOutput,
+    ].join("\n"),
   });
 }

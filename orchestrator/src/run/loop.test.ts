@@ -34,10 +34,22 @@ function scriptedModel(script: Record<string, Reply[]>): ModelClient & { calls: 
     async complete(request: CompletionRequest): Promise<Completion> {
       const seen = (calls[request.model] ??= []);
       seen.push(request);
-      const reply = script[request.model]?.[seen.length - 1] ?? (request.model === "spec-writer" || request.model === "mentor" ? "## Analysis\nadvice" : JUNK);
-      if (typeof reply === "object" && "gone" in reply) throw new EndpointUnreachable("http://fake/v1", "connection refused", 1);
+      const reply =
+        script[request.model]?.[seen.length - 1] ??
+        (request.model === "spec-writer" || request.model === "mentor" ? "## Analysis\nadvice" : JUNK);
+      if (typeof reply === "object" && "gone" in reply)
+        throw new EndpointUnreachable("http://fake/v1", "connection refused", 1);
       const truncated = typeof reply === "object" ? "the backend saw 100 of 2000 prompt tokens" : null;
-      return { text: typeof reply === "string" ? reply : "", tokensIn: 100, tokensOut: 10, tokensCached: 60, costUsd: null, durationMs: 1, retries: 0, truncated };
+      return {
+        text: typeof reply === "string" ? reply : "",
+        tokensIn: 100,
+        tokensOut: 10,
+        tokensCached: 60,
+        costUsd: null,
+        durationMs: 1,
+        retries: 0,
+        truncated,
+      };
     },
   };
 }
@@ -53,7 +65,11 @@ const scriptedCheck: Checker = async (_check, root) => {
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
 
-async function runScripted(script: Record<string, Reply[]>, guidance: { spec?: boolean; checkpoints?: boolean } = {}, layer: Record<string, unknown> = {}) {
+async function runScripted(
+  script: Record<string, Reply[]>,
+  guidance: { spec?: boolean; checkpoints?: boolean } = {},
+  layer: Record<string, unknown> = {},
+) {
   const root = mkdtempSync(path.join(tmpdir(), "smol-loop-"));
   dirs.push(root);
   writeFileSync(path.join(root, FILE), START);
@@ -61,24 +77,51 @@ async function runScripted(script: Record<string, Reply[]>, guidance: { spec?: b
   const model = scriptedModel(script);
   const journal = memoryJournal();
   const events: { event?: string }[] = [];
-  const task: PreparedTask = { taskId: "t1", kind: "workspace", key: "k", root, description: "make value.txt say good", filesOwned: [FILE], check: { kind: "commands", commands: ["check"] }, startTier: "fast", maxAttempts: 5 };
+  const task: PreparedTask = {
+    taskId: "t1",
+    kind: "workspace",
+    key: "k",
+    root,
+    description: "make value.txt say good",
+    filesOwned: [FILE],
+    check: { kind: "commands", commands: ["check"] },
+    startTier: "fast",
+    maxAttempts: 5,
+  };
   const outcome = await runTask(task, {
     router: createRouter(config.tiers, config.roles),
     model,
-    log: createLogger({ pretty: false, logDir: null, secrets: [], destination: { write: (line: string) => void events.push(JSON.parse(line)) } }),
+    log: createLogger({
+      pretty: false,
+      logDir: null,
+      secrets: [],
+      destination: { write: (line: string) => void events.push(JSON.parse(line)) },
+    }),
     prices: config.prices,
     patch: config.patch,
     policy: config.policy,
     guidance: config.guidance,
     verify: config.verify,
     humaneval: config.humaneval,
-    sandbox: { enabled: true, description: "fake", jail: () => Promise.reject(new Error("the scripted check runs no jail")), view: () => Promise.reject(new Error("the scripted check needs no view")) } satisfies Sandbox,
+    sandbox: {
+      enabled: true,
+      description: "fake",
+      jail: () => Promise.reject(new Error("the scripted check runs no jail")),
+      view: () => Promise.reject(new Error("the scripted check needs no view")),
+    } satisfies Sandbox,
     checker: scriptedCheck,
     journal,
     commit: false,
   });
   const callsTo = Object.fromEntries(Object.entries(model.calls).map(([alias, list]) => [alias, list.length]));
-  return { outcome, journal, model, callsTo, events: events.map((e) => e.event), file: readFileSync(path.join(root, FILE), "utf8") };
+  return {
+    outcome,
+    journal,
+    model,
+    callsTo,
+    events: events.map((e) => e.event),
+    file: readFileSync(path.join(root, FILE), "utf8"),
+  };
 }
 
 type Case = {
@@ -98,53 +141,97 @@ const cases: Case[] = [
   {
     name: "the fast tier's first edit passes",
     script: { "fast-coder": [GOOD] },
-    status: "complete", attempts: ["fast:passed"], finalTier: "fast", escalations: 0, checkpoints: 0,
-    callsTo: { "spec-writer": 1, "fast-coder": 1 }, file: "good\n",
+    status: "complete",
+    attempts: ["fast:passed"],
+    finalTier: "fast",
+    escalations: 0,
+    checkpoints: 0,
+    callsTo: { "spec-writer": 1, "fast-coder": 1 },
+    file: "good\n",
   },
   {
     name: "a wrong edit, then the fix at the same tier",
     script: { "fast-coder": [BAD, GOOD] },
-    status: "complete", attempts: ["fast:verification_failed", "fast:passed"], finalTier: "fast", escalations: 0, checkpoints: 0,
-    callsTo: { "spec-writer": 1, "fast-coder": 2 }, file: "good\n",
+    status: "complete",
+    attempts: ["fast:verification_failed", "fast:passed"],
+    finalTier: "fast",
+    escalations: 0,
+    checkpoints: 0,
+    callsTo: { "spec-writer": 1, "fast-coder": 2 },
+    file: "good\n",
   },
   {
     name: "two failures at fast escalate to deep, with a mentor checkpoint, and deep solves it",
     script: { "fast-coder": [BAD, JUNK], "deep-coder": [GOOD] },
-    status: "complete", attempts: ["fast:verification_failed", "fast:patch_rejected", "deep:passed"], finalTier: "deep", escalations: 1, checkpoints: 1,
-    callsTo: { "spec-writer": 1, "fast-coder": 2, mentor: 1, "deep-coder": 1 }, file: "good\n",
+    status: "complete",
+    attempts: ["fast:verification_failed", "fast:patch_rejected", "deep:passed"],
+    finalTier: "deep",
+    escalations: 1,
+    checkpoints: 1,
+    callsTo: { "spec-writer": 1, "fast-coder": 2, mentor: 1, "deep-coder": 1 },
+    file: "good\n",
   },
   {
     name: "nothing works: five attempts across all tiers, then abort with the workspace restored",
     script: { "fast-coder": [BAD, BAD], "deep-coder": [BAD, JUNK], reviewer: [BAD] },
     status: "abort",
-    attempts: ["fast:verification_failed", "fast:verification_failed", "deep:verification_failed", "deep:patch_rejected", "reviewer:verification_failed"],
-    finalTier: "reviewer", escalations: 2, checkpoints: 2,
-    callsTo: { "spec-writer": 1, "fast-coder": 2, mentor: 2, "deep-coder": 2, reviewer: 1 }, file: START,
+    attempts: [
+      "fast:verification_failed",
+      "fast:verification_failed",
+      "deep:verification_failed",
+      "deep:patch_rejected",
+      "reviewer:verification_failed",
+    ],
+    finalTier: "reviewer",
+    escalations: 2,
+    checkpoints: 2,
+    callsTo: { "spec-writer": 1, "fast-coder": 2, mentor: 2, "deep-coder": 2, reviewer: 1 },
+    file: START,
   },
   {
     name: "a prompt the backend cut escalates at once",
     script: { "fast-coder": [CUT], "deep-coder": [GOOD] },
-    status: "complete", attempts: ["fast:prompt_too_long", "deep:passed"], finalTier: "deep", escalations: 1, checkpoints: 1,
-    callsTo: { "spec-writer": 1, "fast-coder": 1, mentor: 1, "deep-coder": 1 }, file: "good\n",
+    status: "complete",
+    attempts: ["fast:prompt_too_long", "deep:passed"],
+    finalTier: "deep",
+    escalations: 1,
+    checkpoints: 1,
+    callsTo: { "spec-writer": 1, "fast-coder": 1, mentor: 1, "deep-coder": 1 },
+    file: "good\n",
   },
   {
     name: "a second attempt whose history does not fit is asked again with a shorter one, at the same tier",
     script: { "fast-coder": [BAD, CUT, GOOD] },
-    status: "complete", attempts: ["fast:verification_failed", "fast:passed"], finalTier: "fast", escalations: 0, checkpoints: 0,
-    callsTo: { "spec-writer": 1, "fast-coder": 3 }, file: "good\n",
+    status: "complete",
+    attempts: ["fast:verification_failed", "fast:passed"],
+    finalTier: "fast",
+    escalations: 0,
+    checkpoints: 0,
+    callsTo: { "spec-writer": 1, "fast-coder": 3 },
+    file: "good\n",
   },
   {
     name: "without spec or checkpoints only the coding tiers are called",
     script: { "fast-coder": [BAD, BAD], "deep-coder": [GOOD] },
     guidance: { spec: false, checkpoints: false },
-    status: "complete", attempts: ["fast:verification_failed", "fast:verification_failed", "deep:passed"], finalTier: "deep", escalations: 1, checkpoints: 0,
-    callsTo: { "fast-coder": 2, "deep-coder": 1 }, file: "good\n",
+    status: "complete",
+    attempts: ["fast:verification_failed", "fast:verification_failed", "deep:passed"],
+    finalTier: "deep",
+    escalations: 1,
+    checkpoints: 0,
+    callsTo: { "fast-coder": 2, "deep-coder": 1 },
+    file: "good\n",
   },
   {
     name: "an endpoint that goes away ends the task unreachable, the workspace restored",
     script: { "fast-coder": [BAD, GONE] },
-    status: "unreachable", attempts: ["fast:verification_failed"], finalTier: "fast", escalations: 0, checkpoints: 0,
-    callsTo: { "spec-writer": 1, "fast-coder": 2 }, file: START,
+    status: "unreachable",
+    attempts: ["fast:verification_failed"],
+    finalTier: "fast",
+    escalations: 0,
+    checkpoints: 0,
+    callsTo: { "spec-writer": 1, "fast-coder": 2 },
+    file: START,
   },
 ];
 
@@ -166,7 +253,10 @@ describe("the task loop on scripted replies and a scripted check", () => {
   });
 
   test("the next attempt is shown what failed before; a cut prompt is not fed back", async () => {
-    const { model } = await runScripted({ "fast-coder": [BAD, CUT], "deep-coder": [GOOD] }, { spec: false, checkpoints: false });
+    const { model } = await runScripted(
+      { "fast-coder": [BAD, CUT], "deep-coder": [GOOD] },
+      { spec: false, checkpoints: false },
+    );
     const second = model.calls["fast-coder"]![1]!.messages.at(-1)!.content;
     expect(second).toContain("expected good, found bad");
     const deep = model.calls["deep-coder"]![0]!.messages.at(-1)!.content;
@@ -176,13 +266,38 @@ describe("the task loop on scripted replies and a scripted check", () => {
 
   test("events come in the order a task flows", async () => {
     const { events } = await runScripted({ "fast-coder": [BAD, BAD], "deep-coder": [GOOD] }, { spec: false });
-    const flow = events.filter((e) => ["task_created", "patch_applied", "verification_fail", "verification_pass", "escalation", "checkpoint", "task_complete"].includes(e ?? ""));
-    expect(flow).toEqual(["task_created", "patch_applied", "verification_fail", "patch_applied", "verification_fail", "escalation", "checkpoint", "patch_applied", "verification_pass", "task_complete"]);
+    const flow = events.filter((e) =>
+      [
+        "task_created",
+        "patch_applied",
+        "verification_fail",
+        "verification_pass",
+        "escalation",
+        "checkpoint",
+        "task_complete",
+      ].includes(e ?? ""),
+    );
+    expect(flow).toEqual([
+      "task_created",
+      "patch_applied",
+      "verification_fail",
+      "patch_applied",
+      "verification_fail",
+      "escalation",
+      "checkpoint",
+      "patch_applied",
+      "verification_pass",
+      "task_complete",
+    ]);
   });
 
   test("each call carries its role's reply cap as max_tokens, and none where none is set", async () => {
     const layer = { tiers: { fast: { maxReplyTokens: 512 } }, roles: { specWriter: { maxReplyTokens: 300 } } };
-    const { model } = await runScripted({ "fast-coder": [BAD, BAD], "deep-coder": [GOOD] }, { checkpoints: false }, layer);
+    const { model } = await runScripted(
+      { "fast-coder": [BAD, BAD], "deep-coder": [GOOD] },
+      { checkpoints: false },
+      layer,
+    );
     expect(model.calls["fast-coder"]!.map((call) => call.maxTokens)).toEqual([512, 512]);
     expect(model.calls["spec-writer"]!.map((call) => call.maxTokens)).toEqual([300]);
     expect(model.calls["deep-coder"]!.map((call) => call.maxTokens)).toEqual([undefined]);

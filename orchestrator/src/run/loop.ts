@@ -3,7 +3,14 @@
 // Only the attempts are undone on an error: once verification has passed, the change is never restored away.
 import { writeCheckpoint, writeSpec, type AdvisorDeps } from "../guidance/advisor.ts";
 import type { Config } from "../config/config.ts";
-import { CommitFailed, EndpointRejected, EndpointUnreachable, isAbort, LandingConflict, PromptTooLong } from "../errors.ts";
+import {
+  CommitFailed,
+  EndpointRejected,
+  EndpointUnreachable,
+  isAbort,
+  LandingConflict,
+  PromptTooLong,
+} from "../errors.ts";
 import { checkpointDue, renderGuidance } from "../guidance/guidance.ts";
 import type { TaskJournal } from "./journal.ts";
 import type { Logger } from "../log/log.ts";
@@ -14,7 +21,17 @@ import { commitOwned } from "../task/workspace.ts";
 import { logTooLong, runAttempt, type AttemptDeps } from "./attempt.ts";
 import { inPlaceEdits, privateEdits, type Edits, type LandingHooks } from "./edits.ts";
 import { decide, type PolicyLimits } from "./policy.ts";
-import { foldAttempt, foldCall, foldCheckpoint, foldEscalation, foldSpec, initialState, taskOutcome, type LoopState, type TaskOutcome } from "./state.ts";
+import {
+  foldAttempt,
+  foldCall,
+  foldCheckpoint,
+  foldEscalation,
+  foldSpec,
+  initialState,
+  taskOutcome,
+  type LoopState,
+  type TaskOutcome,
+} from "./state.ts";
 import type { CallRecord, Role, TaskStatus, Tier } from "../types.ts";
 
 export type { TaskOutcome };
@@ -38,15 +55,29 @@ type Run = {
   started: number;
   state: LoopState;
 };
-type LoopEnd = { action: "complete" } | { action: "abort"; reason: string } | { action: "conflict"; files: string[]; diff: string };
+type LoopEnd =
+  | { action: "complete" }
+  | { action: "abort"; reason: string }
+  | { action: "conflict"; files: string[]; diff: string };
 
 export async function runTask(task: PreparedTask, deps: OrchestratorDeps): Promise<TaskOutcome> {
   const log = deps.log.child({ taskId: task.taskId });
   if (!deps.sandbox.enabled) {
-    log.warn({ event: "sandbox_disabled", flag: "--unsafe-no-sandbox" }, "UNSAFE: this task's verification runs model-written code without a sandbox");
+    log.warn(
+      { event: "sandbox_disabled", flag: "--unsafe-no-sandbox" },
+      "UNSAFE: this task's verification runs model-written code without a sandbox",
+    );
   }
   log.info(
-    { event: "task_created", kind: task.kind, key: task.key, tier: task.startTier, description: task.description, files: task.filesOwned, verify: checkLabels(task.check) },
+    {
+      event: "task_created",
+      kind: task.kind,
+      key: task.key,
+      tier: task.startTier,
+      description: task.description,
+      files: task.filesOwned,
+      verify: checkLabels(task.check),
+    },
     "task created",
   );
   const edits = task.edits === "private" ? await privateEdits(task, deps.landing) : await inPlaceEdits(task);
@@ -80,19 +111,34 @@ async function taskLoop(run: Run): Promise<LoopEnd> {
     // Advice is asked for with the workspace at its original files, as every attempt sees them.
     await run.edits.reset();
     if (deps.guidance.spec && run.state.history.length === specAfter) {
-      const spec = await unlessTooLong(run.log, "spec-writer", async () => writeSpec({ description: task.description, files: await run.edits.read() }, run.advisorDeps));
+      const spec = await unlessTooLong(run.log, "spec-writer", async () =>
+        writeSpec({ description: task.description, files: await run.edits.read() }, run.advisorDeps),
+      );
       run.state = foldSpec(run.state, spec);
     }
     if (decision.action === "escalate") {
-      run.log.warn({ event: "escalation", fromTier: decision.fromTier, toTier: decision.toTier, reason: decision.reason }, "escalation");
+      run.log.warn(
+        { event: "escalation", fromTier: decision.fromTier, toTier: decision.toTier, reason: decision.reason },
+        "escalation",
+      );
       if (deps.guidance.checkpoints) await advise(run, decision.fromTier, decision.toTier);
       run.state = foldEscalation(run.state, decision.toTier);
     } else if (deps.guidance.checkpoints && run.state.history.length > 0) {
       const failuresAtTier = run.state.history.filter((a) => a.tier === run.state.tier).length;
-      if (checkpointDue({ escalating: false, failuresAtTier, interval: deps.guidance.checkpointInterval })) await advise(run, run.state.tier, run.state.tier);
+      if (checkpointDue({ escalating: false, failuresAtTier, interval: deps.guidance.checkpointInterval }))
+        await advise(run, run.state.tier, run.state.tier);
     }
     const { state } = run;
-    const record = await runAttempt(task, { n: state.history.length + 1, tier: state.tier, feedback: state.feedback, guidance: renderGuidance(state.guidance, deps.guidance.reviewsShown) }, run.deps);
+    const record = await runAttempt(
+      task,
+      {
+        n: state.history.length + 1,
+        tier: state.tier,
+        feedback: state.feedback,
+        guidance: renderGuidance(state.guidance, deps.guidance.reviewsShown),
+      },
+      run.deps,
+    );
     deps.journal.attempt(record);
     run.state = foldAttempt(run.state, record);
     if (record.conflict) return { action: "conflict", ...record.conflict };
@@ -106,7 +152,10 @@ async function advise(run: Run, fromTier: Tier, toTier: Tier): Promise<void> {
   const { task, state } = run;
   const files = await run.edits.read();
   const checkpoint = await unlessTooLong(run.log, "mentor", () =>
-    writeCheckpoint({ description: task.description, files, guidance: state.guidance, feedback: state.feedback, fromTier, toTier }, run.advisorDeps),
+    writeCheckpoint(
+      { description: task.description, files, guidance: state.guidance, feedback: state.feedback, fromTier, toTier },
+      run.advisorDeps,
+    ),
   );
   run.state = foldCheckpoint(run.state, checkpoint);
 }
@@ -117,7 +166,9 @@ async function land(run: Run): Promise<TaskOutcome> {
   let commit: string | undefined;
   try {
     // Landings and commits on one workspace take turns (two commits at once would meet on git's index.lock).
-    commit = deps.commit ? await run.edits.serialize(() => commitOwned(task.root, task.filesOwned, task.description)) : undefined;
+    commit = deps.commit
+      ? await run.edits.serialize(() => commitOwned(task.root, task.filesOwned, task.description))
+      : undefined;
   } catch (error) {
     if (!(error instanceof CommitFailed)) throw error;
     return uncommitted(run, error);
@@ -125,16 +176,35 @@ async function land(run: Run): Promise<TaskOutcome> {
     await run.edits.landed();
   }
   const done = outcome(run, "complete", commit ? { commit } : {});
-  run.log.info({ event: "task_complete", totalAttempts: done.totalAttempts, finalTier: done.finalTier, passedFirstAttempt: done.passedFirstAttempt, commit }, "task complete");
+  run.log.info(
+    {
+      event: "task_complete",
+      totalAttempts: done.totalAttempts,
+      finalTier: done.finalTier,
+      passedFirstAttempt: done.passedFirstAttempt,
+      commit,
+    },
+    "task complete",
+  );
   return done;
 }
 
 function uncommitted(run: Run, error: CommitFailed): TaskOutcome {
   const { reason, fix } = error;
-  run.log.error({ event: "commit_failed", reason, fix, files: run.task.filesOwned }, "git refused the commit; the verified change stays in the working tree");
+  run.log.error(
+    { event: "commit_failed", reason, fix, files: run.task.filesOwned },
+    "git refused the commit; the verified change stays in the working tree",
+  );
   const kept = outcome(run, "uncommitted", { lastErrors: [error.message], commitRefused: { reason, fix } });
   run.log.warn(
-    { event: "task_uncommitted", totalAttempts: kept.totalAttempts, finalTier: kept.finalTier, passedFirstAttempt: kept.passedFirstAttempt, reason, fix },
+    {
+      event: "task_uncommitted",
+      totalAttempts: kept.totalAttempts,
+      finalTier: kept.finalTier,
+      passedFirstAttempt: kept.passedFirstAttempt,
+      reason,
+      fix,
+    },
     "task verified, not committed",
   );
   return kept;
@@ -143,7 +213,16 @@ function uncommitted(run: Run, error: CommitFailed): TaskOutcome {
 async function abort(run: Run, reason: string): Promise<TaskOutcome> {
   await run.edits.reset();
   const aborted = outcome(run, "abort");
-  run.log.warn({ event: "task_abort", reason, totalAttempts: aborted.totalAttempts, finalTier: aborted.finalTier, lastErrors: aborted.lastErrors }, "task abort");
+  run.log.warn(
+    {
+      event: "task_abort",
+      reason,
+      totalAttempts: aborted.totalAttempts,
+      finalTier: aborted.finalTier,
+      lastErrors: aborted.lastErrors,
+    },
+    "task abort",
+  );
   return aborted;
 }
 
@@ -155,16 +234,32 @@ async function endOnError(run: Run, error: unknown): Promise<TaskOutcome> {
   // An endpoint's refusal can quote the key it was sent.
   const reason = scrubSecrets(error instanceof Error ? error.message : String(error));
   if (status === "unreachable") run.log.error({ event: "endpoint_unreachable", reason }, "model endpoint unreachable");
-  if (status === "rejected") run.log.error({ event: "endpoint_rejected", reason }, "model endpoint refused the request");
+  if (status === "rejected")
+    run.log.error({ event: "endpoint_rejected", reason }, "model endpoint refused the request");
   const ended = outcome(run, status, { lastErrors: [reason] });
-  run.log.error({ event: "task_abort", reason: status, totalAttempts: ended.totalAttempts, finalTier: ended.finalTier, lastErrors: ended.lastErrors }, "task abort");
+  run.log.error(
+    {
+      event: "task_abort",
+      reason: status,
+      totalAttempts: ended.totalAttempts,
+      finalTier: ended.finalTier,
+      lastErrors: ended.lastErrors,
+    },
+    "task abort",
+  );
   return ended;
 }
 
 /** Verified, not landed: the user changed an owned file meanwhile. Their edit stays; the verified diff is reported. */
 function conflict(run: Run, { files, diff }: { files: string[]; diff: string }): TaskOutcome {
-  const ended = outcome(run, "conflict", { lastErrors: [new LandingConflict(files, diff).message], conflict: { files, diff } });
-  run.log.error({ event: "task_conflict", files, diff, totalAttempts: ended.totalAttempts, finalTier: ended.finalTier }, "verified change not landed: owned files changed meanwhile");
+  const ended = outcome(run, "conflict", {
+    lastErrors: [new LandingConflict(files, diff).message],
+    conflict: { files, diff },
+  });
+  run.log.error(
+    { event: "task_conflict", files, diff, totalAttempts: ended.totalAttempts, finalTier: ended.finalTier },
+    "verified change not landed: owned files changed meanwhile",
+  );
   return ended;
 }
 

@@ -19,10 +19,31 @@ describe("nextTier", () => {
 });
 
 describe("decide", () => {
-  const cases: { name: string; history: AttemptSummary[]; start: Tier; limits?: PolicyLimits; expected: Partial<Decision> & { action: Decision["action"] } }[] = [
-    { name: "first attempt at the start tier", history: [], start: "fast", expected: { action: "attempt", tier: "fast" } },
-    { name: "first attempt when starting at deep", history: [], start: "deep", expected: { action: "attempt", tier: "deep" } },
-    { name: "retry at the same tier after one failure", history: h(["fast"]), start: "fast", expected: { action: "attempt", tier: "fast" } },
+  const cases: {
+    name: string;
+    history: AttemptSummary[];
+    start: Tier;
+    limits?: PolicyLimits;
+    expected: Partial<Decision> & { action: Decision["action"] };
+  }[] = [
+    {
+      name: "first attempt at the start tier",
+      history: [],
+      start: "fast",
+      expected: { action: "attempt", tier: "fast" },
+    },
+    {
+      name: "first attempt when starting at deep",
+      history: [],
+      start: "deep",
+      expected: { action: "attempt", tier: "deep" },
+    },
+    {
+      name: "retry at the same tier after one failure",
+      history: h(["fast"]),
+      start: "fast",
+      expected: { action: "attempt", tier: "fast" },
+    },
     {
       name: "a prompt too long for fast escalates at once",
       history: h(["fast", "prompt_too_long"]),
@@ -35,24 +56,55 @@ describe("decide", () => {
       start: "fast",
       expected: { action: "escalate", fromTier: "deep", toTier: "reviewer" },
     },
-    { name: "a prompt too long for the reviewer aborts", history: h(["reviewer", "prompt_too_long"]), start: "reviewer", expected: { action: "abort", reason: "the prompt is too long for reviewer, the last tier" } },
-    { name: "the attempt limit still wins over a prompt too long", history: h(["fast", "prompt_too_long"]), start: "fast", limits: { failuresBeforeEscalation: 2, maxAttempts: 1 }, expected: { action: "abort" } },
+    {
+      name: "a prompt too long for the reviewer aborts",
+      history: h(["reviewer", "prompt_too_long"]),
+      start: "reviewer",
+      expected: { action: "abort", reason: "the prompt is too long for reviewer, the last tier" },
+    },
+    {
+      name: "the attempt limit still wins over a prompt too long",
+      history: h(["fast", "prompt_too_long"]),
+      start: "fast",
+      limits: { failuresBeforeEscalation: 2, maxAttempts: 1 },
+      expected: { action: "abort" },
+    },
     {
       name: "escalate fast → deep after two failures",
       history: h(["fast"], ["fast"]),
       start: "fast",
       expected: { action: "escalate", fromTier: "fast", toTier: "deep" },
     },
-    { name: "retry at deep after one deep failure", history: h(["fast"], ["fast"], ["deep"]), start: "fast", expected: { action: "attempt", tier: "deep" } },
+    {
+      name: "retry at deep after one deep failure",
+      history: h(["fast"], ["fast"], ["deep"]),
+      start: "fast",
+      expected: { action: "attempt", tier: "deep" },
+    },
     {
       name: "escalate deep → reviewer after two deep failures",
       history: h(["fast"], ["fast"], ["deep"], ["deep"]),
       start: "fast",
       expected: { action: "escalate", fromTier: "deep", toTier: "reviewer" },
     },
-    { name: "abort at maxAttempts", history: h(["fast"], ["fast"], ["deep"], ["deep"], ["reviewer"]), start: "fast", expected: { action: "abort" } },
-    { name: "complete after a pass", history: h(["fast"], ["fast", "passed"]), start: "fast", expected: { action: "complete" } },
-    { name: "complete after a first-try pass", history: h(["deep", "passed"]), start: "deep", expected: { action: "complete" } },
+    {
+      name: "abort at maxAttempts",
+      history: h(["fast"], ["fast"], ["deep"], ["deep"], ["reviewer"]),
+      start: "fast",
+      expected: { action: "abort" },
+    },
+    {
+      name: "complete after a pass",
+      history: h(["fast"], ["fast", "passed"]),
+      start: "fast",
+      expected: { action: "complete" },
+    },
+    {
+      name: "complete after a first-try pass",
+      history: h(["deep", "passed"]),
+      start: "deep",
+      expected: { action: "complete" },
+    },
     {
       name: "complete wins over the attempt limit when the last attempt passed",
       history: h(["fast"], ["fast"], ["deep"], ["deep"], ["reviewer", "passed"]),
@@ -118,11 +170,16 @@ describe("decide", () => {
     expect(last).toEqual({ action: "abort", reason: expect.stringContaining("last tier") });
   });
 
-  function simulate(start: Tier, limits: PolicyLimits, outcomes: AttemptOutcome[] = []): { tiers: Tier[]; final: Decision } {
+  function simulate(
+    start: Tier,
+    limits: PolicyLimits,
+    outcomes: AttemptOutcome[] = [],
+  ): { tiers: Tier[]; final: Decision } {
     const history: AttemptSummary[] = [];
     for (let step = 0; step < 50; step++) {
       const decision = decide(history, start, limits);
-      if (decision.action === "abort" || decision.action === "complete") return { tiers: history.map((a) => a.tier), final: decision };
+      if (decision.action === "abort" || decision.action === "complete")
+        return { tiers: history.map((a) => a.tier), final: decision };
       const tier = decision.action === "attempt" ? decision.tier : decision.toTier;
       history.push({ tier, outcome: outcomes[history.length] ?? "verification_failed" });
     }
@@ -152,21 +209,41 @@ const routing = { deepWhenFilesOver: 5, deepWhenDescriptionOver: 1000 };
 const files = (n: number) => Array.from({ length: n }, (_, i) => `src/f${i}.ts`);
 
 describe("startTier", () => {
-  const cases: { name: string; task: { description: string; filesOwned: string[]; startTier?: Tier }; expected: Tier }[] = [
+  const cases: {
+    name: string;
+    task: { description: string; filesOwned: string[]; startTier?: Tier };
+    expected: Tier;
+  }[] = [
     { name: "small task starts fast", task: { description: "fix add", filesOwned: files(1) }, expected: "fast" },
     { name: "exactly 5 files stays fast", task: { description: "x", filesOwned: files(5) }, expected: "fast" },
     { name: "6 files goes deep", task: { description: "x", filesOwned: files(6) }, expected: "deep" },
-    { name: "exactly 1000 chars stays fast", task: { description: "d".repeat(1000), filesOwned: files(1) }, expected: "fast" },
+    {
+      name: "exactly 1000 chars stays fast",
+      task: { description: "d".repeat(1000), filesOwned: files(1) },
+      expected: "fast",
+    },
     { name: "1001 chars goes deep", task: { description: "d".repeat(1001), filesOwned: files(1) }, expected: "deep" },
-    { name: "explicit fast wins over a big task", task: { description: "d".repeat(5000), filesOwned: files(20), startTier: "fast" }, expected: "fast" },
-    { name: "explicit reviewer wins over a small task", task: { description: "x", filesOwned: files(1), startTier: "reviewer" }, expected: "reviewer" },
+    {
+      name: "explicit fast wins over a big task",
+      task: { description: "d".repeat(5000), filesOwned: files(20), startTier: "fast" },
+      expected: "fast",
+    },
+    {
+      name: "explicit reviewer wins over a small task",
+      task: { description: "x", filesOwned: files(1), startTier: "reviewer" },
+      expected: "reviewer",
+    },
   ];
   test.each(cases)("$name", ({ task, expected }) => {
     expect(startTier(task, routing)).toBe(expected);
   });
 
   test("custom thresholds are honoured", () => {
-    expect(startTier({ description: "abc", filesOwned: files(2) }, { deepWhenFilesOver: 1, deepWhenDescriptionOver: 1000 })).toBe("deep");
-    expect(startTier({ description: "abcd", filesOwned: files(1) }, { deepWhenFilesOver: 5, deepWhenDescriptionOver: 3 })).toBe("deep");
+    expect(
+      startTier({ description: "abc", filesOwned: files(2) }, { deepWhenFilesOver: 1, deepWhenDescriptionOver: 1000 }),
+    ).toBe("deep");
+    expect(
+      startTier({ description: "abcd", filesOwned: files(1) }, { deepWhenFilesOver: 5, deepWhenDescriptionOver: 3 }),
+    ).toBe("deep");
   });
 });

@@ -48,6 +48,7 @@ export function startTier(
   routing: Config["routing"],
 ): Tier {
   if (task.startTier) return task.startTier;
-  const big = task.filesOwned.length > routing.deepWhenFilesOver || task.description.length > routing.deepWhenDescriptionOver;
+  const big =
+    task.filesOwned.length > routing.deepWhenFilesOver || task.description.length > routing.deepWhenDescriptionOver;
   return big ? "deep" : "fast";
 }

@@ -18,7 +18,6 @@ import { secretValues } from "../log/secrets.ts";
 import { stackApiKey } from "../stack/host.ts";
 import { openStore, type RunStore } from "../store/store.ts";
 
-
 export type Session = {
   config: Config;
   log: Logger;
@@ -54,13 +53,22 @@ async function proxyReady(endpoint: Config["endpoint"], log: Logger, signal?: Ab
     signal,
     onWait: (probe) =>
       log.warn(
-        { event: "endpoint_waiting", url, ...(probe.state === "unreachable" ? { reason: probe.reason } : { status: probe.status }), timeoutMs: endpoint.readyTimeoutMs },
+        {
+          event: "endpoint_waiting",
+          url,
+          ...(probe.state === "unreachable" ? { reason: probe.reason } : { status: probe.status }),
+          timeoutMs: endpoint.readyTimeoutMs,
+        },
         "waiting for the proxy to be ready",
       ),
   });
   const waitedMs = Math.round(performance.now() - started);
   if (readiness.kind === "ready") log.info({ event: "endpoint_ready", url, waitedMs }, "proxy ready");
-  else log.info({ event: "endpoint_ready", url, readinessRoute: false, status: readiness.status, waitedMs }, "endpoint has no readiness route; not a LiteLLM proxy");
+  else
+    log.info(
+      { event: "endpoint_ready", url, readinessRoute: false, status: readiness.status, waitedMs },
+      "endpoint has no readiness route; not a LiteLLM proxy",
+    );
 }
 
 export function openSession(config: Config, options: SessionOptions): Session {
@@ -69,7 +77,13 @@ export function openSession(config: Config, options: SessionOptions): Session {
   const logDir = options.logFile ? config.logDir : null;
   const logFile = logDir ? logFilePath(logDir) : null;
   const secrets = [...secretValues(process.env), ...(apiKey ? [apiKey] : [])];
-  const log = createLogger({ level: process.env.LOG_LEVEL, pretty: options.pretty, logDir, secrets, destination: options.destination });
+  const log = createLogger({
+    level: process.env.LOG_LEVEL,
+    pretty: options.pretty,
+    logDir,
+    secrets,
+    destination: options.destination,
+  });
   const store = openStore(config.db);
   let grader: Promise<Grader> | null = null;
   let sandbox: Promise<Sandbox> | null = null;
@@ -91,12 +105,21 @@ export function openSession(config: Config, options: SessionOptions): Session {
       return new InternalError(error, logFile);
     },
     router: createRouter(config.tiers, config.roles),
-    model: createModelClient({ ...config.endpoint, apiKey, readiness: readinessGate((signal) => proxyReady(config.endpoint, log, signal)) }),
+    model: createModelClient({
+      ...config.endpoint,
+      apiKey,
+      readiness: readinessGate((signal) => proxyReady(config.endpoint, log, signal)),
+    }),
     store,
     sandbox: openedSandbox,
     grader: () =>
       (grader ??= openedSandbox().then((opened) =>
-        startGrader({ python: config.humaneval.python, concurrency: config.humaneval.graderConcurrency, sandbox: opened, log }),
+        startGrader({
+          python: config.humaneval.python,
+          concurrency: config.humaneval.graderConcurrency,
+          sandbox: opened,
+          log,
+        }),
       )),
     async close() {
       if (grader) await (await grader.catch(() => null))?.close();
@@ -109,7 +132,14 @@ export function openSession(config: Config, options: SessionOptions): Session {
 export async function runRecordedTask(
   session: Session,
   task: PreparedTask,
-  options: { runId: string; commit: boolean; debugDir?: string; signal?: AbortSignal; log?: Logger; landing?: LandingHooks },
+  options: {
+    runId: string;
+    commit: boolean;
+    debugDir?: string;
+    signal?: AbortSignal;
+    log?: Logger;
+    landing?: LandingHooks;
+  },
 ): Promise<TaskOutcome> {
   const { config, store } = session;
   const sandbox = await session.sandbox();
@@ -133,7 +163,13 @@ export async function runRecordedTask(
     landing: options.landing,
   }).catch((error: unknown) => {
     // An error no status covers (the grader died, a bug): the record says so, never 'running'.
-    store.finishTask(taskId, { status: options.signal?.aborted ? "interrupted" : "crashed", attempts: 0, finalTier: null, passedFirstAttempt: null, wallMs: 0 });
+    store.finishTask(taskId, {
+      status: options.signal?.aborted ? "interrupted" : "crashed",
+      attempts: 0,
+      finalTier: null,
+      passedFirstAttempt: null,
+      wallMs: 0,
+    });
     throw error;
   });
   store.finishTask(taskId, {

@@ -56,7 +56,15 @@ export type TaskOutcome = {
 };
 
 export function initialState(startTier: Tier): LoopState {
-  return { history: [], feedback: [], tier: startTier, lastErrors: [], guidance: { spec: null, checkpoints: [] }, escalations: 0, usage: {} };
+  return {
+    history: [],
+    feedback: [],
+    tier: startTier,
+    lastErrors: [],
+    guidance: { spec: null, checkpoints: [] },
+    escalations: 0,
+    usage: {},
+  };
 }
 
 /**
@@ -68,14 +76,29 @@ export function foldAttempt(state: LoopState, record: AttemptRecord): LoopState 
   const learnable = outcome === "patch_rejected" || outcome === "verification_failed";
   return {
     ...state,
-    history: [...state.history, { tier: record.tier, outcome, ...(record.ignored?.length ? { ignored: record.ignored.length } : {}) }],
+    history: [
+      ...state.history,
+      { tier: record.tier, outcome, ...(record.ignored?.length ? { ignored: record.ignored.length } : {}) },
+    ],
     lastErrors: record.errors,
-    feedback: learnable ? [...state.feedback, { attempt: record.n, tier: record.tier, kind: outcome, diff: record.diff, errors: record.errors }] : state.feedback,
+    feedback: learnable
+      ? [
+          ...state.feedback,
+          { attempt: record.n, tier: record.tier, kind: outcome, diff: record.diff, errors: record.errors },
+        ]
+      : state.feedback,
   };
 }
 
 export function foldCall(state: LoopState, call: CallRecord): LoopState {
-  const before = state.usage[call.role] ?? { calls: 0, tokensIn: 0, tokensOut: 0, tokensCached: 0, costUsd: 0, modelMs: 0 };
+  const before = state.usage[call.role] ?? {
+    calls: 0,
+    tokensIn: 0,
+    tokensOut: 0,
+    tokensCached: 0,
+    costUsd: 0,
+    modelMs: 0,
+  };
   const after: Usage = {
     calls: before.calls + 1,
     tokensIn: before.tokensIn + call.tokensIn,
@@ -101,7 +124,13 @@ export function foldCheckpoint(state: LoopState, checkpoint: Checkpoint | null):
 }
 
 /** Pure: the outcome a task ends with, from its state. */
-export function taskOutcome(taskId: string, state: LoopState, status: TaskStatus, wallMs: number, extra: Partial<TaskOutcome> = {}): TaskOutcome {
+export function taskOutcome(
+  taskId: string,
+  state: LoopState,
+  status: TaskStatus,
+  wallMs: number,
+  extra: Partial<TaskOutcome> = {},
+): TaskOutcome {
   return {
     taskId,
     status,

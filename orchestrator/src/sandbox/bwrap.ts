@@ -58,13 +58,23 @@ export type SandboxSpec = {
 /** System paths bound read-only when present. Home directories, /root, /tmp, /var, /run and /mnt are not. */
 export const SYSTEM_PATHS = ["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc"];
 /** Secrets under /etc that even a read-only /etc must not show. */
-export const MASKED_PATHS = ["/etc/shadow", "/etc/gshadow", "/etc/shadow-", "/etc/gshadow-", "/etc/ssh", "/etc/sudoers", "/etc/sudoers.d", "/etc/ssl/private"];
+export const MASKED_PATHS = [
+  "/etc/shadow",
+  "/etc/gshadow",
+  "/etc/shadow-",
+  "/etc/gshadow-",
+  "/etc/ssh",
+  "/etc/sudoers",
+  "/etc/sudoers.d",
+  "/etc/ssl/private",
+];
 /** Variables a verification command may see from the host; everything else is dropped. */
 export const ENV_ALLOW = ["LANG", "LANGUAGE", "LC_ALL", "LC_CTYPE", "LC_MESSAGES", "TZ", "TERM"];
 
 const MIB = 1024 * 1024;
 /** Joins each cgroup.procs file given before the sandbox starts, then becomes the sandbox (exec). */
-const JOIN_CGROUPS = 'n=$1; shift; while [ "$n" -gt 0 ]; do echo $$ > "$1" || exit 125; shift; n=$((n-1)); done; exec "$@"';
+const JOIN_CGROUPS =
+  'n=$1; shift; while [ "$n" -gt 0 ]; do echo $$ > "$1" || exit 125; shift; n=$((n-1)); done; exec "$@"';
 
 /**
  * Mounts the overlay over the workspace path in a private mount namespace (its own user namespace, where the
@@ -72,7 +82,7 @@ const JOIN_CGROUPS = 'n=$1; shift; while [ "$n" -gt 0 ]; do echo $$ > "$1" || ex
  * overlay's option string only ever names our own directories. Exit 125: the view could not be made.
  */
 const MOUNT_VIEW = [
-  'ws=$1; lower=$2; upper=$3; work=$4; deleted=$5; shift 5',
+  "ws=$1; lower=$2; upper=$3; work=$4; deleted=$5; shift 5",
   'mount --bind "$ws" "$lower" || exit 125',
   'mount -t overlay overlay -o "lowerdir=$lower,upperdir=$upper,workdir=$work,userxattr" "$ws" || exit 125',
   // Once, before any command of the view has run (so nothing the code under test planted can redirect it): the
@@ -84,7 +94,24 @@ const MOUNT_VIEW = [
 
 /** Pure: the launcher that gives a command the workspace view: `unshare` as the namespace's root, then MOUNT_VIEW. */
 export function viewLauncher(workspace: string, dirs: ViewDirs): string[] {
-  return ["unshare", "--user", "--map-root-user", "--mount", "--propagation", "private", "--", "/bin/sh", "-c", MOUNT_VIEW, "sh", workspace, dirs.lower, dirs.upper, dirs.work, dirs.deleted];
+  return [
+    "unshare",
+    "--user",
+    "--map-root-user",
+    "--mount",
+    "--propagation",
+    "private",
+    "--",
+    "/bin/sh",
+    "-c",
+    MOUNT_VIEW,
+    "sh",
+    workspace,
+    dirs.lower,
+    dirs.upper,
+    dirs.work,
+    dirs.deleted,
+  ];
 }
 
 /** Pure: the full command line, launcher included. `bwrap` is the bubblewrap binary's path. */
@@ -95,12 +122,14 @@ export function sandboxArgv(spec: SandboxSpec, layout: HostLayout, bwrap: string
     if (entry.symlinkTo !== undefined) args.push("--symlink", entry.symlinkTo, entry.path);
     else args.push("--ro-bind", entry.path, entry.path);
   }
-  for (const entry of layout.masked) args.push(entry.isDir ? "--tmpfs" : "--ro-bind", ...(entry.isDir ? [entry.path] : ["/dev/null", entry.path]));
+  for (const entry of layout.masked)
+    args.push(entry.isDir ? "--tmpfs" : "--ro-bind", ...(entry.isDir ? [entry.path] : ["/dev/null", entry.path]));
   args.push("--dev", "/dev", "--proc", "/proc", "--size", String(spec.limits.tmpMb * MIB), "--tmpfs", "/tmp");
   for (const dir of spec.readOnly) args.push("--ro-bind", dir, dir);
   args.push(spec.writable ? "--bind" : "--ro-bind", spec.workspace, spec.workspace);
   for (const inner of spec.protect) args.push("--ro-bind", inner, inner);
-  for (const entry of spec.view?.masked ?? []) args.push(...(entry.isDir ? ["--tmpfs", entry.path] : ["--ro-bind", spec.view!.dirs.empty, entry.path]));
+  for (const entry of spec.view?.masked ?? [])
+    args.push(...(entry.isDir ? ["--tmpfs", entry.path] : ["--ro-bind", spec.view!.dirs.empty, entry.path]));
   args.push("--chdir", spec.workspace, "--", "prlimit", ...rlimitArgs(spec), "--", ...spec.command);
   const launched = spec.view ? [...viewLauncher(spec.workspace, spec.view.dirs), ...args] : args;
   if (spec.cgroupProcs.length === 0) return launched;
@@ -109,13 +138,21 @@ export function sandboxArgv(spec: SandboxSpec, layout: HostLayout, bwrap: string
 
 function rlimitArgs(spec: SandboxSpec): string[] {
   const { limits } = spec;
-  const out = [`--nproc=${limits.processes}`, `--fsize=${limits.fileSizeMb * MIB}`, `--nofile=${limits.openFiles}`, "--core=0"];
+  const out = [
+    `--nproc=${limits.processes}`,
+    `--fsize=${limits.fileSizeMb * MIB}`,
+    `--nofile=${limits.openFiles}`,
+    "--core=0",
+  ];
   if (spec.limitAddressSpace) out.push(`--as=${limits.memoryMb * MIB}`);
   return out;
 }
 
 /** Pure: the environment inside the sandbox. An allow-list: nothing else from the host gets in. */
-export function sandboxEnv(host: Record<string, string | undefined>, options: { path: string; passThrough: string[] }): Record<string, string> {
+export function sandboxEnv(
+  host: Record<string, string | undefined>,
+  options: { path: string; passThrough: string[] },
+): Record<string, string> {
   const env: Record<string, string> = {};
   for (const name of [...ENV_ALLOW, ...options.passThrough]) {
     const value = host[name];

@@ -57,7 +57,8 @@ export async function findCgroupRoots(): Promise<CgroupRoots | null> {
 export async function createLimitGroup(roots: CgroupRoots, limits: CgroupLimits): Promise<LimitGroup> {
   const name = `${process.pid}-${++counter}`;
   const memoryBytes = String(limits.memoryMb * 1024 * 1024);
-  const dirs = roots.version === 1 ? [path.join(roots.pids, name), path.join(roots.memory, name)] : [path.join(roots.pids, name)];
+  const dirs =
+    roots.version === 1 ? [path.join(roots.pids, name), path.join(roots.memory, name)] : [path.join(roots.pids, name)];
   for (const dir of dirs) await mkdir(dir);
   if (roots.version === 1) {
     await writeFile(path.join(dirs[0]!, "pids.max"), String(limits.processes));
@@ -86,7 +87,13 @@ async function removeGroups(dirs: string[]): Promise<void> {
           // Already gone.
         }
       }
-      if (await rmdir(dir).then(() => true, () => false)) break;
+      if (
+        await rmdir(dir).then(
+          () => true,
+          () => false,
+        )
+      )
+        break;
       await Bun.sleep(20);
     }
   }

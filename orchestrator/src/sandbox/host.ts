@@ -50,40 +50,65 @@ export type Sandbox = {
 
 /** Directories inside a writable workspace that stay read-only during verification. */
 export const PROTECTED_DIRS = [".git", "node_modules", ".venv", "venv"];
-const FIX_INSTALL = "install bubblewrap (Debian/Ubuntu: apt-get install bubblewrap), or pass --unsafe-no-sandbox on a machine you can afford to lose";
-const FIX_VIEW = "enable unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1; Linux 5.11 or later for overlayfs in them), or run HumanEval tasks only";
-const FIX_NPROC = "run smol-coder as a non-root user (RLIMIT_NPROC then caps processes), give root a writable pids+memory cgroup, or pass --unsafe-no-sandbox";
+const FIX_INSTALL =
+  "install bubblewrap (Debian/Ubuntu: apt-get install bubblewrap), or pass --unsafe-no-sandbox on a machine you can afford to lose";
+const FIX_VIEW =
+  "enable unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1; Linux 5.11 or later for overlayfs in them), or run HumanEval tasks only";
+const FIX_NPROC =
+  "run smol-coder as a non-root user (RLIMIT_NPROC then caps processes), give root a writable pids+memory cgroup, or pass --unsafe-no-sandbox";
 
 /** Opens the sandbox and runs its self-test; throws SandboxUnavailable when verification cannot be jailed. */
 export async function openSandbox(settings: SandboxSettings, options: { unsafe: boolean }): Promise<Sandbox> {
   const hostPath = process.env.PATH ?? "/usr/bin:/bin";
   const env = sandboxEnv(process.env, { path: hostPath, passThrough: settings.env });
-  const view = (workspace: string, owned: string[], candidate?: Candidate) => openView({ workspace, owned, expose: settings.expose, candidate });
+  const view = (workspace: string, owned: string[], candidate?: Candidate) =>
+    openView({ workspace, owned, expose: settings.expose, candidate });
   if (options.unsafe) {
     // No jail, but still the view: code under test may write anywhere it likes except the workspace it is judged in.
-    const viewProblem = await viewSelfTest((workspace, view, command) => ({ argv: [...viewLauncher(workspace, view.dirs), ...command], env, dispose: async () => undefined }));
+    const viewProblem = await viewSelfTest((workspace, view, command) => ({
+      argv: [...viewLauncher(workspace, view.dirs), ...command],
+      env,
+      dispose: async () => undefined,
+    }));
     return {
       view,
       enabled: false,
       description: `none: --unsafe-no-sandbox (model-written code runs with your user's full access${viewProblem ? "; workspace tasks refused: no overlay here" : "; the workspace behind an overlay"})`,
       jail: async (request) => {
         if (!request.writable) return { argv: request.command, env, dispose: async () => undefined };
-        if (viewProblem) throw new SandboxUnavailable(`--unsafe-no-sandbox cannot keep the files outside filesOwned unchanged here: ${viewProblem}`, FIX_VIEW);
+        if (viewProblem)
+          throw new SandboxUnavailable(
+            `--unsafe-no-sandbox cannot keep the files outside filesOwned unchanged here: ${viewProblem}`,
+            FIX_VIEW,
+          );
         if (!request.view) throw new Error("a writable workspace needs a view (openView) on this sandbox");
-        return { argv: [...viewLauncher(request.workspace, request.view.dirs), ...request.command], env, dispose: async () => undefined };
+        return {
+          argv: [...viewLauncher(request.workspace, request.view.dirs), ...request.command],
+          env,
+          dispose: async () => undefined,
+        };
       },
     };
   }
   const bwrap = process.env.SMOL_CODER_BWRAP || Bun.which("bwrap");
   if (!bwrap) throw new SandboxUnavailable("bubblewrap (bwrap) is not installed", FIX_INSTALL);
-  if (!(await stat(bwrap).then((info) => info.isFile() && (info.mode & 0o111) !== 0, () => false))) {
+  if (
+    !(await stat(bwrap).then(
+      (info) => info.isFile() && (info.mode & 0o111) !== 0,
+      () => false,
+    ))
+  ) {
     throw new SandboxUnavailable(`${bwrap} (SMOL_CODER_BWRAP) is not an executable file`, FIX_INSTALL);
   }
   const layout = await hostLayout();
   const tools = await toolInstallations(hostPath.split(":"));
   const isRoot = process.getuid?.() === 0;
   const roots = await findCgroupRoots();
-  if (isRoot && !roots) throw new SandboxUnavailable("running as root with no writable pids and memory cgroup, so nothing caps processes", FIX_NPROC);
+  if (isRoot && !roots)
+    throw new SandboxUnavailable(
+      "running as root with no writable pids and memory cgroup, so nothing caps processes",
+      FIX_NPROC,
+    );
   const sandbox: Sandbox = {
     view,
     enabled: true,
@@ -92,13 +117,18 @@ export async function openSandbox(settings: SandboxSettings, options: { unsafe: 
       const group = roots ? await createLimitGroup(roots, settings) : null;
       // Git metadata and installed dependencies: code under test must not rewrite hooks or the test runner.
       const protect = await existing(PROTECTED_DIRS.map((name) => path.join(request.workspace, name)));
-      const extra = await Promise.all([...settings.readOnly, ...(request.readOnly ?? [])].map((p) => realpath(p).catch(() => null)));
-      if (request.writable && !request.view) throw new Error("a writable workspace needs a view (openView): verification must not write the real one");
+      const extra = await Promise.all(
+        [...settings.readOnly, ...(request.readOnly ?? [])].map((p) => realpath(p).catch(() => null)),
+      );
+      if (request.writable && !request.view)
+        throw new Error("a writable workspace needs a view (openView): verification must not write the real one");
       const spec = {
         workspace: request.workspace,
         writable: request.writable,
         protect: request.writable ? protect : [],
-        readOnly: coveringDirs([...tools, ...extra.filter((p): p is string => p !== null)]).filter((dir) => !isWithin(request.workspace, dir)),
+        readOnly: coveringDirs([...tools, ...extra.filter((p): p is string => p !== null)]).filter(
+          (dir) => !isWithin(request.workspace, dir),
+        ),
         limits: settings,
         limitAddressSpace: request.limitAddressSpace ?? false,
         cgroupProcs: group?.procs ?? [],
@@ -114,7 +144,14 @@ export async function openSandbox(settings: SandboxSettings, options: { unsafe: 
 }
 
 async function existing(paths: string[]): Promise<string[]> {
-  const found = await Promise.all(paths.map((p) => lstat(p).then((info) => (info.isDirectory() ? p : null), () => null)));
+  const found = await Promise.all(
+    paths.map((p) =>
+      lstat(p).then(
+        (info) => (info.isDirectory() ? p : null),
+        () => null,
+      ),
+    ),
+  );
   return found.filter((p): p is string => p !== null);
 }
 
@@ -143,7 +180,14 @@ export async function toolInstallations(pathEntries: string[]): Promise<string[]
   for (const entry of pathEntries) {
     if (!entry || !path.isAbsolute(entry)) continue;
     const real = await realpath(entry).catch(() => null);
-    if (!real || !(await stat(real).then((info) => info.isDirectory(), () => false))) continue;
+    if (
+      !real ||
+      !(await stat(real).then(
+        (info) => info.isDirectory(),
+        () => false,
+      ))
+    )
+      continue;
     // Inside a home directory only the bin directory itself: ~/.cargo/bin must not expose ~/.cargo/credentials.
     if (isWithin(real, homedir())) found.push(real);
     else found.push(installationOf(entry, homedir()), installationOf(real, homedir()));
@@ -175,10 +219,23 @@ async function probe(
     await writeFile(canary, "canary");
     view = await openView({ workspace, owned: [], expose: [] });
     const jailed = await jail(workspace, view, ["/bin/sh", "-c", script({ workspace, canary })]);
-    const child = Bun.spawn(jailed.argv, { cwd: workspace, env: jailed.env, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
-    const [code, out, err] = await Promise.all([child.exited, new Response(child.stdout).text(), new Response(child.stderr).text()]);
+    const child = Bun.spawn(jailed.argv, {
+      cwd: workspace,
+      env: jailed.env,
+      stdin: "ignore",
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    const [code, out, err] = await Promise.all([
+      child.exited,
+      new Response(child.stdout).text(),
+      new Response(child.stderr).text(),
+    ]);
     await jailed.dispose();
-    const leaked = await lstat(path.join(workspace, "probe")).then(() => true, () => false);
+    const leaked = await lstat(path.join(workspace, "probe")).then(
+      () => true,
+      () => false,
+    );
     const secretIntact = (await Bun.file(path.join(workspace, ".env")).text()) === "SECRET=canary-secret\n";
     return { code, out, err, leaked, secretIntact };
   } finally {
@@ -188,9 +245,14 @@ async function probe(
 }
 
 /** Whether the workspace view works without the jail (--unsafe-no-sandbox); null when it does, else why not. */
-async function viewSelfTest(jail: (workspace: string, view: WorkspaceView, command: string[]) => Jail): Promise<string | null> {
-  const result = await probe(jail, ({ workspace }) => `echo ok > ${workspace}/probe && cat ${workspace}/probe`).catch((error: unknown) => ({ code: -1, out: "", err: String(error), leaked: false, secretIntact: true }));
-  if (result.code !== 0 || !result.out.includes("ok")) return `the overlay could not be mounted (${result.err.trim().split("\n").at(-1) ?? `exit ${result.code}`})`;
+async function viewSelfTest(
+  jail: (workspace: string, view: WorkspaceView, command: string[]) => Jail,
+): Promise<string | null> {
+  const result = await probe(jail, ({ workspace }) => `echo ok > ${workspace}/probe && cat ${workspace}/probe`).catch(
+    (error: unknown) => ({ code: -1, out: "", err: String(error), leaked: false, secretIntact: true }),
+  );
+  if (result.code !== 0 || !result.out.includes("ok"))
+    return `the overlay could not be mounted (${result.err.trim().split("\n").at(-1) ?? `exit ${result.code}`})`;
   return result.leaked ? "a write inside the overlay reached the real workspace" : null;
 }
 
@@ -210,15 +272,20 @@ async function selfTest(sandbox: Sandbox): Promise<void> {
       ].join("; "),
   );
   const problems: string[] = [];
-  if (code !== 0 || !out.includes("workspace-writable")) problems.push(`the probe did not run (exit ${code}: ${err.trim().split("\n").at(-1) ?? ""})`);
+  if (code !== 0 || !out.includes("workspace-writable"))
+    problems.push(`the probe did not run (exit ${code}: ${err.trim().split("\n").at(-1) ?? ""})`);
   if (leaked) problems.push("a write in the workspace reached the real one (no overlay)");
-  if (out.includes("secret-visible") || !secretIntact) problems.push("a secret-named file in the workspace was visible or writable");
+  if (out.includes("secret-visible") || !secretIntact)
+    problems.push("a secret-named file in the workspace was visible or writable");
   if (out.includes("usr-writable")) problems.push("/usr was writable");
   if (out.includes("canary-visible")) problems.push("a file outside the workspace was readable");
-  if (!/^net=1$/m.test(out) && problems.length === 0) problems.push(`the network was not isolated (${out.match(/net=\d+/)?.[0]})`);
+  if (!/^net=1$/m.test(out) && problems.length === 0)
+    problems.push(`the network was not isolated (${out.match(/net=\d+/)?.[0]})`);
   if (!/^pid=[0-9]$/m.test(out) && problems.length === 0) problems.push("no private PID namespace");
   if (problems.length > 0) {
-    const userns = /user namespace|Operation not permitted|setting up uid map|overlay/i.test(err) ? " (are unprivileged user namespaces enabled? sysctl kernel.unprivileged_userns_clone=1; overlayfs in them needs Linux 5.11)" : "";
+    const userns = /user namespace|Operation not permitted|setting up uid map|overlay/i.test(err)
+      ? " (are unprivileged user namespaces enabled? sysctl kernel.unprivileged_userns_clone=1; overlayfs in them needs Linux 5.11)"
+      : "";
     throw new SandboxUnavailable(`the bubblewrap self-test failed: ${problems.join("; ")}${userns}`, FIX_INSTALL);
   }
 }

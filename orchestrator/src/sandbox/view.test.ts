@@ -5,12 +5,26 @@ import path from "node:path";
 import { badOverlayPath, findSecrets, isExposed, isSecretFile, openView } from "./view.ts";
 
 describe("secret-named files", () => {
-  test.each([".env", ".env.local", ".ENV.production", "server.pem", "tls.key", ".npmrc", ".pypirc", "id_rsa", "id_ed25519", "id_rsa.pub"])("%s is masked", (name) => {
+  test.each([
+    ".env",
+    ".env.local",
+    ".ENV.production",
+    "server.pem",
+    "tls.key",
+    ".npmrc",
+    ".pypirc",
+    "id_rsa",
+    "id_ed25519",
+    "id_rsa.pub",
+  ])("%s is masked", (name) => {
     expect(isSecretFile(name)).toBe(true);
   });
-  test.each(["env.py", ".envrc.md", "id_utils.py", "keys.py", "monkey.ts", "pem.txt", "README.md", "identity"])("%s is code or text, not a secret", (name) => {
-    expect(isSecretFile(name)).toBe(false);
-  });
+  test.each(["env.py", ".envrc.md", "id_utils.py", "keys.py", "monkey.ts", "pem.txt", "README.md", "identity"])(
+    "%s is code or text, not a secret",
+    (name) => {
+      expect(isSecretFile(name)).toBe(false);
+    },
+  );
   test("owned paths and sandbox.expose globs are let through", () => {
     expect(isExposed(".env", [".env"], [])).toBe(true);
     expect(isExposed("config/test.key", [], ["config/*.key"])).toBe(true);
@@ -24,8 +38,18 @@ describe("finding them", () => {
   afterAll(() => rmSync(root, { recursive: true, force: true }));
 
   test("anywhere in the workspace but dependency installs and .git; owned and exposed ones are left", async () => {
-    for (const dir of ["app", "node_modules/pkg", ".git", "certs"]) mkdirSync(path.join(root, dir), { recursive: true });
-    for (const file of [".env", "app/.env.test", "node_modules/pkg/test.pem", ".git/id_rsa", "certs/ca.pem", "app/main.py", "app/owned.key"]) writeFileSync(path.join(root, file), "x");
+    for (const dir of ["app", "node_modules/pkg", ".git", "certs"])
+      mkdirSync(path.join(root, dir), { recursive: true });
+    for (const file of [
+      ".env",
+      "app/.env.test",
+      "node_modules/pkg/test.pem",
+      ".git/id_rsa",
+      "certs/ca.pem",
+      "app/main.py",
+      "app/owned.key",
+    ])
+      writeFileSync(path.join(root, file), "x");
     mkdirSync(path.join(root, ".env.d"));
     const found = await findSecrets(root, ["app/owned.key"], ["certs/*"]);
     expect(found.map((entry) => [path.relative(root, entry.path), entry.isDir]).sort()).toEqual([

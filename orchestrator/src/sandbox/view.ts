@@ -23,7 +23,8 @@ export type Candidate = ReadonlyMap<string, string | null>;
 
 /** Not searched for secrets: dependency installs (their test fixtures hold sample keys) and git's own data. */
 const UNSEARCHED = new Set([".git", "node_modules", ".venv", "venv", "__pycache__"]);
-const FIX_TMPDIR = "set TMPDIR to a directory on a local disk whose path has no ',' ':' or '\\', or pass --unsafe-no-sandbox";
+const FIX_TMPDIR =
+  "set TMPDIR to a directory on a local disk whose path has no ',' ':' or '\\', or pass --unsafe-no-sandbox";
 
 /**
  * Pure: does this file name hold a secret by convention? `.env` and `.env.*`, `*.pem`, `*.key`, `.npmrc`,
@@ -39,7 +40,9 @@ export function isSecretFile(name: string): boolean {
 
 /** Pure: is this workspace-relative path let through by the task (owned) or the config (`sandbox.expose`)? */
 export function isExposed(relative: string, owned: string[], expose: string[]): boolean {
-  return owned.includes(relative) || expose.some((pattern) => pattern === relative || new Bun.Glob(pattern).match(relative));
+  return (
+    owned.includes(relative) || expose.some((pattern) => pattern === relative || new Bun.Glob(pattern).match(relative))
+  );
 }
 
 /** The secret-named files and directories in the workspace that the jail must not show. */
@@ -52,7 +55,8 @@ export async function findSecrets(root: string, owned: string[], expose: string[
       const info = await lstat(full).catch(() => null);
       if (!info || info.isSymbolicLink()) continue; // a link is masked where it points, if that is inside
       const relative = path.relative(root, full);
-      if (isSecretFile(name) && !isExposed(relative, owned, expose)) found.push({ path: full, isDir: info.isDirectory() });
+      if (isSecretFile(name) && !isExposed(relative, owned, expose))
+        found.push({ path: full, isDir: info.isDirectory() });
       else if (info.isDirectory() && !UNSEARCHED.has(name)) await walk(full);
     }
   }
@@ -73,11 +77,22 @@ export async function openView(request: ViewRequest): Promise<WorkspaceView> {
     await dispose();
     throw new SandboxUnavailable(`the temporary directory ${base} cannot hold an overlay`, FIX_TMPDIR);
   }
-  const dirs = { lower: path.join(base, "lower"), upper: path.join(base, "upper"), work: path.join(base, "work"), empty: path.join(base, "empty"), deleted: path.join(base, "deleted") };
+  const dirs = {
+    lower: path.join(base, "lower"),
+    upper: path.join(base, "upper"),
+    work: path.join(base, "work"),
+    empty: path.join(base, "empty"),
+    deleted: path.join(base, "deleted"),
+  };
   await Promise.all([dirs.lower, dirs.upper, dirs.work].map((dir) => mkdir(dir)));
   await writeFile(dirs.empty, "", { mode: 0o444 });
   await writeFile(dirs.deleted, await placeCandidate(request, dirs.upper));
-  return { workspace: request.workspace, dirs, masked: await findSecrets(request.workspace, request.owned, request.expose), dispose };
+  return {
+    workspace: request.workspace,
+    dirs,
+    masked: await findSecrets(request.workspace, request.owned, request.expose),
+    dispose,
+  };
 }
 
 /**
@@ -87,13 +102,17 @@ export async function openView(request: ViewRequest): Promise<WorkspaceView> {
 async function placeCandidate(request: ViewRequest, upper: string): Promise<string> {
   const deleted: string[] = [];
   for (const [rel, content] of request.candidate ?? []) {
-    if (/[\n\r]/.test(rel)) throw new SandboxUnavailable(`the owned path ${JSON.stringify(rel)} holds a line break`, "rename the file");
+    if (/[\n\r]/.test(rel))
+      throw new SandboxUnavailable(`the owned path ${JSON.stringify(rel)} holds a line break`, "rename the file");
     if (content === null) {
       deleted.push(rel);
       continue;
     }
     const target = path.join(upper, rel);
-    const mode = await stat(path.join(request.workspace, rel)).then((info) => info.mode & 0o777, () => 0o644);
+    const mode = await stat(path.join(request.workspace, rel)).then(
+      (info) => info.mode & 0o777,
+      () => 0o644,
+    );
     await mkdir(path.dirname(target), { recursive: true });
     await writeFile(target, content, { mode });
   }

@@ -38,7 +38,13 @@ const envExample = read(".env.example");
 const defaults = buildConfig([]);
 
 /** Every alias the default config calls, with the concurrency and context window it assumes. */
-const aliasesInUse = [defaults.tiers.fast, defaults.tiers.deep, defaults.tiers.reviewer, defaults.roles.specWriter, defaults.roles.mentor];
+const aliasesInUse = [
+  defaults.tiers.fast,
+  defaults.tiers.deep,
+  defaults.tiers.reviewer,
+  defaults.roles.specWriter,
+  defaults.roles.mentor,
+];
 const deployment = (alias: string) => litellm.model_list.find((entry) => entry.model_name === alias);
 const isLocal = (entry: Deployment) => /^ollama(_chat)?\//.test(String(entry.litellm_params.model));
 const healthcheckText = (service: Service) => [service.healthcheck?.test ?? []].flat().join(" ");
@@ -46,10 +52,12 @@ const healthcheckText = (service: Service) => [service.healthcheck?.test ?? []].
 /** Pure: "KEY=value" lines of a dotenv file; `commented` also takes "# KEY=value" lines. */
 function dotenv(text: string, commented = false): Map<string, string> {
   const pattern = commented ? /^#?\s*([A-Z_][A-Z0-9_]*)=(.*)$/ : /^([A-Z_][A-Z0-9_]*)=(.*)$/;
-  return new Map(text.split("\n").flatMap((line) => {
-    const match = pattern.exec(line.trim());
-    return match ? [[match[1]!, match[2]!.trim()] as [string, string]] : [];
-  }));
+  return new Map(
+    text.split("\n").flatMap((line) => {
+      const match = pattern.exec(line.trim());
+      return match ? [[match[1]!, match[2]!.trim()] as [string, string]] : [];
+    }),
+  );
 }
 
 /** Pure: every [key, value] pair anywhere in a parsed YAML document. */
@@ -122,7 +130,8 @@ describe("litellm/config.yaml", () => {
   });
 
   test("max_parallel_requests equals the orchestrator's concurrency for each alias", () => {
-    for (const { model, concurrency } of aliasesInUse) expect([model, deployment(model)!.litellm_params.max_parallel_requests]).toEqual([model, concurrency]);
+    for (const { model, concurrency } of aliasesInUse)
+      expect([model, deployment(model)!.litellm_params.max_parallel_requests]).toEqual([model, concurrency]);
   });
 
   test("the aliases priced as free are local models, and the paid ones are not", () => {
@@ -137,17 +146,24 @@ describe("litellm/config.yaml", () => {
     expect(local.length).toBeGreaterThan(0);
     // typeof, not toMatchObject with expect.any(): Bun 1.4.5's toMatchObject writes the matchers into the object.
     for (const { model_name, litellm_params: params } of local) {
-      expect([model_name, params.api_base, typeof params.keep_alive, typeof params.num_ctx]).toEqual([model_name, "os.environ/OLLAMA_API_BASE", "string", "number"]);
+      expect([model_name, params.api_base, typeof params.keep_alive, typeof params.num_ctx]).toEqual([
+        model_name,
+        "os.environ/OLLAMA_API_BASE",
+        "string",
+        "number",
+      ]);
     }
     for (const { model, contextTokens } of aliasesInUse) {
-      if (isLocal(deployment(model)!)) expect([model, deployment(model)!.litellm_params.num_ctx]).toEqual([model, contextTokens]);
+      if (isLocal(deployment(model)!))
+        expect([model, deployment(model)!.litellm_params.num_ctx]).toEqual([model, contextTokens]);
     }
   });
 
   test("holds no literal secret: keys come from os.environ/", () => {
     const secretEntries = allEntries(litellm).filter(([key]) => isSecretName(key));
     expect(secretEntries.map(([key]) => key)).toContain("master_key");
-    for (const [key, value] of secretEntries) expect([key, value]).toEqual([key, expect.stringMatching(/^os\.environ\/[A-Z_][A-Z0-9_]*$/)]);
+    for (const [key, value] of secretEntries)
+      expect([key, value]).toEqual([key, expect.stringMatching(/^os\.environ\/[A-Z_][A-Z0-9_]*$/)]);
     expect(read("litellm/config.yaml")).not.toMatch(/sk-[A-Za-z0-9_-]{8,}/);
   });
 
@@ -165,7 +181,8 @@ describe("litellm/config.yaml", () => {
     for (const [from, targets] of routes) {
       const source = deployment(from);
       if (source === undefined || !isLocal(source)) continue;
-      for (const target of targets) expect([from, target, deployment(target) && isLocal(deployment(target)!)]).toEqual([from, target, true]);
+      for (const target of targets)
+        expect([from, target, deployment(target) && isLocal(deployment(target)!)]).toEqual([from, target, true]);
     }
   });
 });
@@ -189,8 +206,16 @@ describe(".env.example", () => {
 
 describe("tasks/configs/local-stack.json", () => {
   test("a valid config that prices every alias at zero: on the local stack each one is the free small model", () => {
-    const config = buildConfig([readConfigFile(path.join(import.meta.dir, "..", "..", "..", "tasks", "configs", "local-stack.json"))]);
-    for (const alias of [config.tiers.fast.model, config.tiers.deep.model, config.tiers.reviewer.model, config.roles.specWriter.model, config.roles.mentor.model]) {
+    const config = buildConfig([
+      readConfigFile(path.join(import.meta.dir, "..", "..", "..", "tasks", "configs", "local-stack.json")),
+    ]);
+    for (const alias of [
+      config.tiers.fast.model,
+      config.tiers.deep.model,
+      config.tiers.reviewer.model,
+      config.roles.specWriter.model,
+      config.roles.mentor.model,
+    ]) {
       expect([alias, config.prices[alias]]).toEqual([alias, { inputPerMTok: 0, outputPerMTok: 0 }]);
     }
   });

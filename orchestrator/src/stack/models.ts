@@ -36,7 +36,10 @@ export type ModelRole = keyof typeof LOCAL_MODELS;
 
 /** Pure: the part files of a model, in order, under a venv's site-packages. */
 export function partFiles(model: LocalModel, sitePackages: string): string[] {
-  return Array.from({ length: model.parts }, (_, index) => `${sitePackages}/${model.module}${index + 1}/data/part${String(index + 1).padStart(2, "0")}.bin`);
+  return Array.from(
+    { length: model.parts },
+    (_, index) => `${sitePackages}/${model.module}${index + 1}/data/part${String(index + 1).padStart(2, "0")}.bin`,
+  );
 }
 
 /**

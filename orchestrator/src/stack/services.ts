@@ -7,7 +7,15 @@ import { createServer } from "node:net";
 import path from "node:path";
 import { StackFailed } from "../errors.ts";
 import { probeHealth, waitUntilReady } from "../models/health.ts";
-import { PidRecord, SERVICES, type Backend, type ServiceName, type ServicePlan, type ServiceStatus, type StackPaths } from "./stack.ts";
+import {
+  PidRecord,
+  SERVICES,
+  type Backend,
+  type ServiceName,
+  type ServicePlan,
+  type ServiceStatus,
+  type StackPaths,
+} from "./stack.ts";
 
 /** Time since `since` (a performance.now()), as the stack reports it: "4.2 s". */
 export const seconds = (since: number) => `${((performance.now() - since) / 1000).toFixed(1)} s`;
@@ -23,12 +31,20 @@ export function portFree(port: number): Promise<boolean> {
 
 export async function ensurePortFree(port: number, flag: string): Promise<void> {
   if (!(await portFree(port))) {
-    throw new StackFailed("port", `port ${port} on 127.0.0.1 is already in use by another program`, `stop that program, or pass ${flag} with a free port`);
+    throw new StackFailed(
+      "port",
+      `port ${port} on 127.0.0.1 is already in use by another program`,
+      `stop that program, or pass ${flag} with a free port`,
+    );
   }
 }
 
 /** Starts every service detached, then waits until all answer; on any failure stops what it started. */
-export async function startServices(services: ServicePlan[], backend: Backend, options: { say: (line: string) => void; signal?: AbortSignal; readyTimeoutMs: number }): Promise<void> {
+export async function startServices(
+  services: ServicePlan[],
+  backend: Backend,
+  options: { say: (line: string) => void; signal?: AbortSignal; readyTimeoutMs: number },
+): Promise<void> {
   const started = performance.now();
   const stops: Array<() => Promise<void>> = [];
   // One failure ends every wait, or the others would poll stopped servers until their timeout.
@@ -52,14 +68,21 @@ export async function startServices(services: ServicePlan[], backend: Backend, o
   }
 }
 
-async function startDetached(service: ServicePlan, backend: Backend): Promise<{ pid: number; exited: Promise<string> }> {
+async function startDetached(
+  service: ServicePlan,
+  backend: Backend,
+): Promise<{ pid: number; exited: Promise<string> }> {
   await mkdir(path.dirname(service.logFile), { recursive: true });
   const fd = openSync(service.logFile, "a");
   let child;
   try {
     writeSync(fd, `\n== ${new Date().toISOString()} smol-coder stack up: ${service.argv.join(" ")}\n`);
     // Own session and process group: Ctrl-C in the terminal does not reach it, and stop signals the whole group.
-    child = spawn(service.argv[0]!, service.argv.slice(1), { detached: true, stdio: ["ignore", fd, fd], env: service.env });
+    child = spawn(service.argv[0]!, service.argv.slice(1), {
+      detached: true,
+      stdio: ["ignore", fd, fd],
+      env: service.env,
+    });
   } finally {
     closeSync(fd);
   }
@@ -68,13 +91,28 @@ async function startDetached(service: ServicePlan, backend: Backend): Promise<{ 
     child.once("exit", (code, signal) => resolve(signal ? `killed by ${signal}` : `exit code ${code}`));
   });
   child.unref();
-  if (child.pid === undefined) throw new StackFailed("start", `${service.argv[0]} did not start: ${await exited}`, "run smol-coder stack up again to reinstall");
-  const record: PidRecord = { pid: child.pid, startTicks: processStartTicks(child.pid), port: service.port, backend, url: service.url };
+  if (child.pid === undefined)
+    throw new StackFailed(
+      "start",
+      `${service.argv[0]} did not start: ${await exited}`,
+      "run smol-coder stack up again to reinstall",
+    );
+  const record: PidRecord = {
+    pid: child.pid,
+    startTicks: processStartTicks(child.pid),
+    port: service.port,
+    backend,
+    url: service.url,
+  };
   await writeFile(service.pidFile, `${JSON.stringify(record)}\n`);
   return { pid: child.pid, exited };
 }
 
-async function waitForService(service: ServicePlan, exited: Promise<string>, options: { signal?: AbortSignal; readyTimeoutMs: number }): Promise<void> {
+async function waitForService(
+  service: ServicePlan,
+  exited: Promise<string>,
+  options: { signal?: AbortSignal; readyTimeoutMs: number },
+): Promise<void> {
   const died = new AbortController();
   void exited.then((how) => died.abort(how));
   const signal = options.signal ? AbortSignal.any([options.signal, died.signal]) : died.signal;
@@ -88,7 +126,9 @@ async function waitForService(service: ServicePlan, exited: Promise<string>, opt
     const log = await readFile(service.logFile, "utf8").catch(() => "");
     const last = log.trim().split("\n").slice(-3).join(" | ").slice(0, 500);
     const how = String(died.signal.reason);
-    const fix = how.includes("SIGILL") ? "this prebuilt llama.cpp uses instructions the CPU refuses (x86-64 with AVX2 needed); use Ollama instead (--backend ollama)" : `see ${service.logFile}`;
+    const fix = how.includes("SIGILL")
+      ? "this prebuilt llama.cpp uses instructions the CPU refuses (x86-64 with AVX2 needed); use Ollama instead (--backend ollama)"
+      : `see ${service.logFile}`;
     throw new StackFailed("start", `${service.name} stopped before it was ready (${how}): ${last}`, fix);
   }
 }
@@ -97,14 +137,23 @@ async function waitForService(service: ServicePlan, exited: Promise<string>, opt
 async function modelGenerates(url: string, signal: AbortSignal, logFile: string): Promise<void> {
   const body = { model: "local", messages: [{ role: "user", content: "Hi" }], max_tokens: 1 };
   const request = { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) };
-  const response = await fetch(`${url}/chat/completions`, { ...request, signal: AbortSignal.any([signal, AbortSignal.timeout(60_000)]) });
-  if (!response.ok) throw new StackFailed("start", `the model server answered HTTP ${response.status} to a one-token request`, `see ${logFile}`);
+  const response = await fetch(`${url}/chat/completions`, {
+    ...request,
+    signal: AbortSignal.any([signal, AbortSignal.timeout(60_000)]),
+  });
+  if (!response.ok)
+    throw new StackFailed(
+      "start",
+      `the model server answered HTTP ${response.status} to a one-token request`,
+      `see ${logFile}`,
+    );
 }
 
 /** Stops every recorded service, proxy first; returns how many were running. */
 export async function stopAll(paths: StackPaths, say: (line: string) => void): Promise<number> {
   let stopped = 0;
-  for (const name of SERVICES) if (await stopService(paths.pidFiles[name], (line) => say(`${name}: ${line}`))) stopped += 1;
+  for (const name of SERVICES)
+    if (await stopService(paths.pidFiles[name], (line) => say(`${name}: ${line}`))) stopped += 1;
   return stopped;
 }
 
@@ -146,13 +195,21 @@ export async function stackState(paths: StackPaths): Promise<ServiceStatus[]> {
 async function probeService(name: ServiceName, url: string): Promise<{ ready: boolean; detail: string }> {
   if (name === "proxy") {
     const probe = await probeHealth(url, "readiness", { timeoutMs: 3_000 });
-    const version = (probe.state === "up" ? (probe.body as { litellm_version?: unknown } | null)?.litellm_version : null) ?? null;
-    return probe.state === "up" ? { ready: true, detail: `ready${version ? ` (litellm ${version})` : ""}` } : { ready: false, detail: probe.state === "down" ? `HTTP ${probe.status}` : probe.reason };
+    const version =
+      (probe.state === "up" ? (probe.body as { litellm_version?: unknown } | null)?.litellm_version : null) ?? null;
+    return probe.state === "up"
+      ? { ready: true, detail: `ready${version ? ` (litellm ${version})` : ""}` }
+      : { ready: false, detail: probe.state === "down" ? `HTTP ${probe.status}` : probe.reason };
   }
   try {
     const response = await fetch(`${url}/models`, { signal: AbortSignal.timeout(3_000) });
     const body = (await response.json().catch(() => null)) as { data?: Array<{ id?: string }> } | null;
-    return { ready: response.ok, detail: response.ok ? `serving ${body?.data?.map((model) => model.id).join(", ") ?? "?"}` : `HTTP ${response.status}` };
+    return {
+      ready: response.ok,
+      detail: response.ok
+        ? `serving ${body?.data?.map((model) => model.id).join(", ") ?? "?"}`
+        : `HTTP ${response.status}`,
+    };
   } catch (error) {
     return { ready: false, detail: (error as Error).message };
   }

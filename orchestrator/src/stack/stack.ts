@@ -23,7 +23,10 @@ export const modelPorts = (modelPort: number): Record<ModelRole, number> => ({ f
  * frontier key, the reviewer and mentor, whose calls llama.cpp queues beyond its 2 slots. A slot holds the prompt
  * (system, task, files, feedback: 1-3k tokens measured on HumanEval and the example workspaces) and the reply.
  */
-export const MODEL_SLOTS = { fast: { parallel: 4, contextTokens: 4_096 }, deep: { parallel: 2, contextTokens: 8_192 } } as const satisfies Record<ModelRole, { parallel: number; contextTokens: number }>;
+export const MODEL_SLOTS = {
+  fast: { parallel: 4, contextTokens: 4_096 },
+  deep: { parallel: 2, contextTokens: 8_192 },
+} as const satisfies Record<ModelRole, { parallel: number; contextTokens: number }>;
 /**
  * Reply caps. A whole-file HumanEval answer is 100-400 tokens; a cap keeps a reply that rambles from holding a
  * slot for minutes (0.5B writes ~19 tokens/s alone on two cores, 1.5B ~10; see docs/benchmarks.md).
@@ -60,15 +63,30 @@ export function stackPaths(repoRoot: string, stackDir = path.join(repoRoot, ".st
     repoRoot,
     stackDir,
     config: path.join(repoRoot, "litellm", "config.yaml"),
-    requirements: { proxy: path.join(repoRoot, "litellm", "requirements.txt"), model: path.join(repoRoot, "litellm", "model-requirements.txt") },
+    requirements: {
+      proxy: path.join(repoRoot, "litellm", "requirements.txt"),
+      model: path.join(repoRoot, "litellm", "model-requirements.txt"),
+    },
     venvs: { proxy: path.join(repoRoot, ".venv"), model: path.join(stackDir, "model-venv") },
     overlay: path.join(stackDir, "litellm.yaml"),
     masterKey: path.join(stackDir, "master.key"),
     state: path.join(stackDir, "stack.json"),
     launcher: path.join(stackDir, "model_server.py"),
-    models: { fast: path.join(stackDir, "models", LOCAL_MODELS.fast.file), deep: path.join(stackDir, "models", LOCAL_MODELS.deep.file) },
-    pidFiles: { proxy: path.join(stackDir, "proxy.pid"), fast: path.join(stackDir, "fast.pid"), deep: path.join(stackDir, "deep.pid") },
-    logs: { proxy: path.join(logDir, "litellm.log"), fast: path.join(logDir, "fast.log"), deep: path.join(logDir, "deep.log"), install: path.join(logDir, "install.log") },
+    models: {
+      fast: path.join(stackDir, "models", LOCAL_MODELS.fast.file),
+      deep: path.join(stackDir, "models", LOCAL_MODELS.deep.file),
+    },
+    pidFiles: {
+      proxy: path.join(stackDir, "proxy.pid"),
+      fast: path.join(stackDir, "fast.pid"),
+      deep: path.join(stackDir, "deep.pid"),
+    },
+    logs: {
+      proxy: path.join(logDir, "litellm.log"),
+      fast: path.join(logDir, "fast.log"),
+      deep: path.join(logDir, "deep.log"),
+      install: path.join(logDir, "install.log"),
+    },
   };
 }
 
@@ -103,7 +121,15 @@ export function planStack(input: PlanInput): StackPlan {
   const configFile = backend === "llama" ? paths.overlay : paths.config;
   const proxy: ServicePlan = {
     name: "proxy",
-    argv: [path.join(paths.venvs.proxy, "bin", "litellm"), "--config", configFile, "--host", "127.0.0.1", "--port", String(ports.proxy)],
+    argv: [
+      path.join(paths.venvs.proxy, "bin", "litellm"),
+      "--config",
+      configFile,
+      "--host",
+      "127.0.0.1",
+      "--port",
+      String(ports.proxy),
+    ],
     env: proxyEnv(input.env, { backend, masterKey: input.masterKey, ollamaBase: input.ollamaBase }),
     port: ports.proxy,
     url: localUrl(ports.proxy),
@@ -119,7 +145,14 @@ export function planStack(input: PlanInput): StackPlan {
       path.join(paths.venvs.model, "bin", "python"),
       paths.launcher,
       ...["--model", paths.models[role], "--alias", LOCAL_MODELS[role].alias, "--port", String(modelPort[role])],
-      ...["--ctx", String(MODEL_SLOTS[role].contextTokens), "--parallel", String(MODEL_SLOTS[role].parallel), "--threads", String(threads[role])],
+      ...[
+        "--ctx",
+        String(MODEL_SLOTS[role].contextTokens),
+        "--parallel",
+        String(MODEL_SLOTS[role].parallel),
+        "--threads",
+        String(threads[role]),
+      ],
     ],
     env: { ...withoutSecrets(input.env), ...UNBUFFERED },
     port: modelPort[role],
@@ -140,7 +173,10 @@ const PROXY_RESERVED = /^(LITELLM_|DATABASE_URL$|STORE_MODEL_IN_DB$)/;
  * Pure: the proxy's environment. No secrets but its master key and ANTHROPIC_API_KEY when set: config.yaml's
  * frontier aliases need it on the Ollama path, and the llama path keeps them only when it is set.
  */
-export function proxyEnv(env: Record<string, string | undefined>, options: { backend: Backend; masterKey: string; ollamaBase: string }): Record<string, string> {
+export function proxyEnv(
+  env: Record<string, string | undefined>,
+  options: { backend: Backend; masterKey: string; ollamaBase: string },
+): Record<string, string> {
   const out = Object.fromEntries(Object.entries(withoutSecrets(env)).filter(([name]) => !PROXY_RESERVED.test(name)));
   Object.assign(out, UNBUFFERED);
   out.LITELLM_MASTER_KEY = options.masterKey;
@@ -155,14 +191,25 @@ export function proxyEnv(env: Record<string, string | undefined>, options: { bac
 export const LitellmConfig = z
   .object({
     model_list: z
-      .array(z.looseObject({ model_name: z.string().min(1), litellm_params: z.looseObject({ max_parallel_requests: z.number().int().min(1).optional() }) }))
+      .array(
+        z.looseObject({
+          model_name: z.string().min(1),
+          litellm_params: z.looseObject({ max_parallel_requests: z.number().int().min(1).optional() }),
+        }),
+      )
       .min(1),
   })
   .loose();
 export type LitellmConfig = z.infer<typeof LitellmConfig>;
 
 /** Which model each alias gets on the llama path: the local ones by tier; reviewer and mentor the frontier's when its key is set. */
-export const ALIAS_MODELS: Record<string, ModelRole | "frontier"> = { "fast-coder": "fast", "deep-coder": "deep", "spec-writer": "deep", reviewer: "frontier", mentor: "frontier" };
+export const ALIAS_MODELS: Record<string, ModelRole | "frontier"> = {
+  "fast-coder": "fast",
+  "deep-coder": "deep",
+  "spec-writer": "deep",
+  reviewer: "frontier",
+  mentor: "frontier",
+};
 
 /**
  * Pure: the config of the llama path. fast-coder is the 0.5B, deep-coder and spec-writer the 1.5B; reviewer and
@@ -172,7 +219,10 @@ export const ALIAS_MODELS: Record<string, ModelRole | "frontier"> = { "fast-code
  * it did so to spec-writer calls while smol-coder held no more than its 2 permits (calls of a minute or more on
  * two cores), ending tasks as unreachable. smol-coder's own permits bound each process's calls.
  */
-export function overlayConfig(config: LitellmConfig, options: { modelUrls: Record<ModelRole, string>; frontier: boolean }): LitellmConfig {
+export function overlayConfig(
+  config: LitellmConfig,
+  options: { modelUrls: Record<ModelRole, string>; frontier: boolean },
+): LitellmConfig {
   const modelList = config.model_list.map((entry) => {
     const wanted = ALIAS_MODELS[entry.model_name] ?? "deep";
     if (wanted === "frontier" && options.frontier) return entry;
@@ -187,7 +237,12 @@ export function overlayConfig(config: LitellmConfig, options: { modelUrls: Recor
         max_tokens: MODEL_MAX_TOKENS[role],
       },
       // All four prices, or LiteLLM warns at every start that the cache prices default to 0.
-      model_info: { input_cost_per_token: 0, output_cost_per_token: 0, cache_creation_input_token_cost: 0, cache_read_input_token_cost: 0 },
+      model_info: {
+        input_cost_per_token: 0,
+        output_cost_per_token: 0,
+        cache_creation_input_token_cost: 0,
+        cache_read_input_token_cost: 0,
+      },
     };
   });
   const routerSettings = (config.router_settings ?? {}) as Record<string, unknown>;
@@ -195,12 +250,17 @@ export function overlayConfig(config: LitellmConfig, options: { modelUrls: Recor
 }
 
 /** What stack up wrote down about the stack it started: status and doctor say from it whether a frontier tier exists. */
-export const StackState = z.object({ backend: z.enum(["ollama", "llama"]), frontier: z.boolean(), models: z.record(z.string(), z.string()) });
+export const StackState = z.object({
+  backend: z.enum(["ollama", "llama"]),
+  frontier: z.boolean(),
+  models: z.record(z.string(), z.string()),
+});
 export type StackState = z.infer<typeof StackState>;
 
 /** Pure: the plain words for the tiers the stack serves. */
 export function tierSummary(state: StackState): string {
-  if (state.backend === "ollama") return "tiers: config.yaml's Ollama models; reviewer and mentor on the frontier model (config.yaml)";
+  if (state.backend === "ollama")
+    return "tiers: config.yaml's Ollama models; reviewer and mentor on the frontier model (config.yaml)";
   const local = `fast-coder → ${LOCAL_MODELS.fast.title}; deep-coder, spec-writer → ${LOCAL_MODELS.deep.title}`;
   return state.frontier
     ? `tiers: ${local}; reviewer, mentor → the frontier model (ANTHROPIC_API_KEY is set)`
@@ -222,7 +282,13 @@ export function chooseBackend(choice: BackendChoice, ollamaReachable: boolean): 
 }
 
 /** What a pid file records: enough to refuse to signal a process that merely reuses the number. */
-export const PidRecord = z.object({ pid: z.number().int().min(1), startTicks: z.string().nullable(), port: z.number().int(), backend: z.enum(["ollama", "llama"]), url: z.string() });
+export const PidRecord = z.object({
+  pid: z.number().int().min(1),
+  startTicks: z.string().nullable(),
+  port: z.number().int(),
+  backend: z.enum(["ollama", "llama"]),
+  url: z.string(),
+});
 export type PidRecord = z.infer<typeof PidRecord>;
 
 export type ServiceStatus = {

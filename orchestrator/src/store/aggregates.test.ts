@@ -4,7 +4,17 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { MIGRATIONS } from "./schema.ts";
-import { openStore, runIdFor, SCHEMA_VERSION, StoreInvalid, type Attempt, type CheckpointRecord, type ModelCall, type RunStore, type TaskDetail } from "./store.ts";
+import {
+  openStore,
+  runIdFor,
+  SCHEMA_VERSION,
+  StoreInvalid,
+  type Attempt,
+  type CheckpointRecord,
+  type ModelCall,
+  type RunStore,
+  type TaskDetail,
+} from "./store.ts";
 
 const dirs: string[] = [];
 const stores: RunStore[] = [];
@@ -38,7 +48,9 @@ function raw(file: string): Database {
 function storedAttempts(file: string, taskId: number): Attempt[] {
   type Row = Omit<Attempt, "prompt" | "errors"> & { prompt: string; errors: string };
   const rows = raw(file)
-    .query<Row, [number]>("SELECT n, tier, prompt, reply, diff, outcome, errors, verification_output AS verificationOutput, duration_ms AS durationMs FROM attempts WHERE task_id = ? ORDER BY n")
+    .query<Row, [number]>(
+      "SELECT n, tier, prompt, reply, diff, outcome, errors, verification_output AS verificationOutput, duration_ms AS durationMs FROM attempts WHERE task_id = ? ORDER BY n",
+    )
     .all(taskId);
   return rows.map((row) => ({ ...row, prompt: JSON.parse(row.prompt), errors: JSON.parse(row.errors) }));
 }
@@ -68,7 +80,19 @@ function attempt(n: number, overrides: Partial<Attempt> = {}): Attempt {
 }
 
 function call(role: ModelCall["role"], overrides: Partial<ModelCall> = {}): ModelCall {
-  return { attempt: null, role, alias: `${role}-model`, tokensIn: 1000, tokensOut: 100, tokensCached: 0, latencyMs: 900, costUsd: 0.01, costSource: "header", retries: 0, ...overrides };
+  return {
+    attempt: null,
+    role,
+    alias: `${role}-model`,
+    tokensIn: 1000,
+    tokensOut: 100,
+    tokensCached: 0,
+    latencyMs: 900,
+    costUsd: 0.01,
+    costSource: "header",
+    retries: 0,
+    ...overrides,
+  };
 }
 
 const checkpoint: CheckpointRecord = {
@@ -85,22 +109,51 @@ const checkpoint: CheckpointRecord = {
 describe("aggregates", () => {
   function benchWithThreeTasks(store: RunStore): { runId: string; ids: number[] } {
     const runId = store.startRun({ kind: "bench", args: {} });
-    const ids = ["HumanEval/0", "HumanEval/1", "HumanEval/2"].map((taskKey) => store.startTask(runId, { taskKey, kind: "humaneval" }));
+    const ids = ["HumanEval/0", "HumanEval/1", "HumanEval/2"].map((taskKey) =>
+      store.startTask(runId, { taskKey, kind: "humaneval" }),
+    );
     const [first, second, third] = ids as [number, number, number];
     // Solved on attempt 1 after a spec.
     store.recordModelCall(first, call("spec-writer", { tokensIn: 500, tokensOut: 200, costUsd: 0.002 }));
-    store.recordModelCall(first, call("fast", { attempt: 1, tokensIn: 1000, tokensOut: 100, costUsd: 0, costSource: "table" }));
-    store.finishTask(first, { status: "complete", attempts: 1, finalTier: "fast", passedFirstAttempt: true, wallMs: 2000 });
+    store.recordModelCall(
+      first,
+      call("fast", { attempt: 1, tokensIn: 1000, tokensOut: 100, costUsd: 0, costSource: "table" }),
+    );
+    store.finishTask(first, {
+      status: "complete",
+      attempts: 1,
+      finalTier: "fast",
+      passedFirstAttempt: true,
+      wallMs: 2000,
+    });
     // Solved after escalating to deep, with a mentor checkpoint; one fast call is unpriced.
-    store.recordModelCall(second, call("fast", { attempt: 1, tokensIn: 1200, tokensOut: 150, costUsd: null, costSource: "unpriced" }));
-    store.recordModelCall(second, call("fast", { attempt: 2, tokensIn: 1300, tokensOut: 160, tokensCached: 1100, costUsd: 0.001, retries: 2 }));
+    store.recordModelCall(
+      second,
+      call("fast", { attempt: 1, tokensIn: 1200, tokensOut: 150, costUsd: null, costSource: "unpriced" }),
+    );
+    store.recordModelCall(
+      second,
+      call("fast", { attempt: 2, tokensIn: 1300, tokensOut: 160, tokensCached: 1100, costUsd: 0.001, retries: 2 }),
+    );
     store.recordModelCall(second, call("mentor", { tokensIn: 2000, tokensOut: 300, costUsd: 0.03 }));
     store.recordModelCall(second, call("deep", { attempt: 3, tokensIn: 3000, tokensOut: 400, costUsd: 0.02 }));
     store.recordCheckpoint(second, checkpoint);
-    store.finishTask(second, { status: "complete", attempts: 3, finalTier: "deep", passedFirstAttempt: false, wallMs: 9000 });
+    store.finishTask(second, {
+      status: "complete",
+      attempts: 3,
+      finalTier: "deep",
+      passedFirstAttempt: false,
+      wallMs: 9000,
+    });
     // Failed at every tier.
     store.recordModelCall(third, call("reviewer", { attempt: 5, tokensIn: 4000, tokensOut: 500, costUsd: 0.25 }));
-    store.finishTask(third, { status: "abort", attempts: 5, finalTier: "reviewer", passedFirstAttempt: false, wallMs: 30000 });
+    store.finishTask(third, {
+      status: "abort",
+      attempts: 5,
+      finalTier: "reviewer",
+      passedFirstAttempt: false,
+      wallMs: 30000,
+    });
     store.finishRun(runId, "complete");
     return { runId, ids };
   }
@@ -121,28 +174,81 @@ describe("aggregates", () => {
     const store = open();
     const { runId } = benchWithThreeTasks(store);
     const [first, second, third] = store.runDetail(runId)!.tasks as [TaskDetail, TaskDetail, TaskDetail];
-    expect(first).toMatchObject({ taskKey: "HumanEval/0", status: "complete", attempts: 1, finalTier: "fast", passedFirstAttempt: true, wallMs: 2000, tokensIn: 1500, tokensOut: 300 });
+    expect(first).toMatchObject({
+      taskKey: "HumanEval/0",
+      status: "complete",
+      attempts: 1,
+      finalTier: "fast",
+      passedFirstAttempt: true,
+      wallMs: 2000,
+      tokensIn: 1500,
+      tokensOut: 300,
+    });
     expect(first.costUsd).toBeCloseTo(0.002, 10);
     expect(first.byRole).toEqual({
       "spec-writer": { calls: 1, tokensIn: 500, tokensOut: 200, costUsd: 0.002, tokensCached: 0, unpricedCalls: 0 },
       fast: { calls: 1, tokensIn: 1000, tokensOut: 100, tokensCached: 0, costUsd: 0, unpricedCalls: 0 },
     });
-    expect(second).toMatchObject({ passedFirstAttempt: false, finalTier: "deep", tokensIn: 7500, tokensOut: 1010, checkpoints: [checkpoint] });
+    expect(second).toMatchObject({
+      passedFirstAttempt: false,
+      finalTier: "deep",
+      tokensIn: 7500,
+      tokensOut: 1010,
+      checkpoints: [checkpoint],
+    });
     expect(second.costUsd).toBeCloseTo(0.051, 10);
-    expect(second.byRole.fast).toEqual({ calls: 2, tokensIn: 2500, tokensOut: 310, tokensCached: 1100, costUsd: 0.001, unpricedCalls: 1 });
-    expect(second.byRole.mentor).toEqual({ calls: 1, tokensIn: 2000, tokensOut: 300, tokensCached: 0, costUsd: 0.03, unpricedCalls: 0 });
-    expect(third).toMatchObject({ status: "abort", passedFirstAttempt: false, tokensIn: 4000, tokensOut: 500, costUsd: 0.25, byRole: { reviewer: { calls: 1, tokensIn: 4000, tokensOut: 500, tokensCached: 0, costUsd: 0.25, unpricedCalls: 0 } } });
+    expect(second.byRole.fast).toEqual({
+      calls: 2,
+      tokensIn: 2500,
+      tokensOut: 310,
+      tokensCached: 1100,
+      costUsd: 0.001,
+      unpricedCalls: 1,
+    });
+    expect(second.byRole.mentor).toEqual({
+      calls: 1,
+      tokensIn: 2000,
+      tokensOut: 300,
+      tokensCached: 0,
+      costUsd: 0.03,
+      unpricedCalls: 0,
+    });
+    expect(third).toMatchObject({
+      status: "abort",
+      passedFirstAttempt: false,
+      tokensIn: 4000,
+      tokensOut: 500,
+      costUsd: 0.25,
+      byRole: {
+        reviewer: { calls: 1, tokensIn: 4000, tokensOut: 500, tokensCached: 0, costUsd: 0.25, unpricedCalls: 0 },
+      },
+    });
   });
 });
 
 describe("specs", () => {
   test("a spec is found by key, and the first one saved under a key is kept", () => {
     const store = open();
-    const taskId = store.startTask(store.startRun({ kind: "bench", args: {} }), { taskKey: "HumanEval/3", kind: "humaneval" });
+    const taskId = store.startTask(store.startRun({ kind: "bench", args: {} }), {
+      taskKey: "HumanEval/3",
+      kind: "humaneval",
+    });
     expect(store.findSpec("k1")).toBeNull();
-    const saved = store.saveSpec({ key: "k1", model: "deep-coder", promptVersion: "spec-v1", text: "returns the sum", taskId });
+    const saved = store.saveSpec({
+      key: "k1",
+      model: "deep-coder",
+      promptVersion: "spec-v1",
+      text: "returns the sum",
+      taskId,
+    });
     expect(saved).toEqual({ text: "returns the sum", model: "deep-coder", promptVersion: "spec-v1" });
-    const again = store.saveSpec({ key: "k1", model: "deep-coder", promptVersion: "spec-v1", text: "a second opinion", taskId: null });
+    const again = store.saveSpec({
+      key: "k1",
+      model: "deep-coder",
+      promptVersion: "spec-v1",
+      text: "a second opinion",
+      taskId: null,
+    });
     expect(again).toEqual(saved);
     expect(store.findSpec("k1")).toEqual(saved);
     expect(store.findSpec("k2")).toBeNull();
@@ -180,16 +286,28 @@ describe("two processes writing at once", () => {
       store.finishRun(runId, "complete");
       store.close();
     `;
-    const writers = ["a", "b"].map((writer) => Bun.spawn([process.execPath, "-e", script(writer)], { stdout: "pipe", stderr: "pipe" }));
+    const writers = ["a", "b"].map((writer) =>
+      Bun.spawn([process.execPath, "-e", script(writer)], { stdout: "pipe", stderr: "pipe" }),
+    );
     const results = await Promise.all(
-      writers.map(async (child) => ({ code: await child.exited, stdout: await new Response(child.stdout).text(), stderr: await new Response(child.stderr).text() })),
+      writers.map(async (child) => ({
+        code: await child.exited,
+        stdout: await new Response(child.stdout).text(),
+        stderr: await new Response(child.stderr).text(),
+      })),
     );
     for (const result of results) expect(result).toMatchObject({ code: 0, stderr: "" });
 
     const store = open(file);
     const runs = store.listRuns();
     expect(runs).toHaveLength(2);
-    for (const run of runs) expect(run).toMatchObject({ status: "complete", tasks: tasksPerWriter, solved: tasksPerWriter, costUsd: tasksPerWriter * 0.5 });
+    for (const run of runs)
+      expect(run).toMatchObject({
+        status: "complete",
+        tasks: tasksPerWriter,
+        solved: tasksPerWriter,
+        costUsd: tasksPerWriter * 0.5,
+      });
     // Whoever saved a key first, both writers got that one text back for it.
     const [specsOfA, specsOfB] = results.map((result) => result.stdout.trim().split("\n"));
     expect(specsOfA).toEqual(specsOfB!);

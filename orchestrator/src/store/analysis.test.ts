@@ -27,9 +27,21 @@ function task(fields: Partial<TaskDetail> & Pick<TaskDetail, "id" | "taskKey" | 
 // Three HumanEval tasks: solved on the first try, solved after feedback and escalation, failed everywhere.
 // Totals: 13,000 tokens in, 1,810 out, $0.153 actual, one fast call unpriced.
 const detail: RunDetail = {
-  run: { id: "r-20261122-143012-ab12", kind: "bench", startedAt: "2026-11-22T14:30:12.000Z", finishedAt: "2026-11-22T14:31:00.000Z", status: "complete", args: {} },
+  run: {
+    id: "r-20261122-143012-ab12",
+    kind: "bench",
+    startedAt: "2026-11-22T14:30:12.000Z",
+    finishedAt: "2026-11-22T14:31:00.000Z",
+    status: "complete",
+    args: {},
+  },
   tasks: [
-    task({ id: 1, taskKey: "HumanEval/0", wallMs: 2000, byRole: { "spec-writer": usage(1, 500, 200, 0.002), fast: usage(1, 1000, 100, 0) } }),
+    task({
+      id: 1,
+      taskKey: "HumanEval/0",
+      wallMs: 2000,
+      byRole: { "spec-writer": usage(1, 500, 200, 0.002), fast: usage(1, 1000, 100, 0) },
+    }),
     task({
       id: 2,
       taskKey: "HumanEval/1",
@@ -37,9 +49,22 @@ const detail: RunDetail = {
       finalTier: "deep",
       passedFirstAttempt: false,
       wallMs: 9000,
-      byRole: { fast: usage(2, 2500, 310, 0.001, 1), mentor: usage(1, 2000, 300, 0.03), deep: usage(1, 3000, 400, 0.02) },
+      byRole: {
+        fast: usage(2, 2500, 310, 0.001, 1),
+        mentor: usage(1, 2000, 300, 0.03),
+        deep: usage(1, 3000, 400, 0.02),
+      },
     }),
-    task({ id: 3, taskKey: "HumanEval/2", status: "abort", attempts: 5, finalTier: "reviewer", passedFirstAttempt: false, wallMs: 30000, byRole: { reviewer: usage(1, 4000, 500, 0.1) } }),
+    task({
+      id: 3,
+      taskKey: "HumanEval/2",
+      status: "abort",
+      attempts: 5,
+      finalTier: "reviewer",
+      passedFirstAttempt: false,
+      wallMs: 30000,
+      byRole: { reviewer: usage(1, 4000, 500, 0.1) },
+    }),
   ],
 };
 const reviewerPrices = { inputPerMTok: 10, outputPerMTok: 40 };
@@ -55,7 +80,10 @@ describe("runTotals", () => {
   });
 
   test("a task with no first-attempt result (null) does not count as passing it", () => {
-    const interrupted: RunDetail = { ...detail, tasks: [task({ id: 9, taskKey: "x", status: "interrupted", passedFirstAttempt: null, byRole: {} })] };
+    const interrupted: RunDetail = {
+      ...detail,
+      tasks: [task({ id: 9, taskKey: "x", status: "interrupted", passedFirstAttempt: null, byRole: {} })],
+    };
     expect(runTotals(interrupted)).toMatchObject({ tasks: 1, solved: 0, passedFirstAttempt: 0 });
   });
 });
@@ -67,12 +95,15 @@ describe("frontierEstimate over the run's totals", () => {
     // 13,000 × $2/M + 1,810 × $10/M = $0.026 + $0.0181: the local tiers cost more than the frontier would have
     { prices: { inputPerMTok: 2, outputPerMTok: 10 }, estimate: 0.0441, saving: -0.1089 },
     { prices: { inputPerMTok: 0, outputPerMTok: 0 }, estimate: 0, saving: -0.153 },
-  ])("at $prices.inputPerMTok/$prices.outputPerMTok per million: $estimate, saving $saving", ({ prices, estimate, saving }) => {
-    const result = frontierEstimate(runTotals(detail).all, prices);
-    expect(result.estimateUsd).toBeCloseTo(estimate, 12);
-    expect(result.actualUsd).toBeCloseTo(0.153, 12);
-    expect(result.savingUsd).toBeCloseTo(saving, 12);
-  });
+  ])(
+    "at $prices.inputPerMTok/$prices.outputPerMTok per million: $estimate, saving $saving",
+    ({ prices, estimate, saving }) => {
+      const result = frontierEstimate(runTotals(detail).all, prices);
+      expect(result.estimateUsd).toBeCloseTo(estimate, 12);
+      expect(result.actualUsd).toBeCloseTo(0.153, 12);
+      expect(result.savingUsd).toBeCloseTo(saving, 12);
+    },
+  );
 });
 
 describe("formatAnalysis", () => {
@@ -119,7 +150,9 @@ describe("formatAnalysis", () => {
   });
 
   test("a negative saving keeps its sign", () => {
-    expect(formatAnalysis(detail, { inputPerMTok: 2, outputPerMTok: 10 })).toContain("Frontier-only estimate: $0.0441, actual $0.1530, saving -$0.1089");
+    expect(formatAnalysis(detail, { inputPerMTok: 2, outputPerMTok: 10 })).toContain(
+      "Frontier-only estimate: $0.0441, actual $0.1530, saving -$0.1089",
+    );
   });
 
   test("without prices there is no estimate, and no unpriced note when every call was priced", () => {
@@ -138,15 +171,35 @@ describe("formatAnalysis", () => {
   });
 
   test("the heading names the run, its status and times", () => {
-    expect(lines[0]).toBe("Run r-20261122-143012-ab12 (bench): complete, started 2026-11-22 14:30:12 UTC, finished 2026-11-22 14:31:00");
+    expect(lines[0]).toBe(
+      "Run r-20261122-143012-ab12 (bench): complete, started 2026-11-22 14:30:12 UTC, finished 2026-11-22 14:31:00",
+    );
   });
 });
 
 describe("formatRuns", () => {
   test("aligned rows, newest first as given", () => {
     const text = formatRuns([
-      { id: "r-20261122-143012-ab12", kind: "bench", startedAt: "2026-11-22T14:30:12.000Z", finishedAt: null, status: "running", tasks: 164, solved: 120, costUsd: 1.23456 },
-      { id: "r-20261121-090000-00ff", kind: "run", startedAt: "2026-11-21T09:00:00.000Z", finishedAt: "2026-11-21T09:01:00.000Z", status: "complete", tasks: 1, solved: 1, costUsd: 0 },
+      {
+        id: "r-20261122-143012-ab12",
+        kind: "bench",
+        startedAt: "2026-11-22T14:30:12.000Z",
+        finishedAt: null,
+        status: "running",
+        tasks: 164,
+        solved: 120,
+        costUsd: 1.23456,
+      },
+      {
+        id: "r-20261121-090000-00ff",
+        kind: "run",
+        startedAt: "2026-11-21T09:00:00.000Z",
+        finishedAt: "2026-11-21T09:01:00.000Z",
+        status: "complete",
+        tasks: 1,
+        solved: 1,
+        costUsd: 0,
+      },
     ]);
     expect(text).toBe(
       [
@@ -174,6 +227,15 @@ describe("helpers", () => {
   });
 
   test("formatTable trims trailing padding", () => {
-    expect(formatTable(["a", "note"], [["1", ""], ["22", "x"]], new Set([0]))).toBe(" a  note\n 1\n22  x");
+    expect(
+      formatTable(
+        ["a", "note"],
+        [
+          ["1", ""],
+          ["22", "x"],
+        ],
+        new Set([0]),
+      ),
+    ).toBe(" a  note\n 1\n22  x");
   });
 });

@@ -34,9 +34,12 @@ function addUsage(a: RoleUsage, b: RoleUsage): RoleUsage {
 export function runTotals(detail: RunDetail): RunTotals {
   const byRole = new Map<Role, RoleUsage>();
   for (const task of detail.tasks) {
-    for (const [role, usage] of Object.entries(task.byRole) as [Role, RoleUsage][]) byRole.set(role, addUsage(byRole.get(role) ?? EMPTY_USAGE, usage));
+    for (const [role, usage] of Object.entries(task.byRole) as [Role, RoleUsage][])
+      byRole.set(role, addUsage(byRole.get(role) ?? EMPTY_USAGE, usage));
   }
-  const ordered = ROLE_ORDER.flatMap((role): [Role, RoleUsage][] => (byRole.has(role) ? [[role, byRole.get(role)!]] : []));
+  const ordered = ROLE_ORDER.flatMap((role): [Role, RoleUsage][] =>
+    byRole.has(role) ? [[role, byRole.get(role)!]] : [],
+  );
   return {
     tasks: detail.tasks.length,
     // Verified counts as solved: an uncommitted task's change passed; only git refused to commit it.
@@ -70,8 +73,14 @@ function truncate(text: string, width: number): string {
 }
 
 /** Pads every column to its widest cell; numeric columns align right so their digits line up. */
-export function formatTable(headers: string[], rows: string[][], rightAligned: ReadonlySet<number> = new Set()): string {
-  const widths = headers.map((header, column) => Math.max(header.length, ...rows.map((row) => (row[column] ?? "").length)));
+export function formatTable(
+  headers: string[],
+  rows: string[][],
+  rightAligned: ReadonlySet<number> = new Set(),
+): string {
+  const widths = headers.map((header, column) =>
+    Math.max(header.length, ...rows.map((row) => (row[column] ?? "").length)),
+  );
   const line = (cells: string[]) =>
     cells
       .map((cell, column) => (rightAligned.has(column) ? cell.padStart(widths[column]!) : cell.padEnd(widths[column]!)))
@@ -84,7 +93,15 @@ export function formatTable(headers: string[], rows: string[][], rightAligned: R
 export function formatRuns(rows: readonly RunSummary[]): string {
   if (rows.length === 0) return "No runs recorded yet.";
   const headers = ["id", "kind", "started (UTC)", "status", "tasks", "solved", "cost"];
-  const cells = rows.map((run) => [run.id, run.kind, formatTime(run.startedAt), run.status, String(run.tasks), String(run.solved), formatUsd(run.costUsd)]);
+  const cells = rows.map((run) => [
+    run.id,
+    run.kind,
+    formatTime(run.startedAt),
+    run.status,
+    String(run.tasks),
+    String(run.solved),
+    formatUsd(run.costUsd),
+  ]);
   return formatTable(headers, cells, new Set([4, 5, 6]));
 }
 
@@ -126,7 +143,10 @@ function frontierLines(all: RoleUsage, prices: Price | undefined): string[] {
       "It assumes a frontier model alone would have used the same tokens.",
   ];
   // Unpriced calls count in the estimate but not in the actual cost, so the saving is overstated by their cost.
-  if (all.unpricedCalls > 0) lines.push(`  Note: the actual cost leaves out ${all.unpricedCalls} unpriced call(s), so the saving is an upper bound.`);
+  if (all.unpricedCalls > 0)
+    lines.push(
+      `  Note: the actual cost leaves out ${all.unpricedCalls} unpriced call(s), so the saving is an upper bound.`,
+    );
   return lines;
 }
 

@@ -260,7 +260,11 @@ function migrate(db: Database, file: string): void {
     // Re-read under the write lock: another process may have migrated since the check above.
     const version = schemaVersion(db);
     if (version > SCHEMA_VERSION) {
-      throw new StoreInvalid(file, `has schema version ${version}, newer than this smol-coder's ${SCHEMA_VERSION}`, "upgrade smol-coder, or pass --db with another path");
+      throw new StoreInvalid(
+        file,
+        `has schema version ${version}, newer than this smol-coder's ${SCHEMA_VERSION}`,
+        "upgrade smol-coder, or pass --db with another path",
+      );
     }
     const tables = db.query<{ n: number }, []>("SELECT count(*) AS n FROM sqlite_schema").get()!.n;
     if (version === 0 && tables > 0) throw new StoreInvalid(file, "is a SQLite database of another program");
@@ -269,6 +273,7 @@ function migrate(db: Database, file: string): void {
       db.run(`PRAGMA user_version = ${next + 1}`);
     }
     const broken = db.query<{ table: string }, []>("PRAGMA foreign_key_check").all();
-    if (broken.length > 0) throw new StoreInvalid(file, `has rows whose parent is missing in ${broken[0]!.table} after migrating`);
+    if (broken.length > 0)
+      throw new StoreInvalid(file, `has rows whose parent is missing in ${broken[0]!.table} after migrating`);
   }).immediate();
 }

@@ -4,7 +4,18 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { MIGRATIONS } from "./schema.ts";
-import { abandoned, openStore, runIdFor, SCHEMA_VERSION, StoreInvalid, type Attempt, type CheckpointRecord, type ModelCall, type RunStore, type TaskDetail } from "./store.ts";
+import {
+  abandoned,
+  openStore,
+  runIdFor,
+  SCHEMA_VERSION,
+  StoreInvalid,
+  type Attempt,
+  type CheckpointRecord,
+  type ModelCall,
+  type RunStore,
+  type TaskDetail,
+} from "./store.ts";
 
 const dirs: string[] = [];
 const stores: RunStore[] = [];
@@ -38,7 +49,9 @@ function raw(file: string): Database {
 function storedAttempts(file: string, taskId: number): Attempt[] {
   type Row = Omit<Attempt, "prompt" | "errors"> & { prompt: string; errors: string };
   const rows = raw(file)
-    .query<Row, [number]>("SELECT n, tier, prompt, reply, diff, outcome, errors, verification_output AS verificationOutput, duration_ms AS durationMs FROM attempts WHERE task_id = ? ORDER BY n")
+    .query<Row, [number]>(
+      "SELECT n, tier, prompt, reply, diff, outcome, errors, verification_output AS verificationOutput, duration_ms AS durationMs FROM attempts WHERE task_id = ? ORDER BY n",
+    )
     .all(taskId);
   return rows.map((row) => ({ ...row, prompt: JSON.parse(row.prompt), errors: JSON.parse(row.errors) }));
 }
@@ -68,7 +81,19 @@ function attempt(n: number, overrides: Partial<Attempt> = {}): Attempt {
 }
 
 function call(role: ModelCall["role"], overrides: Partial<ModelCall> = {}): ModelCall {
-  return { attempt: null, role, alias: `${role}-model`, tokensIn: 1000, tokensOut: 100, tokensCached: 0, latencyMs: 900, costUsd: 0.01, costSource: "header", retries: 0, ...overrides };
+  return {
+    attempt: null,
+    role,
+    alias: `${role}-model`,
+    tokensIn: 1000,
+    tokensOut: 100,
+    tokensCached: 0,
+    latencyMs: 900,
+    costUsd: 0.01,
+    costSource: "header",
+    retries: 0,
+    ...overrides,
+  };
 }
 
 const checkpoint: CheckpointRecord = {
@@ -110,13 +135,28 @@ describe("opening", () => {
     old.run(MIGRATIONS[0]!);
     old.run("PRAGMA user_version = 1");
     old.run("INSERT INTO runs (id, kind, started_at) VALUES ('r-old', 'run', '2026-01-01T00:00:00Z')");
-    old.run("INSERT INTO tasks (id, run_id, task_key, kind, started_at) VALUES (1, 'r-old', 'k', 'workspace', '2026-01-01T00:00:00Z')");
-    old.run(`INSERT INTO attempts (task_id, n, tier, prompt, reply, outcome, duration_ms) VALUES (1, 1, 'fast', '[]', 'r', 'verification_failed', 5)`);
+    old.run(
+      "INSERT INTO tasks (id, run_id, task_key, kind, started_at) VALUES (1, 'r-old', 'k', 'workspace', '2026-01-01T00:00:00Z')",
+    );
+    old.run(
+      `INSERT INTO attempts (task_id, n, tier, prompt, reply, outcome, duration_ms) VALUES (1, 1, 'fast', '[]', 'r', 'verification_failed', 5)`,
+    );
     old.close();
     const store = open(file);
     expect(raw(file).query("PRAGMA user_version").get()).toEqual({ user_version: SCHEMA_VERSION });
-    expect(raw(file).query("SELECT n, outcome FROM attempts").all()).toEqual([{ n: 1, outcome: "verification_failed" }]);
-    store.recordAttempt(1, attempt(2, { outcome: "prompt_too_long", reply: "", diff: null, verificationOutput: "", errors: ["prompt too long for fast-coder"] }));
+    expect(raw(file).query("SELECT n, outcome FROM attempts").all()).toEqual([
+      { n: 1, outcome: "verification_failed" },
+    ]);
+    store.recordAttempt(
+      1,
+      attempt(2, {
+        outcome: "prompt_too_long",
+        reply: "",
+        diff: null,
+        verificationOutput: "",
+        errors: ["prompt too long for fast-coder"],
+      }),
+    );
     expect(storedAttempts(file, 1).map((a) => a.outcome)).toEqual(["verification_failed", "prompt_too_long"]);
     expect(raw(file).query("PRAGMA foreign_key_check").all()).toEqual([]);
   });
@@ -127,9 +167,15 @@ describe("opening", () => {
     for (const migration of MIGRATIONS.slice(0, 3)) old.run(migration);
     old.run("PRAGMA user_version = 3");
     old.run("INSERT INTO runs (id, kind, started_at, status) VALUES ('r-old', 'run', '2026-01-01T00:00:00Z', 'abort')");
-    old.run("INSERT INTO tasks (id, run_id, task_key, kind, status, started_at) VALUES (1, 'r-old', 'k', 'workspace', 'abort', '2026-01-01T00:00:00Z')");
-    old.run(`INSERT INTO attempts (task_id, n, tier, prompt, reply, outcome, duration_ms) VALUES (1, 1, 'fast', '[]', 'r', 'verification_failed', 5)`);
-    old.run(`INSERT INTO model_calls (task_id, role, alias, tokens_in, tokens_out, latency_ms, cost_usd, cost_source) VALUES (1, 'fast', 'fast-coder', 10, 5, 100, 0, 'table')`);
+    old.run(
+      "INSERT INTO tasks (id, run_id, task_key, kind, status, started_at) VALUES (1, 'r-old', 'k', 'workspace', 'abort', '2026-01-01T00:00:00Z')",
+    );
+    old.run(
+      `INSERT INTO attempts (task_id, n, tier, prompt, reply, outcome, duration_ms) VALUES (1, 1, 'fast', '[]', 'r', 'verification_failed', 5)`,
+    );
+    old.run(
+      `INSERT INTO model_calls (task_id, role, alias, tokens_in, tokens_out, latency_ms, cost_usd, cost_source) VALUES (1, 'fast', 'fast-coder', 10, 5, 100, 0, 'table')`,
+    );
     old.close();
     const store = open(file);
     expect(raw(file).query("PRAGMA user_version").get()).toEqual({ user_version: SCHEMA_VERSION });
@@ -139,20 +185,33 @@ describe("opening", () => {
     expect(store.listRuns().map((run) => [run.id, run.status])).toEqual([["r-old", "abort"]]);
     const runId = store.startRun({ kind: "run", args: {} });
     const taskId = store.startTask(runId, { taskKey: "fix add", kind: "workspace" });
-    store.finishTask(taskId, { status: "uncommitted", attempts: 1, finalTier: "fast", passedFirstAttempt: true, wallMs: 10 });
+    store.finishTask(taskId, {
+      status: "uncommitted",
+      attempts: 1,
+      finalTier: "fast",
+      passedFirstAttempt: true,
+      wallMs: 10,
+    });
     store.finishRun(runId, "uncommitted");
     // A verified change counts as solved, committed or not.
-    expect(store.listRuns().find((run) => run.id === runId)).toMatchObject({ status: "uncommitted", tasks: 1, solved: 1 });
+    expect(store.listRuns().find((run) => run.id === runId)).toMatchObject({
+      status: "uncommitted",
+      tasks: 1,
+      solved: 1,
+    });
     // Migration 5: a crashed task can be recorded, and runs record their process.
     const crashed = store.startTask(runId, { taskKey: "fix sub", kind: "workspace" });
     store.finishTask(crashed, { status: "crashed", attempts: 0, finalTier: null, passedFirstAttempt: null, wallMs: 0 });
     expect(raw(file).query("SELECT pid FROM runs WHERE id = ?").get(runId)).toEqual({ pid: process.pid });
     expect(raw(file).query("PRAGMA foreign_key_check").all()).toEqual([]);
     expect(() => store.startTask("r-missing", { taskKey: "x", kind: "workspace" })).toThrow(/FOREIGN KEY/);
-    expect(raw(file).query("SELECT name FROM sqlite_schema WHERE type = 'index' AND name IN ('runs_by_start', 'tasks_by_run') ORDER BY name").all()).toEqual([
-      { name: "runs_by_start" },
-      { name: "tasks_by_run" },
-    ]);
+    expect(
+      raw(file)
+        .query(
+          "SELECT name FROM sqlite_schema WHERE type = 'index' AND name IN ('runs_by_start', 'tasks_by_run') ORDER BY name",
+        )
+        .all(),
+    ).toEqual([{ name: "runs_by_start" }, { name: "tasks_by_run" }]);
   });
 
   test("a run left 'running' by a process that died is closed as interrupted, with its tasks, by the next open; a live one stays", () => {
@@ -161,7 +220,9 @@ describe("opening", () => {
     const dead = first.startRun({ kind: "bench", args: {} });
     const task = first.startTask(dead, { taskKey: "HumanEval/0", kind: "humaneval" });
     first.close();
-    const recorded = raw(file).query<{ pid: number; bootId: string | null }, [string]>("SELECT pid, boot_id AS bootId FROM runs WHERE id = ?").get(dead)!;
+    const recorded = raw(file)
+      .query<{ pid: number; bootId: string | null }, [string]>("SELECT pid, boot_id AS bootId FROM runs WHERE id = ?")
+      .get(dead)!;
     expect(recorded.pid).toBe(process.pid);
     const asked: number[] = [];
     const alive = openStore(file, { liveness: (pid) => (asked.push(pid), true) });
@@ -240,26 +301,79 @@ describe("records", () => {
   test("runs and tasks round-trip through listRuns and runDetail", () => {
     const store = open();
     const runId = store.startRun({ kind: "bench", args: { dataset: "humaneval.jsonl", limit: 2 } });
-    expect(store.listRuns()).toEqual([{ id: runId, kind: "bench", startedAt: "2026-11-22T14:30:13.000Z", finishedAt: null, status: "running", tasks: 0, solved: 0, costUsd: 0 }]);
+    expect(store.listRuns()).toEqual([
+      {
+        id: runId,
+        kind: "bench",
+        startedAt: "2026-11-22T14:30:13.000Z",
+        finishedAt: null,
+        status: "running",
+        tasks: 0,
+        solved: 0,
+        costUsd: 0,
+      },
+    ]);
 
     const taskId = store.startTask(runId, { taskKey: "HumanEval/0", kind: "humaneval" });
     const detailWhileRunning = store.runDetail(runId)!;
-    expect(detailWhileRunning.tasks[0]).toMatchObject({ id: taskId, status: "running", attempts: 0, finalTier: null, passedFirstAttempt: null, wallMs: null });
+    expect(detailWhileRunning.tasks[0]).toMatchObject({
+      id: taskId,
+      status: "running",
+      attempts: 0,
+      finalTier: null,
+      passedFirstAttempt: null,
+      wallMs: null,
+    });
 
-    store.finishTask(taskId, { status: "complete", attempts: 3, finalTier: "deep", passedFirstAttempt: false, wallMs: 4250 });
+    store.finishTask(taskId, {
+      status: "complete",
+      attempts: 3,
+      finalTier: "deep",
+      passedFirstAttempt: false,
+      wallMs: 4250,
+    });
     store.finishRun(runId, "complete");
     const detail = store.runDetail(runId)!;
-    expect(detail.run).toEqual({ id: runId, kind: "bench", startedAt: "2026-11-22T14:30:13.000Z", finishedAt: "2026-11-22T14:30:16.000Z", status: "complete", args: { dataset: "humaneval.jsonl", limit: 2 } });
+    expect(detail.run).toEqual({
+      id: runId,
+      kind: "bench",
+      startedAt: "2026-11-22T14:30:13.000Z",
+      finishedAt: "2026-11-22T14:30:16.000Z",
+      status: "complete",
+      args: { dataset: "humaneval.jsonl", limit: 2 },
+    });
     expect(detail.tasks).toEqual([
-      { id: taskId, taskKey: "HumanEval/0", kind: "humaneval", status: "complete", attempts: 3, finalTier: "deep", passedFirstAttempt: false, wallMs: 4250, tokensIn: 0, tokensOut: 0, costUsd: 0, byRole: {}, checkpoints: [] },
+      {
+        id: taskId,
+        taskKey: "HumanEval/0",
+        kind: "humaneval",
+        status: "complete",
+        attempts: 3,
+        finalTier: "deep",
+        passedFirstAttempt: false,
+        wallMs: 4250,
+        tokensIn: 0,
+        tokensOut: 0,
+        costUsd: 0,
+        byRole: {},
+        checkpoints: [],
+      },
     ]);
   });
 
   test("attempts round-trip with their prompts, replies and errors", () => {
     const file = tempFile();
     const store = open(file);
-    const taskId = store.startTask(store.startRun({ kind: "run", args: {} }), { taskKey: "fix add", kind: "workspace" });
-    const rejected = attempt(1, { outcome: "patch_rejected", diff: null, verificationOutput: null, errors: ["hunk matched twice; add context"] });
+    const taskId = store.startTask(store.startRun({ kind: "run", args: {} }), {
+      taskKey: "fix add",
+      kind: "workspace",
+    });
+    const rejected = attempt(1, {
+      outcome: "patch_rejected",
+      diff: null,
+      verificationOutput: null,
+      errors: ["hunk matched twice; add context"],
+    });
     const passed = attempt(2, { tier: "deep", outcome: "passed", errors: [], verificationOutput: "4 passed" });
     store.recordAttempt(taskId, passed);
     store.recordAttempt(taskId, rejected);
@@ -284,7 +398,15 @@ describe("records", () => {
     const store = open();
     const runId = store.startRun({ kind: "run", args: {} });
     const taskId = store.startTask(runId, { taskKey: "x", kind: "workspace" });
-    const second: CheckpointRecord = { ...checkpoint, n: 2, afterAttempt: 4, fromTier: "deep", toTier: "reviewer", stage: "strategy", sections: { ...checkpoint.sections, strategy: "rewrite" } };
+    const second: CheckpointRecord = {
+      ...checkpoint,
+      n: 2,
+      afterAttempt: 4,
+      fromTier: "deep",
+      toTier: "reviewer",
+      stage: "strategy",
+      sections: { ...checkpoint.sections, strategy: "rewrite" },
+    };
     store.recordCheckpoint(taskId, second);
     store.recordCheckpoint(taskId, checkpoint);
     expect(store.runDetail(runId)!.tasks[0]!.checkpoints).toEqual([checkpoint, second]);

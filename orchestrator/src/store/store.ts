@@ -3,7 +3,22 @@
 import type { Database } from "bun:sqlite";
 import { z } from "zod";
 import { connect, SCHEMA_VERSION, StoreInvalid } from "./schema.ts";
-import type { Attempt, CheckpointRecord, FinalStatus, ModelCall, RoleUsage, RunDetail, RunKind, RunSummary, Spec, SpecToSave, Status, TaskDetail, TaskFinish, TaskKind } from "./records.ts";
+import type {
+  Attempt,
+  CheckpointRecord,
+  FinalStatus,
+  ModelCall,
+  RoleUsage,
+  RunDetail,
+  RunKind,
+  RunSummary,
+  Spec,
+  SpecToSave,
+  Status,
+  TaskDetail,
+  TaskFinish,
+  TaskKind,
+} from "./records.ts";
 import { ChatMessage, CheckpointSections, type Role, type Tier } from "../types.ts";
 import { currentBootId, pidAlive } from "../task/lock.ts";
 
@@ -17,7 +32,6 @@ import { runIdFor } from "./records.ts";
 const ChatMessages = z.array(ChatMessage);
 const Args = z.record(z.string(), z.unknown());
 const Errors = z.array(z.string());
-
 
 /** Whether the process that recorded a run still runs it: its pid is alive, on this boot of the machine. */
 export type Liveness = (pid: number, bootId: string | null) => boolean;
@@ -38,7 +52,8 @@ export function openStore(file: string, options: StoreOptions = {}) {
   closeAbandoned(options.liveness ?? thisMachine);
   const parseJson = <T>(schema: z.ZodType<T>, text: string, column: string): T => {
     const parsed = schema.safeParse(JSON.parse(text));
-    if (!parsed.success) throw new StoreInvalid(file, `holds a malformed ${column} (${parsed.error.issues[0]?.message})`);
+    if (!parsed.success)
+      throw new StoreInvalid(file, `holds a malformed ${column} (${parsed.error.issues[0]?.message})`);
     return parsed.data;
   };
 
@@ -52,16 +67,28 @@ export function openStore(file: string, options: StoreOptions = {}) {
 
   /** Closes the records of runs whose process died without closing them, and of their tasks. */
   function closeAbandoned(liveness: Liveness): void {
-    const running = db.query<{ id: string; pid: number | null; bootId: string | null }, []>("SELECT id, pid, boot_id AS bootId FROM runs WHERE status = 'running'").all();
+    const running = db
+      .query<{ id: string; pid: number | null; bootId: string | null }, []>(
+        "SELECT id, pid, boot_id AS bootId FROM runs WHERE status = 'running'",
+      )
+      .all();
     const close = db.transaction((id: string) => {
-      db.query("UPDATE tasks SET status = 'interrupted', finished_at = ? WHERE run_id = ? AND status = 'running'").run(now(), id);
-      db.query("UPDATE runs SET status = 'interrupted', finished_at = ? WHERE id = ? AND status = 'running'").run(now(), id);
+      db.query("UPDATE tasks SET status = 'interrupted', finished_at = ? WHERE run_id = ? AND status = 'running'").run(
+        now(),
+        id,
+      );
+      db.query("UPDATE runs SET status = 'interrupted', finished_at = ? WHERE id = ? AND status = 'running'").run(
+        now(),
+        id,
+      );
     });
     for (const run of running) if (abandoned(run, liveness)) close(run.id);
   }
 
   function findSpec(key: string): Spec | null {
-    return db.query<Spec, [string]>("SELECT text, model, prompt_version AS promptVersion FROM specs WHERE key = ?").get(key);
+    return db
+      .query<Spec, [string]>("SELECT text, model, prompt_version AS promptVersion FROM specs WHERE key = ?")
+      .get(key);
   }
 
   function checkpointsByTask(runId: string): Map<number, CheckpointRecord[]> {
@@ -99,12 +126,24 @@ export function openStore(file: string, options: StoreOptions = {}) {
   return {
     file,
     startRun(run: { kind: RunKind; args: Record<string, unknown> }): string {
-      const insert = db.query("INSERT INTO runs (id, kind, started_at, args, pid, boot_id) VALUES ($id, $kind, $startedAt, $args, $pid, $bootId) ON CONFLICT (id) DO NOTHING");
+      const insert = db.query(
+        "INSERT INTO runs (id, kind, started_at, args, pid, boot_id) VALUES ($id, $kind, $startedAt, $args, $pid, $bootId) ON CONFLICT (id) DO NOTHING",
+      );
       // A clash needs two runs in the same second drawing the same 16-bit suffix; draw again.
       for (;;) {
         const startedAt = options.now?.() ?? new Date();
         const id = runIdFor(startedAt, randomSuffix());
-        if (insert.run({ id, kind: run.kind, startedAt: startedAt.toISOString(), args: JSON.stringify(run.args), pid: process.pid, bootId: currentBootId() }).changes === 1) return id;
+        if (
+          insert.run({
+            id,
+            kind: run.kind,
+            startedAt: startedAt.toISOString(),
+            args: JSON.stringify(run.args),
+            pid: process.pid,
+            bootId: currentBootId(),
+          }).changes === 1
+        )
+          return id;
       }
     },
     finishRun(runId: string, status: FinalStatus): void {
@@ -112,7 +151,9 @@ export function openStore(file: string, options: StoreOptions = {}) {
     },
     startTask(runId: string, task: { taskKey: string; kind: TaskKind }): number {
       const row = db
-        .query<{ id: number }, [string, string, string, string]>("INSERT INTO tasks (run_id, task_key, kind, started_at) VALUES (?, ?, ?, ?) RETURNING id")
+        .query<{ id: number }, [string, string, string, string]>(
+          "INSERT INTO tasks (run_id, task_key, kind, started_at) VALUES (?, ?, ?, ?) RETURNING id",
+        )
         .get(runId, task.taskKey, task.kind, now());
       return row!.id;
     },
@@ -120,7 +161,12 @@ export function openStore(file: string, options: StoreOptions = {}) {
       db.query(
         `UPDATE tasks SET status = $status, attempts = $attempts, final_tier = $finalTier, passed_first_attempt = $passedFirstAttempt,
            wall_ms = $wallMs, finished_at = $finishedAt WHERE id = $taskId`,
-      ).run({ ...finish, passedFirstAttempt: finish.passedFirstAttempt === null ? null : Number(finish.passedFirstAttempt), finishedAt: now(), taskId });
+      ).run({
+        ...finish,
+        passedFirstAttempt: finish.passedFirstAttempt === null ? null : Number(finish.passedFirstAttempt),
+        finishedAt: now(),
+        taskId,
+      });
     },
     recordAttempt(taskId: number, attempt: Attempt): void {
       db.query(
@@ -160,10 +206,15 @@ export function openStore(file: string, options: StoreOptions = {}) {
     runDetail(runId: string): RunDetail | null {
       type RunRow = Omit<RunDetail["run"], "args"> & { args: string };
       const run = db
-        .query<RunRow, [string]>("SELECT id, kind, started_at AS startedAt, finished_at AS finishedAt, status, args FROM runs WHERE id = ?")
+        .query<RunRow, [string]>(
+          "SELECT id, kind, started_at AS startedAt, finished_at AS finishedAt, status, args FROM runs WHERE id = ?",
+        )
         .get(runId);
       if (!run) return null;
-      type TaskRow = Omit<TaskDetail, "passedFirstAttempt" | "tokensIn" | "tokensOut" | "costUsd" | "byRole" | "checkpoints"> & { passed: number | null };
+      type TaskRow = Omit<
+        TaskDetail,
+        "passedFirstAttempt" | "tokensIn" | "tokensOut" | "costUsd" | "byRole" | "checkpoints"
+      > & { passed: number | null };
       const rows = db
         .query<TaskRow, [string]>(
           `SELECT id, task_key AS taskKey, kind, status, attempts, final_tier AS finalTier, passed_first_attempt AS passed, wall_ms AS wallMs

@@ -10,7 +10,9 @@ const SKIPPED = new Set([".git", "node_modules", ".venv", "venv", "__pycache__"]
 export async function workspaceFingerprint(root: string): Promise<string> {
   const hash = createHash("sha256");
   async function walk(dir: string): Promise<void> {
-    const entries = (await readdir(dir, { withFileTypes: true }).catch(() => [])).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const entries = (await readdir(dir, { withFileTypes: true }).catch(() => [])).sort((a, b) =>
+      a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
+    );
     for (const entry of entries) {
       if (entry.isDirectory() && SKIPPED.has(entry.name)) continue;
       const full = path.join(dir, entry.name);

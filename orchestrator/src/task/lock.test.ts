@@ -3,7 +3,15 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { hostname, tmpdir } from "node:os";
 import path from "node:path";
 import { ConfigInvalid, isAbort, WorkspaceLocked } from "../errors.ts";
-import { lockFileFor, lockState, lockWorkspace, parseLock, pidAlive, type LockOptions, type LockRecord } from "./lock.ts";
+import {
+  lockFileFor,
+  lockState,
+  lockWorkspace,
+  parseLock,
+  pidAlive,
+  type LockOptions,
+  type LockRecord,
+} from "./lock.ts";
 
 let lockDir: string;
 const WORKSPACE = "/work/some/project";
@@ -17,9 +25,16 @@ afterEach(() => {
   rmSync(path.dirname(lockDir), { recursive: true, force: true });
 });
 
-const take = (options: Partial<LockOptions> = {}) => lockWorkspace({ lockDir, workspace: WORKSPACE, wait: false, pollMs: 10, ...options });
+const take = (options: Partial<LockOptions> = {}) =>
+  lockWorkspace({ lockDir, workspace: WORKSPACE, wait: false, pollMs: 10, ...options });
 const lockFile = () => lockFileFor(lockDir, WORKSPACE);
-const record = (fields: Partial<LockRecord> = {}): LockRecord => ({ pid: process.pid, startedAt: "2026-01-01T00:00:00.000Z", workspace: WORKSPACE, host: hostname(), ...fields });
+const record = (fields: Partial<LockRecord> = {}): LockRecord => ({
+  pid: process.pid,
+  startedAt: "2026-01-01T00:00:00.000Z",
+  workspace: WORKSPACE,
+  host: hostname(),
+  ...fields,
+});
 function plant(fields: Partial<LockRecord> | string): void {
   mkdirSync(lockDir, { recursive: true });
   writeFileSync(lockFile(), typeof fields === "string" ? fields : JSON.stringify(record(fields)));
@@ -63,10 +78,25 @@ describe("pure parts", () => {
   test.each([
     ["a live pid on this machine holds", record({ host: "this-host" }), here, "held"],
     ["a dead pid is stale", record({ host: "this-host" }), { ...here, alive: false }, "stale"],
-    ["another machine's lock holds: its pid cannot be checked", record({ host: "other-host" }), { ...here, alive: false }, "held"],
-    ["a lock from before a restart is stale, whatever its pid", record({ host: "this-host", bootId: "boot-1" }), here, "stale"],
+    [
+      "another machine's lock holds: its pid cannot be checked",
+      record({ host: "other-host" }),
+      { ...here, alive: false },
+      "held",
+    ],
+    [
+      "a lock from before a restart is stale, whatever its pid",
+      record({ host: "this-host", bootId: "boot-1" }),
+      here,
+      "stale",
+    ],
     ["the same boot and a live pid holds", record({ host: "this-host", bootId: "boot-2" }), here, "held"],
-    ["no boot id (not Linux) leaves the pid to decide", record({ host: "this-host", bootId: "boot-1" }), { ...here, bootId: null }, "held"],
+    [
+      "no boot id (not Linux) leaves the pid to decide",
+      record({ host: "this-host", bootId: "boot-1" }),
+      { ...here, bootId: null },
+      "held",
+    ],
     ["a file that is no lock record is stale", null, here, "stale"],
   ] as const)("lockState: %s", (_, held, where, kind) => {
     expect(lockState(held, where).kind).toBe(kind);
@@ -82,7 +112,11 @@ describe("lockWorkspace", () => {
   test("takes the lock as a record of this process, and release removes it", async () => {
     const lock = await take();
     expect(lock.file).toBe(lockFile());
-    expect(parseLock(readFileSync(lock.file, "utf8"))).toMatchObject({ pid: process.pid, workspace: WORKSPACE, host: hostname() });
+    expect(parseLock(readFileSync(lock.file, "utf8"))).toMatchObject({
+      pid: process.pid,
+      workspace: WORKSPACE,
+      host: hostname(),
+    });
     await lock.release();
     expect(existsSync(lock.file)).toBe(false);
     // Free again, and nothing else was left in the lock directory.
@@ -132,7 +166,9 @@ describe("lockWorkspace", () => {
     for (let round = 0; round < 20; round++) {
       plant({ pid });
       const results = await Promise.allSettled([take(), take(), take()]);
-      const won = results.filter((r): r is PromiseFulfilledResult<Awaited<ReturnType<typeof take>>> => r.status === "fulfilled");
+      const won = results.filter(
+        (r): r is PromiseFulfilledResult<Awaited<ReturnType<typeof take>>> => r.status === "fulfilled",
+      );
       expect(won).toHaveLength(1);
       expect(results.filter((r) => r.status === "rejected" && r.reason instanceof WorkspaceLocked)).toHaveLength(2);
       await won[0]!.value.release();
@@ -174,7 +210,9 @@ describe("lockWorkspace", () => {
     const pid = liveProcess();
     plant({ pid });
     const interrupt = new AbortController();
-    const waited = take({ wait: true, signal: interrupt.signal, onWait: () => interrupt.abort() }).catch((error: unknown) => error);
+    const waited = take({ wait: true, signal: interrupt.signal, onWait: () => interrupt.abort() }).catch(
+      (error: unknown) => error,
+    );
     expect(isAbort(await waited)).toBe(true);
     expect(parseLock(readFileSync(lockFile(), "utf8"))?.pid).toBe(pid);
   });
@@ -190,7 +228,9 @@ describe("lockWorkspace", () => {
   test("a lock directory that cannot be made is a configuration error naming it and the fix", async () => {
     const file = path.join(path.dirname(lockDir), "a-file");
     writeFileSync(file, "");
-    const refusal = await lockWorkspace({ lockDir: path.join(file, "locks"), workspace: WORKSPACE, wait: false }).catch((error: unknown) => error);
+    const refusal = await lockWorkspace({ lockDir: path.join(file, "locks"), workspace: WORKSPACE, wait: false }).catch(
+      (error: unknown) => error,
+    );
     expect(refusal).toBeInstanceOf(ConfigInvalid);
     expect((refusal as ConfigInvalid).message).toContain(path.join(file, "locks"));
     expect((refusal as ConfigInvalid).fix).toContain("XDG_DATA_HOME");

@@ -22,7 +22,9 @@ export const LockRecord = z.object({
 });
 export type LockRecord = z.infer<typeof LockRecord>;
 
-export type LockState = { kind: "held"; holder: LockRecord } | { kind: "stale"; holder: LockRecord | null; reason: string };
+export type LockState =
+  | { kind: "held"; holder: LockRecord }
+  | { kind: "stale"; holder: LockRecord | null; reason: string };
 /** This machine, and the liveness answer for the record's pid (only asked when the record is this machine's). */
 export type Here = { host: string; bootId: string | null; alive: boolean };
 
@@ -45,7 +47,8 @@ export function parseLock(text: string): LockRecord | null {
 export function lockState(record: LockRecord | null, here: Here): LockState {
   if (record === null) return { kind: "stale", holder: null, reason: "the file is not a lock record" };
   if (record.host !== here.host) return { kind: "held", holder: record };
-  if (record.bootId && here.bootId && record.bootId !== here.bootId) return { kind: "stale", holder: record, reason: "taken before this machine restarted" };
+  if (record.bootId && here.bootId && record.bootId !== here.bootId)
+    return { kind: "stale", holder: record, reason: "taken before this machine restarted" };
   if (!here.alive) return { kind: "stale", holder: record, reason: `pid ${record.pid} is not running` };
   return { kind: "held", holder: record };
 }
@@ -69,7 +72,12 @@ export function currentBootId(): string | null {
   }
 }
 
-export type WorkspaceLock = { file: string; record: LockRecord; release(): Promise<void>; [Symbol.asyncDispose](): Promise<void> };
+export type WorkspaceLock = {
+  file: string;
+  record: LockRecord;
+  release(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+};
 export type LockOptions = {
   lockDir: string;
   /** The workspace's real path. */
@@ -90,13 +98,27 @@ export type LockOptions = {
 export async function lockWorkspace(options: LockOptions): Promise<WorkspaceLock> {
   const { lockDir, workspace, signal } = options;
   await mkdir(lockDir, { recursive: true }).catch((error: NodeJS.ErrnoException) => {
-    throw new ConfigInvalid("XDG_DATA_HOME", `the lock directory ${lockDir} cannot be created (${error.code ?? error.message})`, "make it writable, or set XDG_DATA_HOME to a writable directory");
+    throw new ConfigInvalid(
+      "XDG_DATA_HOME",
+      `the lock directory ${lockDir} cannot be created (${error.code ?? error.message})`,
+      "make it writable, or set XDG_DATA_HOME to a writable directory",
+    );
   });
   const file = lockFileFor(lockDir, workspace);
   const bootId = currentBootId();
-  const record: LockRecord = { pid: process.pid, startedAt: new Date().toISOString(), workspace, host: hostname(), ...(bootId ? { bootId } : {}) };
+  const record: LockRecord = {
+    pid: process.pid,
+    startedAt: new Date().toISOString(),
+    workspace,
+    host: hostname(),
+    ...(bootId ? { bootId } : {}),
+  };
   const text = `${JSON.stringify(record)}\n`;
-  const here = (held: LockRecord | null): Here => ({ host: record.host, bootId, alive: held !== null && held.host === record.host && pidAlive(held.pid) });
+  const here = (held: LockRecord | null): Here => ({
+    host: record.host,
+    bootId,
+    alive: held !== null && held.host === record.host && pidAlive(held.pid),
+  });
   let toldPid: number | null = null;
   for (;;) {
     signal?.throwIfAborted();
@@ -160,7 +182,12 @@ async function readText(file: string): Promise<string | null> {
  * waiter finds the first one's fresh lock rather than removing it. A guard left by a holder killed inside these few
  * steps is itself stale by its pid.
  */
-async function takeOver(file: string, staleText: string, guardText: string, here: (held: LockRecord | null) => Here): Promise<boolean> {
+async function takeOver(
+  file: string,
+  staleText: string,
+  guardText: string,
+  here: (held: LockRecord | null) => Here,
+): Promise<boolean> {
   const guard = `${file}.takeover`;
   if (!(await createExclusive(guard, guardText))) {
     const found = await readText(guard);

@@ -14,11 +14,20 @@ import type { Tier } from "../types.ts";
 
 const newId = () => randomUUID().slice(0, 8);
 
-export async function prepareTask(task: WorkspaceTask, root: string, config: Config, options: { commit: boolean }): Promise<PreparedTask> {
+export async function prepareTask(
+  task: WorkspaceTask,
+  root: string,
+  config: Config,
+  options: { commit: boolean },
+): Promise<PreparedTask> {
   const filesOwned = await checkOwnedPaths(root, task.filesOwned);
   const commands = await verificationCommands(root, task.verify);
   if (options.commit && !(await isGitRepository(root))) {
-    throw new TaskInvalid("--commit", `${root} is not a git repository`, "run without --commit, or git init the workspace");
+    throw new TaskInvalid(
+      "--commit",
+      `${root} is not a git repository`,
+      "run without --commit, or git init the workspace",
+    );
   }
   return {
     taskId: newId(),
@@ -58,7 +67,12 @@ export async function prepareHumanEval(
     root,
     description,
     filesOwned,
-    check: { kind: "pytest", testFile, expectedTests: 1, label: `pytest: the problem's tests of ${problem.entryPoint}` },
+    check: {
+      kind: "pytest",
+      testFile,
+      expectedTests: 1,
+      label: `pytest: the problem's tests of ${problem.entryPoint}`,
+    },
     startTier: startTier({ description, filesOwned, startTier: options.startTier }, config.routing),
     maxAttempts: options.maxAttempts ?? config.policy.maxAttempts,
   };

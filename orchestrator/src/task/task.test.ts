@@ -21,7 +21,13 @@ describe("parseTask: valid", () => {
   });
 
   test("full task", () => {
-    const full = { ...ok, filesOwned: ["src/add.ts", "test/add.test.ts"], verify: ["bun test", "tsc --noEmit"], startTier: "deep" as const, maxAttempts: 7 };
+    const full = {
+      ...ok,
+      filesOwned: ["src/add.ts", "test/add.test.ts"],
+      verify: ["bun test", "tsc --noEmit"],
+      startTier: "deep" as const,
+      maxAttempts: 7,
+    };
     expect(parseTask(JSON.stringify(full), "stdin")).toEqual(full);
   });
 

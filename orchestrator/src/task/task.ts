@@ -3,7 +3,6 @@ import { z } from "zod";
 import { TaskInvalid } from "../errors.ts";
 import { Tier } from "../types.ts";
 
-
 export const WorkspaceTask = z
   .object({
     kind: z.literal("workspace").optional().describe('"workspace" (the default) or "humaneval"'),
@@ -27,8 +26,15 @@ export type WorkspaceTask = z.infer<typeof WorkspaceTask>;
 export const HumanEvalTask = z
   .object({
     kind: z.literal("humaneval"),
-    problemId: z.string().regex(/^[A-Za-z0-9_-]+\/\d+$/, "must look like HumanEval/0").describe("The problem's task_id, e.g. HumanEval/0"),
-    dataset: z.string().min(1).optional().describe("HumanEval-format JSONL (.gz or plain); default: --dataset or data/HumanEval.jsonl.gz"),
+    problemId: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]+\/\d+$/, "must look like HumanEval/0")
+      .describe("The problem's task_id, e.g. HumanEval/0"),
+    dataset: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("HumanEval-format JSONL (.gz or plain); default: --dataset or data/HumanEval.jsonl.gz"),
     startTier: Tier.optional(),
     maxAttempts: z.number().int().min(1).max(100).optional(),
   })
@@ -42,7 +48,7 @@ const FIXES: Record<string, string> = {
   filesOwned: 'give "filesOwned" a non-empty list of workspace-relative paths, e.g. ["src/add.ts"]',
   verify: 'give "verify" a non-empty list of shell commands, e.g. ["npm test"], or leave it out',
   startTier: 'use one of "fast", "deep", "reviewer", or leave it out',
-  maxAttempts: 'use a whole number from 1 to 100, or leave it out',
+  maxAttempts: "use a whole number from 1 to 100, or leave it out",
   kind: 'use "workspace" (or leave it out) or "humaneval"',
   problemId: 'give "problemId" a HumanEval task id, e.g. "HumanEval/0" (see smol-coder list-problems)',
   dataset: 'give "dataset" the path of a HumanEval JSONL file, or leave it out',
@@ -55,7 +61,11 @@ export function parseTask(text: string, source: string): Task {
     raw = JSON.parse(text);
   } catch (error) {
     const detail = error instanceof Error ? error.message : String(error);
-    throw new TaskInvalid(source, `is not valid JSON (${detail})`, "pass one JSON object, e.g. {\"description\": \"...\", \"filesOwned\": [\"a.ts\"]}");
+    throw new TaskInvalid(
+      source,
+      `is not valid JSON (${detail})`,
+      'pass one JSON object, e.g. {"description": "...", "filesOwned": ["a.ts"]}',
+    );
   }
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
     throw new TaskInvalid(source, "is not a JSON object", "pass one JSON object with description and filesOwned");
@@ -66,23 +76,36 @@ export function parseTask(text: string, source: string): Task {
   const issue = parsed.error.issues[0]!;
   if (issue.code === "unrecognized_keys") {
     const keys = issue.keys.join(", ");
-    throw new TaskInvalid(keys, "is not a task field", `remove it; allowed fields are ${Object.keys(schema.shape).join(", ")}`);
+    throw new TaskInvalid(
+      keys,
+      "is not a task field",
+      `remove it; allowed fields are ${Object.keys(schema.shape).join(", ")}`,
+    );
   }
   const field = issue.path.length > 0 ? issue.path.map(String).join(".") : source;
   const top = String(issue.path[0] ?? "");
   const missing = issue.path.length === 1 && (raw as Record<string, unknown>)[top] === undefined;
-  throw new TaskInvalid(field, missing ? "is required" : issue.message.toLowerCase(), FIXES[top] ?? "see the task format in docs/usage.md");
+  throw new TaskInvalid(
+    field,
+    missing ? "is required" : issue.message.toLowerCase(),
+    FIXES[top] ?? "see the task format in docs/usage.md",
+  );
 }
 
 /** Reads the task text from --file or stdin. */
-export async function readTaskText(file: string | undefined, stdin: { isTTY?: boolean; text: () => Promise<string> }): Promise<{ text: string; source: string }> {
+export async function readTaskText(
+  file: string | undefined,
+  stdin: { isTTY?: boolean; text: () => Promise<string> },
+): Promise<{ text: string; source: string }> {
   if (file) {
     const handle = Bun.file(file);
-    if (!(await handle.exists())) throw new TaskInvalid("--file", `${file} does not exist`, "pass the path of a task JSON file");
+    if (!(await handle.exists()))
+      throw new TaskInvalid("--file", `${file} does not exist`, "pass the path of a task JSON file");
     return { text: await handle.text(), source: file };
   }
   if (stdin.isTTY) throw new TaskInvalid("task", "no task given", "pipe task JSON on stdin or pass --file task.json");
   const text = await stdin.text();
-  if (text.trim() === "") throw new TaskInvalid("stdin", "is empty", "pipe task JSON on stdin or pass --file task.json");
+  if (text.trim() === "")
+    throw new TaskInvalid("stdin", "is empty", "pipe task JSON on stdin or pass --file task.json");
   return { text, source: "stdin" };
 }

@@ -1,13 +1,29 @@
 // A workspace's repository names programs (hooks, fsmonitor); none of them may run when smol-coder commits,
 // snapshots or restores. Each case first proves, with plain git, that what it plants does run.
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { CommitFailed } from "../errors.ts";
 import { applyChanges, commitOwned, restore, snapshot } from "./workspace.ts";
 
-const HOOKS = ["pre-commit", "prepare-commit-msg", "commit-msg", "post-commit", "post-index-change", "reference-transaction"];
+const HOOKS = [
+  "pre-commit",
+  "prepare-commit-msg",
+  "commit-msg",
+  "post-commit",
+  "post-index-change",
+  "reference-transaction",
+];
 let root: string;
 let markers: string;
 
@@ -53,7 +69,10 @@ function expectPlainGitRuns(expected: string[]): void {
 
 async function commitSnapshotRestore(): Promise<string> {
   const snap = await snapshot(root, ["a.txt", "b.txt"]);
-  await applyChanges(root, [{ path: "a.txt", content: "two\n" }, { path: "b.txt", content: "new\n" }]);
+  await applyChanges(root, [
+    { path: "a.txt", content: "two\n" },
+    { path: "b.txt", content: "new\n" },
+  ]);
   const hash = await commitOwned(root, ["a.txt", "b.txt"], "smol: change a, create b");
   await applyChanges(root, [{ path: "a.txt", content: "three\n" }]);
   await restore(snap);
@@ -67,7 +86,12 @@ describe("commitOwned, snapshot and restore run nothing the repository names", (
     const hash = await commitSnapshotRestore();
     expect(ran()).toEqual([]);
     expect(plainGit("rev-parse", "HEAD").trim()).toBe(hash);
-    expect(plainGit("show", "--name-only", "--format=%s", "HEAD").trim().split("\n")).toEqual(["smol: change a, create b", "", "a.txt", "b.txt"]);
+    expect(plainGit("show", "--name-only", "--format=%s", "HEAD").trim().split("\n")).toEqual([
+      "smol: change a, create b",
+      "",
+      "a.txt",
+      "b.txt",
+    ]);
   });
 
   test("core.hooksPath and core.fsmonitor set in .git/config", async () => {

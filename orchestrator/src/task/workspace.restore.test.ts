@@ -1,5 +1,19 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { chmodSync, existsSync, lstatSync, readlinkSync, symlinkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  existsSync,
+  lstatSync,
+  readlinkSync,
+  symlinkSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { applyChanges, checkOwnedPaths, restore, snapshot } from "./workspace.ts";
@@ -107,7 +121,10 @@ describe("snapshot / applyChanges / restore", () => {
     const before = tree();
     const owned = ["gen/out/x.ts", "gen/y.ts", "src/new.ts", "empty/new.ts", "top.ts"];
     const snap = await snapshot(root, owned);
-    await applyChanges(root, owned.map((rel) => ({ path: rel, content: `// ${rel}\n` })));
+    await applyChanges(
+      root,
+      owned.map((rel) => ({ path: rel, content: `// ${rel}\n` })),
+    );
     for (const rel of owned) expect(existsSync(path.join(root, rel))).toBe(true);
     await restore(snap);
     expect(tree()).toEqual(before);
@@ -139,7 +156,10 @@ describe("snapshot / applyChanges / restore", () => {
   // becomes a regular file) and restore writes the old bytes back as a regular file: the symlink is gone.
   test("an owned file that is a symlink is refused up front, so restore never has to recreate a link", async () => {
     symlinkSync("src/a.ts", path.join(root, "link.ts"));
-    await expect(checkOwnedPaths(root, ["link.ts"])).rejects.toMatchObject({ name: "TaskInvalid", field: "filesOwned.0" });
+    await expect(checkOwnedPaths(root, ["link.ts"])).rejects.toMatchObject({
+      name: "TaskInvalid",
+      field: "filesOwned.0",
+    });
     expect(lstatSync(path.join(root, "link.ts")).isSymbolicLink()).toBe(true);
     expect(readlinkSync(path.join(root, "link.ts"))).toBe("src/a.ts");
   });
@@ -151,7 +171,10 @@ describe("applyChanges re-checks paths at write time", () => {
     try {
       rmSync(path.join(root, "src"), { recursive: true });
       symlinkSync(outside, path.join(root, "src"));
-      await expect(applyChanges(root, [{ path: "src/a.ts", content: "pwned\n" }])).rejects.toMatchObject({ name: "PatchRejected", path: "src/a.ts" });
+      await expect(applyChanges(root, [{ path: "src/a.ts", content: "pwned\n" }])).rejects.toMatchObject({
+        name: "PatchRejected",
+        path: "src/a.ts",
+      });
       expect(readdirSync(outside)).toEqual([]);
     } finally {
       rmSync(outside, { recursive: true, force: true });

@@ -68,7 +68,11 @@ describe("checkOwnedPaths", () => {
   }
 
   test("existing and not-yet-existing nested files are accepted and normalised", async () => {
-    expect(await checkOwnedPaths(root, ["./src/a.ts", "src/new/deep/b.ts", "README.md"])).toEqual(["src/a.ts", "src/new/deep/b.ts", "README.md"]);
+    expect(await checkOwnedPaths(root, ["./src/a.ts", "src/new/deep/b.ts", "README.md"])).toEqual([
+      "src/a.ts",
+      "src/new/deep/b.ts",
+      "README.md",
+    ]);
   });
 
   test("duplicates collapse", async () => {
@@ -120,9 +124,12 @@ describe("checkOwnedPaths", () => {
     expect(error.field).toBe("filesOwned.0");
   });
 
-  test.each([["../outside.ts"], ["/etc/passwd"], [".git/config"], ["src/"]])("%p is rejected before touching the disk", async (raw) => {
-    const error = await refused([raw]);
-    expect(error.field).toBe("filesOwned.0");
-    expect(error.problem).toStartWith(`"${raw}" `);
-  });
+  test.each([["../outside.ts"], ["/etc/passwd"], [".git/config"], ["src/"]])(
+    "%p is rejected before touching the disk",
+    async (raw) => {
+      const error = await refused([raw]);
+      expect(error.field).toBe("filesOwned.0");
+      expect(error.problem).toStartWith(`"${raw}" `);
+    },
+  );
 });

@@ -43,7 +43,10 @@ function isInside(root: string, candidate: string): boolean {
 }
 
 async function exists(p: string): Promise<boolean> {
-  return lstat(p).then(() => true, () => false);
+  return lstat(p).then(
+    () => true,
+    () => false,
+  );
 }
 
 /** Checks every owned path against the real file system (symlinks included). Returns normalised paths. */
@@ -63,7 +66,8 @@ export async function checkOwnedPaths(root: string, owned: string[]): Promise<st
     }
     const full = path.join(root, normal.path);
     const probeIsDirectory = (await stat(real)).isDirectory();
-    if (probe === full && probeIsDirectory) throw new TaskInvalid(field, `"${raw}" is a directory`, "list files, not directories");
+    if (probe === full && probeIsDirectory)
+      throw new TaskInvalid(field, `"${raw}" is a directory`, "list files, not directories");
     if (probe !== full && !probeIsDirectory) {
       throw new TaskInvalid(field, `"${raw}" goes through ${path.relative(root, probe)}, which is a file`, fix);
     }
@@ -105,7 +109,10 @@ export async function readOwned(root: string, rel: string): Promise<string | nul
 /** Whether every directory between root and the file is a real directory (or absent): no symlink or `..` leads out. */
 export async function realParents(root: string, rel: string): Promise<boolean> {
   let dir = root;
-  for (const part of path.dirname(rel).split("/").filter((p) => p && p !== ".")) {
+  for (const part of path
+    .dirname(rel)
+    .split("/")
+    .filter((p) => p && p !== ".")) {
     if (part === "..") return false;
     dir = path.join(dir, part);
     const info = await lstat(dir).catch(() => null);
@@ -118,7 +125,10 @@ export async function realParents(root: string, rel: string): Promise<boolean> {
 /** Removes whatever verification put where an owned file's directories should be (a symlink, a file, a FIFO). */
 async function repairParents(root: string, rel: string): Promise<void> {
   let dir = root;
-  for (const part of path.dirname(rel).split("/").filter((p) => p && p !== ".")) {
+  for (const part of path
+    .dirname(rel)
+    .split("/")
+    .filter((p) => p && p !== ".")) {
     dir = path.join(dir, part);
     const info = await lstat(dir).catch(() => null);
     if (!info) return;
@@ -144,7 +154,10 @@ async function writeAtomic(full: string, content: string | Buffer, mode?: number
  */
 async function assertWritable(root: string, changes: FileChange[]): Promise<void> {
   try {
-    await checkOwnedPaths(root, changes.map((change) => change.path));
+    await checkOwnedPaths(
+      root,
+      changes.map((change) => change.path),
+    );
   } catch (error) {
     if (!(error instanceof TaskInvalid)) throw error;
     throw new PatchRejected(`unsafe path: ${error.problem}`, changes[Number(error.field.split(".")[1])]?.path);
@@ -160,7 +173,10 @@ export async function applyChanges(root: string, changes: FileChange[]): Promise
       await rm(full, { force: true });
       continue;
     }
-    const mode = await stat(full).then((info) => info.mode & 0o7777, () => undefined);
+    const mode = await stat(full).then(
+      (info) => info.mode & 0o7777,
+      () => undefined,
+    );
     await writeAtomic(full, change.content, mode);
   }
 }
@@ -178,7 +194,10 @@ export async function restore(snap: Snapshot): Promise<void> {
       continue;
     }
     const current = info?.isFile() ? await readFile(full).catch(() => null) : null;
-    const mode = await stat(full).then((info) => info.mode & 0o7777, () => -1);
+    const mode = await stat(full).then(
+      (info) => info.mode & 0o7777,
+      () => -1,
+    );
     if (current !== null && current.equals(state.content) && mode === state.mode) continue;
     await writeAtomic(full, state.content, state.mode);
   }

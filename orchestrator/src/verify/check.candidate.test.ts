@@ -20,16 +20,40 @@ test("the commands see the candidate (changed, created, deleted files); the work
   dirs.push(root);
   writeFileSync(path.join(root, "a.txt"), "old\n");
   writeFileSync(path.join(root, "doomed.txt"), "still here\n");
-  const candidate = new Map<string, string | null>([["a.txt", "new\n"], ["doomed.txt", null], ["sub/made.txt", "made\n"]]);
-  const commands = ["grep -qx new a.txt", "test ! -e doomed.txt", "grep -qx made sub/made.txt", "test ! -e doomed.txt && grep -qx new a.txt"];
-  const result = await runCheck({ kind: "commands", commands }, root, { verify: config.verify, humaneval: config.humaneval, sandbox }, ["a.txt", "doomed.txt", "sub/made.txt"], candidate);
+  const candidate = new Map<string, string | null>([
+    ["a.txt", "new\n"],
+    ["doomed.txt", null],
+    ["sub/made.txt", "made\n"],
+  ]);
+  const commands = [
+    "grep -qx new a.txt",
+    "test ! -e doomed.txt",
+    "grep -qx made sub/made.txt",
+    "test ! -e doomed.txt && grep -qx new a.txt",
+  ];
+  const result = await runCheck(
+    { kind: "commands", commands },
+    root,
+    { verify: config.verify, humaneval: config.humaneval, sandbox },
+    ["a.txt", "doomed.txt", "sub/made.txt"],
+    candidate,
+  );
   expect(result.errors).toEqual([]);
   expect(result.passed).toBe(true);
   expect(readFileSync(path.join(root, "a.txt"), "utf8")).toBe("old\n");
   expect(readFileSync(path.join(root, "doomed.txt"), "utf8")).toBe("still here\n");
   expect(() => readFileSync(path.join(root, "sub", "made.txt"))).toThrow();
   // And without the candidate, the same commands see the workspace.
-  expect((await runCheck({ kind: "commands", commands: ["grep -qx old a.txt", "test -e doomed.txt"] }, root, { verify: config.verify, humaneval: config.humaneval, sandbox }, [])).passed).toBe(true);
+  expect(
+    (
+      await runCheck(
+        { kind: "commands", commands: ["grep -qx old a.txt", "test -e doomed.txt"] },
+        root,
+        { verify: config.verify, humaneval: config.humaneval, sandbox },
+        [],
+      )
+    ).passed,
+  ).toBe(true);
 }, 30_000);
 
 test("a deletion is made once, before any command: code that swaps a directory for a link cannot aim it outside", async () => {
@@ -45,7 +69,13 @@ test("a deletion is made once, before any command: code that swaps a directory f
   // The first command turns sub into a link to the outside directory; the second would follow it, were the
   // deletion made again at its mount.
   const commands = ["test ! -e sub/gone.txt", `rm -rf sub && ln -s ${outside} sub`, "true"];
-  const result = await runCheck({ kind: "commands", commands }, root, { verify: config.verify, humaneval: config.humaneval, sandbox }, ["sub/gone.txt"], candidate);
+  const result = await runCheck(
+    { kind: "commands", commands },
+    root,
+    { verify: config.verify, humaneval: config.humaneval, sandbox },
+    ["sub/gone.txt"],
+    candidate,
+  );
   expect(result.errors).toEqual([]);
   expect(readFileSync(path.join(outside, "gone.txt"), "utf8")).toBe("not yours\n");
   expect(readFileSync(path.join(root, "sub", "gone.txt"), "utf8")).toBe("owned\n");

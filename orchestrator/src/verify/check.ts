@@ -36,7 +36,13 @@ export function checkLabels(check: Check): string[] {
 
 /** `owned`: the task's files, which the model may edit (config files among them included). */
 /** `candidate`: a private edit the commands see on top of the workspace (the daemon's tasks); absent: the workspace as it is. */
-export async function runCheck(check: Check, root: string, deps: CheckDeps, owned: string[] = [], candidate?: Candidate): Promise<CheckResult> {
+export async function runCheck(
+  check: Check,
+  root: string,
+  deps: CheckDeps,
+  owned: string[] = [],
+  candidate?: Candidate,
+): Promise<CheckResult> {
   if (check.kind === "pytest") {
     if (candidate) throw new Error("a pytest check grades the workspace itself: HumanEval tasks edit in place");
     if (!deps.grader) throw new Error("a pytest check needs a grader; start one with startGrader()");
@@ -60,13 +66,29 @@ export async function runCheck(check: Check, root: string, deps: CheckDeps, owne
   // One view for the whole verification: its writes never reach the workspace, and are read here before they go.
   const view = await deps.sandbox.view(root, owned, candidate);
   try {
-    const verification = await verify({ cwd: root, commands: check.commands, sandbox: deps.sandbox, signal: deps.signal, owned, view, ...deps.verify });
+    const verification = await verify({
+      cwd: root,
+      commands: check.commands,
+      sandbox: deps.sandbox,
+      signal: deps.signal,
+      owned,
+      view,
+      ...deps.verify,
+    });
     const output = verification.results.map((r) => `$ ${r.command}\n${r.output}`).join("\n");
     const durationMs = verification.results.reduce((sum, r) => sum + r.durationMs, 0);
     // A pass means nothing if the code under test rewrote its own grading for a later command.
     const tampered = await gradingConfigWrites(view.dirs.upper, owned);
-    if (tampered.length > 0) return { passed: false, errors: [describeConfigWrites(tampered)], output, durationMs, decidedBy: "grading-config check" };
-    if (verification.passed) return { passed: true, errors: [], output, durationMs, decidedBy: check.commands.join(" && ") };
+    if (tampered.length > 0)
+      return {
+        passed: false,
+        errors: [describeConfigWrites(tampered)],
+        output,
+        durationMs,
+        decidedBy: "grading-config check",
+      };
+    if (verification.passed)
+      return { passed: true, errors: [], output, durationMs, decidedBy: check.commands.join(" && ") };
     return { passed: false, errors: verification.errors, output, durationMs, decidedBy: verification.failed.command };
   } finally {
     await view.dispose();

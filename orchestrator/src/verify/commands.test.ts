@@ -12,14 +12,18 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 // The ordering and error tests write a log outside the workspace, which only an unjailed command may do.
 const unsafeSandbox = await openSandbox(buildConfig([{}]).sandbox, { unsafe: true });
 
-
 /**
  * A view of the test workspace whose upper layer the test can watch: a file the jailed command writes at `inJail`
  * shows on the host at `seen` (only there: the real workspace never gets it).
  */
 async function watchedView(name: string) {
   const view = await (await testSandbox()).view(dir, []);
-  return { ...view, inJail: path.join(dir, name), seen: path.join(view.dirs.upper, name), [Symbol.asyncDispose]: () => view.dispose() };
+  return {
+    ...view,
+    inJail: path.join(dir, name),
+    seen: path.join(view.dirs.upper, name),
+    [Symbol.asyncDispose]: () => view.dispose(),
+  };
 }
 
 describe("verificationEnv", () => {
@@ -42,11 +46,19 @@ describe("verificationEnv", () => {
   const out = verificationEnv(input);
 
   test("drops secrets and our own settings", () => {
-    for (const name of Object.keys(input).filter((n) => !["PATH", "HOME", "LANG"].includes(n))) expect(out).not.toHaveProperty(name);
+    for (const name of Object.keys(input).filter((n) => !["PATH", "HOME", "LANG"].includes(n)))
+      expect(out).not.toHaveProperty(name);
   });
 
   test("keeps ordinary variables and sets CI", () => {
-    expect(out).toEqual({ PATH: "/usr/bin:/bin", HOME: "/home/dev", LANG: "C.UTF-8", CI: "true", NO_COLOR: "1", FORCE_COLOR: "0" });
+    expect(out).toEqual({
+      PATH: "/usr/bin:/bin",
+      HOME: "/home/dev",
+      LANG: "C.UTF-8",
+      CI: "true",
+      NO_COLOR: "1",
+      FORCE_COLOR: "0",
+    });
   });
 
   test("a CI value from the environment is overridden", () => {
@@ -68,7 +80,11 @@ describe("runJailedCommand (in the real sandbox)", () => {
   test("runs in the workspace with an allow-listed environment: no secrets, HOME in the private /tmp", async () => {
     process.env.SMOL_VERIFY_TEST_API_KEY = "sk-leak-verifier-test";
     try {
-      const result = await runJailedCommand('pwd; echo "key=${SMOL_VERIFY_TEST_API_KEY:-none} ci=$CI home=$HOME"', { cwd: dir, timeoutMs: 5000, sandbox: await testSandbox() });
+      const result = await runJailedCommand('pwd; echo "key=${SMOL_VERIFY_TEST_API_KEY:-none} ci=$CI home=$HOME"', {
+        cwd: dir,
+        timeoutMs: 5000,
+        sandbox: await testSandbox(),
+      });
       expect(result.output).toContain(`${dir}\n`);
       expect(result.output).toContain("key=none ci=true home=/tmp");
     } finally {
@@ -78,7 +94,12 @@ describe("runJailedCommand (in the real sandbox)", () => {
 
   test("a timeout kills everything the command started", async () => {
     await using view = await watchedView("timeout.beat");
-    const result = await runJailedCommand(`${heartbeatCommand(view.inJail)} sleep 30`, { cwd: dir, timeoutMs: 500, sandbox: await testSandbox(), view });
+    const result = await runJailedCommand(`${heartbeatCommand(view.inJail)} sleep 30`, {
+      cwd: dir,
+      timeoutMs: 500,
+      sandbox: await testSandbox(),
+      view,
+    });
     const beat = view.seen;
     expect(result.timedOut).toBe(true);
     expect(result.exitCode).toBeNull();
@@ -87,7 +108,12 @@ describe("runJailedCommand (in the real sandbox)", () => {
 
   test("a command that exits 0 leaving a background process (setsid, double fork) returns, and the process dies", async () => {
     await using view = await watchedView("background.beat");
-    const result = await runJailedCommand(`setsid sh -c '${heartbeatCommand(view.inJail)}' & sleep 0.2; echo done`, { cwd: dir, timeoutMs: 20_000, sandbox: await testSandbox(), view });
+    const result = await runJailedCommand(`setsid sh -c '${heartbeatCommand(view.inJail)}' & sleep 0.2; echo done`, {
+      cwd: dir,
+      timeoutMs: 20_000,
+      sandbox: await testSandbox(),
+      view,
+    });
     const beat = view.seen;
     expect(result.exitCode).toBe(0);
     expect(result.output).toContain("done");
@@ -98,7 +124,13 @@ describe("runJailedCommand (in the real sandbox)", () => {
     await using view = await watchedView("abort.beat");
     const beat = view.seen;
     const controller = new AbortController();
-    const running = runJailedCommand(`${heartbeatCommand(view.inJail)} sleep 30`, { cwd: dir, timeoutMs: 20_000, sandbox: await testSandbox(), signal: controller.signal, view });
+    const running = runJailedCommand(`${heartbeatCommand(view.inJail)} sleep 30`, {
+      cwd: dir,
+      timeoutMs: 20_000,
+      sandbox: await testSandbox(),
+      signal: controller.signal,
+      view,
+    });
     while (!(await Bun.file(beat).exists())) await Bun.sleep(20);
     controller.abort();
     const result = await running;
@@ -128,7 +160,11 @@ describe("verify", () => {
     writeFileSync(log, "");
     const result = await verify({
       ...options,
-      commands: [`echo one >> ${log}`, `cat ${log}; echo two >> ${log}; echo "src/a.ts(3,5): error TS2304: Cannot find name 'x'."; exit 2`, `echo three >> ${log}`],
+      commands: [
+        `echo one >> ${log}`,
+        `cat ${log}; echo two >> ${log}; echo "src/a.ts(3,5): error TS2304: Cannot find name 'x'."; exit 2`,
+        `echo three >> ${log}`,
+      ],
     });
     expect(result.passed).toBe(false);
     if (result.passed) return;
@@ -138,7 +174,10 @@ describe("verify", () => {
     // ... and none of it reached the real workspace.
     expect(readFileSync(log, "utf8")).toBe("");
     expect(result.failed.exitCode).toBe(2);
-    expect(result.errors).toEqual([expect.stringContaining("failed with exit code 2"), "src/a.ts:3:5 error TS2304: Cannot find name 'x'."]);
+    expect(result.errors).toEqual([
+      expect.stringContaining("failed with exit code 2"),
+      "src/a.ts:3:5 error TS2304: Cannot find name 'x'.",
+    ]);
   });
 
   test("a timed-out command fails verification with a timeout headline", async () => {

@@ -34,12 +34,17 @@ const OUTPUT_LIMIT = 1 << 20; // keep the last 1 MiB of a command's output
 /** Pure: the host environment without secrets or our own settings (for trusted helpers such as the grader). */
 export function verificationEnv(env: Record<string, string | undefined>): Record<string, string> {
   const out = withoutSecrets(env);
-  for (const name of Object.keys(out)) if (name.startsWith("LITELLM_") || name.startsWith("SMOL_CODER_")) delete out[name];
+  for (const name of Object.keys(out))
+    if (name.startsWith("LITELLM_") || name.startsWith("SMOL_CODER_")) delete out[name];
   // Test runners stay non-interactive and plain.
   return { ...out, CI: "true", NO_COLOR: "1", FORCE_COLOR: "0" };
 }
 
-async function collect(stream: ReadableStream<Uint8Array>, sink: Uint8Array[], budget: { bytes: number }): Promise<void> {
+async function collect(
+  stream: ReadableStream<Uint8Array>,
+  sink: Uint8Array[],
+  budget: { bytes: number },
+): Promise<void> {
   for await (const chunk of stream) {
     sink.push(chunk);
     budget.bytes += chunk.length;
@@ -59,7 +64,10 @@ function killGroup(pid: number): void {
  * One command, jailed, in `view` (the verification's view of the workspace), or in a view of its own that is
  * thrown away after it: nothing it writes reaches the real workspace.
  */
-export async function runJailedCommand(command: string, options: Pick<VerifyOptions, "cwd" | "timeoutMs" | "sandbox" | "signal" | "owned"> & { view?: WorkspaceView }): Promise<CommandResult> {
+export async function runJailedCommand(
+  command: string,
+  options: Pick<VerifyOptions, "cwd" | "timeoutMs" | "sandbox" | "signal" | "owned"> & { view?: WorkspaceView },
+): Promise<CommandResult> {
   if (!options.view) {
     const view = await options.sandbox.view(options.cwd, options.owned ?? []);
     try {
@@ -69,7 +77,12 @@ export async function runJailedCommand(command: string, options: Pick<VerifyOpti
     }
   }
   const started = performance.now();
-  const jail = await options.sandbox.jail({ workspace: options.cwd, writable: true, view: options.view, command: ["/bin/sh", "-c", command] });
+  const jail = await options.sandbox.jail({
+    workspace: options.cwd,
+    writable: true,
+    view: options.view,
+    command: ["/bin/sh", "-c", command],
+  });
   try {
     options.signal?.throwIfAborted(); // aborted while the jail was made: an abort listener added now would never fire
     const child = Bun.spawn(jail.argv, {

@@ -5,7 +5,13 @@ import path from "node:path";
 import { summariseFailure, type FailedCommand } from "./diagnostics.ts";
 
 const LIMITS = { maxErrors: 10, maxErrorChars: 400 };
-const failed = (output: string, extra: Partial<FailedCommand> = {}): FailedCommand => ({ command: "npm test", exitCode: 1, timedOut: false, output, ...extra });
+const failed = (output: string, extra: Partial<FailedCommand> = {}): FailedCommand => ({
+  command: "npm test",
+  exitCode: 1,
+  timedOut: false,
+  output,
+  ...extra,
+});
 const errorsOf = (output: string, limits = LIMITS) => summariseFailure(failed(output), limits).slice(1);
 
 // Captured from tsc (TypeScript 7) and pytest 9 / Python 3.11 runs.
@@ -86,7 +92,9 @@ describe("summariseFailure: headline", () => {
     expect(summariseFailure(failed("boom", { exitCode: 2 }), LIMITS)[0]).toBe("`npm test` failed with exit code 2");
   });
   test("timeout", () => {
-    expect(summariseFailure(failed("", { exitCode: null, timedOut: true }), LIMITS)[0]).toBe("`npm test` timed out and was killed");
+    expect(summariseFailure(failed("", { exitCode: null, timedOut: true }), LIMITS)[0]).toBe(
+      "`npm test` timed out and was killed",
+    );
   });
 });
 
@@ -108,8 +116,14 @@ describe("summariseFailure: tools", () => {
     const dir = mkdtempSync(path.join(tmpdir(), "smol-diag-"));
     afterAll(() => rmSync(dir, { recursive: true, force: true }));
     test("real tsc output is summarised with file:line:col", () => {
-      writeFileSync(path.join(dir, "bad.ts"), "export const n: number = 'one';\nexport function f(x: string) { return x.nope; }\n");
-      writeFileSync(path.join(dir, "tsconfig.json"), JSON.stringify({ compilerOptions: { strict: true, noEmit: true }, files: ["bad.ts"] }));
+      writeFileSync(
+        path.join(dir, "bad.ts"),
+        "export const n: number = 'one';\nexport function f(x: string) { return x.nope; }\n",
+      );
+      writeFileSync(
+        path.join(dir, "tsconfig.json"),
+        JSON.stringify({ compilerOptions: { strict: true, noEmit: true }, files: ["bad.ts"] }),
+      );
       const tsc = path.join(import.meta.dir, "..", "..", "node_modules", ".bin", "tsc");
       const run = Bun.spawnSync([tsc, "-p", dir], { cwd: dir, stdout: "pipe", stderr: "pipe" });
       expect(run.exitCode).not.toBe(0);
@@ -140,7 +154,9 @@ describe("summariseFailure: tools", () => {
   });
 
   test("python traceback: last frame and exception", () => {
-    expect(errorsOf(TRACEBACK)).toEqual(["/work/app/tb2.py:2: ValueError: invalid literal for int() with base 10: '12x'"]);
+    expect(errorsOf(TRACEBACK)).toEqual([
+      "/work/app/tb2.py:2: ValueError: invalid literal for int() with base 10: '12x'",
+    ]);
   });
 
   // Python prints module-qualified names for exceptions outside builtins/__main__; the location should survive.
@@ -184,13 +200,20 @@ describe("summariseFailure: limits", () => {
     const output = Array.from({ length: 25 }, (_, i) => `src/a.ts(${i + 1},1): error TS1005: ';' expected.`).join("\n");
     const result = summariseFailure(failed(output), { maxErrors: 3, maxErrorChars: 400 });
     expect(result).toHaveLength(4);
-    expect(result.slice(1)).toEqual(["src/a.ts:1:1 error TS1005: ';' expected.", "src/a.ts:2:1 error TS1005: ';' expected.", "src/a.ts:3:1 error TS1005: ';' expected."]);
+    expect(result.slice(1)).toEqual([
+      "src/a.ts:1:1 error TS1005: ';' expected.",
+      "src/a.ts:2:1 error TS1005: ';' expected.",
+      "src/a.ts:3:1 error TS1005: ';' expected.",
+    ]);
   });
 
   test("duplicates are removed before the cap", () => {
     const line = "src/a.ts(1,1): error TS1005: ';' expected.";
     const output = [line, line, line, "src/b.ts(2,2): error TS1005: ';' expected.", line].join("\r\n");
-    expect(errorsOf(output, { maxErrors: 2, maxErrorChars: 400 })).toEqual(["src/a.ts:1:1 error TS1005: ';' expected.", "src/b.ts:2:2 error TS1005: ';' expected."]);
+    expect(errorsOf(output, { maxErrors: 2, maxErrorChars: 400 })).toEqual([
+      "src/a.ts:1:1 error TS1005: ';' expected.",
+      "src/b.ts:2:2 error TS1005: ';' expected.",
+    ]);
   });
 
   test("ANSI colours are stripped from generic output", () => {
@@ -202,14 +225,36 @@ describe("summariseFailure: limits", () => {
 describe("summariseFailure: jest", () => {
   test("each failed test with its line, the failing expression, and Expected/Received (a real Jest run, colours and all)", () => {
     const output = readFileSync(path.join(import.meta.dir, "__fixtures__", "jest-isogram.txt"), "utf8");
-    const errors = summariseFailure({ command: "jest", exitCode: 1, timedOut: false, output }, { maxErrors: 20, maxErrorChars: 400 });
+    const errors = summariseFailure(
+      { command: "jest", exitCode: 1, timedOut: false, output },
+      { maxErrors: 20, maxErrorChars: 400 },
+    );
     expect(errors[0]).toBe("`jest` failed with exit code 1");
     expect(errors).toHaveLength(9);
-    expect(errors[1]).toBe("isogram.test.ts:17: word with one duplicated character: expect(isIsogram('eleven')).toEqual(expected) | expect(received).toEqual(expected) // deep equality | Expected: false | Received: true");
+    expect(errors[1]).toBe(
+      "isogram.test.ts:17: word with one duplicated character: expect(isIsogram('eleven')).toEqual(expected) | expect(received).toEqual(expected) // deep equality | Expected: false | Received: true",
+    );
   });
 
   test("a thrown error is located in the solution's frame", () => {
-    const output = ["  ● Isogram › empty string", "", "    TypeError: boom", "", "      1 | export function isIsogram(phrase: string): boolean {", "    > 2 |   throw new TypeError('boom')", "        |         ^", "", "      at isIsogram (isogram.ts:2:9)", "      at Object.<anonymous> (isogram.test.ts:6:12)", "      at Promise.then.completed (node_modules/jest-circus/build/utils.js:298:28)"].join("\n");
-    expect(summariseFailure({ command: "jest", exitCode: 1, timedOut: false, output }, { maxErrors: 5, maxErrorChars: 300 })[1]).toBe("isogram.ts:2: empty string: throw new TypeError('boom') | TypeError: boom");
+    const output = [
+      "  ● Isogram › empty string",
+      "",
+      "    TypeError: boom",
+      "",
+      "      1 | export function isIsogram(phrase: string): boolean {",
+      "    > 2 |   throw new TypeError('boom')",
+      "        |         ^",
+      "",
+      "      at isIsogram (isogram.ts:2:9)",
+      "      at Object.<anonymous> (isogram.test.ts:6:12)",
+      "      at Promise.then.completed (node_modules/jest-circus/build/utils.js:298:28)",
+    ].join("\n");
+    expect(
+      summariseFailure(
+        { command: "jest", exitCode: 1, timedOut: false, output },
+        { maxErrors: 5, maxErrorChars: 300 },
+      )[1],
+    ).toBe("isogram.ts:2: empty string: throw new TypeError('boom') | TypeError: boom");
   });
 });

@@ -52,14 +52,18 @@ const JEST_TITLE = /^\s*● (.+)$/;
 const JEST_FRAME = /^\s*at .*?\(?([^\s()]+\.[cm]?[jt]sx?):(\d+):\d+\)?$/;
 const JEST_CODE = /^\s*>\s*\d+\s*\|\s?(.*)$/;
 const jest: Extractor = (lines) => {
-  const starts = lines.flatMap((line, index) => (JEST_TITLE.test(line) && !/^\s*● Test suite failed to run/.test(line) ? [index] : []));
+  const starts = lines.flatMap((line, index) =>
+    JEST_TITLE.test(line) && !/^\s*● Test suite failed to run/.test(line) ? [index] : [],
+  );
   return starts.map((start, n) => {
     const block = lines.slice(start + 1, starts[n + 1] ?? lines.length);
     const title = JEST_TITLE.exec(lines[start]!)![1]!.split(" › ").at(-1)!;
     const message = block.find((line) => line.trim() !== "")?.trim() ?? "";
     const values = block.filter((line) => /^\s*(Expected|Received)( value)?:/.test(line)).map((line) => line.trim());
     const code = block.map((line) => JEST_CODE.exec(line)?.[1]?.trim()).find(Boolean);
-    const frame = block.map((line) => JEST_FRAME.exec(line)).find((match) => match !== null && !match[1]!.includes("node_modules"));
+    const frame = block
+      .map((line) => JEST_FRAME.exec(line))
+      .find((match) => match !== null && !match[1]!.includes("node_modules"));
     const where = frame ? `${frame[1]!.replace(/^.*\//, "")}:${frame[2]}: ` : "";
     return `${where}${title}: ${[code, message, ...values].filter(Boolean).join(" | ")}`;
   });
@@ -69,7 +73,10 @@ const PY_FRAME = /^\s*File "([^"]+)", line (\d+)/;
 const traceback: Extractor = (lines) => {
   const start = lines.findLastIndex((line) => line.startsWith("Traceback (most recent call last)"));
   if (start < 0) return [];
-  const frames = lines.slice(start).map((line) => PY_FRAME.exec(line)).filter((match) => match !== null);
+  const frames = lines
+    .slice(start)
+    .map((line) => PY_FRAME.exec(line))
+    .filter((match) => match !== null);
   const last = frames.at(-1);
   const message = lines.slice(start).findLast((line) => /^[\w.]+(Error|Exception)\b/.test(line));
   return message ? [last ? `${last[1]}:${last[2]}: ${message}` : message] : [];

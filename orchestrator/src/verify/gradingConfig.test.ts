@@ -36,8 +36,13 @@ describe("isGradingConfig", () => {
 describe("writes to grading config in a verification's view", () => {
   const root = mkdtempSync(path.join(tmpdir(), "smol-grading-config-"));
   afterAll(() => rmSync(root, { recursive: true, force: true }));
-  const deps = async () => ({ verify: buildConfig([{}]).verify, humaneval: buildConfig([{}]).humaneval, sandbox: await testSandbox() });
-  const tamper = "mkdir -p tests && echo 'def pytest_runtest_call(item): pass' > tests/conftest.py; echo '{}' > package.json; rm pytest.ini; echo 'x = 2' > calc.py";
+  const deps = async () => ({
+    verify: buildConfig([{}]).verify,
+    humaneval: buildConfig([{}]).humaneval,
+    sandbox: await testSandbox(),
+  });
+  const tamper =
+    "mkdir -p tests && echo 'def pytest_runtest_call(item): pass' > tests/conftest.py; echo '{}' > package.json; rm pytest.ini; echo 'x = 2' > calc.py";
 
   test("an added conftest.py, a changed package.json and a removed pytest.ini fail the attempt, whatever the commands said; the workspace never sees them", async () => {
     writeFileSync(path.join(root, "package.json"), '{"scripts":{"test":"bun test"}}');
@@ -46,7 +51,9 @@ describe("writes to grading config in a verification's view", () => {
     const result = await runCheck({ kind: "commands", commands: [tamper, "true"] }, root, await deps(), ["calc.py"]);
     expect(result.passed).toBe(false);
     expect(result.decidedBy).toBe("grading-config check");
-    expect(result.errors).toEqual([describeConfigWrites(["package.json", "pytest.ini", path.join("tests", "conftest.py")])]);
+    expect(result.errors).toEqual([
+      describeConfigWrites(["package.json", "pytest.ini", path.join("tests", "conftest.py")]),
+    ]);
     expect(readFileSync(path.join(root, "package.json"), "utf8")).toBe('{"scripts":{"test":"bun test"}}');
     expect(readFileSync(path.join(root, "pytest.ini"), "utf8")).toBe("[pytest]\n");
     expect(readFileSync(path.join(root, "calc.py"), "utf8")).toBe("x = 1\n");
@@ -54,7 +61,15 @@ describe("writes to grading config in a verification's view", () => {
   });
 
   test("owned config files may change, and other writes (build output) are no tampering", async () => {
-    const result = await runCheck({ kind: "commands", commands: ["echo '{}' > package.json; mkdir -p dist && echo built > dist/out.js", "test -f dist/out.js"] }, root, await deps(), ["package.json"]);
+    const result = await runCheck(
+      {
+        kind: "commands",
+        commands: ["echo '{}' > package.json; mkdir -p dist && echo built > dist/out.js", "test -f dist/out.js"],
+      },
+      root,
+      await deps(),
+      ["package.json"],
+    );
     expect(result).toMatchObject({ passed: true, errors: [] });
   });
 });

@@ -22,11 +22,27 @@ describe("packageManager", () => {
 });
 
 describe("detectCommands", () => {
-  const facts = (scripts: Record<string, string> | null, rootEntries: string[] = ["package.json"], hasPythonTests = false) => ({ scripts, rootEntries, hasPythonTests });
+  const facts = (
+    scripts: Record<string, string> | null,
+    rootEntries: string[] = ["package.json"],
+    hasPythonTests = false,
+  ) => ({ scripts, rootEntries, hasPythonTests });
 
   test("scripts run in the order typecheck, lint, build, test", () => {
-    const scripts = { test: "vitest run", build: "tsc -b", start: "node .", lint: "eslint .", typecheck: "tsc --noEmit", dev: "vite" };
-    expect(detectCommands(facts(scripts))).toEqual(["npm run typecheck", "npm run lint", "npm run build", "npm run test"]);
+    const scripts = {
+      test: "vitest run",
+      build: "tsc -b",
+      start: "node .",
+      lint: "eslint .",
+      typecheck: "tsc --noEmit",
+      dev: "vite",
+    };
+    expect(detectCommands(facts(scripts))).toEqual([
+      "npm run typecheck",
+      "npm run lint",
+      "npm run build",
+      "npm run test",
+    ]);
   });
 
   test("uses the workspace's package manager", () => {

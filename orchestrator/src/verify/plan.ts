@@ -41,10 +41,16 @@ async function readFacts(root: string): Promise<WorkspaceFacts> {
   let scripts: Record<string, string> | null = null;
   if (rootEntries.includes("package.json")) {
     try {
-      const manifest = JSON.parse(await readFile(path.join(root, "package.json"), "utf8")) as { scripts?: Record<string, string> };
+      const manifest = JSON.parse(await readFile(path.join(root, "package.json"), "utf8")) as {
+        scripts?: Record<string, string>;
+      };
       scripts = manifest.scripts ?? {};
     } catch {
-      throw new TaskInvalid("package.json", "is not valid JSON", "fix the workspace's package.json or pass \"verify\" in the task");
+      throw new TaskInvalid(
+        "package.json",
+        "is not valid JSON",
+        'fix the workspace\'s package.json or pass "verify" in the task',
+      );
     }
   }
   const testDir = rootEntries.includes("tests") ? await readdir(path.join(root, "tests")).catch(() => []) : [];

@@ -2,13 +2,36 @@
 // and readers of what reached the store and the next prompt.
 import { Database } from "bun:sqlite";
 import { describe, expect, test } from "bun:test";
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { homedir, networkInterfaces, tmpdir } from "node:os";
 import path from "node:path";
 import { loadDataset, type Problem } from "../../src/humaneval/dataset.ts";
 import { testFileText } from "../../src/humaneval/workspace.ts";
 import { startFakeModel, type FakeModel, type ScriptStep } from "../fakeModel.ts";
-import { CLI, diffReply, fencedReply, git, initRepo, noneSurvive, ORCHESTRATOR_DIR, cleanup, SHARED_DATASET, tempDir, TEST_DB, type CliResult, type Event } from "../helpers.ts";
+import {
+  CLI,
+  diffReply,
+  fencedReply,
+  git,
+  initRepo,
+  noneSurvive,
+  ORCHESTRATOR_DIR,
+  cleanup,
+  SHARED_DATASET,
+  tempDir,
+  TEST_DB,
+  type CliResult,
+  type Event,
+} from "../helpers.ts";
 
 const trackedDirs: string[] = [];
 /** This file's fake model and temp dirs; each test file releases them after every test (releaseResources). */
@@ -40,9 +63,14 @@ export const VERIFY_TIMEOUT_MS = 8_000;
 export const CALC = "calc.py";
 export const CALC_BEFORE = 'def add(a, b):\n    raise NotImplementedError("add")\n';
 export const CALC_RIGHT = "def add(a, b):\n    return a + b\n";
-export const CHECK = 'from calc import add\n\nassert add(2, 3) == 5, f"add(2, 3) returned {add(2, 3)!r}"\nprint("check ok")\n';
+export const CHECK =
+  'from calc import add\n\nassert add(2, 3) == 5, f"add(2, 3) returned {add(2, 3)!r}"\nprint("check ok")\n';
 export const DESCRIPTION = "Make add() in calc.py return the sum of its arguments.";
-export const WORKSPACE_TASK = JSON.stringify({ description: DESCRIPTION, filesOwned: [CALC], verify: ["python3 check.py"] });
+export const WORKSPACE_TASK = JSON.stringify({
+  description: DESCRIPTION,
+  filesOwned: [CALC],
+  verify: ["python3 check.py"],
+});
 
 /** A wrong add, so the hostile attempt fails its check even when the attack itself ends quietly. */
 export const WRONG_ADD = "\n\ndef add(a, b):\n    return a - b\n";
@@ -60,7 +88,12 @@ export type Layout = { root: string; ws: string; outside: string; db: string };
 /** root/ws is the workspace (a git repo); root/outside is a host directory beside it; root/runs.db the store. */
 export function workspaceLayout(extra: (layout: Layout) => void = () => undefined): Layout {
   const root = resources.track(tempDir("smol-adv-"));
-  const layout = { root, ws: path.join(root, "ws"), outside: path.join(root, "outside"), db: path.join(root, "runs.db") };
+  const layout = {
+    root,
+    ws: path.join(root, "ws"),
+    outside: path.join(root, "outside"),
+    db: path.join(root, "runs.db"),
+  };
   mkdirSync(layout.ws);
   mkdirSync(layout.outside);
   writeFileSync(path.join(layout.ws, CALC), CALC_BEFORE);
@@ -77,7 +110,13 @@ export type Run = { result: CliResult; wallMs: number; fake: FakeModel; hung: bo
  * runCli from helpers.ts, plus a hard kill: an orchestrator that hangs fails the test (hung: true) instead of
  * hanging the test file, and is not left running.
  */
-export async function runCliTimed(args: string[], stdin: string, fake: FakeModel, env: Record<string, string> = {}, killAfterMs = MAX_WALL_MS): Promise<Omit<Run, "ws">> {
+export async function runCliTimed(
+  args: string[],
+  stdin: string,
+  fake: FakeModel,
+  env: Record<string, string> = {},
+  killAfterMs = MAX_WALL_MS,
+): Promise<Omit<Run, "ws">> {
   const started = performance.now();
   const child = Bun.spawn(["bun", "run", CLI, "--no-log-file", ...args], {
     cwd: ORCHESTRATOR_DIR,
@@ -91,7 +130,11 @@ export async function runCliTimed(args: string[], stdin: string, fake: FakeModel
     hung = true;
     child.kill("SIGKILL");
   }, killAfterMs);
-  const [stdout, stderr, exitCode] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
+  const [stdout, stderr, exitCode] = await Promise.all([
+    new Response(child.stdout).text(),
+    new Response(child.stderr).text(),
+    child.exited,
+  ]);
   clearTimeout(timer);
   const events = stdout
     .split("\n")
@@ -106,18 +149,28 @@ export async function runWorkspace(
   hostile: ScriptStep[] | ((fake: FakeModel) => ScriptStep[]),
   options: { flags?: string[]; env?: Record<string, string>; task?: string; deep?: string; killAfterMs?: number } = {},
 ): Promise<Run> {
-  const fake = (resources.fake = startFakeModel({ replies: { "deep-coder": [options.deep ?? diffReply(CALC, CALC_BEFORE, CALC_RIGHT)] } }));
+  const fake = (resources.fake = startFakeModel({
+    replies: { "deep-coder": [options.deep ?? diffReply(CALC, CALC_BEFORE, CALC_RIGHT)] },
+  }));
   const steps = typeof hostile === "function" ? hostile(fake) : hostile;
   fake.script("fast-coder", ...steps);
   const args = [
-    "--workspace", layout.ws,
-    "--db", layout.db,
-    "--escalate-after", String(steps.length),
-    "--max-attempts", String(steps.length + 1),
-    "--verify-timeout-ms", String(VERIFY_TIMEOUT_MS),
+    "--workspace",
+    layout.ws,
+    "--db",
+    layout.db,
+    "--escalate-after",
+    String(steps.length),
+    "--max-attempts",
+    String(steps.length + 1),
+    "--verify-timeout-ms",
+    String(VERIFY_TIMEOUT_MS),
     ...(options.flags ?? []),
   ];
-  return { ...(await runCliTimed(args, options.task ?? WORKSPACE_TASK, fake, options.env, options.killAfterMs)), ws: layout.ws };
+  return {
+    ...(await runCliTimed(args, options.task ?? WORKSPACE_TASK, fake, options.env, options.killAfterMs)),
+    ws: layout.ws,
+  };
 }
 
 /** One hostile calc.py: the attack runs at import, then add() is wrong. */
@@ -127,22 +180,41 @@ export const hostileCalc = (attack: string) => diffReply(CALC, CALC_BEFORE, `${a
  * (a), (c) and the responsiveness check: exit 0, complete at deep after `failed` failed fast attempts, bounded wall
  * time, and no process left whose command line names the workspace (a sandbox, or anything it started).
  */
-export async function expectCompletedAtDeep(run: Run, failed: number, failure: "verification_fail" | "patch_rejected" = "verification_fail"): Promise<void> {
+export async function expectCompletedAtDeep(
+  run: Run,
+  failed: number,
+  failure: "verification_fail" | "patch_rejected" = "verification_fail",
+): Promise<void> {
   const { result } = run;
-  const context = { hung: run.hung, wallMs: Math.round(run.wallMs), exitCode: result.exitCode, stderr: result.stderr.slice(-2000), last: result.events.at(-1) };
+  const context = {
+    hung: run.hung,
+    wallMs: Math.round(run.wallMs),
+    exitCode: result.exitCode,
+    stderr: result.stderr.slice(-2000),
+    last: result.events.at(-1),
+  };
   expect(run.hung, JSON.stringify(context)).toBe(false);
   expect(context.exitCode, JSON.stringify(context)).toBe(0);
   expect(result.stderr).not.toMatch(/\n\s+at /);
-  expect(result.events.at(-1)).toMatchObject({ event: "task_complete", finalTier: "deep", totalAttempts: failed + 1, passedFirstAttempt: false });
+  expect(result.events.at(-1)).toMatchObject({
+    event: "task_complete",
+    finalTier: "deep",
+    totalAttempts: failed + 1,
+    passedFirstAttempt: false,
+  });
   expect(result.events.filter((event) => event.event === failure)).toHaveLength(failed);
-  expect(result.events.find((event) => event.event === "escalation")).toMatchObject({ fromTier: "fast", toTier: "deep" });
+  expect(result.events.find((event) => event.event === "escalation")).toMatchObject({
+    fromTier: "fast",
+    toTier: "deep",
+  });
   expect(run.fake.requestsFor("deep-coder")).toHaveLength(1);
   expect(run.ws).not.toBe("");
   expect(await noneSurvive(run.ws)).toBe(true);
 }
 
 /** The first verification failure event. */
-export const firstFailure = (result: CliResult): Event => result.events.find((event) => event.event === "verification_fail")!;
+export const firstFailure = (result: CliResult): Event =>
+  result.events.find((event) => event.event === "verification_fail")!;
 
 export type StoredAttempt = { n: number; tier: string; outcome: string; errors: string; output: string | null };
 
@@ -153,7 +225,9 @@ export function readStore(db: string): { text: string; attempts: StoredAttempt[]
     const tables = database.query<{ name: string }, []>("SELECT name FROM sqlite_schema WHERE type = 'table'").all();
     const text = tables.map(({ name }) => JSON.stringify(database.query(`SELECT * FROM "${name}"`).all())).join("\n");
     const attempts = database
-      .query<StoredAttempt, []>("SELECT n, tier, outcome, errors, verification_output AS output FROM attempts ORDER BY task_id, n")
+      .query<StoredAttempt, []>(
+        "SELECT n, tier, outcome, errors, verification_output AS output FROM attempts ORDER BY task_id, n",
+      )
       .all();
     return { text, attempts };
   } finally {
@@ -177,7 +251,8 @@ export function expectNowhere(run: Run, db: string, secrets: string[]): void {
     "CLI output": run.result.stdout + run.result.stderr,
   };
   for (const secret of secrets) {
-    for (const [where, text] of Object.entries(places)) expect({ where, leaked: text.includes(secret) }).toEqual({ where, leaked: false });
+    for (const [where, text] of Object.entries(places))
+      expect({ where, leaked: text.includes(secret) }).toEqual({ where, leaked: false });
   }
 }
 
@@ -189,4 +264,3 @@ export function hostIPv4Addresses(): string[] {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-

@@ -9,7 +9,17 @@ import { loadDataset, type Problem } from "../../src/humaneval/dataset.ts";
 import { testFileText } from "../../src/humaneval/workspace.ts";
 import { startFakeModel } from "../fakeModel.ts";
 import { CLI, diffReply, SHARED_DATASET, tempDir } from "../helpers.ts";
-import { expectCompletedAtDeep, hostileOutput, newMarker, py, readStore, resources, runCliTimed, type Run, releaseResources } from "./harness.ts";
+import {
+  expectCompletedAtDeep,
+  hostileOutput,
+  newMarker,
+  py,
+  readStore,
+  resources,
+  runCliTimed,
+  type Run,
+  releaseResources,
+} from "./harness.ts";
 
 afterEach(releaseResources);
 
@@ -24,7 +34,9 @@ type HumanEvalRun = Run & { db: string; ws: string; grader: string };
 
 async function runHumanEval(hostile: string[]): Promise<HumanEvalRun> {
   const db = path.join(resources.track(tempDir("smol-adv-he-")), "runs.db");
-  const fake = (resources.fake = startFakeModel({ replies: { "fast-coder": hostile, "deep-coder": [HUMANEVAL_RIGHT] } }));
+  const fake = (resources.fake = startFakeModel({
+    replies: { "fast-coder": hostile, "deep-coder": [HUMANEVAL_RIGHT] },
+  }));
   const args = ["--db", db, "--escalate-after", String(hostile.length), "--max-attempts", String(hostile.length + 1)];
   const run = await runCliTimed(args, HUMANEVAL_TASK, fake);
   const ws = /workspace (\S+)/.exec(run.result.stderr)?.[1] ?? "";
@@ -35,15 +47,26 @@ async function runHumanEval(hostile: string[]): Promise<HumanEvalRun> {
 
 describe("hostile HumanEval candidates", () => {
   test("12. os._exit(0) at import and inside the function: both attempts fail, deep completes", async () => {
-    const run = await runHumanEval([solution(P0.canonicalSolution, "\nimport os\nos._exit(0)\n"), solution("    import os\n    os._exit(0)\n")]);
+    const run = await runHumanEval([
+      solution(P0.canonicalSolution, "\nimport os\nos._exit(0)\n"),
+      solution("    import os\n    os._exit(0)\n"),
+    ]);
     await expectCompletedAtDeep(run, 2);
     const attempts = readStore(run.db).attempts;
-    expect(attempts.map((a) => [a.tier, a.outcome])).toEqual([["fast", "verification_failed"], ["fast", "verification_failed"], ["deep", "passed"]]);
+    expect(attempts.map((a) => [a.tier, a.outcome])).toEqual([
+      ["fast", "verification_failed"],
+      ["fast", "verification_failed"],
+      ["deep", "passed"],
+    ]);
   }, 180_000);
 
   test("13. forged conftest.py / sitecustomize.py / .pth from the candidate: nothing is written, the wrong answer fails", async () => {
     const marker = newMarker();
-    const sitePackages = (Bun.spawnSync(["python3", "-c", "import site; print('\\n'.join(site.getsitepackages()))"]).stdout.toString().trim().split("\n")).filter(Boolean);
+    const sitePackages = Bun.spawnSync(["python3", "-c", "import site; print('\\n'.join(site.getsitepackages()))"])
+      .stdout.toString()
+      .trim()
+      .split("\n")
+      .filter(Boolean);
     const evil = [
       "import pytest",
       "@pytest.hookimpl(hookwrapper=True)",
@@ -52,8 +75,19 @@ describe("hostile HumanEval candidates", () => {
       "    outcome.get_result().outcome = 'passed'",
       "",
     ].join("\n");
-    const relative = ["conftest.py", "sitecustomize.py", "usercustomize.py", "../grader/conftest.py", "../grader/sitecustomize.py", "../grader/test_humaneval.py", "../conftest.py"];
-    const absolute = sitePackages.flatMap((dir) => [path.join(dir, `sitecustomize.py`), path.join(dir, `smol_adv_${marker}.pth`)]);
+    const relative = [
+      "conftest.py",
+      "sitecustomize.py",
+      "usercustomize.py",
+      "../grader/conftest.py",
+      "../grader/sitecustomize.py",
+      "../grader/test_humaneval.py",
+      "../conftest.py",
+    ];
+    const absolute = sitePackages.flatMap((dir) => [
+      path.join(dir, `sitecustomize.py`),
+      path.join(dir, `smol_adv_${marker}.pth`),
+    ]);
     const attack = `
 
 import os as _os
@@ -66,7 +100,9 @@ for _target in ${JSON.stringify([...relative, ...absolute])}:
     except OSError as _e:
         print("WRITEFAIL", _target, type(_e).__name__, _e)
 `;
-    const sitecustomizeBefore = absolute.filter((file) => file.endsWith("sitecustomize.py")).map((file) => [file, existsSync(file) ? readFileSync(file, "utf8") : null]);
+    const sitecustomizeBefore = absolute
+      .filter((file) => file.endsWith("sitecustomize.py"))
+      .map((file) => [file, existsSync(file) ? readFileSync(file, "utf8") : null]);
     try {
       const run = await runHumanEval([solution("    return True\n", attack)]);
       await expectCompletedAtDeep(run, 1);
@@ -78,7 +114,8 @@ for _target in ${JSON.stringify([...relative, ...absolute])}:
       expect(existsSync(path.join(path.dirname(run.ws), "conftest.py"))).toBe(false);
       expect(readFileSync(path.join(run.grader, "test_humaneval.py"), "utf8")).toBe(testFileText(P0));
       for (const dir of sitePackages) expect(existsSync(path.join(dir, `smol_adv_${marker}.pth`))).toBe(false);
-      for (const [file, before] of sitecustomizeBefore) expect(existsSync(file!) ? readFileSync(file!, "utf8") : null).toBe(before!);
+      for (const [file, before] of sitecustomizeBefore)
+        expect(existsSync(file!) ? readFileSync(file!, "utf8") : null).toBe(before!);
       expect(existsSync(`/tmp/pth-ran-${marker}`)).toBe(false);
       expect(hostileOutput(run.db)).toContain("WRITEFAIL conftest.py");
     } finally {
@@ -124,9 +161,15 @@ for _target in ${JSON.stringify([...relative, ...absolute])}:
       "    __hash__ = int.__hash__",
       "",
     ].join("\n");
-    const run = await runHumanEval([solution("    return _Always()\n", always), solution("    return _AlwaysInt(1)\n", always)]);
+    const run = await runHumanEval([
+      solution("    return _Always()\n", always),
+      solution("    return _AlwaysInt(1)\n", always),
+    ]);
     await expectCompletedAtDeep(run, 2);
-    expect(readStore(run.db).attempts.map((a) => a.outcome)).toEqual(["verification_failed", "verification_failed", "passed"]);
+    expect(readStore(run.db).attempts.map((a) => a.outcome)).toEqual([
+      "verification_failed",
+      "verification_failed",
+      "passed",
+    ]);
   }, 180_000);
 });
-

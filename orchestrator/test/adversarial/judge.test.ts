@@ -39,7 +39,8 @@ function tree(root: string): Record<string, string> {
 }
 
 /** calc.py (owned) with a wrong add(); at import it runs `attack`. */
-const hostile = (attack: string) => diffReply("calc.py", CALC_BEFORE, `${attack.trim()}\n\n\ndef add(a, b):\n    return a - b\n`);
+const hostile = (attack: string) =>
+  diffReply("calc.py", CALC_BEFORE, `${attack.trim()}\n\n\ndef add(a, b):\n    return a - b\n`);
 
 function layout(): { ws: string; db: string } {
   const root = resources.track(path.join(tmpdir(), `smol-judge-${crypto.randomUUID()}`));
@@ -55,7 +56,11 @@ function layout(): { ws: string; db: string } {
   return { ws, db: path.join(root, "runs.db") };
 }
 
-const TASK = JSON.stringify({ description: "Make add() in calc.py return the sum of its arguments.", filesOwned: ["calc.py"], verify: ["python3 -m pytest -q -s -p no:cacheprovider test_calc.py"] });
+const TASK = JSON.stringify({
+  description: "Make add() in calc.py return the sum of its arguments.",
+  filesOwned: ["calc.py"],
+  verify: ["python3 -m pytest -q -s -p no:cacheprovider test_calc.py"],
+});
 
 describe("the judge is read-only to the candidate", () => {
   test("a reply that guts test_calc.py at import ends in abort (exit 1) with every file outside filesOwned byte-identical", async () => {
@@ -72,10 +77,19 @@ os.chmod(here / ".gitignore", 0o777)
 print("ATTACK RAN; .env holds:", repr((here / ".env").read_text()))
 `;
     const reply = hostile(attack);
-    const fake = (resources.fake = startFakeModel({ replies: { "fast-coder": [reply, reply], "deep-coder": [reply, reply], reviewer: [reply] } }));
-    const run = await runCliTimed(["--workspace", ws, "--db", db, "--max-attempts", "5", "--verify-timeout-ms", String(VERIFY_TIMEOUT_MS)], TASK, fake);
+    const fake = (resources.fake = startFakeModel({
+      replies: { "fast-coder": [reply, reply], "deep-coder": [reply, reply], reviewer: [reply] },
+    }));
+    const run = await runCliTimed(
+      ["--workspace", ws, "--db", db, "--max-attempts", "5", "--verify-timeout-ms", String(VERIFY_TIMEOUT_MS)],
+      TASK,
+      fake,
+    );
     expect(run.hung).toBe(false);
-    expect({ exit: run.result.exitCode, stderr: run.result.stderr.slice(-600) }).toEqual({ exit: 1, stderr: expect.stringContaining("abort after 5 attempt(s)") });
+    expect({ exit: run.result.exitCode, stderr: run.result.stderr.slice(-600) }).toEqual({
+      exit: 1,
+      stderr: expect.stringContaining("abort after 5 attempt(s)"),
+    });
     // The attack ran every time (so the gutted test file was there to be found), and failed every time.
     const attempts = readStore(db).attempts;
     expect(attempts.map((a) => a.outcome)).toEqual(Array(5).fill("verification_failed"));
@@ -103,7 +117,11 @@ print("ATTACK RAN; .env holds:", repr((here / ".env").read_text()))
     const right = diffReply("calc.py", CALC_BEFORE, `${show}\n\ndef add(a, b):\n    return a + b\n`);
     const fake = (resources.fake = startFakeModel({ replies: { "fast-coder": [right] } }));
     const task = JSON.stringify({ ...JSON.parse(TASK), filesOwned: ["calc.py", ".env"] });
-    const run = await runCliTimed(["--config", config, "--workspace", ws, "--db", db, "--verify-timeout-ms", String(VERIFY_TIMEOUT_MS)], task, fake);
+    const run = await runCliTimed(
+      ["--config", config, "--workspace", ws, "--db", db, "--verify-timeout-ms", String(VERIFY_TIMEOUT_MS)],
+      task,
+      fake,
+    );
     const output = readStore(db).attempts[0]?.output ?? "";
     expect({ exit: run.result.exitCode, output }).toMatchObject({ exit: 0 });
     expect(output).toContain(`SEEN .env 'API_TOKEN=${SECRET}\\n'`);

@@ -3,11 +3,33 @@
 // no process the attack started survives, nothing secret reaches the next prompt or the run store, and the
 // orchestrator stays responsive (bounded wall time, a normal exit).
 import { afterEach, describe, expect, test } from "bun:test";
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { diffReply, fencedReply, git } from "../helpers.ts";
-import { CALC, CALC_BEFORE, CALC_RIGHT, CHECK, DESCRIPTION, expectCompletedAtDeep, hostileOutput, newMarker, py, runWorkspace, workspaceLayout, releaseResources } from "./harness.ts";
+import {
+  CALC,
+  CALC_BEFORE,
+  CALC_RIGHT,
+  CHECK,
+  DESCRIPTION,
+  expectCompletedAtDeep,
+  hostileOutput,
+  newMarker,
+  py,
+  runWorkspace,
+  workspaceLayout,
+  releaseResources,
+} from "./harness.ts";
 
 afterEach(releaseResources);
 
@@ -28,17 +50,24 @@ describe("hostile patch paths", () => {
       fencedReply(create(absolute)),
       diffReply(".git/config", configBefore, `${configBefore}[core]\n\thooksPath = ${layout.outside}\n`),
       diffReply("link/file.txt", "original\n", "pwned\n"),
-      fencedReply(`--- a/${CALC}\n+++ b/${CALC}\n@@ -1,2 +1,2 @@\n def add(a, b):\n-    raise NotImplementedError("add")\n+    return a + b\n`, create("../outside2.txt")),
+      fencedReply(
+        `--- a/${CALC}\n+++ b/${CALC}\n@@ -1,2 +1,2 @@\n def add(a, b):\n-    raise NotImplementedError("add")\n+    return a + b\n`,
+        create("../outside2.txt"),
+      ),
       `Here is the file:\n\n../outside-whole.txt\n\`\`\`\npwned\n\`\`\`\n`,
       `.git/config\n<<<<<<< SEARCH\n[core]\n=======\n[core]\n\thooksPath = ${layout.outside}\n>>>>>>> REPLACE\n`,
     ];
     try {
       const run = await runWorkspace(layout, replies);
       await expectCompletedAtDeep(run, replies.length, "patch_rejected");
-      const reasons = run.result.events.filter((event) => event.event === "patch_rejected").map((event) => String(event.reason));
+      const reasons = run.result.events
+        .filter((event) => event.event === "patch_rejected")
+        .map((event) => String(event.reason));
       expect(reasons).toHaveLength(replies.length);
-      for (const reason of reasons) expect(reason).toMatch(/leaves the workspace|is absolute|inside \.git|not in filesOwned/);
-      for (const file of ["outside.txt", "outside2.txt", "outside-whole.txt"]) expect(existsSync(path.join(layout.root, file))).toBe(false);
+      for (const reason of reasons)
+        expect(reason).toMatch(/leaves the workspace|is absolute|inside \.git|not in filesOwned/);
+      for (const file of ["outside.txt", "outside2.txt", "outside-whole.txt"])
+        expect(existsSync(path.join(layout.root, file))).toBe(false);
       expect(existsSync(absolute)).toBe(false);
       expect(readFileSync(gitConfig, "utf8")).toBe(configBefore);
       expect(readFileSync(path.join(layout.root, "target", "file.txt"), "utf8")).toBe("original\n");
@@ -66,7 +95,10 @@ print("SWAPPED pkg for a symlink to ${layout.outside}")
 raise SystemExit(1)
 `;
     const task = JSON.stringify({ description: DESCRIPTION, filesOwned: [owned], verify: ["python3 check.py"] });
-    const run = await runWorkspace(layout, [diffReply(owned, CALC_BEFORE, attack.trim() + "\n")], { task, deep: diffReply(owned, CALC_BEFORE, CALC_RIGHT) });
+    const run = await runWorkspace(layout, [diffReply(owned, CALC_BEFORE, attack.trim() + "\n")], {
+      task,
+      deep: diffReply(owned, CALC_BEFORE, CALC_RIGHT),
+    });
     expect(hostileOutput(layout.db)).toContain("SWAPPED");
     // Restoring the owned file before the next attempt must not follow the planted symlink out of the workspace.
     expect(readdirSync(layout.outside)).toEqual([]);
@@ -86,7 +118,9 @@ print("FIFO planted")
 raise SystemExit(1)
 `;
     // Every other run here ends within seconds: one still running after 15 s is stuck (and is killed).
-    const run = await runWorkspace(layout, [diffReply(CALC, CALC_BEFORE, attack.trim() + "\n")], { killAfterMs: 15_000 });
+    const run = await runWorkspace(layout, [diffReply(CALC, CALC_BEFORE, attack.trim() + "\n")], {
+      killAfterMs: 15_000,
+    });
     expect(hostileOutput(layout.db)).toContain("FIFO planted");
     await expectCompletedAtDeep(run, 1);
     expect(lstatSync(path.join(layout.ws, CALC)).isFile()).toBe(true);
@@ -97,4 +131,3 @@ raise SystemExit(1)
 // ---------------------------------------------------------------------------------------------------------------
 // HumanEval: the candidate's functions run in a separate sandboxed process with a read-only workspace; the tests
 // run in the trusted grader.
-

@@ -7,7 +7,21 @@ import { existsSync, lstatSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { git, noneSurvive } from "../helpers.ts";
-import { CALC, DESCRIPTION, expectCompletedAtDeep, firstFailure, hostileCalc, hostileOutput, newMarker, py, readStore, resources, runWorkspace, workspaceLayout, releaseResources } from "./harness.ts";
+import {
+  CALC,
+  DESCRIPTION,
+  expectCompletedAtDeep,
+  firstFailure,
+  hostileCalc,
+  hostileOutput,
+  newMarker,
+  py,
+  readStore,
+  resources,
+  runWorkspace,
+  workspaceLayout,
+  releaseResources,
+} from "./harness.ts";
 
 afterEach(releaseResources);
 
@@ -64,7 +78,8 @@ except OSError as e:
     expect(stop).not.toBeNull();
     expect(Number(stop![2])).toBe(28); // ENOSPC: the tmpfs was full
     expect(Number(stop![1])).toBeLessThanOrEqual(512);
-    for (const dir of new Set([tmpdir(), "/tmp"])) expect(readdirSync(dir).filter((name) => name.includes(marker))).toEqual([]);
+    for (const dir of new Set([tmpdir(), "/tmp"]))
+      expect(readdirSync(dir).filter((name) => name.includes(marker))).toEqual([]);
   }, 180_000);
 
   test("11. megabytes of output: the stored output, the next prompt and the events stay bounded", async () => {

@@ -7,7 +7,20 @@ import { existsSync, rmSync, writeFileSync } from "node:fs";
 import { homedir, tmpdir } from "node:os";
 import path from "node:path";
 import { noneSurvive, ORCHESTRATOR_DIR } from "../helpers.ts";
-import { VERIFY_TIMEOUT_MS, expectCompletedAtDeep, expectNowhere, firstFailure, hostIPv4Addresses, hostileCalc, hostileOutput, newMarker, py, runWorkspace, workspaceLayout, releaseResources } from "./harness.ts";
+import {
+  VERIFY_TIMEOUT_MS,
+  expectCompletedAtDeep,
+  expectNowhere,
+  firstFailure,
+  hostIPv4Addresses,
+  hostileCalc,
+  hostileOutput,
+  newMarker,
+  py,
+  runWorkspace,
+  workspaceLayout,
+  releaseResources,
+} from "./harness.ts";
 
 afterEach(releaseResources);
 
@@ -22,7 +35,11 @@ describe("hostile verification code in a workspace task: escape and leak", () =>
     const unixPath = path.join(layout.outside, "adv.sock");
     const tcp = Bun.listen({ hostname: "0.0.0.0", port: 0, socket: handlers("tcp") });
     const unix = Bun.listen({ unix: unixPath, socket: handlers("unix") });
-    const udp = await Bun.udpSocket({ hostname: "0.0.0.0", port: 0, socket: { data: (_socket, data) => void hits.push(`udp: ${data.toString()}`) } });
+    const udp = await Bun.udpSocket({
+      hostname: "0.0.0.0",
+      port: 0,
+      socket: { data: (_socket, data) => void hits.push(`udp: ${data.toString()}`) },
+    });
     try {
       const hosts = ["127.0.0.1", ...hostIPv4Addresses()];
       const attack = (modelPort: number) => `
@@ -59,7 +76,12 @@ except OSError as e:
       expect(output).toContain("NETFAIL unix");
       expect(output).not.toContain("CONNECTED");
       // Only the orchestrator's own calls reached the model server.
-      expect(run.fake.requests.map((request) => request.model)).toEqual(["spec-writer", "fast-coder", "mentor", "deep-coder"]);
+      expect(run.fake.requests.map((request) => request.model)).toEqual([
+        "spec-writer",
+        "fast-coder",
+        "mentor",
+        "deep-coder",
+      ]);
     } finally {
       tcp.stop(true);
       unix.stop(true);
@@ -69,7 +91,11 @@ except OSError as e:
 
   test("2. DNS: localhost resolves from /etc/hosts, example.com does not, and no DNS query leaves the sandbox", async () => {
     const hits: string[] = [];
-    const udp = await Bun.udpSocket({ hostname: "0.0.0.0", port: 0, socket: { data: (_socket, data) => void hits.push(data.toString("latin1")) } });
+    const udp = await Bun.udpSocket({
+      hostname: "0.0.0.0",
+      port: 0,
+      socket: { data: (_socket, data) => void hits.push(data.toString("latin1")) },
+    });
     try {
       const layout = workspaceLayout();
       const marker = newMarker();
@@ -143,7 +169,8 @@ for target in ${JSON.stringify([...targets, `../escape-rel-${marker}`])}:
     try {
       const run = await runWorkspace(layout, [hostileCalc(attack)]);
       await expectCompletedAtDeep(run, 1);
-      for (const target of [...targets, path.join(layout.root, `escape-rel-${marker}`)]) expect({ target, exists: existsSync(target) }).toEqual({ target, exists: false });
+      for (const target of [...targets, path.join(layout.root, `escape-rel-${marker}`)])
+        expect({ target, exists: existsSync(target) }).toEqual({ target, exists: false });
       const output = hostileOutput(layout.db);
       expect(output).toContain(`WRITEFAIL ${targets[0]}`);
       expect(output).toContain(`WRITEFAIL ${targets[3]}`);

@@ -18,5 +18,10 @@ export async function writeHelpers(dir: string): Promise<HelperPaths> {
     const file = path.join(dir, name);
     await writeFile(file, text, { mode: 0o400 });
   }
-  return { dir, grader: path.join(dir, "grader.py"), candidate: path.join(dir, "candidate.py"), wire: path.join(dir, "wire.py") };
+  return {
+    dir,
+    grader: path.join(dir, "grader.py"),
+    candidate: path.join(dir, "candidate.py"),
+    wire: path.join(dir, "wire.py"),
+  };
 }

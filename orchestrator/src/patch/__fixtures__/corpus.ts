@@ -52,13 +52,17 @@ export function loadCorpus(dir = CORPUS_DIR): CorpusCase[] {
       const beforeTree = readTree(path.join(caseDir, "before"));
       const afterTree = readTree(path.join(caseDir, "after"));
       const before = new Map(meta.owned.map((file) => [file, beforeTree.get(file) ?? null]));
-      const after = meta.expect === "apply" ? new Map(meta.owned.map((file) => [file, afterTree.get(file) ?? null])) : null;
+      const after =
+        meta.expect === "apply" ? new Map(meta.owned.map((file) => [file, afterTree.get(file) ?? null])) : null;
       return { ...meta, name, reply: readFileSync(path.join(caseDir, "reply.txt"), "utf8"), before, after };
     });
 }
 
 /** Applies planned changes onto the owned files. */
-export function withChanges(files: Map<string, string | null>, changes: { path: string; content: string | null }[]): Map<string, string | null> {
+export function withChanges(
+  files: Map<string, string | null>,
+  changes: { path: string; content: string | null }[],
+): Map<string, string | null> {
   const out = new Map(files);
   for (const change of changes) out.set(change.path, change.content);
   return out;
