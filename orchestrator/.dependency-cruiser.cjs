@@ -8,17 +8,20 @@ const PURE = [
   "^src/config/paths\\.ts$",
   "^src/log/secrets\\.ts$",
   "^src/run/policy\\.ts$",
+  "^src/task/route\\.ts$",
   "^src/run/state\\.ts$",
   "^src/run/exit\\.ts$",
   "^src/models/context\\.ts$",
   "^src/models/pricing\\.ts$",
   "^src/models/retry\\.ts$",
-  "^src/patch/(apply|definitions|extract|formats|match|parse|text|types|unmarked|unnamed)\\.ts$",
+  "^src/patch/(apply|definitions|extract|index|paths|stray|formats|match|parse|text|types|unmarked|unnamed)\\.ts$",
   "^src/guidance/(guidance|prompt)\\.ts$",
   "^src/guidance/prompts/index\\.ts$",
   "^src/verify/diagnostics\\.ts$",
-  "^src/humaneval/(grade|report|baseline)\\.ts$",
-  "^src/exercism/(aiderProtocol|checks|lines|protocol|report|selection|track)\\.ts$",
+  "^src/humaneval/baseline\\.ts$",
+  "^src/verify/grade\\.ts$",
+  "^src/benchmark/humaneval/report\\.ts$",
+  "^src/benchmark/exercism/(aiderProtocol|checks|lines|protocol|report|selection|track)\\.ts$",
   "^src/benchmark/pool\\.ts$",
   "^src/sandbox/bwrap\\.ts$",
   "^src/stack/(stack|models)\\.ts$",
@@ -33,6 +36,24 @@ const IO_BUILTINS = "^(node:)?(fs|fs/promises|child_process|net|http|https|dgram
 module.exports = {
   forbidden: [
     { name: "no-circular", severity: "error", comment: "Import cycles, type-only ones included, are not allowed.", from: {}, to: { circular: true } },
+    {
+      name: "the-application-is-on-top",
+      severity: "error",
+      comment:
+        "The application (cli, daemon, benchmark) uses the task loop (run) and its parts; none of those imports it.",
+      from: {
+        path: "^src/(run|task|guidance|patch|verify|models|sandbox|store|config|log|humaneval|queue)/",
+        pathNot: "\\.test\\.ts$",
+      },
+      to: { path: "^src/(cli|daemon|benchmark)/" },
+    },
+    {
+      name: "the-ground-imports-no-folder",
+      severity: "error",
+      comment: "src/'s own shared files (errors, types, version, interrupt) are the ground: they import no folder.",
+      from: { path: "^src/(errors|types|version|interrupt)\\.ts$" },
+      to: { path: "^src/[^/]+/" },
+    },
     {
       name: "nothing-imports-the-cli",
       severity: "error",

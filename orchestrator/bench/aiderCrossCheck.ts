@@ -9,11 +9,11 @@ import { appendFileSync, mkdtempSync, readFileSync, writeFileSync } from "node:f
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { exerciseCommands } from "../src/exercism/checks.ts";
-import { loadTrack } from "../src/exercism/exercise.ts";
-import { exerciseInstructions, fileList, testFailureMessage } from "../src/exercism/protocol.ts";
-import { selectExercises } from "../src/exercism/selection.ts";
-import { createExerciseWorkspace } from "../src/exercism/workspace.ts";
+import { exerciseCommands } from "../src/benchmark/exercism/checks.ts";
+import { loadTrack } from "../src/benchmark/exercism/exercise.ts";
+import { exerciseInstructions, fileList, testFailureMessage } from "../src/benchmark/exercism/protocol.ts";
+import { selectExercises } from "../src/benchmark/exercism/selection.ts";
+import { createExerciseWorkspace } from "../src/benchmark/exercism/workspace.ts";
 import { buildConfig } from "../src/config/config.ts";
 import { openSandbox } from "../src/sandbox/host.ts";
 import { runJailedCommand } from "../src/verify/commands.ts";

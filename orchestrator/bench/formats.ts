@@ -14,14 +14,14 @@ import { PatchRejected } from "../src/errors.ts";
 import { buildMessages } from "../src/guidance/prompt.ts";
 import { baselineMessages, baselineSolution } from "../src/humaneval/baseline.ts";
 import { loadDataset, selectProblems, type Problem } from "../src/humaneval/dataset.ts";
-import { startGrader } from "../src/humaneval/grader.ts";
+import { startGrader } from "../src/verify/grader.ts";
 import { HUMANEVAL_DESCRIPTION } from "../src/task/prepare.ts";
 import { createModelClient } from "../src/models/client.ts";
 import { planPatch } from "../src/patch/index.ts";
 import { EDIT_FORMATS, type EditFormat } from "../src/patch/types.ts";
 import { openSandbox } from "../src/sandbox/host.ts";
 import { runJailedCommand } from "../src/verify/commands.ts";
-import { createHumanEvalWorkspace } from "../src/humaneval/workspace.ts";
+import { createHumanEvalWorkspace } from "../src/task/humaneval.ts";
 import type { ChatMessage } from "../src/types.ts";
 
 const { values } = parseArgs({

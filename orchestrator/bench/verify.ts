@@ -10,9 +10,9 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { loadDataset, type Problem } from "../src/humaneval/dataset.ts";
 import { buildConfig } from "../src/config/config.ts";
-import { startGrader } from "../src/humaneval/grader.ts";
+import { startGrader } from "../src/verify/grader.ts";
 import { openSandbox } from "../src/sandbox/host.ts";
-import { createHumanEvalWorkspace, HUMANEVAL_EXPECTED_TESTS } from "../src/humaneval/workspace.ts";
+import { createHumanEvalWorkspace, HUMANEVAL_EXPECTED_TESTS } from "../src/task/humaneval.ts";
 import { defaultDatasetPath } from "../src/config/paths.ts";
 
 const TARGET_RATIO = 2;

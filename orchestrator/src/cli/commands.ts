@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import pino from "pino";
 import { formatAnalysis, formatRuns } from "../store/analysis.ts";
-import { runBench } from "../humaneval/bench.ts";
+import { runBench } from "../benchmark/humaneval/bench.ts";
 import type { Config } from "../config/config.ts";
 import { describeProblems, downloadDataset, loadDataset, OFFICIAL_URL, type Problem } from "../humaneval/dataset.ts";
 import { ExitCode, TaskInvalid } from "../errors.ts";

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import type { Config } from "../config/config.ts";
 import { DaemonRefused, DaemonUnreachable, TaskInvalid } from "../errors.ts";
-import type { Solver } from "../humaneval/bench.ts";
+import type { Solver } from "../benchmark/humaneval/bench.ts";
 import { defaultSocketPath, defaultTokenPath } from "../config/paths.ts";
 import { daemonClient, type DaemonClient, type DaemonTarget } from "../daemon/client.ts";
 import { listenAddress } from "../daemon/token.ts";

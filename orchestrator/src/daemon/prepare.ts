@@ -6,7 +6,7 @@ import type { Config } from "../config/config.ts";
 import { defaultDatasetPath } from "../config/paths.ts";
 import { TaskInvalid } from "../errors.ts";
 import { loadDataset, type Problem } from "../humaneval/dataset.ts";
-import { problemDirName } from "../humaneval/workspace.ts";
+import { problemDirName } from "../task/humaneval.ts";
 import type { QueuedTask, Submission } from "../queue/queue.ts";
 import { prepareHumanEval, prepareTask } from "../task/prepare.ts";
 import type { PreparedTask } from "../task/prepared.ts";

@@ -3,7 +3,8 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import type { SavedSnapshot } from "../queue/queue.ts";
-import { restore, type FileChange, type Snapshot } from "../task/workspace.ts";
+import type { FileChange } from "../patch/types.ts";
+import { restore, type Snapshot } from "../task/workspace.ts";
 
 export function saveSnapshot(snap: Snapshot, writing: FileChange[]): SavedSnapshot {
   const files: SavedSnapshot["files"] = {};

@@ -11,11 +11,17 @@ import {
   type AdviceInput,
   type Guidance,
 } from "./guidance.ts";
-import type { TaskJournal } from "../run/journal.ts";
 import type { AttemptFeedback } from "./prompt.ts";
 import type { Checkpoint, Tier } from "../types.ts";
 
-export type AdvisorDeps = CallDeps & { journal: TaskJournal; reuseSpec: boolean };
+export type StoredSpec = { key: string; model: string; promptVersion: string; text: string };
+/** Where the advisors' work is kept: the task's journal (run/journal.ts) is one. */
+export type AdviceRecord = {
+  checkpoint(checkpoint: Checkpoint, text: string): void;
+  findSpec(key: string): string | null;
+  saveSpec(spec: StoredSpec): void;
+};
+export type AdvisorDeps = CallDeps & { journal: AdviceRecord; reuseSpec: boolean };
 
 /** Writes (or, with reuseSpec, looks up) the task's spec. */
 export async function writeSpec(input: AdviceInput, deps: AdvisorDeps): Promise<string> {

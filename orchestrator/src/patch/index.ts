@@ -2,7 +2,6 @@
 // Pure: file contents in, file changes out. Nothing is written unless every edit applies.
 import { createTwoFilesPatch, structuredPatch } from "diff";
 import { PatchRejected } from "../errors.ts";
-import type { FileChange } from "../task/workspace.ts";
 import { applyHunks } from "./apply.ts";
 import { extractDiff } from "./extract.ts";
 import { hasSearchReplace, parseSearchReplace, parseWholeFiles, withoutNamedBlocks } from "./formats.ts";
@@ -13,7 +12,7 @@ import { refuseStrayFence, splitAtFileLabels, withoutPathLabel } from "./stray.t
 import { applyReading, asMarkedHunk, isUnmarked, readUnmarked } from "./unmarked.ts";
 import { unnamedEdits } from "./unnamed.ts";
 import { joinText, splitText } from "./text.ts";
-import { DEV_NULL, type EditFormat, type FileEdit, type Hunk } from "./types.ts";
+import { DEV_NULL, type EditFormat, type FileChange, type FileEdit, type Hunk } from "./types.ts";
 
 export { EDIT_FORMATS, type EditFormat } from "./types.ts";
 export type PatchPlan = {

@@ -1,6 +1,7 @@
-// Pure: map the file names a diff header gives onto owned paths, or refuse.
+// Pure: workspace-relative paths: what an owned path may be, and the file names a diff header gives mapped onto
+// owned paths, or refused.
 import { PatchRejected } from "../errors.ts";
-import { normaliseOwnedPath } from "../task/workspace.ts";
+import path from "node:path";
 import { DEV_NULL } from "./types.ts";
 
 /** Strips timestamps and quotes; keeps /dev/null as is. */
@@ -26,4 +27,17 @@ export function resolveHeaderPath(rawName: string, owned: ReadonlySet<string>): 
   const normal = normaliseOwnedPath(candidates.at(-1)!);
   if ("problem" in normal) throw new PatchRejected(`path ${normal.problem}`, candidates.at(-1));
   throw new PatchRejected("path is not in filesOwned", candidates.at(-1), "not_owned");
+}
+
+/** Pure: normalises a workspace-relative path, or explains why it is not one. */
+export function normaliseOwnedPath(raw: string): { path: string } | { problem: string } {
+  if (raw.includes("\0")) return { problem: "contains a NUL byte" };
+  if (path.isAbsolute(raw) || /^[A-Za-z]:[\\/]/.test(raw)) return { problem: "is absolute" };
+  const normal = path.posix.normalize(raw.replaceAll("\\", "/"));
+  if (normal === "." || normal === "" || normal.endsWith("/")) return { problem: "is not a file path" };
+  const segments = normal.split("/");
+  if (segments[0] === "..") return { problem: "leaves the workspace" };
+  // Case-insensitive: .GIT is the same directory on macOS and Windows file systems.
+  if (segments.some((segment) => segment.toLowerCase() === ".git")) return { problem: "is inside .git" };
+  return { path: normal };
 }

@@ -8,7 +8,7 @@ import { z } from "zod";
 import { PatchRejected } from "../errors.ts";
 import { EDIT_FORMATS } from "./types.ts";
 import { planPatch } from "./index.ts";
-import { problem } from "../humaneval/__fixtures__/grader/problems.ts";
+import { problem } from "../verify/__fixtures__/grader/problems.ts";
 
 const Entry = z.object({
   id: z.string(),

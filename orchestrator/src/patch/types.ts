@@ -33,3 +33,6 @@ export const DEV_NULL = "/dev/null";
 
 export const EDIT_FORMATS = ["udiff", "whole", "search-replace"] as const;
 export type EditFormat = (typeof EDIT_FORMATS)[number];
+
+/** A file's new content, or null to delete it. */
+export type FileChange = { path: string; content: string | null };

@@ -6,15 +6,8 @@ import { Mutex } from "async-mutex";
 import { LandingConflict } from "../errors.ts";
 import type { PreparedTask } from "../task/prepared.ts";
 import { workspaceFingerprint } from "../task/fingerprint.ts";
-import {
-  applyChanges,
-  readOwned,
-  restore,
-  snapshot,
-  type FileChange,
-  type FileState,
-  type Snapshot,
-} from "../task/workspace.ts";
+import { applyChanges, readOwned, restore, snapshot, type FileState, type Snapshot } from "../task/workspace.ts";
+import type { FileChange } from "../patch/types.ts";
 import type { Candidate } from "../sandbox/view.ts";
 import type { CheckResult } from "../verify/check.ts";
 

@@ -4,17 +4,14 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { RunStore } from "../store/store.ts";
 import type { CallRecord, Checkpoint } from "../types.ts";
+import type { AdviceRecord, StoredSpec } from "../guidance/advisor.ts";
 import type { AttemptRecord } from "./state.ts";
 
 export type { AttemptRecord };
-export type StoredSpec = { key: string; model: string; promptVersion: string; text: string };
 
-export type TaskJournal = {
+export type TaskJournal = AdviceRecord & {
   modelCall(record: CallRecord): void;
   attempt(record: AttemptRecord): void;
-  checkpoint(checkpoint: Checkpoint, text: string): void;
-  findSpec(key: string): string | null;
-  saveSpec(spec: StoredSpec): void;
 };
 
 /** A journal that keeps everything in memory: for library callers that want no files. */

@@ -1,4 +1,3 @@
-import type { Config } from "../config/config.ts";
 import { TIERS, type AttemptOutcome, type Tier } from "../types.ts";
 // Pure escalation policy: given what happened so far, what happens next.
 
@@ -40,15 +39,4 @@ export function decide(history: readonly AttemptSummary[], startTier: Tier, limi
   const toTier = nextTier(tier);
   if (!toTier) return { action: "abort", reason: `${tier} failed ${failuresHere} times and is the last tier` };
   return { action: "escalate", fromTier: tier, toTier, reason: `${failuresHere} failed attempts at ${tier}` };
-}
-
-/** Pure: the tier a task starts at. Big tasks skip the fast tier. */
-export function startTier(
-  task: { description: string; filesOwned: string[]; startTier?: Tier },
-  routing: Config["routing"],
-): Tier {
-  if (task.startTier) return task.startTier;
-  const big =
-    task.filesOwned.length > routing.deepWhenFilesOver || task.description.length > routing.deepWhenDescriptionOver;
-  return big ? "deep" : "fast";
 }

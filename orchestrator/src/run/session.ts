@@ -3,7 +3,7 @@
 import type pino from "pino";
 import type { Config } from "../config/config.ts";
 import type { PreparedTask } from "../task/prepared.ts";
-import { startGrader, type Grader } from "../humaneval/grader.ts";
+import { startGrader, type Grader } from "../verify/grader.ts";
 import { storeJournal } from "./journal.ts";
 import { ExitCode, exitCodeFor, InternalError } from "../errors.ts";
 import { createLogger, logFilePath, type Logger } from "../log/log.ts";

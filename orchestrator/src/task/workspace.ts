@@ -6,11 +6,11 @@ import path from "node:path";
 import { CommitFailed, GitFailed, PatchRejected, TaskInvalid } from "../errors.ts";
 import { commitFailure } from "./commitFailure.ts";
 import { git } from "./git.ts";
+import { normaliseOwnedPath } from "../patch/paths.ts";
+import type { FileChange } from "../patch/types.ts";
 
 export type FileState = { content: Buffer; mode: number } | null;
 export type Snapshot = { root: string; files: Map<string, FileState>; createdDirs: string[] };
-/** A file's new content, or null to delete it. */
-export type FileChange = { path: string; content: string | null };
 
 /** Resolves and checks the workspace directory; returns its real path. */
 export async function resolveWorkspace(dir: string): Promise<string> {
@@ -23,19 +23,6 @@ export async function resolveWorkspace(dir: string): Promise<string> {
     if (error instanceof TaskInvalid) throw error;
     throw new TaskInvalid("workspace", `${dir} does not exist`, fix);
   }
-}
-
-/** Pure: normalises a workspace-relative path, or explains why it is not one. */
-export function normaliseOwnedPath(raw: string): { path: string } | { problem: string } {
-  if (raw.includes("\0")) return { problem: "contains a NUL byte" };
-  if (path.isAbsolute(raw) || /^[A-Za-z]:[\\/]/.test(raw)) return { problem: "is absolute" };
-  const normal = path.posix.normalize(raw.replaceAll("\\", "/"));
-  if (normal === "." || normal === "" || normal.endsWith("/")) return { problem: "is not a file path" };
-  const segments = normal.split("/");
-  if (segments[0] === "..") return { problem: "leaves the workspace" };
-  // Case-insensitive: .GIT is the same directory on macOS and Windows file systems.
-  if (segments.some((segment) => segment.toLowerCase() === ".git")) return { problem: "is inside .git" };
-  return { path: normal };
 }
 
 function isInside(root: string, candidate: string): boolean {

@@ -1,6 +1,6 @@
 // How a task's result is checked: the workspace's shell commands, or the pytest grader for HumanEval.
 import type { Config } from "../config/config.ts";
-import type { Grader } from "../humaneval/grader.ts";
+import type { Grader } from "./grader.ts";
 import { describeConfigWrites, gradingConfigWrites } from "./gradingConfig.ts";
 import type { Sandbox } from "../sandbox/host.ts";
 import type { Candidate } from "../sandbox/view.ts";

@@ -15,7 +15,7 @@ import {
 import { homedir, networkInterfaces, tmpdir } from "node:os";
 import path from "node:path";
 import { loadDataset, type Problem } from "../../src/humaneval/dataset.ts";
-import { testFileText } from "../../src/humaneval/workspace.ts";
+import { testFileText } from "../../src/task/humaneval.ts";
 import { startFakeModel, type FakeModel, type ScriptStep } from "../fakeModel.ts";
 import {
   CLI,

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { loadDataset, type Problem } from "../../src/humaneval/dataset.ts";
-import { testFileText } from "../../src/humaneval/workspace.ts";
+import { testFileText } from "../../src/task/humaneval.ts";
 import { startFakeModel } from "../fakeModel.ts";
 import { CLI, diffReply, SHARED_DATASET, tempDir } from "../helpers.ts";
 import {

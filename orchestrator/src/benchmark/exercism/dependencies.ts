@@ -4,7 +4,7 @@ import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { ToolMissing } from "../errors.ts";
+import { ToolMissing } from "../../errors.ts";
 import manifest from "./typescript/package.json" with { type: "text" };
 import lockfile from "./typescript/package-lock.json" with { type: "text" };
 

@@ -5,7 +5,7 @@ import { existsSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { parseExerciseFiles, type Exercise, type Track } from "./track.ts";
-import { TaskInvalid } from "../errors.ts";
+import { TaskInvalid } from "../../errors.ts";
 
 const DOCS = ["introduction.md", "instructions.md", "instructions.append.md"];
 

@@ -2,8 +2,8 @@
 // read. The system prompt and the files message follow Aider's whole-file coder; the instructions and the
 // test-failure message are protocol.ts's. A reply's file listings are read the way that coder reads them: a
 // fenced block after a line naming the file, or, with one file in the chat, a block that names none.
-import { parseWholeFiles } from "../patch/formats.ts";
-import type { ChatMessage } from "../types.ts";
+import { parseWholeFiles } from "../../patch/formats.ts";
+import type { ChatMessage } from "../../types.ts";
 import system from "./prompts/aider-system.txt" with { type: "text" };
 import filesMessage from "./prompts/aider-files.txt" with { type: "text" };
 

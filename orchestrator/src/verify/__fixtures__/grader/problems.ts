@@ -2,7 +2,7 @@
 // A missing dataset fails the tests that need it, rather than skipping them.
 import { readFileSync } from "node:fs";
 import { SHARED_DATASET } from "../../../../test/helpers.ts";
-import { parseDataset, type Problem } from "../../dataset.ts";
+import { parseDataset, type Problem } from "../../../humaneval/dataset.ts";
 
 export const DATASET_PATH = SHARED_DATASET;
 

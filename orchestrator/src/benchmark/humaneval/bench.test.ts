@@ -1,8 +1,8 @@
 import { describe, expect, test } from "bun:test";
-import { GraderUnavailable } from "../errors.ts";
+import { GraderUnavailable } from "../../errors.ts";
 import { crashedLine } from "./bench.ts";
 import { ResultLine } from "./report.ts";
-import { isVerdict } from "../types.ts";
+import { isVerdict } from "../../types.ts";
 
 const problem = {
   taskId: "HumanEval/7",

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { startGrader, type Grader } from "./grader.ts";
+import { startGrader, type Grader } from "../verify/grader.ts";
 import { testSandbox } from "../../test/helpers.ts";
 import {
   createHumanEvalWorkspace,
@@ -10,8 +10,8 @@ import {
   problemDirName,
   testFileText,
   type HumanEvalProblem,
-} from "./workspace.ts";
-import { DATASET_PATH, loadProblems, problem } from "./__fixtures__/grader/problems.ts";
+} from "./humaneval.ts";
+import { DATASET_PATH, loadProblems, problem } from "../verify/__fixtures__/grader/problems.ts";
 
 const sample: HumanEvalProblem = {
   taskId: "HumanEval/999",

@@ -1,7 +1,7 @@
 // Pure: an Exercism run's summary and report. smol-coder's tasks and the field's baseline stand side by side per
 // tier: solved after the first and the second try (a try is one model reply that is verified), the share of
 // replies that were well-formed, and the model time each spent; then a paired table, exercise by exercise.
-import { isVerdict, TIERS, type Tier } from "../types.ts";
+import { isVerdict, TIERS, type Tier } from "../../types.ts";
 import type { Track } from "./track.ts";
 import type { BaselineLine, OracleLine, TaskLine } from "./lines.ts";
 

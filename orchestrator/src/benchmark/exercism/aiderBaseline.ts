@@ -3,11 +3,11 @@
 // same check as smol-coder's tasks. Calls take the tier's permits, like every other call.
 import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { PromptTooLong } from "../errors.ts";
-import { callModel } from "../models/calls.ts";
-import type { Session } from "../run/session.ts";
-import type { ChatMessage, Tier } from "../types.ts";
-import { runCheck } from "../verify/check.ts";
+import { PromptTooLong } from "../../errors.ts";
+import { callModel } from "../../models/calls.ts";
+import type { Session } from "../../run/session.ts";
+import type { ChatMessage, Tier } from "../../types.ts";
+import { runCheck } from "../../verify/check.ts";
 import { aiderMessages, readListings } from "./aiderProtocol.ts";
 import type { Exercise } from "./track.ts";
 import type { BaselineLine, Try } from "./lines.ts";

@@ -4,7 +4,7 @@ import type { Subprocess } from "bun";
 import { GraderUnavailable } from "../errors.ts";
 import { GraderReply } from "./grade.ts";
 import type { Logger } from "../log/log.ts";
-import { verificationEnv } from "../verify/commands.ts";
+import { verificationEnv } from "./commands.ts";
 
 const FIX = "install pytest: python3 -m pip install pytest, or set SMOL_CODER_PYTHON to a python that has it";
 const STDERR_TAIL = 4_000;

@@ -5,7 +5,7 @@ import path from "node:path";
 import { GraderUnavailable } from "../errors.ts";
 import { GraderReply, gradeReply, summariseLongrepr } from "./grade.ts";
 import { startGrader, type Grader } from "./grader.ts";
-import { createHumanEvalWorkspace } from "./workspace.ts";
+import { createHumanEvalWorkspace } from "../task/humaneval.ts";
 import { DATASET_PATH, problem } from "./__fixtures__/grader/problems.ts";
 import { alive, noneSurvive, processesWith, testSandbox } from "../../test/helpers.ts";
 import recorded from "./__fixtures__/grader/replies.json";

@@ -2,10 +2,10 @@
 // Two numbers are kept apart on purpose: pass@1 (the first attempt, before any test feedback) and the solve
 // rate with test feedback (after repairs, mentor checkpoints and escalation, which all saw the tests' failures).
 import { z } from "zod";
-import type { Price } from "../config/config.ts";
-import { frontierEstimate } from "../models/pricing.ts";
-import { PUBLISHED, type BaselineSummary } from "./baseline.ts";
-import { ROLES, Role, TaskStatus, Tier, Usage } from "../types.ts";
+import type { Price } from "../../config/config.ts";
+import { frontierEstimate } from "../../models/pricing.ts";
+import { PUBLISHED, type BaselineSummary } from "../../humaneval/baseline.ts";
+import { ROLES, Role, TaskStatus, Tier, Usage } from "../../types.ts";
 
 export const ResultLine = z.object({
   taskId: z.string(),

@@ -3,15 +3,15 @@
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { renderReport, ResultLine, summarise, type Summary } from "./report.ts";
-import { loadDataset, selectProblems, type Problem } from "./dataset.ts";
-import { problemDirName } from "./workspace.ts";
-import type { TaskOutcome } from "../run/loop.ts";
-import { prepareHumanEval } from "../task/prepare.ts";
-import { runRecordedTask, type Session } from "../run/session.ts";
-import { isVerdict, totalUsage, type Tier } from "../types.ts";
-import { describeError, runProblems } from "../benchmark/runProblems.ts";
-import { readResults, refuseOverwrite } from "../benchmark/resultsFile.ts";
-import type { BaselineSummary } from "./baseline.ts";
+import { loadDataset, selectProblems, type Problem } from "../../humaneval/dataset.ts";
+import { problemDirName } from "../../task/humaneval.ts";
+import type { TaskOutcome } from "../../run/loop.ts";
+import { prepareHumanEval } from "../../task/prepare.ts";
+import { runRecordedTask, type Session } from "../../run/session.ts";
+import { isVerdict, totalUsage, type Tier } from "../../types.ts";
+import { describeError, runProblems } from "../runProblems.ts";
+import { readResults, refuseOverwrite } from "../resultsFile.ts";
+import type { BaselineSummary } from "../../humaneval/baseline.ts";
 import { runBaseline } from "./baselineRun.ts";
 import { chartSpecs, renderSvg } from "./charts.ts";
 

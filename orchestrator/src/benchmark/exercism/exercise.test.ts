@@ -3,12 +3,12 @@ import { describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { TaskInvalid } from "../errors.ts";
+import { TaskInvalid } from "../../errors.ts";
 import { loadTrack } from "./exercise.ts";
 import { parseExerciseFiles } from "./track.ts";
 import { createExerciseWorkspace } from "./workspace.ts";
 
-const SHARED = path.join(import.meta.dir, "..", "..", "..", "..", "shared", "datasets");
+const SHARED = path.join(import.meta.dir, "..", "..", "..", "..", "..", "shared", "datasets");
 const PYTHON = path.join(SHARED, "exercism-python");
 const TYPESCRIPT = path.join(SHARED, "exercism-typescript");
 

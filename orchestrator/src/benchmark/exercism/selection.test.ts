@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { TaskInvalid } from "../errors.ts";
+import { TaskInvalid } from "../../errors.ts";
 import { sampleNames, selectExercises } from "./selection.ts";
 
 const names = Array.from({ length: 110 }, (_, i) => `ex-${String(i).padStart(3, "0")}`);

@@ -3,15 +3,15 @@
 // maintainers' solutions verified alone (--oracle). Results per arm in JSONL (resumable), then summary.json and report.md.
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { describeError, runProblems, type ProblemRun, type ProblemRunResult } from "../benchmark/runProblems.ts";
-import { EndpointUnreachable } from "../errors.ts";
-import { startTier } from "../run/policy.ts";
-import { runRecordedTask, type Session } from "../run/session.ts";
-import type { PreparedTask } from "../task/prepared.ts";
-import { isVerdict, totalUsage, type Tier } from "../types.ts";
-import { checkLabels, runCheck } from "../verify/check.ts";
-import type { OutcomeRecord } from "../queue/queue.ts";
-import type { WorkspaceTask } from "../task/task.ts";
+import { describeError, runProblems, type ProblemRun, type ProblemRunResult } from "../runProblems.ts";
+import { EndpointUnreachable } from "../../errors.ts";
+import { startTier } from "../../task/route.ts";
+import { runRecordedTask, type Session } from "../../run/session.ts";
+import type { PreparedTask } from "../../task/prepared.ts";
+import { isVerdict, totalUsage, type Tier } from "../../types.ts";
+import { checkLabels, runCheck } from "../../verify/check.ts";
+import type { OutcomeRecord } from "../../queue/queue.ts";
+import type { WorkspaceTask } from "../../task/task.ts";
 import { askLikeAider } from "./aiderBaseline.ts";
 import { exerciseCommands } from "./checks.ts";
 import { loadTrack } from "./exercise.ts";

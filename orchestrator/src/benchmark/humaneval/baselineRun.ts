@@ -1,17 +1,17 @@
 // The direct baseline in the same run as the cascade: each tier's model asked the way its makers evaluate it
 // (baseline.ts), its first code block graded by the same grader, one line per problem and tier in baseline.jsonl
 // (a resumed run keeps the lines it has). Calls take the tier's permits, like every other call.
-import { interleave, runPool } from "../benchmark/pool.ts";
-import { appendResult, readResults } from "../benchmark/resultsFile.ts";
+import { interleave, runPool } from "../pool.ts";
+import { appendResult, readResults } from "../resultsFile.ts";
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { z } from "zod";
-import { callModel } from "../models/calls.ts";
-import type { Session } from "../run/session.ts";
-import { Tier } from "../types.ts";
-import { baselineMessages, baselineSolution, type BaselineSummary } from "./baseline.ts";
-import type { Problem } from "./dataset.ts";
-import { createHumanEvalWorkspace, HUMANEVAL_EXPECTED_TESTS } from "./workspace.ts";
+import { callModel } from "../../models/calls.ts";
+import type { Session } from "../../run/session.ts";
+import { Tier } from "../../types.ts";
+import { baselineMessages, baselineSolution, type BaselineSummary } from "../../humaneval/baseline.ts";
+import type { Problem } from "../../humaneval/dataset.ts";
+import { createHumanEvalWorkspace, HUMANEVAL_EXPECTED_TESTS } from "../../task/humaneval.ts";
 
 export const BaselineLine = z.object({
   taskId: z.string(),

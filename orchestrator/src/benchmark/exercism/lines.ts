@@ -1,6 +1,6 @@
 // Pure: the result lines of an Exercism run, one schema per arm: smol-coder's tasks, the field's baseline, the oracle.
 import { z } from "zod";
-import { AttemptOutcome, TaskStatus, Tier } from "../types.ts";
+import { AttemptOutcome, TaskStatus, Tier } from "../../types.ts";
 
 /** smol-coder on one exercise: the task's outcome, with each attempt's tier and outcome. */
 export const TaskLine = z.object({

@@ -2,9 +2,9 @@
 // solved by final tier, problems solved against attempts used, and wall time per problem.
 import * as vega from "vega";
 import { compile, type TopLevelSpec } from "vega-lite";
-import type { BaselineSummary } from "./baseline.ts";
+import type { BaselineSummary } from "../../humaneval/baseline.ts";
 import type { ResultLine } from "./report.ts";
-import { TIERS } from "../types.ts";
+import { TIERS } from "../../types.ts";
 
 export type Chart = { file: string; title: string; spec: TopLevelSpec };
 

@@ -1,6 +1,6 @@
 // Pure: what an Exercism track's exercise is to a benchmark, and how its .meta/config.json is read.
 import { z } from "zod";
-import { TaskInvalid } from "../errors.ts";
+import { TaskInvalid } from "../../errors.ts";
 
 export const Track = z.enum(["python", "typescript"]);
 export type Track = z.infer<typeof Track>;

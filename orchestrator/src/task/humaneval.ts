@@ -2,9 +2,9 @@
 // and beside it, out of the model's reach, the pytest file that grades it.
 import { appendFile, mkdir, readdir, writeFile } from "node:fs/promises";
 import path from "node:path";
-import type { Problem } from "./dataset.ts";
+import type { Problem } from "../humaneval/dataset.ts";
 import { TaskInvalid } from "../errors.ts";
-import { git } from "../task/git.ts";
+import { git } from "./git.ts";
 
 export type HumanEvalProblem = Problem;
 export type HumanEvalWorkspace = { root: string; testFile: string };

@@ -1,5 +1,5 @@
 // Pure: which exercises a run takes: named ones, or a seeded sample, or all.
-import { TaskInvalid } from "../errors.ts";
+import { TaskInvalid } from "../../errors.ts";
 
 /** Pure: a deterministic pseudo-random generator (mulberry32), so a sample is the same on every machine. */
 export function seededRandom(seed: number): () => number {

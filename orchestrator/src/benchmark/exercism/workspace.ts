@@ -2,7 +2,7 @@
 // .approaches/ or .articles/: they hold the maintainers' solutions. The instructions reach the model as the task.
 import { cp, mkdir, readdir, readFile, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { TaskInvalid } from "../errors.ts";
+import { TaskInvalid } from "../../errors.ts";
 import { BENCH_TSCONFIG, benchTsconfig, unskipTests } from "./checks.ts";
 import type { Exercise } from "./track.ts";
 
