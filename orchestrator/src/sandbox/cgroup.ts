@@ -53,13 +53,24 @@ export async function findCgroupRoots(): Promise<CgroupRoots | null> {
   return null;
 }
 
-/** Creates one group (or a pair, v1) with the limits set. */
-export async function createLimitGroup(roots: CgroupRoots, limits: CgroupLimits): Promise<LimitGroup> {
-  const name = `${process.pid}-${++counter}`;
+/** Creates one group (or a pair, v1) with the limits set; `name` is this process's next unless given (tests). */
+export async function createLimitGroup(
+  roots: CgroupRoots,
+  limits: CgroupLimits,
+  name = `${process.pid}-${++counter}`,
+): Promise<LimitGroup> {
   const memoryBytes = String(limits.memoryMb * 1024 * 1024);
   const dirs =
     roots.version === 1 ? [path.join(roots.pids, name), path.join(roots.memory, name)] : [path.join(roots.pids, name)];
-  for (const dir of dirs) await mkdir(dir);
+  for (const dir of dirs) {
+    // This process never reuses a name, so one that exists is a dead process's with the same pid (pids are reused):
+    // a group left behind when that process was killed. Whatever is inside is its orphan; it is cleared and made anew.
+    await mkdir(dir).catch(async (error: NodeJS.ErrnoException) => {
+      if (error.code !== "EEXIST") throw error;
+      await removeGroups([dir]);
+      await mkdir(dir);
+    });
+  }
   if (roots.version === 1) {
     await writeFile(path.join(dirs[0]!, "pids.max"), String(limits.processes));
     await writeFile(path.join(dirs[1]!, "memory.limit_in_bytes"), memoryBytes);
