@@ -75,12 +75,19 @@ describe("the daemon, many tasks at once", () => {
     const finalReply = (file: string) => diffReply(file, "start\n", "final\n");
 
     test("two tasks on disjoint files of one workspace run at once, each verified without the other's edit", async () => {
+      // No reply until both tasks have asked: both are running before either can land, however slow the machine.
+      const asked = new Set<string>();
+      let bothAsked: () => void = () => {};
+      const both = new Promise<void>((resolve) => (bothAsked = resolve));
       resources.fake = startFakeModel({
         fallback: {
-          "fast-coder": (request) => ({
-            reply: finalReply(request.body.messages.some((m) => m.content.includes("make a.txt")) ? "a.txt" : "b.txt"),
-            delayMs: 300,
-          }),
+          "fast-coder": async (request) => {
+            const file = request.body.messages.some((m) => m.content.includes("make a.txt")) ? "a.txt" : "b.txt";
+            asked.add(file);
+            if (asked.size === 2) bothAsked();
+            await both;
+            return { reply: finalReply(file) };
+          },
         },
       });
       const { socket, env } = daemonEnv();
@@ -136,7 +143,7 @@ describe("the daemon, many tasks at once", () => {
       const id = (
         await client(["submit", "--workspace", dir], socket, env, task("a.txt", "grep -qx final a.txt"))
       ).stdout.trim();
-      await daemon.until((event) => event.event === "model_call_start" && event.tier === "fast");
+      await daemon.until((event) => event.event === "model_call_started" && event.tier === "fast");
       writeFileSync(path.join(dir, "a.txt"), "the user's own\n");
       release();
       const waited = await client(["wait", id], socket, env);
@@ -158,7 +165,7 @@ describe("the daemon, many tasks at once", () => {
       const id = (
         await client(["submit", "--workspace", dir], socket, env, task("a.txt", "sleep 2; grep -qx final a.txt"))
       ).stdout.trim();
-      await daemon.until((event) => event.event === "verification_start");
+      await daemon.until((event) => event.event === "verification_started");
       writeFileSync(path.join(dir, "b.txt"), "edited by the user\n");
       expect((await client(["wait", id], socket, env)).exitCode).toBe(0);
       expect(daemon.events.find((event) => event.event === "change_landed")).toMatchObject({ rechecked: true });
