@@ -59,7 +59,7 @@ run_one() {
   trap ':' TERM
   "$bun" run "$root/orchestrator/src/index.ts" run --file "$task" "${workspace_args[@]}" "${flags[@]}" \
     >"$out/$name.jsonl" 2>"$out/$name.log" </dev/null || status=$?
-  # From the orchestrator_startup event, or from the closing line on stderr when the events were pretty-printed.
+  # From the orchestrator_started event, or from the closing line on stderr when the events were pretty-printed.
   run_id="$(grep -m1 -oE '"runId":"[^"]+"' "$out/$name.jsonl" | cut -d'"' -f4 || true)"
   [ -n "$run_id" ] || run_id="$(grep -m1 -oE '; run [^;[:space:]]+' "$out/$name.log" | cut -d' ' -f3 || true)"
   echo "$status" >"$out/$name.exit"

@@ -6,6 +6,7 @@ import { loadavg } from "node:os";
 import { parseArgs } from "node:util";
 import { startFakeModel } from "../test/fakeModel.ts";
 import { startProxyServer, UPSTREAM } from "../test/proxyServer.ts";
+import { runPool } from "../src/benchmark/pool.ts";
 
 /** A prompt and a reply the size of a small coding task's (a file or two in, a diff out). */
 const PROMPT =
@@ -48,15 +49,8 @@ async function call(route: Route): Promise<{ ms: number; response: Response }> {
 
 /** Calls per second with `concurrency` calls in flight until `calls` are done. */
 async function throughput(route: Route, calls: number, concurrency: number): Promise<number> {
-  let next = 0;
-  const worker = async () => {
-    while (next < calls) {
-      next += 1;
-      await call(route);
-    }
-  };
   const started = performance.now();
-  await Promise.all(Array.from({ length: concurrency }, worker));
+  await runPool(Array.from({ length: calls }), { concurrency }, async () => void (await call(route)));
   return calls / ((performance.now() - started) / 1000);
 }
 

@@ -63,6 +63,28 @@ export class EndpointRejected extends Error {
   }
 }
 
+/** The queue has as many tasks waiting as it may hold: a refusal, never a wait. */
+export class QueueFull extends Error {
+  override readonly name = "QueueFull";
+  constructor(readonly limit: number) {
+    super(
+      `the daemon's queue is full (${limit} tasks waiting). Fix: wait for some to finish, or raise daemon.maxQueued in the config`,
+    );
+  }
+}
+
+/** The store file cannot be used: not SQLite, another program's database, a newer schema, a malformed row. */
+export class StoreInvalid extends Error {
+  override readonly name = "StoreInvalid";
+  constructor(
+    readonly file: string,
+    readonly problem: string,
+    readonly fix = "pass --db with another path or delete the file",
+  ) {
+    super(`run store ${file}: ${problem}. Fix: ${fix}`);
+  }
+}
+
 /**
  * The prompt did not fit the model's context: the backend refused it, or cut it silently (Ollama) and said so
  * only through its token counts. The reply cannot be trusted, and the same prompt at the same tier fails the same way.
@@ -254,7 +276,7 @@ export function exitCodeFor(error: unknown): number {
   )
     return ExitCode.badInput;
   // The run store is defined in store.ts (it owns its file); matched by its stable name.
-  if (error instanceof Error && error.name === "StoreInvalid") return ExitCode.badInput;
+  if (error instanceof StoreInvalid) return ExitCode.badInput;
   if (
     error instanceof GraderUnavailable ||
     error instanceof SandboxUnavailable ||

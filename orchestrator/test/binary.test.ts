@@ -76,7 +76,7 @@ describe("the compiled executable, run from another directory", () => {
     const task = JSON.stringify({ kind: "humaneval", problemId: P0.taskId, dataset: SHARED_DATASET });
     const result = await runBinary(["run", "--no-spec"], { stdin: task, env: { LITELLM_URL: fake.url } });
     expect(result.exitCode, result.stderr).toBe(0);
-    expect(result.stdout).toContain('"event":"task_complete"');
+    expect(result.stdout).toContain('"event":"task_completed"');
     const data = path.join(elsewhere, "xdg", "smol-coder");
     expect(existsSync(path.join(data, "runs.db"))).toBe(true);
     expect(readdirSync(path.join(data, "logs")).length).toBeGreaterThan(0);

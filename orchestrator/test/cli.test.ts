@@ -49,20 +49,20 @@ describe("a task through the CLI", () => {
     expect(result.exitCode).toBe(0);
     expect(eventNames(result)).toEqual([
       "sandbox_ready",
-      "orchestrator_startup",
+      "orchestrator_started",
       "task_created",
       "model_call_queued",
-      "model_call_start",
+      "model_call_started",
       "endpoint_ready",
-      "model_call_complete",
+      "model_call_completed",
       "spec_written",
       "model_call_queued",
-      "model_call_start",
-      "model_call_complete",
+      "model_call_started",
+      "model_call_completed",
       "patch_applied",
-      "verification_start",
-      "verification_pass",
-      "task_complete",
+      "verification_started",
+      "verification_passed",
+      "task_completed",
     ]);
     expect(readFileSync(path.join(dir, MATH), "utf8")).toBe(RIGHT);
     const [request] = resources.fake!.requestsFor("fast-coder");
@@ -75,7 +75,7 @@ describe("a task through the CLI", () => {
     expect(prompt).toContain("## Specification");
     expect(result.stdout + result.stderr).not.toContain(API_KEY);
     const complete = result.events.at(-1)!;
-    expect(complete).toMatchObject({ event: "task_complete", totalAttempts: 1, finalTier: "fast" });
+    expect(complete).toMatchObject({ event: "task_completed", totalAttempts: 1, finalTier: "fast" });
   }, 30_000);
 
   test("two failed fast attempts escalate to deep, which completes; tsc errors are fed back", async () => {
@@ -89,16 +89,16 @@ describe("a task through the CLI", () => {
     const result = await run(dir);
     expect(result.exitCode).toBe(0);
     const names = eventNames(result);
-    expect(names.filter((name) => name === "verification_fail")).toHaveLength(2);
-    const escalation = result.events.find((event) => event.event === "escalation");
+    expect(names.filter((name) => name === "verification_failed")).toHaveLength(2);
+    const escalation = result.events.find((event) => event.event === "task_escalated");
     expect(escalation).toMatchObject({ fromTier: "fast", toTier: "deep" });
-    expect(names.indexOf("escalation")).toBeGreaterThan(names.lastIndexOf("verification_fail"));
-    const fail = result.events.find((event) => event.event === "verification_fail")!;
+    expect(names.indexOf("task_escalated")).toBeGreaterThan(names.lastIndexOf("verification_failed"));
+    const fail = result.events.find((event) => event.event === "verification_failed")!;
     expect((fail.errors as string[]).some((error) => /src\/main\.ts:3:\d+ error TS2322/.test(error))).toBe(true);
     const deepPrompt = resources.fake!.requestsFor("deep-coder")[0]!.body.messages.at(-1)!.content;
     expect(deepPrompt).toContain("TS2322");
     expect(deepPrompt).toContain("Attempt 2 (fast tier)");
-    expect(result.events.at(-1)).toMatchObject({ event: "task_complete", totalAttempts: 3, finalTier: "deep" });
+    expect(result.events.at(-1)).toMatchObject({ event: "task_completed", totalAttempts: 3, finalTier: "deep" });
     expect(readFileSync(path.join(dir, MATH), "utf8")).toBe(RIGHT);
   }, 30_000);
 
@@ -126,8 +126,8 @@ describe("a task through the CLI", () => {
       "reviewer",
     ]);
     expect(result.events.filter((event) => event.event === "patch_applied")).toHaveLength(5);
-    expect(eventNames(result).filter((name) => name === "escalation")).toHaveLength(2);
-    expect(result.events.at(-1)).toMatchObject({ event: "task_abort", totalAttempts: 5, finalTier: "reviewer" });
+    expect(eventNames(result).filter((name) => name === "task_escalated")).toHaveLength(2);
+    expect(result.events.at(-1)).toMatchObject({ event: "task_aborted", totalAttempts: 5, finalTier: "reviewer" });
     expect((result.events.at(-1)!.lastErrors as string[]).length).toBeGreaterThan(1);
     expect(treeState(dir)).toEqual(before);
     expect(existsSync(path.join(dir, "src", "extra"))).toBe(false);
@@ -165,7 +165,7 @@ describe("a task through the CLI", () => {
     const calls = resources.fake!.requestsFor("fast-coder");
     expect(calls).toHaveLength(2);
     expect(calls[1]!.at - calls[0]!.at).toBeGreaterThanOrEqual(900);
-    expect(result.events.find((event) => event.event === "model_call_retry")).toMatchObject({
+    expect(result.events.find((event) => event.event === "model_call_retried")).toMatchObject({
       failure: "HTTP 429",
       delayMs: 1000,
     });
@@ -202,7 +202,7 @@ describe("the model endpoint", () => {
     const result = await run(dir, fastRetries.args, TASK, { LITELLM_URL: "http://127.0.0.1:9/v1" });
     expect(result.exitCode).toBe(3);
     expect(result.events.find((event) => event.event === "endpoint_unreachable")?.reason).toContain("connection");
-    expect(result.events.at(-1)).toMatchObject({ event: "task_abort", reason: "unreachable" });
+    expect(result.events.at(-1)).toMatchObject({ event: "task_aborted", reason: "unreachable" });
     expect(result.stderr).not.toMatch(/\n\s+at /);
     expect(treeState(dir)).toEqual(before);
   }, 30_000);
@@ -213,10 +213,9 @@ describe("the model endpoint", () => {
     const result = await run(dir, [...fastRetries.args, "--timeout-ms", "300"]);
     expect(result.exitCode).toBe(3);
     expect(resources.fake!.requestsFor("fast-coder")).toHaveLength(3);
-    expect(result.events.filter((event) => event.event === "model_call_retry").map((event) => event.failure)).toEqual([
-      "timeout",
-      "timeout",
-    ]);
+    expect(result.events.filter((event) => event.event === "model_call_retried").map((event) => event.failure)).toEqual(
+      ["timeout", "timeout"],
+    );
   }, 30_000);
 
   test("persistent 500s end with exit 3 after the configured retries", async () => {
@@ -254,7 +253,7 @@ describe("the model endpoint", () => {
       tokensIn: 16_384,
       contextTokens: 16_384,
     });
-    expect(result.events.find((event) => event.event === "escalation")).toMatchObject({
+    expect(result.events.find((event) => event.event === "task_escalated")).toMatchObject({
       fromTier: "fast",
       toTier: "deep",
       reason: "the prompt is too long for fast",
@@ -291,7 +290,7 @@ describe("the model endpoint", () => {
       { LITELLM_URL: "http://127.0.0.1:9/v1" },
     );
     expect(result.exitCode).toBe(3);
-    expect(result.events.find((event) => event.event === "endpoint_waiting")).toMatchObject({
+    expect(result.events.find((event) => event.event === "endpoint_not_ready")).toMatchObject({
       reason: "connection refused",
       timeoutMs: 300,
     });

@@ -70,20 +70,20 @@ test("20 tasks in flight: fast never above 4, deep never above 1, reviewer unuse
     expect(fake.maxInFlight["fast-coder"]).toBe(4);
     expect(fake.maxInFlight["deep-coder"]).toBe(1);
     expect(fake.maxInFlight.reviewer).toBeUndefined();
-    expect(lines.filter((line) => line.includes('"event":"escalation"'))).toHaveLength(5);
-    // model_call_start means the permit is held: replayed in order, starts minus completes never pass the limit,
+    expect(lines.filter((line) => line.includes('"event":"task_escalated"'))).toHaveLength(5);
+    // model_call_started means the permit is held: replayed in order, starts minus completes never pass the limit,
     // and every start follows its own model_call_queued (20 tasks asking for 4 permits: most had to wait).
     const events = lines.map((line) => JSON.parse(line) as { event?: string; tier?: string; position?: number });
     const held: Record<string, number> = { fast: 0, deep: 0 };
     const most: Record<string, number> = { fast: 0, deep: 0 };
     for (const event of events) {
       if (event.tier !== "fast" && event.tier !== "deep") continue;
-      if (event.event === "model_call_start") most[event.tier] = Math.max(most[event.tier]!, ++held[event.tier]!);
-      if (event.event === "model_call_complete") held[event.tier]! -= 1;
+      if (event.event === "model_call_started") most[event.tier] = Math.max(most[event.tier]!, ++held[event.tier]!);
+      if (event.event === "model_call_completed") held[event.tier]! -= 1;
     }
     expect(most).toEqual({ fast: 4, deep: 1 });
     const queued = events.filter((event) => event.event === "model_call_queued");
-    expect(queued).toHaveLength(events.filter((event) => event.event === "model_call_start").length);
+    expect(queued).toHaveLength(events.filter((event) => event.event === "model_call_started").length);
     expect(queued.filter((event) => event.tier === "fast" && event.position! > 0).length).toBeGreaterThan(0);
   } finally {
     await fake.stop();

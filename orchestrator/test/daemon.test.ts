@@ -32,8 +32,8 @@ describe("the daemon", () => {
     const result = await client(["submit", "--wait", "--workspace", dir], socket, env, JSON.stringify(TOTAL_TASK));
     expect(result.exitCode).toBe(0);
     const names = eventNames(result);
-    expect(names.filter((name) => name === "verification_fail")).toHaveLength(2);
-    expect(names.at(-1)).toBe("task_complete");
+    expect(names.filter((name) => name === "verification_failed")).toHaveLength(2);
+    expect(names.at(-1)).toBe("task_completed");
     expect(result.stderr).toMatch(/smol-coder: task \S+ complete after 3 attempt\(s\), final tier deep; run r-/);
     expect(readFileSync(path.join(dir, MATH), "utf8")).toBe(MATH_RIGHT);
     // Prometheus text on the same socket: the queue, the outcome, a latency histogram per alias.
@@ -203,7 +203,7 @@ describe("the daemon", () => {
     writeFileSync(path.join(dir, "value.txt"), "start\n");
     const task = JSON.stringify({ description: "change it", filesOwned: ["value.txt"], verify: ["sleep 30"] });
     const id = (await client(["submit", "--workspace", dir], socket, env, task)).stdout.trim();
-    await daemon.until((event) => event.event === "verification_start");
+    await daemon.until((event) => event.event === "verification_started");
     // The attempt's edit is verified in the task's own view: the workspace does not have it.
     expect(readFileSync(path.join(dir, "value.txt"), "utf8")).toBe("start\n");
     const other = resources.track(tempDir("smol-drain-"));
@@ -212,7 +212,7 @@ describe("the daemon", () => {
     process.kill(daemon.pid, "SIGTERM");
     const ended = await daemon.finished;
     expect(ended.exitCode).toBe(0);
-    expect(eventNames(ended)).toContain("daemon_draining");
+    expect(eventNames(ended)).toContain("daemon_drain_started");
     expect(eventNames(ended).at(-1)).toBe("daemon_stopped");
     expect(readFileSync(path.join(dir, "value.txt"), "utf8")).toBe("start\n");
     // Back in the queue, to start again from scratch when a daemon next runs.
@@ -237,7 +237,7 @@ describe("the daemon", () => {
     const through = await runCli(["--workspace", workspace()], { env: viaSocket, stdin: JSON.stringify(TOTAL_TASK) });
     expect(through.exitCode).toBe(0);
     expect(through.stderr).toContain(`to the daemon on ${socket}`);
-    expect(eventNames(through).filter((name) => name === "verification_fail")).toHaveLength(2);
+    expect(eventNames(through).filter((name) => name === "verification_failed")).toHaveLength(2);
     expect(daemon.events.filter((event) => event.event === "task_started")).toHaveLength(1);
     const flagged = await runCli(["--workspace", workspace(), "--max-attempts", "2"], {
       env: viaSocket,

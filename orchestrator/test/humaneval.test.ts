@@ -29,7 +29,7 @@ describe("a HumanEval task", () => {
     expect(prompt).toContain(P0.prompt.trim());
     expect(prompt).toContain("has_close_elements");
     expect(result.events.at(-1)).toMatchObject({
-      event: "task_complete",
+      event: "task_completed",
       totalAttempts: 1,
       finalTier: "fast",
       passedFirstAttempt: true,
@@ -42,12 +42,16 @@ describe("a HumanEval task", () => {
     resources.fake = startFakeModel({ replies: { "fast-coder": [WRONG(P0), RIGHT(P0)] } });
     const result = await run();
     expect(result.exitCode).toBe(0);
-    const fail = result.events.find((e) => e.event === "verification_fail")!;
+    const fail = result.events.find((e) => e.event === "verification_failed")!;
     const errors = (fail.errors as string[]).join("\n");
     expect(errors).toContain("assert None == True");
     const second = userText(resources.fake.requestsFor("fast-coder")[1]!);
     expect(second).toContain("assert None == True");
-    expect(result.events.at(-1)).toMatchObject({ event: "task_complete", totalAttempts: 2, passedFirstAttempt: false });
+    expect(result.events.at(-1)).toMatchObject({
+      event: "task_completed",
+      totalAttempts: 2,
+      passedFirstAttempt: false,
+    });
   }, 30_000);
 
   test("spec in every attempt's prompt, checkpoint 1's strategy from deep on, checkpoints 1 and 2 both for the reviewer", async () => {
@@ -90,11 +94,11 @@ describe("a HumanEval task", () => {
     const [first, second] = fake.requestsFor("mentor").map(userText);
     expect(first!.match(/## Attempt \d/g)).toHaveLength(2);
     expect(second!.match(/## Attempt \d/g)).toHaveLength(4);
-    expect(result.events.filter((e) => e.event === "checkpoint").map((e) => e.stage)).toEqual([
+    expect(result.events.filter((e) => e.event === "checkpoint_written").map((e) => e.stage)).toEqual([
       "strategy",
       "test-criteria",
     ]);
-    expect(result.events.at(-1)).toMatchObject({ event: "task_complete", totalAttempts: 5, finalTier: "reviewer" });
+    expect(result.events.at(-1)).toMatchObject({ event: "task_completed", totalAttempts: 5, finalTier: "reviewer" });
   }, 60_000);
 
   test("--no-spec and --no-checkpoints: no advisor calls at all", async () => {
@@ -103,7 +107,7 @@ describe("a HumanEval task", () => {
     expect(result.exitCode).toBe(0);
     expect(resources.fake.requestsFor("spec-writer")).toHaveLength(0);
     expect(resources.fake.requestsFor("mentor")).toHaveLength(0);
-    expect(eventNames(result)).toContain("escalation");
+    expect(eventNames(result)).toContain("task_escalated");
     expect(userText(resources.fake.requestsFor("deep-coder")[0]!)).not.toContain("# Guidance");
   }, 30_000);
 
@@ -113,7 +117,7 @@ describe("a HumanEval task", () => {
     });
     const result = await run(["--checkpoint-interval", "2", "--escalate-after", "10", "--max-attempts", "6"]);
     expect(result.exitCode).toBe(0);
-    const checkpoints = result.events.filter((e) => e.event === "checkpoint");
+    const checkpoints = result.events.filter((e) => e.event === "checkpoint_written");
     expect(checkpoints.map((e) => e.afterAttempt)).toEqual([2, 4]);
     expect(checkpoints.every((e) => e.fromTier === "fast" && e.toTier === "fast")).toBe(true);
   }, 60_000);

@@ -48,7 +48,7 @@ test("--commit where git knows no identity: exit 5, the verified change stays un
   expect(result.stderr).toContain(`git -C ${dir} commit -- value.txt`);
   expect(result.stderr).not.toMatch(/\n\s+at /);
   const names = result.events.map((event) => event.event);
-  expect(names.slice(-3)).toEqual(["verification_pass", "commit_failed", "task_uncommitted"]);
+  expect(names.slice(-3)).toEqual(["verification_passed", "commit_failed", "task_uncommitted"]);
   expect(result.events.find((event) => event.event === "commit_failed")).toMatchObject({ files: ["value.txt"] });
   expect(result.events.at(-1)).toMatchObject({ event: "task_uncommitted", totalAttempts: 1, passedFirstAttempt: true });
   const runId = /run (\S+?)(;|$)/m.exec(result.stderr)?.[1];

@@ -20,7 +20,7 @@ test("SIGTERM during verification kills it, restores the owned files and exits 1
   const before = treeState(dir);
   const task = JSON.stringify({ description: "change it", filesOwned: ["value.txt"], verify: ["sleep 30"] });
   const cli = spawnCli(["--workspace", dir], { stdin: task, env: { LITELLM_URL: resources.fake!.url } });
-  await cli.until((event) => event.event === "verification_start");
+  await cli.until((event) => event.event === "verification_started");
   expect(readFileSync(path.join(dir, "value.txt"), "utf8")).toBe("changed\n");
   process.kill(cli.pid, "SIGTERM");
   const result = await cli.finished;
@@ -46,14 +46,14 @@ describe("Ctrl-C ends every wait at once: exit 130, the workspace as it was", ()
       () =>
         startFakeModel({ get: { "/health/readiness": () => Response.json({ error: "starting" }, { status: 503 }) } }),
       { endpoint: { readyTimeoutMs: 3_600_000 } },
-      "endpoint_waiting",
+      "endpoint_not_ready",
       0,
     ],
     [
       "a retry's backoff",
       () => startFakeModel({ fallback: { "fast-coder": { status: 503, retryAfter: "3600" } } }),
       { endpoint: { maxRetries: 3, retryMaxMs: 3_600_000 } },
-      "model_call_retry",
+      "model_call_retried",
       1,
     ],
   ] as const)(

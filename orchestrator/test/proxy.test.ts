@@ -88,7 +88,7 @@ function run(
 }
 
 function callsTo(result: CliResult, alias: string) {
-  return result.events.filter((event) => event.event === "model_call_complete" && event.model === alias);
+  return result.events.filter((event) => event.event === "model_call_completed" && event.model === alias);
 }
 
 beforeAll(async () => {
@@ -112,11 +112,11 @@ describe("a proxy that is still starting", () => {
     const result = await run(workspace(), { config: { endpoint: { readyTimeoutMs: 90_000 } } });
     expect(result.exitCode).toBe(0);
     const names = eventNames(result);
-    expect(names.indexOf("endpoint_waiting")).toBeGreaterThanOrEqual(0);
-    expect(names.indexOf("endpoint_ready")).toBeGreaterThan(names.indexOf("endpoint_waiting"));
-    // The first call waits for readiness inside the model client, after its model_call_start; no retry is spent on the wait.
-    expect(names.indexOf("model_call_complete")).toBeGreaterThan(names.indexOf("endpoint_ready"));
-    expect(names).not.toContain("model_call_retry");
+    expect(names.indexOf("endpoint_not_ready")).toBeGreaterThanOrEqual(0);
+    expect(names.indexOf("endpoint_ready")).toBeGreaterThan(names.indexOf("endpoint_not_ready"));
+    // The first call waits for readiness inside the model client, after its model_call_started; no retry is spent on the wait.
+    expect(names.indexOf("model_call_completed")).toBeGreaterThan(names.indexOf("endpoint_ready"));
+    expect(names).not.toContain("model_call_retried");
     const ready = result.events.filter((event) => event.event === "endpoint_ready");
     expect(ready).toHaveLength(1);
     expect(fake.requests.map((request) => request.model)).toEqual([UPSTREAM["spec-writer"], UPSTREAM["fast-coder"]]);
@@ -146,7 +146,7 @@ describe("through the proxy", () => {
       UPSTREAM.mentor,
       UPSTREAM.reviewer,
     ]);
-    expect(result.events.at(-1)).toMatchObject({ event: "task_complete", totalAttempts: 5, finalTier: "reviewer" });
+    expect(result.events.at(-1)).toMatchObject({ event: "task_completed", totalAttempts: 5, finalTier: "reviewer" });
     // The proxy authenticates smol-coder and calls upstream with its own key: the master key stops at the proxy.
     expect(new Set(fake.requests.map((request) => request.authorization))).toEqual(new Set(["Bearer fake-upstream"]));
     expect(fake.requests.at(-1)!.body.messages.at(-1)!.content).toContain("TS2322");
@@ -202,7 +202,7 @@ describe("through the proxy", () => {
     const result = await run(workspace());
     expect(result.exitCode).toBe(0);
     expect(fake.requestsFor(UPSTREAM["fast-coder"])).toHaveLength(2);
-    expect(eventNames(result)).not.toContain("model_call_retry");
+    expect(eventNames(result)).not.toContain("model_call_retried");
     expect(callsTo(result, "fast-coder")[0]).toMatchObject({ retries: 0 });
   }, 30_000);
 
@@ -213,11 +213,10 @@ describe("through the proxy", () => {
     const result = await run(dir);
     expect(result.exitCode).toBe(3);
     expect(fake.requestsFor(UPSTREAM["fast-coder"])).toHaveLength((1 + CLI_RETRIES.maxRetries) * (1 + PROXY_RETRIES));
-    expect(result.events.filter((event) => event.event === "model_call_retry").map((event) => event.failure)).toEqual([
-      "HTTP 500",
-      "HTTP 500",
-    ]);
-    expect(result.events.at(-1)).toMatchObject({ event: "task_abort", reason: "unreachable" });
+    expect(result.events.filter((event) => event.event === "model_call_retried").map((event) => event.failure)).toEqual(
+      ["HTTP 500", "HTTP 500"],
+    );
+    expect(result.events.at(-1)).toMatchObject({ event: "task_aborted", reason: "unreachable" });
     expect(treeState(dir)).toEqual(before);
   }, 40_000);
 
@@ -230,7 +229,7 @@ describe("through the proxy", () => {
     expect(calls).toHaveLength(3);
     expect(calls[1]!.at - calls[0]!.at).toBeGreaterThanOrEqual(900);
     // LiteLLM passes the upstream's hint on as llm_provider-retry-after, not retry-after: smol-coder reads that name too.
-    expect(result.events.filter((event) => event.event === "model_call_retry")).toEqual([
+    expect(result.events.filter((event) => event.event === "model_call_retried")).toEqual([
       expect.objectContaining({ failure: "HTTP 429", retry: 1, delayMs: 1000 }),
     ]);
     expect(calls[2]!.at - calls[1]!.at).toBeGreaterThanOrEqual(900);
@@ -246,7 +245,7 @@ describe("through the proxy", () => {
     const rejected = result.events.find((event) => event.event === "endpoint_rejected");
     expect(rejected?.reason).toContain("refused the request (HTTP 400)");
     expect(rejected?.reason).toContain("set LITELLM_API_KEY to its master key");
-    expect(result.events.at(-1)).toMatchObject({ event: "task_abort", reason: "rejected", totalAttempts: 0 });
+    expect(result.events.at(-1)).toMatchObject({ event: "task_aborted", reason: "rejected", totalAttempts: 0 });
     expect(result.stderr).toContain("rejected");
     expect(result.stdout + result.stderr).not.toContain(wrongKey);
     expect(result.stdout + result.stderr).not.toContain(proxy.masterKey);
@@ -271,7 +270,7 @@ describe("through the proxy", () => {
     const rejected = result.events.find((event) => event.event === "endpoint_rejected");
     expect(rejected?.reason).toContain("HTTP 400");
     expect(rejected?.reason).toContain("Invalid model name passed in model=fast-coder-typo");
-    expect(eventNames(result)).not.toContain("model_call_retry");
+    expect(eventNames(result)).not.toContain("model_call_retried");
     expect(fake.requests.map((request) => request.model)).toEqual([UPSTREAM["spec-writer"]]);
   }, 30_000);
 });

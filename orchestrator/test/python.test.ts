@@ -33,7 +33,7 @@ test("pytest is detected and its failing assertion reaches the next prompt", asy
     const result = await runCli(["--workspace", dir], { stdin: task, env: { LITELLM_URL: fake.url } });
     expect(result.exitCode).toBe(0);
     expect(result.events.find((event) => event.event === "task_created")?.verify).toEqual(["pytest -q"]);
-    const fail = result.events.find((event) => event.event === "verification_fail")!;
+    const fail = result.events.find((event) => event.event === "verification_failed")!;
     expect((fail.errors as string[]).some((error) => /test_stats\.py:4: assert 3 == 2\.5/.test(error))).toBe(true);
     expect(fake.requestsFor("fast-coder")[1]!.body.messages.at(-1)!.content).toContain("assert 3 == 2.5");
     expect(readFileSync(path.join(dir, "stats.py"), "utf8")).toBe(right);

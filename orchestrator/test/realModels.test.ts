@@ -52,7 +52,7 @@ describe.skipIf(!PROXY)("the real models behind the real proxy", () => {
           problem: problems[index],
           exitCode: result.exitCode,
           applied: events.includes("patch_applied"),
-          passed: events.includes("verification_pass"),
+          passed: events.includes("verification_passed"),
           rejected: rejected?.reason ?? null,
           stderr: result.stderr.slice(-300),
         };

@@ -46,7 +46,7 @@ describe("verification output is scrubbed of the environment's secrets", () => {
       env: { LITELLM_URL: resources.fake.url, SMOL_TEST_API_KEY: CANARY, SMOL_CODER_DB: path.join(records, "runs.db") },
     });
     expect(result.exitCode).toBe(0);
-    expect(result.events.at(-1)).toMatchObject({ event: "task_complete", totalAttempts: 2 });
+    expect(result.events.at(-1)).toMatchObject({ event: "task_completed", totalAttempts: 2 });
 
     const retry = resources.fake
       .requestsFor("fast-coder")[1]!
@@ -56,7 +56,7 @@ describe("verification output is scrubbed of the environment's secrets", () => {
     expect(JSON.stringify(resources.fake.requests)).not.toContain(CANARY);
 
     expect(result.stdout + result.stderr).not.toContain(CANARY);
-    const fail = result.events.find((event) => event.event === "verification_fail")!;
+    const fail = result.events.find((event) => event.event === "verification_failed")!;
     expect(fail.errors).toContain("config: api_key=[REDACTED]");
 
     // The run store: the database and whatever SQLite keeps beside it, byte for byte.
@@ -125,7 +125,7 @@ describe("the current directory does not configure smol-coder", () => {
       env: { LITELLM_URL: resources.fake.url },
     });
     expect(result.exitCode).toBe(0);
-    expect(eventNames(result)).toContain("task_complete");
+    expect(eventNames(result)).toContain("task_completed");
     expect(readFileSync(path.join(dir, "value.txt"), "utf8")).toBe("good\n");
     expect(resources.fake.requestsFor("dotenv-coder")).toHaveLength(0);
     const [call] = resources.fake.requestsFor("fast-coder");
@@ -152,7 +152,7 @@ describe("the current directory does not configure smol-coder", () => {
       const decoder = new TextDecoder();
       for await (const chunk of child.stdout) {
         seen += decoder.decode(chunk);
-        if (seen.includes('"event":"verification_start"')) break;
+        if (seen.includes('"event":"verification_started"')) break;
       }
       expect(readFileSync(path.join(dir, "value.txt"), "utf8")).toBe("changed\n");
       child.kill(signal);

@@ -98,7 +98,7 @@ test("a lock left by a killed run is taken over, and the run says so", async () 
   );
   const result = await runCli(["--workspace", dir, "--no-wait"], { stdin: TASK, env });
   expect(result.exitCode).toBe(0);
-  expect(result.events.find((event) => event.event === "workspace_lock_stale")).toMatchObject({
+  expect(result.events.find((event) => event.event === "workspace_lock_reclaimed")).toMatchObject({
     holderPid: killed.pid,
     reason: `pid ${killed.pid} is not running`,
   });

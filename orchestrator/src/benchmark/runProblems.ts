@@ -7,6 +7,7 @@ import type { Logger } from "../log/log.ts";
 import { scrubSecrets } from "../log/secrets.ts";
 import { runPool } from "./pool.ts";
 import { appendResult, readResults, refuseOverwrite } from "./resultsFile.ts";
+import { emit } from "../log/events.ts";
 
 /** What the loop needs of a result line. */
 export type ProblemLine = { status: string; solved: boolean };
@@ -77,9 +78,11 @@ export async function runProblems<P, S extends z.ZodType<ProblemLine>>(
       // One problem's infrastructure error (the grader died under it) ends that problem, not the run.
       const line = await run.solve(problem, signal).catch((error: unknown) => {
         if (signal.aborted) return null;
-        run.log.error(
-          { event: "problem_crashed", taskId: run.key(problem), err: error },
-          "a problem ended without a verdict",
+        emit(
+          run.log,
+          "problem_crashed",
+          { taskId: run.key(problem), err: error },
+          { message: "a problem ended without a verdict" },
         );
         return run.crashed(problem, describeError(error));
       });
@@ -90,9 +93,11 @@ export async function runProblems<P, S extends z.ZodType<ProblemLine>>(
       bar?.increment(1, { solved: solvedSoFar });
       unreachableInARow = line.status === "unreachable" ? unreachableInARow + 1 : 0;
       if (unreachableInARow >= run.stopAfterUnreachable && !stop.signal.aborted) {
-        run.log.error(
-          { event: "bench_stopped", reason: "unreachable", inARow: unreachableInARow },
-          "the endpoint looks down: the run stops; --resume redoes the unreachable problems",
+        emit(
+          run.log,
+          "bench_stopped",
+          { reason: "unreachable", inARow: unreachableInARow },
+          { message: "the endpoint looks down: the run stops; --resume redoes the unreachable problems" },
         );
         stop.abort();
       }

@@ -6,7 +6,14 @@ import pino from "pino";
 import { formatAnalysis, formatRuns } from "../store/analysis.ts";
 import { runBench } from "../benchmark/humaneval/bench.ts";
 import type { Config } from "../config/config.ts";
-import { describeProblems, downloadDataset, loadDataset, OFFICIAL_URL, type Problem } from "../humaneval/dataset.ts";
+import {
+  describeProblems,
+  downloadDataset,
+  loadDataset,
+  OFFICIAL_URL,
+  problemIn,
+  type Problem,
+} from "../humaneval/dataset.ts";
 import { ExitCode, TaskInvalid } from "../errors.ts";
 import { interruptSignal, type InterruptNotice } from "../interrupt.ts";
 import type { PreparedTask } from "../task/prepared.ts";
@@ -23,18 +30,11 @@ import { lockWorkspace, type WorkspaceLock } from "../task/lock.ts";
 import type { Logger } from "../log/log.ts";
 import { scrubSecrets } from "../log/secrets.ts";
 import type { Tier } from "../types.ts";
+import { emit } from "../log/events.ts";
 
 async function findProblem(task: HumanEvalTask, datasetFlag: string | undefined): Promise<Problem> {
   const file = task.dataset ?? datasetFlag ?? defaultDatasetPath(process.env);
-  const problems = await loadDataset(file);
-  const problem = problems.find((p) => p.taskId === task.problemId);
-  if (!problem)
-    throw new TaskInvalid(
-      "problemId",
-      `${task.problemId} is not in ${file}`,
-      "see smol-coder list-problems for the ids",
-    );
-  return problem;
+  return problemIn(await loadDataset(file), task.problemId, file);
 }
 
 export type RunOptions = {
@@ -61,29 +61,28 @@ function holdWorkspace(root: string, wait: boolean, log: Logger, signal: AbortSi
     wait,
     signal,
     onWait: (holder, lockFile) =>
-      log.warn(
-        {
-          event: "workspace_locked",
-          workspace: root,
-          holderPid: holder.pid,
-          holderHost: holder.host,
-          since: holder.startedAt,
-          lockFile,
-        },
-        "waiting for the run that holds the workspace",
+      emit(
+        log,
+        "workspace_locked",
+        { workspace: root, holderPid: holder.pid, holderHost: holder.host, since: holder.startedAt, lockFile },
+        { message: "waiting for the run that holds the workspace" },
       ),
     onStale: (holder, reason) =>
-      log.warn(
-        { event: "workspace_lock_stale", workspace: root, holderPid: holder?.pid ?? null, reason },
-        "took over a stale workspace lock",
+      emit(
+        log,
+        "workspace_lock_reclaimed",
+        { workspace: root, holderPid: holder?.pid ?? null, reason },
+        { message: "took over a stale workspace lock" },
       ),
   });
 }
 
 function interruptReceived(session: Session, notice: InterruptNotice): void {
-  session.log.warn(
-    { event: "interrupt_received", ...notice },
-    notice.count === 1 ? "interrupted: stopping" : "interrupt received while stopping",
+  emit(
+    session.log,
+    "interrupt_received",
+    { ...notice },
+    { message: notice.count === 1 ? "interrupted: stopping" : "interrupt received while stopping" },
   );
 }
 
@@ -126,16 +125,12 @@ export async function runCommand(config: Config, options: RunOptions): Promise<n
     await session.sandbox();
     if (prepared.check.kind === "pytest") await session.grader();
     const runId = store.startRun({ kind: "run", args: { task, workspace: prepared.root } });
-    log.info(
-      {
-        event: "orchestrator_startup",
-        version: VERSION,
-        runId,
-        endpoint: config.endpoint.url,
-        workspace: prepared.root,
-      },
-      "orchestrator startup",
-    );
+    emit(log, "orchestrator_started", {
+      version: VERSION,
+      runId,
+      endpoint: config.endpoint.url,
+      workspace: prepared.root,
+    });
     const outcome = await runRecordedTask(session, prepared, {
       runId,
       commit: Boolean(options.commit),

@@ -11,7 +11,7 @@ import {
   TaskInvalid,
   WorkspaceLocked,
 } from "../errors.ts";
-import { StoreInvalid } from "../store/schema.ts";
+import { StoreInvalid } from "../errors.ts";
 import { describeFailure, isInternal } from "./failure.ts";
 
 const where = { stackFile: "/data/logs/smol-coder-2026-01-01.jsonl", logDir: "/data/logs" };

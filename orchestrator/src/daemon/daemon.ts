@@ -20,6 +20,7 @@ import { startServer, type ServerDeps } from "./server.ts";
 import { daemonToken } from "./token.ts";
 import { datasetCache } from "./prepare.ts";
 import { pidFileFor } from "./detach.ts";
+import { emit } from "../log/events.ts";
 
 export type ServeOptions = {
   socket: string;
@@ -135,7 +136,7 @@ export async function serve(config: Config, options: ServeOptions): Promise<numb
     options.signal ??
     interruptSignal({
       cleanup: "draining: waiting for the running tasks",
-      onSignal: (notice) => session.log.warn({ event: "interrupt_received", ...notice }, "signal received"),
+      onSignal: (notice) => emit(session.log, "interrupt_received", { ...notice }, { message: "signal received" }),
     });
   try {
     await session.sandbox(); // no sandbox: exit 4 now, not a failure in every task later
@@ -167,27 +168,23 @@ export async function serve(config: Config, options: ServeOptions): Promise<numb
       }),
     };
     const { servers, tcp } = listen(deps, options, (error) =>
-      session.log.fatal({ event: "internal_error", err: error }, "internal error serving a request"),
+      emit(session.log, "internal_error", { err: error }, { message: "internal error serving a request" }),
     );
-    session.log.info(
-      {
-        event: "daemon_ready",
-        socket: options.socket,
-        ...tcp,
-        pid: process.pid,
-        version: VERSION,
-        recovered,
-        maxTasks,
-      },
-      "daemon ready",
-    );
+    emit(session.log, "daemon_ready", {
+      socket: options.socket,
+      ...tcp,
+      pid: process.pid,
+      version: VERSION,
+      recovered,
+      maxTasks,
+    });
     scheduler.wake();
     await aborted(signal);
     draining = true;
-    session.log.info({ event: "daemon_draining", running: scheduler.running(), drainTimeoutMs }, "daemon draining");
+    emit(session.log, "daemon_drain_started", { running: scheduler.running(), drainTimeoutMs });
     await scheduler.drain(drainTimeoutMs);
     await Promise.all(servers.map((server) => server.stop(true)));
-    session.log.info({ event: "daemon_stopped" }, "daemon stopped");
+    emit(session.log, "daemon_stopped", {});
     return 0;
   } catch (error) {
     throw session.crashed(error);

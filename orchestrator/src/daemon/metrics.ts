@@ -1,13 +1,14 @@
 // The daemon's Prometheus metrics (prom-client, the de-facto Node client): queue depth by state, model calls in
 // flight per tier and role, tasks finished by outcome, and model-call latency per alias, read off the events.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+import type { EventName } from "../log/events.ts";
 import type { Router } from "../models/permits.ts";
 import type { TaskQueue } from "../queue/queue.ts";
 import { QueueState } from "../queue/queue.ts";
 import { ROLES } from "../types.ts";
 
 export type DaemonMetrics = {
-  /** Every event line the daemon logs, parsed: model_call_complete feeds the latency histogram. */
+  /** Every event line the daemon logs, parsed: model_call_completed feeds the latency histogram. */
   observe(event: { event?: unknown; model?: unknown; tier?: unknown; durationMs?: unknown }): void;
   /** A task finished: its status, or how it ended without one (cancelled, error). */
   finished(outcome: string): void;
@@ -54,7 +55,7 @@ export function daemonMetrics(deps: { queue: TaskQueue; router: Router }): Daemo
   });
   return {
     observe(event) {
-      if (event.event !== "model_call_complete" || typeof event.durationMs !== "number") return;
+      if (event.event !== ("model_call_completed" satisfies EventName) || typeof event.durationMs !== "number") return;
       latency.observe({ alias: String(event.model), role: String(event.tier) }, event.durationMs / 1000);
     },
     finished: (outcome) => tasks.inc({ outcome }),

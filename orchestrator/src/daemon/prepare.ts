@@ -4,8 +4,7 @@ import { mkdirSync, rmSync } from "node:fs";
 import path from "node:path";
 import type { Config } from "../config/config.ts";
 import { defaultDatasetPath } from "../config/paths.ts";
-import { TaskInvalid } from "../errors.ts";
-import { loadDataset, type Problem } from "../humaneval/dataset.ts";
+import { loadDataset, problemIn, type Problem } from "../humaneval/dataset.ts";
 import { problemDirName } from "../task/humaneval.ts";
 import type { QueuedTask, Submission } from "../queue/queue.ts";
 import { prepareHumanEval, prepareTask } from "../task/prepare.ts";
@@ -30,14 +29,7 @@ export type Datasets = ReturnType<typeof datasetCache>;
 
 async function findProblem(task: HumanEvalTask, datasets: Datasets): Promise<Problem> {
   const file = task.dataset ? path.resolve(task.dataset) : defaultDatasetPath(process.env);
-  const problem = (await datasets(file)).find((p) => p.taskId === task.problemId);
-  if (!problem)
-    throw new TaskInvalid(
-      "problemId",
-      `${task.problemId} is not in ${file}`,
-      "see smol-coder list-problems for the ids",
-    );
-  return problem;
+  return problemIn(await datasets(file), task.problemId, file);
 }
 
 /** Checks a submission against the machine as it is now (the workspace, its paths, the dataset), so that a bad one is refused at once. */

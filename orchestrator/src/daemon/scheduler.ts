@@ -14,6 +14,7 @@ import { outcomeLines, STATUS_EXIT } from "../run/exit.ts";
 import { scrubSecrets } from "../log/secrets.ts";
 import { saveSnapshot, undoLanding } from "./snapshot.ts";
 import type { Liveness, Owner, QueueEntry, TaskQueue } from "../queue/queue.ts";
+import { emit } from "../log/events.ts";
 
 export type Scheduler = {
   /** Looks for tasks to start (after a submission; also every pollMs). */
@@ -126,17 +127,21 @@ export async function recoverOrphans(
         wait: true,
         signal,
         onWait: (holder) =>
-          session.log.warn(
-            { event: "workspace_locked", workspace: entry.workspace, holderPid: holder.pid, daemonTask: entry.id },
-            "waiting for the workspace to undo a landing cut short",
+          emit(
+            session.log,
+            "workspace_locked",
+            { workspace: entry.workspace, holderPid: holder.pid, daemonTask: entry.id },
+            { message: "waiting for the workspace to undo a landing cut short" },
           ),
       });
       undone = await undoLanding(entry.workspace, saved);
     }
     await queue.requeue(entry.id);
-    session.log.warn(
-      { event: "task_recovered", daemonTask: entry.id, starts: entry.starts, undoneFiles: undone },
-      "a task the previous daemon was running goes back to the queue",
+    emit(
+      session.log,
+      "task_recovered",
+      { daemonTask: entry.id, starts: entry.starts, undoneFiles: undone },
+      { message: "a task the previous daemon was running goes back to the queue" },
     );
   }
   return orphans.length;
@@ -165,7 +170,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
         kind: "run",
         args: { task: entry.task, workspace: root, daemonTask: entry.id },
       });
-      log.info({ event: "task_started", runId, workspace: root, starts: entry.starts }, "daemon task started");
+      emit(log, "task_started", { runId, workspace: root, starts: entry.starts }, { message: "daemon task started" });
       const landing = {
         started: (before: Snapshot, writing: FileChange[]) => {
           run.landing = true;
@@ -189,7 +194,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       const reported = session.crashed(error);
       const exitCode = signal.aborted ? ExitCode.interrupted : exitCodeFor(reported);
       const summary = scrubSecrets(`smol-coder: ${reported instanceof Error ? reported.message : String(reported)}`);
-      log.error({ event: "task_failed", exitCode, reason: summary }, "daemon task ended with an error");
+      emit(log, "task_failed", { exitCode, reason: summary }, { message: "daemon task ended with an error" });
       await queue.finish(
         entry.id,
         { status: null, exitCode, summary, runId },
@@ -214,9 +219,11 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       options.onChange?.(entry.id);
       run.done = execute(entry, run)
         .catch(async (error: unknown) => {
-          session.log.fatal(
-            { event: "internal_error", err: error, daemonTask: entry.id },
-            "the scheduler could not record a task's end; it goes back to the queue",
+          emit(
+            session.log,
+            "internal_error",
+            { err: error, daemonTask: entry.id },
+            { message: "the scheduler could not record a task's end; it goes back to the queue" },
           );
           // Never left 'running' under a live daemon, where no recovery would find it; never run again once it landed.
           const ended = {
@@ -237,7 +244,12 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
 
   function wake(): void {
     pumping = pumping.then(pump).catch((error: unknown) => {
-      session.log.fatal({ event: "internal_error", err: error }, "the scheduler could not take a task from the queue");
+      emit(
+        session.log,
+        "internal_error",
+        { err: error },
+        { message: "the scheduler could not take a task from the queue" },
+      );
     });
   }
   const timer = setInterval(wake, options.pollMs ?? 1_000);

@@ -13,6 +13,7 @@ import {
 } from "./guidance.ts";
 import type { AttemptFeedback } from "./prompt.ts";
 import type { Checkpoint, Tier } from "../types.ts";
+import { emit } from "../log/events.ts";
 
 export type StoredSpec = { key: string; model: string; promptVersion: string; text: string };
 /** Where the advisors' work is kept: the task's journal (run/journal.ts) is one. */
@@ -29,16 +30,13 @@ export async function writeSpec(input: AdviceInput, deps: AdvisorDeps): Promise<
   const key = specKey(input, model);
   const stored = deps.reuseSpec ? deps.journal.findSpec(key) : null;
   if (stored !== null) {
-    deps.log.info(
-      { event: "spec_reused", model, chars: stored.length, promptVersion: SPEC_PROMPT_VERSION },
-      "spec reused",
-    );
+    emit(deps.log, "spec_reused", { model, chars: stored.length, promptVersion: SPEC_PROMPT_VERSION });
     return stored;
   }
   const { text } = await callModel(deps, { role: "spec-writer", attempt: null, messages: specMessages(input) });
   const spec = cleanSpec(text);
   deps.journal.saveSpec({ key, model, promptVersion: SPEC_PROMPT_VERSION, text: spec });
-  deps.log.info({ event: "spec_written", model, chars: spec.length, spec }, "spec written");
+  emit(deps.log, "spec_written", { model, chars: spec.length, spec });
   return spec;
 }
 
@@ -64,9 +62,10 @@ export async function writeCheckpoint(
     sections: parseCheckpoint(text, stage),
   };
   deps.journal.checkpoint(checkpoint, text);
-  deps.log.info(
+  emit(
+    deps.log,
+    "checkpoint_written",
     {
-      event: "checkpoint",
       n,
       stage,
       afterAttempt,
@@ -76,7 +75,7 @@ export async function writeCheckpoint(
         (k) => checkpoint.sections[k as keyof typeof checkpoint.sections],
       ),
     },
-    "mentor checkpoint",
+    { message: "mentor checkpoint" },
   );
   return checkpoint;
 }

@@ -1,11 +1,10 @@
 // Progressive spec disclosure, the pure part: what the spec writer and the mentor are asked, how their
 // replies are read, and how the guidance so far is shown to the next attempt.
 import { createHash } from "node:crypto";
-import { z } from "zod";
 import { renderFiles, renderHistory, type AttemptFeedback } from "./prompt.ts";
 
 import { PROMPTS } from "./prompts/index.ts";
-import { CheckpointSections, type ChatMessage, type Checkpoint, type CheckpointStage, type Tier } from "../types.ts";
+import { CheckpointSections, type ChatMessage, type Checkpoint, type CheckpointStage } from "../types.ts";
 
 const SPEC_WRITER = PROMPTS.specWriter;
 const MENTOR = PROMPTS.mentor;

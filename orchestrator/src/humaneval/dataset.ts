@@ -5,7 +5,7 @@ import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { gunzipSync } from "node:zlib";
 import { z } from "zod";
-import { DatasetInvalid } from "../errors.ts";
+import { DatasetInvalid, TaskInvalid } from "../errors.ts";
 
 export const OFFICIAL_URL = "https://github.com/openai/human-eval/raw/master/data/HumanEval.jsonl.gz";
 export const OFFICIAL_SHA256 = "b796127e635a67f93fb35c04f4cb03cf06f38c8072ee7cee8833d7bee06979ef";
@@ -278,4 +278,12 @@ export async function downloadDataset(options: DownloadOptions): Promise<Downloa
   const dest = path.resolve(options.dest);
   await writeAtomically(dest, bytes);
   return { path: dest, sha256, problems: problems.length, bytes: bytes.length };
+}
+
+/** Pure: the problem a task names, from the problems of `file`; TaskInvalid naming the file when it is not there. */
+export function problemIn(problems: readonly Problem[], problemId: string, file: string): Problem {
+  const problem = problems.find((p) => p.taskId === problemId);
+  if (!problem)
+    throw new TaskInvalid("problemId", `${problemId} is not in ${file}`, "see smol-coder list-problems for the ids");
+  return problem;
 }

@@ -3,15 +3,12 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { gunzipSync, gzipSync } from "node:zlib";
 import {
   OFFICIAL_COUNT,
   OFFICIAL_SHA256,
   OFFICIAL_URL,
-  describeProblems,
   downloadDataset,
   loadDataset,
-  parseProblemSelection,
   selectProblems,
   type Problem,
 } from "./dataset.ts";

@@ -4,6 +4,7 @@ import { appendFileSync, mkdirSync } from "node:fs";
 import path from "node:path";
 import pino, { type Logger } from "pino";
 import pretty from "pino-pretty";
+import type { EventName } from "./events.ts";
 import { scrub } from "./secrets.ts";
 
 export type { Logger };
@@ -41,7 +42,7 @@ export function saveInternalError(
     level: 60,
     time: now.getTime(),
     pid: process.pid,
-    event: "internal_error",
+    event: "internal_error" satisfies EventName,
     err: { type: err.name, message: err.message, stack: err.stack },
     msg: "internal error",
   };

@@ -6,6 +6,7 @@ import type { Completion, ModelClient } from "./client.ts";
 import { callCost } from "./pricing.ts";
 import type { Router } from "./permits.ts";
 import type { CallRecord, ChatMessage, Role } from "../types.ts";
+import { emit } from "../log/events.ts";
 
 export type { CallRecord };
 
@@ -31,21 +32,20 @@ export async function callModel(
   const { completion, record } = await router.withTier(
     role,
     async () => {
-      log.info({ event: "model_call_start", tier: role, model: alias, attempt }, "model call start");
+      emit(log, "model_call_started", { tier: role, model: alias, attempt });
       const completion = await deps.model.complete({
         model: alias,
         messages: request.messages,
         contextTokens: router.contextFor(role),
         maxTokens: router.maxReplyFor(role) ?? undefined,
         signal: deps.signal,
-        onRetry: (notice) => log.warn({ event: "model_call_retry", tier: role, ...notice }, "model call retry"),
+        onRetry: (notice) => emit(log, "model_call_retried", { tier: role, ...notice }),
       });
       return { completion, record: completed(deps, { role, alias, attempt }, completion) };
     },
     {
       signal: deps.signal,
-      onQueued: (place) =>
-        log.info({ event: "model_call_queued", tier: role, model: alias, attempt, ...place }, "model call queued"),
+      onQueued: (place) => emit(log, "model_call_queued", { tier: role, model: alias, attempt, ...place }),
     },
   );
   deps.onCall?.(record);
@@ -55,7 +55,7 @@ export async function callModel(
   return { text: completion.text, record };
 }
 
-/** The call's record, priced, and its model_call_complete event. */
+/** The call's record, priced, and its model_call_completed event. */
 function completed(
   deps: CallDeps,
   call: { role: Role; alias: string; attempt: number | null },
@@ -78,22 +78,18 @@ function completed(
     costSource: cost.source,
     retries: completion.retries,
   };
-  deps.log.info(
-    {
-      event: "model_call_complete",
-      tier: role,
-      model: alias,
-      attempt,
-      tokens: record.tokensIn + record.tokensOut,
-      tokensIn: record.tokensIn,
-      tokensOut: record.tokensOut,
-      tokensCached: record.tokensCached,
-      costUsd: record.costUsd,
-      costSource: record.costSource,
-      durationMs: record.latencyMs,
-      retries: record.retries,
-    },
-    "model call complete",
-  );
+  emit(deps.log, "model_call_completed", {
+    tier: role,
+    model: alias,
+    attempt,
+    tokens: record.tokensIn + record.tokensOut,
+    tokensIn: record.tokensIn,
+    tokensOut: record.tokensOut,
+    tokensCached: record.tokensCached,
+    costUsd: record.costUsd,
+    costSource: record.costSource,
+    durationMs: record.latencyMs,
+    retries: record.retries,
+  });
   return record;
 }

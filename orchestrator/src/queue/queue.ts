@@ -5,6 +5,7 @@
 import { z } from "zod";
 import { HumanEvalTask, WorkspaceTask } from "../task/task.ts";
 import { AttemptOutcome, Role, TaskStatus, Tier, Usage } from "../types.ts";
+import type { Liveness } from "../store/store.ts";
 
 export const QueueState = z.enum(["queued", "running", "done", "cancelled"]);
 export type QueueState = z.infer<typeof QueueState>;
@@ -70,7 +71,7 @@ export type QueueEntry = z.infer<typeof QueueEntry>;
 
 /** A daemon process that runs tasks: its pid and boot id tell whether it is still alive. */
 export type Owner = { id: string; pid: number; bootId: string | null };
-export type Liveness = (pid: number, bootId: string | null) => boolean;
+export type { Liveness };
 export type Finish = {
   status: TaskStatus | null;
   exitCode: number;
@@ -90,16 +91,6 @@ export const SavedSnapshot = z.object({
   writing: z.record(z.string(), z.string().nullable()).default({}),
 });
 export type SavedSnapshot = z.infer<typeof SavedSnapshot>;
-
-/** The queue has as many tasks waiting as it may hold: a refusal, never a wait. */
-export class QueueFull extends Error {
-  override readonly name = "QueueFull";
-  constructor(readonly limit: number) {
-    super(
-      `the daemon's queue is full (${limit} tasks waiting). Fix: wait for some to finish, or raise daemon.maxQueued in the config`,
-    );
-  }
-}
 
 export interface TaskQueue {
   /** Adds a task at the end of its priority; QueueFull when `maxQueued` are waiting. */

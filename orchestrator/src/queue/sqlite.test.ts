@@ -2,7 +2,8 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { QueueFull, type Owner, type QueueEntry, type Submission, type TaskQueue } from "./queue.ts";
+import { QueueFull } from "../errors.ts";
+import { type Owner, type QueueEntry, type Submission, type TaskQueue } from "./queue.ts";
 import { openSqliteQueue } from "./sqlite.ts";
 
 const dirs: string[] = [];

@@ -6,7 +6,6 @@ import { connect } from "../store/schema.ts";
 import {
   OutcomeRecord,
   QueueEntry,
-  QueueFull,
   SavedSnapshot,
   type Finish,
   type Liveness,
@@ -15,6 +14,7 @@ import {
   type Submission,
   type TaskQueue,
 } from "./queue.ts";
+import { QueueFull } from "../errors.ts";
 
 type Row = {
   id: string;

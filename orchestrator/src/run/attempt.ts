@@ -13,6 +13,7 @@ import type { Candidate } from "../sandbox/view.ts";
 import type { Edits, LandResult } from "./edits.ts";
 import type { AttemptRecord } from "./state.ts";
 import type { Role, Tier } from "../types.ts";
+import { emit } from "../log/events.ts";
 
 /** Runs a task's check: the real one (runCheck) by default; tests hand in a scripted one. */
 export type Checker = (check: Check, root: string, owned: string[], candidate?: Candidate) => Promise<CheckResult>;
@@ -54,16 +55,17 @@ export async function runAttempt(task: PreparedTask, attempt: AttemptInput, deps
     reply = await ask().catch(async (error: unknown) => {
       // The history is what grows: cut to the last attempt's errors, the same tier gets one more chance to fit.
       if (!(error instanceof PromptTooLong) || attempt.feedback.length === 0) throw error;
-      log.warn(
+      emit(
+        log,
+        "prompt_history_shortened",
         {
-          event: "prompt_history_shortened",
           tier: attempt.tier,
           attempt: attempt.n,
           reason: error.reason,
           tokensIn: error.tokensIn,
           contextTokens: error.contextTokens,
         },
-        "the prompt did not fit; asked again with a shorter history",
+        { message: "the prompt did not fit; asked again with a shorter history" },
       );
       prompt = messages(shortenedHistory(attempt.feedback));
       return ask();
@@ -85,28 +87,26 @@ export async function runAttempt(task: PreparedTask, attempt: AttemptInput, deps
       asked: format,
     });
     await deps.edits.apply(plan.changes);
-    log.info(
-      {
-        event: "patch_applied",
-        attempt: attempt.n,
-        linesChanged: plan.linesChanged,
-        format: plan.format,
-        files: plan.changes.map((c) => c.path),
-        diff: plan.diff,
-      },
-      "patch applied",
-    );
+    emit(log, "patch_applied", {
+      attempt: attempt.n,
+      linesChanged: plan.linesChanged,
+      format: plan.format,
+      files: plan.changes.map((c) => c.path),
+      diff: plan.diff,
+    });
     diff = plan.diff;
     ignored = plan.ignored;
     if (ignored.length > 0)
-      log.warn(
-        { event: "patch_files_ignored", attempt: attempt.n, files: ignored, applied: plan.changes.map((c) => c.path) },
-        "the reply also wrote files the task does not own; those edits were not applied",
+      emit(
+        log,
+        "patch_files_ignored",
+        { attempt: attempt.n, files: ignored, applied: plan.changes.map((c) => c.path) },
+        { message: "the reply also wrote files the task does not own; those edits were not applied" },
       );
   } catch (error) {
     if (!(error instanceof PatchRejected)) throw error;
     const reason = error.message;
-    log.warn({ event: "patch_rejected", attempt: attempt.n, reason }, "patch rejected");
+    emit(log, "patch_rejected", { attempt: attempt.n, reason });
     // The reason can quote the workspace's files (the closest match to a hunk).
     return record(reply, {
       outcome: "patch_rejected",
@@ -139,7 +139,7 @@ async function checkAttempt(
   const { log, edits } = deps;
   // Before the event: whatever changes in the workspace from the moment verification is announced is seen at landing.
   const since = await edits.mark();
-  log.info({ event: "verification_start", attempt: n, commands: checkLabels(task.check) }, "verification start");
+  emit(log, "verification_started", { attempt: n, commands: checkLabels(task.check) });
   const checker: Checker =
     deps.checker ?? ((check, root, owned, candidate) => runCheck(check, root, deps, owned, candidate));
   const check = async () => scrubbed(await checker(task.check, task.root, task.filesOwned, edits.candidate()));
@@ -160,9 +160,11 @@ async function checkAttempt(
       };
     }
     if (landing.landed)
-      log.info(
-        { event: "change_landed", attempt: n, files: task.filesOwned, rechecked: landing.rechecked },
-        "verified change landed",
+      emit(
+        log,
+        "change_landed",
+        { attempt: n, files: task.filesOwned, rechecked: landing.rechecked },
+        { message: "verified change landed" },
       );
     else {
       checked = {
@@ -171,28 +173,26 @@ async function checkAttempt(
           (error) => `after the workspace changed, the change no longer passes: ${error}`,
         ),
       };
-      log.warn(
-        { event: "landing_recheck_failed", attempt: n },
-        "the workspace changed while the change was verified, and it no longer passes",
+      emit(
+        log,
+        "landing_recheck_failed",
+        { attempt: n },
+        { message: "the workspace changed while the change was verified, and it no longer passes" },
       );
     }
   }
   if (checked.passed) {
-    log.info({ event: "verification_pass", attempt: n, durationMs: checked.durationMs }, "verification pass");
+    emit(log, "verification_passed", { attempt: n, durationMs: checked.durationMs });
     return { outcome: "passed", errors: [], verificationOutput: checked.output };
   }
   const { errors } = checked;
-  log.warn(
-    {
-      event: "verification_fail",
-      attempt: n,
-      command: checked.decidedBy,
-      errorCount: errors.length,
-      errors,
-      durationMs: checked.durationMs,
-    },
-    "verification fail",
-  );
+  emit(log, "verification_failed", {
+    attempt: n,
+    command: checked.decidedBy,
+    errorCount: errors.length,
+    errors,
+    durationMs: checked.durationMs,
+  });
   return { outcome: "verification_failed", errors, verificationOutput: checked.output };
 }
 
@@ -207,9 +207,10 @@ function scrubbed(result: CheckResult): CheckResult {
 }
 
 export function logTooLong(log: Logger, role: Role, error: PromptTooLong, attempt: number | null): void {
-  log.error(
+  emit(
+    log,
+    "prompt_too_long",
     {
-      event: "prompt_too_long",
       tier: role,
       model: error.model,
       attempt,
@@ -218,6 +219,6 @@ export function logTooLong(log: Logger, role: Role, error: PromptTooLong, attemp
       contextTokens: error.contextTokens,
       fix: "raise num_ctx for this alias in litellm/config.yaml and the tier's contextTokens in the config, or use a model with a larger context",
     },
-    "prompt too long for the model's context",
+    { message: "prompt too long for the model's context" },
   );
 }

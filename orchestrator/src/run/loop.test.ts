@@ -270,24 +270,24 @@ describe("the task loop on scripted replies and a scripted check", () => {
       [
         "task_created",
         "patch_applied",
-        "verification_fail",
-        "verification_pass",
-        "escalation",
-        "checkpoint",
-        "task_complete",
+        "verification_failed",
+        "verification_passed",
+        "task_escalated",
+        "checkpoint_written",
+        "task_completed",
       ].includes(e ?? ""),
     );
     expect(flow).toEqual([
       "task_created",
       "patch_applied",
-      "verification_fail",
+      "verification_failed",
       "patch_applied",
-      "verification_fail",
-      "escalation",
-      "checkpoint",
+      "verification_failed",
+      "task_escalated",
+      "checkpoint_written",
       "patch_applied",
-      "verification_pass",
-      "task_complete",
+      "verification_passed",
+      "task_completed",
     ]);
   });
 

@@ -33,6 +33,7 @@ import {
   type TaskOutcome,
 } from "./state.ts";
 import type { CallRecord, Role, TaskStatus, Tier } from "../types.ts";
+import { emit } from "../log/events.ts";
 
 export type { TaskOutcome };
 export type OrchestratorDeps = Omit<AttemptDeps, "onCall" | "edits"> & {
@@ -63,23 +64,21 @@ type LoopEnd =
 export async function runTask(task: PreparedTask, deps: OrchestratorDeps): Promise<TaskOutcome> {
   const log = deps.log.child({ taskId: task.taskId });
   if (!deps.sandbox.enabled) {
-    log.warn(
-      { event: "sandbox_disabled", flag: "--unsafe-no-sandbox" },
-      "UNSAFE: this task's verification runs model-written code without a sandbox",
+    emit(
+      log,
+      "sandbox_disabled",
+      { flag: "--unsafe-no-sandbox" },
+      { message: "UNSAFE: this task's verification runs model-written code without a sandbox" },
     );
   }
-  log.info(
-    {
-      event: "task_created",
-      kind: task.kind,
-      key: task.key,
-      tier: task.startTier,
-      description: task.description,
-      files: task.filesOwned,
-      verify: checkLabels(task.check),
-    },
-    "task created",
-  );
+  emit(log, "task_created", {
+    kind: task.kind,
+    key: task.key,
+    tier: task.startTier,
+    description: task.description,
+    files: task.filesOwned,
+    verify: checkLabels(task.check),
+  });
   const edits = task.edits === "private" ? await privateEdits(task, deps.landing) : await inPlaceEdits(task);
   const run = { task, log, edits, started: performance.now(), state: initialState(task.startTier) } as Run;
   const onCall = (call: CallRecord) => {
@@ -117,10 +116,11 @@ async function taskLoop(run: Run): Promise<LoopEnd> {
       run.state = foldSpec(run.state, spec);
     }
     if (decision.action === "escalate") {
-      run.log.warn(
-        { event: "escalation", fromTier: decision.fromTier, toTier: decision.toTier, reason: decision.reason },
-        "escalation",
-      );
+      emit(run.log, "task_escalated", {
+        fromTier: decision.fromTier,
+        toTier: decision.toTier,
+        reason: decision.reason,
+      });
       if (deps.guidance.checkpoints) await advise(run, decision.fromTier, decision.toTier);
       run.state = foldEscalation(run.state, decision.toTier);
     } else if (deps.guidance.checkpoints && run.state.history.length > 0) {
@@ -176,36 +176,35 @@ async function land(run: Run): Promise<TaskOutcome> {
     await run.edits.landed();
   }
   const done = outcome(run, "complete", commit ? { commit } : {});
-  run.log.info(
-    {
-      event: "task_complete",
-      totalAttempts: done.totalAttempts,
-      finalTier: done.finalTier,
-      passedFirstAttempt: done.passedFirstAttempt,
-      commit,
-    },
-    "task complete",
-  );
+  emit(run.log, "task_completed", {
+    totalAttempts: done.totalAttempts,
+    finalTier: done.finalTier,
+    passedFirstAttempt: done.passedFirstAttempt,
+    commit,
+  });
   return done;
 }
 
 function uncommitted(run: Run, error: CommitFailed): TaskOutcome {
   const { reason, fix } = error;
-  run.log.error(
-    { event: "commit_failed", reason, fix, files: run.task.filesOwned },
-    "git refused the commit; the verified change stays in the working tree",
+  emit(
+    run.log,
+    "commit_failed",
+    { reason, fix, files: run.task.filesOwned },
+    { message: "git refused the commit; the verified change stays in the working tree" },
   );
   const kept = outcome(run, "uncommitted", { lastErrors: [error.message], commitRefused: { reason, fix } });
-  run.log.warn(
+  emit(
+    run.log,
+    "task_uncommitted",
     {
-      event: "task_uncommitted",
       totalAttempts: kept.totalAttempts,
       finalTier: kept.finalTier,
       passedFirstAttempt: kept.passedFirstAttempt,
       reason,
       fix,
     },
-    "task verified, not committed",
+    { message: "task verified, not committed" },
   );
   return kept;
 }
@@ -213,16 +212,12 @@ function uncommitted(run: Run, error: CommitFailed): TaskOutcome {
 async function abort(run: Run, reason: string): Promise<TaskOutcome> {
   await run.edits.reset();
   const aborted = outcome(run, "abort");
-  run.log.warn(
-    {
-      event: "task_abort",
-      reason,
-      totalAttempts: aborted.totalAttempts,
-      finalTier: aborted.finalTier,
-      lastErrors: aborted.lastErrors,
-    },
-    "task abort",
-  );
+  emit(run.log, "task_aborted", {
+    reason,
+    totalAttempts: aborted.totalAttempts,
+    finalTier: aborted.finalTier,
+    lastErrors: aborted.lastErrors,
+  });
   return aborted;
 }
 
@@ -233,19 +228,16 @@ async function endOnError(run: Run, error: unknown): Promise<TaskOutcome> {
   if (status === null) throw error;
   // An endpoint's refusal can quote the key it was sent.
   const reason = scrubSecrets(error instanceof Error ? error.message : String(error));
-  if (status === "unreachable") run.log.error({ event: "endpoint_unreachable", reason }, "model endpoint unreachable");
+  if (status === "unreachable")
+    emit(run.log, "endpoint_unreachable", { reason }, { message: "model endpoint unreachable" });
   if (status === "rejected")
-    run.log.error({ event: "endpoint_rejected", reason }, "model endpoint refused the request");
+    emit(run.log, "endpoint_rejected", { reason }, { message: "model endpoint refused the request" });
   const ended = outcome(run, status, { lastErrors: [reason] });
-  run.log.error(
-    {
-      event: "task_abort",
-      reason: status,
-      totalAttempts: ended.totalAttempts,
-      finalTier: ended.finalTier,
-      lastErrors: ended.lastErrors,
-    },
-    "task abort",
+  emit(
+    run.log,
+    "task_aborted",
+    { reason: status, totalAttempts: ended.totalAttempts, finalTier: ended.finalTier, lastErrors: ended.lastErrors },
+    { level: "error" },
   );
   return ended;
 }
@@ -256,9 +248,11 @@ function conflict(run: Run, { files, diff }: { files: string[]; diff: string }):
     lastErrors: [new LandingConflict(files, diff).message],
     conflict: { files, diff },
   });
-  run.log.error(
-    { event: "task_conflict", files, diff, totalAttempts: ended.totalAttempts, finalTier: ended.finalTier },
-    "verified change not landed: owned files changed meanwhile",
+  emit(
+    run.log,
+    "task_conflicted",
+    { files, diff, totalAttempts: ended.totalAttempts, finalTier: ended.finalTier },
+    { message: "verified change not landed: owned files changed meanwhile" },
   );
   return ended;
 }

@@ -17,6 +17,7 @@ import { openSandbox, type Sandbox } from "../sandbox/host.ts";
 import { secretValues } from "../log/secrets.ts";
 import { stackApiKey } from "../stack/host.ts";
 import { openStore, type RunStore } from "../store/store.ts";
+import { emit } from "../log/events.ts";
 
 export type Session = {
   config: Config;
@@ -52,22 +53,25 @@ async function proxyReady(endpoint: Config["endpoint"], log: Logger, signal?: Ab
     timeoutMs: endpoint.readyTimeoutMs,
     signal,
     onWait: (probe) =>
-      log.warn(
+      emit(
+        log,
+        "endpoint_not_ready",
         {
-          event: "endpoint_waiting",
           url,
           ...(probe.state === "unreachable" ? { reason: probe.reason } : { status: probe.status }),
           timeoutMs: endpoint.readyTimeoutMs,
         },
-        "waiting for the proxy to be ready",
+        { message: "waiting for the proxy to be ready" },
       ),
   });
   const waitedMs = Math.round(performance.now() - started);
-  if (readiness.kind === "ready") log.info({ event: "endpoint_ready", url, waitedMs }, "proxy ready");
+  if (readiness.kind === "ready") emit(log, "endpoint_ready", { url, waitedMs }, { message: "proxy ready" });
   else
-    log.info(
-      { event: "endpoint_ready", url, readinessRoute: false, status: readiness.status, waitedMs },
-      "endpoint has no readiness route; not a LiteLLM proxy",
+    emit(
+      log,
+      "endpoint_ready",
+      { url, readinessRoute: false, status: readiness.status, waitedMs },
+      { message: "endpoint has no readiness route; not a LiteLLM proxy" },
     );
 }
 
@@ -89,9 +93,13 @@ export function openSession(config: Config, options: SessionOptions): Session {
   let sandbox: Promise<Sandbox> | null = null;
   const openedSandbox = () =>
     (sandbox ??= openSandbox(config.sandbox, { unsafe: !config.sandbox.enabled }).then((opened) => {
-      const event = { event: "sandbox_ready", enabled: opened.enabled, isolation: opened.description };
-      if (opened.enabled) log.info(event, "sandbox ready");
-      else log.warn(event, "SANDBOX DISABLED: model-written code runs unjailed");
+      const fields = { enabled: opened.enabled, isolation: opened.description };
+      if (opened.enabled) emit(log, "sandbox_ready", fields);
+      else
+        emit(log, "sandbox_ready", fields, {
+          level: "warn",
+          message: "SANDBOX DISABLED: model-written code runs unjailed",
+        });
       return opened;
     }));
   return {
@@ -101,7 +109,7 @@ export function openSession(config: Config, options: SessionOptions): Session {
     logFile,
     crashed(error) {
       if (exitCodeFor(error) !== ExitCode.internal || error instanceof InternalError) return error;
-      log.fatal({ event: "internal_error", err: error }, "internal error");
+      emit(log, "internal_error", { err: error });
       return new InternalError(error, logFile);
     },
     router: createRouter(config.tiers, config.roles),

@@ -1,14 +1,10 @@
 import { Database } from "bun:sqlite";
 import { afterEach, describe, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { MIGRATIONS } from "./schema.ts";
 import {
   openStore,
-  runIdFor,
-  SCHEMA_VERSION,
-  StoreInvalid,
   type Attempt,
   type CheckpointRecord,
   type ModelCall,

@@ -2,18 +2,7 @@
 import { Database } from "bun:sqlite";
 import { mkdirSync } from "node:fs";
 import path from "node:path";
-
-/** The store file cannot be used: not SQLite, another program's database, a newer schema, a malformed row. */
-export class StoreInvalid extends Error {
-  override readonly name = "StoreInvalid";
-  constructor(
-    readonly file: string,
-    readonly problem: string,
-    readonly fix = "pass --db with another path or delete the file",
-  ) {
-    super(`run store ${file}: ${problem}. Fix: ${fix}`);
-  }
-}
+import { StoreInvalid } from "../errors.ts";
 
 // Frozen text: a released migration never changes; a new schema is a new entry that alters the old one.
 export const MIGRATIONS: readonly string[] = [

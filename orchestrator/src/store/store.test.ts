@@ -14,7 +14,6 @@ import {
   type CheckpointRecord,
   type ModelCall,
   type RunStore,
-  type TaskDetail,
 } from "./store.ts";
 
 const dirs: string[] = [];

@@ -1,8 +1,6 @@
-// Run records: every run, task, attempt and model call, in one embedded SQLite file.
-// WAL + busy_timeout because parallel CLI processes write the same file at once.
-import type { Database } from "bun:sqlite";
 import { z } from "zod";
-import { connect, SCHEMA_VERSION, StoreInvalid } from "./schema.ts";
+import { StoreInvalid } from "../errors.ts";
+import { connect, SCHEMA_VERSION } from "./schema.ts";
 import type {
   Attempt,
   CheckpointRecord,
@@ -14,12 +12,11 @@ import type {
   RunSummary,
   Spec,
   SpecToSave,
-  Status,
   TaskDetail,
   TaskFinish,
   TaskKind,
 } from "./records.ts";
-import { ChatMessage, CheckpointSections, type Role, type Tier } from "../types.ts";
+import { ChatMessage, CheckpointSections, type Role } from "../types.ts";
 import { currentBootId, pidAlive } from "../task/lock.ts";
 
 export { SCHEMA_VERSION, StoreInvalid };

@@ -11,7 +11,7 @@ import {
   testFileText,
   type HumanEvalProblem,
 } from "./humaneval.ts";
-import { DATASET_PATH, loadProblems, problem } from "../verify/__fixtures__/grader/problems.ts";
+import { loadProblems, problem } from "../verify/__fixtures__/grader/problems.ts";
 
 const sample: HumanEvalProblem = {
   taskId: "HumanEval/999",

@@ -1,13 +1,5 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import { GraderUnavailable } from "../errors.ts";
+import { describe, expect, test } from "bun:test";
 import { GraderReply, gradeReply, summariseLongrepr } from "./grade.ts";
-import { startGrader, type Grader } from "./grader.ts";
-import { createHumanEvalWorkspace } from "../task/humaneval.ts";
-import { DATASET_PATH, problem } from "./__fixtures__/grader/problems.ts";
-import { alive, noneSurvive, processesWith, testSandbox } from "../../test/helpers.ts";
 import recorded from "./__fixtures__/grader/replies.json";
 
 // Replies recorded from real grader.py runs (see the case names); paths are those of the recording.

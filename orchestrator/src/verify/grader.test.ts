@@ -3,10 +3,10 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { GraderUnavailable } from "../errors.ts";
-import { GraderReply, gradeReply, summariseLongrepr } from "./grade.ts";
+import { GraderReply, gradeReply } from "./grade.ts";
 import { startGrader, type Grader } from "./grader.ts";
 import { createHumanEvalWorkspace } from "../task/humaneval.ts";
-import { DATASET_PATH, problem } from "./__fixtures__/grader/problems.ts";
+import { problem } from "./__fixtures__/grader/problems.ts";
 import { alive, noneSurvive, processesWith, testSandbox } from "../../test/helpers.ts";
 import recorded from "./__fixtures__/grader/replies.json";
 

@@ -11,6 +11,7 @@ import { spawnServer, type Server } from "./graderProcess.ts";
 import { writeHelpers } from "./python/index.ts";
 import type { Logger } from "../log/log.ts";
 import type { Jail, Sandbox } from "../sandbox/host.ts";
+import { emit } from "../log/events.ts";
 
 export { gradeReply, type Grade, type GradeStatus } from "./grade.ts";
 
@@ -85,11 +86,7 @@ export async function startGrader(options: GraderOptions): Promise<Grader> {
 
   function onReply(reply: GraderReply): void {
     const job = reply.id === null ? undefined : running.get(reply.id);
-    if (!job)
-      return log?.warn(
-        { event: "grader_reply_unmatched", id: reply.id, status: reply.status },
-        "grader reply unmatched",
-      );
+    if (!job) return emit(log, "grader_reply_unmatched", { id: reply.id, status: reply.status });
     running.delete(job.id);
     clearTimeout(job.watchdog);
     void job.jail?.dispose();
@@ -108,7 +105,7 @@ export async function startGrader(options: GraderOptions): Promise<Grader> {
 
   function onServerDeath(dead: Server, reason: string): void {
     if (server === dead) server = null;
-    if (!closed) log?.warn({ event: "grader_exit", pid: dead.pid, reason, running: running.size }, "grader exit");
+    if (!closed) emit(log, "grader_exited", { pid: dead.pid, reason, running: running.size });
     for (const job of running.values()) {
       if (job.server !== dead) continue;
       running.delete(job.id);
@@ -182,7 +179,7 @@ export async function startGrader(options: GraderOptions): Promise<Grader> {
             candidate,
           });
           job.watchdog = setTimeout(() => {
-            log?.error({ event: "grader_stuck", pid: to.pid, id: job.id }, "grader stuck");
+            emit(log, "grader_stuck", { pid: to.pid, id: job.id });
             to.child.kill("SIGKILL"); // its death rejects everything it was running
           }, timeoutMs + REPLY_GRACE_MS);
         },

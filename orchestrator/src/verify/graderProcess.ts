@@ -5,6 +5,7 @@ import { GraderUnavailable } from "../errors.ts";
 import { GraderReply } from "./grade.ts";
 import type { Logger } from "../log/log.ts";
 import { verificationEnv } from "./commands.ts";
+import { emit } from "../log/events.ts";
 
 const FIX = "install pytest: python3 -m pip install pytest, or set SMOL_CODER_PYTHON to a python that has it";
 const STDERR_TAIL = 4_000;
@@ -52,7 +53,7 @@ export async function spawnServer(
   const stdoutRead = readLines(child.stdout, (line) => {
     const reply = parseReply(line);
     if (reply === null || (!isReady && reply.status !== "ready")) {
-      log?.error({ event: "grader_protocol_error", line: line.slice(0, 500) }, "grader protocol error");
+      emit(log, "grader_protocol_error", { line: line.slice(0, 500) });
       child.kill("SIGKILL"); // a server that talks nonsense cannot be trusted with grading
     } else if (!isReady) {
       isReady = true;
@@ -77,10 +78,7 @@ export async function spawnServer(
   void done.then((reason) => ready.reject(startFailure(python, reason, stderr)));
   try {
     info = await ready.promise;
-    log?.info(
-      { event: "grader_ready", pid: info.pid, pytest: info.pytest, startMs: Math.round(performance.now() - started) },
-      "grader ready",
-    );
+    emit(log, "grader_ready", { pid: info.pid, pytest: info.pytest, startMs: Math.round(performance.now() - started) });
   } catch (error) {
     child.kill("SIGKILL");
     throw error;

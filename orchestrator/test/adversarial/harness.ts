@@ -1,32 +1,18 @@
 // The harness for the hostile-reply tests: workspaces with a host outside them, a timed run of the real CLI,
 // and readers of what reached the store and the next prompt.
 import { Database } from "bun:sqlite";
-import { describe, expect, test } from "bun:test";
-import {
-  existsSync,
-  lstatSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from "node:fs";
-import { homedir, networkInterfaces, tmpdir } from "node:os";
+import { expect } from "bun:test";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { networkInterfaces } from "node:os";
 import path from "node:path";
-import { loadDataset, type Problem } from "../../src/humaneval/dataset.ts";
-import { testFileText } from "../../src/task/humaneval.ts";
 import { startFakeModel, type FakeModel, type ScriptStep } from "../fakeModel.ts";
 import {
   CLI,
   diffReply,
-  fencedReply,
-  git,
   initRepo,
   noneSurvive,
   ORCHESTRATOR_DIR,
   cleanup,
-  SHARED_DATASET,
   tempDir,
   TEST_DB,
   type CliResult,
@@ -183,7 +169,7 @@ export const hostileCalc = (attack: string) => diffReply(CALC, CALC_BEFORE, `${a
 export async function expectCompletedAtDeep(
   run: Run,
   failed: number,
-  failure: "verification_fail" | "patch_rejected" = "verification_fail",
+  failure: "verification_failed" | "patch_rejected" = "verification_failed",
 ): Promise<void> {
   const { result } = run;
   const context = {
@@ -197,13 +183,13 @@ export async function expectCompletedAtDeep(
   expect(context.exitCode, JSON.stringify(context)).toBe(0);
   expect(result.stderr).not.toMatch(/\n\s+at /);
   expect(result.events.at(-1)).toMatchObject({
-    event: "task_complete",
+    event: "task_completed",
     finalTier: "deep",
     totalAttempts: failed + 1,
     passedFirstAttempt: false,
   });
   expect(result.events.filter((event) => event.event === failure)).toHaveLength(failed);
-  expect(result.events.find((event) => event.event === "escalation")).toMatchObject({
+  expect(result.events.find((event) => event.event === "task_escalated")).toMatchObject({
     fromTier: "fast",
     toTier: "deep",
   });
@@ -214,7 +200,7 @@ export async function expectCompletedAtDeep(
 
 /** The first verification failure event. */
 export const firstFailure = (result: CliResult): Event =>
-  result.events.find((event) => event.event === "verification_fail")!;
+  result.events.find((event) => event.event === "verification_failed")!;
 
 export type StoredAttempt = { n: number; tier: string; outcome: string; errors: string; output: string | null };
 

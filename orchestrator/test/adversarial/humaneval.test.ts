@@ -8,7 +8,7 @@ import path from "node:path";
 import { loadDataset, type Problem } from "../../src/humaneval/dataset.ts";
 import { testFileText } from "../../src/task/humaneval.ts";
 import { startFakeModel } from "../fakeModel.ts";
-import { CLI, diffReply, SHARED_DATASET, tempDir } from "../helpers.ts";
+import { diffReply, SHARED_DATASET, tempDir } from "../helpers.ts";
 import {
   expectCompletedAtDeep,
   hostileOutput,

@@ -15,7 +15,7 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { diffReply, fencedReply, git } from "../helpers.ts";
+import { diffReply, fencedReply } from "../helpers.ts";
 import {
   CALC,
   CALC_BEFORE,

@@ -17,7 +17,6 @@ import {
   newMarker,
   py,
   readStore,
-  resources,
   runWorkspace,
   workspaceLayout,
   releaseResources,

@@ -8,7 +8,6 @@ import { homedir, tmpdir } from "node:os";
 import path from "node:path";
 import { noneSurvive, ORCHESTRATOR_DIR } from "../helpers.ts";
 import {
-  VERIFY_TIMEOUT_MS,
   expectCompletedAtDeep,
   expectNowhere,
   firstFailure,

@@ -13,6 +13,7 @@ import type { Exercise } from "./track.ts";
 import type { BaselineLine, Try } from "./lines.ts";
 import { exerciseInstructions, fileList, testFailureMessage } from "./protocol.ts";
 import { createExerciseWorkspace } from "./workspace.ts";
+import { emit } from "../../log/events.ts";
 
 export type BaselineContext = {
   session: Session;
@@ -60,9 +61,11 @@ export async function askLikeAider(
     } catch (error) {
       if (!(error instanceof PromptTooLong)) throw error;
       // As Aider against a server that refuses the prompt: the try fails, and a longer one cannot fit either.
-      session.log.warn(
-        { event: "prompt_too_long", tier, attempt: n, reason: error.message },
-        "the baseline's prompt does not fit the model's context",
+      emit(
+        session.log,
+        "prompt_too_long",
+        { tier, attempt: n, reason: error.message },
+        { level: "warn", message: "the baseline's prompt does not fit the model's context" },
       );
       tries.push({
         wellFormed: false,

@@ -21,6 +21,7 @@ import { exerciseInstructions, fileList } from "./protocol.ts";
 import { renderExercismReport, summariseExercism, type ExercismSummary } from "./report.ts";
 import { selectExercises, type Selection } from "./selection.ts";
 import { createExerciseWorkspace } from "./workspace.ts";
+import { emit } from "../../log/events.ts";
 
 export type ExercismOptions = {
   track: Track;
@@ -252,17 +253,13 @@ export async function runExercism(session: Session, options: ExercismOptions): P
   });
   let runStatus: "complete" | "interrupted" | "unreachable" | "crashed" = "crashed";
   try {
-    session.log.info(
-      {
-        event: "bench_start",
-        runId,
-        benchmark: "exercism",
-        track: options.track,
-        problems: exercises.length,
-        concurrency: options.concurrency,
-      },
-      "bench start",
-    );
+    emit(session.log, "bench_started", {
+      runId,
+      benchmark: "exercism",
+      track: options.track,
+      problems: exercises.length,
+      concurrency: options.concurrency,
+    });
     // One stop for every arm: when the endpoint looks down to one, the others stop too.
     const stop = new AbortController();
     const common = {
@@ -318,10 +315,7 @@ export async function runExercism(session: Session, options: ExercismOptions): P
       renderExercismReport(summary, { tasks, baselines, oracle }, title),
     );
     runStatus = stoppedUnreachable !== undefined ? "unreachable" : interrupted ? "interrupted" : "complete";
-    session.log.info(
-      { event: "bench_complete", runId, benchmark: "exercism", interrupted, stoppedUnreachable },
-      "bench complete",
-    );
+    emit(session.log, "bench_completed", { runId, benchmark: "exercism", interrupted, stoppedUnreachable });
     return { runId, summary, interrupted, stoppedUnreachable, outDir: options.outDir };
   } catch (error) {
     if (options.signal?.aborted) runStatus = "interrupted";

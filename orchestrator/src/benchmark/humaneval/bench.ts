@@ -14,6 +14,7 @@ import { readResults, refuseOverwrite } from "../resultsFile.ts";
 import type { BaselineSummary } from "../../humaneval/baseline.ts";
 import { runBaseline } from "./baselineRun.ts";
 import { chartSpecs, renderSvg } from "./charts.ts";
+import { emit } from "../../log/events.ts";
 
 export type BenchOptions = {
   dataset: string;
@@ -128,17 +129,13 @@ export async function runBench(session: Session, options: BenchOptions): Promise
   });
   let runStatus: "complete" | "interrupted" | "unreachable" | "crashed" = "crashed";
   try {
-    session.log.info(
-      {
-        event: "bench_start",
-        runId,
-        problems: problems.length,
-        resumed,
-        todo: problems.length - resumed,
-        concurrency: options.concurrency,
-      },
-      "bench start",
-    );
+    emit(session.log, "bench_started", {
+      runId,
+      problems: problems.length,
+      resumed,
+      todo: problems.length - resumed,
+      concurrency: options.concurrency,
+    });
     const workspaces = path.join(options.outDir, "workspaces");
     const run = await runProblems({
       problems,
@@ -193,7 +190,7 @@ export async function runBench(session: Session, options: BenchOptions): Promise
     }
     const interrupted = run.interrupted || (Boolean(options.signal?.aborted) && stoppedUnreachable === undefined);
     runStatus = stoppedUnreachable !== undefined ? "unreachable" : interrupted ? "interrupted" : "complete";
-    session.log.info({ event: "bench_complete", runId, interrupted, stoppedUnreachable, ...summary }, "bench complete");
+    emit(session.log, "bench_completed", { runId, interrupted, stoppedUnreachable, ...summary });
     return { summary, runId, interrupted, stoppedUnreachable, resumed: run.resumed, outDir: options.outDir, baselines };
   } catch (error) {
     if (options.signal?.aborted) runStatus = "interrupted";
