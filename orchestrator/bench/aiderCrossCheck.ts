@@ -15,7 +15,7 @@ import { exerciseInstructions, fileList, testFailureMessage } from "../src/bench
 import { selectExercises } from "../src/benchmark/exercism/selection.ts";
 import { createExerciseWorkspace } from "../src/benchmark/exercism/workspace.ts";
 import { buildConfig } from "../src/config/config.ts";
-import { openSandbox } from "../src/sandbox/host.ts";
+import { openSandbox } from "../src/sandbox/sandbox.ts";
 import { runJailedCommand } from "../src/verify/commands.ts";
 
 const { values } = parseArgs({

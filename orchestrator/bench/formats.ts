@@ -19,7 +19,7 @@ import { HUMANEVAL_DESCRIPTION } from "../src/task/prepare.ts";
 import { createModelClient } from "../src/models/client.ts";
 import { planPatch } from "../src/patch/index.ts";
 import { EDIT_FORMATS, type EditFormat } from "../src/patch/types.ts";
-import { openSandbox } from "../src/sandbox/host.ts";
+import { openSandbox } from "../src/sandbox/sandbox.ts";
 import { runJailedCommand } from "../src/verify/commands.ts";
 import { createHumanEvalWorkspace } from "../src/task/humaneval.ts";
 import type { ChatMessage } from "../src/types.ts";

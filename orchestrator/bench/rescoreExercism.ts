@@ -15,7 +15,7 @@ import { loadTrack } from "../src/benchmark/exercism/exercise.ts";
 import type { Track } from "../src/benchmark/exercism/track.ts";
 import { createExerciseWorkspace } from "../src/benchmark/exercism/workspace.ts";
 import { planPatch } from "../src/patch/index.ts";
-import { openSandbox } from "../src/sandbox/host.ts";
+import { openSandbox } from "../src/sandbox/sandbox.ts";
 import { runJailedCommand } from "../src/verify/commands.ts";
 
 const { values } = parseArgs({

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { buildConfig } from "../src/config/config.ts";
-import { openSandbox, type Sandbox } from "../src/sandbox/host.ts";
+import { openSandbox, type Sandbox } from "../src/sandbox/sandbox.ts";
 import { runJailedCommand } from "../src/verify/commands.ts";
 
 const ORCHESTRATOR = path.join(import.meta.dir, "..");

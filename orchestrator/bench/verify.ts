@@ -11,7 +11,7 @@ import { parseArgs } from "node:util";
 import { loadDataset, type Problem } from "../src/humaneval/dataset.ts";
 import { buildConfig } from "../src/config/config.ts";
 import { startGrader } from "../src/verify/grader.ts";
-import { openSandbox } from "../src/sandbox/host.ts";
+import { openSandbox } from "../src/sandbox/sandbox.ts";
 import { createHumanEvalWorkspace, HUMANEVAL_EXPECTED_TESTS } from "../src/task/humaneval.ts";
 import { defaultDatasetPath } from "../src/config/paths.ts";
 

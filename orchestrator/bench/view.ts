@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { buildConfig } from "../src/config/config.ts";
-import { openSandbox, type Sandbox } from "../src/sandbox/host.ts";
+import { openSandbox, type Sandbox } from "../src/sandbox/sandbox.ts";
 import { runJailedCommand } from "../src/verify/commands.ts";
 
 function median(values: number[]): number {

@@ -5,7 +5,7 @@ import path from "node:path";
 import { afterEach } from "bun:test";
 import { createTwoFilesPatch } from "diff";
 import { buildConfig } from "../src/config/config.ts";
-import { openSandbox, type Sandbox } from "../src/sandbox/host.ts";
+import { openSandbox, type Sandbox } from "../src/sandbox/sandbox.ts";
 import type { FakeModel } from "./fakeModel.ts";
 
 export const ORCHESTRATOR_DIR = path.join(import.meta.dir, "..");

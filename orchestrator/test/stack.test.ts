@@ -8,7 +8,7 @@ import path from "node:path";
 import { StackFailed } from "../src/errors.ts";
 import { LOCAL_MODELS } from "../src/stack/models.ts";
 import { MODEL_MAX_TOKENS, stackPaths } from "../src/stack/stack.ts";
-import { stackApiKey, stackUp } from "../src/stack/host.ts";
+import { stackApiKey, stackUp } from "../src/stack/lifecycle.ts";
 import { portFree } from "../src/stack/services.ts";
 import { alive, cleanup, ORCHESTRATOR_DIR, runCli, tempDir } from "./helpers.ts";
 

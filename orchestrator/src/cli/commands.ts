@@ -24,7 +24,7 @@ import { openStore } from "../store/store.ts";
 import { parseTask, readTaskText, type HumanEvalTask } from "../task/task.ts";
 import { resolveWorkspace } from "../task/workspace.ts";
 import { outcomeLines, STATUS_EXIT } from "../run/exit.ts";
-import { daemonFor, daemonSolver, viaDaemon } from "./daemon.ts";
+import { daemonFor, daemonSolver, viaDaemon } from "./daemonCommands.ts";
 import { defaultDatasetPath, defaultLockDir } from "../config/paths.ts";
 import { lockWorkspace, type WorkspaceLock } from "../task/lock.ts";
 import type { Logger } from "../log/log.ts";

@@ -9,7 +9,7 @@ import { runExercism } from "../benchmark/exercism/bench.ts";
 import type { Track } from "../benchmark/exercism/track.ts";
 import { interruptSignal } from "../interrupt.ts";
 import { openSession } from "../run/session.ts";
-import { daemonFor, outcomeOf } from "./daemon.ts";
+import { daemonFor, outcomeOf } from "./daemonCommands.ts";
 import type { Tier } from "../types.ts";
 
 export type ExercismFlags = {

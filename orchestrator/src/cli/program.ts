@@ -33,10 +33,10 @@ import {
   tasksCommand,
   waitCommand,
   type SubmitFlags,
-} from "./daemon.ts";
+} from "./daemonCommands.ts";
 import { scrubSecrets } from "../log/secrets.ts";
 import { DEFAULT_PORTS } from "../stack/stack.ts";
-import { stackDown, stackStatus, stackUp, type StackOptions, type StackUpOptions } from "../stack/host.ts";
+import { stackDown, stackStatus, stackUp, type StackOptions, type StackUpOptions } from "../stack/lifecycle.ts";
 import { VERSION } from "../version.ts";
 
 /** Options every task-running command takes. */

@@ -5,7 +5,7 @@ import { ExitCode, exitCodeFor } from "../errors.ts";
 import { defaultLockDir } from "../config/paths.ts";
 import { lockWorkspace, type WorkspaceLock } from "../task/lock.ts";
 import { abortable } from "../models/abortable.ts";
-import { claims, prepareQueued, type Datasets } from "./prepare.ts";
+import { claims, prepareQueued, type Datasets } from "./submission.ts";
 import { normaliseOwnedPath } from "../patch/paths.ts";
 import type { FileChange } from "../patch/types.ts";
 import type { Snapshot } from "../task/workspace.ts";

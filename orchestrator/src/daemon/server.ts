@@ -3,7 +3,7 @@
 import type { Server } from "bun";
 import { ZodError } from "zod";
 import { TaskInvalid } from "../errors.ts";
-import { checkSubmission, type Datasets } from "./prepare.ts";
+import { checkSubmission, type Datasets } from "./submission.ts";
 import { QueueFull } from "../errors.ts";
 import type { QueueEntry, TaskQueue } from "../queue/queue.ts";
 import type { Config } from "../config/config.ts";

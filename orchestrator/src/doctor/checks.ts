@@ -31,11 +31,11 @@ import {
 } from "./doctor.ts";
 import { SandboxUnavailable } from "../errors.ts";
 import { connectionFailure, getJson, probeHealth, proxyRoot, type Probe } from "../models/health.ts";
-import { openSandbox } from "../sandbox/host.ts";
+import { openSandbox } from "../sandbox/sandbox.ts";
 import { scrub, scrubSecrets, withoutSecrets } from "../log/secrets.ts";
-import { stackApiKey } from "../stack/host.ts";
+import { stackApiKey } from "../stack/lifecycle.ts";
 import { frontierCheck } from "./tiers.ts";
-import { daemonCheck, type DaemonProbe } from "./daemon.ts";
+import { daemonCheck, type DaemonProbe } from "./daemonCheck.ts";
 import { existsSync } from "node:fs";
 import { defaultSocketPath } from "../config/paths.ts";
 import { daemonClient } from "../daemon/client.ts";

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { daemonCheck } from "./daemon.ts";
+import { daemonCheck } from "./daemonCheck.ts";
 import {
   aliasCheck,
   canonicalOllamaName,

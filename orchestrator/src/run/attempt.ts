@@ -138,7 +138,7 @@ async function checkAttempt(
 ): Promise<Pick<AttemptRecord, "outcome" | "errors" | "verificationOutput" | "conflict">> {
   const { log, edits } = deps;
   // Before the event: whatever changes in the workspace from the moment verification is announced is seen at landing.
-  const since = await edits.mark();
+  const since = await edits.fingerprint();
   emit(log, "verification_started", { attempt: n, commands: checkLabels(task.check) });
   const checker: Checker =
     deps.checker ?? ((check, root, owned, candidate) => runCheck(check, root, deps, owned, candidate));

@@ -29,7 +29,7 @@ export type Edits = {
   /** Back to the original files: the workspace restored, or the candidate dropped. */
   reset(): Promise<void>;
   /** The workspace's state as a verification starts, to hand to land. */
-  mark(): Promise<string>;
+  fingerprint(): Promise<string>;
   /** Private only: lands the verified candidate (see above); throws LandingConflict. In place: already there. */
   land(since: string, recheck: () => Promise<CheckResult>, diff: string): Promise<LandResult>;
   /** The landing (commit included) is over: nothing is half-written any more. */
@@ -52,7 +52,7 @@ export async function inPlaceEdits(task: PreparedTask): Promise<Edits> {
     apply: (changes) => applyChanges(task.root, changes),
     candidate: () => undefined,
     reset: () => restore(original),
-    mark: async () => "",
+    fingerprint: async () => "",
     land: async () => ({ landed: true, rechecked: false }),
     landed: async () => undefined,
     serialize: (work) => work(),
@@ -94,7 +94,7 @@ export async function privateEdits(task: PreparedTask, hooks?: LandingHooks): Pr
     async reset() {
       candidate = null;
     },
-    mark: () => workspaceFingerprint(task.root),
+    fingerprint: () => workspaceFingerprint(task.root),
     async land(since, recheck, diff) {
       return turnFor(task.root).runExclusive(async () => {
         const before = await conflicts();

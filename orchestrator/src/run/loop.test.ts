@@ -10,7 +10,7 @@ import { EndpointUnreachable } from "../errors.ts";
 import { createLogger } from "../log/log.ts";
 import type { Completion, CompletionRequest, ModelClient } from "../models/client.ts";
 import { createRouter } from "../models/permits.ts";
-import type { Sandbox } from "../sandbox/host.ts";
+import type { Sandbox } from "../sandbox/sandbox.ts";
 import type { PreparedTask } from "../task/prepared.ts";
 import type { Checker } from "./attempt.ts";
 import { memoryJournal } from "./journal.ts";

@@ -13,9 +13,9 @@ import type { LandingHooks } from "./edits.ts";
 import { createRouter, type Router } from "../models/permits.ts";
 import { proxyRoot, waitUntilReady } from "../models/health.ts";
 import { readinessGate } from "../models/readiness.ts";
-import { openSandbox, type Sandbox } from "../sandbox/host.ts";
+import { openSandbox, type Sandbox } from "../sandbox/sandbox.ts";
 import { secretValues } from "../log/secrets.ts";
-import { stackApiKey } from "../stack/host.ts";
+import { stackApiKey } from "../stack/lifecycle.ts";
 import { openStore, type RunStore } from "../store/store.ts";
 import { emit } from "../log/events.ts";
 

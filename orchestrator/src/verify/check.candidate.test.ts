@@ -5,7 +5,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { buildConfig } from "../config/config.ts";
-import { openSandbox } from "../sandbox/host.ts";
+import { openSandbox } from "../sandbox/sandbox.ts";
 import { runCheck } from "./check.ts";
 
 const dirs: string[] = [];

@@ -2,7 +2,7 @@
 import type { Config } from "../config/config.ts";
 import type { Grader } from "./grader.ts";
 import { describeConfigWrites, gradingConfigWrites } from "./gradingConfig.ts";
-import type { Sandbox } from "../sandbox/host.ts";
+import type { Sandbox } from "../sandbox/sandbox.ts";
 import type { Candidate } from "../sandbox/view.ts";
 import { verify } from "./commands.ts";
 

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { runJailedCommand, verificationEnv, verify } from "./commands.ts";
 import { buildConfig } from "../config/config.ts";
-import { openSandbox } from "../sandbox/host.ts";
+import { openSandbox } from "../sandbox/sandbox.ts";
 import { heartbeatAlive, heartbeatCommand, testSandbox } from "../../test/helpers.ts";
 
 const dir = mkdtempSync(path.join(tmpdir(), "smol-verify-"));

@@ -1,6 +1,6 @@
 // Runs verification commands one by one, each jailed by the sandbox, with a timeout that kills all it started.
 import { summariseFailure } from "./diagnostics.ts";
-import type { Sandbox } from "../sandbox/host.ts";
+import type { Sandbox } from "../sandbox/sandbox.ts";
 import type { WorkspaceView } from "../sandbox/view.ts";
 import { scrubSecrets, withoutSecrets } from "../log/secrets.ts";
 

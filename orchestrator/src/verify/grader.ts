@@ -10,7 +10,7 @@ import { gradeReply, type Grade, type GraderReply } from "./grade.ts";
 import { spawnServer, type Server } from "./graderProcess.ts";
 import { writeHelpers } from "./python/index.ts";
 import type { Logger } from "../log/log.ts";
-import type { Jail, Sandbox } from "../sandbox/host.ts";
+import type { Jail, Sandbox } from "../sandbox/sandbox.ts";
 import { emit } from "../log/events.ts";
 
 export { gradeReply, type Grade, type GradeStatus } from "./grade.ts";

@@ -18,7 +18,7 @@ import { createScheduler, recoverOrphans } from "./scheduler.ts";
 import { daemonMetrics, type DaemonMetrics } from "./metrics.ts";
 import { startServer, type ServerDeps } from "./server.ts";
 import { daemonToken } from "./token.ts";
-import { datasetCache } from "./prepare.ts";
+import { datasetCache } from "./submission.ts";
 import { pidFileFor } from "./detach.ts";
 import { emit } from "../log/events.ts";
 

@@ -10,7 +10,7 @@ import { daemonClient, type DaemonClient, type DaemonTarget } from "../daemon/cl
 import { listenAddress } from "../daemon/token.ts";
 import { detach, pidFileFor } from "../daemon/detach.ts";
 import { registerSecret } from "../log/secrets.ts";
-import { serve } from "../daemon/daemon.ts";
+import { serve } from "../daemon/serve.ts";
 import type { Submission, TaskView } from "../daemon/protocol.ts";
 import type { OutcomeRecord } from "../queue/queue.ts";
 import { parseTask, readTaskText } from "../task/task.ts";
