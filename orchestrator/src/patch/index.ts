@@ -125,8 +125,10 @@ function unmarkedEdit(
   if (edit.hunks.length === 1) {
     const reading = readUnmarked(path, fileLines, edit.hunks[0]!);
     const fileNonBlank = fileLines.filter((line) => line.trim() !== "").length;
-    // A file written afresh defines everything the file does: the model's whole file, not a snippet.
-    if (edit.unnamed && reading.known * 2 < fileNonBlank && !(reading.kind === "whole" && reading.afresh)) {
+    // A file written afresh defines everything the file does, and a block that fills one stub among stubs fills
+    // what the task asks: the model's file, not a snippet.
+    const filled = (reading.kind === "whole" && reading.afresh) || (reading.kind === "stretch" && reading.stubsKept);
+    if (edit.unnamed && reading.known * 2 < fileNonBlank && !filled) {
       throw new PatchRejected(
         `the code block names no file and holds only ${reading.known} of the ${fileNonBlank} lines of ${path}; send the whole file with its path alone on the line above the block, or a unified diff`,
         path,

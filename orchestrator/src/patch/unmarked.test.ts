@@ -250,10 +250,28 @@ describe("whole files that implement stubs (Exercism's 0.5B replies)", () => {
     );
   });
 
-  test("a def left out is not the whole file", () => {
-    expect(refusal("```python\ndef encode(text):\n    return text[::-1]\n```\n", STUBS)).toContain(
-      "is not the whole file",
+  test("a def left out: its stub stays, for the tests to ask for", () => {
+    expect(applied("```python\ndef encode(text):\n    return text[::-1]\n```\n", STUBS)).toBe(
+      "def encode(text):\n    return text[::-1]\n\n\ndef decode(text):\n    pass\n",
     );
+  });
+
+  test("a class rewritten with helpers after it, a later stub function never mentioned (dnd-character): the stub stays", () => {
+    const stub = "class Character:\n    def __init__(self):\n        pass\n\ndef modifier(value):\n    pass\n";
+    const block =
+      "import random\n\nclass Character:\n    def __init__(self):\n        self.strength = random.randint(3, 18)\n\ndef roll():\n    return random.randint(1, 6)\n";
+    expect(applied("```python\n" + block + "```\n", stub)).toBe(`${block}\ndef modifier(value):\n    pass\n`);
+  });
+
+  test("not when the file goes on with code that is not a stub, or with a stub the block defines again", () => {
+    const withCode = "def encode(text):\n    pass\n\n\ndef decode(text):\n    return text\n";
+    expect(refusal("```python\ndef encode(text):\n    return text[::-1]\n\nx = 1\n```\n", withCode)).toContain(
+      "goes on after",
+    );
+    const three = `${STUBS}\n\ndef extra(text):\n    pass\n`;
+    const both =
+      "```python\ndef encode(text):\n    return text[::-1]\n\ndef decode(text):\n    return text[::-1]\n```\n";
+    expect(refusal(both, three)).toContain("neither the whole file nor one unbroken stretch");
   });
 
   test("a placeholder where the block leaves out some of the file's lines is refused; with every line there, it is a comment", () => {

@@ -4,7 +4,7 @@
 // the file lacks are the new ones. The known lines must be one contiguous stretch of the file, found exactly once,
 // or the hunk is refused: a guess here is how a correct solution lands above its own `def`.
 import { PatchRejected } from "../errors.ts";
-import { declares, PLACEHOLDER, redefinedFile, STUB } from "./definitions.ts";
+import { declares, PLACEHOLDER, redefinedFile, STUB, topDefinitions } from "./definitions.ts";
 import type { Hunk } from "./types.ts";
 
 export const isUnmarked = (hunk: Hunk) => hunk.lines.every((line) => line.kind === "keep" || line.kind === "bare");
@@ -135,7 +135,7 @@ const MARKERS = /^(<{5,9} ?SEARCH|={5,9}|>{5,9} ?REPLACE|--- (a\/|\/dev\/null)|\
 
 export type UnmarkedReading =
   /** The known lines are one unbroken stretch of the file, [start, end): the block replaces it, adding lines only. */
-  | { kind: "stretch"; start: number; end: number; body: string[]; known: number }
+  | { kind: "stretch"; start: number; end: number; body: string[]; known: number; stubsKept?: true }
   /**
    * The known lines run from the file's first line to its last: the block is the whole new file. `afresh`: it
    * defines again every function and class of a file of definitions, whatever of the old lines it kept.
@@ -205,6 +205,20 @@ export function readUnmarked(path: string, fileLines: readonly string[], hunk: H
         known: known.length,
       };
     }
+    // Or the stub body right after the stretch, then only stubs of definitions the block leaves alone (Exercism's
+    // dnd-character: the block rewrote `class Character` and never mentions `def modifier`): the new lines replace
+    // that body, and the other stubs stay, for the tests to ask for.
+    const otherStubs = endsNew
+      ? keptStubsAfter(
+          fileLines,
+          end,
+          body.map((line) => line.text),
+        )
+      : null;
+    if (otherStubs !== null) {
+      const lines = body.map((line) => line.text);
+      return { kind: "stretch", start, end: otherStubs, body: lines, known: known.length, stubsKept: true };
+    }
     if (endsNew && rest.length > 0) {
       const whole = rewritten();
       if (whole) return whole;
@@ -262,6 +276,30 @@ export function readUnmarked(path: string, fileLines: readonly string[], hunk: H
     `${label(hunk)} of ${path} ${marks(hunk)}, and its lines that are in the file ${problem}; ${fixFor(hunk, path)}`,
     path,
   );
+}
+
+/**
+ * Where the block's new lines end, when the file after the stretch is a stub body, then nothing but stubs of
+ * definitions the block does not define (def/class lines, stub bodies, decorators, comments): that end, just after
+ * the stub body; null for anything else.
+ */
+function keptStubsAfter(fileLines: readonly string[], end: number, block: readonly string[]): number | null {
+  let at = end;
+  while (at < fileLines.length && (fileLines[at]!.trim() === "" || STUB.test(fileLines[at]!))) at++;
+  const replaced = fileLines.slice(end, at).some((line) => STUB.test(line));
+  const after = fileLines.slice(at).filter((line) => line.trim() !== "");
+  if (!replaced || after.length === 0) return null;
+  // At the block's top level: a method of the same name (dnd-character's `modifier`) is not the file's function.
+  const defined = new Set(topDefinitions(block));
+  const isKeptStub = (line: string) => {
+    const key = declares(line);
+    if (key !== null) return /^(def|class):/.test(key) && !defined.has(key);
+    return STUB.test(line) || /^\s*(@|#)/.test(line);
+  };
+  if (!after.every(isKeptStub)) return null;
+  let last = end;
+  for (let i = end; i < at; i++) if (STUB.test(fileLines[i]!)) last = i + 1;
+  return last;
 }
 
 const label = (hunk: Hunk) => (hunk.header.startsWith("the ") ? hunk.header : `hunk ${hunk.number}`);
