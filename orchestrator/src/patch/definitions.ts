@@ -1,6 +1,7 @@
-// Pure: what a Python file's top-level lines define, and the readings that follow from it: a code block that
-// defines again every function and class of a file of definitions is that file written afresh, and code blocks
-// that each define some of them are the file in pieces.
+// Pure: what a Python file's lines define, and the readings that follow from it: a code block that defines again
+// every function and class of a file of definitions is that file written afresh; code blocks that each define
+// some of them are the file in pieces; a head rewritten declaration by declaration is still the file's head; and
+// the stubs after a filled body stay when the block leaves them alone.
 
 /** What a def, class or import line declares ("def:name", "from:typing"); null for any other line. */
 export function declares(line: string): string | null {
@@ -87,4 +88,37 @@ export function fileInBlocks<B extends { lines: string[] }>(
   return pieces.length > 1 && new Set(defined).size === defined.length && wanted.every((key) => defined.includes(key))
     ? pieces
     : null;
+}
+
+/** Whether every line of the file's head is a declaration the new head declares again (rewritten, not dropped). */
+export function rewritesHead(head: readonly string[], newHead: readonly string[]): boolean {
+  const declared = new Set(newHead.map(declares).filter((key) => key !== null));
+  return head.every((line) => {
+    const key = declares(line);
+    return key !== null && declared.has(key);
+  });
+}
+
+/**
+ * Where the block's new lines end, when the file after the stretch is a stub body, then nothing but stubs of
+ * definitions the block does not define (def/class lines, stub bodies, decorators, comments): that end, just after
+ * the stub body; null for anything else.
+ */
+export function keptStubsAfter(fileLines: readonly string[], end: number, block: readonly string[]): number | null {
+  let at = end;
+  while (at < fileLines.length && (fileLines[at]!.trim() === "" || STUB.test(fileLines[at]!))) at++;
+  const replaced = fileLines.slice(end, at).some((line) => STUB.test(line));
+  const after = fileLines.slice(at).filter((line) => line.trim() !== "");
+  if (!replaced || after.length === 0) return null;
+  // At the block's top level: a method of the same name (dnd-character's `modifier`) is not the file's function.
+  const defined = new Set(topDefinitions(block));
+  const isKeptStub = (line: string) => {
+    const key = declares(line);
+    if (key !== null) return /^(def|class):/.test(key) && !defined.has(key);
+    return STUB.test(line) || /^\s*(@|#)/.test(line);
+  };
+  if (!after.every(isKeptStub)) return null;
+  let last = end;
+  for (let i = end; i < at; i++) if (STUB.test(fileLines[i]!)) last = i + 1;
+  return last;
 }

@@ -4,7 +4,7 @@
 // the file lacks are the new ones. The known lines must be one contiguous stretch of the file, found exactly once,
 // or the hunk is refused: a guess here is how a correct solution lands above its own `def`.
 import { PatchRejected } from "../errors.ts";
-import { declares, PLACEHOLDER, redefinedFile, STUB, topDefinitions } from "./definitions.ts";
+import { keptStubsAfter, PLACEHOLDER, redefinedFile, rewritesHead, STUB } from "./definitions.ts";
 import type { Hunk } from "./types.ts";
 
 export const isUnmarked = (hunk: Hunk) => hunk.lines.every((line) => line.kind === "keep" || line.kind === "bare");
@@ -119,15 +119,6 @@ function holdsFile(fileLines: readonly string[], body: readonly Read[]): boolean
   let at = 0;
   for (const line of body) if (at < nonBlank.length && line.text === nonBlank[at]) at++;
   return at === nonBlank.length;
-}
-
-/** Whether every line of the file's head is a declaration the new head declares again (rewritten, not dropped). */
-function rewritesHead(head: readonly string[], newHead: readonly string[]): boolean {
-  const declared = new Set(newHead.map(declares).filter((key) => key !== null));
-  return head.every((line) => {
-    const key = declares(line);
-    return key !== null && declared.has(key);
-  });
 }
 
 /** Search/replace and diff markers: a block holding them is a broken edit of another format, not the file. */
@@ -276,30 +267,6 @@ export function readUnmarked(path: string, fileLines: readonly string[], hunk: H
     `${label(hunk)} of ${path} ${marks(hunk)}, and its lines that are in the file ${problem}; ${fixFor(hunk, path)}`,
     path,
   );
-}
-
-/**
- * Where the block's new lines end, when the file after the stretch is a stub body, then nothing but stubs of
- * definitions the block does not define (def/class lines, stub bodies, decorators, comments): that end, just after
- * the stub body; null for anything else.
- */
-function keptStubsAfter(fileLines: readonly string[], end: number, block: readonly string[]): number | null {
-  let at = end;
-  while (at < fileLines.length && (fileLines[at]!.trim() === "" || STUB.test(fileLines[at]!))) at++;
-  const replaced = fileLines.slice(end, at).some((line) => STUB.test(line));
-  const after = fileLines.slice(at).filter((line) => line.trim() !== "");
-  if (!replaced || after.length === 0) return null;
-  // At the block's top level: a method of the same name (dnd-character's `modifier`) is not the file's function.
-  const defined = new Set(topDefinitions(block));
-  const isKeptStub = (line: string) => {
-    const key = declares(line);
-    if (key !== null) return /^(def|class):/.test(key) && !defined.has(key);
-    return STUB.test(line) || /^\s*(@|#)/.test(line);
-  };
-  if (!after.every(isKeptStub)) return null;
-  let last = end;
-  for (let i = end; i < at; i++) if (STUB.test(fileLines[i]!)) last = i + 1;
-  return last;
 }
 
 const label = (hunk: Hunk) => (hunk.header.startsWith("the ") ? hunk.header : `hunk ${hunk.number}`);
