@@ -25,7 +25,7 @@ const PURE = [
   "^src/benchmark/pool\\.ts$",
   "^src/sandbox/bwrap\\.ts$",
   "^src/stack/(stack|models)\\.ts$",
-  "^src/doctor/(doctor|tiers|daemonCheck)\\.ts$",
+  "^src/doctor/(doctor|check|machine|ollama|tiers|daemonCheck)\\.ts$",
   "^src/store/(analysis|records)\\.ts$",
   "^src/models/probe\\.ts$",
   "^src/cli/failure\\.ts$",

@@ -7,28 +7,18 @@ import path from "node:path";
 import type { Config } from "../config/config.ts";
 import {
   aliasCheck,
-  deploymentsFrom,
-  diskCheck,
   displayUrl,
   doctorReport,
   errorMessageFrom,
   formatReport,
-  gitCheck,
   livelinessCheck,
-  noOllamaDetail,
-  ollamaBase,
-  ollamaChecks,
-  ollamaModels,
-  pythonCheck,
   readinessCheck,
-  sandboxCheck,
   verdict,
   type AliasProbe,
   type CheckResult,
-  type CommandProbe,
-  type OllamaModel,
-  type SandboxProbe,
 } from "./doctor.ts";
+import { diskCheck, gitCheck, pythonCheck, sandboxCheck, type CommandProbe, type SandboxProbe } from "./machine.ts";
+import { deploymentsFrom, noOllamaDetail, ollamaBase, ollamaChecks, ollamaModels, type OllamaModel } from "./ollama.ts";
 import { SandboxUnavailable } from "../errors.ts";
 import { connectionFailure, getJson, probeHealth, proxyRoot, type Probe } from "../models/health.ts";
 import { openSandbox } from "../sandbox/sandbox.ts";

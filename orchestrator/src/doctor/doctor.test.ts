@@ -2,9 +2,6 @@ import { describe, expect, test } from "bun:test";
 import { daemonCheck } from "./daemonCheck.ts";
 import {
   aliasCheck,
-  canonicalOllamaName,
-  deploymentsFrom,
-  diskCheck,
   displayUrl,
   doctorReport,
   errorMessageFrom,
@@ -13,19 +10,22 @@ import {
   FIX_START_PROXY,
   formatReport,
   livelinessCheck,
-  noOllamaDetail,
-  ollamaBase,
-  ollamaChecks,
-  ollamaModelName,
-  ollamaModels,
-  pythonCheck,
   readinessCheck,
-  sandboxCheck,
   verdict,
   type AliasProbe,
   type CheckResult,
   type CheckStatus,
 } from "./doctor.ts";
+import { diskCheck, pythonCheck, sandboxCheck } from "./machine.ts";
+import {
+  canonicalOllamaName,
+  deploymentsFrom,
+  noOllamaDetail,
+  ollamaBase,
+  ollamaChecks,
+  ollamaModelName,
+  ollamaModels,
+} from "./ollama.ts";
 
 const ROOT = "http://localhost:4000";
 const INVALID_MODEL =

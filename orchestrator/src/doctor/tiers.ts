@@ -1,6 +1,7 @@
 // Pure: whether a frontier tier exists behind the proxy. Without one, reviewer and mentor are local models too,
 // and the escalation's last step is no stronger than deep: doctor says so plainly rather than letting it pass.
-import type { CheckResult, Deployment } from "./doctor.ts";
+import type { CheckResult } from "./doctor.ts";
+import type { Deployment } from "./ollama.ts";
 
 const FRONTIER_ALIASES = ["reviewer", "mentor"];
 
