@@ -22,6 +22,7 @@ import { renderExercismReport, summariseExercism, type ExercismSummary } from ".
 import { selectExercises, type Selection } from "./selection.ts";
 import { createExerciseWorkspace } from "./workspace.ts";
 import { emit } from "../../log/events.ts";
+import { inRunRecord, wasInterrupted } from "../runRecord.ts";
 
 export type ExercismOptions = {
   track: Track;
@@ -241,18 +242,14 @@ export async function runExercism(session: Session, options: ExercismOptions): P
   const exercises = selectExercises(await loadTrack(options.track, options.exercisesDir), options.selection);
   await mkdir(options.outDir, { recursive: true });
   await session.sandbox(); // no sandbox stops the run before anything is recorded
-  const runId = session.store.startRun({
-    kind: "bench",
-    args: {
-      benchmark: "exercism",
-      track: options.track,
-      exercises: exercises.map((e) => e.name),
-      oracle: options.oracle,
-      baseline: options.baseline,
-    },
-  });
-  let runStatus: "complete" | "interrupted" | "unreachable" | "crashed" = "crashed";
-  try {
+  const args = {
+    benchmark: "exercism",
+    track: options.track,
+    exercises: exercises.map((e) => e.name),
+    oracle: options.oracle,
+    baseline: options.baseline,
+  };
+  return inRunRecord(session, args, options.signal, async (runId) => {
     emit(session.log, "bench_started", {
       runId,
       benchmark: "exercism",
@@ -293,8 +290,7 @@ export async function runExercism(session: Session, options: ExercismOptions): P
       for (const tierRun of tierRuns) baselines.push(...tierRun.lines);
     }
     const stoppedUnreachable = runs.find((r) => r.stoppedUnreachable !== undefined)?.stoppedUnreachable;
-    const interrupted =
-      runs.some((r) => r.interrupted) || (Boolean(options.signal?.aborted) && stoppedUnreachable === undefined);
+    const interrupted = wasInterrupted(runs, { stoppedUnreachable }, options.signal);
     const summary = summariseExercism({
       track: options.track,
       exercises: exercises.map((e) => e.name),
@@ -314,13 +310,7 @@ export async function runExercism(session: Session, options: ExercismOptions): P
       path.join(options.outDir, "report.md"),
       renderExercismReport(summary, { tasks, baselines, oracle }, title),
     );
-    runStatus = stoppedUnreachable !== undefined ? "unreachable" : interrupted ? "interrupted" : "complete";
     emit(session.log, "bench_completed", { runId, benchmark: "exercism", interrupted, stoppedUnreachable });
     return { runId, summary, interrupted, stoppedUnreachable, outDir: options.outDir };
-  } catch (error) {
-    if (options.signal?.aborted) runStatus = "interrupted";
-    throw error;
-  } finally {
-    session.store.finishRun(runId, runStatus);
-  }
+  });
 }

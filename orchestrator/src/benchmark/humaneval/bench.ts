@@ -11,6 +11,7 @@ import { runRecordedTask, type Session } from "../../run/session.ts";
 import { isVerdict, totalUsage, type Tier } from "../../types.ts";
 import { describeError, runProblems } from "../runProblems.ts";
 import { readResults, refuseOverwrite } from "../resultsFile.ts";
+import { inRunRecord, wasInterrupted } from "../runRecord.ts";
 import type { BaselineSummary } from "../../humaneval/baseline.ts";
 import { runBaseline } from "./baselineRun.ts";
 import { chartSpecs, renderSvg } from "./charts.ts";
@@ -100,6 +101,21 @@ async function solve(problem: Problem, session: Session, options: BenchOptions, 
   return runRecordedTask(session, task, { runId, commit: false, debugDir: options.debugDir, signal: options.signal });
 }
 
+/** The finished run's charts, summary.json and report.md in the output directory. */
+async function writeOutputs(
+  outDir: string,
+  runId: string,
+  { summary, lines, baselines }: { summary: Summary; lines: ResultLine[]; baselines: BaselineSummary[] },
+): Promise<void> {
+  const charts = chartSpecs(lines, baselines);
+  for (const chart of charts) writeFileSync(path.join(outDir, chart.file), await renderSvg(chart.spec));
+  writeFileSync(path.join(outDir, "summary.json"), `${JSON.stringify({ runId, ...summary, baselines }, null, 2)}\n`);
+  writeFileSync(
+    path.join(outDir, "report.md"),
+    renderReport(summary, lines, `HumanEval benchmark ${runId}`, baselines, charts),
+  );
+}
+
 export async function runBench(session: Session, options: BenchOptions): Promise<BenchResult> {
   const started = performance.now();
   const problems = selectProblems(await loadDataset(options.dataset), {
@@ -116,19 +132,15 @@ export async function runBench(session: Session, options: BenchOptions): Promise
     ? readResults(resultsFile, ResultLine, { keep: (line) => isVerdict(line.status) && selected.has(line.taskId) })
         .length
     : 0;
-  const runId = session.store.startRun({
-    kind: "bench",
-    args: {
-      ...options,
-      signal: undefined,
-      solver: undefined,
-      problems: options.problems ?? null,
-      selected: problems.length,
-      resumed,
-    },
-  });
-  let runStatus: "complete" | "interrupted" | "unreachable" | "crashed" = "crashed";
-  try {
+  const args = {
+    ...options,
+    signal: undefined,
+    solver: undefined,
+    problems: options.problems ?? null,
+    selected: problems.length,
+    resumed,
+  };
+  return inRunRecord(session, args, options.signal, async (runId) => {
     emit(session.log, "bench_started", {
       runId,
       problems: problems.length,
@@ -176,27 +188,9 @@ export async function runBench(session: Session, options: BenchOptions): Promise
             signal: options.signal,
           })
         : [];
-    if (!stopped && !options.signal?.aborted) {
-      const charts = chartSpecs(lines, baselines);
-      for (const chart of charts) writeFileSync(path.join(options.outDir, chart.file), await renderSvg(chart.spec));
-      writeFileSync(
-        path.join(options.outDir, "summary.json"),
-        `${JSON.stringify({ runId, ...summary, baselines }, null, 2)}\n`,
-      );
-      writeFileSync(
-        path.join(options.outDir, "report.md"),
-        renderReport(summary, lines, `HumanEval benchmark ${runId}`, baselines, charts),
-      );
-    }
-    const interrupted = run.interrupted || (Boolean(options.signal?.aborted) && stoppedUnreachable === undefined);
-    runStatus = stoppedUnreachable !== undefined ? "unreachable" : interrupted ? "interrupted" : "complete";
+    if (!stopped && !options.signal?.aborted) await writeOutputs(options.outDir, runId, { summary, lines, baselines });
+    const interrupted = wasInterrupted([run], { stoppedUnreachable }, options.signal);
     emit(session.log, "bench_completed", { runId, interrupted, stoppedUnreachable, ...summary });
     return { summary, runId, interrupted, stoppedUnreachable, resumed: run.resumed, outDir: options.outDir, baselines };
-  } catch (error) {
-    if (options.signal?.aborted) runStatus = "interrupted";
-    throw error;
-  } finally {
-    // Closed whatever happened: a run record never stays 'running'.
-    session.store.finishRun(runId, runStatus);
-  }
+  });
 }
