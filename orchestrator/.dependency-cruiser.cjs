@@ -4,7 +4,7 @@
 const PURE = [
   "^src/types\\.ts$",
   "^src/errors\\.ts$",
-  "^src/config/config\\.ts$",
+  "^src/config/(config|sections)\\.ts$",
   "^src/config/paths\\.ts$",
   "^src/log/secrets\\.ts$",
   "^src/run/policy\\.ts$",
