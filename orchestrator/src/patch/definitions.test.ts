@@ -54,3 +54,24 @@ describe("the file in several code blocks that name no file (the 0.5B's affine-c
     expect(fileInBlocks(["X = 1", "def f():", "    pass"], [{ lines: ["def f():", "    return 1"] }])).toBeNull();
   });
 });
+
+describe("a block that only adds definitions the file lacks (tasks/roman-example.json's 0.5B reply)", () => {
+  const roman =
+    '"""Roman numerals."""\n\nNUMERALS = [(10, "X"), (1, "I")]\n\n\ndef to_roman(number):\n    """The numeral."""\n    out = []\n    return "".join(out)\n';
+  const romanPlan = (reply: string) =>
+    planPatch({ reply, files: new Map([["roman.py", roman]]), maxChangedLines: 300, asked: "whole" });
+  const added = 'def from_roman(text):\n    """The numeral."""\n    out = []\n    return sum(out)\n';
+
+  test("goes after the file's last line, even where its body repeats lines of the file", () => {
+    const reply = `Add this to roman.py:\n\n${fenced(added)}\nThen:\n${fenced('print(from_roman("XI"))\n')}`;
+    expect(romanPlan(reply).changes[0]!.content).toBe(`${roman}\n\n${added}`);
+  });
+
+  test("not a block that defines a function the file has, or holds other code at its top level", () => {
+    expect(() => romanPlan(fenced(`${added}\ndef to_roman(number):\n    return ""\n`))).toThrow(PatchRejected);
+    expect(() => romanPlan(fenced(`LIMIT = 3\n${added}`))).toThrow(PatchRejected);
+    expect(() => romanPlan(fenced(added.replace("    out = []\n", "    # ... rest unchanged\n")))).toThrow(
+      PatchRejected,
+    );
+  });
+});

@@ -69,6 +69,24 @@ export function redefinedFile(fileLines: readonly string[], body: readonly strin
 }
 
 /**
+ * A code block that only adds definitions: at its top level nothing but imports and def/class lines (with their
+ * decorators and comments), none of them a function or class the file has. It goes after the file's last line.
+ * The 0.5B answered "Add from_roman(text) to roman.py" with the new function alone (tasks/roman-example.json),
+ * refused as a block whose first lines are new. Null when it is not that.
+ */
+export function addedDefinitions(fileLines: readonly string[], body: readonly string[]): string[] | null {
+  const top = body.filter(isTop);
+  const onlyDefinitions = top.every((line) => declares(line) !== null || AROUND_DEFINITIONS.test(line));
+  const added = topDefinitions(body);
+  if (added.length === 0 || !onlyDefinitions) return null;
+  const existing = new Set(topDefinitions(fileLines));
+  if (added.some((key) => existing.has(key))) return null;
+  if (body.some((line) => PLACEHOLDER.test(line) && !STUB.test(line))) return null;
+  const end = fileLines.findLastIndex((line) => line.trim() !== "");
+  return [...fileLines.slice(0, end + 1), "", "", ...body];
+}
+
+/**
  * Which of several code blocks are the file: the one block that defines every function and class of a file of
  * definitions, else the blocks that each define some of them, none twice and together all, in the reply's order
  * (the 0.5B's Exercism affine-cipher: `encode` in one block, `decode` in the next). Blocks that define none of

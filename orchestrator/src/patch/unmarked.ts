@@ -4,7 +4,7 @@
 // the file lacks are the new ones. The known lines must be one contiguous stretch of the file, found exactly once,
 // or the hunk is refused: a guess here is how a correct solution lands above its own `def`.
 import { PatchRejected } from "../errors.ts";
-import { keptStubsAfter, PLACEHOLDER, redefinedFile, rewritesHead, STUB } from "./definitions.ts";
+import { addedDefinitions, keptStubsAfter, PLACEHOLDER, redefinedFile, rewritesHead, STUB } from "./definitions.ts";
 import type { Hunk } from "./types.ts";
 
 export const isUnmarked = (hunk: Hunk) => hunk.lines.every((line) => line.kind === "keep" || line.kind === "bare");
@@ -129,7 +129,8 @@ export type UnmarkedReading =
   | { kind: "stretch"; start: number; end: number; body: string[]; known: number; stubsKept?: true }
   /**
    * The known lines run from the file's first line to its last: the block is the whole new file. `afresh`: it
-   * defines again every function and class of a file of definitions, whatever of the old lines it kept.
+   * defines again every function and class of a file of definitions, whatever of the old lines it kept, or it adds
+   * definitions the file lacks after its last line (definitions.ts).
    */
   | { kind: "whole"; body: string[]; known: number; afresh?: true };
 
@@ -148,18 +149,16 @@ export function readUnmarked(path: string, fileLines: readonly string[], hunk: H
   const known = lines.filter((line) => line.known).map((line) => line.text);
   // Only where no other reading is certain: a code block that defines everything the file defines is the file.
   const rewritten = (): UnmarkedReading | null => {
+    if (!isCodeBlock(hunk)) return null;
     const texts = lines.map((line) => line.text);
-    const whole = isCodeBlock(hunk)
-      ? redefinedFile(
-          fileLines,
-          texts.slice(
-            texts.findIndex((t) => t.trim() !== ""),
-            texts.findLastIndex((t) => t.trim() !== "") + 1,
-          ),
-        )
-      : null;
+    const block = texts.slice(
+      texts.findIndex((t) => t.trim() !== ""),
+      texts.findLastIndex((t) => t.trim() !== "") + 1,
+    );
+    const whole = redefinedFile(fileLines, block) ?? addedDefinitions(fileLines, block);
     return whole ? { kind: "whole", body: whole, known: known.length, afresh: true } : null;
   };
+
   if (known.length === 0) {
     const whole = rewritten();
     if (whole) return whole;
