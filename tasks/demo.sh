@@ -4,10 +4,12 @@
 #   2. brings the local stack up (smol-coder stack up: the LiteLLM proxy, and Ollama's models or, without
 #      Ollama, Qwen2.5-Coder 0.5B and 1.5B served by llama.cpp from prebuilt wheels: nothing is compiled),
 #   3. runs an example HumanEval task and two example workspace tasks through the proxy, events on screen: add
-#      from_roman() (the 0.5B solves it), then implement slugify(), which the local models do not solve in three
-#      attempts, so the escalation fast -> deep shows and the workspace is restored,
+#      from_roman() (solved by the local models in earlier runs, not in those of 2026-12-07), then implement
+#      slugify(), which they do not solve in three attempts, so the escalation fast -> deep shows and the workspace
+#      is restored,
 #   4. prints each task's result and the run records.
-# The stack stays up afterwards (smol-coder stack down stops it). Extra arguments go to both smol-coder runs.
+# The stack stays up afterwards (bun run orchestrator/src/index.ts stack down stops it). Extra arguments go to both
+# smol-coder runs.
 # Exit 0 when every task ran to a verdict (solved or not), otherwise the first failing step's exit code.
 set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -60,7 +62,7 @@ echo "roman example:     $(verdict $roman)"
 echo "slugify example:   $(verdict $workspace)"
 smol runs --limit 3
 echo
-echo "smol-coder analyze RUN_ID tells one run's story; smol-coder stack status / stack down manage the stack."
+echo "bun run orchestrator/src/index.ts analyze RUN_ID tells one run's story; ... stack status / stack down manage the stack."
 for code in "$humaneval" "$workspace" "$roman"; do
   [ "$code" -le 1 ] || exit "$code"
 done

@@ -3,7 +3,7 @@
 # in this repository stays as it is. Works from any directory.
 #   tasks/run-example.sh [slugs|roman] [SMOL_CODER_FLAGS...]      e.g. roman --pretty --max-attempts 3
 # slugs (the default): tasks/workspace-example.json on tasks/example-workspace (implement slugify()).
-# roman: tasks/roman-example.json on tasks/example-roman (add from_roman()); the local stack's 0.5B solves it.
+# roman: tasks/roman-example.json on tasks/example-roman (add from_roman()); solved by the local models in earlier runs, not in those of 2026-12-07.
 # Needs the proxy (export LITELLM_URL and LITELLM_API_KEY) and pytest on PATH. Exits with smol-coder's exit code
 # and keeps the workspace, so you can look at what the model changed (git -C DIR diff).
 set -euo pipefail
