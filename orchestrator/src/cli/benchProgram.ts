@@ -9,15 +9,7 @@ import {
   type BenchFlags,
 } from "./commands.ts";
 import { exercismCommand, type ExercismFlags } from "./exercism.ts";
-import {
-  integer,
-  loadConfig,
-  positiveInt,
-  tierChoice,
-  tierList,
-  trackChoice,
-  type ConfigFlags,
-} from "./options.ts";
+import { integer, loadConfig, positiveInt, tierChoice, tierList, trackChoice, type ConfigFlags } from "./options.ts";
 import { BENCH_EXIT_CODES, configFlagsGiven, taskOptions } from "./taskOptions.ts";
 
 export function addBenchCommands(program: Command, globals: () => { logFile: boolean }): void {

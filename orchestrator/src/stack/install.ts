@@ -1,15 +1,14 @@
 // stack up's installs: the virtualenvs, the pinned pip requirements and the model file, each logged, each done once.
 import { createHash } from "node:crypto";
 import { closeSync, existsSync, openSync, readFileSync, writeSync } from "node:fs";
-import { chmod, mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
-import { availableParallelism } from "node:os";
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { StackFailed } from "../errors.ts";
 import { withoutSecrets } from "../log/secrets.ts";
 import MODEL_SERVER from "./python/model_server.py" with { type: "text" };
 import { LOCAL_MODELS, partFiles, type ModelRole } from "./models.ts";
 import { seconds } from "./services.ts";
-import { stackPaths, type Backend, type StackPaths } from "./stack.ts";
+import { type Backend, type StackPaths } from "./stack.ts";
 
 const FIX_PYTHON = "install Python 3.10+ with its venv module (Debian/Ubuntu: apt-get install python3 python3-venv)";
 

@@ -1,17 +1,16 @@
 // The Docker-less local stack's commands: stack up (virtualenvs, pip installs, the model file, the overlay, the key),
 // down and status, and the key smol-coder sends. Decisions live in stack.ts and models.ts; the processes in services.ts.
-import { createHash, randomBytes } from "node:crypto";
-import { closeSync, existsSync, openSync, readFileSync, writeSync } from "node:fs";
-import { chmod, mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { chmod, readFile, writeFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import path from "node:path";
 import { REPO_ROOT } from "../config/paths.ts";
 import { ExitCode, StackFailed } from "../errors.ts";
-import { registerSecret, withoutSecrets } from "../log/secrets.ts";
-import MODEL_SERVER from "./python/model_server.py" with { type: "text" };
-import { LOCAL_MODELS, partFiles, type ModelRole } from "./models.ts";
+import { registerSecret } from "../log/secrets.ts";
+import { LOCAL_MODELS } from "./models.ts";
 import { interruptSignal } from "../interrupt.ts";
-import { ensurePortFree, readPidRecord, seconds, stackState, startServices, stopAll } from "./services.ts";
+import { ensurePortFree, readPidRecord, stackState, startServices, stopAll } from "./services.ts";
 import {
   chooseBackend,
   DEFAULT_OLLAMA_BASE,
@@ -27,7 +26,6 @@ import {
   stackPaths,
   tierSummary,
   usageLines,
-  type Backend,
   type BackendChoice,
   type StackPaths,
 } from "./stack.ts";
