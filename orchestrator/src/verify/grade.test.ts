@@ -1,118 +1,165 @@
-import { describe, expect, test } from "bun:test";
+// The replies come from the real grader (python3, pytest, the jailed candidate) on problems read from the shared
+// HumanEval dataset beside the checkout; nothing from the dataset is kept in the repository.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { GraderReply, gradeReply, summariseLongrepr } from "./grade.ts";
-import recorded from "./__fixtures__/grader/replies.json";
+import { startGrader, type Grader } from "./grader.ts";
+import { createHumanEvalWorkspace } from "../task/humaneval.ts";
+import { problem } from "./__fixtures__/grader/problems.ts";
+import { testSandbox } from "../../test/helpers.ts";
 
-// Replies recorded from real grader.py runs (see the case names); paths are those of the recording.
-function fixture(name: keyof typeof recorded) {
-  const dir = `/tmp/smol-grader-fixture/${name}`;
-  const context = { workspace: `${dir}/workspace`, testFile: `${dir}/grader/test_humaneval.py`, timeoutMs: 1000 };
-  return gradeReply(GraderReply.parse(recorded[name]), 1, context);
-}
-
-describe("gradeReply on recorded replies", () => {
-  test("the canonical solution passes", () => {
-    expect(fixture("canonical")).toMatchObject({ passed: true, status: "passed", failures: [] });
+describe("gradeReply on the real grader's replies", () => {
+  const dir = mkdtempSync(path.join(tmpdir(), "smol-grade-test-"));
+  let grader: Grader;
+  let caseNumber = 0;
+  beforeAll(async () => {
+    grader = await startGrader({ sandbox: await testSandbox(), concurrency: 2 });
+  });
+  afterAll(async () => {
+    await grader.close();
+    rmSync(dir, { recursive: true, force: true });
   });
 
-  test("a bare prompt shows the assertion and what the function returned, without memory addresses", () => {
-    const grade = fixture("bare");
-    expect(grade).toMatchObject({ passed: false, status: "failed" });
-    expect(grade.failures).toEqual([
-      "test_humaneval.py:13: assert candidate([1.0, 2.0, 3.9, 4.0, 5.0, 2.2], 0.3) == True",
+  /** Grades `solution` (or no solution.py at all when null) against the problem's own tests. */
+  async function grade(taskId: string, solution: string | null) {
+    const ws = await createHumanEvalWorkspace(problem(taskId), path.join(dir, String(caseNumber++)));
+    const file = path.join(ws.root, "solution.py");
+    if (solution === null) rmSync(file, { force: true });
+    else writeFileSync(file, solution);
+    return grader.grade({ workspace: ws.root, testFile: ws.testFile, expectedTests: 1, timeoutMs: 10_000 });
+  }
+  const prompt = (taskId: string) => problem(taskId).prompt;
+  /** The prompt with `body` (indented lines) as the function's body. */
+  const withBody = (taskId: string, body: string) => `${prompt(taskId)}${body}`;
+  /** The test file's failing line: its name and line number, then the assertion. */
+  const testLine = expect.stringMatching(/^test_humaneval\.py:\d+: assert /);
+
+  test("the canonical solution passes", async () => {
+    const canonical = prompt("HumanEval/0") + problem("HumanEval/0").canonicalSolution;
+    expect(await grade("HumanEval/0", canonical)).toMatchObject({ passed: true, status: "passed", failures: [] });
+  });
+
+  test("a bare prompt shows the assertion and what the function returned, without memory addresses", async () => {
+    const bare = await grade("HumanEval/0", prompt("HumanEval/0"));
+    expect(bare).toMatchObject({ passed: false, status: "failed" });
+    expect(bare.failures).toEqual([
+      testLine,
       "E assert None == True",
-      "E + where None = <function has_close_elements>([1.0, 2.0, 3.9, 4.0, 5.0, 2.2], 0.3)",
+      expect.stringMatching(/^E \+ where None = <function has_close_elements>\(\[.*\], [\d.]+\)$/),
+    ]);
+    expect(bare.failures.join("\n")).not.toMatch(/0x[0-9a-f]{6,}/);
+  });
+
+  test("a wrong list shows both sides", async () => {
+    const wrong = await grade("HumanEval/29", withBody("HumanEval/29", "    return strings\n"));
+    expect(wrong.failures).toEqual([
+      testLine,
+      expect.stringMatching(/^E (AssertionError: )?assert \[.*\] == \[.*\]$/),
+      expect.stringMatching(/^E \+ where \[.*\] = <function filter_by_prefix>\(\[.*\], '.*'\)$/),
     ]);
   });
 
-  test("a wrong list shows both sides", () => {
-    expect(fixture("wrongList").failures).toEqual([
-      "test_humaneval.py:14: assert candidate(['xxx', 'asd', 'xxy', 'john doe', 'xxxAAA', 'xxx'], 'xxx') == ['xxx', 'xxxAAA', 'xxx']",
-      "E AssertionError: assert ['xxx', 'asd', 'xxy', 'john doe', 'xxxAAA', 'xxx'] == ['xxx', 'xxxAAA', 'xxx']",
-      "E + where ['xxx', 'asd', 'xxy', 'john doe', 'xxxAAA', 'xxx'] = <function filter_by_prefix>(['xxx', 'asd', 'xxy', 'john doe', 'xxxAAA', 'xxx'], 'xxx')",
+  test("an exception in the candidate shows the failing input's assertion, the exception and the candidate's line", async () => {
+    const raised = await grade("HumanEval/0", withBody("HumanEval/0", "    return numbers[10] > threshold\n"));
+    expect(raised.failures).toEqual([
+      testLine,
+      expect.stringMatching(
+        /^E IndexError: list index out of range \(at solution\.py:\d+ in has_close_elements: return numbers\[10\] > threshold\)$/,
+      ),
+    ]);
+    const helper = `def _half(n):\n    return n / 0\n\n\n${withBody("HumanEval/2", "    return _half(number)\n")}`;
+    expect((await grade("HumanEval/2", helper)).failures).toEqual([
+      testLine,
+      expect.stringMatching(
+        /^E ZeroDivisionError: float division by zero \(at solution\.py:2 in _half: return n \/ 0\)$/,
+      ),
     ]);
   });
 
-  test("an exception in the candidate shows the failing input, the candidate's line and the exception", () => {
-    expect(fixture("indexError").failures).toEqual([
-      "test_humaneval.py:13: assert candidate([1.0, 2.0, 3.9, 4.0, 5.0, 2.2], 0.3) == True",
-      "solution.py:12: return numbers[10] > threshold",
-      "arguments: numbers = [1.0, 2.0, 3.9, 4.0, 5.0, 2.2], threshold = 0.3",
-      "E IndexError: list index out of range",
-    ]);
-    expect(fixture("helperException").failures).toEqual([
-      "test_humaneval.py:13: assert candidate(3.5) == 0.5",
-      "solution.py:15: return n / 0",
-      "arguments: n = 3.5",
-      "E ZeroDivisionError: float division by zero",
-    ]);
+  test("an exception raised inside the standard library points at the candidate's call", async () => {
+    const stdlib = `import statistics\n${withBody("HumanEval/4", "    return statistics.mean([])\n")}`;
+    const failures = (await grade("HumanEval/4", stdlib)).failures;
+    expect(failures[0]).toMatch(/^test_humaneval\.py:\d+: assert /);
+    expect(failures.at(-1)).toMatch(
+      /^E .*StatisticsError: mean requires at least one data point \(at solution\.py:\d+ in mean_absolute_deviation: return statistics\.mean\(\[\]\)\)$/,
+    );
   });
 
-  test("an exception raised inside the standard library points at the candidate's call", () => {
-    expect(fixture("stdlibException").failures).toEqual([
-      "test_humaneval.py:13: assert abs(candidate([1.0, 2.0, 3.0]) - 2.0/3.0) < 1e-6",
-      "solution.py:14: return statistics.mean([])",
-      "E statistics.StatisticsError: mean requires at least one data point",
-    ]);
+  test("the candidate's own assert, unbounded recursion and a missing function", async () => {
+    const own = await grade(
+      "HumanEval/0",
+      withBody("HumanEval/0", '    assert len(numbers) < 3, "too many numbers"\n    return False\n'),
+    );
+    expect(own.failures.at(-1)).toMatch(/^E AssertionError: too many numbers/);
+    const recursion = await grade(
+      "HumanEval/0",
+      withBody("HumanEval/0", "    return has_close_elements(numbers, threshold)\n"),
+    );
+    expect(recursion.failures.at(-1)).toMatch(/^E RecursionError: maximum recursion depth exceeded/);
+    const missing = await grade("HumanEval/0", "def something_else():\n    return 1\n");
+    expect(missing).toMatchObject({ passed: false });
+    expect(missing.failures.join("\n")).toContain("has_close_elements");
   });
 
-  test("the candidate's own assert, unbounded recursion and a missing function", () => {
-    expect(fixture("candidateAssert").failures.slice(1)).toEqual([
-      'solution.py:12: assert len(numbers) < 3, "too many numbers"',
-      "arguments: numbers = [1.0, 2.0, 3.9, 4.0, 5.0, 2.2], threshold = 0.3",
-      "E AssertionError: too many numbers",
+  test("code that cannot be imported is an error naming the line", async () => {
+    const syntax = await grade("HumanEval/0", withBody("HumanEval/0", "    return (\n"));
+    expect(syntax).toMatchObject({ status: "error" });
+    expect(syntax.failures).toEqual([
+      "the tests could not run:",
+      expect.stringMatching(/^solution\.py:\d+: return \($/),
+      "SyntaxError: '(' was never closed",
     ]);
-    expect(fixture("recursion").failures.slice(1)).toEqual([
-      "solution.py:12: return has_close_elements(numbers, threshold)",
-      "E RecursionError: maximum recursion depth exceeded",
-    ]);
-    expect(fixture("missingFunction").failures).toEqual([
-      "test_humaneval.py:24: check(_solution.has_close_elements)",
-      "E AttributeError: module 'solution' has no attribute 'has_close_elements'",
-    ]);
-  });
-
-  test("code that cannot be imported is an error naming the line", () => {
-    expect(fixture("syntaxError")).toMatchObject({
-      status: "error",
-      failures: ["the tests could not run:", "solution.py:12: return (", "SyntaxError: '(' was never closed"],
-    });
-    expect(fixture("importTimeError").failures).toEqual([
+    const atImport = await grade("HumanEval/0", `import json\nCONFIG = json.loads("{")\n${prompt("HumanEval/0")}`);
+    expect(atImport.failures).toEqual([
       "the tests could not run:",
       'solution.py:2: CONFIG = json.loads("{")',
       "json.decoder.JSONDecodeError: Expecting property name enclosed in double quotes: line 1 column 2 (char 1)",
     ]);
-    expect(fixture("memoryAtImport").failures).toEqual([
+    const memory = await grade("HumanEval/0", `x = bytearray(8 << 30)\n${prompt("HumanEval/0")}`);
+    expect(memory.failures).toEqual([
       "the tests could not run:",
       "solution.py:1: x = bytearray(8 << 30)",
       "MemoryError",
     ]);
-    expect(fixture("missingModule").failures).toEqual([
-      "the tests could not run:",
-      "test_humaneval.py:1: import solution as _solution",
-      "ModuleNotFoundError: No module named 'solution'",
-    ]);
+    const noModule = await grade("HumanEval/0", null);
+    expect(noModule).toMatchObject({ passed: false, status: "error" });
+    expect(noModule.failures.join("\n")).toContain("No module named 'solution'");
   });
 
-  test("printing '1 passed' and exiting 0 at import is not a pass", () => {
-    const grade = fixture("exitAtImport");
-    expect(grade).toMatchObject({ passed: false, status: "error", output: "1 passed\n" });
-    expect(grade.failures.at(-1)).toBe("SystemExit: 0");
+  test("printing '1 passed' and exiting 0 at import is not a pass", async () => {
+    const exit = await grade("HumanEval/0", `import sys\nprint("1 passed")\nsys.exit(0)\n${prompt("HumanEval/0")}`);
+    expect(exit).toMatchObject({ passed: false, status: "error", output: "1 passed\n" });
+    expect(exit.failures.at(-1)).toBe("SystemExit: 0");
   });
+});
+
+// Replies the current grader gives only when its test process dies: built here, as grader.py would send them.
+describe("gradeReply on a test process that ended without its report", () => {
+  const ended = (overrides: Partial<GraderReply>) =>
+    gradeReply(GraderReply.parse({ id: "1", status: "finished", tests: [], reported: false, ...overrides }), 1, {
+      timeoutMs: 1000,
+    });
 
   test("no report, a crash and a timeout", () => {
-    expect(fixture("osExit")).toMatchObject({
+    expect(ended({ exitCode: 0 })).toMatchObject({
       status: "failed",
       failures: ["the test process ended without a report (os._exit or crash?)"],
     });
-    expect(fixture("osExit3")).toMatchObject({
+    expect(ended({ status: "crashed", exitCode: 3 })).toMatchObject({
       status: "crashed",
       failures: ["the test process exited with code 3 without a report (os._exit?)"],
     });
-    expect(fixture("segfault")).toMatchObject({
+    expect(ended({ status: "crashed", exitCode: null, signal: 11 })).toMatchObject({
       status: "crashed",
       failures: ["the test process was killed by SIGSEGV (a segmentation fault in native code)"],
     });
-    expect(fixture("hang")).toMatchObject({ passed: false, status: "timeout", failures: ["timed out after 1000 ms"] });
+    expect(ended({ status: "timeout", signal: 9, durationMs: 1003 })).toMatchObject({
+      passed: false,
+      status: "timeout",
+      failures: ["timed out after 1000 ms"],
+    });
   });
 });
 
@@ -178,9 +225,40 @@ describe("gradeReply is strict", () => {
     expect(grade.failures.at(-1)).toBe("… 27 more lines");
   });
 
-  test("without context the innermost frame is shown", () => {
-    expect(summariseLongrepr(recorded.stdlibException.tests[0]!.longrepr).at(0)).toStartWith("/root/.pyenv/");
+  // pytest's long style for an exception raised in code the test imported in-process, written here as pytest
+  // writes it (the grader runs candidates out of process; other pytest runs still produce this shape).
+  const inProcess = (root: string) =>
+    [
+      "def test_gaps():",
+      ">       assert average_gap([3, 1]) == 2",
+      "",
+      `${root}/tests/test_gaps.py:4: `,
+      "_ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ ",
+      `${root}/work/gaps.py:3: in average_gap`,
+      "    return statistics.mean([])",
+      "           ^^^^^^^^^^^^^^^^^^^",
+      "_ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ ",
+      "",
+      "data = []",
+      "",
+      "    def mean(data):",
+      "        T, total, n = _sum(data)",
+      "        if n < 1:",
+      ">           raise StatisticsError('mean requires at least one data point')",
+      "E           statistics.StatisticsError: mean requires at least one data point",
+      "",
+      "/usr/lib/python3.11/statistics.py:432: StatisticsError",
+    ].join("\n");
+
+  test("an in-process failure points at the candidate's call; without context the innermost frame is shown", () => {
+    const root = "/tmp/some-run";
+    expect(
+      summariseLongrepr(inProcess(root), { workspace: `${root}/work`, testFile: `${root}/tests/test_gaps.py` }),
+    ).toEqual([
+      "test_gaps.py:4: assert average_gap([3, 1]) == 2",
+      "gaps.py:3: return statistics.mean([])",
+      "E statistics.StatisticsError: mean requires at least one data point",
+    ]);
+    expect(summariseLongrepr(inProcess(root)).at(0)).toStartWith("/usr/lib/python3.11/");
   });
 });
-
-// The real server: python3 with pytest, real forks, real signals.

@@ -3,19 +3,10 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { GraderUnavailable } from "../errors.ts";
-import { GraderReply, gradeReply } from "./grade.ts";
 import { startGrader, type Grader } from "./grader.ts";
 import { createHumanEvalWorkspace } from "../task/humaneval.ts";
 import { problem } from "./__fixtures__/grader/problems.ts";
 import { alive, noneSurvive, processesWith, testSandbox } from "../../test/helpers.ts";
-import recorded from "./__fixtures__/grader/replies.json";
-
-// Replies recorded from real grader.py runs (see the case names); paths are those of the recording.
-function fixture(name: keyof typeof recorded) {
-  const dir = `/tmp/smol-grader-fixture/${name}`;
-  const context = { workspace: `${dir}/workspace`, testFile: `${dir}/grader/test_humaneval.py`, timeoutMs: 1000 };
-  return gradeReply(GraderReply.parse(recorded[name]), 1, context);
-}
 
 // The grader server itself: real python, real pytest, the jailed candidate.
 describe("the grader server", () => {
