@@ -107,8 +107,11 @@ export class PatchRejected extends Error {
   constructor(
     readonly reason: string,
     readonly path?: string,
-    /** "not_owned": the edit names a file inside the workspace that the task does not own (the patch may drop it). */
-    readonly code?: "not_owned",
+    /**
+     * "not_owned": the edit names a file inside the workspace that the task does not own (the patch may drop it).
+     * "unchanged": the reply holds the owned files as they are (or changes only blank lines): it proposes no change.
+     */
+    readonly code?: "not_owned" | "unchanged",
   ) {
     super(path && !reason.includes(path) ? `${reason} (${path})` : reason);
   }

@@ -184,6 +184,11 @@ export const EVENTS = {
     about: "the reply's edit was refused before any check ran",
     fields: z.object({ attempt, reason }),
   },
+  patch_unchanged: {
+    level: "info",
+    about: "the reply left the owned files as they were: the checks run on them as they stand",
+    fields: z.object({ attempt, reason }),
+  },
   verification_started: {
     level: "info",
     about: "the checks began",

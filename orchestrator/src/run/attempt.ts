@@ -106,6 +106,7 @@ export async function runAttempt(task: PreparedTask, attempt: AttemptInput, deps
   } catch (error) {
     if (!(error instanceof PatchRejected)) throw error;
     const reason = error.message;
+    if (error.code === "unchanged") return record(reply, await checkUnchanged(task, attempt.n, deps, reason));
     emit(log, "patch_rejected", { attempt: attempt.n, reason });
     // The reason can quote the workspace's files (the closest match to a hunk).
     return record(reply, {
@@ -123,6 +124,25 @@ export async function runAttempt(task: PreparedTask, attempt: AttemptInput, deps
     errors: [...notes, ...checked.errors],
     ...(ignored.length > 0 ? { ignored } : {}),
   });
+}
+
+/**
+ * A reply that holds the owned files as they are proposes that nothing need change: the checks decide, as they decide
+ * every other reply. Passing, the task is done with nothing to land (a refactoring whose code already passes, a
+ * change already made); failing, the model sees the checks' errors, which say more than a refusal. Measured on the
+ * 0.5B's Exercism replies: a file written back unchanged was refused where Aider's protocol ran the tests and passed.
+ */
+async function checkUnchanged(
+  task: PreparedTask,
+  n: number,
+  deps: AttemptDeps,
+  reason: string,
+): Promise<Pick<AttemptRecord, "outcome" | "diff" | "errors" | "verificationOutput" | "conflict">> {
+  emit(deps.log, "patch_unchanged", { attempt: n, reason });
+  const checked = await checkAttempt(task, n, deps, "");
+  if (checked.outcome === "passed") return { ...checked, diff: null };
+  const note = `your reply left ${task.filesOwned.join(", ")} as ${task.filesOwned.length === 1 ? "it was" : "they were"}, and the checks fail on ${task.filesOwned.length === 1 ? "it" : "them"}`;
+  return { ...checked, diff: null, errors: [note, ...checked.errors] };
 }
 
 /** Pure: what the model is told of a file it wrote but may not change. */

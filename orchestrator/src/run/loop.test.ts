@@ -23,6 +23,8 @@ const edit = (to: string) => "```diff\n" + createTwoFilesPatch(`a/${FILE}`, `b/$
 const GOOD = edit("good");
 const BAD = edit("bad");
 const JUNK = "I think the answer is to make it good.";
+/** The file written back as it is, in a block of its own. */
+const echo = (content: string) => `Here it is:\n\n\`\`\`\n${content}\`\`\`\n`;
 const CUT = { cut: true } as const;
 const GONE = { gone: true } as const;
 type Reply = string | typeof CUT | typeof GONE;
@@ -69,10 +71,11 @@ async function runScripted(
   script: Record<string, Reply[]>,
   guidance: { spec?: boolean; checkpoints?: boolean } = {},
   layer: Record<string, unknown> = {},
+  start = START,
 ) {
   const root = mkdtempSync(path.join(tmpdir(), "smol-loop-"));
   dirs.push(root);
-  writeFileSync(path.join(root, FILE), START);
+  writeFileSync(path.join(root, FILE), start);
   const config = buildConfig([{ guidance }, layer]);
   const model = scriptedModel(script);
   const journal = memoryJournal();
@@ -262,6 +265,34 @@ describe("the task loop on scripted replies and a scripted check", () => {
     const deep = model.calls["deep-coder"]![0]!.messages.at(-1)!.content;
     expect(deep).toContain("expected good, found bad");
     expect(deep).not.toContain("prompt tokens");
+  });
+
+  test("a reply that writes the file back unchanged is checked, not refused: failing, the model is told so", async () => {
+    const { outcome, journal, model, events } = await runScripted(
+      { "fast-coder": [echo(START), GOOD] },
+      { spec: false, checkpoints: false },
+    );
+    expect(outcome.status).toBe("complete");
+    expect(journal.attempts.map((a) => a.outcome)).toEqual(["verification_failed", "passed"]);
+    expect(journal.attempts[0]!.errors).toEqual([
+      "your reply left value.txt as it was, and the checks fail on it",
+      "expected good, found start",
+    ]);
+    expect(events).toContain("patch_unchanged");
+    expect(events).not.toContain("patch_rejected");
+    expect(model.calls["fast-coder"]![1]!.messages.at(-1)!.content).toContain("left value.txt as it was");
+  });
+
+  test("a file that already passes, written back unchanged, completes the task with nothing to land", async () => {
+    const { outcome, journal, file } = await runScripted(
+      { "fast-coder": [echo("good\n")] },
+      { spec: false, checkpoints: false },
+      {},
+      "good\n",
+    );
+    expect(outcome.status).toBe("complete");
+    expect(journal.attempts.map((a) => [a.outcome, a.diff])).toEqual([["passed", null]]);
+    expect(file).toBe("good\n");
   });
 
   test("events come in the order a task flows", async () => {
