@@ -137,10 +137,10 @@ export const PatchSettings = z
       .prefault({})
       .describe("The edit format each tier's prompt asks for; every format is accepted from every tier"),
     layout: z
-      .enum(["sections", "plain"])
+      .enum(["sections", "plain", "chat"])
       .default("sections")
       .describe(
-        'How an attempt\'s prompt is laid out: "sections" (headed: task, files, reply) or "plain" (the task, the files as whole-file listings, the reply\'s form)',
+        'How an attempt\'s prompt is laid out: "sections" (headed: task, files, reply), "plain" (the task, the files as whole-file listings, the reply\'s form) or "chat" (the whole-file coder\'s conversation as Aider holds it: its rules as a system message, the files, then the task; whole files are asked whatever the tier\'s format; a HumanEval task keeps "plain")',
       ),
   })
   .strict()

@@ -318,4 +318,26 @@ describe("the edit format's example names a file the task owns", () => {
     expect(prompt).toContain("Spec:\n\n\n- x");
     expect(prompt).not.toContain("\u0000");
   });
+  test("chat layout: the whole-file coder's rules, the files acknowledged, then the task; a retry adds the history", async () => {
+    const { buildMessages } = await import("./prompt.ts");
+    const { wholeFileChat } = await import("./chat.ts");
+    const files = new Map([["adder.py", "def add(a, b):\n    pass\n"]]);
+    const base = { description: "Add two numbers.", files, verify: ["pytest"], format: "udiff" as const };
+    const first = buildMessages({ ...base, layout: "chat", feedback: [] });
+    // The first attempt asks what the Exercism baseline's first try asks: the same conversation, turn for turn.
+    expect(first).toEqual(wholeFileChat(files, [{ role: "user", content: "Add two numbers." }]));
+    expect(first.map((m) => m.role)).toEqual(["system", "user", "assistant", "user"]);
+    expect(first[0]!.content).toContain("*file listing*");
+    expect(first[1]!.content).toEndWith("adder.py\n```\ndef add(a, b):\n    pass\n```");
+    const retry = buildMessages({
+      ...base,
+      layout: "chat",
+      guidance: "# Guidance\nthe spec",
+      feedback: [{ attempt: 1, tier: "fast", kind: "verification_failed", diff: null, errors: ["boom"] }],
+    });
+    expect(retry.slice(0, 3)).toEqual(first.slice(0, 3));
+    const request = retry[3]!.content;
+    expect(request).toStartWith("Add two numbers.\n\n# Guidance\nthe spec\n\n# Earlier attempts");
+    expect(request).toEndWith("- boom");
+  });
 });

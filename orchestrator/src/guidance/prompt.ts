@@ -2,6 +2,7 @@
 import type { EditFormat } from "../patch/types.ts";
 
 import { PROMPTS } from "./prompts/index.ts";
+import { wholeFileChat } from "./chat.ts";
 import type { ChatMessage, Tier } from "../types.ts";
 
 const INSTRUCTIONS = PROMPTS.instructions;
@@ -29,10 +30,13 @@ export type PromptInput = {
   /** Only the most recent attempts show their diffs, to keep prompts bounded. */
   diffsShown?: number;
   maxDiffChars?: number;
-  /** "sections" (headed: task, files, reply) or "plain" (the task, the files as listings, the reply's form). */
+  /**
+   * "sections" (headed: task, files, reply), "plain" (the task, the files as listings, the reply's form) or "chat"
+   * (the whole-file coder's conversation: its rules as the system message, the files, then the task).
+   */
   layout?: PromptLayout;
 };
-export type PromptLayout = "sections" | "plain";
+export type PromptLayout = "sections" | "plain" | "chat";
 
 function fence(text: string, language = ""): string {
   const ticks = text.includes("```") ? "````" : "```";
@@ -126,6 +130,7 @@ function languageOf(path: string): string {
 
 export function buildMessages(input: PromptInput): ChatMessage[] {
   if (input.layout === "plain") return [{ role: "user", content: plainPrompt(input) }];
+  if (input.layout === "chat") return wholeFileChat(input.files, [{ role: "user", content: chatRequest(input) }]);
   const user = fill(ATTEMPT, {
     description: input.description,
     guidance: input.guidance ? `\n${input.guidance}\n` : "",
@@ -175,4 +180,13 @@ function plainPrompt(input: PromptInput): string {
     .replace(/\n{3,}/g, "\n\n")
     .trim();
   return glue.replace(/\u0000(\w+)\u0000/g, (_, name: keyof typeof verbatim) => verbatim[name]);
+}
+
+/**
+ * The chat layout's request: the task, the spec and mentor notes, then what failed before. The files and the reply's
+ * form are in the conversation's earlier messages (chat.ts), so the first attempt asks what the field's tools ask.
+ */
+function chatRequest(input: PromptInput): string {
+  const history = renderHistory(input.feedback, input.diffsShown ?? 2, input.maxDiffChars ?? 4_000);
+  return [input.description.trim(), input.guidance?.trim() ?? "", history.trim()].filter(Boolean).join("\n\n");
 }

@@ -7,7 +7,7 @@ import type { Logger } from "../log/log.ts";
 import { scrubSecrets } from "../log/secrets.ts";
 import { planPatch } from "../patch/index.ts";
 import { extractDiff } from "../patch/extract.ts";
-import { buildMessages, shortenedHistory, type AttemptFeedback } from "../guidance/prompt.ts";
+import { buildMessages, shortenedHistory, type AttemptFeedback, type PromptLayout } from "../guidance/prompt.ts";
 import type { PreparedTask } from "../task/prepared.ts";
 import type { Candidate } from "../sandbox/view.ts";
 import type { Edits, LandResult } from "./edits.ts";
@@ -25,7 +25,8 @@ export async function runAttempt(task: PreparedTask, attempt: AttemptInput, deps
   const { log } = deps;
   const started = performance.now();
   const files = await deps.edits.read();
-  const format = deps.patch.formats[attempt.tier];
+  const layout = promptLayout(task, deps.patch.layout);
+  const format = layout === "chat" ? "whole" : deps.patch.formats[attempt.tier];
   const messages = (feedback: AttemptFeedback[]) =>
     buildMessages({
       description: task.description,
@@ -34,7 +35,7 @@ export async function runAttempt(task: PreparedTask, attempt: AttemptInput, deps
       verify: checkLabels(task.check),
       feedback,
       format,
-      layout: deps.patch.layout,
+      layout,
     });
   let prompt = messages(attempt.feedback);
   const record = (
@@ -143,6 +144,15 @@ async function checkUnchanged(
   if (checked.outcome === "passed") return { ...checked, diff: null };
   const note = `your reply left ${task.filesOwned.join(", ")} as ${task.filesOwned.length === 1 ? "it was" : "they were"}, and the checks fail on ${task.filesOwned.length === 1 ? "it" : "them"}`;
   return { ...checked, diff: null, errors: [note, ...checked.errors] };
+}
+
+/**
+ * Pure: the layout a task is asked in. A HumanEval task keeps the plain layout, in which its makers' question was
+ * measured (the 0.5B's first attempts on all 164: 87 before it, 100 with it); the chat layout was measured on
+ * workspace tasks (Exercism), not there. Workspace tasks take the configured layout.
+ */
+export function promptLayout(task: Pick<PreparedTask, "kind">, configured: PromptLayout): PromptLayout {
+  return task.kind === "humaneval" && configured === "chat" ? "plain" : configured;
 }
 
 /** Pure: what the model is told of a file it wrote but may not change. */

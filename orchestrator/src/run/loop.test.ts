@@ -12,7 +12,7 @@ import type { Completion, CompletionRequest, ModelClient } from "../models/clien
 import { createRouter } from "../models/permits.ts";
 import type { Sandbox } from "../sandbox/sandbox.ts";
 import type { PreparedTask } from "../task/prepared.ts";
-import type { Checker } from "./attempt.ts";
+import { promptLayout, type Checker } from "./attempt.ts";
 import { memoryJournal } from "./journal.ts";
 import { runTask } from "./loop.ts";
 
@@ -293,6 +293,21 @@ describe("the task loop on scripted replies and a scripted check", () => {
     expect(outcome.status).toBe("complete");
     expect(journal.attempts.map((a) => [a.outcome, a.diff])).toEqual([["passed", null]]);
     expect(file).toBe("good\n");
+  });
+
+  test("the chat layout asks a workspace task as the whole-file coder's conversation; a HumanEval task stays plain", async () => {
+    const { outcome, model } = await runScripted(
+      { "fast-coder": [`value.txt\n\`\`\`\ngood\n\`\`\`\n`] },
+      { spec: false, checkpoints: false },
+      { patch: { layout: "chat" } },
+    );
+    expect(outcome.status).toBe("complete");
+    const messages = model.calls["fast-coder"]![0]!.messages;
+    expect(messages.map((m) => m.role)).toEqual(["system", "user", "assistant", "user"]);
+    expect(messages[3]!.content).toBe("make value.txt say good");
+    expect(promptLayout({ kind: "humaneval" }, "chat")).toBe("plain");
+    expect(promptLayout({ kind: "workspace" }, "chat")).toBe("chat");
+    expect(promptLayout({ kind: "humaneval" }, "sections")).toBe("sections");
   });
 
   test("events come in the order a task flows", async () => {

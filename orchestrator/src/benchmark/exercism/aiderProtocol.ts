@@ -1,29 +1,16 @@
 // Pure: the messages of the field's baseline (Aider's benchmark, whole-file edit format) and how its replies are
-// read. The system prompt and the files message follow Aider's whole-file coder; the instructions and the
+// read. The system prompt and the files message are Aider's whole-file coder's (guidance/chat.ts); the instructions and the
 // test-failure message are protocol.ts's. A reply's file listings are read the way that coder reads them: a
 // fenced block after a line naming the file, or, with one file in the chat, a block that names none.
 import { parseWholeFiles } from "../../patch/formats.ts";
 import type { ChatMessage } from "../../types.ts";
-import system from "./prompts/aider-system.txt" with { type: "text" };
-import filesMessage from "./prompts/aider-files.txt" with { type: "text" };
+import { wholeFileChat } from "../../guidance/chat.ts";
 
 const FENCE = /^(`{3,}|~{3,})([^\n]*)\n([\s\S]*?)^\1[ \t]*$/gm;
 
-/** Pure: the files as Aider shows them: the name on a line, then the content in a fence. */
-export function fileListings(files: ReadonlyMap<string, string>): string {
-  return [...files]
-    .map(([name, content]) => `${name}\n\`\`\`\n${content}${content.endsWith("\n") ? "" : "\n"}\`\`\``)
-    .join("\n\n");
-}
-
 /** Pure: the conversation for one try: the files as they are now, then every instruction and reply so far. */
 export function aiderMessages(files: ReadonlyMap<string, string>, turns: readonly ChatMessage[]): ChatMessage[] {
-  return [
-    { role: "system", content: system.trim() },
-    { role: "user", content: filesMessage.replace("{{files}}", fileListings(files)).trim() },
-    { role: "assistant", content: "Ok, any changes I propose will be to those files." },
-    ...turns,
-  ];
+  return wholeFileChat(files, turns);
 }
 
 /** Pure: the new content of each editable file a reply lists (the last listing of a file wins); other names are ignored. */

@@ -12,6 +12,8 @@ import mentorTestCriteria from "./mentor-test-criteria.txt" with { type: "text" 
 import mentor from "./mentor.txt" with { type: "text" };
 import specWriter from "./spec-writer.txt" with { type: "text" };
 import instructions from "./instructions.txt" with { type: "text" };
+import chatSystem from "./chat-system.txt" with { type: "text" };
+import chatFiles from "./chat-files.txt" with { type: "text" };
 
 export const PROMPTS = {
   instructions,
@@ -21,6 +23,9 @@ export const PROMPTS = {
   /** The plain layout's closing lines (the reply's form, the files it may change), where the task needs them. */
   replyPlain,
   formatWholePlain,
+  /** The chat layout (patch.layout "chat"): Aider's whole-file coder's system message and files message (Apache-2.0). */
+  chatSystem,
+  chatFiles,
   formats: { udiff: formatUdiff, whole: formatWhole, "search-replace": formatSearchReplace },
   specWriter,
   mentor,
