@@ -16,12 +16,9 @@ import {
   DEFAULT_OLLAMA_BASE,
   formatStatus,
   isLoopbackUrl,
-  LitellmConfig,
   localUrl,
   modelPorts,
-  overlayConfig,
   planStack,
-  renderOverlay,
   StackState,
   stackPaths,
   tierSummary,
@@ -29,6 +26,7 @@ import {
   type BackendChoice,
   type StackPaths,
 } from "./stack.ts";
+import { LitellmConfig, overlayConfig, renderOverlay } from "./overlay.ts";
 import { install } from "./install.ts";
 
 export type StackOptions = { stackDir?: string; repoRoot?: string; say?: (line: string) => void };

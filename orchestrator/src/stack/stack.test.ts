@@ -5,17 +5,15 @@ import {
   chooseBackend,
   formatStatus,
   isLoopbackUrl,
-  LitellmConfig,
   LOCAL_CALL_TIMEOUT_S,
-  overlayConfig,
   planStack,
   proxyEnv,
-  renderOverlay,
   stackPaths,
   tierSummary,
   usageLines,
   type PlanInput,
 } from "./stack.ts";
+import { LitellmConfig, overlayConfig, renderOverlay } from "./overlay.ts";
 import { LOCAL_MODELS, partFiles, threadsFor } from "./models.ts";
 
 const REPO = path.join(import.meta.dir, "..", "..", "..");
