@@ -1,9 +1,7 @@
-// The probes of `smol-coder doctor`: HTTP to the proxy and to Ollama, short processes, the sandbox self-test,
-// free disk space. Each has a time limit and independent ones run at once; doctor.ts decides what results mean.
+// The checks of `smol-coder doctor`: HTTP to the proxy and to Ollama, and this machine's probes (probes.ts). Each has a
+// time limit and independent ones run at once; doctor.ts decides what results mean.
 import { lookup } from "node:dns/promises";
-import { stat, statfs } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import path from "node:path";
 import type { Config } from "../config/config.ts";
 import {
   aliasCheck,
@@ -17,25 +15,16 @@ import {
   type AliasProbe,
   type CheckResult,
 } from "./doctor.ts";
-import { diskCheck, gitCheck, pythonCheck, sandboxCheck, type CommandProbe, type SandboxProbe } from "./machine.ts";
+import { daemonRow, diskRow, gitRow, pythonRow, sandboxRow, withTimeout } from "./probes.ts";
 import { deploymentsFrom, noOllamaDetail, ollamaBase, ollamaChecks, ollamaModels, type OllamaModel } from "./ollama.ts";
-import { SandboxUnavailable } from "../errors.ts";
 import { connectionFailure, getJson, probeHealth, proxyRoot, type Probe } from "../models/health.ts";
-import { openSandbox } from "../sandbox/sandbox.ts";
-import { scrub, scrubSecrets, withoutSecrets } from "../log/secrets.ts";
+import { scrub, scrubSecrets } from "../log/secrets.ts";
 import { stackApiKey } from "../stack/lifecycle.ts";
 import { frontierCheck } from "./tiers.ts";
-import { daemonCheck, type DaemonProbe } from "./daemonCheck.ts";
-import { existsSync } from "node:fs";
-import { defaultSocketPath } from "../config/paths.ts";
-import { daemonClient } from "../daemon/client.ts";
-import { VERSION } from "../version.ts";
 
 const HTTP_TIMEOUT_MS = 5_000;
 /** A one-token answer, but a local model may have to load first. */
 const ALIAS_TIMEOUT_MS = 30_000;
-const PROCESS_TIMEOUT_MS = 15_000;
-const SANDBOX_TIMEOUT_MS = 20_000;
 const DNS_TIMEOUT_MS = 2_000;
 
 type Env = Record<string, string | undefined>;
@@ -206,116 +195,6 @@ async function resolves(url: string): Promise<boolean> {
   );
 }
 
-/** The promise's value, or `late` after ms; the timer does not keep the process alive once settled. */
-async function withTimeout<T>(promise: Promise<T>, ms: number, late: T): Promise<T> {
-  let timer: Timer | undefined;
-  try {
-    return await Promise.race([promise, new Promise<T>((resolve) => (timer = setTimeout(() => resolve(late), ms)))]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 function authorization(apiKey: string | undefined): Record<string, string> {
   return apiKey ? { authorization: `Bearer ${apiKey}` } : {};
-}
-
-/** Runs a short command without secrets in its environment, killed at timeoutMs. */
-async function runShort(argv: string[], env: Env, timeoutMs: number): Promise<{ probe: CommandProbe; ms: number }> {
-  const started = performance.now();
-  const ms = () => Math.round(performance.now() - started);
-  let child: Bun.Subprocess<"ignore", "pipe", "pipe">;
-  try {
-    child = Bun.spawn(argv, { env: withoutSecrets(env), stdin: "ignore", stdout: "pipe", stderr: "pipe" });
-  } catch (error) {
-    return { probe: { kind: "missing", reason: (error as Error).message ?? String(error) }, ms: ms() };
-  }
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    child.kill("SIGKILL");
-  }, timeoutMs);
-  try {
-    const [code, stdout, stderr] = await Promise.all([
-      child.exited,
-      new Response(child.stdout).text(),
-      new Response(child.stderr).text(),
-    ]);
-    return { probe: { kind: "exited", code, output: `${stdout}\n${stderr}`, timedOut }, ms: ms() };
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-async function pythonRow(python: string, env: Env): Promise<CheckResult> {
-  const { probe, ms } = await runShort([python, "-m", "pytest", "--version"], env, PROCESS_TIMEOUT_MS);
-  // The full path says which python answered (a virtualenv's or the system's).
-  return pythonCheck(Bun.which(python, { PATH: env.PATH ?? "" }) ?? python, probe, ms);
-}
-
-async function daemonRow(env: Env): Promise<CheckResult> {
-  const socket = defaultSocketPath(env);
-  const started = performance.now();
-  const probe: DaemonProbe = !existsSync(socket)
-    ? { kind: "none" }
-    : await daemonClient(socket)
-        .health()
-        .then(
-          (health): DaemonProbe => ({
-            kind: "answered",
-            version: health.version,
-            pid: health.pid,
-            queued: health.queue.queued,
-            running: health.running,
-          }),
-          (error: unknown): DaemonProbe => ({ kind: "silent", reason: (error as Error).message }),
-        );
-  return daemonCheck(probe, socket, VERSION, Math.round(performance.now() - started));
-}
-
-async function gitRow(env: Env): Promise<CheckResult> {
-  const { probe, ms } = await runShort(["git", "--version"], env, PROCESS_TIMEOUT_MS);
-  return gitCheck(probe, ms);
-}
-
-async function sandboxRow(config: Config): Promise<CheckResult> {
-  const started = performance.now();
-  const opened = openSandbox(config.sandbox, { unsafe: false }).then(
-    (sandbox): SandboxProbe => ({ kind: "ready", description: sandbox.description }),
-    (error: unknown): SandboxProbe => {
-      if (error instanceof SandboxUnavailable) return { kind: "unavailable", reason: error.reason, fix: error.fix };
-      return {
-        kind: "unavailable",
-        reason: `the self-test could not run: ${(error as Error).message ?? String(error)}`,
-        fix: "see docs/sandbox.md",
-      };
-    },
-  );
-  const probe = await withTimeout(opened, SANDBOX_TIMEOUT_MS, { kind: "timeout" });
-  return sandboxCheck(probe, config.sandbox.enabled, Math.round(performance.now() - started));
-}
-
-async function diskRow(place: string, dir: string): Promise<CheckResult> {
-  try {
-    const info = await statfs(await nearestExisting(dir));
-    return diskCheck(place, dir, info.bavail * info.bsize);
-  } catch (error) {
-    return diskCheck(place, dir, null, (error as Error).message);
-  }
-}
-
-/** The directory itself, or its closest existing parent (the logs directory is made on first use). */
-async function nearestExisting(dir: string): Promise<string> {
-  let current = path.resolve(dir);
-  while (
-    !(await stat(current).then(
-      () => true,
-      () => false,
-    ))
-  ) {
-    const parent = path.dirname(current);
-    if (parent === current) break;
-    current = parent;
-  }
-  return current;
 }
