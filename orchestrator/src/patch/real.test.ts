@@ -70,6 +70,8 @@ describe("real replies", () => {
       }
       expect(error).toBeInstanceOf(PatchRejected);
       expect((error as Error).message.split("\n")[0]).toBe(entry.reason!);
+      // Exactly the replies that change nothing are checked as the files stand (run/attempt.ts), not refused.
+      expect((error as PatchRejected).code === "unchanged").toBe(entry.reason!.startsWith("the patch changes nothing"));
     });
   }
 });
