@@ -73,7 +73,7 @@ for (const dir of readdirSync(values.debug).sort()) {
         asked: "whole",
       }).changes;
     } catch (error) {
-      // The engine checks a reply that leaves the files as they are (run/attempt.ts): so does this.
+      // The engine checks a reply that leaves the files as they are, and bench exercism counts a pass (patch.acceptUnchanged).
       if (!(error instanceof PatchRejected) || error.code !== "unchanged") throw error;
       reason = "unchanged, checked as it stands";
     }

@@ -68,7 +68,10 @@ export async function exercismCommand(config: Config, flags: ExercismFlags): Pro
   const sandboxed = nodeModules
     ? { ...config, sandbox: { ...config.sandbox, readOnly: [...config.sandbox.readOnly, path.dirname(nodeModules)] } }
     : config;
-  const session = openSession(sandboxed, {
+  // Scored as the field's benchmarks score (and the baseline here): an exercise whose file, written back unchanged,
+  // passes its tests is solved (the refactoring exercises). A daemon's own config decides for the tasks it runs.
+  const scored = { ...sandboxed, patch: { ...sandboxed.patch, acceptUnchanged: true } };
+  const session = openSession(scored, {
     pretty: false,
     logFile: flags.logFile,
     destination: pino.destination({ dest: path.join(outDir, "events.jsonl"), append: true, sync: true, mkdir: true }),

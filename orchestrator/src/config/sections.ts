@@ -121,6 +121,12 @@ export const DaemonSettings = z
 export const PatchSettings = z
   .object({
     maxChangedLines: z.number().int().min(1).default(300).describe("Larger patches are rejected"),
+    acceptUnchanged: z
+      .boolean()
+      .default(false)
+      .describe(
+        "Whether a reply that leaves the owned files as they are completes the task when the checks pass on them. Off: such a reply is refused, since checks that pass without a change cannot show the task done. On: the checks are the task's whole definition of done (a refactoring kept green; bench exercism, which scores as the field's benchmarks do)",
+      ),
     smallFileBytes: z
       .number()
       .int()

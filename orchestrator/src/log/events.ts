@@ -186,7 +186,7 @@ export const EVENTS = {
   },
   patch_unchanged: {
     level: "info",
-    about: "the reply left the owned files as they were: the checks run on them as they stand",
+    about: "the reply left the owned files as they were: the checks run on them as they stand, nothing is written",
     fields: z.object({ attempt, reason }),
   },
   verification_started: {
@@ -233,7 +233,15 @@ export const EVENTS = {
     level: "info",
     about: "verified and kept (committed with `--commit`)",
     was: "task_complete",
-    fields: z.object({ ...tally, passedFirstAttempt: z.boolean(), commit: z.string().nullish() }),
+    fields: z.object({
+      ...tally,
+      passedFirstAttempt: z.boolean(),
+      commit: z.string().nullish(),
+      unchanged: z
+        .boolean()
+        .optional()
+        .describe("the passing reply left the owned files as they were (patch.acceptUnchanged): nothing landed"),
+    }),
   },
   commit_failed: {
     level: "error",

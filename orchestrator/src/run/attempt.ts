@@ -128,22 +128,42 @@ export async function runAttempt(task: PreparedTask, attempt: AttemptInput, deps
 }
 
 /**
- * A reply that holds the owned files as they are proposes that nothing need change: the checks decide, as they decide
- * every other reply. Passing, the task is done with nothing to land (a refactoring whose code already passes, a
- * change already made); failing, the model sees the checks' errors, which say more than a refusal. Measured on the
- * 0.5B's Exercism replies: a file written back unchanged was refused where Aider's protocol ran the tests and passed.
+ * A reply that holds the owned files as they are (or changes only their blank lines) proposes that nothing need
+ * change. The checks run on the files as they stand, in the task's view; nothing is written or landed. Failing, the
+ * model sees their errors, which say more than a refusal. Passing, the checks could not tell the task done, so the
+ * reply is refused, unless patch.acceptUnchanged makes the checks the whole definition of done (Aider's protocol
+ * scores a refactoring exercise's file written back as solved: on the 0.5B's recorded Exercism replies, markdown's).
  */
 async function checkUnchanged(
   task: PreparedTask,
   n: number,
   deps: AttemptDeps,
   reason: string,
-): Promise<Pick<AttemptRecord, "outcome" | "diff" | "errors" | "verificationOutput" | "conflict">> {
+): Promise<Pick<AttemptRecord, "outcome" | "diff" | "errors" | "verificationOutput" | "unchanged">> {
   emit(deps.log, "patch_unchanged", { attempt: n, reason });
-  const checked = await checkAttempt(task, n, deps, "");
-  if (checked.outcome === "passed") return { ...checked, diff: null };
-  const note = `your reply left ${task.filesOwned.join(", ")} as ${task.filesOwned.length === 1 ? "it was" : "they were"}, and the checks fail on ${task.filesOwned.length === 1 ? "it" : "them"}`;
-  return { ...checked, diff: null, errors: [note, ...checked.errors] };
+  emit(deps.log, "verification_started", { attempt: n, commands: checkLabels(task.check) });
+  const checked = scrubbed(await checkerOf(deps)(task.check, task.root, task.filesOwned, deps.edits.candidate()));
+  deps.signal?.throwIfAborted();
+  const files = task.filesOwned.join(", ");
+  const verificationOutput = checked.output;
+  if (!checked.passed) {
+    emit(deps.log, "verification_failed", {
+      attempt: n,
+      command: checked.decidedBy,
+      errorCount: checked.errors.length,
+      errors: checked.errors,
+      durationMs: checked.durationMs,
+    });
+    const note = `your reply changed nothing in ${files} but blank lines at most, and the checks fail on ${files} as it stands`;
+    return { outcome: "verification_failed", diff: null, errors: [note, ...checked.errors], verificationOutput };
+  }
+  if (deps.patch.acceptUnchanged) {
+    emit(deps.log, "verification_passed", { attempt: n, durationMs: checked.durationMs });
+    return { outcome: "passed", diff: null, errors: [], verificationOutput, unchanged: true };
+  }
+  const refusal = `patch rejected: your reply changed nothing in ${files} but blank lines at most, and the checks already pass on ${files} as it stands, so they cannot show the task done; make the change the task asks for`;
+  emit(deps.log, "patch_rejected", { attempt: n, reason: refusal });
+  return { outcome: "patch_rejected", diff: null, errors: [refusal], verificationOutput };
 }
 
 /**
@@ -170,8 +190,7 @@ async function checkAttempt(
   // Before the event: whatever changes in the workspace from the moment verification is announced is seen at landing.
   const since = await edits.fingerprint();
   emit(log, "verification_started", { attempt: n, commands: checkLabels(task.check) });
-  const checker: Checker =
-    deps.checker ?? ((check, root, owned, candidate) => runCheck(check, root, deps, owned, candidate));
+  const checker = checkerOf(deps);
   const check = async () => scrubbed(await checker(task.check, task.root, task.filesOwned, edits.candidate()));
   let checked = await check();
   deps.signal?.throwIfAborted();
@@ -224,6 +243,11 @@ async function checkAttempt(
     durationMs: checked.durationMs,
   });
   return { outcome: "verification_failed", errors, verificationOutput: checked.output };
+}
+
+/** The task's check: the one the deps hand in (tests), else the real one. */
+function checkerOf(deps: AttemptDeps): Checker {
+  return deps.checker ?? ((check, root, owned, candidate) => runCheck(check, root, deps, owned, candidate));
 }
 
 /** Verification output can print the environment's secrets; none reaches a prompt, the journal or the store. */

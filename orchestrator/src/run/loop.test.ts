@@ -267,7 +267,7 @@ describe("the task loop on scripted replies and a scripted check", () => {
     expect(deep).not.toContain("prompt tokens");
   });
 
-  test("a reply that writes the file back unchanged is checked, not refused: failing, the model is told so", async () => {
+  test("a reply that writes the file back unchanged is checked, not refused: failing, the model sees the errors", async () => {
     const { outcome, journal, model, events } = await runScripted(
       { "fast-coder": [echo(START), GOOD] },
       { spec: false, checkpoints: false },
@@ -275,24 +275,38 @@ describe("the task loop on scripted replies and a scripted check", () => {
     expect(outcome.status).toBe("complete");
     expect(journal.attempts.map((a) => a.outcome)).toEqual(["verification_failed", "passed"]);
     expect(journal.attempts[0]!.errors).toEqual([
-      "your reply left value.txt as it was, and the checks fail on it",
+      "your reply changed nothing in value.txt but blank lines at most, and the checks fail on value.txt as it stands",
       "expected good, found start",
     ]);
     expect(events).toContain("patch_unchanged");
     expect(events).not.toContain("patch_rejected");
-    expect(model.calls["fast-coder"]![1]!.messages.at(-1)!.content).toContain("left value.txt as it was");
+    expect(model.calls["fast-coder"]![1]!.messages.at(-1)!.content).toContain("expected good, found start");
   });
 
-  test("a file that already passes, written back unchanged, completes the task with nothing to land", async () => {
-    const { outcome, journal, file } = await runScripted(
-      { "fast-coder": [echo("good\n")] },
+  test("an unchanged file the checks already pass is refused: they cannot show the task done", async () => {
+    const { outcome, journal } = await runScripted(
+      { "fast-coder": [echo("good\n"), echo("good\n")] },
       { spec: false, checkpoints: false },
       {},
       "good\n",
     );
+    // Every later reply is junk (the script's default): the task ends without a verified change.
+    expect(outcome.status).toBe("abort");
+    expect(journal.attempts.map((a) => a.outcome).slice(0, 2)).toEqual(["patch_rejected", "patch_rejected"]);
+    expect(journal.attempts[0]!.errors[0]).toContain("the checks already pass on value.txt as it stands");
+  });
+
+  test("with patch.acceptUnchanged the checks are the whole definition of done: completed, nothing landed", async () => {
+    const { outcome, journal, file, events } = await runScripted(
+      { "fast-coder": [echo("good\n")] },
+      { spec: false, checkpoints: false },
+      { patch: { acceptUnchanged: true } },
+      "good\n",
+    );
     expect(outcome.status).toBe("complete");
-    expect(journal.attempts.map((a) => [a.outcome, a.diff])).toEqual([["passed", null]]);
+    expect(journal.attempts.map((a) => [a.outcome, a.diff, a.unchanged])).toEqual([["passed", null, true]]);
     expect(file).toBe("good\n");
+    expect(events).not.toContain("change_landed");
   });
 
   test("the chat layout asks a workspace task as the whole-file coder's conversation; a HumanEval task stays plain", async () => {

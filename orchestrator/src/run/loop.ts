@@ -55,6 +55,8 @@ type Run = {
   edits: Edits;
   started: number;
   state: LoopState;
+  /** The passing reply left the owned files as they were (patch.acceptUnchanged): nothing to commit. */
+  unchanged?: true;
 };
 type LoopEnd =
   | { action: "complete" }
@@ -141,6 +143,7 @@ async function taskLoop(run: Run): Promise<LoopEnd> {
     );
     deps.journal.attempt(record);
     run.state = foldAttempt(run.state, record);
+    if (record.unchanged) run.unchanged = true;
     if (record.conflict) return { action: "conflict", ...record.conflict };
     // A private edit that passed has landed in the workspace: it ends complete, even if an interrupt came meanwhile
     // (an interrupted status would have the task start again on a workspace that has its change).
@@ -166,9 +169,10 @@ async function land(run: Run): Promise<TaskOutcome> {
   let commit: string | undefined;
   try {
     // Landings and commits on one workspace take turns (two commits at once would meet on git's index.lock).
-    commit = deps.commit
-      ? await run.edits.serialize(() => commitOwned(task.root, task.filesOwned, task.description))
-      : undefined;
+    commit =
+      deps.commit && !run.unchanged
+        ? await run.edits.serialize(() => commitOwned(task.root, task.filesOwned, task.description))
+        : undefined;
   } catch (error) {
     if (!(error instanceof CommitFailed)) throw error;
     return uncommitted(run, error);
@@ -181,6 +185,7 @@ async function land(run: Run): Promise<TaskOutcome> {
     finalTier: done.finalTier,
     passedFirstAttempt: done.passedFirstAttempt,
     commit,
+    ...(run.unchanged ? { unchanged: true } : {}),
   });
   return done;
 }

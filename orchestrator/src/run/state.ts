@@ -11,7 +11,7 @@ export type AttemptRecord = {
   tier: Tier;
   prompt: ChatMessage[];
   reply: string;
-  /** The applied diff, or the rejected reply's diff. */
+  /** The applied diff, or the rejected reply's diff; null when the reply held none or changed nothing. */
   diff: string | null;
   outcome: AttemptOutcome;
   errors: string[];
@@ -21,6 +21,8 @@ export type AttemptRecord = {
   conflict?: { files: string[]; diff: string };
   /** Files the reply also wrote that the task does not own: left out, the owned edits applied. */
   ignored?: string[];
+  /** Passed with the owned files as they were (patch.acceptUnchanged): nothing to land or commit. */
+  unchanged?: true;
 };
 
 export type LoopState = {
