@@ -2,7 +2,8 @@
 // whose benchmark is the field's measure): a system message that asks for each changed file whole, as a *file
 // listing*; the files in a message of their own, acknowledged; then the request. The prompts' text is Aider's
 // (Apache-2.0), embedded in prompts/chat-*.txt. Both the "chat" layout and the Exercism benchmark's baseline use it,
-// so smol-coder's first attempt in that layout asks exactly what the baseline's first try asks.
+// so smol-coder's first attempt in that layout, with no spec before it, asks exactly what the baseline's first try
+// asks. Retries differ by design: smol-coder starts again from the original files and shows its own history.
 import type { ChatMessage } from "../types.ts";
 import { PROMPTS } from "./prompts/index.ts";
 

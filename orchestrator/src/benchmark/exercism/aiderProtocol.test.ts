@@ -1,5 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { aiderMessages, readListings } from "./aiderProtocol.ts";
+import { exerciseInstructions } from "./protocol.ts";
+import { buildMessages } from "../../guidance/prompt.ts";
 
 describe("the baseline's whole-file replies, read as Aider reads them", () => {
   test("a listing after the file's name; a listing of the tests is ignored", () => {
@@ -29,5 +31,11 @@ describe("the baseline's whole-file replies, read as Aider reads them", () => {
     expect(messages[0]!.content).toContain("*file listing*");
     expect(messages[1]!.content).toEndWith("a.py\n```\nx = 1\n```");
     expect(messages[3]!.content).toBe("do it");
+  });
+  test("smol-coder's first attempt in the chat layout, with no spec, asks what the baseline's first try asks", () => {
+    const files = new Map([["two_fer.py", "def two_fer(name):\n    pass\n"]]);
+    const description = exerciseInstructions(["# Instructions\n\nSay one for you, one for me.\n"], "two_fer.py");
+    const smolCoder = buildMessages({ description, files, verify: [], feedback: [], format: "whole", layout: "chat" });
+    expect(smolCoder).toEqual(aiderMessages(files, [{ role: "user", content: description }]));
   });
 });
