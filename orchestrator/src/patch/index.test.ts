@@ -143,6 +143,24 @@ describe("planPatch: rejected", () => {
     ).toThrow("path leaves the workspace");
   });
 
+  test("a lone listing under another name that defines the owned file's functions again is the owned file", () => {
+    const stub = "import math\n\n\ndef area(r):\n    pass\n";
+    const misnamed = "circle_area.py\n```\ndef area(r):\n    return math.pi * r * r\n```\n";
+    const owned = new Map([["circle.py", stub]]);
+    expect(planPatch({ reply: misnamed, files: owned, maxChangedLines: 300, asked: "whole" }).changes).toEqual([
+      { path: "circle.py", content: "import math\n\ndef area(r):\n    return math.pi * r * r\n" },
+    ]);
+    // The tests rewritten (no definition of the owned file's), or a listing beside the owned file's: not this reading.
+    const tests = "circle_test.py\n```\ndef test_area():\n    assert area(1) > 3\n```\n";
+    expect(() => planPatch({ reply: tests, files: owned, maxChangedLines: 300, asked: "whole" })).toThrow(
+      "path is not in filesOwned",
+    );
+    const both = `${misnamed}\ncircle.py\n\`\`\`\ndef area(r):\n    return 3\n\`\`\`\n`;
+    expect(planPatch({ reply: both, files: owned, maxChangedLines: 300, asked: "whole" }).ignored).toEqual([
+      "circle_area.py",
+    ]);
+  });
+
   test("path not owned", () => {
     const error = rejected(patchOf("src/sub.ts", SUB, SUB_FIXED), { "src/add.ts": ADD });
     expect(error.reason).toBe("path is not in filesOwned");
