@@ -112,6 +112,8 @@ export class PatchRejected extends Error {
      * "unchanged": the reply holds the owned files as they are (or changes only blank lines): it proposes no change.
      */
     readonly code?: "not_owned" | "unchanged",
+    /** With "unchanged": files the reply also wrote that the task does not own (left out before it was found empty). */
+    readonly ignored: readonly string[] = [],
   ) {
     super(path && !reason.includes(path) ? `${reason} (${path})` : reason);
   }

@@ -268,7 +268,7 @@ export function planPatch({
       ),
     );
   }
-  if (changes.length === 0) throw new PatchRejected("the patch changes nothing", undefined, "unchanged");
+  if (changes.length === 0) throw new PatchRejected("the patch changes nothing", undefined, "unchanged", ignored);
   // Only for replies read without marks: a marked diff that fixes blank lines (or a final newline) means it.
   const unmarked = edits.some((edit) => edit.kind === "hunks" && edit.hunks.some(isUnmarked));
   if (unmarked && changes.every((change) => sameBut(files.get(change.path) ?? null, change.content))) {
@@ -276,6 +276,7 @@ export function planPatch({
       "the patch changes nothing but blank lines; make the change the task asks for",
       undefined,
       "unchanged",
+      ignored,
     );
   }
   if (linesChanged > maxChangedLines) {

@@ -107,7 +107,8 @@ export async function runAttempt(task: PreparedTask, attempt: AttemptInput, deps
   } catch (error) {
     if (!(error instanceof PatchRejected)) throw error;
     const reason = error.message;
-    if (error.code === "unchanged") return record(reply, await checkUnchanged(task, attempt.n, deps, reason));
+    if (error.code === "unchanged")
+      return record(reply, await checkUnchanged(task, attempt.n, deps, reason, error.ignored));
     emit(log, "patch_rejected", { attempt: attempt.n, reason });
     // The reason can quote the workspace's files (the closest match to a hunk).
     return record(reply, {
@@ -139,6 +140,7 @@ async function checkUnchanged(
   n: number,
   deps: AttemptDeps,
   reason: string,
+  ignored: readonly string[],
 ): Promise<Pick<AttemptRecord, "outcome" | "diff" | "errors" | "verificationOutput" | "unchanged">> {
   emit(deps.log, "patch_unchanged", { attempt: n, reason });
   emit(deps.log, "verification_started", { attempt: n, commands: checkLabels(task.check) });
@@ -155,7 +157,13 @@ async function checkUnchanged(
       durationMs: checked.durationMs,
     });
     const note = `your reply changed nothing in ${files} but blank lines at most, and the checks fail on ${files} as it stands`;
-    return { outcome: "verification_failed", diff: null, errors: [note, ...checked.errors], verificationOutput };
+    const notes = ignored.map((file) => ignoredNote(file, task.filesOwned));
+    return {
+      outcome: "verification_failed",
+      diff: null,
+      errors: [note, ...notes, ...checked.errors],
+      verificationOutput,
+    };
   }
   if (deps.patch.acceptUnchanged) {
     emit(deps.log, "verification_passed", { attempt: n, durationMs: checked.durationMs });
@@ -163,7 +171,8 @@ async function checkUnchanged(
   }
   const refusal = `patch rejected: your reply changed nothing in ${files} but blank lines at most, and the checks already pass on ${files} as it stands, so they cannot show the task done; make the change the task asks for`;
   emit(deps.log, "patch_rejected", { attempt: n, reason: refusal });
-  return { outcome: "patch_rejected", diff: null, errors: [refusal], verificationOutput };
+  const notes = ignored.map((file) => ignoredNote(file, task.filesOwned));
+  return { outcome: "patch_rejected", diff: null, errors: [refusal, ...notes], verificationOutput };
 }
 
 /**

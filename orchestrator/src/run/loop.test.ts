@@ -283,6 +283,16 @@ describe("the task loop on scripted replies and a scripted check", () => {
     expect(model.calls["fast-coder"]![1]!.messages.at(-1)!.content).toContain("expected good, found start");
   });
 
+  test("an unchanged owned file beside a rewrite of a file the task does not own: the model is told of both", async () => {
+    const both = `value.txt\n\`\`\`\n${START}\`\`\`\n\nvalue_test.txt\n\`\`\`\nanything\n\`\`\`\n`;
+    const { journal } = await runScripted({ "fast-coder": [both, GOOD] }, { spec: false, checkpoints: false });
+    expect(journal.attempts[0]!.outcome).toBe("verification_failed");
+    expect(journal.attempts[0]!.errors.slice(0, 2)).toEqual([
+      "your reply changed nothing in value.txt but blank lines at most, and the checks fail on value.txt as it stands",
+      "your reply also rewrote value_test.txt, which this task does not own: that edit was not applied (only value.txt may change; the tests are fixed)",
+    ]);
+  });
+
   test("an unchanged file the checks already pass is refused: they cannot show the task done", async () => {
     const { outcome, journal } = await runScripted(
       { "fast-coder": [echo("good\n"), echo("good\n")] },
