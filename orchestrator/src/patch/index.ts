@@ -11,7 +11,7 @@ import { findMatches } from "./match.ts";
 import { refuseStrayFence, splitAtFileLabels, withoutPathLabel } from "./stray.ts";
 import { applyReading, asMarkedHunk, isUnmarked, readUnmarked } from "./unmarked.ts";
 import { unnamedEdits } from "./unnamed.ts";
-import { redefinedFile } from "./definitions.ts";
+import { editsOwned, misnamedAsOwned } from "./owned.ts";
 import { joinText, splitText } from "./text.ts";
 import { DEV_NULL, type EditFormat, type FileChange, type FileEdit, type Hunk } from "./types.ts";
 
@@ -285,28 +285,4 @@ export function planPatch({
     );
   }
   return { changes, diff: diffs.join(""), linesChanged, format, ignored };
-}
-
-/**
- * One owned file of definitions, and a reply whose one whole-file listing names another file but defines again every
- * function and class of the owned one: the owned file under a wrong name, read as it (Aider's whole-file coder writes
- * a lone listing to the one file in the chat). The 0.5B named hexadecimal.py "hexa.py" after its function, both
- * tries refused, where the baseline solved it. Any other listing of an unowned file stays as it is (refused below).
- */
-function misnamedAsOwned(edits: FileEdit[], path: string, current: string | null): FileEdit[] {
-  if (current === null || edits.some((edit) => editsOwned(edit, new Set([path])))) return edits;
-  const wholes = edits.filter((edit) => edit.kind === "whole");
-  if (wholes.length !== 1 || edits.length !== 1) return edits;
-  const [edit] = wholes;
-  if (edit?.kind !== "whole") return edits;
-  const block = splitText(edit.content);
-  const file = redefinedFile(splitText(current).lines, block.lines);
-  // The owned file's imports the listing lacks are kept above it, as for any file written afresh.
-  return file === null ? edits : [{ kind: "whole", name: path, content: joinText({ ...block, lines: file }) }];
-}
-
-/** Whether an edit names an owned file (with or without git's a/ b/ prefixes). */
-function editsOwned(edit: FileEdit, owned: ReadonlySet<string>): boolean {
-  const names = edit.kind === "whole" ? [edit.name] : edit.kind === "hunks" ? [edit.oldName, edit.newName] : [];
-  return names.some((name) => owned.has(name) || owned.has(name.replace(/^[ab]\//, "")));
 }
