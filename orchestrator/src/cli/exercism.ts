@@ -53,7 +53,7 @@ export async function exercismCommand(config: Config, flags: ExercismFlags): Pro
   const daemon = local ? null : await daemonFor(flags, "the benchmark");
   if (daemon)
     process.stderr.write(
-      `smol-coder: the exercises go to the daemon on ${daemon.where} (its config and tier limits apply; the baseline is asked from here; --no-daemon runs all here)\n`,
+      `smol-coder: the exercises go to the daemon on ${daemon.where} (its config and tier limits apply, its patch.acceptUnchanged too, which this process sets to score as the baseline does; the baseline is asked from here; --no-daemon runs all here)\n`,
     );
   const outDir = path.resolve(
     flags.out ?? path.join(config.logDir, `exercism-${flags.track}-${new Date().toISOString().replace(/[:.]/g, "-")}`),

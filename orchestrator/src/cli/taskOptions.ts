@@ -54,7 +54,8 @@ export function configFlagsGiven(command: Command): string[] {
 /** What each exit code means, per command: shown after its --help (and in docs/usage.md). */
 export const RUN_EXIT_CODES = `
 Exit codes:
-  0    complete: verification passed (and, with --commit, the change is committed)
+  0    complete: verification passed (and, with --commit, the change is committed; a reply accepted unchanged
+       under patch.acceptUnchanged has nothing to commit)
   1    attempts used up: the task aborted, the owned files are restored
   2    bad input or configuration (the message names the fix), the endpoint refused the key or alias,
        or --no-wait and another run holds the workspace

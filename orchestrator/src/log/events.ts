@@ -181,7 +181,8 @@ export const EVENTS = {
   },
   patch_rejected: {
     level: "warn",
-    about: "the reply's edit was refused before any check ran",
+    about:
+      "the reply's edit was refused: before any check ran, or, for a reply that changed nothing, because the checks pass without a change",
     fields: z.object({ attempt, reason }),
   },
   patch_unchanged: {

@@ -155,10 +155,31 @@ describe("planPatch: rejected", () => {
     expect(() => planPatch({ reply: tests, files: owned, maxChangedLines: 300, asked: "whole" })).toThrow(
       "path is not in filesOwned",
     );
+    // A test file that carries its own copy of the function is still the test file.
+    const testWithCopy = "circle_test.py\n```\nfrom circle import area\n\ndef area(r):\n    return 3\n```\n";
+    const copyImporting = "geometry.py\n```\nfrom circle import area\n\ndef area(r):\n    return 3\n```\n";
+    for (const reply of [testWithCopy, copyImporting])
+      expect(() => planPatch({ reply, files: owned, maxChangedLines: 300, asked: "whole" })).toThrow(
+        "path is not in filesOwned",
+      );
     const both = `${misnamed}\ncircle.py\n\`\`\`\ndef area(r):\n    return 3\n\`\`\`\n`;
     expect(planPatch({ reply: both, files: owned, maxChangedLines: 300, asked: "whole" }).ignored).toEqual([
       "circle_area.py",
     ]);
+  });
+
+  test("a whole file written back with only its blank lines or trailing spaces changed proposes no change", () => {
+    const file = "def f():\n\n    return 1\n";
+    const echo = "f.py\n```\ndef f():\n    return 1   \n```\n";
+    const error = (() => {
+      try {
+        planPatch({ reply: echo, files: new Map([["f.py", file]]), maxChangedLines: 300, asked: "whole" });
+      } catch (caught) {
+        return caught as PatchRejected;
+      }
+      throw new Error("not refused");
+    })();
+    expect(error).toMatchObject({ code: "unchanged", reason: expect.stringContaining("nothing but blank lines") });
   });
 
   test("path not owned", () => {

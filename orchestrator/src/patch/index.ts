@@ -269,9 +269,10 @@ export function planPatch({
     );
   }
   if (changes.length === 0) throw new PatchRejected("the patch changes nothing", undefined, "unchanged", ignored);
-  // Only for replies read without marks: a marked diff that fixes blank lines (or a final newline) means it.
-  const unmarked = edits.some((edit) => edit.kind === "hunks" && edit.hunks.some(isUnmarked));
-  if (unmarked && changes.every((change) => sameBut(files.get(change.path) ?? null, change.content))) {
+  // For replies read without marks and whole files (an echo that dropped a blank line or trailing spaces proposes
+  // nothing): a marked diff that fixes blank lines (or a final newline) means it.
+  const loose = edits.some((edit) => edit.kind === "whole" || (edit.kind === "hunks" && edit.hunks.some(isUnmarked)));
+  if (loose && changes.every((change) => sameBut(files.get(change.path) ?? null, change.content))) {
     throw new PatchRejected(
       "the patch changes nothing but blank lines; make the change the task asks for",
       undefined,

@@ -15,11 +15,25 @@ export function misnamedAsOwned(edits: FileEdit[], path: string, current: string
   const wholes = edits.filter((edit) => edit.kind === "whole");
   if (wholes.length !== 1 || edits.length !== 1) return edits;
   const [edit] = wholes;
-  if (edit?.kind !== "whole") return edits;
+  if (edit?.kind !== "whole" || TEST_FILE.test(edit.name) || importsItself(edit.content, path)) return edits;
   const block = splitText(edit.content);
   const file = redefinedFile(splitText(current).lines, block.lines);
   // The owned file's imports the listing lacks are kept above it, as for any file written afresh.
   return file === null ? edits : [{ kind: "whole", name: path, content: joinText({ ...block, lines: file }) }];
+}
+
+/** A test's name (test_x.py, x_test.py, x.test.ts, x.spec.js, tests/…): never read as the file it tests. */
+const TEST_FILE = /(^|\/)(tests?\/|test_[^/]*$|[^/]*[_.](test|spec)\.[^/.]+$)/;
+
+/** Whether a listing imports the owned module itself (a test that carries its own copy of the function). */
+function importsItself(content: string, path: string): boolean {
+  const module =
+    path
+      .split("/")
+      .at(-1)
+      ?.replace(/\.[^.]+$/, "") ?? "";
+  const escaped = module.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  return new RegExp(`^\\s*(from\\s+${escaped}\\s+import|import\\s+${escaped}\\b)`, "m").test(content);
 }
 
 /** Whether an edit names an owned file (with or without git's a/ b/ prefixes). */

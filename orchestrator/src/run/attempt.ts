@@ -141,13 +141,15 @@ async function checkUnchanged(
   deps: AttemptDeps,
   reason: string,
   ignored: readonly string[],
-): Promise<Pick<AttemptRecord, "outcome" | "diff" | "errors" | "verificationOutput" | "unchanged">> {
+): Promise<Pick<AttemptRecord, "outcome" | "diff" | "errors" | "verificationOutput" | "unchanged" | "ignored">> {
   emit(deps.log, "patch_unchanged", { attempt: n, reason });
   emit(deps.log, "verification_started", { attempt: n, commands: checkLabels(task.check) });
   const checked = scrubbed(await checkerOf(deps)(task.check, task.root, task.filesOwned, deps.edits.candidate()));
   deps.signal?.throwIfAborted();
   const files = task.filesOwned.join(", ");
   const verificationOutput = checked.output;
+  const notes = ignored.map((file) => ignoredNote(file, task.filesOwned));
+  const left = ignored.length > 0 ? { ignored: [...ignored] } : {};
   if (!checked.passed) {
     emit(deps.log, "verification_failed", {
       attempt: n,
@@ -157,22 +159,16 @@ async function checkUnchanged(
       durationMs: checked.durationMs,
     });
     const note = `your reply changed nothing in ${files} but blank lines at most, and the checks fail on ${files} as it stands`;
-    const notes = ignored.map((file) => ignoredNote(file, task.filesOwned));
-    return {
-      outcome: "verification_failed",
-      diff: null,
-      errors: [note, ...notes, ...checked.errors],
-      verificationOutput,
-    };
+    const errors = [note, ...notes, ...checked.errors];
+    return { outcome: "verification_failed", diff: null, errors, verificationOutput, ...left };
   }
   if (deps.patch.acceptUnchanged) {
     emit(deps.log, "verification_passed", { attempt: n, durationMs: checked.durationMs });
-    return { outcome: "passed", diff: null, errors: [], verificationOutput, unchanged: true };
+    return { outcome: "passed", diff: null, errors: [], verificationOutput, unchanged: true, ...left };
   }
   const refusal = `patch rejected: your reply changed nothing in ${files} but blank lines at most, and the checks already pass on ${files} as it stands, so they cannot show the task done; make the change the task asks for`;
   emit(deps.log, "patch_rejected", { attempt: n, reason: refusal });
-  const notes = ignored.map((file) => ignoredNote(file, task.filesOwned));
-  return { outcome: "patch_rejected", diff: null, errors: [refusal, ...notes], verificationOutput };
+  return { outcome: "patch_rejected", diff: null, errors: [refusal, ...notes], verificationOutput, ...left };
 }
 
 /**

@@ -145,7 +145,8 @@ async function taskLoop(run: Run): Promise<LoopEnd> {
     run.state = foldAttempt(run.state, record);
     if (record.unchanged) run.unchanged = true;
     if (record.conflict) return { action: "conflict", ...record.conflict };
-    // A private edit that passed has landed in the workspace: it ends complete, even if an interrupt came meanwhile
+    // A private edit that passed has landed in the workspace (an unchanged one had nothing to land): it ends
+    // complete, even if an interrupt came meanwhile
     // (an interrupted status would have the task start again on a workspace that has its change).
     if (record.outcome === "passed" && run.edits.private) return { action: "complete" };
   }
