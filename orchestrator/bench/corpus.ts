@@ -11,6 +11,7 @@ import { PatchRejected } from "../src/errors.ts";
 import { loadDataset } from "../src/humaneval/dataset.ts";
 import { LOCAL_MODELS } from "../src/stack/models.ts";
 import { planPatch } from "../src/patch/index.ts";
+import { markQuotes } from "../src/patch/__fixtures__/quotes.ts";
 
 const { values, positionals } = parseArgs({
   options: {
@@ -95,14 +96,26 @@ const recorded: Recorded[] = [
     ids.add(id);
     // A HumanEval stub is the dataset's prompt: the corpus names the task and the test reads it from the dataset.
     const kept = row.task.startsWith("workspace/") ? { files } : {};
+    // Nor does it keep the prompt's lines a reply quotes: they become marks put back on reading (quotes.ts).
+    const source = problems.get(row.task);
+    const mark = (text: string) => (source && !kept.files ? markQuotes(text, source) : text);
+    const marked =
+      outcome.expect === "apply"
+        ? {
+            ...outcome,
+            after: Object.fromEntries(
+              Object.entries(outcome.after).map(([name, text]) => [name, text === null ? null : mark(text)]),
+            ),
+          }
+        : { ...outcome, reason: mark(outcome.reason) };
     entries.push({
       id,
       model: MODEL[row.model] ?? row.model,
       format: row.format,
       task: row.task,
       ...kept,
-      reply: row.reply,
-      ...outcome,
+      reply: mark(row.reply),
+      ...marked,
       judged: "",
       shown: files,
     });

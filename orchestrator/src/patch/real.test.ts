@@ -9,6 +9,7 @@ import { PatchRejected } from "../errors.ts";
 import { EDIT_FORMATS } from "./types.ts";
 import { planPatch } from "./index.ts";
 import { problem } from "../verify/__fixtures__/grader/problems.ts";
+import { unmarkQuotes } from "./__fixtures__/quotes.ts";
 
 const Entry = z.object({
   id: z.string(),
@@ -27,7 +28,26 @@ const read = (name: string) =>
   readFileSync(path.join(import.meta.dir, "__fixtures__", name), "utf8")
     .trim()
     .split("\n")
-    .map((line) => Entry.parse(JSON.parse(line)));
+    .map((line) => Entry.parse(JSON.parse(line)))
+    .map(withQuotes);
+/** A HumanEval entry's quotes of its problem are marks in the file (quotes.ts): put back from the shared dataset. */
+function withQuotes(entry: z.infer<typeof Entry>): z.infer<typeof Entry> {
+  if (entry.files) return entry;
+  const source = problem(entry.task);
+  const unmark = (text: string) => unmarkQuotes(text, source);
+  return {
+    ...entry,
+    reply: unmark(entry.reply),
+    ...(entry.reason ? { reason: unmark(entry.reason) } : {}),
+    ...(entry.after
+      ? {
+          after: Object.fromEntries(
+            Object.entries(entry.after).map(([name, text]) => [name, text === null ? null : unmark(text)]),
+          ),
+        }
+      : {}),
+  };
+}
 /** HumanEval and the small workspaces (bench/formats.ts), and Exercism stubs (bench exercism --debug; MIT, see the NOTICE). */
 const humanEval = read("real-replies.jsonl");
 const exercism = read("exercism-replies.jsonl");
