@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { aiderMessages, readListings } from "./aiderProtocol.ts";
+import { aiderMessages, readListings, unclosedListing } from "./aiderProtocol.ts";
 import { exerciseInstructions } from "./protocol.ts";
 import { buildMessages } from "../../guidance/prompt.ts";
 
@@ -19,6 +19,26 @@ describe("the baseline's whole-file replies, read as Aider reads them", () => {
 
   test("no block: not well-formed", () => {
     expect(readListings("I would change the loop.", ["a.py"]).size).toBe(0);
+  });
+
+  test("a reply cut inside its listing (its token cap): Aider writes what it has, so the baseline does", () => {
+    const cut = "Here is the refactor:\n\nledger.py\n```python\ndef format_entries(currency, locale, entries):\n    table = ''\n    for _ in";
+    expect(readListings(cut, ["ledger.py"])).toEqual(
+      new Map([["ledger.py", "def format_entries(currency, locale, entries):\n    table = ''\n    for _ in"]]),
+    );
+    // A closed listing before the cut one: the cut one is the last listing of the file, so it wins.
+    const twice = "ledger.py\n```\nx = 1\n```\nAgain:\n\nledger.py\n```\nx = ";
+    expect(readListings(twice, ["ledger.py"]).get("ledger.py")).toBe("x = ");
+    // Cut inside a listing of the tests: not an editable file, ignored as Aider's benchmark restores the tests.
+    expect(readListings("ledger_test.py\n```\nimport ledger\n", ["ledger.py"]).size).toBe(0);
+  });
+
+  test("an unclosed block: named by the line before it, blank when none; null when every block closes", () => {
+    expect(unclosedListing("a.py\n```\nx = 1\n```\n")).toBeNull();
+    expect(unclosedListing("a.py\n```\nx = 1\n```\nb.py\n```python\ny = 2\n")).toEqual({ name: "b.py", content: "y = 2\n" });
+    expect(unclosedListing("```\ny = 2")).toEqual({ name: "", content: "y = 2" });
+    expect(readListings("Sure:\n\n```\ny = 2", ["a.py"]).get("a.py")).toBe("y = 2");
+    expect(readListings("Sure:\n\n```\ny = 2", ["a.py", "b.py"]).size).toBe(0);
   });
 
   test("two files in the chat: an unnamed block is not guessed", () => {
