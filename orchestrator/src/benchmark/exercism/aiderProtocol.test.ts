@@ -22,7 +22,8 @@ describe("the baseline's whole-file replies, read as Aider reads them", () => {
   });
 
   test("a reply cut inside its listing (its token cap): Aider writes what it has, so the baseline does", () => {
-    const cut = "Here is the refactor:\n\nledger.py\n```python\ndef format_entries(currency, locale, entries):\n    table = ''\n    for _ in";
+    const cut =
+      "Here is the refactor:\n\nledger.py\n```python\ndef format_entries(currency, locale, entries):\n    table = ''\n    for _ in";
     expect(readListings(cut, ["ledger.py"])).toEqual(
       new Map([["ledger.py", "def format_entries(currency, locale, entries):\n    table = ''\n    for _ in"]]),
     );
@@ -35,7 +36,10 @@ describe("the baseline's whole-file replies, read as Aider reads them", () => {
 
   test("an unclosed block: named by the line before it, blank when none; null when every block closes", () => {
     expect(unclosedListing("a.py\n```\nx = 1\n```\n")).toBeNull();
-    expect(unclosedListing("a.py\n```\nx = 1\n```\nb.py\n```python\ny = 2\n")).toEqual({ name: "b.py", content: "y = 2\n" });
+    expect(unclosedListing("a.py\n```\nx = 1\n```\nb.py\n```python\ny = 2\n")).toEqual({
+      name: "b.py",
+      content: "y = 2\n",
+    });
     expect(unclosedListing("```\ny = 2")).toEqual({ name: "", content: "y = 2" });
     expect(readListings("Sure:\n\n```\ny = 2", ["a.py"]).get("a.py")).toBe("y = 2");
     expect(readListings("Sure:\n\n```\ny = 2", ["a.py", "b.py"]).size).toBe(0);

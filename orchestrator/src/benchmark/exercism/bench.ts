@@ -3,16 +3,17 @@
 // maintainers' solutions verified alone (--oracle). Results per arm in JSONL (resumable), then summary.json and report.md.
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { describeError, runProblems, type ProblemRun, type ProblemRunResult } from "../runProblems.ts";
+import { describeError, runProblems, type ProblemRunResult } from "../runProblems.ts";
 import { EndpointUnreachable } from "../../errors.ts";
 import { startTier } from "../../task/route.ts";
 import { runRecordedTask, type Session } from "../../run/session.ts";
 import type { PreparedTask } from "../../task/prepared.ts";
 import { isVerdict, totalUsage, type Tier } from "../../types.ts";
-import { checkLabels, runCheck } from "../../verify/check.ts";
+import { checkLabels } from "../../verify/check.ts";
 import type { OutcomeRecord } from "../../queue/queue.ts";
 import type { WorkspaceTask } from "../../task/task.ts";
 import { askLikeAider } from "./aiderBaseline.ts";
+import { oracleArm, type Common } from "./oracle.ts";
 import { exerciseCommands } from "./checks.ts";
 import { loadTrack } from "./exercise.ts";
 import type { Exercise, Track } from "./track.ts";
@@ -126,54 +127,6 @@ async function solveExercise(
   };
 }
 
-async function oracleExercise(
-  exercise: Exercise,
-  options: ExercismOptions,
-  session: Session,
-  signal: AbortSignal,
-): Promise<OracleLine> {
-  const started = performance.now();
-  const parent = path.join(options.outDir, "workspaces", "oracle");
-  await rm(path.join(parent, exercise.name), { recursive: true, force: true });
-  const { root } = await createExerciseWorkspace(exercise, parent, { oracle: true, nodeModules: options.nodeModules });
-  const check = await runCheck(
-    { kind: "commands", commands: commandsFor(exercise, session) },
-    root,
-    { verify: session.config.verify, humaneval: session.config.humaneval, sandbox: await session.sandbox(), signal },
-    exercise.solution,
-  );
-  return {
-    exercise: exercise.name,
-    status: check.passed ? "complete" : "failed",
-    solved: check.passed,
-    decidedBy: check.decidedBy,
-    errors: check.errors,
-    wallMs: Math.round(performance.now() - started),
-  };
-}
-
-/** What every arm's run shares: the exercises, the output directory, the limits and the one stop. */
-type Common = Omit<ProblemRun<Exercise, never>, "schema" | "file" | "lineKey" | "isVerdict" | "solve" | "crashed">;
-
-function oracleArm(common: Common, options: ExercismOptions, session: Session) {
-  return runProblems({
-    ...common,
-    file: path.join(options.outDir, "oracle.jsonl"),
-    schema: OracleLine,
-    lineKey: (line) => line.exercise,
-    isVerdict: (line) => line.status !== "crashed",
-    solve: (exercise, signal) => oracleExercise(exercise, options, session, signal),
-    crashed: (exercise, error) => ({
-      exercise: exercise.name,
-      status: "crashed" as const,
-      solved: false,
-      decidedBy: "",
-      errors: [error],
-      wallMs: 0,
-    }),
-  });
-}
-
 function smolCoderArm(common: Common, options: ExercismOptions, session: Session, runId: string) {
   const tier = options.startTier ?? ("fast" as const);
   return runProblems({
@@ -276,7 +229,7 @@ export async function runExercism(session: Session, options: ExercismOptions): P
     let tasks: TaskLine[] = [];
     const baselines: BaselineLine[] = [];
     if (options.oracle) {
-      const run = await oracleArm(common, options, session);
+      const run = await oracleArm(common, options, session, (exercise) => commandsFor(exercise, session));
       oracle = run.lines;
       runs.push(run);
     } else {
