@@ -151,19 +151,13 @@ async function checkUnchanged(
   const notes = ignored.map((file) => ignoredNote(file, task.filesOwned));
   const left = ignored.length > 0 ? { ignored: [...ignored] } : {};
   if (!checked.passed) {
-    emit(deps.log, "verification_failed", {
-      attempt: n,
-      command: checked.decidedBy,
-      errorCount: checked.errors.length,
-      errors: checked.errors,
-      durationMs: checked.durationMs,
-    });
+    emitVerdict(deps.log, n, checked);
     const note = `your reply changed nothing in ${files} but blank lines at most, and the checks fail on ${files} as it stands`;
     const errors = [note, ...notes, ...checked.errors];
     return { outcome: "verification_failed", diff: null, errors, verificationOutput, ...left };
   }
   if (deps.patch.acceptUnchanged) {
-    emit(deps.log, "verification_passed", { attempt: n, durationMs: checked.durationMs });
+    emitVerdict(deps.log, n, checked);
     return { outcome: "passed", diff: null, errors: [], verificationOutput, unchanged: true, ...left };
   }
   const refusal = `patch rejected: your reply changed nothing in ${files} but blank lines at most, and the checks already pass on ${files} as it stands, so they cannot show the task done; make the change the task asks for`;
@@ -235,19 +229,24 @@ async function checkAttempt(
       );
     }
   }
+  emitVerdict(log, n, checked);
+  if (checked.passed) return { outcome: "passed", errors: [], verificationOutput: checked.output };
+  return { outcome: "verification_failed", errors: checked.errors, verificationOutput: checked.output };
+}
+
+/** The verdict's event: verification_passed, or verification_failed with the command that decided and its errors. */
+function emitVerdict(log: AttemptDeps["log"], n: number, checked: CheckResult): void {
   if (checked.passed) {
     emit(log, "verification_passed", { attempt: n, durationMs: checked.durationMs });
-    return { outcome: "passed", errors: [], verificationOutput: checked.output };
+    return;
   }
-  const { errors } = checked;
   emit(log, "verification_failed", {
     attempt: n,
     command: checked.decidedBy,
-    errorCount: errors.length,
-    errors,
+    errorCount: checked.errors.length,
+    errors: checked.errors,
     durationMs: checked.durationMs,
   });
-  return { outcome: "verification_failed", errors, verificationOutput: checked.output };
 }
 
 /** The task's check: the one the deps hand in (tests), else the real one. */
