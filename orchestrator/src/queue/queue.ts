@@ -44,6 +44,8 @@ export const OutcomeRecord = z.object({
   checkpoints: z.number().int(),
   usage: z.partialRecord(Role, Usage),
   wallMs: z.number(),
+  /** Complete with the owned files as they were (patch.acceptUnchanged): nothing landed or committed. */
+  unchanged: z.literal(true).optional(),
 });
 export type OutcomeRecord = z.infer<typeof OutcomeRecord>;
 

@@ -17,7 +17,10 @@ export const STATUS_EXIT: Record<TaskStatus, number> = {
 
 /** The stderr lines of a finished task (without secrets scrubbed: the caller scrubs). */
 export function outcomeLines(
-  outcome: Pick<TaskOutcome, "taskId" | "status" | "totalAttempts" | "finalTier" | "commitRefused" | "conflict">,
+  outcome: Pick<
+    TaskOutcome,
+    "taskId" | "status" | "totalAttempts" | "finalTier" | "commitRefused" | "conflict" | "unchanged"
+  >,
   runId: string,
   workspace?: string,
 ): string[] {
@@ -25,6 +28,10 @@ export function outcomeLines(
     `smol-coder: task ${outcome.taskId} ${outcome.status} after ${outcome.totalAttempts} attempt(s), final tier ${outcome.finalTier}; run ${runId}` +
       (workspace ? `; workspace ${workspace}` : ""),
   ];
+  if (outcome.unchanged)
+    lines.push(
+      "smol-coder: nothing changed: the model wrote the owned files back as they were and the checks pass on them (patch.acceptUnchanged)",
+    );
   if (outcome.commitRefused) {
     const { reason, fix } = outcome.commitRefused;
     lines.push(

@@ -15,6 +15,7 @@ import type { PreparedTask } from "../task/prepared.ts";
 import { promptLayout, type Checker } from "./attempt.ts";
 import { memoryJournal } from "./journal.ts";
 import { runTask } from "./loop.ts";
+import { outcomeLines } from "./exit.ts";
 
 const FILE = "value.txt";
 const START = "start\n";
@@ -317,6 +318,8 @@ describe("the task loop on scripted replies and a scripted check", () => {
     expect(journal.attempts.map((a) => [a.outcome, a.diff, a.unchanged])).toEqual([["passed", null, true]]);
     expect(file).toBe("good\n");
     expect(events.filter((e) => e === "task_completed")).toHaveLength(1);
+    expect(outcome.unchanged).toBe(true);
+    expect(outcomeLines(outcome, "r-1").join("\n")).toContain("nothing changed");
   });
 
   test("the chat layout asks a workspace task as the whole-file coder's conversation; a HumanEval task stays plain", async () => {

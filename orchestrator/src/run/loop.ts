@@ -180,7 +180,10 @@ async function land(run: Run): Promise<TaskOutcome> {
   } finally {
     await run.edits.landed();
   }
-  const done = outcome(run, "complete", commit ? { commit } : {});
+  const done = outcome(run, "complete", {
+    ...(commit ? { commit } : {}),
+    ...(run.unchanged ? { unchanged: true } : {}),
+  });
   emit(run.log, "task_completed", {
     totalAttempts: done.totalAttempts,
     finalTier: done.finalTier,

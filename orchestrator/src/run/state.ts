@@ -55,6 +55,8 @@ export type TaskOutcome = {
   commitRefused?: { reason: string; fix: string };
   /** Status conflict: the owned files changed in the workspace meanwhile, and the verified diff that was not landed. */
   conflict?: { files: string[]; diff: string };
+  /** Complete with the owned files as they were (patch.acceptUnchanged): nothing landed or committed. */
+  unchanged?: true;
 };
 
 export function initialState(startTier: Tier): LoopState {
