@@ -1,7 +1,11 @@
 // Benchmark: the replies an Exercism run recorded (bench exercism --debug DIR), judged again by this checkout's patch
 // engine and the exercise's own tests, asking no model. It shows what a change to reading replies is worth on real
-// replies before any run is repeated: per attempt, the verdict recorded and the verdict now.
+// replies before any run is repeated: per attempt, the verdict recorded and the verdict now. With --reader aider the
+// same replies are read as the baseline reads them (Aider's whole-file coder: aiderProtocol.ts), so the two readings
+// of one set of replies stand side by side, free of the sampling noise between two runs.
 // Run: bun run bench/rescoreExercism.ts --debug DIR --track python --exercises ../../shared/datasets/exercism-python
+//   [--attempt 1|2] [--reader smol|aider] [--arm smol|baseline-fast|baseline-deep] (whose recorded replies: the
+//   baseline's tries are kept as baseline-TIER-try-N since --debug records them)
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -15,19 +19,25 @@ import { loadTrack } from "../src/benchmark/exercism/exercise.ts";
 import type { Track } from "../src/benchmark/exercism/track.ts";
 import { createExerciseWorkspace } from "../src/benchmark/exercism/workspace.ts";
 import { planPatch } from "../src/patch/index.ts";
+import { readListings } from "../src/benchmark/exercism/aiderProtocol.ts";
 import { openSandbox } from "../src/sandbox/sandbox.ts";
 import { runJailedCommand } from "../src/verify/commands.ts";
 
 const { values } = parseArgs({
   options: {
-    debug: { type: "string" },
+    debug: { type: "string", multiple: true },
     track: { type: "string", default: "python" },
     exercises: { type: "string" },
     attempt: { type: "string", default: "1" },
+    reader: { type: "string", default: "smol" },
+    arm: { type: "string", default: "smol" },
   },
 });
-if (!values.debug || !values.exercises)
-  throw new Error("--debug DIR (a bench exercism --debug directory) and --exercises DIR are required");
+if (values.reader !== "smol" && values.reader !== "aider") throw new Error("--reader is smol or aider");
+if (!/^(smol|baseline-(fast|deep))$/.test(values.arm)) throw new Error("--arm is smol, baseline-fast or baseline-deep");
+const prefix = values.arm === "smol" ? `attempt-${values.attempt}-` : `${values.arm}-try-${values.attempt}`;
+if (!values.debug?.length || !values.exercises)
+  throw new Error("--debug DIR (a bench exercism --debug directory; again for more) and --exercises DIR are required");
 const track = values.track as Track;
 const config = buildConfig([{}]);
 const sandbox = await openSandbox(
@@ -43,14 +53,20 @@ const nodeModules =
 
 type Verdict = "passed" | "verification_failed" | "patch_rejected" | "prompt_too_long";
 const rows: { exercise: string; before: Verdict; after: Verdict; reason: string }[] = [];
-for (const dir of readdirSync(values.debug).sort()) {
-  const name = dir.replace(`exercism_${track}_`, "");
+// An exercise recorded in more than one directory is read from the first that holds it.
+const recorded = new Map<string, string>();
+for (const debugDir of values.debug)
+  for (const dir of readdirSync(debugDir).sort()) {
+    const name = dir.replace(`exercism_${track}_`, "");
+    if (!recorded.has(name)) recorded.set(name, path.join(debugDir, dir));
+  }
+for (const [name, dir] of [...recorded].sort(([a], [b]) => a.localeCompare(b))) {
   const exercise = exercises.get(name);
-  const attemptDir = readdirSync(path.join(values.debug, dir)).find((entry) =>
-    entry.startsWith(`attempt-${values.attempt}-`),
+  const attemptDir = readdirSync(dir).find((entry) =>
+    values.arm === "smol" ? entry.startsWith(prefix) : entry === prefix,
   );
   if (!exercise || !attemptDir) continue;
-  const files = path.join(values.debug, dir, attemptDir);
+  const files = path.join(dir, attemptDir);
   const before = /^outcome: (\w+)/.exec(readFileSync(path.join(files, "verification.txt"), "utf8"))?.[1] as Verdict;
   const reply = readFileSync(path.join(files, "reply.md"), "utf8");
   const { root } = await createExerciseWorkspace(exercise, path.join(scratch, attemptDir), { nodeModules });
@@ -64,19 +80,22 @@ for (const dir of readdirSync(values.debug).sort()) {
   let reason = "";
   try {
     let changes: { path: string; content: string | null }[] = [];
-    try {
-      changes = planPatch({
-        reply,
-        files: owned,
-        maxChangedLines: config.patch.maxChangedLines,
-        smallFileBytes: config.patch.smallFileBytes,
-        asked: "whole",
-      }).changes;
-    } catch (error) {
-      // The engine checks a reply that leaves the files as they are, and bench exercism counts a pass (patch.acceptUnchanged).
-      if (!(error instanceof PatchRejected) || error.code !== "unchanged") throw error;
-      reason = "unchanged, checked as it stands";
-    }
+    if (values.reader === "aider")
+      changes = [...readListings(reply, exercise.solution)].map(([file, content]) => ({ path: file, content }));
+    else
+      try {
+        changes = planPatch({
+          reply,
+          files: owned,
+          maxChangedLines: config.patch.maxChangedLines,
+          smallFileBytes: config.patch.smallFileBytes,
+          asked: "whole",
+        }).changes;
+      } catch (error) {
+        // The engine checks a reply that leaves the files as they are, and bench exercism counts a pass (patch.acceptUnchanged).
+        if (!(error instanceof PatchRejected) || error.code !== "unchanged") throw error;
+        reason = "unchanged, checked as it stands";
+      }
     for (const change of changes)
       if (change.content !== null) await Bun.write(path.join(root, change.path), change.content);
     const commands = exerciseCommands(track, exercise);
@@ -102,8 +121,9 @@ for (const dir of readdirSync(values.debug).sort()) {
   rows.push({ exercise: name, before, after, reason });
 }
 const count = (pick: (row: (typeof rows)[number]) => boolean) => rows.filter(pick).length;
-console.log(`attempt ${values.attempt} of ${rows.length} exercises (${values.debug})`);
-console.log(`| verdict | recorded | this engine |\n| --- | --- | --- |`);
+const reading = values.reader === "aider" ? "read as Aider reads it" : "this engine";
+console.log(`${values.arm}'s attempt ${values.attempt} of ${rows.length} exercises (${values.debug.join(", ")})`);
+console.log(`| verdict | recorded | ${reading} |\n| --- | --- | --- |`);
 for (const verdict of ["passed", "verification_failed", "patch_rejected"] as const)
   console.log(`| ${verdict} | ${count((r) => r.before === verdict)} | ${count((r) => r.after === verdict)} |`);
 for (const row of rows.filter((r) => r.before !== r.after))

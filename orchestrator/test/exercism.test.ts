@@ -82,7 +82,9 @@ describe("bench exercism", () => {
         },
       },
     });
-    const run = await bench(makeTrack(), [
+    const track = makeTrack();
+    const debug = path.join(track, "debug");
+    const run = await bench(track, [
       "--start-tier",
       "fast",
       "--max-attempts",
@@ -93,8 +95,22 @@ describe("bench exercism", () => {
       "fast",
       "--no-spec",
       "--no-checkpoints",
+      "--debug",
+      debug,
     ]);
     expect(run.result.exitCode, run.result.stderr).toBe(0);
+    // --debug keeps both arms' exchanges side by side: smol-coder's attempt, the baseline's two tries.
+    const recorded = path.join(debug, "exercism_python_adder");
+    expect(readFileSync(path.join(recorded, "attempt-1-fast", "verification.txt"), "utf8")).toStartWith(
+      "outcome: passed",
+    );
+    expect(readFileSync(path.join(recorded, "baseline-fast-try-1", "reply.md"), "utf8")).toContain(WRONG);
+    expect(readFileSync(path.join(recorded, "baseline-fast-try-1", "verification.txt"), "utf8")).toStartWith(
+      "outcome: verification_failed",
+    );
+    expect(readFileSync(path.join(recorded, "baseline-fast-try-2", "prompt.md"), "utf8")).toContain(
+      "Fix the code in adder.py to resolve the errors.",
+    );
     expect(run.lines("results.jsonl")[0]).toMatchObject({
       exercise: "adder",
       solved: true,

@@ -80,15 +80,27 @@ function writeFiles(dir: string, files: Record<string, string>): void {
 }
 
 function writeDebugFiles(dir: string, record: AttemptRecord): void {
+  writeExchange(dir, record);
+  if (record.diff)
+    writeFiles(dir, { [record.outcome === "patch_rejected" ? "rejected.diff" : "applied.diff"]: record.diff });
+}
+
+/**
+ * One model exchange as --debug keeps it: prompt.md (each message after a role comment), reply.md, and
+ * verification.txt (the outcome, the errors, then the checks' output). Benchmarks' other arms write theirs so too.
+ */
+export function writeExchange(
+  dir: string,
+  exchange: Pick<AttemptRecord, "prompt" | "reply" | "outcome" | "errors" | "verificationOutput">,
+): void {
   writeFiles(dir, {
-    "prompt.md": record.prompt.map((m) => `<!-- ${m.role} -->\n${m.content}`).join("\n\n"),
-    "reply.md": record.reply,
-    ...(record.diff ? { [record.outcome === "patch_rejected" ? "rejected.diff" : "applied.diff"]: record.diff } : {}),
+    "prompt.md": exchange.prompt.map((m) => `<!-- ${m.role} -->\n${m.content}`).join("\n\n"),
+    "reply.md": exchange.reply,
     "verification.txt": [
-      `outcome: ${record.outcome}`,
-      ...record.errors.map((e) => `error: ${e}`),
+      `outcome: ${exchange.outcome}`,
+      ...exchange.errors.map((e) => `error: ${e}`),
       "",
-      record.verificationOutput,
+      exchange.verificationOutput,
     ].join("\n"),
   });
 }

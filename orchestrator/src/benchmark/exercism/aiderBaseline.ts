@@ -9,11 +9,12 @@ import type { Session } from "../../run/session.ts";
 import type { ChatMessage, Tier } from "../../types.ts";
 import { runCheck } from "../../verify/check.ts";
 import { aiderMessages, readListings } from "./aiderProtocol.ts";
-import type { Exercise } from "./track.ts";
+import { taskKey, type Exercise } from "./track.ts";
 import type { BaselineLine, Try } from "./lines.ts";
 import { exerciseInstructions, fileList, testFailureMessage } from "./protocol.ts";
 import { createExerciseWorkspace } from "./workspace.ts";
 import { emit } from "../../log/events.ts";
+import { safeName, writeExchange } from "../../run/journal.ts";
 
 export type BaselineContext = {
   session: Session;
@@ -21,6 +22,8 @@ export type BaselineContext = {
   commands: string[];
   tries: number;
   nodeModules?: string;
+  /** --debug: each try's prompt, reply and verdict under DIR/<exercise's task key>/baseline-TIER-try-N/. */
+  debugDir?: string;
 };
 
 async function readFiles(root: string, names: readonly string[]): Promise<Map<string, string>> {
@@ -54,10 +57,11 @@ export async function askLikeAider(
       prices: session.config.prices,
       signal,
     };
+    const prompt = aiderMessages(current, turns);
     const asked = performance.now();
     let reply: Awaited<ReturnType<typeof callModel>>;
     try {
-      reply = await callModel(deps, { role: tier, attempt: n, messages: aiderMessages(current, turns) });
+      reply = await callModel(deps, { role: tier, attempt: n, messages: prompt });
     } catch (error) {
       if (!(error instanceof PromptTooLong)) throw error;
       // As Aider against a server that refuses the prompt: the try fails, and a longer one cannot fit either.
@@ -87,6 +91,15 @@ export async function askLikeAider(
       { verify: session.config.verify, humaneval: session.config.humaneval, sandbox: await session.sandbox(), signal },
       exercise.solution,
     );
+    if (context.debugDir)
+      writeExchange(path.join(context.debugDir, safeName(taskKey(exercise)), `baseline-${tier}-try-${n}`), {
+        prompt,
+        reply: text,
+        outcome: check.passed ? "passed" : "verification_failed",
+        errors:
+          listings.size > 0 ? check.errors : ["no listing of a solution file: the files as they were", ...check.errors],
+        verificationOutput: check.output,
+      });
     tries.push({
       wellFormed: listings.size > 0,
       passed: check.passed,

@@ -16,7 +16,7 @@ import { askLikeAider } from "./aiderBaseline.ts";
 import { oracleArm, type Common } from "./oracle.ts";
 import { exerciseCommands } from "./checks.ts";
 import { loadTrack } from "./exercise.ts";
-import type { Exercise, Track } from "./track.ts";
+import { taskKey, type Exercise, type Track } from "./track.ts";
 import { BaselineLine, OracleLine, TaskLine } from "./lines.ts";
 import { exerciseInstructions, fileList } from "./protocol.ts";
 import { renderExercismReport, summariseExercism, type ExercismSummary } from "./report.ts";
@@ -74,7 +74,7 @@ async function prepareExercise(
   return {
     taskId: crypto.randomUUID().slice(0, 8),
     kind: "workspace",
-    key: `exercism/${exercise.track}/${exercise.name}`,
+    key: taskKey(exercise),
     root,
     description,
     filesOwned,
@@ -179,6 +179,7 @@ function baselineArm(common: Common, options: ExercismOptions, session: Session,
         commands: commandsFor(exercise, session),
         tries: options.baselineTries,
         nodeModules: options.nodeModules,
+        debugDir: options.debugDir,
       };
       return askLikeAider(context, exercise, tier, signal).catch((error: unknown) => {
         // A server that does not answer is no verdict: --resume asks again, and enough in a row stop the run.

@@ -25,6 +25,11 @@ export type Exercise = {
   docs: string[];
 };
 
+/** Pure: the exercise's task key (its run record and --debug directory: exercism_python_NAME). */
+export function taskKey(exercise: Pick<Exercise, "track" | "name">): string {
+  return `exercism/${exercise.track}/${exercise.name}`;
+}
+
 /**
  * Pure: the `files` object of a config.json. Two of the TypeScript track's configs are not valid JSON (a comma
  * missing after `custom`): the `files` object alone is read then, as the track's own tooling does.
