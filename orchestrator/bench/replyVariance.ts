@@ -5,8 +5,8 @@
 // Run: bun run bench/replyVariance.ts --prompt DIR/attempt-1-fast/prompt.md --server http://127.0.0.1:8091
 //   --model qwen2.5-coder-0.5b-instruct [--times 3] [--max-tokens 300]
 // (the model server itself, not the proxy: cache_prompt is llama.cpp's own request field)
-import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
+import { readPrompt } from "./exercismJudge.ts";
 
 const { values } = parseArgs({
   options: {
@@ -19,11 +19,7 @@ const { values } = parseArgs({
 });
 if (!values.prompt) throw new Error("--prompt FILE (a prompt.md that bench --debug wrote) is required");
 const times = Number(values.times);
-const messages = [
-  ...readFileSync(values.prompt, "utf8").matchAll(
-    /<!-- (system|user|assistant) -->\n([\s\S]*?)(?=\n\n<!-- (?:system|user|assistant) -->\n|$)/g,
-  ),
-].map((match) => ({ role: match[1]!, content: match[2]! }));
+const messages = readPrompt(values.prompt);
 if (messages.length === 0) throw new Error(`${values.prompt} holds no <!-- role --> sections`);
 
 async function ask(cachePrompt: boolean): Promise<string> {

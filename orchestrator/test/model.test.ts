@@ -47,6 +47,18 @@ describe("context size", () => {
   });
 });
 
+describe("sampling", () => {
+  test("greedy unless a temperature is asked for; a seed goes only when given", async () => {
+    fake = startFakeModel({ fallback: { local: "ok" } });
+    await client(fake.url).complete({ model: "local", messages });
+    await client(fake.url).complete({ model: "local", messages, temperature: 0.7, seed: 11 });
+    const [greedy, sampled] = fake.requestsFor("local").map((request) => request.body);
+    expect(greedy).toMatchObject({ temperature: 0 });
+    expect(greedy).not.toHaveProperty("seed");
+    expect(sampled).toMatchObject({ temperature: 0.7, seed: 11 });
+  });
+});
+
 describe("Bun's own fetch deadline", () => {
   test("model calls go out with Bun's 5-minute idle timeout off (timeout: false), the SDK's timeout keeping the deadline", async () => {
     const { untimedFetch } = await import("../src/models/client.ts");

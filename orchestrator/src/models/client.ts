@@ -28,6 +28,10 @@ export type CompletionRequest = {
   contextTokens?: number | null;
   /** A cap on the reply's tokens; absent: the proxy's (or server's) own. */
   maxTokens?: number;
+  /** Sampling temperature; absent: 0 (greedy). */
+  temperature?: number;
+  /** The sampler's seed (OpenAI's and llama.cpp's `seed`), so a sampled reply can be asked for again. */
+  seed?: number;
   signal?: AbortSignal;
   onRetry?: (notice: RetryNotice) => void;
 };
@@ -96,13 +100,14 @@ export function createModelClient(options: ModelClientOptions): ModelClient {
   const sleep = options.sleep ?? abortableSleep;
 
   return {
-    async complete({ model, messages, contextTokens, maxTokens, signal, onRetry }) {
+    async complete({ model, messages, contextTokens, maxTokens, temperature, seed, signal, onRetry }) {
       await options.readiness?.wait(signal);
       // num_ctx is Ollama's; LiteLLM passes it through to ollama_chat models. Not an OpenAI field, hence the cast.
       const body = {
         model,
         messages,
-        temperature: 0,
+        temperature: temperature ?? 0,
+        ...(seed !== undefined ? { seed } : {}),
         ...(contextTokens ? { num_ctx: contextTokens } : {}),
         ...(maxTokens ? { max_tokens: maxTokens } : {}),
       } as OpenAI.ChatCompletionCreateParamsNonStreaming;
