@@ -22,7 +22,15 @@ export type Verdict = "passed" | "verification_failed" | "patch_rejected" | "pro
 export type Reader = "smol" | "aider";
 export type Judge = {
   exercises: Map<string, Exercise>;
-  judge(reply: string, exercise: Exercise, reader: Reader): Promise<{ verdict: Verdict; reason: string }>;
+  /**
+   * reason: the refusal (patch_rejected) or a remark; output: the failing command's output ("" when all pass);
+   * written: the owned files as the reply left them (those it changed).
+   */
+  judge(
+    reply: string,
+    exercise: Exercise,
+    reader: Reader,
+  ): Promise<{ verdict: Verdict; reason: string; output: string; written: Record<string, string | null> }>;
 };
 
 export async function openJudge(track: Track, exercisesDir: string): Promise<Judge> {
@@ -69,22 +77,31 @@ export async function openJudge(track: Track, exercisesDir: string): Promise<Jud
           }
       } catch (error) {
         if (!(error instanceof PatchRejected)) throw error;
-        return { verdict: "patch_rejected", reason: error.message.split("\n")[0]! };
+        // Refused: the tests run on the files as they stand, as the chat layout's retry shows them.
+        const output = await failingOutput(exercise, root);
+        return { verdict: "patch_rejected", reason: error.message, output, written: {} };
       }
       for (const change of changes)
         if (change.content !== null) await Bun.write(path.join(root, change.path), change.content);
-      for (const command of exerciseCommands(exercise.track, exercise)) {
-        const result = await runJailedCommand(command, {
-          cwd: root,
-          timeoutMs: config.verify.timeoutMs,
-          sandbox,
-          owned: exercise.solution,
-        });
-        if (result.exitCode !== 0) return { verdict: "verification_failed", reason };
-      }
-      return { verdict: "passed", reason };
+      const output = await failingOutput(exercise, root);
+      const written = Object.fromEntries(changes.map((change) => [change.path, change.content]));
+      return { verdict: output === "" ? "passed" : "verification_failed", reason, output, written };
     },
   };
+
+  /** The first failing command's output; empty when every command passes. */
+  async function failingOutput(exercise: Exercise, root: string): Promise<string> {
+    for (const command of exerciseCommands(exercise.track, exercise)) {
+      const result = await runJailedCommand(command, {
+        cwd: root,
+        timeoutMs: config.verify.timeoutMs,
+        sandbox,
+        owned: exercise.solution,
+      });
+      if (result.exitCode !== 0) return result.output.trim() === "" ? `${command} failed` : result.output;
+    }
+    return "";
+  }
 }
 
 /** The exercises a --debug directory holds (an exercise in more than one directory: the first that holds it). */

@@ -40,7 +40,7 @@ for (const [name, dir] of recordedExercises(track, values.debug)) {
   if (!exercise || !attemptDir) continue;
   const files = path.join(dir, attemptDir);
   const { verdict, reason } = await judge(readFileSync(path.join(files, "reply.md"), "utf8"), exercise, reader);
-  rows.push({ exercise: name, before: recordedVerdict(files), after: verdict, reason });
+  rows.push({ exercise: name, before: recordedVerdict(files), after: verdict, reason: reason.split("\n")[0]! });
 }
 const count = (pick: (row: (typeof rows)[number]) => boolean) => rows.filter(pick).length;
 const reading = values.reader === "aider" ? "read as Aider reads it" : "this engine";

@@ -2,7 +2,7 @@
 import type { EditFormat } from "../patch/types.ts";
 
 import { PROMPTS } from "./prompts/index.ts";
-import { wholeFileChat } from "./chat.ts";
+import { exchangeTurns, wholeFileChat, type ChatExchange } from "./chat.ts";
 import type { ChatMessage, Tier } from "../types.ts";
 
 const INSTRUCTIONS = PROMPTS.instructions;
@@ -17,6 +17,8 @@ export type AttemptFeedback = {
   /** The diff that was applied (verification failures) or the rejected reply's diff, if any. */
   diff: string | null;
   errors: string[];
+  /** The chat layout's retry (chat.ts): the reply itself, the engine's remarks on it and the checks' output. */
+  exchange?: ChatExchange;
 };
 export type PromptInput = {
   description: string;
@@ -96,7 +98,8 @@ export function shortenedHistory(feedback: readonly AttemptFeedback[], maxErrorC
   if (!last) return [];
   const cut = (error: string) =>
     error.length > maxErrorChars ? `${error.slice(0, maxErrorChars)}… (cut to fit)` : error;
-  return [{ ...last, diff: null, errors: last.errors.slice(0, 5).map(cut) }];
+  const { exchange: _left, ...told } = last; // a reply of its own would not fit either
+  return [{ ...told, diff: null, errors: last.errors.slice(0, 5).map(cut) }];
 }
 
 function fill(template: string, values: Record<string, string>): string {
@@ -130,7 +133,7 @@ function languageOf(path: string): string {
 
 export function buildMessages(input: PromptInput): ChatMessage[] {
   if (input.layout === "plain") return [{ role: "user", content: plainPrompt(input) }];
-  if (input.layout === "chat") return wholeFileChat(input.files, [{ role: "user", content: chatRequest(input) }]);
+  if (input.layout === "chat") return chatMessages(input);
   const user = fill(ATTEMPT, {
     description: input.description,
     guidance: input.guidance ? `\n${input.guidance}\n` : "",
@@ -186,7 +189,30 @@ function plainPrompt(input: PromptInput): string {
  * The chat layout's request: the task, the spec and mentor notes, then what failed before. The files and the reply's
  * form are in the conversation's earlier messages (chat.ts), so the first attempt asks what the field's tools ask.
  */
-function chatRequest(input: PromptInput): string {
-  const history = renderHistory(input.feedback, input.diffsShown ?? 2, input.maxDiffChars ?? 4_000);
+function chatRequest(input: PromptInput, feedback: AttemptFeedback[]): string {
+  const history = renderHistory(feedback, input.diffsShown ?? 2, input.maxDiffChars ?? 4_000);
   return [input.description.trim(), input.guidance?.trim() ?? "", history.trim()].filter(Boolean).join("\n\n");
+}
+
+/**
+ * The chat layout's conversation: the request, then the last attempts (as many as show their diffs elsewhere) as
+ * the model's replies, each answered with what the checks said, as Aider's retry holds it. Older attempts, and
+ * any kept without its reply (a history cut to fit), are told in the request as the other layouts tell them.
+ */
+function chatMessages(input: PromptInput): ChatMessage[] {
+  const shown = input.diffsShown ?? 2;
+  const recent = input.feedback.slice(-shown);
+  const asTurns = recent.every((item) => item.exchange !== undefined) ? recent : [];
+  const told = input.feedback.slice(0, input.feedback.length - asTurns.length);
+  const names = [...input.files.keys()].join(" ");
+  // The files as the last reply left them, as Aider shows them after writing its edit (a whole-file reply is whole
+  // whichever version it starts from); the attempts older than the turns are told without their diffs then.
+  const left = asTurns.at(-1)?.exchange?.files;
+  const files = left
+    ? new Map([...input.files].map(([name, content]) => [name, name in left ? left[name]! : content]))
+    : input.files;
+  return wholeFileChat(files, [
+    { role: "user", content: chatRequest({ ...input, diffsShown: asTurns.length > 0 ? 0 : input.diffsShown }, told) },
+    ...asTurns.flatMap((item) => exchangeTurns(item.exchange!, names)),
+  ]);
 }

@@ -62,7 +62,13 @@ const scriptedCheck: Checker = async (_check, root) => {
   const value = readFileSync(path.join(root, FILE), "utf8").trim();
   return value === "good"
     ? { passed: true, errors: [], output: "ok", durationMs: 1, decidedBy: "check" }
-    : { passed: false, errors: [`expected good, found ${value}`], output: value, durationMs: 1, decidedBy: "check" };
+    : {
+        passed: false,
+        errors: [`expected good, found ${value}`],
+        output: `$ check\n${value}`,
+        durationMs: 1,
+        decidedBy: "check",
+      };
 };
 
 const dirs: string[] = [];
@@ -335,6 +341,33 @@ describe("the task loop on scripted replies and a scripted check", () => {
     expect(promptLayout({ kind: "humaneval" }, "chat")).toBe("plain");
     expect(promptLayout({ kind: "workspace" }, "chat")).toBe("chat");
     expect(promptLayout({ kind: "humaneval" }, "sections")).toBe("sections");
+  });
+
+  test("the chat layout retries as Aider does: the last reply as the assistant's turn, then what the checks said", async () => {
+    const wrong = `value.txt\n\`\`\`\nbad\n\`\`\`\n`;
+    const { outcome, model, journal } = await runScripted(
+      { "fast-coder": ["Sure, I will change value.txt.", wrong, `value.txt\n\`\`\`\ngood\n\`\`\`\n`] },
+      { spec: false, checkpoints: false },
+      { patch: { layout: "chat" }, policy: { failuresBeforeEscalation: 3 } },
+    );
+    expect(outcome.status).toBe("complete");
+    // A refused reply: the checks ran on the file as it stands, so the retry sees their output after the refusal.
+    expect(journal.attempts[0]!.outcome).toBe("patch_rejected");
+    expect(journal.attempts[0]!.verificationOutput).toBe(`$ check\n${START.trim()}`);
+    const second = model.calls["fast-coder"]![1]!.messages;
+    expect(second.map((m) => m.role)).toEqual(["system", "user", "assistant", "user", "assistant", "user"]);
+    expect(second[3]!.content).toBe("make value.txt say good");
+    expect(second[4]!.content).toBe("Sure, I will change value.txt.");
+    expect(second[5]!.content).toStartWith("patch rejected: no edit found");
+    expect(second[5]!.content).toContain(`\n\n${START.trim()}\n\n####\n`);
+    expect(second[5]!.content).toEndWith("Fix the code in value.txt to resolve the errors.");
+    // Two failures: both exchanges are turns, and the files are shown as the last reply left them, as Aider shows them.
+    const third = model.calls["fast-coder"]![2]!.messages;
+    expect(third.map((m) => m.role).slice(3)).toEqual(["user", "assistant", "user", "assistant", "user"]);
+    expect(third[6]!.content).toBe(wrong);
+    expect(third[7]!.content).toStartWith("bad\n\n####\n");
+    expect(third[1]!.content).toContain("value.txt\n```\nbad\n```");
+    expect(second[1]!.content).toContain(`value.txt\n\`\`\`\n${START}\`\`\``);
   });
 
   test("events come in the order a task flows", async () => {

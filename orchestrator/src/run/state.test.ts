@@ -43,9 +43,27 @@ describe("foldAttempt", () => {
           kind: outcome as "verification_failed",
           diff: "diff 1",
           errors: [...errors],
+          exchange: { reply: "r", notes: [], output: "", errors: [...errors] },
         });
     },
   );
+
+  test("the chat layout's exchange: the reply, the engine's remarks apart from the checks' errors, the output", () => {
+    const state = foldAttempt(initialState("fast"), {
+      ...record(1, "patch_rejected", ["patch rejected: no edit found", "E assert 1 == 2"]),
+      notes: 1,
+      verificationOutput: "$ build\nok\n$ pytest\nE assert 1 == 2",
+      failedOutput: "E assert 1 == 2",
+      filesLeft: { "a.py": "x = 3\n" },
+    });
+    expect(state.feedback[0]!.exchange).toEqual({
+      reply: "r",
+      notes: ["patch rejected: no edit found"],
+      output: "E assert 1 == 2",
+      errors: ["E assert 1 == 2"],
+      files: { "a.py": "x = 3\n" },
+    });
+  });
 
   test("the state folded into is never changed", () => {
     const before = initialState("fast");

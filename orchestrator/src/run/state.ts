@@ -14,8 +14,15 @@ export type AttemptRecord = {
   /** The applied diff, or the rejected reply's diff; null when the reply held none or changed nothing. */
   diff: string | null;
   outcome: AttemptOutcome;
+  /** The engine's remarks on the reply (a refusal, files left out, nothing changed), then the checks' errors. */
   errors: string[];
+  /** How many of errors are the engine's remarks (the rest are the checks'); absent: none. */
+  notes?: number;
   verificationOutput: string;
+  /** The output of the check that failed alone ("" when none failed, or a failure no command printed). */
+  failedOutput?: string;
+  /** The owned files as the reply left them, where it changed any (the chat layout's retry shows them). */
+  filesLeft?: Record<string, string | null>;
   durationMs: number;
   /** Passed in the task's private view, but not landed: these owned files changed in the workspace meanwhile. */
   conflict?: { files: string[]; diff: string };
@@ -88,7 +95,20 @@ export function foldAttempt(state: LoopState, record: AttemptRecord): LoopState 
     feedback: learnable
       ? [
           ...state.feedback,
-          { attempt: record.n, tier: record.tier, kind: outcome, diff: record.diff, errors: record.errors },
+          {
+            attempt: record.n,
+            tier: record.tier,
+            kind: outcome,
+            diff: record.diff,
+            errors: record.errors,
+            exchange: {
+              reply: record.reply,
+              notes: record.errors.slice(0, record.notes ?? 0),
+              output: record.failedOutput ?? "",
+              errors: record.errors.slice(record.notes ?? 0),
+              ...(record.filesLeft ? { files: record.filesLeft } : {}),
+            },
+          },
         ]
       : state.feedback,
   };

@@ -11,7 +11,8 @@ import { runCheck } from "../../verify/check.ts";
 import { aiderMessages, readListings } from "./aiderProtocol.ts";
 import { taskKey, type Exercise } from "./track.ts";
 import type { BaselineLine, Try } from "./lines.ts";
-import { exerciseInstructions, fileList, testFailureMessage } from "./protocol.ts";
+import { exerciseInstructions, fileList } from "./protocol.ts";
+import { failedOutput, testFailureMessage } from "../../guidance/chat.ts";
 import { createExerciseWorkspace } from "./workspace.ts";
 import { emit } from "../../log/events.ts";
 import { safeName, writeExchange } from "../../run/journal.ts";
@@ -123,13 +124,4 @@ export async function askLikeAider(
     tries,
     wallMs: Math.round(performance.now() - started),
   };
-}
-
-/** Pure: the output of the command that failed, without the "$ command" lines verification adds. */
-export function failedOutput(output: string): string {
-  return output
-    .split("\n")
-    .filter((line) => !line.startsWith("$ "))
-    .join("\n")
-    .trim();
 }

@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { aiderMessages, readListings, unclosedListing } from "./aiderProtocol.ts";
 import { exerciseInstructions } from "./protocol.ts";
+import { failedOutput, testFailureMessage } from "../../guidance/chat.ts";
 import { buildMessages } from "../../guidance/prompt.ts";
 
 describe("the baseline's whole-file replies, read as Aider reads them", () => {
@@ -41,6 +42,8 @@ describe("the baseline's whole-file replies, read as Aider reads them", () => {
       content: "y = 2\n",
     });
     expect(unclosedListing("```\ny = 2")).toEqual({ name: "", content: "y = 2" });
+    for (const named of ["**b.py**", "b.py:", "`b.py`", "# b.py"])
+      expect(unclosedListing(`${named}\n\`\`\`\ny = 2`)?.name).toBe("b.py");
     expect(readListings("Sure:\n\n```\ny = 2", ["a.py"]).get("a.py")).toBe("y = 2");
     expect(readListings("Sure:\n\n```\ny = 2", ["a.py", "b.py"]).size).toBe(0);
   });
@@ -61,5 +64,71 @@ describe("the baseline's whole-file replies, read as Aider reads them", () => {
     const description = exerciseInstructions(["# Instructions\n\nSay one for you, one for me.\n"], "two_fer.py");
     const smolCoder = buildMessages({ description, files, verify: [], feedback: [], format: "whole", layout: "chat" });
     expect(smolCoder).toEqual(aiderMessages(files, [{ role: "user", content: description }]));
+  });
+
+  test("after a first reply whose tests failed, smol-coder's retry in the chat layout asks what the baseline's second try asks", () => {
+    const files = new Map([["two_fer.py", "def two_fer(name):\n    pass\n"]]);
+    const description = exerciseInstructions(["# Instructions\n\nSay one for you, one for me.\n"], "two_fer.py");
+    const reply = "two_fer.py\n```\ndef two_fer(name='you'):\n    return 'One for you'\n```\n";
+    const output =
+      "$ python3 -m pytest -q two_fer_test.py\nF\nE   AssertionError: 'One for you' != 'One for Alice, one for me.'\n1 failed";
+    const errors = ["two_fer_test.py:9: AssertionError"];
+    const written = "def two_fer(name='you'):\n    return 'One for you'\n";
+    const smolCoder = buildMessages({
+      description,
+      files,
+      verify: [],
+      feedback: [
+        {
+          attempt: 1,
+          tier: "fast",
+          kind: "verification_failed",
+          diff: "--- a/two_fer.py",
+          errors,
+          exchange: { reply, notes: [], output: failedOutput(output), errors, files: { "two_fer.py": written } },
+        },
+      ],
+      format: "whole",
+      layout: "chat",
+    });
+    // The baseline wrote the reply's listing before its tests ran, and shows the file as it now is.
+    const after = new Map([...files, ...readListings(reply, ["two_fer.py"])]);
+    const baseline = aiderMessages(after, [
+      { role: "user", content: description },
+      { role: "assistant", content: reply },
+      { role: "user", content: testFailureMessage(failedOutput(output), "two_fer.py") },
+    ]);
+    expect(smolCoder).toEqual(baseline);
+  });
+
+  test("a refused reply's retry says why first, then what the checks say of the files as they stand", () => {
+    const files = new Map([["a.py", "x = 1\n"]]);
+    const messages = buildMessages({
+      description: "make x 2",
+      files,
+      verify: [],
+      feedback: [
+        {
+          attempt: 1,
+          tier: "fast",
+          kind: "patch_rejected",
+          diff: null,
+          errors: ["patch rejected: no edit found in the reply", "a_test.py:3: assert 1 == 2"],
+          exchange: {
+            reply: "Sure, I will edit a.py.",
+            notes: ["patch rejected: no edit found in the reply"],
+            output: "$ pytest\nE assert 1 == 2",
+            errors: ["a_test.py:3: assert 1 == 2"],
+          },
+        },
+      ],
+      format: "whole",
+      layout: "chat",
+    });
+    expect(messages.map((m) => m.role)).toEqual(["system", "user", "assistant", "user", "assistant", "user"]);
+    expect(messages[4]!.content).toBe("Sure, I will edit a.py.");
+    expect(messages[5]!.content).toStartWith("patch rejected: no edit found in the reply\n\nE assert 1 == 2\n");
+    expect(messages[5]!.content).toEndWith("Fix the code in a.py to resolve the errors.");
+    expect(messages[3]!.content).toBe("make x 2");
   });
 });

@@ -49,5 +49,16 @@ export function unclosedListing(text: string): { name: string; content: string }
     opened = opened < 0 ? index : -1;
   }
   if (opened < 0) return null;
-  return { name: (lines[opened - 1] ?? "").trim(), content: lines.slice(opened + 1).join("\n") };
+  return { name: aiderFileName(lines[opened - 1] ?? ""), content: lines.slice(opened + 1).join("\n") };
+}
+
+/** Pure: the name on the line before a block, cleaned as Aider's whole-file coder cleans it (**a.py**, a.py:, `a.py`, # a.py). */
+function aiderFileName(line: string): string {
+  return line
+    .trim()
+    .replace(/^\*+|\*+$/g, "")
+    .replace(/:+$/, "")
+    .replace(/^`+|`+$/g, "")
+    .replace(/^#+/, "")
+    .trim();
 }

@@ -5,8 +5,8 @@
 import path from "node:path";
 import type { Exercise } from "./track.ts";
 
-/** How many lines of test output a second try is shown (Aider's benchmark). */
-export const TEST_OUTPUT_LINES = 50;
+// The message a failed try is answered with is the chat layout's too (guidance/chat.ts).
+export { TEST_OUTPUT_LINES, testFailureMessage } from "../../guidance/chat.ts";
 
 /** Pure: the file list as the protocol names it: base names, space-separated. */
 export function fileList(exercise: Pick<Exercise, "solution">): string {
@@ -23,19 +23,5 @@ export function exerciseInstructions(docs: readonly string[], files: string): st
     `Use the above instructions to modify the supplied files: ${files}`,
     "Don't change the names of existing functions or classes, as they may be referenced from other code like unit tests, etc.",
     "Only use standard libraries, don't suggest installing any packages.",
-  ].join("\n");
-}
-
-/** Pure: what a failed first try is told: the first 50 lines of the test output, then the fixed paragraph. */
-export function testFailureMessage(output: string, files: string): string {
-  const head = output.split("\n").slice(0, TEST_OUTPUT_LINES).join("\n").trimEnd();
-  return [
-    head,
-    "",
-    "####",
-    "",
-    "See the testing errors above.",
-    "The tests are correct, don't try and change them.",
-    `Fix the code in ${files} to resolve the errors.`,
   ].join("\n");
 }
