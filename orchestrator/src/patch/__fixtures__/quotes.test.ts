@@ -10,4 +10,9 @@ test("a reply quoting its problem keeps marks, not the problem's lines, and read
   for (const line of longLines) expect(marked).not.toContain(line.trim());
   expect(marked).toContain("⟦HE:");
   expect(unmarkQuotes(marked, source)).toBe(reply);
+  // A short line of the problem (a doctest's answer) is marked where it is a whole line, not inside other text.
+  const answer = source.prompt.split("\n").find((line) => line.trim() === "False")!;
+  const quoted = `${answer}\n    x = False  # not the problem's\n`;
+  expect(markQuotes(quoted, source)).toMatch(/^ +⟦HE:\d+⟧\n    x = False  # not the problem's\n$/);
+  expect(unmarkQuotes(markQuotes(quoted, source), source)).toBe(quoted);
 });
