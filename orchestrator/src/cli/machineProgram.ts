@@ -32,6 +32,10 @@ export function addMachineCommands(program: Command): void {
     .option("--backend <kind>", "auto (Ollama when it answers), ollama or llama", backendChoice, "auto" as const)
     .option("--port <n>", "proxy port", portNumber, DEFAULT_PORTS.proxy)
     .option("--model-port <n>", "llama.cpp server port", portNumber, DEFAULT_PORTS.model)
+    .option(
+      "--reproducible",
+      "llama backend: one call at a time per model and no prompt cache, so a greedy reply depends on its prompt alone (benchmarks; slower)",
+    )
     .option(...stackDirOption)
     .action(async (options: StackUpOptions) => {
       process.exitCode = await stackUp(options);

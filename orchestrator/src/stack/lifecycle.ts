@@ -34,6 +34,8 @@ export type StackUpOptions = StackOptions & {
   backend: BackendChoice;
   port: number;
   modelPort: number;
+  /** --reproducible: on the llama path, one slot per model server and no prompt cache. */
+  reproducible?: boolean;
   readyTimeoutMs?: number;
   env?: Record<string, string | undefined>;
   signal?: AbortSignal;
@@ -86,7 +88,7 @@ async function bringUp(options: StackUpOptions & { signal: AbortSignal }): Promi
     const models = running.filter((service) => service.name !== "proxy");
     const complete = proxy?.alive && (proxy.record?.backend === "ollama" || models.every((service) => service.alive));
     if (complete) {
-      say("already up (smol-coder stack down first to change ports or backend)");
+      say("already up (smol-coder stack down first to change ports, backend or --reproducible)");
       process.stdout.write(
         `${formatStatus(running)}\n${usageLines(proxy!.record!.url, paths, keyFileFound(paths)).join("\n")}\n`,
       );
@@ -126,14 +128,27 @@ async function bringUp(options: StackUpOptions & { signal: AbortSignal }): Promi
     const models = modelPorts(ports.model);
     await writeOverlay(paths, { modelUrls: { fast: localUrl(models.fast), deep: localUrl(models.deep) }, frontier });
   }
+  const reproducible = backend === "llama" && Boolean(options.reproducible);
+  if (options.reproducible && !reproducible)
+    say("--reproducible applies to the llama backend only; Ollama serves as it is set");
   const state: StackState = {
     backend,
     frontier,
     models: backend === "llama" ? { fast: LOCAL_MODELS.fast.alias, deep: LOCAL_MODELS.deep.alias } : {},
+    reproducible,
   };
   await writeFile(paths.state, `${JSON.stringify(state)}\n`);
   say(tierSummary(state));
-  const plan = planStack({ paths, backend, ports, ollamaBase, masterKey, cores: availableParallelism(), env });
+  const plan = planStack({
+    paths,
+    backend,
+    ports,
+    ollamaBase,
+    masterKey,
+    cores: availableParallelism(),
+    env,
+    reproducible,
+  });
   await startServices(plan.services, backend, {
     say,
     signal: options.signal,

@@ -10,6 +10,7 @@ import {
   proxyEnv,
   stackPaths,
   tierSummary,
+  StackState,
   usageLines,
   type PlanInput,
 } from "./stack.ts";
@@ -92,10 +93,15 @@ describe("the overlay of the real litellm/config.yaml", () => {
   });
 
   test("the tiers are said plainly, frontier or not", () => {
-    expect(tierSummary({ backend: "llama", frontier: false, models: {} })).toContain("no frontier tier");
-    expect(tierSummary({ backend: "llama", frontier: true, models: {} })).toContain(
-      "reviewer, mentor → the frontier model",
-    );
+    const plain = { backend: "llama", frontier: false, models: {}, reproducible: false } as const;
+    expect(tierSummary(plain)).toContain("no frontier tier");
+    expect(tierSummary({ ...plain, frontier: true })).toContain("reviewer, mentor → the frontier model");
+    expect(tierSummary(plain)).not.toContain("reproducible");
+    expect(tierSummary({ ...plain, reproducible: true })).toContain("reproducible: one call at a time per model");
+  });
+
+  test("a state file from before --reproducible reads as not reproducible", () => {
+    expect(StackState.parse({ backend: "llama", frontier: false, models: {} }).reproducible).toBe(false);
   });
 });
 
@@ -188,6 +194,13 @@ describe("planStack", () => {
       "--port",
       "4000",
     ]);
+  });
+
+  test("llama, reproducible: each model server has one slot and reads every prompt from its start", () => {
+    const [fast, deep] = planStack({ ...input, reproducible: true }).services;
+    expect(fast!.argv.slice(-7).join(" ")).toBe("--ctx 4096 --parallel 1 --threads 1 --no-prompt-cache");
+    expect(deep!.argv.slice(-7).join(" ")).toBe("--ctx 8192 --parallel 1 --threads 1 --no-prompt-cache");
+    expect(planStack(input).services[0]!.argv).not.toContain("--no-prompt-cache");
   });
 
   test("llama: the model servers get no secret, the proxy its master key and the frontier key when set", () => {

@@ -111,6 +111,8 @@ export type PlanInput = {
   masterKey: string;
   cores: number;
   env: Record<string, string | undefined>;
+  /** One slot per model server and no prompt cache (stack up --reproducible): a greedy reply depends on its prompt alone. */
+  reproducible?: boolean;
 };
 
 export const localUrl = (port: number) => `http://127.0.0.1:${port}/v1`;
@@ -149,9 +151,10 @@ export function planStack(input: PlanInput): StackPlan {
         "--ctx",
         String(MODEL_SLOTS[role].contextTokens),
         "--parallel",
-        String(MODEL_SLOTS[role].parallel),
+        String(input.reproducible ? 1 : MODEL_SLOTS[role].parallel),
         "--threads",
         String(threads[role]),
+        ...(input.reproducible ? ["--no-prompt-cache"] : []),
       ],
     ],
     env: { ...withoutSecrets(input.env), ...UNBUFFERED },
@@ -192,6 +195,8 @@ export const StackState = z.object({
   backend: z.enum(["ollama", "llama"]),
   frontier: z.boolean(),
   models: z.record(z.string(), z.string()),
+  /** stack up --reproducible (llama path): one slot per model, no prompt cache. Absent in files of earlier versions. */
+  reproducible: z.boolean().default(false),
 });
 export type StackState = z.infer<typeof StackState>;
 
@@ -199,7 +204,9 @@ export type StackState = z.infer<typeof StackState>;
 export function tierSummary(state: StackState): string {
   if (state.backend === "ollama")
     return "tiers: config.yaml's Ollama models; reviewer and mentor on the frontier model (config.yaml)";
-  const local = `fast-coder → ${LOCAL_MODELS.fast.title}; deep-coder, spec-writer → ${LOCAL_MODELS.deep.title}`;
+  const local = `fast-coder → ${LOCAL_MODELS.fast.title}; deep-coder, spec-writer → ${LOCAL_MODELS.deep.title}${
+    state.reproducible ? " (reproducible: one call at a time per model, no prompt cache)" : ""
+  }`;
   return state.frontier
     ? `tiers: ${local}; reviewer, mentor → the frontier model (ANTHROPIC_API_KEY is set)`
     : `tiers: ${local}; reviewer, mentor → ${LOCAL_MODELS.deep.title} too: no frontier tier (set ANTHROPIC_API_KEY and run stack up again for one)`;

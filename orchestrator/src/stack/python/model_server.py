@@ -1,9 +1,11 @@
 """One local model behind llama.cpp's own OpenAI-compatible HTTP server (xllamacpp: a prebuilt wheel, no compiler).
 
-Usage: python model_server.py --model FILE.gguf --alias NAME --port N --ctx N --parallel N --threads N
+Usage: python model_server.py --model FILE.gguf --alias NAME --port N --ctx N --parallel N --threads N [--no-prompt-cache]
 
 --ctx is the context of one slot; the server holds --parallel slots (continuous batching), each with its own
-prompt cache, so a retry that repeats a prompt's start reuses what that slot already read.
+prompt cache, so a retry that repeats a prompt's start reuses what that slot already read. --no-prompt-cache with
+--parallel 1 makes a greedy reply a function of its prompt alone: a cached prefix or a batch shared with other calls
+changes the arithmetic, and with it, now and then, a token.
 Runs until SIGTERM or SIGINT.
 """
 import argparse
@@ -22,6 +24,7 @@ def main() -> int:
     parser.add_argument("--ctx", type=int, required=True, help="tokens per slot")
     parser.add_argument("--parallel", type=int, required=True)
     parser.add_argument("--threads", type=int, required=True)
+    parser.add_argument("--no-prompt-cache", action="store_true", help="read every prompt from its start")
     args = parser.parse_args()
 
     params = xllamacpp.CommonParams()
@@ -36,7 +39,7 @@ def main() -> int:
     # Sleep, not spin, between batches: two servers share the machine's cores, and a spinning idle one steals them.
     params.cpuparams.poll = 0
     params.cpuparams_batch.poll = 0
-    params.cache_prompt = True
+    params.cache_prompt = not args.no_prompt_cache
     params.use_jinja = True
     params.warmup = False
 
