@@ -14,6 +14,7 @@ const PURE = [
   "^src/models/context\\.ts$",
   "^src/models/pricing\\.ts$",
   "^src/models/retry\\.ts$",
+  "^src/models/timings\\.ts$",
   "^src/patch/(apply|definitions|extract|index|owned|paths|stray|formats|match|parse|text|types|unmarked|unnamed)\\.ts$",
   "^src/guidance/(guidance|prompt|chat)\\.ts$",
   "^src/guidance/prompts/index\\.ts$",

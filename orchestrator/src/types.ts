@@ -50,6 +50,12 @@ export const Usage = z.object({
   costUsd: z.number().min(0),
   /** Milliseconds the calls took, queueing at the server included (absent in records written before it was kept). */
   modelMs: z.number().min(0).optional(),
+  /**
+   * The servers' own compute time of the calls that reported it (llama.cpp: prompt + generation; no queue), and
+   * how many did. Absent in records written before it was kept.
+   */
+  computeMs: z.number().min(0).optional(),
+  computedCalls: z.number().int().min(0).optional(),
 });
 export type Usage = z.infer<typeof Usage>;
 
@@ -64,6 +70,8 @@ export function totalUsage(byRole: Partial<Record<Role, Usage>>): Usage {
     tokensCached: sum((u) => u.tokensCached),
     costUsd: sum((u) => u.costUsd),
     modelMs: sum((u) => u.modelMs ?? 0),
+    computeMs: sum((u) => u.computeMs ?? 0),
+    computedCalls: sum((u) => u.computedCalls ?? 0),
   };
 }
 
@@ -104,6 +112,8 @@ export type CallRecord = {
   tokensOut: number;
   tokensCached: number;
   latencyMs: number;
+  /** The server's own compute time, when it reported one (llama.cpp's timings); null otherwise. */
+  computeMs: number | null;
   costUsd: number;
   costSource: CostSource;
   retries: number;

@@ -13,7 +13,15 @@ export type RecordedRequest = {
 };
 export type ScriptStep =
   | string
-  | { reply: string; delayMs?: number; costUsd?: number; promptTokens?: number; cachedTokens?: number }
+  | {
+      reply: string;
+      delayMs?: number;
+      costUsd?: number;
+      promptTokens?: number;
+      cachedTokens?: number;
+      /** llama.cpp's `timings` (prompt and generation milliseconds), as its server adds them to a completion. */
+      serverMs?: { prompt: number; predicted: number };
+    }
   | { status: number; retryAfter?: string; message?: string; delayMs?: number }
   | { hang: true }
   /** Decides the step when the request arrives; a promise holds the reply until the test lets it go. */
@@ -52,6 +60,7 @@ function completion(
   body: ChatRequestBody,
   reportedPromptTokens?: number,
   cachedTokens?: number,
+  serverMs?: { prompt: number; predicted: number },
 ): object {
   const promptChars = body.messages.reduce((sum, message) => sum + message.content.length, 0);
   const promptTokens = reportedPromptTokens ?? Math.ceil(promptChars / 4);
@@ -69,6 +78,16 @@ function completion(
       // As llama.cpp's server and OpenAI report the prompt cache.
       ...(cachedTokens === undefined ? {} : { prompt_tokens_details: { cached_tokens: cachedTokens } }),
     },
+    ...(serverMs === undefined
+      ? {}
+      : {
+          timings: {
+            prompt_n: promptTokens,
+            prompt_ms: serverMs.prompt,
+            predicted_n: completionTokens,
+            predicted_ms: serverMs.predicted,
+          },
+        }),
   };
 }
 
@@ -125,9 +144,12 @@ export function startFakeModel(options: FakeModelOptions = {}): FakeModel {
     if (step.delayMs) await Bun.sleep(step.delayMs);
     if ("status" in step) return errorResponse(step.status, step.message ?? `scripted ${step.status}`, step.retryAfter);
     const headers = step.costUsd === undefined ? undefined : { "x-litellm-response-cost": String(step.costUsd) };
-    return Response.json(completion(request.model, step.reply, request.body, step.promptTokens, step.cachedTokens), {
-      headers,
-    });
+    return Response.json(
+      completion(request.model, step.reply, request.body, step.promptTokens, step.cachedTokens, step.serverMs),
+      {
+        headers,
+      },
+    );
   }
 
   const server: Server<undefined> = Bun.serve({

@@ -78,6 +78,16 @@ describe("Bun's own fetch deadline", () => {
   });
 });
 
+describe("the server's compute time", () => {
+  test("read from llama.cpp's timings (prompt + generation), null where a backend reports none", async () => {
+    fake = startFakeModel({
+      replies: { local: [{ reply: "a", serverMs: { prompt: 812.4, predicted: 2_400.2 } }, { reply: "b" }] },
+    });
+    expect(await client(fake.url).complete({ model: "local", messages })).toMatchObject({ computeMs: 3213 });
+    expect(await client(fake.url).complete({ model: "local", messages })).toMatchObject({ computeMs: null });
+  });
+});
+
 describe("the prompt cache", () => {
   test("cached prompt tokens are read from usage.prompt_tokens_details, and are 0 where a backend reports none", async () => {
     fake = startFakeModel({

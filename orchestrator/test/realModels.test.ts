@@ -54,12 +54,15 @@ describe.skipIf(!PROXY)("the real models behind the real proxy", () => {
           applied: events.includes("patch_applied"),
           passed: events.includes("verification_passed"),
           rejected: rejected?.reason ?? null,
+          // llama.cpp's own compute time, passed on by the real proxy (the figure benchmarks compare arms by).
+          computeMs: result.events.find((event) => event.event === "model_call_completed")?.computeMs ?? null,
           stderr: result.stderr.slice(-300),
         };
       });
       // Exit 0 solved, 1 not solved: both are verdicts; anything else is the stack failing.
       for (const row of summary) expect(row.exitCode, JSON.stringify(row)).toBeLessThanOrEqual(1);
       for (const row of summary) expect(row.applied, JSON.stringify(row)).toBe(true);
+      for (const row of summary) expect(row.computeMs, JSON.stringify(row)).toBeGreaterThan(0);
       expect(summary.filter((row) => row.passed).map((row) => row.problem)).toEqual([...solved]);
     }, 900_000);
   }

@@ -107,7 +107,7 @@ export async function exercismCommand(config: Config, flags: ExercismFlags): Pro
     for (const arm of s.arms) {
       const after = arm.solvedAfter.map((n, k) => `try ${k + 1}: ${n}/${arm.total}`).join(", ");
       lines.push(
-        `${arm.arm} [${arm.tier}, ${arm.model}]: ${after}; well-formed ${arm.wellFormed}/${arm.replies}; model time ${arm.modelSeconds} s`,
+        `${arm.arm} [${arm.tier}, ${arm.model}]: ${after}; well-formed ${arm.wellFormed}/${arm.replies}; model time ${arm.modelSeconds} s${arm.computeSeconds === null ? "" : ` (server compute ${arm.computeSeconds} s)`}`,
       );
     }
     if (s.arms.some((arm) => arm.arm === "smol-coder"))

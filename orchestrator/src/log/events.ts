@@ -135,7 +135,11 @@ export const EVENTS = {
       tokensCached: z.number().int().nullable(),
       costUsd: z.number().nullable(),
       costSource: z.string().describe("header, table or unpriced"),
-      durationMs: z.number(),
+      durationMs: z.number().describe("the call's latency, queueing at the server included"),
+      computeMs: z
+        .number()
+        .nullable()
+        .describe("the server's own compute time (llama.cpp: prompt + generation); null when it did not say"),
       retries: z.number().int(),
     }),
   },

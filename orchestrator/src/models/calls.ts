@@ -74,6 +74,7 @@ function completed(
     tokensOut: completion.tokensOut,
     tokensCached: completion.tokensCached,
     latencyMs: completion.durationMs,
+    computeMs: completion.computeMs,
     costUsd: cost.costUsd,
     costSource: cost.source,
     retries: completion.retries,
@@ -89,6 +90,7 @@ function completed(
     costUsd: record.costUsd,
     costSource: record.costSource,
     durationMs: record.latencyMs,
+    computeMs: record.computeMs,
     retries: record.retries,
   });
   return record;

@@ -4,6 +4,7 @@ import { isContextOverflow, promptChars, truncation } from "./context.ts";
 import { EndpointRejected, EndpointUnreachable, PromptTooLong } from "../errors.ts";
 import { retryDelay, type CallFailure, type RetrySettings } from "./retry.ts";
 import { abortableSleep } from "./abortable.ts";
+import { serverComputeMs } from "./timings.ts";
 import type { ReadinessGate } from "./readiness.ts";
 import type { ChatMessage } from "../types.ts";
 
@@ -16,6 +17,8 @@ export type Completion = {
   /** From LiteLLM's x-litellm-response-cost header, when the proxy sent it. */
   costUsd: number | null;
   durationMs: number;
+  /** The server's own compute time (llama.cpp's timings: prompt + generation), or null when it did not say. */
+  computeMs: number | null;
   retries: number;
   /** Why the usage shows the backend saw only part of the prompt (Ollama cuts silently), or null. */
   truncated: string | null;
@@ -127,6 +130,7 @@ export function createModelClient(options: ModelClientOptions): ModelClient {
             tokensCached: data.usage?.prompt_tokens_details?.cached_tokens ?? 0,
             costUsd: costHeader !== null && costHeader !== "" && Number.isFinite(cost) ? cost : null,
             durationMs: Math.round(performance.now() - started),
+            computeMs: serverComputeMs(data),
             retries: retry,
             truncated: truncation({
               promptChars: promptChars(messages),

@@ -48,6 +48,7 @@ function scriptedModel(script: Record<string, Reply[]>): ModelClient & { calls: 
         tokensIn: 100,
         tokensOut: 10,
         tokensCached: 60,
+        computeMs: null,
         costUsd: null,
         durationMs: 1,
         retries: 0,

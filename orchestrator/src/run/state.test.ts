@@ -84,11 +84,13 @@ describe("the other folds and the outcome", () => {
       tokensOut: 2,
       tokensCached: 6,
       latencyMs: 1,
+      computeMs: 3,
       costUsd: 0.5,
       costSource: "table" as const,
       retries: 0,
     };
-    state = foldCall(foldCall(state, call), { ...call, role: "mentor" });
+    // The mentor's server said nothing of its compute time (a frontier model): not counted as computed.
+    state = foldCall(foldCall(state, call), { ...call, role: "mentor", computeMs: null });
     state = foldCall(state, call);
     state = foldEscalation(state, "deep");
     state = foldSpec(state, "the spec");
@@ -103,8 +105,26 @@ describe("the other folds and the outcome", () => {
     });
     state = foldAttempt(state, { ...record(1, "passed"), tier: "deep" });
     expect(state.usage).toEqual({
-      fast: { calls: 2, tokensIn: 20, tokensOut: 4, tokensCached: 12, costUsd: 1, modelMs: 2 },
-      mentor: { calls: 1, tokensIn: 10, tokensOut: 2, tokensCached: 6, costUsd: 0.5, modelMs: 1 },
+      fast: {
+        calls: 2,
+        tokensIn: 20,
+        tokensOut: 4,
+        tokensCached: 12,
+        costUsd: 1,
+        modelMs: 2,
+        computeMs: 6,
+        computedCalls: 2,
+      },
+      mentor: {
+        calls: 1,
+        tokensIn: 10,
+        tokensOut: 2,
+        tokensCached: 6,
+        costUsd: 0.5,
+        modelMs: 1,
+        computeMs: 0,
+        computedCalls: 0,
+      },
     });
     const outcome = taskOutcome("t", state, "complete", 42, { commit: "abc" });
     expect(outcome).toMatchObject({

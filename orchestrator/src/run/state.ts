@@ -122,6 +122,8 @@ export function foldCall(state: LoopState, call: CallRecord): LoopState {
     tokensCached: 0,
     costUsd: 0,
     modelMs: 0,
+    computeMs: 0,
+    computedCalls: 0,
   };
   const after: Usage = {
     calls: before.calls + 1,
@@ -130,6 +132,8 @@ export function foldCall(state: LoopState, call: CallRecord): LoopState {
     tokensCached: before.tokensCached + call.tokensCached,
     costUsd: before.costUsd + call.costUsd,
     modelMs: (before.modelMs ?? 0) + call.latencyMs,
+    computeMs: (before.computeMs ?? 0) + (call.computeMs ?? 0),
+    computedCalls: (before.computedCalls ?? 0) + (call.computeMs === null ? 0 : 1),
   };
   return { ...state, usage: { ...state.usage, [call.role]: after } };
 }

@@ -107,6 +107,7 @@ export async function askLikeAider(
       tokensIn: record.tokensIn,
       tokensOut: record.tokensOut,
       modelMs: record.latencyMs,
+      ...(record.computeMs === null ? {} : { computeMs: record.computeMs }),
     });
     if (check.passed) break;
     turns.push(

@@ -123,6 +123,7 @@ async function solveExercise(
     tokensIn: totals.tokensIn,
     tokensOut: totals.tokensOut,
     modelMs: totals.modelMs ?? 0,
+    ...(totals.computedCalls === totals.calls ? { computeMs: totals.computeMs ?? 0 } : {}),
     wallMs: outcome.wallMs,
   };
 }

@@ -13,8 +13,10 @@ export const TaskLine = z.object({
   attempts: z.array(z.object({ tier: Tier, outcome: AttemptOutcome, ignored: z.number().int().optional() })),
   tokensIn: z.number().min(0),
   tokensOut: z.number().min(0),
-  /** Model time of every call the task made (attempts, spec, checkpoints). */
+  /** Model time of every call the task made (attempts, spec, checkpoints), queueing at the server included. */
   modelMs: z.number().min(0),
+  /** The servers' own compute time of those calls, when every one reported it (llama.cpp's timings). */
+  computeMs: z.number().min(0).optional(),
   wallMs: z.number().min(0),
   error: z.string().optional(),
 });
@@ -27,6 +29,8 @@ export const Try = z.object({
   tokensIn: z.number().min(0),
   tokensOut: z.number().min(0),
   modelMs: z.number().min(0),
+  /** The server's own compute time of the call, when it reported one (llama.cpp's timings). */
+  computeMs: z.number().min(0).optional(),
   /** The prompt did not fit the model's context: no reply, not counted among the replies. */
   tooLong: z.boolean().optional(),
 });

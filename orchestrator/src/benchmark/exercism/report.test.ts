@@ -96,11 +96,52 @@ describe("the Exercism summary", () => {
     expect(baselineCell(baselines[1])).toBe("✗ RF");
     expect(baselineCell(baselines[4])).toBe("crashed");
     const report = renderExercismReport(summary, { tasks, baselines, oracle: [] }, "T");
-    expect(report).toContain("| smol-coder | fast | fast tier | 1/3 (33.3%) | 2/3 (66.7%) | 4/5 (80.0%) | 3 s | 15 |");
+    expect(report).toContain(
+      "| smol-coder | fast | fast tier | 1/3 (33.3%) | 2/3 (66.7%) | 4/5 (80.0%) | 3 s | – | 15 |",
+    );
     expect(report).toContain(
       "Paired, on the 3 exercises both have a verdict for: smol-coder 1 after try 1, 2 after try 2; the fast baseline 1 after try 1, 2 after try 2.",
     );
     expect(report).toContain("| b | ✓2 R✓ (ff) | ✗ RF |");
+  });
+
+  test("server compute: summed when every line has it, unknown (–) when one lacks it; a prompt too long needs none", () => {
+    const timed = (line: BaselineLine, computeMs: number): BaselineLine => ({
+      ...line,
+      tries: line.tries.map((attempt) => ({ ...attempt, computeMs })),
+    });
+    const tooLong: BaselineLine = {
+      ...base("f", []),
+      tries: [{ wellFormed: false, passed: false, tokensIn: 0, tokensOut: 0, modelMs: 2000, tooLong: true }],
+    };
+    const arm = (lines: BaselineLine[], tasks: TaskLine[] = []) =>
+      summariseExercism({ track: "python", exercises: [], tasks, baselines: lines, oracle: [], wallSeconds: 1 }).arms;
+    const [a, c] = [timed(baselines[0]!, 700), timed(baselines[2]!, 450)];
+    expect(arm([a, c])[0]!.computeSeconds).toBe(Math.round((700 * a.tries.length + 450 * c.tries.length) / 100) / 10);
+    expect(arm([a, tooLong])[0]!.computeSeconds).toBe(Math.round((700 * a.tries.length) / 100) / 10);
+    expect(arm([a, baselines[2]!])[0]!.computeSeconds).toBeNull();
+    const [smol] = arm(
+      [],
+      [
+        { ...tasks[0]!, computeMs: 1_250 },
+        { ...tasks[2]!, computeMs: 1_000 },
+      ],
+    );
+    expect(smol!.computeSeconds).toBe(2.3);
+    expect(
+      renderExercismReport(
+        summariseExercism({
+          track: "python",
+          exercises: [],
+          tasks: [{ ...tasks[0]!, computeMs: 1_250 }],
+          baselines: [],
+          oracle: [],
+          wallSeconds: 1,
+        }),
+        { tasks: [], baselines: [], oracle: [] },
+        "T",
+      ),
+    ).toContain(" | 1.3 s | ");
   });
 
   test("a baseline prompt that did not fit is a failed try, not a reply: marked L, its time counted", () => {

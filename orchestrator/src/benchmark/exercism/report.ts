@@ -16,6 +16,8 @@ export type ArmSummary = {
   replies: number;
   wellFormed: number;
   modelSeconds: number;
+  /** The servers' own compute time (no queue), or null when a line lacks it (a server that does not say, older lines). */
+  computeSeconds: number | null;
   tokensOut: number;
 };
 
@@ -36,6 +38,11 @@ export type ExercismSummary = {
 };
 
 const seconds = (ms: number) => Math.round(ms / 100) / 10;
+/** Pure: the summed compute time, or null unless every item has one. */
+function computeSeconds(items: readonly { computeMs?: number | undefined }[]): number | null {
+  if (items.length === 0 || items.some((item) => item.computeMs === undefined)) return null;
+  return seconds(items.reduce((sum, item) => sum + (item.computeMs ?? 0), 0));
+}
 const cumulative = (counts: number[]) => counts.map((_, i) => counts.slice(0, i + 1).reduce((a, b) => a + b, 0));
 
 function tasksArm(recorded: readonly TaskLine[], tries: number): ArmSummary {
@@ -58,6 +65,7 @@ function tasksArm(recorded: readonly TaskLine[], tries: number): ArmSummary {
     replies: replies.length,
     wellFormed: replies.filter((a) => a.outcome !== "patch_rejected").length,
     modelSeconds: seconds(tasks.reduce((s, t) => s + t.modelMs, 0)),
+    computeSeconds: computeSeconds(tasks),
     tokensOut: tasks.reduce((s, t) => s + t.tokensOut, 0),
   };
 }
@@ -82,6 +90,8 @@ function baselineArm(recorded: readonly BaselineLine[], tier: Tier, tries: numbe
     replies: all.length,
     wellFormed: all.filter((t) => t.wellFormed).length,
     modelSeconds: seconds(tried.reduce((s, t) => s + t.modelMs, 0)),
+    // A prompt that did not fit was never computed: it needs no compute time of its own.
+    computeSeconds: computeSeconds(tried.filter((t) => t.tooLong !== true)),
     tokensOut: tried.reduce((s, t) => s + t.tokensOut, 0),
   };
 }
@@ -192,11 +202,11 @@ export function renderExercismReport(
   if (summary.arms.length > 0) {
     const tries = Math.max(...summary.arms.map((a) => a.solvedAfter.length));
     out.push(
-      `| arm | tier | model | ${Array.from({ length: tries }, (_, k) => `after try ${k + 1}`).join(" | ")} | well-formed replies | model time | reply tokens |`,
-      `| --- | --- | --- | ${Array.from({ length: tries }, () => "---").join(" | ")} | --- | --- | --- |`,
+      `| arm | tier | model | ${Array.from({ length: tries }, (_, k) => `after try ${k + 1}`).join(" | ")} | well-formed replies | model time | server compute | reply tokens |`,
+      `| --- | --- | --- | ${Array.from({ length: tries }, () => "---").join(" | ")} | --- | --- | --- | --- |`,
       ...summary.arms.map(
         (a) =>
-          `| ${a.arm} | ${a.tier} | ${a.model} | ${a.solvedAfter.map((n) => `${n}/${a.total} (${pct(n, a.total)})`).join(" | ")} | ${a.wellFormed}/${a.replies} (${pct(a.wellFormed, a.replies)}) | ${a.modelSeconds} s | ${a.tokensOut} |`,
+          `| ${a.arm} | ${a.tier} | ${a.model} | ${a.solvedAfter.map((n) => `${n}/${a.total} (${pct(n, a.total)})`).join(" | ")} | ${a.wellFormed}/${a.replies} (${pct(a.wellFormed, a.replies)}) | ${a.modelSeconds} s | ${a.computeSeconds === null ? "–" : `${a.computeSeconds} s`} | ${a.tokensOut} |`,
       ),
       "",
       ...summary.paired.map(
@@ -209,6 +219,8 @@ export function renderExercismReport(
         .join(
           ", ",
         )}; replies refused before any test: ${summary.refusedReplies}; replies that also wrote files the task does not own (those edits left out, the rest tested): ${summary.repliesWithIgnoredFiles}.`,
+      "",
+      "Model time is each call's latency, queueing at the server included (arms that share a server wait for each other); server compute is the model server's own time for the calls (llama.cpp's timings: prompt and generation), – where a server did not report it.",
       "",
       "A try is one model reply that is verified. Cells: ✓k solved at try k, ✗ not solved; then each try: ✓ passed, F tests failed, R refused or malformed, L prompt too long; smol-coder's tiers in brackets (f fast, d deep, r reviewer).",
       "",
