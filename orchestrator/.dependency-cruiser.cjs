@@ -23,7 +23,7 @@ const PURE = [
   "^src/verify/grade\\.ts$",
   "^src/benchmark/humaneval/report\\.ts$",
   "^src/benchmark/exercism/(aiderProtocol|checks|lines|protocol|report|selection|track)\\.ts$",
-  "^src/benchmark/pool\\.ts$",
+  "^src/benchmark/(pool|usage)\\.ts$",
   "^src/sandbox/bwrap\\.ts$",
   "^src/stack/(stack|models)\\.ts$",
   "^src/doctor/(doctor|check|machine|ollama|tiers|daemonCheck)\\.ts$",

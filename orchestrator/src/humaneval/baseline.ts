@@ -1,7 +1,7 @@
 // The direct baseline, pure: a model asked the way its makers evaluate it (Qwen2.5-Coder's report, EvalPlus:
 // greedy, zero-shot, "Can you complete the following Python function?" with the prompt in a python block), the
 // reply's first code block taken as the solution. What smol-coder's cascade must beat.
-import type { ChatMessage, Tier } from "../types.ts";
+import type { ChatMessage, Tier, Usage } from "../types.ts";
 
 /** One tier's model asked directly over a run's problems. */
 export type BaselineSummary = {
@@ -12,6 +12,8 @@ export type BaselineSummary = {
   passAt1: number;
   tokensOut: number;
   wallSeconds: number;
+  /** The calls' usage (one per problem): tokens, latency and the servers' compute time where they reported it. */
+  usage: Usage;
 };
 
 /** The published anchors the report quotes: Qwen2.5-Coder technical report, EvalPlus harness, greedy, bf16. */

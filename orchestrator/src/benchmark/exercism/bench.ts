@@ -124,6 +124,7 @@ async function solveExercise(
     tokensOut: totals.tokensOut,
     modelMs: totals.modelMs ?? 0,
     ...(totals.computedCalls === totals.calls ? { computeMs: totals.computeMs ?? 0 } : {}),
+    usage: outcome.usage,
     wallMs: outcome.wallMs,
   };
 }

@@ -1,6 +1,6 @@
 // Pure: the result lines of an Exercism run, one schema per arm: smol-coder's tasks, the field's baseline, the oracle.
 import { z } from "zod";
-import { AttemptOutcome, TaskStatus, Tier } from "../../types.ts";
+import { AttemptOutcome, Role, TaskStatus, Tier, Usage } from "../../types.ts";
 
 /** smol-coder on one exercise: the task's outcome, with each attempt's tier and outcome. */
 export const TaskLine = z.object({
@@ -17,6 +17,8 @@ export const TaskLine = z.object({
   modelMs: z.number().min(0),
   /** The servers' own compute time of those calls, when every one reported it (llama.cpp's timings). */
   computeMs: z.number().min(0).optional(),
+  /** Every call's usage per tier and role (absent in lines written before it was kept). */
+  usage: z.partialRecord(Role, Usage).optional(),
   wallMs: z.number().min(0),
   error: z.string().optional(),
 });

@@ -144,6 +144,36 @@ describe("the Exercism summary", () => {
     ).toContain(" | 1.3 s | ");
   });
 
+  test("model calls by tier and role, with model-seconds per solved task, once every line carries its usage", () => {
+    const fast = {
+      calls: 1,
+      tokensIn: 10,
+      tokensOut: 5,
+      tokensCached: 4,
+      costUsd: 0,
+      modelMs: 1000,
+      computeMs: 600,
+      computedCalls: 1,
+    };
+    const withUsage = tasks.map((t) => ({
+      ...t,
+      usage: { fast: { ...fast, calls: t.attempts.length, computedCalls: t.attempts.length } },
+    }));
+    const timedBaselines = baselines.map((b) => ({ ...b, tries: b.tries.map((t) => ({ ...t, computeMs: 300 })) }));
+    const input = { tasks: withUsage, baselines: timedBaselines, oracle: [] };
+    const report = renderExercismReport(
+      summariseExercism({ track: "python", exercises: [], ...input, wallSeconds: 1 }),
+      input,
+      "T",
+    );
+    expect(report).toContain("## Model calls by tier and role");
+    // a, b, c have verdicts (d has none): 1 + 2 + 2 calls, 600 ms of compute each line, 2 solved.
+    expect(report).toContain("| **smol-coder** (fast) | 5 | 30 | 12 | 15 | 3 s | 1.8 s | 0.9 s (2 solved) |");
+    // a, b, c, e: six tries at 300 ms each, 3 solved.
+    expect(report).toContain("| **baseline fast** (fast) | 6 | 60 | 0 | 30 | 3 s | 1.8 s | 0.6 s (3 solved) |");
+    expect(renderExercismReport(summary, { tasks, baselines, oracle: [] }, "T")).not.toContain("Model calls by tier");
+  });
+
   test("a baseline prompt that did not fit is a failed try, not a reply: marked L, its time counted", () => {
     const tooLong: BaselineLine = {
       ...base("f", []),

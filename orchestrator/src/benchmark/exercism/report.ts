@@ -4,6 +4,7 @@
 import { isVerdict, TIERS, type Tier } from "../../types.ts";
 import type { Track } from "./track.ts";
 import type { BaselineLine, OracleLine, TaskLine } from "./lines.ts";
+import { renderUsageTable, usageByRole, type UsageByRole } from "../usage.ts";
 
 export type ArmSummary = {
   arm: string;
@@ -184,6 +185,51 @@ export function baselineCell(line: BaselineLine | undefined): string {
   return `${line.solved ? `✓${line.tries.length}` : "✗"} ${marks}`;
 }
 
+/** Pure: a baseline's tries as one role's usage (a prompt that did not fit made no call the server computed). */
+function baselineUsage(lines: readonly BaselineLine[], tier: Tier): UsageByRole {
+  const tries = lines.flatMap((line) => line.tries);
+  const computed = tries.filter((t) => t.computeMs !== undefined);
+  return {
+    [tier]: {
+      calls: tries.filter((t) => t.tooLong !== true).length,
+      tokensIn: tries.reduce((s, t) => s + t.tokensIn, 0),
+      tokensOut: tries.reduce((s, t) => s + t.tokensOut, 0),
+      tokensCached: 0,
+      costUsd: 0,
+      modelMs: tries.reduce((s, t) => s + t.modelMs, 0),
+      computeMs: computed.reduce((s, t) => s + (t.computeMs ?? 0), 0),
+      computedCalls: computed.length,
+    },
+  };
+}
+
+/** Pure: the usage table of the arms, when every smol-coder line carries its usage by role (newer runs). */
+function usageSection(
+  summary: ExercismSummary,
+  lines: { tasks: readonly TaskLine[]; baselines: readonly BaselineLine[] },
+): string[] {
+  const tasks = lines.tasks.filter((t) => isVerdict(t.status));
+  if (tasks.some((t) => t.usage === undefined)) return [];
+  const smol = summary.arms.find((arm) => arm.arm === "smol-coder");
+  const baselines = summary.arms.filter((arm) => arm.arm !== "smol-coder");
+  return [
+    "## Model calls by tier and role",
+    "",
+    ...renderUsageTable([
+      ...(smol ? [{ name: "smol-coder", byRole: usageByRole(tasks.map((t) => t.usage!)), solved: smol.solved }] : []),
+      ...baselines.map((arm) => ({
+        name: `baseline ${arm.tier}`,
+        byRole: baselineUsage(
+          lines.baselines.filter((b) => b.tier === arm.tier && (b.status === "complete" || b.status === "failed")),
+          arm.tier as Tier,
+        ),
+        solved: arm.solved,
+      })),
+    ]),
+    "",
+  ];
+}
+
 export function renderExercismReport(
   summary: ExercismSummary,
   lines: { tasks: readonly TaskLine[]; baselines: readonly BaselineLine[]; oracle: readonly OracleLine[] },
@@ -222,6 +268,7 @@ export function renderExercismReport(
       "",
       "Model time is each call's latency, queueing at the server included (arms that share a server wait for each other); server compute is the model server's own time for the calls (llama.cpp's timings: prompt and generation), – where a server did not report it.",
       "",
+      ...usageSection(summary, lines),
       "A try is one model reply that is verified. Cells: ✓k solved at try k, ✗ not solved; then each try: ✓ passed, F tests failed, R refused or malformed, L prompt too long; smol-coder's tiers in brackets (f fast, d deep, r reviewer).",
       "",
     );

@@ -21,6 +21,9 @@ export const BaselineLine = z.object({
   tokensIn: z.number(),
   tokensOut: z.number(),
   wallMs: z.number(),
+  /** The call's latency and the server's own compute time (absent in lines written before they were kept). */
+  latencyMs: z.number().min(0).optional(),
+  computeMs: z.number().min(0).optional(),
 });
 export type BaselineLine = z.infer<typeof BaselineLine>;
 
@@ -55,6 +58,8 @@ async function askDirectly(
     tokensIn: record.tokensIn,
     tokensOut: record.tokensOut,
     wallMs: Math.round(performance.now() - started),
+    latencyMs: record.latencyMs,
+    ...(record.computeMs === null ? {} : { computeMs: record.computeMs }),
   };
 }
 
@@ -89,6 +94,16 @@ export async function runBaseline(
       passAt1: mine.length === 0 ? 0 : Math.round((solved / mine.length) * 10_000) / 10_000,
       tokensOut: mine.reduce((sum, line) => sum + line.tokensOut, 0),
       wallSeconds: Math.round(mine.reduce((sum, line) => sum + line.wallMs, 0) / 100) / 10,
+      usage: {
+        calls: mine.length,
+        tokensIn: mine.reduce((sum, line) => sum + line.tokensIn, 0),
+        tokensOut: mine.reduce((sum, line) => sum + line.tokensOut, 0),
+        tokensCached: 0,
+        costUsd: 0,
+        modelMs: mine.reduce((sum, line) => sum + (line.latencyMs ?? 0), 0),
+        computeMs: mine.reduce((sum, line) => sum + (line.computeMs ?? 0), 0),
+        computedCalls: mine.filter((line) => line.computeMs !== undefined).length,
+      },
     };
   });
 }

@@ -33,7 +33,16 @@ const LINES = [
 describe("the benchmark's plots", () => {
   test("solved by final tier, solved within N attempts, wall time; the baselines when measured", () => {
     const charts = chartSpecs(LINES, [
-      { tier: "fast", model: "fast-coder", total: 3, solved: 2, passAt1: 0.6667, tokensOut: 300, wallSeconds: 30 },
+      {
+        tier: "fast",
+        model: "fast-coder",
+        total: 3,
+        solved: 2,
+        passAt1: 0.6667,
+        tokensOut: 300,
+        wallSeconds: 30,
+        usage: { calls: 3, tokensIn: 900, tokensOut: 300, tokensCached: 0, costUsd: 0 },
+      },
     ]);
     expect(charts.map((chart) => chart.file)).toEqual([
       "solved-by-tier.svg",

@@ -71,13 +71,23 @@ describe("summarise", () => {
   });
 
   test("tokens and cost by role add up", () => {
-    expect(summary.byRole.fast).toEqual({ calls: 5, tokensIn: 5000, tokensOut: 500, tokensCached: 1500, costUsd: 0 });
+    // Lines written before latency and compute time were kept count 0 of each (and no call as computed).
+    const untimed = { modelMs: 0, computeMs: 0, computedCalls: 0 };
+    expect(summary.byRole.fast).toEqual({
+      calls: 5,
+      tokensIn: 5000,
+      tokensOut: 500,
+      tokensCached: 1500,
+      costUsd: 0,
+      ...untimed,
+    });
     expect(summary.byRole.reviewer).toEqual({
       calls: 1,
       tokensIn: 1_000_000,
       tokensOut: 0,
       tokensCached: 0,
       costUsd: 3,
+      ...untimed,
     });
     expect(summary.tokensIn).toBe(1_005_000);
     expect(summary.promptCacheHitRate).toBe(0.0015);

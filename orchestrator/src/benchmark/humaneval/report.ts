@@ -5,6 +5,7 @@ import { z } from "zod";
 import type { Price } from "../../config/config.ts";
 import { frontierEstimate } from "../../models/pricing.ts";
 import { PUBLISHED, type BaselineSummary } from "../../humaneval/baseline.ts";
+import { renderUsageTable, usageByRole } from "../usage.ts";
 import { ROLES, Role, TaskStatus, Tier, Usage } from "../../types.ts";
 
 export const ResultLine = z.object({
@@ -56,17 +57,7 @@ const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
 export function summarise(lines: readonly ResultLine[], reviewerPrice: Price, wallSeconds: number): Summary {
   const total = lines.length;
   const solved = lines.filter((l) => l.solved);
-  const byRole: Summary["byRole"] = {};
-  for (const line of lines) {
-    for (const [role, usage] of Object.entries(line.usage) as [(typeof ROLES)[number], Usage][]) {
-      const into = (byRole[role] ??= { calls: 0, tokensIn: 0, tokensOut: 0, tokensCached: 0, costUsd: 0 });
-      into.calls += usage.calls;
-      into.tokensIn += usage.tokensIn;
-      into.tokensOut += usage.tokensOut;
-      into.tokensCached += usage.tokensCached;
-      into.costUsd += usage.costUsd;
-    }
-  }
+  const byRole = usageByRole(lines.map((line) => line.usage));
   const tokensIn = sum(lines.map((l) => l.tokensIn));
   const tokensOut = sum(lines.map((l) => l.tokensOut));
   const tokensCached = sum(lines.map((l) => l.tokensCached));
@@ -140,12 +131,20 @@ export function renderReport(
     ...charts.flatMap((chart) => [`![${chart.title}](${chart.file})`, ""]),
     "## By role",
     "",
-    "| role | calls | tokens in | tokens out | cost |",
-    "| --- | ---: | ---: | ---: | ---: |",
-    ...ROLES.filter((role) => summary.byRole[role]).map((role) => {
-      const u = summary.byRole[role]!;
-      return `| ${role} | ${u.calls} | ${u.tokensIn} | ${u.tokensOut} | ${usd(u.costUsd)} |`;
-    }),
+    ...renderUsageTable([
+      { name: "smol-coder", byRole: summary.byRole, solved: summary.solved },
+      ...baselines.map((b) => ({
+        name: `${b.tier} model asked directly`,
+        byRole: { [b.tier]: b.usage },
+        solved: b.solved,
+      })),
+    ]),
+    "",
+    "| role | cost |",
+    "| --- | ---: |",
+    ...ROLES.filter((role) => summary.byRole[role]).map(
+      (role) => `| ${role} | ${usd(summary.byRole[role]!.costUsd)} |`,
+    ),
     "",
     "## Problems",
     "",
