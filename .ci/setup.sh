@@ -1,4 +1,4 @@
-# Installs everything smol-coder needs into the checkout: Bun (npm, into .tools/), bubblewrap (Debian), a venv
+# Installs everything smol-coder needs into the checkout: Bun (npm, into .tools/), bubblewrap and redis-server (Debian), a venv
 # with pytest and the LiteLLM proxy (.venv/), the orchestrator's packages. Sourced by .ci/run (the tests) and
 # tasks/demo.sh (the main job end to end); expects ROOT, step() and die() from them. Safe to run again.
 BUN_VERSION=1.4.5
@@ -17,6 +17,13 @@ if ! command -v bwrap >/dev/null 2>&1; then
   $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq bubblewrap >/dev/null || die "could not install bubblewrap (apt-get install bubblewrap)"
 fi
 bwrap --version
+
+step "redis-server (the shared tier limits' tests run a real one) from Debian"
+if ! command -v redis-server >/dev/null 2>&1; then
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq redis-server >/dev/null || die "could not install redis-server (apt-get install redis-server)"
+fi
+redis-server --version
 
 step "Python venv with pytest and the LiteLLM proxy (.venv/)"
 [ -x .venv/bin/python ] || python3 -m venv .venv || die "could not create .venv (python3 -m venv)"

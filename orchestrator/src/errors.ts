@@ -46,8 +46,10 @@ export class EndpointUnreachable extends Error {
     readonly url: string,
     readonly reason: string,
     readonly attempts: number,
+    /** What the URL is: the model endpoint, or the limits' Redis (limits.redis) every call takes a permit from. */
+    readonly what = "model endpoint",
   ) {
-    super(`model endpoint ${url} unusable after ${attempts} tries: ${reason}`);
+    super(`${what} ${url} unusable after ${attempts} tries: ${reason}`);
   }
 }
 

@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { buildConfig, configFromEnv, type Config } from "./config.ts";
 import { ConfigInvalid } from "../errors.ts";
+import { redactRedisUrl } from "./sections.ts";
 
 function invalid(layers: Record<string, unknown>[]): ConfigInvalid {
   try {
@@ -162,5 +163,23 @@ describe("configFromEnv", () => {
 
   test("undocumented variables are ignored", () => {
     expect(configFromEnv({ SMOL_CODER_MAX_ATTEMPTS: "9", OPENAI_API_KEY: "sk-x", PATH: "/bin" })).toEqual({});
+  });
+});
+
+describe("limits.redis", () => {
+  test("a redis:// or rediss:// URL, from the config or SMOL_CODER_LIMITS_REDIS; anything else is refused by name", () => {
+    expect(buildConfig([]).limits).toEqual({ redis: null, prefix: "smol-coder", leaseMs: 10_000 });
+    expect(buildConfig([configFromEnv({ SMOL_CODER_LIMITS_REDIS: "rediss://h:6380/0" })]).limits.redis).toBe(
+      "rediss://h:6380/0",
+    );
+    expect(() => buildConfig([{ limits: { redis: "http://h:6379" } }])).toThrow("limits.redis");
+    expect(() => buildConfig([{ limits: { prefix: "a b" } }])).toThrow("limits.prefix");
+  });
+
+  test("its password is hidden wherever the URL is shown", () => {
+    expect(redactRedisUrl("redis://:s3cret-pw@h:6379/0")).toBe("redis://:***@h:6379/0");
+    expect(redactRedisUrl("rediss://worker:s3cret-pw@h:6380")).toBe("rediss://worker:***@h:6380");
+    expect(redactRedisUrl("redis://s3cret-pw@h")).toBe("redis://***@h");
+    expect(redactRedisUrl("redis://h:6379")).toBe("redis://h:6379");
   });
 });

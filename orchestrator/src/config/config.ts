@@ -5,6 +5,7 @@ import { ConfigInvalid } from "../errors.ts";
 import { defaultDbPath, defaultLogDir } from "./paths.ts";
 import {
   DaemonSettings,
+  LimitsSettings,
   EndpointSettings,
   GuidanceSettings,
   HumanEvalSettings,
@@ -93,6 +94,7 @@ export const Config = z
       .describe("Per-alias prices, used when the proxy sends no x-litellm-response-cost header"),
     humaneval: HumanEvalSettings,
     daemon: DaemonSettings,
+    limits: LimitsSettings,
     policy: z
       .object({
         failuresBeforeEscalation: z
@@ -162,6 +164,7 @@ export function configFromEnv(env: Record<string, string | undefined>): Record<s
   const layer: Record<string, unknown> = {};
   if (env.LITELLM_URL) layer.endpoint = { url: env.LITELLM_URL };
   if (env.SMOL_CODER_DB) layer.db = env.SMOL_CODER_DB;
+  if (env.SMOL_CODER_LIMITS_REDIS) layer.limits = { redis: env.SMOL_CODER_LIMITS_REDIS };
   if (env.SMOL_CODER_PYTHON) layer.humaneval = { python: env.SMOL_CODER_PYTHON };
   if (env.SMOL_CODER_SANDBOX_READONLY)
     layer.sandbox = { readOnly: env.SMOL_CODER_SANDBOX_READONLY.split(":").filter(Boolean) };

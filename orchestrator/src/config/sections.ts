@@ -118,6 +118,38 @@ export const DaemonSettings = z
   .strict()
   .prefault({});
 
+/** Pure: a Redis URL as it may be shown: any password replaced (redis://:***@host:6379). */
+export function redactRedisUrl(url: string): string {
+  return url.replace(/^(rediss?:\/\/)([^@/]*)@/, (_, scheme: string, auth: string) =>
+    auth.includes(":") ? `${scheme}${auth.split(":")[0]}:***@` : `${scheme}***@`,
+  );
+}
+
+export const LimitsSettings = z
+  .object({
+    redis: z
+      .string()
+      .regex(/^rediss?:\/\/[^\s]+$/, "must be a redis:// or rediss:// URL")
+      .nullable()
+      .default(null)
+      .describe(
+        "Share the tier and role limits with every process on this Redis, on any machine (a lease per call); null: this process's own limits",
+      ),
+    prefix: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]+$/, "letters, digits, _ . - only")
+      .default("smol-coder")
+      .describe("Key prefix on that Redis: one per swarm"),
+    leaseMs: z
+      .number()
+      .int()
+      .min(1_000)
+      .default(10_000)
+      .describe("A holder that stops renewing (killed, cut off) loses its permit after this long"),
+  })
+  .strict()
+  .prefault({});
+
 export const PatchSettings = z
   .object({
     maxChangedLines: z.number().int().min(1).default(300).describe("Larger patches are rejected"),

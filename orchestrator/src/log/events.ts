@@ -74,6 +74,27 @@ export const EVENTS = {
       status: z.number().int().optional(),
     }),
   },
+  limits_shared: {
+    level: "info",
+    about: "the tier and role limits are leases on this Redis (limits.redis), shared with every process using it",
+    fields: z.object({ redis: z.string().describe("the URL, any password hidden"), prefix: z.string() }),
+  },
+  limits_redis_lost: {
+    level: "warn",
+    about: "the limits' Redis stopped answering: calls wait for their permits until it is back",
+    fields: z.object({ redis: z.string(), reason }),
+  },
+  limits_redis_back: {
+    level: "info",
+    about: "the limits' Redis answers again",
+    fields: z.object({ redis: z.string() }),
+  },
+  permit_lease_lost: {
+    level: "warn",
+    about:
+      "a call's permit lease expired while it ran (Redis unreachable for longer than limits.leaseMs): the tier's limit may be exceeded until it ends",
+    fields: z.object({ tier }),
+  },
   spec_written: {
     level: "info",
     about: "the spec writer wrote the task's spec",

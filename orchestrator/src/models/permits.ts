@@ -3,6 +3,7 @@ import { Semaphore } from "async-mutex";
 import type { Config } from "../config/config.ts";
 import { abortable } from "./abortable.ts";
 import type { Role } from "../types.ts";
+import type { SharedPermits } from "./sharedPermits.ts";
 
 export type Router = {
   modelFor(role: Role): string;
@@ -23,7 +24,14 @@ export type Router = {
 export type QueuePlace = { position: number; inFlight: number; concurrency: number };
 export type PermitOptions = { signal?: AbortSignal; onQueued?: (place: QueuePlace) => void };
 
-type Line = { semaphore: Semaphore; concurrency: number; waiting: number; inFlight: number };
+type Line = {
+  role: Role;
+  semaphore: Semaphore;
+  concurrency: number;
+  waiting: number;
+  inFlight: number;
+  shared: SharedPermits | undefined;
+};
 
 async function holding<T>(line: Line, work: () => Promise<T>, options: PermitOptions): Promise<T> {
   options.signal?.throwIfAborted();
@@ -44,17 +52,30 @@ async function holding<T>(line: Line, work: () => Promise<T>, options: PermitOpt
   } finally {
     line.waiting -= 1;
   }
+  // Then the lease every process on the same Redis shares (none without one): this process's own order first, so
+  // it never holds more leases than its own limit.
+  let releaseLease: (() => Promise<void>) | undefined;
+  try {
+    releaseLease = await line.shared?.acquire(line.role, line.concurrency, options.signal);
+  } catch (error) {
+    release();
+    throw error;
+  }
   line.inFlight += 1;
   try {
     return await work();
   } finally {
     line.inFlight -= 1;
+    await releaseLease?.().catch(() => undefined); // unreachable Redis: the lease expires by itself
     release();
   }
 }
 
-/** `roles` has no default of its own: the config's (roles.specWriter, roles.mentor) is the one. */
-export function createRouter(tiers: Config["tiers"], roles: Config["roles"]): Router {
+/**
+ * `roles` has no default of its own: the config's (roles.specWriter, roles.mentor) is the one. With `shared`, each
+ * call also holds one of its role's leases in Redis, so the limits hold across every process and machine using it.
+ */
+export function createRouter(tiers: Config["tiers"], roles: Config["roles"], shared?: SharedPermits): Router {
   const settings: Record<
     Role,
     { model: string; concurrency: number; contextTokens: number | null; maxReplyTokens: number | null }
@@ -68,7 +89,14 @@ export function createRouter(tiers: Config["tiers"], roles: Config["roles"]): Ro
   const lines = Object.fromEntries(
     Object.entries(settings).map(([role, s]) => [
       role,
-      { semaphore: new Semaphore(s.concurrency), concurrency: s.concurrency, waiting: 0, inFlight: 0 },
+      {
+        role: role as Role,
+        semaphore: new Semaphore(s.concurrency),
+        concurrency: s.concurrency,
+        waiting: 0,
+        inFlight: 0,
+        shared,
+      },
     ]),
   ) as Record<Role, Line>;
   return {

@@ -20,7 +20,7 @@ export function outcomeLines(
   outcome: Pick<
     TaskOutcome,
     "taskId" | "status" | "totalAttempts" | "finalTier" | "commitRefused" | "conflict" | "unchanged"
-  >,
+  > & { lastErrors?: string[] },
   runId: string,
   workspace?: string,
 ): string[] {
@@ -28,6 +28,9 @@ export function outcomeLines(
     `smol-coder: task ${outcome.taskId} ${outcome.status} after ${outcome.totalAttempts} attempt(s), final tier ${outcome.finalTier}; run ${runId}` +
       (workspace ? `; workspace ${workspace}` : ""),
   ];
+  // What could not be reached (the model endpoint, the limits' Redis) or refused the task: said, not only logged.
+  if ((outcome.status === "unreachable" || outcome.status === "rejected") && outcome.lastErrors?.[0])
+    lines.push(`smol-coder: ${outcome.lastErrors[0]}`);
   if (outcome.unchanged)
     lines.push(
       "smol-coder: nothing changed: the model wrote the owned files back as they were and the checks pass on them (patch.acceptUnchanged)",

@@ -14,7 +14,8 @@ import { createRouter, type Router } from "../models/permits.ts";
 import { proxyRoot, waitUntilReady } from "../models/health.ts";
 import { readinessGate } from "../models/readiness.ts";
 import { openSandbox, type Sandbox } from "../sandbox/sandbox.ts";
-import { secretValues } from "../log/secrets.ts";
+import { registerSecret, secretValues } from "../log/secrets.ts";
+import { openSharedLimits, redisPassword } from "../models/sharedPermits.ts";
 import { stackApiKey } from "../stack/lifecycle.ts";
 import { openStore, type RunStore } from "../store/store.ts";
 import { emit } from "../log/events.ts";
@@ -80,7 +81,9 @@ export function openSession(config: Config, options: SessionOptions): Session {
   const apiKey = stackApiKey(process.env, config.endpoint.url);
   const logDir = options.logFile ? config.logDir : null;
   const logFile = logDir ? logFilePath(logDir) : null;
-  const secrets = [...secretValues(process.env), ...(apiKey ? [apiKey] : [])];
+  const redisSecret = config.limits.redis ? redisPassword(config.limits.redis) : null;
+  registerSecret(redisSecret ?? undefined);
+  const secrets = [...secretValues(process.env), ...(apiKey ? [apiKey] : []), ...(redisSecret ? [redisSecret] : [])];
   const log = createLogger({
     level: process.env.LOG_LEVEL,
     pretty: options.pretty,
@@ -91,6 +94,8 @@ export function openSession(config: Config, options: SessionOptions): Session {
   const store = openStore(config.db);
   let grader: Promise<Grader> | null = null;
   let sandbox: Promise<Sandbox> | null = null;
+  const redis = config.limits.redis;
+  const shared = redis ? openSharedLimits({ ...config.limits, redis }, log) : null;
   const openedSandbox = () =>
     (sandbox ??= openSandbox(config.sandbox, { unsafe: !config.sandbox.enabled }).then((opened) => {
       const fields = { enabled: opened.enabled, isolation: opened.description };
@@ -112,7 +117,7 @@ export function openSession(config: Config, options: SessionOptions): Session {
       emit(log, "internal_error", { err: error });
       return new InternalError(error, logFile);
     },
-    router: createRouter(config.tiers, config.roles),
+    router: createRouter(config.tiers, config.roles, shared?.permits),
     model: createModelClient({
       ...config.endpoint,
       apiKey,
@@ -131,6 +136,7 @@ export function openSession(config: Config, options: SessionOptions): Session {
       )),
     async close() {
       if (grader) await (await grader.catch(() => null))?.close();
+      await shared?.close();
       store.close();
     },
   };

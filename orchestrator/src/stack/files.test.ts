@@ -124,6 +124,25 @@ describe("compose.yaml: the optional Ollama", () => {
   });
 });
 
+describe("compose.yaml: the optional Redis (the swarm profile)", () => {
+  const redis = compose.services.redis!;
+  test("runs only under a profile, at a pinned tag, append-only, its data in a named volume", () => {
+    expect(redis.profiles).toEqual(["swarm"]);
+    expect(redis.image).toMatch(/^redis:\d+\.\d+\.\d+$/);
+    expect([redis.command ?? []].flat().join(" ")).toContain("--appendonly yes");
+    const volume = redis.volumes!.find((entry) => entry.endsWith(":/data"))!;
+    expect(Object.keys(compose.volumes ?? {})).toContain(volume.split(":")[0]!);
+  });
+
+  test("requires a password from the environment, kept off the command lines; published on loopback by default", () => {
+    expect((redis.environment as Record<string, string>).REDIS_PASSWORD).toMatch(/^\$\{REDIS_PASSWORD:\?.+\}$/);
+    const command = [redis.command ?? []].flat().join(" ");
+    expect(command).toContain('--requirepass "$$REDIS_PASSWORD"');
+    expect(healthcheckText(redis)).toContain('REDISCLI_AUTH="$$REDIS_PASSWORD" redis-cli ping');
+    expect(redis.ports).toEqual(["${REDIS_BIND:-127.0.0.1}:6379:6379"]);
+  });
+});
+
 describe("litellm/config.yaml", () => {
   test("defines every alias the orchestrator's default config calls", () => {
     for (const { model } of aliasesInUse) expect(deployment(model)).toBeDefined();

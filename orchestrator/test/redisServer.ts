@@ -1,0 +1,81 @@
+// A real redis-server for a test file: Debian's, on a free loopback port, with the append-only file on and fsync
+// on every write (nothing lost when it is killed), in a directory of its own. Tests that need it skip, with a
+// warning, where no redis-server is installed (.ci/setup.sh installs it).
+import { createServer } from "node:net";
+import path from "node:path";
+import Redis from "ioredis";
+import { tempDir } from "./helpers.ts";
+
+export const REDIS_SERVER = Bun.which("redis-server");
+if (!REDIS_SERVER) console.warn("SKIPPED the Redis tests: no redis-server (apt-get install redis-server)");
+
+export type TestRedis = {
+  url: string;
+  port: number;
+  dir: string;
+  /** A client for the test's own reads (closed by stop). */
+  client(): Redis;
+  /** SIGKILL, as a crash would. */
+  kill(): Promise<void>;
+  /** Starts it again on the same port and files. */
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+};
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
+    });
+  });
+}
+
+export async function startRedis(): Promise<TestRedis> {
+  const port = await freePort();
+  const dir = tempDir("smol-redis-");
+  const clients: Redis[] = [];
+  let child: ReturnType<typeof Bun.spawn> | undefined;
+  const launch = async () => {
+    child = Bun.spawn(
+      [REDIS_SERVER!, "--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--appendonly", "yes"],
+      { stdout: "ignore", stderr: "ignore" },
+    );
+    child.unref();
+    const probe = new Redis({ port, host: "127.0.0.1", lazyConnect: true, maxRetriesPerRequest: 0 });
+    for (let tries = 0; ; tries++) {
+      try {
+        await probe.connect();
+        await probe.config("SET", "appendfsync", "always");
+        break;
+      } catch (error) {
+        if (tries > 200) throw error;
+        await Bun.sleep(25);
+      }
+    }
+    probe.disconnect();
+  };
+  await launch();
+  const stopChild = async () => {
+    child?.kill("SIGKILL");
+    await child?.exited;
+  };
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    port,
+    dir: path.resolve(dir),
+    client() {
+      const client = new Redis({ port, host: "127.0.0.1", maxRetriesPerRequest: null });
+      clients.push(client);
+      return client;
+    },
+    kill: stopChild,
+    restart: launch,
+    async stop() {
+      for (const client of clients.splice(0)) client.disconnect();
+      await stopChild();
+    },
+  };
+}
