@@ -192,6 +192,6 @@ export async function serve(config: Config, options: ServeOptions): Promise<numb
     rmSync(options.socket, { force: true });
     if (readFileSync(pidFile, "utf8").trim() === String(process.pid)) rmSync(pidFile, { force: true });
     await session.close();
-    queue.close();
+    await queue.close();
   }
 }

@@ -1,7 +1,7 @@
 // The daemon's queue, behind a small interface: what every client submits, in the order tasks start, and who
-// runs each. The SQLite queue (sqlite.ts) is the one there is; a distributed engine (Redis/BullMQ) can implement
-// the same interface later, so nothing outside this folder may assume one process owns the queue: a task is
-// claimed by an owner, and a task whose owner is gone is found by `orphans` and given back.
+// runs each. The SQLite queue (sqlite.ts) serves one machine; the Redis one (redis.ts, on BullMQ) a swarm on
+// several. Nothing outside this folder may assume one process owns the queue: a task is claimed by an owner, and a
+// task whose owner is gone comes back (found by `orphans` on SQLite; by the lease's end on Redis).
 import { z } from "zod";
 import { HumanEvalTask, WorkspaceTask } from "../task/task.ts";
 import { AttemptOutcome, Role, TaskStatus, Tier, Usage } from "../types.ts";
@@ -115,7 +115,10 @@ export interface TaskQueue {
   counts(): Promise<Record<QueueState, number>>;
   appendEvent(id: string, line: string): Promise<void>;
   events(id: string, after: number): Promise<QueueEvent[]>;
-  /** Running tasks whose owner is no longer alive (killed, crashed, the machine rebooted). */
+  /**
+   * Running tasks whose owner is no longer alive (killed, crashed, the machine rebooted), for the caller to give back.
+   * A queue whose owners hold leases (Redis) gives them back by itself, with their snapshots: none to find here.
+   */
   orphans(liveness: Liveness): Promise<QueueEntry[]>;
-  close(): void;
+  close(): Promise<void>;
 }

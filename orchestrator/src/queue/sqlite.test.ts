@@ -2,8 +2,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { QueueFull } from "../errors.ts";
-import { type Owner, type QueueEntry, type Submission, type TaskQueue } from "./queue.ts";
+import { type Owner, type Submission, type TaskQueue } from "./queue.ts";
 import { openSqliteQueue } from "./sqlite.ts";
 
 const dirs: string[] = [];
@@ -31,74 +30,7 @@ const submission = (description: string, priority = 0, workspace = "/work/a"): S
 });
 const owner: Owner = { id: "daemon-1", pid: process.pid, bootId: null };
 const takeAll = () => true;
-const describe_ = (entry: QueueEntry) =>
-  entry.task.kind === "humaneval" ? entry.task.problemId : entry.task.description;
-
 describe("the SQLite queue", () => {
-  test("tasks start by priority, then in submission order", async () => {
-    const queue = open();
-    for (const [name, priority] of [
-      ["a", 0],
-      ["b", 5],
-      ["c", 0],
-      ["d", 5],
-      ["e", -1],
-    ] as const)
-      await queue.submit(submission(name, priority));
-    const started: string[] = [];
-    for (let claimed = await queue.claim(owner, takeAll); claimed; claimed = await queue.claim(owner, takeAll))
-      started.push(describe_(claimed));
-    expect(started).toEqual(["b", "d", "a", "c", "e"]);
-  });
-
-  test("claim skips what the caller cannot start yet, and takes it later", async () => {
-    const queue = open();
-    await queue.submit(submission("first on a", 0, "/work/a"));
-    await queue.submit(submission("second on a", 0, "/work/a"));
-    await queue.submit(submission("on b", 0, "/work/b"));
-    const busy = new Set<string>();
-    const free = (entry: { workspace: string }) => !busy.has(entry.workspace);
-    const first = (await queue.claim(owner, free))!;
-    busy.add(first.workspace);
-    expect(describe_((await queue.claim(owner, free))!)).toBe("on b");
-    expect(await queue.claim(owner, free)).toBeNull();
-    busy.clear();
-    expect(describe_((await queue.claim(owner, free))!)).toBe("second on a");
-  });
-
-  test("a full queue refuses at once with QueueFull; running tasks do not count", async () => {
-    const queue = open(storeFile(), 2);
-    await queue.submit(submission("a"));
-    await queue.submit(submission("b"));
-    expect(await queue.submit(submission("c")).catch((error: unknown) => error)).toBeInstanceOf(QueueFull);
-    await queue.claim(owner, takeAll);
-    expect((await queue.submit(submission("c"))).state).toBe("queued");
-  });
-
-  test("position counts the waiting tasks that start first", async () => {
-    const queue = open();
-    const a = await queue.submit(submission("a"));
-    const b = await queue.submit(submission("b"));
-    const urgent = await queue.submit(submission("urgent", 9));
-    expect([await queue.position(urgent.id), await queue.position(a.id), await queue.position(b.id)]).toEqual([
-      0, 1, 2,
-    ]);
-    await queue.claim(owner, takeAll);
-    expect(await queue.position(urgent.id)).toBeNull();
-  });
-
-  test("cancel: a waiting task is cancelled at once, a running one is left to its owner", async () => {
-    const queue = open();
-    const running = await queue.submit(submission("running"));
-    const waiting = await queue.submit(submission("waiting"));
-    await queue.claim(owner, (entry) => entry.id === running.id);
-    expect(await queue.cancelWaiting(waiting.id)).toBe(true);
-    expect(await queue.cancelWaiting(running.id)).toBe(false);
-    expect(await queue.get(waiting.id)).toMatchObject({ state: "cancelled", exitCode: 130 });
-    expect((await queue.get(running.id))!.state).toBe("running");
-    expect(await queue.claim(owner, takeAll)).toBeNull();
-  });
-
   test("everything survives a reopen: the queue, the running task's snapshot, its events", async () => {
     const file = storeFile();
     const queue = open(file);
@@ -132,20 +64,5 @@ describe("the SQLite queue", () => {
     const again = (await queue.claim(owner, takeAll))!;
     expect(again).toMatchObject({ id: task.id, starts: 2, state: "running" });
     expect(await queue.orphans(alive)).toEqual([]);
-  });
-
-  test("finish records the outcome once; a finished task is never finished or requeued again", async () => {
-    const queue = open();
-    const task = await queue.submit(submission("a"));
-    await queue.claim(owner, takeAll);
-    await queue.finish(task.id, {
-      status: "complete",
-      exitCode: 0,
-      summary: "complete after 1 attempt(s)",
-      runId: "r-1",
-    });
-    await queue.finish(task.id, { status: "abort", exitCode: 1, summary: "again", runId: "r-2" });
-    await queue.requeue(task.id);
-    expect(await queue.get(task.id)).toMatchObject({ state: "done", status: "complete", exitCode: 0, runId: "r-1" });
   });
 });

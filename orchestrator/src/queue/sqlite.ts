@@ -203,6 +203,6 @@ export function openSqliteQueue(file: string, options: SqliteQueueOptions): Task
         .filter((row) => row.owner_pid === null || !liveness(row.owner_pid, row.owner_boot_id))
         .map(entry);
     },
-    close: () => db.close(),
+    close: async () => db.close(),
   };
 }
