@@ -45,6 +45,7 @@ export async function startRedis(): Promise<TestRedis> {
     );
     child.unref();
     const probe = new Redis({ port, host: "127.0.0.1", lazyConnect: true, maxRetriesPerRequest: 0 });
+    probe.on("error", () => undefined); // refused until the server listens: tried again below
     for (let tries = 0; ; tries++) {
       try {
         await probe.connect();
@@ -68,6 +69,7 @@ export async function startRedis(): Promise<TestRedis> {
     dir: path.resolve(dir),
     client() {
       const client = new Redis({ port, host: "127.0.0.1", maxRetriesPerRequest: null });
+      client.on("error", () => undefined); // a test that kills the server sees its effect on the queue, not here
       clients.push(client);
       return client;
     },

@@ -37,6 +37,10 @@ export function addDaemonCommands(program: Command, globals: () => { logFile: bo
       wholeNumber,
     )
     .option(
+      "--queue <sqlite|url>",
+      "the queue: sqlite (this machine's run store) or a redis:// URL shared by every daemon on it, on any machine (daemon.queue, SMOL_CODER_QUEUE)",
+    )
+    .option(
       "--detach",
       "run in the background: a pid file beside the socket, events in <logDir>/daemon.log; returns once it answers",
     )

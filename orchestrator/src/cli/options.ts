@@ -19,6 +19,8 @@ export type ConfigFlags = {
   reuseSpec?: boolean;
   checkpointInterval?: number;
   unsafeNoSandbox?: boolean;
+  /** serve --queue: sqlite or a Redis URL (daemon.queue). */
+  queue?: string;
 };
 
 export function positiveInt(value: string): number {
@@ -64,6 +66,7 @@ export function configFromFlags(flags: ConfigFlags): Record<string, unknown> {
   set("guidance", "checkpointInterval", flags.checkpointInterval);
   if (flags.db) layer.db = flags.db;
   if (flags.unsafeNoSandbox) layer.sandbox = { enabled: false };
+  if (flags.queue) layer.daemon = { queue: flags.queue };
   return layer;
 }
 

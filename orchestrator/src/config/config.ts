@@ -165,6 +165,7 @@ export function configFromEnv(env: Record<string, string | undefined>): Record<s
   if (env.LITELLM_URL) layer.endpoint = { url: env.LITELLM_URL };
   if (env.SMOL_CODER_DB) layer.db = env.SMOL_CODER_DB;
   if (env.SMOL_CODER_LIMITS_REDIS) layer.limits = { redis: env.SMOL_CODER_LIMITS_REDIS };
+  if (env.SMOL_CODER_QUEUE) layer.daemon = { queue: env.SMOL_CODER_QUEUE };
   if (env.SMOL_CODER_PYTHON) layer.humaneval = { python: env.SMOL_CODER_PYTHON };
   if (env.SMOL_CODER_SANDBOX_READONLY)
     layer.sandbox = { readOnly: env.SMOL_CODER_SANDBOX_READONLY.split(":").filter(Boolean) };

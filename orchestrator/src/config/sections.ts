@@ -114,6 +114,21 @@ export const DaemonSettings = z
       .min(0)
       .default(30_000)
       .describe("On SIGTERM, how long running tasks may take to finish before they are interrupted and requeued"),
+    queue: z
+      .string()
+      .regex(/^(sqlite|rediss?:\/\/[^\s]+)$/, 'must be "sqlite" or a redis:// or rediss:// URL')
+      .default("sqlite")
+      .describe(
+        "sqlite: the queue in the run store, for one machine; a Redis URL: one queue for every daemon on it, on any machine",
+      ),
+    leaseMs: z
+      .number()
+      .int()
+      .min(1_000)
+      .default(30_000)
+      .describe(
+        "Redis queue: a daemon that stops renewing (killed, cut off) loses its running tasks to others after this long",
+      ),
   })
   .strict()
   .prefault({});

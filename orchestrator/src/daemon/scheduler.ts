@@ -21,6 +21,8 @@ export type Scheduler = {
   wake(): void;
   /** Stops a running task of this daemon: its unlanded edit is dropped and it ends cancelled. False when it is not running here. */
   cancel(id: string): boolean;
+  /** The queue gave a running task to another daemon (this one's lease lapsed): it stops here, its end left to that one. */
+  lost(id: string): void;
   running(): number;
   /** No new task starts; running ones get `timeoutMs` to finish, then are interrupted and go back to the queue. */
   drain(timeoutMs: number): Promise<void>;
@@ -37,11 +39,14 @@ export type SchedulerOptions = {
   datasets: Datasets;
 };
 
-/** `landing`: its change has started landing in the workspace; from then on it is never requeued, only finished. */
+/**
+ * `landing`: its change has started landing in the workspace; from then on it is never requeued, only finished.
+ * `lost`: the queue gave it to another daemon (this one's lease on it lapsed): stopped, and left to that one.
+ */
 type Running = {
   entry: QueueEntry;
   controller: AbortController;
-  why: "cancel" | "drain" | null;
+  why: "cancel" | "drain" | "lost" | null;
   done: Promise<void>;
   landing: boolean;
 };
@@ -106,9 +111,32 @@ function workspaceLocks() {
   };
 }
 
+/** A landing its daemon died in: undone (under the workspace's lock) where the files still hold what it wrote. */
+async function undoCutLanding(queue: TaskQueue, entry: QueueEntry, session: Session, signal?: AbortSignal) {
+  const saved = await queue.snapshot(entry.id);
+  if (!saved) return 0;
+  await using _lock = await lockWorkspace({
+    lockDir: defaultLockDir(process.env),
+    workspace: entry.workspace,
+    wait: true,
+    signal,
+    onWait: (holder) =>
+      emit(
+        session.log,
+        "workspace_locked",
+        { workspace: entry.workspace, holderPid: holder.pid, daemonTask: entry.id },
+        { message: "waiting for the workspace to undo a landing cut short" },
+      ),
+  });
+  const undone = await undoLanding(entry.workspace, saved);
+  await queue.clearSnapshot(entry.id);
+  return undone;
+}
+
 /**
  * Tasks whose daemon died while running them go back to the queue, to start again from scratch. One killed while
- * landing has that landing undone first (under the workspace's lock), where the files still hold what it wrote.
+ * landing has that landing undone first. (On a Redis queue a dead daemon's tasks come back by themselves, and the
+ * daemon that claims one undoes its landing then: see execute.)
  */
 export async function recoverOrphans(
   queue: TaskQueue,
@@ -118,24 +146,7 @@ export async function recoverOrphans(
 ): Promise<number> {
   const orphans = await queue.orphans(liveness);
   for (const entry of orphans) {
-    const saved = await queue.snapshot(entry.id);
-    let undone = 0;
-    if (saved) {
-      await using _lock = await lockWorkspace({
-        lockDir: defaultLockDir(process.env),
-        workspace: entry.workspace,
-        wait: true,
-        signal,
-        onWait: (holder) =>
-          emit(
-            session.log,
-            "workspace_locked",
-            { workspace: entry.workspace, holderPid: holder.pid, daemonTask: entry.id },
-            { message: "waiting for the workspace to undo a landing cut short" },
-          ),
-      });
-      undone = await undoLanding(entry.workspace, saved);
-    }
+    const undone = await undoCutLanding(queue, entry, session, signal);
     await queue.requeue(entry.id);
     emit(
       session.log,
@@ -161,6 +172,18 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     const signal = run.controller.signal;
     let runId: string | null = null;
     try {
+      if (entry.starts > 1) {
+        // Started before by a daemon that died (a Redis queue hands such tasks on by itself): its landing, if one
+        // was cut short, is undone before this start.
+        const undone = await undoCutLanding(queue, entry, session, signal);
+        if (undone > 0)
+          emit(
+            log,
+            "task_recovered",
+            { starts: entry.starts, undoneFiles: undone },
+            { message: "a landing cut short was undone" },
+          );
+      }
       const prepared = await prepareQueued(entry.task, entry.workspace, entry.commit, session.config, options.datasets);
       const root = prepared.root;
       // The same lock a `run` in another process takes, held while any of this daemon's tasks uses the workspace
@@ -180,6 +203,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       };
       const outcome = await runRecordedTask(session, prepared, { runId, commit: entry.commit, signal, log, landing });
       session.store.finishRun(runId, outcome.status);
+      if (run.why === "lost") return;
       if (run.why === "drain" && outcome.status === "interrupted") return await queue.requeue(entry.id);
       const summary = scrubSecrets(outcomeLines(outcome, runId).join("\n"));
       await queue.finish(
@@ -190,6 +214,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       options.onFinish?.(run.why === "cancel" ? "cancelled" : outcome.status);
     } catch (error) {
       if (runId) session.store.finishRun(runId, signal.aborted ? "interrupted" : "crashed");
+      if (run.why === "lost") return;
       if (run.why === "drain" && signal.aborted && !run.landing) return await queue.requeue(entry.id);
       const reported = session.crashed(error);
       const exitCode = signal.aborted ? ExitCode.interrupted : exitCodeFor(reported);
@@ -262,6 +287,18 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       run.why ??= "cancel";
       run.controller.abort();
       return true;
+    },
+    lost(id) {
+      const run = running.get(id);
+      if (!run) return;
+      run.why = "lost";
+      emit(
+        session.log.child({ daemonTask: id }),
+        "task_lost",
+        {},
+        { level: "warn", message: "this daemon's lease on the task lapsed: another daemon runs it now" },
+      );
+      run.controller.abort();
     },
     running: () => running.size,
     async drain(timeoutMs) {

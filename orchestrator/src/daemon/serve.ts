@@ -9,6 +9,8 @@ import { interruptSignal } from "../interrupt.ts";
 import { openSession } from "../run/session.ts";
 import { currentBootId, pidAlive } from "../task/lock.ts";
 import { openSqliteQueue } from "../queue/sqlite.ts";
+import { openRedisQueue } from "../queue/redis.ts";
+import { redactRedisUrl } from "../config/sections.ts";
 import type { Config } from "../config/config.ts";
 import type { Owner, TaskQueue } from "../queue/queue.ts";
 import type { Server } from "bun";
@@ -114,11 +116,27 @@ const aborted = (signal: AbortSignal) =>
     signal.aborted ? resolve() : signal.addEventListener("abort", () => resolve(), { once: true }),
   );
 
-export async function serve(config: Config, options: ServeOptions): Promise<number> {
+/**
+ * The queue the config names: this machine's run store, or a Redis every daemon on it shares. On Redis the tier
+ * limits are shared there too unless limits.redis names another, or the limits would hold per daemon only.
+ */
+async function openQueue(given: Config, onLost: (id: string) => void): Promise<{ config: Config; queue: TaskQueue }> {
+  const { queue: kind, maxQueued, leaseMs } = given.daemon;
+  if (kind === "sqlite") return { config: given, queue: openSqliteQueue(given.db, { maxQueued }) };
+  const config = given.limits.redis ? given : { ...given, limits: { ...given.limits, redis: kind } };
+  const queue = await openRedisQueue(kind, { maxQueued, prefix: config.limits.prefix, lockMs: leaseMs, onLost });
+  return { config, queue };
+}
+
+export async function serve(given: Config, options: ServeOptions): Promise<number> {
   await claimSocket(options.socket);
   const pidFile = pidFileFor(options.socket);
   writeFileSync(pidFile, `${process.pid}\n`, { mode: 0o600 });
-  const queue = openSqliteQueue(config.db, { maxQueued: config.daemon.maxQueued });
+  let lost = (_id: string) => {};
+  const { config, queue } = await openQueue(given, (id) => lost(id)).catch((error: unknown) => {
+    rmSync(pidFile, { force: true });
+    throw error;
+  });
   const changes = notifier();
   const sink = eventSink(queue, changes);
   const session = openSession(config, { pretty: false, logFile: options.logFile, destination: sink });
@@ -150,6 +168,7 @@ export async function serve(config: Config, options: ServeOptions): Promise<numb
       onChange: (id) => changes.notify(id),
       onFinish: (outcome) => metrics.finished(outcome),
     });
+    lost = (id) => scheduler.lost(id);
     const deps: ServerDeps = {
       config,
       queue,
@@ -172,6 +191,7 @@ export async function serve(config: Config, options: ServeOptions): Promise<numb
     );
     emit(session.log, "daemon_ready", {
       socket: options.socket,
+      queue: config.daemon.queue === "sqlite" ? "sqlite" : redactRedisUrl(config.daemon.queue),
       ...tcp,
       pid: process.pid,
       version: VERSION,

@@ -401,6 +401,7 @@ export const EVENTS = {
     about: "the daemon answers on its socket (and TCP with `--listen`)",
     fields: z.object({
       socket: z.string(),
+      queue: z.string().describe("sqlite, or the Redis queue's URL (any password hidden)"),
       listen: z.string().optional(),
       tokenFile: z.string().optional(),
       pid: z.number().int(),
@@ -418,6 +419,12 @@ export const EVENTS = {
     level: "warn",
     about: "a task a killed daemon was running, its files put back, queued again",
     fields: z.object({ daemonTask, starts: z.number().int(), undoneFiles: z.unknown() }),
+  },
+  task_lost: {
+    level: "warn",
+    about:
+      "Redis queue: this daemon's lease on a running task lapsed (cut off from Redis for longer than daemon.leaseMs); the task stops here and another daemon runs it",
+    fields: z.object({ daemonTask }),
   },
   task_failed: {
     level: "error",

@@ -8,7 +8,8 @@
 import { randomUUID } from "node:crypto";
 import { Queue, Worker, type Job } from "bullmq";
 import Redis from "ioredis";
-import { QueueFull } from "../errors.ts";
+import { redactRedisUrl } from "../config/sections.ts";
+import { EndpointUnreachable, QueueFull } from "../errors.ts";
 import { OutcomeRecord, QueueEntry, SavedSnapshot, type QueueState, type TaskQueue } from "./queue.ts";
 
 export type RedisQueueOptions = {
@@ -21,6 +22,8 @@ export type RedisQueueOptions = {
   stalledCheckMs?: number;
   /** Called when this process lost a running task's lock (another worker may run it now): stop running it. */
   onLost?: (id: string) => void;
+  /** How long the first connection may take: a Redis that does not answer is an unreachable endpoint (exit 3). */
+  connectTimeoutMs?: number;
   now?: () => Date;
 };
 
@@ -46,7 +49,32 @@ export async function openRedisQueue(url: string, options: RedisQueueOptions): P
     events: (id: string) => `${prefix}:q:events:${id}`,
     ended: (state: Final["state"]) => `${prefix}:q:${state}`,
   };
-  const redis = new Redis(url, { maxRetriesPerRequest: null });
+  const redis = new Redis(url, { maxRetriesPerRequest: null, lazyConnect: true });
+  let lastError = "";
+  redis.on("error", (error: Error) => (lastError = error.message));
+  const timeoutMs = options.connectTimeoutMs ?? 5_000;
+  const answered = await Promise.race([
+    redis
+      .connect()
+      .then(() => redis.ping())
+      .then(
+        () => true,
+        (error: Error) => {
+          lastError ||= error.message;
+          return false;
+        },
+      ),
+    Bun.sleep(timeoutMs).then(() => false),
+  ]);
+  if (!answered) {
+    redis.disconnect();
+    throw new EndpointUnreachable(
+      redactRedisUrl(url),
+      `${lastError || `no answer within ${timeoutMs} ms`}. Fix: start that Redis (and check its password), or serve --queue sqlite`,
+      1,
+      "the queue's Redis",
+    );
+  }
   const bull = { connection: redis, prefix: `${prefix}:bull` };
   const queue = new Queue("tasks", bull);
   const worker = new Worker("tasks", null, {

@@ -1,0 +1,101 @@
+// Two daemons on one Redis queue (serve --queue redis://…), real CLI processes and a real redis-server: tasks
+// submitted to one are run by both, the tier limits hold across them, and a daemon killed with SIGKILL mid-task has
+// its task finished by the other.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { startFakeModel } from "./fakeModel.ts";
+import { diffReply, runCli, spawnCli } from "./helpers.ts";
+import { client, daemonTestKit, MATH, MATH_BEFORE, MATH_RIGHT, TOTAL_TASK, type Env } from "./daemonHelpers.ts";
+import { REDIS_SERVER, startRedis, type TestRedis } from "./redisServer.ts";
+
+const { resources, daemons, workspace, daemonEnv } = daemonTestKit();
+let redis: TestRedis | undefined;
+let prefixes = 0;
+beforeAll(async () => {
+  if (REDIS_SERVER) redis = await startRedis();
+});
+afterAll(async () => {
+  await redis?.stop();
+});
+
+/** A daemon of its own (socket, run store) on the shared queue, one task at a time, fast limited to one call. */
+async function startOn(queue: string, prefix: string, env: Env) {
+  const { socket } = daemonEnv();
+  const config = path.join(path.dirname(socket), "..", "config.json");
+  const settings = { tiers: { fast: { concurrency: 1 } }, daemon: { maxTasks: 1, leaseMs: 1_000 }, limits: { prefix } };
+  writeFileSync(config, JSON.stringify({ ...settings, guidance: { spec: false } }));
+  const daemon = spawnCli(["serve", "--socket", socket, "--config", config, "--queue", queue], {
+    env: { ...env, SMOL_CODER_DB: path.join(path.dirname(socket), "..", "runs.db") },
+  });
+  daemons.push(daemon);
+  const ready = await daemon.until((event) => event.event === "daemon_ready");
+  return { socket, daemon, ready };
+}
+
+describe.skipIf(!REDIS_SERVER)("daemons on one Redis queue", () => {
+  test("four tasks submitted to one daemon are run by both; fast never has two calls at once between them", async () => {
+    resources.fake = startFakeModel({
+      fallback: { "fast-coder": { reply: diffReply(MATH, MATH_BEFORE, MATH_RIGHT), delayMs: 600 } },
+      advisors: false,
+    });
+    const prefix = `serve-${++prefixes}`;
+    const env = { LITELLM_URL: resources.fake.url };
+    const a = await startOn(redis!.url, prefix, env);
+    const b = await startOn(redis!.url, prefix, env);
+    expect(a.ready).toMatchObject({ queue: redis!.url });
+    const dirs = [workspace(), workspace(), workspace(), workspace()];
+    const ids: string[] = [];
+    for (const dir of dirs) {
+      const submitted = await client(["submit", "--workspace", dir], a.socket, env, JSON.stringify(TOTAL_TASK));
+      expect(submitted.exitCode, submitted.stderr).toBe(0);
+      ids.push(submitted.stdout.trim());
+    }
+    for (const id of ids) {
+      const waited = await client(["wait", id], b.socket, env);
+      expect(waited.exitCode, waited.stderr).toBe(0);
+    }
+    for (const dir of dirs) expect(readFileSync(path.join(dir, MATH), "utf8")).toBe(MATH_RIGHT);
+    // Who ran each task: the pid on its events.
+    const runners = new Set<number>();
+    for (const id of ids) {
+      const logs = await client(["logs", id], a.socket, env);
+      const started = logs.stdout.split("\n").find((line) => line.includes('"task_started"'));
+      runners.add((JSON.parse(started!) as { pid: number }).pid);
+    }
+    expect(runners).toEqual(new Set([a.daemon.pid, b.daemon.pid]));
+    expect(resources.fake.maxInFlight["fast-coder"]).toBe(1);
+  }, 90_000);
+
+  test("a daemon killed with SIGKILL mid-task: the other daemon runs it again from the start and finishes it", async () => {
+    resources.fake = startFakeModel({
+      fallback: { "fast-coder": { reply: diffReply(MATH, MATH_BEFORE, MATH_RIGHT), delayMs: 3_000 } },
+      advisors: false,
+    });
+    const prefix = `serve-${++prefixes}`;
+    const env = { LITELLM_URL: resources.fake.url };
+    const a = await startOn(redis!.url, prefix, env);
+    const dir = workspace();
+    const submitted = await client(["submit", "--workspace", dir], a.socket, env, JSON.stringify(TOTAL_TASK));
+    const id = submitted.stdout.trim();
+    await a.daemon.until((event) => event.event === "model_call_started");
+    process.kill(a.daemon.pid, "SIGKILL");
+    await a.daemon.finished;
+    const b = await startOn(redis!.url, prefix, env);
+    const waited = await client(["wait", id], b.socket, env);
+    expect(waited.exitCode, waited.stderr).toBe(0);
+    expect(readFileSync(path.join(dir, MATH), "utf8")).toBe(MATH_RIGHT);
+    expect((await client(["status", id], b.socket, env)).stdout).toContain("started 2 time(s)");
+  }, 90_000);
+
+  test("a queue's Redis that does not answer: serve exits 3 at once, the URL's password hidden", async () => {
+    resources.fake = startFakeModel({});
+    const { socket } = daemonEnv();
+    const result = await runCli(["serve", "--socket", socket, "--queue", "redis://:hunter2-queue-pw@127.0.0.1:9"], {
+      env: { LITELLM_URL: resources.fake.url },
+    });
+    expect(result.exitCode).toBe(3);
+    expect(result.stderr).toContain("the queue's Redis redis://:***@127.0.0.1:9 unusable after 1 tries");
+    expect(result.stdout + result.stderr).not.toContain("hunter2-queue-pw");
+  }, 30_000);
+});
