@@ -5,7 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { QueueFull } from "../src/errors.ts";
+import { EndpointUnreachable, QueueFull } from "../src/errors.ts";
 import type { Owner, QueueEntry, Submission, TaskQueue } from "../src/queue/queue.ts";
 import { openRedisQueue } from "../src/queue/redis.ts";
 import { openSqliteQueue } from "../src/queue/sqlite.ts";
@@ -228,4 +228,39 @@ describe.skipIf(!REDIS_SERVER)("the Redis queue: workers and the server dying", 
     expect(await queue.events(running.id, 0)).toEqual([{ n: 1, line: "an event" }]);
     expect(await queue.claim(owner, takeAll)).toMatchObject({ id: waiting.id, starts: 1 });
   }, 30_000);
+});
+
+describe.skipIf(!REDIS_SERVER)("the Redis queue: what it is opened on", () => {
+  test("a Redis that keeps nothing on disk is said, with what is at risk; one with the append-only file is not", async () => {
+    const warnings: string[] = [];
+    const open = async () => {
+      const queue = await openRedisQueue(redis!.url, {
+        maxQueued: 10,
+        prefix: `test-${++prefixes}`,
+        onNotPersistent: (detail) => warnings.push(detail),
+      });
+      await queue.close();
+    };
+    await open();
+    expect(warnings).toEqual([]);
+    const admin = redis!.client();
+    await admin.config("SET", "appendonly", "no");
+    await admin.config("SET", "save", "");
+    try {
+      await open();
+    } finally {
+      await admin.config("SET", "appendonly", "yes");
+    }
+    expect(warnings).toEqual([expect.stringContaining("a restart of that Redis loses every queued and running task")]);
+  });
+
+  test("a Redis that does not answer: an unreachable endpoint, named with its password hidden", async () => {
+    const error = await openRedisQueue("redis://:hunter2-pw@127.0.0.1:9", {
+      maxQueued: 1,
+      connectTimeoutMs: 2_000,
+    }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(EndpointUnreachable);
+    expect((error as Error).message).toStartWith("the queue's Redis redis://:***@127.0.0.1:9 unusable after 1 tries");
+    expect((error as Error).message).not.toContain("hunter2-pw");
+  });
 });

@@ -169,8 +169,8 @@ describe("configFromEnv", () => {
 describe("limits.redis", () => {
   test("a redis:// or rediss:// URL, from the config or SMOL_CODER_LIMITS_REDIS; anything else is refused by name", () => {
     expect(buildConfig([]).limits).toEqual({ redis: null, prefix: "smol-coder", leaseMs: 10_000 });
-    expect(buildConfig([configFromEnv({ SMOL_CODER_LIMITS_REDIS: "rediss://h:6380/0" })]).limits.redis).toBe(
-      "rediss://h:6380/0",
+    expect(buildConfig([configFromEnv({ SMOL_CODER_LIMITS_REDIS: "rediss://:pw@h:6380/0" })]).limits.redis).toBe(
+      "rediss://:pw@h:6380/0",
     );
     expect(() => buildConfig([{ limits: { redis: "http://h:6379" } }])).toThrow("limits.redis");
     expect(() => buildConfig([{ limits: { prefix: "a b" } }])).toThrow("limits.prefix");
@@ -181,5 +181,19 @@ describe("limits.redis", () => {
     expect(redactRedisUrl("rediss://worker:s3cret-pw@h:6380")).toBe("rediss://worker:***@h:6380");
     expect(redactRedisUrl("redis://s3cret-pw@h")).toBe("redis://***@h");
     expect(redactRedisUrl("redis://h:6379")).toBe("redis://h:6379");
+  });
+});
+
+describe("a Redis on another machine", () => {
+  test("needs a password, for the queue and for the limits; loopback may go without", () => {
+    expect(() => buildConfig([{ daemon: { queue: "redis://10.0.0.5:6379" } }])).toThrow(
+      "daemon.queue: names 10.0.0.5, another machine, without a password",
+    );
+    expect(() => buildConfig([{ limits: { redis: "rediss://cache.example:6380" } }])).toThrow("without a password");
+    expect(buildConfig([{ daemon: { queue: "redis://:pw@10.0.0.5:6379" } }]).daemon.queue).toBe(
+      "redis://:pw@10.0.0.5:6379",
+    );
+    expect(buildConfig([{ daemon: { queue: "redis://127.0.0.1:6379" } }]).daemon.queue).toBe("redis://127.0.0.1:6379");
+    expect(() => buildConfig([{ daemon: { queue: "postgres://h" } }])).toThrow("daemon.queue");
   });
 });

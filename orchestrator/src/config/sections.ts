@@ -94,6 +94,46 @@ export const HumanEvalSettings = z
   .strict()
   .prefault({});
 
+/** Pure: a Redis URL as it may be shown: any password replaced (redis://:***@host:6379). */
+export function redactRedisUrl(url: string): string {
+  return url.replace(/^(rediss?:\/\/)([^@/]*)@/, (_, scheme: string, auth: string) =>
+    auth.includes(":") ? `${scheme}${auth.split(":")[0]}:***@` : `${scheme}***@`,
+  );
+}
+
+/** Pure: the password in a Redis URL, so it can be scrubbed from everything logged (null when it has none). */
+export function redisPassword(url: string): string | null {
+  try {
+    return decodeURIComponent(new URL(url).password) || null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Pure: why a Redis URL may not be used, or null. Whoever writes to the queue's Redis has every daemon run its
+ * tasks' checks, and whoever writes to the limits' Redis can stall the swarm: one off this machine needs a password.
+ */
+export function redisUrlProblem(url: string): string | null {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return "is not a URL";
+  }
+  const loopback = ["localhost", "127.0.0.1", "[::1]"].includes(parsed.hostname);
+  if (!loopback && !parsed.password)
+    return `names ${parsed.hostname}, another machine, without a password: give it one (redis://:PASSWORD@${parsed.host}; requirepass or an ACL user on the server)`;
+  return null;
+}
+const redisUrl = z
+  .string()
+  .regex(/^rediss?:\/\/[^\s]+$/, "must be a redis:// or rediss:// URL")
+  .superRefine((url, context) => {
+    const problem = redisUrlProblem(url);
+    if (problem) context.addIssue({ code: "custom", message: problem });
+  });
+
 export const DaemonSettings = z
   .object({
     maxTasks: z
@@ -115,8 +155,7 @@ export const DaemonSettings = z
       .default(30_000)
       .describe("On SIGTERM, how long running tasks may take to finish before they are interrupted and requeued"),
     queue: z
-      .string()
-      .regex(/^(sqlite|rediss?:\/\/[^\s]+)$/, 'must be "sqlite" or a redis:// or rediss:// URL')
+      .union([z.literal("sqlite"), redisUrl], { error: 'must be "sqlite" or a redis:// or rediss:// URL' })
       .default("sqlite")
       .describe(
         "sqlite: the queue in the run store, for one machine; a Redis URL: one queue for every daemon on it, on any machine",
@@ -133,18 +172,9 @@ export const DaemonSettings = z
   .strict()
   .prefault({});
 
-/** Pure: a Redis URL as it may be shown: any password replaced (redis://:***@host:6379). */
-export function redactRedisUrl(url: string): string {
-  return url.replace(/^(rediss?:\/\/)([^@/]*)@/, (_, scheme: string, auth: string) =>
-    auth.includes(":") ? `${scheme}${auth.split(":")[0]}:***@` : `${scheme}***@`,
-  );
-}
-
 export const LimitsSettings = z
   .object({
-    redis: z
-      .string()
-      .regex(/^rediss?:\/\/[^\s]+$/, "must be a redis:// or rediss:// URL")
+    redis: redisUrl
       .nullable()
       .default(null)
       .describe(

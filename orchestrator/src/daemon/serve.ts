@@ -10,7 +10,8 @@ import { openSession } from "../run/session.ts";
 import { currentBootId, pidAlive } from "../task/lock.ts";
 import { openSqliteQueue } from "../queue/sqlite.ts";
 import { openRedisQueue } from "../queue/redis.ts";
-import { redactRedisUrl } from "../config/sections.ts";
+import { redactRedisUrl, redisPassword } from "../config/sections.ts";
+import { registerSecret } from "../log/secrets.ts";
 import type { Config } from "../config/config.ts";
 import type { Owner, TaskQueue } from "../queue/queue.ts";
 import type { Server } from "bun";
@@ -120,11 +121,15 @@ const aborted = (signal: AbortSignal) =>
  * The queue the config names: this machine's run store, or a Redis every daemon on it shares. On Redis the tier
  * limits are shared there too unless limits.redis names another, or the limits would hold per daemon only.
  */
-async function openQueue(given: Config, onLost: (id: string) => void): Promise<{ config: Config; queue: TaskQueue }> {
+async function openQueue(
+  given: Config,
+  hooks: { onLost: (id: string) => void; onNotPersistent: (detail: string) => void },
+): Promise<{ config: Config; queue: TaskQueue }> {
   const { queue: kind, maxQueued, leaseMs } = given.daemon;
   if (kind === "sqlite") return { config: given, queue: openSqliteQueue(given.db, { maxQueued }) };
+  registerSecret(redisPassword(kind) ?? undefined);
   const config = given.limits.redis ? given : { ...given, limits: { ...given.limits, redis: kind } };
-  const queue = await openRedisQueue(kind, { maxQueued, prefix: config.limits.prefix, lockMs: leaseMs, onLost });
+  const queue = await openRedisQueue(kind, { maxQueued, prefix: config.limits.prefix, lockMs: leaseMs, ...hooks });
   return { config, queue };
 }
 
@@ -133,7 +138,11 @@ export async function serve(given: Config, options: ServeOptions): Promise<numbe
   const pidFile = pidFileFor(options.socket);
   writeFileSync(pidFile, `${process.pid}\n`, { mode: 0o600 });
   let lost = (_id: string) => {};
-  const { config, queue } = await openQueue(given, (id) => lost(id)).catch((error: unknown) => {
+  let notPersistent: string | null = null;
+  const { config, queue } = await openQueue(given, {
+    onLost: (id) => lost(id),
+    onNotPersistent: (detail) => (notPersistent = detail),
+  }).catch((error: unknown) => {
     rmSync(pidFile, { force: true });
     throw error;
   });
@@ -198,6 +207,13 @@ export async function serve(given: Config, options: ServeOptions): Promise<numbe
       recovered,
       maxTasks,
     });
+    if (notPersistent)
+      emit(
+        session.log,
+        "queue_not_persistent",
+        { queue: redactRedisUrl(config.daemon.queue), detail: notPersistent },
+        { message: "the queue's Redis keeps nothing on disk" },
+      );
     scheduler.wake();
     await aborted(signal);
     draining = true;

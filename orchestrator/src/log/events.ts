@@ -420,6 +420,11 @@ export const EVENTS = {
     about: "a task a killed daemon was running, its files put back, queued again",
     fields: z.object({ daemonTask, starts: z.number().int(), undoneFiles: z.unknown() }),
   },
+  queue_not_persistent: {
+    level: "warn",
+    about: "the queue's Redis has neither the append-only file nor snapshots on: a restart of it loses the queue",
+    fields: z.object({ queue: z.string(), detail: z.string() }),
+  },
   task_lost: {
     level: "warn",
     about:

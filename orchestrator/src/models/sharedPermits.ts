@@ -79,15 +79,6 @@ export function redisPermits(redis: Redis, options: SharedPermitOptions = {}): S
   };
 }
 
-/** The password in a Redis URL, so it can be scrubbed from everything logged (null when it has none). */
-export function redisPassword(url: string): string | null {
-  try {
-    return decodeURIComponent(new URL(url).password) || null;
-  } catch {
-    return null;
-  }
-}
-
 /**
  * The shared limits of `limits.redis`: a client that reconnects by itself (calls wait for their permits meanwhile,
  * and the log says so once each way), checked once on the first call: a Redis that never answers is an unreachable

@@ -22,6 +22,8 @@ export type RedisQueueOptions = {
   stalledCheckMs?: number;
   /** Called when this process lost a running task's lock (another worker may run it now): stop running it. */
   onLost?: (id: string) => void;
+  /** The Redis keeps nothing on disk (no append-only file, no snapshots): said once, with what is at risk. */
+  onNotPersistent?: (detail: string) => void;
   /** How long the first connection may take: a Redis that does not answer is an unreachable endpoint (exit 3). */
   connectTimeoutMs?: number;
   now?: () => Date;
@@ -75,6 +77,8 @@ export async function openRedisQueue(url: string, options: RedisQueueOptions): P
       "the queue's Redis",
     );
   }
+  const persistence = await persistenceOf(redis);
+  if (persistence) options.onNotPersistent?.(persistence);
   const bull = { connection: redis, prefix: `${prefix}:bull` };
   const queue = new Queue("tasks", bull);
   const worker = new Worker("tasks", null, {
@@ -300,4 +304,19 @@ export async function openRedisQueue(url: string, options: RedisQueueOptions): P
       redis.disconnect();
     },
   };
+}
+
+/**
+ * Why a restart of this Redis would lose the queue, or null: neither the append-only file nor snapshots are on. A
+ * Redis that does not let its config be read (a managed one, an ACL) is taken at its word.
+ */
+async function persistenceOf(redis: Redis): Promise<string | null> {
+  try {
+    const [, appendonly] = (await redis.config("GET", "appendonly")) as string[];
+    const [, save] = (await redis.config("GET", "save")) as string[];
+    if (appendonly === "yes" || (save ?? "").trim() !== "") return null;
+    return "appendonly is no and snapshots are off: a restart of that Redis loses every queued and running task (turn on appendonly yes)";
+  } catch {
+    return null;
+  }
 }
