@@ -20,12 +20,12 @@ afterAll(async () => {
 });
 
 /** A daemon of its own (socket, run store) on the shared queue, one task at a time, fast limited to one call. */
-async function startOn(queue: string, prefix: string, env: Env) {
+async function startOn(queue: string, prefix: string, env: Env, flags: string[] = []) {
   const { socket } = daemonEnv();
   const config = path.join(path.dirname(socket), "..", "config.json");
   const settings = { tiers: { fast: { concurrency: 1 } }, daemon: { maxTasks: 1, leaseMs: 1_000 }, limits: { prefix } };
   writeFileSync(config, JSON.stringify({ ...settings, guidance: { spec: false } }));
-  const daemon = spawnCli(["serve", "--socket", socket, "--config", config, "--queue", queue], {
+  const daemon = spawnCli(["serve", "--socket", socket, "--config", config, "--queue", queue, ...flags], {
     env: { ...env, SMOL_CODER_DB: path.join(path.dirname(socket), "..", "runs.db") },
   });
   daemons.push(daemon);
@@ -87,6 +87,32 @@ describe.skipIf(!REDIS_SERVER)("daemons on one Redis queue", () => {
     expect(readFileSync(path.join(dir, MATH), "utf8")).toBe(MATH_RIGHT);
     expect((await client(["status", id], b.socket, env)).stdout).toContain("started 2 time(s)");
   }, 90_000);
+
+  test("serve --no-work answers clients, a worker (no socket) runs their tasks", async () => {
+    resources.fake = startFakeModel({
+      fallback: { "fast-coder": { reply: diffReply(MATH, MATH_BEFORE, MATH_RIGHT), delayMs: 100 } },
+      advisors: false,
+    });
+    const prefix = `serve-${++prefixes}`;
+    const env = { LITELLM_URL: resources.fake.url };
+    const front = await startOn(redis!.url, prefix, env, ["--no-work"]);
+    expect(front.ready).toMatchObject({ maxTasks: 0 });
+    const config = path.join(path.dirname(front.socket), "..", "config.json");
+    const worker = spawnCli(["worker", "--queue", redis!.url, "--config", config], { env });
+    daemons.push(worker);
+    expect(await worker.until((event) => event.event === "daemon_ready")).toMatchObject({ socket: null, maxTasks: 1 });
+    const dir = workspace();
+    const submitted = await client(
+      ["submit", "--wait", "--workspace", dir],
+      front.socket,
+      env,
+      JSON.stringify(TOTAL_TASK),
+    );
+    expect(submitted.exitCode, submitted.stderr).toBe(0);
+    expect(readFileSync(path.join(dir, MATH), "utf8")).toBe(MATH_RIGHT);
+    const started = await worker.until((event) => event.event === "task_started");
+    expect(started.pid).toBe(worker.pid);
+  }, 60_000);
 
   test("a queue's Redis that does not answer: serve exits 3 at once, the URL's password hidden", async () => {
     resources.fake = startFakeModel({});

@@ -52,7 +52,7 @@ const FINISHED = new Set(["done", "cancelled"]);
 
 export async function serveCommand(
   config: Config,
-  flags: SocketFlag & { logFile: boolean; listen?: string; tokenFile?: string; detach?: boolean },
+  flags: SocketFlag & { logFile: boolean; listen?: string; tokenFile?: string; detach?: boolean; work?: boolean },
 ): Promise<number> {
   let listen: { hostname: string; port: number; tokenFile: string } | undefined;
   if (flags.listen !== undefined) {
@@ -71,7 +71,12 @@ export async function serveCommand(
     );
     return 0;
   }
-  return serve(config, { socket, logFile: flags.logFile, listen });
+  return serve(config, { socket, logFile: flags.logFile, listen, work: flags.work !== false });
+}
+
+/** `worker`: takes tasks from the queue and runs them, answering no client (serve answers them). */
+export function workerCommand(config: Config, flags: { logFile: boolean }): Promise<number> {
+  return serve(config, { socket: "", logFile: flags.logFile, api: false });
 }
 
 /** Streams the task's events to stdout (with `events`), then prints its end as `run` does and returns its exit code. */

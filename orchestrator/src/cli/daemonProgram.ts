@@ -4,6 +4,7 @@ import {
   cancelCommand,
   logsCommand,
   serveCommand,
+  workerCommand,
   statusCommand,
   submitCommand,
   tasksCommand,
@@ -40,6 +41,7 @@ export function addDaemonCommands(program: Command, globals: () => { logFile: bo
       "--queue <sqlite|url>",
       "the queue: sqlite (this machine's run store) or a redis:// URL shared by every daemon on it, on any machine (daemon.queue, SMOL_CODER_QUEUE)",
     )
+    .option("--no-work", "answer clients only; workers (smol-coder worker) on the same queue run the tasks")
     .option(
       "--detach",
       "run in the background: a pid file beside the socket, events in <logDir>/daemon.log; returns once it answers",
@@ -56,6 +58,7 @@ export function addDaemonCommands(program: Command, globals: () => { logFile: bo
           tokenFile?: string;
           detach?: boolean;
           drainTimeout?: number;
+          work?: boolean;
         },
       ) => {
         const config = loadConfig(options);
@@ -66,6 +69,30 @@ export function addDaemonCommands(program: Command, globals: () => { logFile: bo
         process.exitCode = await serveCommand({ ...config, daemon }, { ...options, logFile: globals().logFile });
       },
     );
+  taskOptions(
+    program
+      .command("worker")
+      .description(
+        "Take tasks from the daemon's queue and run them, answering no client: more hands for a Redis queue (serve --queue) on any machine",
+      ),
+  )
+    .option(
+      "--queue <sqlite|url>",
+      "the queue to take tasks from: a redis:// URL (daemon.queue, SMOL_CODER_QUEUE), or sqlite for this machine's run store",
+    )
+    .option(
+      "--drain-timeout <ms>",
+      "on SIGTERM, how long running tasks may take to finish before they are interrupted and queued again",
+      wholeNumber,
+    )
+    .action(async (options: ConfigFlags & { drainTimeout?: number }) => {
+      const config = loadConfig(options);
+      const daemon = {
+        ...config.daemon,
+        ...(options.drainTimeout === undefined ? {} : { drainTimeoutMs: options.drainTimeout }),
+      };
+      process.exitCode = await workerCommand({ ...config, daemon }, { logFile: globals().logFile });
+    });
   program
     .command("submit")
     .description(

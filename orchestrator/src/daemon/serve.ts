@@ -28,6 +28,10 @@ import { emit } from "../log/events.ts";
 export type ServeOptions = {
   socket: string;
   logFile: boolean;
+  /** Answer clients on the socket (and TCP): false for `worker`, which only takes tasks from the queue. */
+  api?: boolean;
+  /** Take tasks from the queue and run them: false for `serve --no-work`, which only answers clients. */
+  work?: boolean;
   signal?: AbortSignal;
   /** Also listen on TCP (opt-in), where every request needs the token in `tokenFile`. */
   listen?: { hostname: string; port: number; tokenFile: string };
@@ -134,16 +138,18 @@ async function openQueue(
 }
 
 export async function serve(given: Config, options: ServeOptions): Promise<number> {
-  await claimSocket(options.socket);
-  const pidFile = pidFileFor(options.socket);
-  writeFileSync(pidFile, `${process.pid}\n`, { mode: 0o600 });
+  const api = options.api ?? true;
+  const work = options.work ?? true;
+  if (api) await claimSocket(options.socket);
+  const pidFile = api ? pidFileFor(options.socket) : null;
+  if (pidFile) writeFileSync(pidFile, `${process.pid}\n`, { mode: 0o600 });
   let lost = (_id: string) => {};
   let notPersistent: string | null = null;
   const { config, queue } = await openQueue(given, {
     onLost: (id) => lost(id),
     onNotPersistent: (detail) => (notPersistent = detail),
   }).catch((error: unknown) => {
-    rmSync(pidFile, { force: true });
+    if (pidFile) rmSync(pidFile, { force: true });
     throw error;
   });
   const changes = notifier();
@@ -157,7 +163,8 @@ export async function serve(given: Config, options: ServeOptions): Promise<numbe
   };
   const startedAt = new Date().toISOString();
   const datasets = datasetCache();
-  const { maxTasks, drainTimeoutMs } = config.daemon;
+  const { drainTimeoutMs } = config.daemon;
+  const maxTasks = work ? config.daemon.maxTasks : 0;
   let draining = false;
   const signal =
     options.signal ??
@@ -167,7 +174,7 @@ export async function serve(given: Config, options: ServeOptions): Promise<numbe
     });
   try {
     await session.sandbox(); // no sandbox: exit 4 now, not a failure in every task later
-    const recovered = await recoverOrphans(queue, alive, session, signal);
+    const recovered = work ? await recoverOrphans(queue, alive, session, signal) : 0;
     const scheduler = createScheduler({
       session,
       queue,
@@ -195,11 +202,13 @@ export async function serve(given: Config, options: ServeOptions): Promise<numbe
         maxTasks,
       }),
     };
-    const { servers, tcp } = listen(deps, options, (error) =>
-      emit(session.log, "internal_error", { err: error }, { message: "internal error serving a request" }),
-    );
+    const { servers, tcp } = api
+      ? listen(deps, options, (error) =>
+          emit(session.log, "internal_error", { err: error }, { message: "internal error serving a request" }),
+        )
+      : { servers: [], tcp: {} };
     emit(session.log, "daemon_ready", {
-      socket: options.socket,
+      socket: api ? options.socket : null,
       queue: config.daemon.queue === "sqlite" ? "sqlite" : redactRedisUrl(config.daemon.queue),
       ...tcp,
       pid: process.pid,
@@ -225,8 +234,8 @@ export async function serve(given: Config, options: ServeOptions): Promise<numbe
   } catch (error) {
     throw session.crashed(error);
   } finally {
-    rmSync(options.socket, { force: true });
-    if (readFileSync(pidFile, "utf8").trim() === String(process.pid)) rmSync(pidFile, { force: true });
+    if (api) rmSync(options.socket, { force: true });
+    if (pidFile && readFileSync(pidFile, "utf8").trim() === String(process.pid)) rmSync(pidFile, { force: true });
     await session.close();
     await queue.close();
   }

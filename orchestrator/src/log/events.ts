@@ -398,9 +398,10 @@ export const EVENTS = {
   },
   daemon_ready: {
     level: "info",
-    about: "the daemon answers on its socket (and TCP with `--listen`)",
+    about:
+      "the daemon answers on its socket (and TCP with `--listen`); a `worker` has no socket, `serve --no-work` runs no task (maxTasks 0)",
     fields: z.object({
-      socket: z.string(),
+      socket: z.string().nullable(),
       queue: z.string().describe("sqlite, or the Redis queue's URL (any password hidden)"),
       listen: z.string().optional(),
       tokenFile: z.string().optional(),
