@@ -26,7 +26,7 @@ const PURE = [
   "^src/benchmark/(pool|usage)\\.ts$",
   "^src/sandbox/bwrap\\.ts$",
   "^src/stack/(stack|models)\\.ts$",
-  "^src/doctor/(doctor|check|machine|ollama|tiers|daemonCheck)\\.ts$",
+  "^src/doctor/(doctor|check|machine|ollama|tiers|daemonCheck|queueCheck)\\.ts$",
   "^src/store/(analysis|records)\\.ts$",
   "^src/models/probe\\.ts$",
   "^src/cli/failure\\.ts$",

@@ -64,6 +64,9 @@ describe.skipIf(!REDIS_SERVER)("daemons on one Redis queue", () => {
       runners.add((JSON.parse(started!) as { pid: number }).pid);
     }
     expect(runners).toEqual(new Set([a.daemon.pid, b.daemon.pid]));
+    const metrics = await (await fetch("http://d/metrics", { unix: a.socket } as RequestInit)).text();
+    expect(metrics).toContain('smol_coder_queue_tasks{state="done"} 4');
+    expect(metrics).toContain('smol_coder_model_call_leases{role="fast"} 0');
     expect(resources.fake.maxInFlight["fast-coder"]).toBe(1);
   }, 90_000);
 
@@ -112,6 +115,14 @@ describe.skipIf(!REDIS_SERVER)("daemons on one Redis queue", () => {
     expect(readFileSync(path.join(dir, MATH), "utf8")).toBe(MATH_RIGHT);
     const started = await worker.until((event) => event.event === "task_started");
     expect(started.pid).toBe(worker.pid);
+    // doctor reads the same queue: its depth, the daemons connected to it (the front door's and the worker's).
+    const doctor = await runCli(["doctor", "--json", "--config", config], {
+      env: { ...env, SMOL_CODER_QUEUE: redis!.url },
+    });
+    const row = (
+      JSON.parse(doctor.stdout) as { checks: { name: string; status: string; detail: string }[] }
+    ).checks.find((check) => check.name === "queue");
+    expect(row).toMatchObject({ status: "ok", detail: `${redis!.url}: 0 queued, 0 running, 2 worker(s) connected` });
   }, 60_000);
 
   test("a queue's Redis that does not answer: serve exits 3 at once, the URL's password hidden", async () => {

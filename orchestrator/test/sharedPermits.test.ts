@@ -65,6 +65,7 @@ describe.skipIf(!REDIS_SERVER)("tier limits shared through Redis", () => {
       // Whenever looked at: never more than the limit in flight, across both routers, and as many leases.
       expect(a.inFlight("fast") + b.inFlight("fast")).toBe(2);
       expect(await leases()).toBe(2);
+      expect(await a.swarmInFlight("fast")).toBe(2); // what /metrics reports: every process together
       calls.releaseOne();
       await until(() => calls.started() === 3 + released, `call ${3 + released} started`);
     }

@@ -40,6 +40,18 @@ export function daemonMetrics(deps: { queue: TaskQueue; router: Router }): Daemo
       for (const role of ROLES) this.set({ role }, deps.router.inFlight(role));
     },
   });
+  new Gauge({
+    name: "smol_coder_model_call_leases",
+    help: "Model calls holding a lease on the shared limits' Redis now, every process on it together (limits.redis)",
+    labelNames: ["role"],
+    registers,
+    async collect() {
+      for (const role of ROLES) {
+        const held = deps.router.swarmInFlight(role);
+        if (held) this.set({ role }, await held.catch(() => Number.NaN));
+      }
+    },
+  });
   const tasks = new Counter({
     name: "smol_coder_tasks_finished_total",
     help: "Tasks this daemon finished, by outcome",

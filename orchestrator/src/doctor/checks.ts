@@ -15,7 +15,7 @@ import {
   type AliasProbe,
   type CheckResult,
 } from "./doctor.ts";
-import { daemonRow, diskRow, gitRow, pythonRow, sandboxRow, withTimeout } from "./probes.ts";
+import { daemonRow, diskRow, gitRow, pythonRow, queueRow, sandboxRow, withTimeout } from "./probes.ts";
 import { deploymentsFrom, noOllamaDetail, ollamaBase, ollamaChecks, ollamaModels, type OllamaModel } from "./ollama.ts";
 import { connectionFailure, getJson, probeHealth, proxyRoot, type Probe } from "../models/health.ts";
 import { scrub, scrubSecrets } from "../log/secrets.ts";
@@ -55,6 +55,7 @@ export async function runChecks(config: Config, { env, apiKey }: DoctorDeps): Pr
       sandboxRow(config),
       gitRow(env),
       daemonRow(env),
+      queueRow(config),
       diskRow("logs", config.logDir),
       diskRow("tmp", tmpdir()),
     ]),

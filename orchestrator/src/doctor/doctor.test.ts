@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { daemonCheck } from "./daemonCheck.ts";
+import { queueCheck } from "./queueCheck.ts";
 import {
   aliasCheck,
   displayUrl,
@@ -472,5 +473,32 @@ describe("the report", () => {
   test("URLs are printed without credentials", () => {
     expect(displayUrl("http://user:pa55@proxy:4000")).toBe("http://proxy:4000");
     expect(displayUrl("http://proxy:4000/v1")).toBe("http://proxy:4000/v1");
+  });
+});
+
+describe("the queue row", () => {
+  const shown = "redis://:***@h:6379";
+  test("sqlite is this machine's run store; a Redis answers with its depth and workers", () => {
+    expect(queueCheck({ kind: "sqlite", file: "/d/runs.db" }, "sqlite")).toMatchObject({ status: "ok" });
+    expect(queueCheck({ kind: "answered", queued: 2, running: 1, workers: 3, persistent: true }, shown, 4)).toEqual({
+      name: "queue",
+      status: "ok",
+      detail: `${shown}: 2 queued, 1 running, 3 worker(s) connected`,
+      latencyMs: 4,
+    });
+  });
+
+  test("unreachable fails with the fix; nothing on disk, or tasks with nobody to run them, warn", () => {
+    expect(queueCheck({ kind: "unreachable", reason: "ECONNREFUSED" }, shown)).toMatchObject({
+      status: "fail",
+      fix: expect.stringContaining("start that Redis"),
+    });
+    expect(queueCheck({ kind: "answered", queued: 0, running: 0, workers: 1, persistent: false }, shown)).toMatchObject(
+      { status: "warn", fix: expect.stringContaining("appendonly yes") },
+    );
+    expect(queueCheck({ kind: "answered", queued: 4, running: 0, workers: 0, persistent: true }, shown)).toMatchObject({
+      status: "warn",
+      fix: expect.stringContaining("smol-coder worker --queue URL"),
+    });
   });
 });

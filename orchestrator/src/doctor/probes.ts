@@ -11,7 +11,12 @@ import { SandboxUnavailable } from "../errors.ts";
 import { withoutSecrets } from "../log/secrets.ts";
 import { openSandbox } from "../sandbox/sandbox.ts";
 import { VERSION } from "../version.ts";
+import { Queue } from "bullmq";
+import Redis from "ioredis";
+import { redactRedisUrl } from "../config/sections.ts";
+import { bullPrefix, persistenceOf, QUEUE_NAME } from "../queue/redis.ts";
 import { daemonCheck, type DaemonProbe } from "./daemonCheck.ts";
+import { queueCheck, type QueueProbe } from "./queueCheck.ts";
 import type { CheckResult } from "./doctor.ts";
 import { diskCheck, gitCheck, pythonCheck, sandboxCheck, type CommandProbe, type SandboxProbe } from "./machine.ts";
 
@@ -128,4 +133,44 @@ async function nearestExisting(dir: string): Promise<string> {
     current = parent;
   }
   return current;
+}
+
+/** The queue: SQLite, or the Redis one (asked for its depth, its workers and whether it keeps anything on disk). */
+export async function queueRow(config: Config): Promise<CheckResult> {
+  const url = config.daemon.queue;
+  if (url === "sqlite") return queueCheck({ kind: "sqlite", file: config.db }, "sqlite");
+  const shown = redactRedisUrl(url);
+  const started = performance.now();
+  const redis = new Redis(url, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 1,
+    connectTimeout: 3_000,
+    retryStrategy: () => null,
+  });
+  redis.on("error", () => undefined);
+  const queue = new Queue(QUEUE_NAME, { connection: redis, prefix: bullPrefix(config.limits.prefix) });
+  queue.on("error", () => undefined);
+  try {
+    const probe: QueueProbe = await withTimeout(
+      (async (): Promise<QueueProbe> => {
+        await redis.ping();
+        const counts = await queue.getJobCounts("active", "wait", "prioritized", "delayed");
+        const workers = await queue.getWorkersCount().catch(() => null);
+        const persistent = (await persistenceOf(redis)) === null;
+        return {
+          kind: "answered",
+          queued: (counts.wait ?? 0) + (counts.prioritized ?? 0) + (counts.delayed ?? 0),
+          running: counts.active ?? 0,
+          workers,
+          persistent,
+        };
+      })(),
+      5_000,
+      { kind: "unreachable", reason: "no answer within 5 s" },
+    ).catch((error: unknown): QueueProbe => ({ kind: "unreachable", reason: (error as Error).message }));
+    return queueCheck(probe, shown, Math.round(performance.now() - started));
+  } finally {
+    await Promise.race([queue.close(), Bun.sleep(500)]);
+    redis.disconnect();
+  }
 }

@@ -19,6 +19,8 @@ export type Router = {
   withTier<T>(role: Role, work: () => Promise<T>, options?: PermitOptions): Promise<T>;
   /** Calls holding one of the role's permits now. */
   inFlight(role: Role): number;
+  /** With limits shared on Redis: the role's calls holding a lease now, every process together; null without. */
+  swarmInFlight(role: Role): Promise<number> | null;
 };
 /** Where a call stands when it asks: position 0 means a permit was free; 1 is next in line. */
 export type QueuePlace = { position: number; inFlight: number; concurrency: number };
@@ -105,5 +107,6 @@ export function createRouter(tiers: Config["tiers"], roles: Config["roles"], sha
     maxReplyFor: (role) => settings[role].maxReplyTokens,
     withTier: (role, work, options = {}) => holding(lines[role], work, options),
     inFlight: (role) => lines[role].inFlight,
+    swarmInFlight: (role) => shared?.held(role) ?? null,
   };
 }

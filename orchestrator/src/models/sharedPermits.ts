@@ -16,6 +16,8 @@ import type { Role } from "../types.ts";
 export type SharedPermits = {
   /** Waits for one of the role's `limit` leases (an abort stops the wait); resolves to its release. */
   acquire(role: Role, limit: number, signal?: AbortSignal): Promise<() => Promise<void>>;
+  /** Leases of the role held now by every process together (those renewed within a lease's time). */
+  held(role: Role): Promise<number>;
 };
 
 export type SharedPermitOptions = {
@@ -76,6 +78,8 @@ export function redisPermits(redis: Redis, options: SharedPermitOptions = {}): S
       await lease.acquire(signal);
       return () => lease.release();
     },
+    // redis-semaphore scores each lease with its holder's clock at its last renewal.
+    held: (role) => redis.zcount(permitKeys(prefix, role).leases, Date.now() - leaseMs, "+inf"),
   };
 }
 
@@ -132,6 +136,10 @@ export function openSharedLimits(
       async acquire(role, limit, signal) {
         await connected();
         return permits.acquire(role, limit, signal);
+      },
+      async held(role) {
+        await connected();
+        return permits.held(role);
       },
     },
     async close() {

@@ -29,6 +29,10 @@ export type RedisQueueOptions = {
   now?: () => Date;
 };
 
+/** BullMQ's queue and its keys' prefix, for whoever reads the queue without running it (doctor). */
+export const QUEUE_NAME = "tasks";
+export const bullPrefix = (prefix: string) => `${prefix}:bull`;
+
 /** BullMQ runs lower numbers first, from 1; the queue's priorities run -1000..1000, higher first. */
 export const bullPriority = (priority: number) => 1001 - priority;
 /** Ids sort as they were submitted: tasks put back at the front of their priority keep their order. */
@@ -79,9 +83,9 @@ export async function openRedisQueue(url: string, options: RedisQueueOptions): P
   }
   const persistence = await persistenceOf(redis);
   if (persistence) options.onNotPersistent?.(persistence);
-  const bull = { connection: redis, prefix: `${prefix}:bull` };
-  const queue = new Queue("tasks", bull);
-  const worker = new Worker("tasks", null, {
+  const bull = { connection: redis, prefix: bullPrefix(prefix) };
+  const queue = new Queue(QUEUE_NAME, bull);
+  const worker = new Worker(QUEUE_NAME, null, {
     ...bull,
     autorun: false,
     lockDuration: lockMs,
@@ -310,7 +314,7 @@ export async function openRedisQueue(url: string, options: RedisQueueOptions): P
  * Why a restart of this Redis would lose the queue, or null: neither the append-only file nor snapshots are on. A
  * Redis that does not let its config be read (a managed one, an ACL) is taken at its word.
  */
-async function persistenceOf(redis: Redis): Promise<string | null> {
+export async function persistenceOf(redis: Redis): Promise<string | null> {
   try {
     const [, appendonly] = (await redis.config("GET", "appendonly")) as string[];
     const [, save] = (await redis.config("GET", "save")) as string[];
