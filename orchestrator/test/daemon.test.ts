@@ -6,6 +6,7 @@ import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { startFakeModel } from "./fakeModel.ts";
 import { alive, diffReply, eventNames, git, runCli, spawnCli, tempDir } from "./helpers.ts";
+import { openSqliteQueue } from "../src/queue/sqlite.ts";
 import {
   AVERAGE_TASK,
   AVG,
@@ -190,6 +191,26 @@ describe("the daemon", () => {
     expect(list.map((task) => `${task.state} ${task.status}`)).toEqual(Array(3).fill("done complete"));
     expect(Math.max(...list.map((task) => task.starts))).toBe(2);
   }, 120_000);
+
+  test("killed between a landing's commit and the queue's record: started again, the task finds its commit and is not applied twice", async () => {
+    resources.fake = startFakeModel({ fallback: { "fast-coder": reply("fast"), "deep-coder": reply("deep") } });
+    const { socket, env } = daemonEnv();
+    const dir = workspace();
+    // What the killed daemon left: the task running for an owner that is gone, its change committed with its trailer.
+    const queue = openSqliteQueue(env.SMOL_CODER_DB!, { maxQueued: 10 });
+    const task = await queue.submit({ task: TOTAL_TASK, workspace: dir, commit: true, priority: 0 });
+    await queue.claim({ id: "killed", pid: 999_999_999, bootId: null }, () => true);
+    await queue.close();
+    writeFileSync(path.join(dir, MATH), MATH_RIGHT);
+    git(dir, "commit", "-qam", `${TOTAL_TASK.description}\n\nSmol-Coder-Task: ${task.id}`);
+    const commits = git(dir, "rev-list", "--count", "HEAD").trim();
+    await startDaemon(socket, env);
+    const waited = await client(["wait", task.id], socket, env);
+    expect(waited.exitCode, waited.stderr).toBe(0);
+    expect(waited.stderr).toContain("an earlier start committed its change");
+    expect(git(dir, "rev-list", "--count", "HEAD").trim()).toBe(commits);
+    expect(resources.fake.requests).toHaveLength(0);
+  }, 60_000);
 
   test("SIGTERM drains: no new task starts, a task past --drain-timeout is interrupted and queued again", async () => {
     resources.fake = startFakeModel({ fallback: { "fast-coder": diffReply("value.txt", "start\n", "changed\n") } });

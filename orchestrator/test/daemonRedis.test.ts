@@ -20,10 +20,10 @@ afterAll(async () => {
 });
 
 /** A daemon of its own (socket, run store) on the shared queue, one task at a time, fast limited to one call. */
-async function startOn(queue: string, prefix: string, env: Env, flags: string[] = []) {
+async function startOn(queue: string, prefix: string, env: Env, flags: string[] = [], leaseMs = 1_000) {
   const { socket } = daemonEnv();
   const config = path.join(path.dirname(socket), "..", "config.json");
-  const settings = { tiers: { fast: { concurrency: 1 } }, daemon: { maxTasks: 1, leaseMs: 1_000 }, limits: { prefix } };
+  const settings = { tiers: { fast: { concurrency: 1 } }, daemon: { maxTasks: 1, leaseMs }, limits: { prefix } };
   writeFileSync(config, JSON.stringify({ ...settings, guidance: { spec: false } }));
   const daemon = spawnCli(["serve", "--socket", socket, "--config", config, "--queue", queue, ...flags], {
     env: { ...env, SMOL_CODER_DB: path.join(path.dirname(socket), "..", "runs.db") },
@@ -124,6 +124,28 @@ describe.skipIf(!REDIS_SERVER)("daemons on one Redis queue", () => {
     ).checks.find((check) => check.name === "queue");
     expect(row).toMatchObject({ status: "ok", detail: `${redis!.url}: 0 queued, 0 running, 2 worker(s) connected` });
   }, 60_000);
+
+  test("redis-server killed with SIGKILL mid-task and started again: the daemon says so both ways, the task completes", async () => {
+    resources.fake = startFakeModel({
+      fallback: { "fast-coder": { reply: diffReply(MATH, MATH_BEFORE, MATH_RIGHT), delayMs: 2_500 } },
+      advisors: false,
+    });
+    const prefix = `serve-${++prefixes}`;
+    const env = { LITELLM_URL: resources.fake.url };
+    // A lease longer than the outage: the task stays this daemon's.
+    const a = await startOn(redis!.url, prefix, env, [], 10_000);
+    const dir = workspace();
+    const id = (await client(["submit", "--workspace", dir], a.socket, env, JSON.stringify(TOTAL_TASK))).stdout.trim();
+    await a.daemon.until((event) => event.event === "model_call_started");
+    await redis!.kill();
+    await a.daemon.until((event) => event.event === "queue_redis_lost");
+    await redis!.restart();
+    await a.daemon.until((event) => event.event === "queue_redis_back");
+    const waited = await client(["wait", id], a.socket, env);
+    expect(waited.exitCode, waited.stderr).toBe(0);
+    expect(readFileSync(path.join(dir, MATH), "utf8")).toBe(MATH_RIGHT);
+    expect((await client(["status", id], a.socket, env)).stdout).toContain("started 1 time(s)");
+  }, 90_000);
 
   test("a queue's Redis that does not answer: serve exits 3 at once, the URL's password hidden", async () => {
     resources.fake = startFakeModel({});

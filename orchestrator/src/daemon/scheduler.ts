@@ -8,7 +8,7 @@ import { abortable } from "../models/abortable.ts";
 import { claims, prepareQueued, type Datasets } from "./submission.ts";
 import { normaliseOwnedPath } from "../patch/paths.ts";
 import type { FileChange } from "../patch/types.ts";
-import type { Snapshot } from "../task/workspace.ts";
+import { committedWith, taskTrailer, type Snapshot } from "../task/workspace.ts";
 import { runRecordedTask, type Session } from "../run/session.ts";
 import { outcomeLines, STATUS_EXIT } from "../run/exit.ts";
 import { scrubSecrets } from "../log/secrets.ts";
@@ -186,6 +186,16 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       }
       const prepared = await prepareQueued(entry.task, entry.workspace, entry.commit, session.config, options.datasets);
       const root = prepared.root;
+      const trailer = taskTrailer(entry.id);
+      const committed = entry.commit && entry.starts > 1 ? await committedWith(root, trailer) : null;
+      if (committed) {
+        // Killed between its commit and the queue's record of it: done already, never applied twice.
+        emit(log, "task_already_landed", { commit: committed }, { message: "an earlier start committed this task" });
+        const summary = `smol-coder: task ${entry.id} complete: an earlier start committed its change (${committed.slice(0, 12)}); not applied again`;
+        await queue.finish(entry.id, { status: "complete", exitCode: 0, summary, runId: null });
+        options.onFinish?.("complete");
+        return;
+      }
       // The same lock a `run` in another process takes, held while any of this daemon's tasks uses the workspace
       // (a HumanEval problem's workspace is its own, fresh).
       await using _lock = prepared.kind === "workspace" ? await locks.hold(root, signal) : null;
@@ -201,7 +211,14 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
         },
         ended: () => queue.clearSnapshot(entry.id),
       };
-      const outcome = await runRecordedTask(session, prepared, { runId, commit: entry.commit, signal, log, landing });
+      const outcome = await runRecordedTask(session, prepared, {
+        runId,
+        commit: entry.commit,
+        commitTrailer: trailer,
+        signal,
+        log,
+        landing,
+      });
       session.store.finishRun(runId, outcome.status);
       if (run.why === "lost") return;
       if (run.why === "drain" && outcome.status === "interrupted") return await queue.requeue(entry.id);

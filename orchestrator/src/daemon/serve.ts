@@ -9,7 +9,7 @@ import { interruptSignal } from "../interrupt.ts";
 import { openSession } from "../run/session.ts";
 import { currentBootId, pidAlive } from "../task/lock.ts";
 import { openSqliteQueue } from "../queue/sqlite.ts";
-import { openRedisQueue } from "../queue/redis.ts";
+import { openRedisQueue, type RedisQueueOptions } from "../queue/redis.ts";
 import { redactRedisUrl, redisPassword } from "../config/sections.ts";
 import { registerSecret } from "../log/secrets.ts";
 import type { Config } from "../config/config.ts";
@@ -125,10 +125,9 @@ const aborted = (signal: AbortSignal) =>
  * The queue the config names: this machine's run store, or a Redis every daemon on it shares. On Redis the tier
  * limits are shared there too unless limits.redis names another, or the limits would hold per daemon only.
  */
-async function openQueue(
-  given: Config,
-  hooks: { onLost: (id: string) => void; onNotPersistent: (detail: string) => void },
-): Promise<{ config: Config; queue: TaskQueue }> {
+type QueueHooks = Required<Pick<RedisQueueOptions, "onLost" | "onNotPersistent" | "onConnection">>;
+
+async function openQueue(given: Config, hooks: QueueHooks): Promise<{ config: Config; queue: TaskQueue }> {
   const { queue: kind, maxQueued, leaseMs } = given.daemon;
   if (kind === "sqlite") return { config: given, queue: openSqliteQueue(given.db, { maxQueued }) };
   registerSecret(redisPassword(kind) ?? undefined);
@@ -145,9 +144,12 @@ export async function serve(given: Config, options: ServeOptions): Promise<numbe
   if (pidFile) writeFileSync(pidFile, `${process.pid}\n`, { mode: 0o600 });
   let lost = (_id: string) => {};
   let notPersistent: string | null = null;
+  // Until the session's logger exists the connection is new: a change is said once it can be.
+  let connection: QueueHooks["onConnection"] = () => {};
   const { config, queue } = await openQueue(given, {
     onLost: (id) => lost(id),
     onNotPersistent: (detail) => (notPersistent = detail),
+    onConnection: (change) => connection(change),
   }).catch((error: unknown) => {
     if (pidFile) rmSync(pidFile, { force: true });
     throw error;
@@ -156,6 +158,11 @@ export async function serve(given: Config, options: ServeOptions): Promise<numbe
   const sink = eventSink(queue, changes);
   const session = openSession(config, { pretty: false, logFile: options.logFile, destination: sink });
   const metrics = (sink.metrics = daemonMetrics({ queue, router: session.router }));
+  const shown = config.daemon.queue === "sqlite" ? "sqlite" : redactRedisUrl(config.daemon.queue);
+  connection = (change) =>
+    change.state === "lost"
+      ? emit(session.log, "queue_redis_lost", { queue: shown, reason: change.reason })
+      : emit(session.log, "queue_redis_back", { queue: shown });
   const owner: Owner = {
     id: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
     pid: process.pid,
@@ -209,7 +216,7 @@ export async function serve(given: Config, options: ServeOptions): Promise<numbe
       : { servers: [], tcp: {} };
     emit(session.log, "daemon_ready", {
       socket: api ? options.socket : null,
-      queue: config.daemon.queue === "sqlite" ? "sqlite" : redactRedisUrl(config.daemon.queue),
+      queue: shown,
       ...tcp,
       pid: process.pid,
       version: VERSION,
@@ -220,7 +227,7 @@ export async function serve(given: Config, options: ServeOptions): Promise<numbe
       emit(
         session.log,
         "queue_not_persistent",
-        { queue: redactRedisUrl(config.daemon.queue), detail: notPersistent },
+        { queue: shown, detail: notPersistent },
         { message: "the queue's Redis keeps nothing on disk" },
       );
     scheduler.wake();

@@ -421,10 +421,27 @@ export const EVENTS = {
     about: "a task a killed daemon was running, its files put back, queued again",
     fields: z.object({ daemonTask, starts: z.number().int(), undoneFiles: z.unknown() }),
   },
+  queue_redis_lost: {
+    level: "warn",
+    about:
+      "the queue's Redis stopped answering: no task is taken and no end recorded until it is back; running tasks go on",
+    fields: z.object({ queue: z.string(), reason }),
+  },
+  queue_redis_back: {
+    level: "info",
+    about: "the queue's Redis answers again",
+    fields: z.object({ queue: z.string() }),
+  },
   queue_not_persistent: {
     level: "warn",
     about: "the queue's Redis has neither the append-only file nor snapshots on: a restart of it loses the queue",
     fields: z.object({ queue: z.string(), detail: z.string() }),
+  },
+  task_already_landed: {
+    level: "warn",
+    about:
+      "a daemon task started again finds its own commit in the workspace (a daemon killed between the commit and the queue's record): it ends complete, nothing applied twice",
+    fields: z.object({ daemonTask, commit: z.string() }),
   },
   task_lost: {
     level: "warn",

@@ -22,6 +22,8 @@ export type RedisQueueOptions = {
   stalledCheckMs?: number;
   /** Called when this process lost a running task's lock (another worker may run it now): stop running it. */
   onLost?: (id: string) => void;
+  /** The connection went away (calls wait meanwhile) or came back: once each way. */
+  onConnection?: (change: { state: "lost"; reason: string } | { state: "back" }) => void;
   /** The Redis keeps nothing on disk (no append-only file, no snapshots): said once, with what is at risk. */
   onNotPersistent?: (detail: string) => void;
   /** How long the first connection may take: a Redis that does not answer is an unreachable endpoint (exit 3). */
@@ -81,6 +83,17 @@ export async function openRedisQueue(url: string, options: RedisQueueOptions): P
       "the queue's Redis",
     );
   }
+  let away = false;
+  redis.on("error", (error: Error) => {
+    if (away) return;
+    away = true;
+    options.onConnection?.({ state: "lost", reason: error.message.replaceAll(url, redactRedisUrl(url)) });
+  });
+  redis.on("ready", () => {
+    if (!away) return;
+    away = false;
+    options.onConnection?.({ state: "back" });
+  });
   const persistence = await persistenceOf(redis);
   if (persistence) options.onNotPersistent?.(persistence);
   const bull = { connection: redis, prefix: bullPrefix(prefix) };

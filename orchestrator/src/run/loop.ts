@@ -44,6 +44,8 @@ export type OrchestratorDeps = Omit<AttemptDeps, "onCall" | "edits"> & {
   guidance: Config["guidance"];
   journal: TaskJournal;
   commit: boolean;
+  /** A line added to the commit's message (the daemon's task trailer, so a later start can find the commit). */
+  commitTrailer?: string;
 };
 
 /** What one running task holds: its state is replaced by each fold, never edited in place. */
@@ -172,7 +174,13 @@ async function land(run: Run): Promise<TaskOutcome> {
     // Landings and commits on one workspace take turns (two commits at once would meet on git's index.lock).
     commit =
       deps.commit && !run.unchanged
-        ? await run.edits.serialize(() => commitOwned(task.root, task.filesOwned, task.description))
+        ? await run.edits.serialize(() =>
+            commitOwned(
+              task.root,
+              task.filesOwned,
+              deps.commitTrailer ? `${task.description}\n\n${deps.commitTrailer}` : task.description,
+            ),
+          )
         : undefined;
   } catch (error) {
     if (!(error instanceof CommitFailed)) throw error;

@@ -154,6 +154,7 @@ export async function runRecordedTask(
     signal?: AbortSignal;
     log?: Logger;
     landing?: LandingHooks;
+    commitTrailer?: string;
   },
 ): Promise<TaskOutcome> {
   const { config, store } = session;
@@ -174,6 +175,7 @@ export async function runRecordedTask(
     sandbox,
     journal: storeJournal(store, taskId, { debugDir: options.debugDir, taskKey: task.key }),
     commit: options.commit,
+    commitTrailer: options.commitTrailer,
     signal: options.signal,
     landing: options.landing,
   }).catch((error: unknown) => {

@@ -210,3 +210,19 @@ export async function commitOwned(root: string, owned: string[], message: string
   }
   return (await git(root, ["rev-parse", "HEAD"])).trim();
 }
+
+/** Pure: the trailer a daemon task's commit carries, so a later start of the same task can find it. */
+export const taskTrailer = (daemonTask: string) => `Smol-Coder-Task: ${daemonTask}`;
+
+/**
+ * The commit among the workspace's last `depth` that carries the trailer, or null (not a git repository, or none).
+ * A daemon killed between a landing's commit and the queue's record of it left such a commit: the task is done.
+ */
+export async function committedWith(root: string, trailer: string, depth = 50): Promise<string | null> {
+  const log = await git(root, ["log", `-n${depth}`, "--format=%H%x00%B%x01"]).catch(() => "");
+  for (const entry of log.split("\x01")) {
+    const [hash, body] = entry.trim().split("\x00");
+    if (hash && body?.split("\n").some((line) => line.trim() === trailer)) return hash;
+  }
+  return null;
+}
