@@ -125,7 +125,7 @@ const aborted = (signal: AbortSignal) =>
  * The queue the config names: this machine's run store, or a Redis every daemon on it shares. On Redis the tier
  * limits are shared there too unless limits.redis names another, or the limits would hold per daemon only.
  */
-type QueueHooks = Required<Pick<RedisQueueOptions, "onLost" | "onNotPersistent" | "onConnection">>;
+type QueueHooks = Required<Pick<RedisQueueOptions, "onLost" | "onNotPersistent" | "onConnection" | "onWaiting">>;
 
 async function openQueue(given: Config, hooks: QueueHooks): Promise<{ config: Config; queue: TaskQueue }> {
   const { queue: kind, maxQueued, leaseMs } = given.daemon;
@@ -143,6 +143,7 @@ export async function serve(given: Config, options: ServeOptions): Promise<numbe
   const pidFile = api ? pidFileFor(options.socket) : null;
   if (pidFile) writeFileSync(pidFile, `${process.pid}\n`, { mode: 0o600 });
   let lost = (_id: string) => {};
+  let waiting = () => {};
   let notPersistent: string | null = null;
   // Until the session's logger exists the connection is new: a change is said once it can be.
   let connection: QueueHooks["onConnection"] = () => {};
@@ -150,6 +151,7 @@ export async function serve(given: Config, options: ServeOptions): Promise<numbe
     onLost: (id) => lost(id),
     onNotPersistent: (detail) => (notPersistent = detail),
     onConnection: (change) => connection(change),
+    onWaiting: () => waiting(),
   }).catch((error: unknown) => {
     if (pidFile) rmSync(pidFile, { force: true });
     throw error;
@@ -192,6 +194,7 @@ export async function serve(given: Config, options: ServeOptions): Promise<numbe
       onFinish: (outcome) => metrics.finished(outcome),
     });
     lost = (id) => scheduler.lost(id);
+    if (work) waiting = () => scheduler.wake();
     const deps: ServerDeps = {
       config,
       queue,

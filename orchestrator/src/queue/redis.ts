@@ -6,7 +6,7 @@
 // stall detection and priorities are its own, tested code. It runs in process on Bun (manual job fetching: no
 // sandboxed processors, which BullMQ does not support on Bun).
 import { randomUUID } from "node:crypto";
-import { Queue, Worker, type Job } from "bullmq";
+import { Queue, QueueEvents, Worker, type Job } from "bullmq";
 import Redis from "ioredis";
 import { redactRedisUrl } from "../config/sections.ts";
 import { EndpointUnreachable, QueueFull } from "../errors.ts";
@@ -22,6 +22,8 @@ export type RedisQueueOptions = {
   stalledCheckMs?: number;
   /** Called when this process lost a running task's lock (another worker may run it now): stop running it. */
   onLost?: (id: string) => void;
+  /** A task is waiting: submitted by any process, or handed back (so a daemon need not wait for its next look). */
+  onWaiting?: () => void;
   /** The connection went away (calls wait meanwhile) or came back: once each way. */
   onConnection?: (change: { state: "lost"; reason: string } | { state: "back" }) => void;
   /** The Redis keeps nothing on disk (no append-only file, no snapshots): said once, with what is at risk. */
@@ -108,6 +110,13 @@ export async function openRedisQueue(url: string, options: RedisQueueOptions): P
   });
   worker.on("error", () => undefined); // the connection's errors: ioredis reconnects, and the calls wait
   queue.on("error", () => undefined);
+  // BullMQ's event stream (a blocking read on a connection of its own): every process hears of a waiting task at once.
+  const events = options.onWaiting ? new QueueEvents(QUEUE_NAME, { ...bull, connection: redis.duplicate() }) : null;
+  events?.on("error", () => undefined);
+  // Not a task put back by a claim that passed it over (prev: active): that would wake the claimer again at once.
+  events?.on("waiting", ({ prev }) => {
+    if (prev !== "active") options.onWaiting?.();
+  });
   await worker.startStalledCheckTimer();
   const claimed = new Map<string, Claim>();
 
@@ -315,7 +324,7 @@ export async function openRedisQueue(url: string, options: RedisQueueOptions): P
 
     async close() {
       for (const id of [...claimed.keys()]) release(id);
-      const closing = Promise.all([worker.close(), queue.close()]);
+      const closing = Promise.all([worker.close(), queue.close(), events?.close()]);
       // worker.close() can wait for ever on a Redis that never answered (BullMQ issue 4656): not past a second.
       await Promise.race([closing, Bun.sleep(1_000)]);
       redis.disconnect();
