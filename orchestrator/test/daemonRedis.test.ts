@@ -2,10 +2,11 @@
 // submitted to one are run by both, the tier limits hold across them, and a daemon killed with SIGKILL mid-task has
 // its task finished by the other.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { startFakeModel } from "./fakeModel.ts";
-import { diffReply, runCli, spawnCli } from "./helpers.ts";
+import { loadDataset } from "../src/humaneval/dataset.ts";
+import { diffReply, runCli, SHARED_DATASET, spawnCli } from "./helpers.ts";
 import { client, daemonTestKit, MATH, MATH_BEFORE, MATH_RIGHT, TOTAL_TASK, type Env } from "./daemonHelpers.ts";
 import { REDIS_SERVER, startRedis, type TestRedis } from "./redisServer.ts";
 
@@ -146,6 +147,33 @@ describe.skipIf(!REDIS_SERVER)("daemons on one Redis queue", () => {
     expect(readFileSync(path.join(dir, MATH), "utf8")).toBe(MATH_RIGHT);
     expect((await client(["status", id], a.socket, env)).stdout).toContain("started 1 time(s)");
   }, 90_000);
+
+  test("a HumanEval task carries its problem on a Redis queue: a worker with no dataset solves it", async () => {
+    const [p0] = await loadDataset(SHARED_DATASET);
+    resources.fake = startFakeModel({
+      fallback: { "fast-coder": diffReply("solution.py", p0!.prompt, p0!.prompt + p0!.canonicalSolution) },
+      advisors: false,
+    });
+    const prefix = `serve-${++prefixes}`;
+    const env = { LITELLM_URL: resources.fake.url };
+    const front = await startOn(redis!.url, prefix, env, ["--no-work"]);
+    // The submitter's own copy of the dataset, gone before any worker looks: the task must carry what it needs.
+    const dataset = path.join(path.dirname(front.socket), "HumanEval.jsonl.gz");
+    copyFileSync(SHARED_DATASET, dataset);
+    const task = JSON.stringify({ kind: "humaneval", problemId: p0!.taskId, dataset, maxAttempts: 1 });
+    const submitted = await client(["submit", "--workspace", path.dirname(front.socket)], front.socket, env, task);
+    expect(submitted.exitCode, submitted.stderr).toBe(0);
+    const id = submitted.stdout.trim();
+    rmSync(dataset);
+    const queued = (await (await fetch(`http://d/v1/tasks/${id}`, { unix: front.socket } as RequestInit)).json()) as {
+      task: { problem: Record<string, string> };
+    };
+    expect(Object.keys(queued.task.problem).sort()).toEqual(["entryPoint", "prompt", "test"]);
+    const config = path.join(path.dirname(front.socket), "..", "config.json");
+    daemons.push(spawnCli(["worker", "--queue", redis!.url, "--config", config], { env }));
+    const waited = await client(["wait", id], front.socket, env);
+    expect(waited.exitCode, waited.stderr).toBe(0);
+  }, 60_000);
 
   test("a queue's Redis that does not answer: serve exits 3 at once, the URL's password hidden", async () => {
     resources.fake = startFakeModel({});

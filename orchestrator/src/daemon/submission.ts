@@ -1,6 +1,7 @@
 // A queued task made ready to run in the daemon: a workspace task edits a private view of its workspace; a
 // HumanEval problem gets a fresh workspace of its own (in the submitted directory) and edits it in place.
-import { mkdirSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import type { Config } from "../config/config.ts";
 import { defaultDatasetPath } from "../config/paths.ts";
@@ -28,6 +29,7 @@ export function datasetCache() {
 export type Datasets = ReturnType<typeof datasetCache>;
 
 async function findProblem(task: HumanEvalTask, datasets: Datasets): Promise<Problem> {
+  if (task.problem) return { taskId: task.problemId, canonicalSolution: "", ...task.problem };
   const file = task.dataset ? path.resolve(task.dataset) : defaultDatasetPath(process.env);
   return problemIn(await datasets(file), task.problemId, file);
 }
@@ -35,8 +37,10 @@ async function findProblem(task: HumanEvalTask, datasets: Datasets): Promise<Pro
 /** Checks a submission against the machine as it is now (the workspace, its paths, the dataset), so that a bad one is refused at once. */
 export async function checkSubmission(submission: Submission, config: Config, datasets: Datasets): Promise<Submission> {
   if (submission.task.kind === "humaneval") {
-    await findProblem(submission.task, datasets);
-    return submission;
+    const { prompt, entryPoint, test } = await findProblem(submission.task, datasets);
+    // On a Redis queue any machine may run it: the task carries its problem (the solution stays behind).
+    if (config.daemon.queue === "sqlite") return submission;
+    return { ...submission, task: { ...submission.task, problem: { prompt, entryPoint, test } } };
   }
   const root = await resolveWorkspace(submission.workspace);
   await prepareTask(submission.task, root, config, { commit: submission.commit });
@@ -52,6 +56,8 @@ export async function prepareQueued(
 ): Promise<PreparedTask> {
   if (task.kind === "humaneval") {
     const problem = await findProblem(task, datasets);
+    // A task that carries its problem may come from another machine, whose directory is not here: a fresh one is.
+    if (task.problem && !existsSync(workspace)) workspace = path.join(tmpdir(), "smol-coder-humaneval");
     mkdirSync(workspace, { recursive: true });
     // A problem left half-done by a killed daemon starts again from a fresh workspace.
     rmSync(path.join(workspace, problemDirName(problem.taskId)), { recursive: true, force: true });

@@ -35,6 +35,17 @@ export const HumanEvalTask = z
       .min(1)
       .optional()
       .describe("HumanEval-format JSONL (.gz or plain); default: --dataset or data/HumanEval.jsonl.gz"),
+    problem: z
+      .object({
+        prompt: z.string().min(1).max(200_000),
+        entryPoint: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be a Python identifier"),
+        test: z.string().min(1).max(1_000_000),
+      })
+      .strict()
+      .optional()
+      .describe(
+        "The problem itself (never its solution), carried by the task: a daemon on a Redis queue puts it in, so a worker on another machine needs no dataset",
+      ),
     startTier: Tier.optional(),
     maxAttempts: z.number().int().min(1).max(100).optional(),
   })
