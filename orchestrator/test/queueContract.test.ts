@@ -254,6 +254,23 @@ describe.skipIf(!REDIS_SERVER)("the Redis queue: what it is opened on", () => {
     expect(warnings).toEqual([expect.stringContaining("a restart of that Redis loses every queued and running task")]);
   });
 
+  test("a wrong password: refused at once, saying so, the password hidden; the right one opens it", async () => {
+    const guarded = await startRedis({ password: "right-password-123" });
+    try {
+      const error = await openRedisQueue(`redis://:wrong-password-456@127.0.0.1:${guarded.port}`, {
+        maxQueued: 1,
+      }).catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(EndpointUnreachable);
+      expect((error as Error).message).toContain("WRONGPASS");
+      expect((error as Error).message).not.toContain("wrong-password-456");
+      const queue = await openRedisQueue(guarded.url, { maxQueued: 1 });
+      expect(await queue.counts()).toEqual({ queued: 0, running: 0, done: 0, cancelled: 0 });
+      await queue.close();
+    } finally {
+      await guarded.stop();
+    }
+  });
+
   test("a Redis that does not answer: an unreachable endpoint, named with its password hidden", async () => {
     const error = await openRedisQueue("redis://:hunter2-pw@127.0.0.1:9", {
       maxQueued: 1,

@@ -33,18 +33,29 @@ async function freePort(): Promise<number> {
   });
 }
 
-export async function startRedis(): Promise<TestRedis> {
+/** `password`: the server requires it (requirepass); url and client() carry it. */
+export async function startRedis(options: { password?: string } = {}): Promise<TestRedis> {
   const port = await freePort();
   const dir = tempDir("smol-redis-");
   const clients: Redis[] = [];
   let child: ReturnType<typeof Bun.spawn> | undefined;
   const launch = async () => {
     child = Bun.spawn(
-      [REDIS_SERVER!, "--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--appendonly", "yes"],
+      [
+        REDIS_SERVER!,
+        ...["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--appendonly", "yes"],
+        ...(options.password ? ["--requirepass", options.password] : []),
+      ],
       { stdout: "ignore", stderr: "ignore" },
     );
     child.unref();
-    const probe = new Redis({ port, host: "127.0.0.1", lazyConnect: true, maxRetriesPerRequest: 0 });
+    const probe = new Redis({
+      port,
+      host: "127.0.0.1",
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      password: options.password,
+    });
     probe.on("error", () => undefined); // refused until the server listens: tried again below
     for (let tries = 0; ; tries++) {
       try {
@@ -64,11 +75,11 @@ export async function startRedis(): Promise<TestRedis> {
     await child?.exited;
   };
   return {
-    url: `redis://127.0.0.1:${port}`,
+    url: `redis://${options.password ? `:${options.password}@` : ""}127.0.0.1:${port}`,
     port,
     dir: path.resolve(dir),
     client() {
-      const client = new Redis({ port, host: "127.0.0.1", maxRetriesPerRequest: null });
+      const client = new Redis({ port, host: "127.0.0.1", maxRetriesPerRequest: null, password: options.password });
       client.on("error", () => undefined); // a test that kills the server sees its effect on the queue, not here
       clients.push(client);
       return client;
