@@ -59,20 +59,34 @@ export const Usage = z.object({
 });
 export type Usage = z.infer<typeof Usage>;
 
-/** Pure: every role's usage added up (a task's, for its result line). */
-export function totalUsage(byRole: Partial<Record<Role, Usage>>): Usage {
-  const all = Object.values(byRole);
-  const sum = (pick: (usage: Usage) => number) => all.reduce((total, usage) => total + pick(usage), 0);
+export const EMPTY_USAGE: Required<Usage> = {
+  calls: 0,
+  tokensIn: 0,
+  tokensOut: 0,
+  tokensCached: 0,
+  costUsd: 0,
+  modelMs: 0,
+  computeMs: 0,
+  computedCalls: 0,
+};
+
+/** Pure: one usage added to another (records without latency or compute count 0 of each). */
+export function addUsage(a: Usage, b: Usage): Required<Usage> {
   return {
-    calls: sum((u) => u.calls),
-    tokensIn: sum((u) => u.tokensIn),
-    tokensOut: sum((u) => u.tokensOut),
-    tokensCached: sum((u) => u.tokensCached),
-    costUsd: sum((u) => u.costUsd),
-    modelMs: sum((u) => u.modelMs ?? 0),
-    computeMs: sum((u) => u.computeMs ?? 0),
-    computedCalls: sum((u) => u.computedCalls ?? 0),
+    calls: a.calls + b.calls,
+    tokensIn: a.tokensIn + b.tokensIn,
+    tokensOut: a.tokensOut + b.tokensOut,
+    tokensCached: a.tokensCached + b.tokensCached,
+    costUsd: a.costUsd + b.costUsd,
+    modelMs: (a.modelMs ?? 0) + (b.modelMs ?? 0),
+    computeMs: (a.computeMs ?? 0) + (b.computeMs ?? 0),
+    computedCalls: (a.computedCalls ?? 0) + (b.computedCalls ?? 0),
   };
+}
+
+/** Pure: every role's usage added up (a task's, for its result line). */
+export function totalUsage(byRole: Partial<Record<Role, Usage>>): Required<Usage> {
+  return Object.values(byRole).reduce<Required<Usage>>((total, usage) => addUsage(total, usage), EMPTY_USAGE);
 }
 
 /** Checkpoint 1 adds strategy, checkpoint 2 adds test criteria, later ones only debug. */

@@ -2,34 +2,9 @@
 // servers' own compute time (llama.cpp's timings: prompt evaluation and generation, no queue), beside the calls, the
 // prompt tokens (and how many the servers read from their cache), the reply tokens and the latency. Shared by
 // bench humaneval and bench exercism, so both report it alike, with model-seconds per solved task.
-import { ROLES, type Role, type Usage } from "../types.ts";
+import { addUsage, EMPTY_USAGE, ROLES, totalUsage, type Role, type Usage } from "../types.ts";
 
 export type UsageByRole = Partial<Record<Role, Usage>>;
-
-const EMPTY: Required<Usage> = {
-  calls: 0,
-  tokensIn: 0,
-  tokensOut: 0,
-  tokensCached: 0,
-  costUsd: 0,
-  modelMs: 0,
-  computeMs: 0,
-  computedCalls: 0,
-};
-
-/** Pure: one usage added to another (records without latency or compute count 0 of each). */
-export function addUsage(a: Usage, b: Usage): Required<Usage> {
-  return {
-    calls: a.calls + b.calls,
-    tokensIn: a.tokensIn + b.tokensIn,
-    tokensOut: a.tokensOut + b.tokensOut,
-    tokensCached: a.tokensCached + b.tokensCached,
-    costUsd: a.costUsd + b.costUsd,
-    modelMs: (a.modelMs ?? 0) + (b.modelMs ?? 0),
-    computeMs: (a.computeMs ?? 0) + (b.computeMs ?? 0),
-    computedCalls: (a.computedCalls ?? 0) + (b.computedCalls ?? 0),
-  };
-}
 
 /** Pure: the usage of many tasks (or baseline calls), summed per role. */
 export function usageByRole(items: readonly UsageByRole[]): Partial<Record<Role, Required<Usage>>> {
@@ -37,15 +12,13 @@ export function usageByRole(items: readonly UsageByRole[]): Partial<Record<Role,
   for (const item of items)
     for (const role of ROLES) {
       const usage = item[role];
-      if (usage) out[role] = addUsage(out[role] ?? EMPTY, usage);
+      if (usage) out[role] = addUsage(out[role] ?? EMPTY_USAGE, usage);
     }
   return out;
 }
 
 /** Pure: every role's usage together. */
-export function allRoles(byRole: UsageByRole): Required<Usage> {
-  return Object.values(byRole).reduce<Required<Usage>>((total, usage) => addUsage(total, usage), EMPTY);
-}
+export const allRoles = (byRole: UsageByRole): Required<Usage> => totalUsage(byRole);
 
 /** Pure: model-seconds, or null unless every call reported its compute time (a partial sum would read as whole). */
 export function modelSeconds(usage: Usage): number | null {

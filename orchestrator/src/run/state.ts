@@ -4,6 +4,7 @@ import type { Guidance } from "../guidance/guidance.ts";
 import type { AttemptFeedback } from "../guidance/prompt.ts";
 import type { AttemptSummary } from "./policy.ts";
 import type { AttemptOutcome, CallRecord, ChatMessage, Checkpoint, Role, TaskStatus, Tier, Usage } from "../types.ts";
+import { addUsage, EMPTY_USAGE } from "../types.ts";
 
 /** Everything one attempt produced: what the journal stores and what the loop learns from. */
 export type AttemptRecord = {
@@ -115,26 +116,16 @@ export function foldAttempt(state: LoopState, record: AttemptRecord): LoopState 
 }
 
 export function foldCall(state: LoopState, call: CallRecord): LoopState {
-  const before = state.usage[call.role] ?? {
-    calls: 0,
-    tokensIn: 0,
-    tokensOut: 0,
-    tokensCached: 0,
-    costUsd: 0,
-    modelMs: 0,
-    computeMs: 0,
-    computedCalls: 0,
-  };
-  const after: Usage = {
-    calls: before.calls + 1,
-    tokensIn: before.tokensIn + call.tokensIn,
-    tokensOut: before.tokensOut + call.tokensOut,
-    tokensCached: before.tokensCached + call.tokensCached,
-    costUsd: before.costUsd + call.costUsd,
-    modelMs: (before.modelMs ?? 0) + call.latencyMs,
-    computeMs: (before.computeMs ?? 0) + (call.computeMs ?? 0),
-    computedCalls: (before.computedCalls ?? 0) + (call.computeMs === null ? 0 : 1),
-  };
+  const after: Usage = addUsage(state.usage[call.role] ?? EMPTY_USAGE, {
+    calls: 1,
+    tokensIn: call.tokensIn,
+    tokensOut: call.tokensOut,
+    tokensCached: call.tokensCached,
+    costUsd: call.costUsd,
+    modelMs: call.latencyMs,
+    computeMs: call.computeMs ?? 0,
+    computedCalls: call.computeMs === null ? 0 : 1,
+  });
   return { ...state, usage: { ...state.usage, [call.role]: after } };
 }
 
