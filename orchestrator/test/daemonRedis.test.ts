@@ -1,24 +1,18 @@
 // Two daemons on one Redis queue (serve --queue redis://…), real CLI processes and a real redis-server: tasks
 // submitted to one are run by both, the tier limits hold across them, and a daemon killed with SIGKILL mid-task has
 // its task finished by the other.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { copyFileSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { startFakeModel } from "./fakeModel.ts";
 import { loadDataset } from "../src/humaneval/dataset.ts";
 import { diffReply, runCli, SHARED_DATASET, spawnCli } from "./helpers.ts";
 import { client, daemonTestKit, MATH, MATH_BEFORE, MATH_RIGHT, TOTAL_TASK, type Env } from "./daemonHelpers.ts";
-import { REDIS_SERVER, startRedis, type TestRedis } from "./redisServer.ts";
+import { REDIS_SERVER, redisForFile } from "./redisServer.ts";
 
 const { resources, daemons, workspace, daemonEnv } = daemonTestKit();
-let redis: TestRedis | undefined;
+const server = redisForFile();
 let prefixes = 0;
-beforeAll(async () => {
-  if (REDIS_SERVER) redis = await startRedis();
-});
-afterAll(async () => {
-  await redis?.stop();
-});
 
 /** A daemon of its own (socket, run store) on the shared queue, one task at a time, fast limited to one call. */
 async function startOn(queue: string, prefix: string, env: Env, flags: string[] = [], leaseMs = 1_000) {
@@ -42,9 +36,9 @@ describe.skipIf(!REDIS_SERVER)("daemons on one Redis queue", () => {
     });
     const prefix = `serve-${++prefixes}`;
     const env = { LITELLM_URL: resources.fake.url };
-    const a = await startOn(redis!.url, prefix, env);
-    const b = await startOn(redis!.url, prefix, env);
-    expect(a.ready).toMatchObject({ queue: redis!.url });
+    const a = await startOn(server().url, prefix, env);
+    const b = await startOn(server().url, prefix, env);
+    expect(a.ready).toMatchObject({ queue: server().url });
     const dirs = [workspace(), workspace(), workspace(), workspace()];
     const ids: string[] = [];
     for (const dir of dirs) {
@@ -78,14 +72,14 @@ describe.skipIf(!REDIS_SERVER)("daemons on one Redis queue", () => {
     });
     const prefix = `serve-${++prefixes}`;
     const env = { LITELLM_URL: resources.fake.url };
-    const a = await startOn(redis!.url, prefix, env);
+    const a = await startOn(server().url, prefix, env);
     const dir = workspace();
     const submitted = await client(["submit", "--workspace", dir], a.socket, env, JSON.stringify(TOTAL_TASK));
     const id = submitted.stdout.trim();
     await a.daemon.until((event) => event.event === "model_call_started");
     process.kill(a.daemon.pid, "SIGKILL");
     await a.daemon.finished;
-    const b = await startOn(redis!.url, prefix, env);
+    const b = await startOn(server().url, prefix, env);
     const waited = await client(["wait", id], b.socket, env);
     expect(waited.exitCode, waited.stderr).toBe(0);
     expect(readFileSync(path.join(dir, MATH), "utf8")).toBe(MATH_RIGHT);
@@ -99,10 +93,10 @@ describe.skipIf(!REDIS_SERVER)("daemons on one Redis queue", () => {
     });
     const prefix = `serve-${++prefixes}`;
     const env = { LITELLM_URL: resources.fake.url };
-    const front = await startOn(redis!.url, prefix, env, ["--no-work"]);
+    const front = await startOn(server().url, prefix, env, ["--no-work"]);
     expect(front.ready).toMatchObject({ maxTasks: 0 });
     const config = path.join(path.dirname(front.socket), "..", "config.json");
-    const worker = spawnCli(["worker", "--queue", redis!.url, "--config", config], { env });
+    const worker = spawnCli(["worker", "--queue", server().url, "--config", config], { env });
     daemons.push(worker);
     expect(await worker.until((event) => event.event === "daemon_ready")).toMatchObject({ socket: null, maxTasks: 1 });
     const dir = workspace();
@@ -118,12 +112,12 @@ describe.skipIf(!REDIS_SERVER)("daemons on one Redis queue", () => {
     expect(started.pid).toBe(worker.pid);
     // doctor reads the same queue: its depth, the daemons connected to it (the front door's and the worker's).
     const doctor = await runCli(["doctor", "--json", "--config", config], {
-      env: { ...env, SMOL_CODER_QUEUE: redis!.url },
+      env: { ...env, SMOL_CODER_QUEUE: server().url },
     });
     const row = (
       JSON.parse(doctor.stdout) as { checks: { name: string; status: string; detail: string }[] }
     ).checks.find((check) => check.name === "queue");
-    expect(row).toMatchObject({ status: "ok", detail: `${redis!.url}: 0 queued, 0 running, 2 worker(s) connected` });
+    expect(row).toMatchObject({ status: "ok", detail: `${server().url}: 0 queued, 0 running, 2 worker(s) connected` });
   }, 60_000);
 
   test("redis-server killed with SIGKILL mid-task and started again: the daemon says so both ways, the task completes", async () => {
@@ -134,13 +128,13 @@ describe.skipIf(!REDIS_SERVER)("daemons on one Redis queue", () => {
     const prefix = `serve-${++prefixes}`;
     const env = { LITELLM_URL: resources.fake.url };
     // A lease longer than the outage: the task stays this daemon's.
-    const a = await startOn(redis!.url, prefix, env, [], 10_000);
+    const a = await startOn(server().url, prefix, env, [], 10_000);
     const dir = workspace();
     const id = (await client(["submit", "--workspace", dir], a.socket, env, JSON.stringify(TOTAL_TASK))).stdout.trim();
     await a.daemon.until((event) => event.event === "model_call_started");
-    await redis!.kill();
+    await server().kill();
     await a.daemon.until((event) => event.event === "queue_redis_lost");
-    await redis!.restart();
+    await server().restart();
     await a.daemon.until((event) => event.event === "queue_redis_back");
     const waited = await client(["wait", id], a.socket, env);
     expect(waited.exitCode, waited.stderr).toBe(0);
@@ -156,7 +150,7 @@ describe.skipIf(!REDIS_SERVER)("daemons on one Redis queue", () => {
     });
     const prefix = `serve-${++prefixes}`;
     const env = { LITELLM_URL: resources.fake.url };
-    const front = await startOn(redis!.url, prefix, env, ["--no-work"]);
+    const front = await startOn(server().url, prefix, env, ["--no-work"]);
     // The submitter's own copy of the dataset, gone before any worker looks: the task must carry what it needs.
     const dataset = path.join(path.dirname(front.socket), "HumanEval.jsonl.gz");
     copyFileSync(SHARED_DATASET, dataset);
@@ -170,7 +164,7 @@ describe.skipIf(!REDIS_SERVER)("daemons on one Redis queue", () => {
     };
     expect(Object.keys(queued.task.problem).sort()).toEqual(["entryPoint", "prompt", "test"]);
     const config = path.join(path.dirname(front.socket), "..", "config.json");
-    daemons.push(spawnCli(["worker", "--queue", redis!.url, "--config", config], { env }));
+    daemons.push(spawnCli(["worker", "--queue", server().url, "--config", config], { env }));
     const waited = await client(["wait", id], front.socket, env);
     expect(waited.exitCode, waited.stderr).toBe(0);
   }, 60_000);

@@ -1,7 +1,7 @@
 // One contract for both queues: the embedded SQLite one (one machine) and the Redis one (a swarm, on BullMQ and a
 // real redis-server). What a queue must do for the daemon is asserted once and run against each; what differs (how
 // a dead owner's task comes back) is tested beside each below.
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { afterEach, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -9,7 +9,7 @@ import { EndpointUnreachable, QueueFull } from "../src/errors.ts";
 import type { Owner, QueueEntry, Submission, TaskQueue } from "../src/queue/queue.ts";
 import { openRedisQueue } from "../src/queue/redis.ts";
 import { openSqliteQueue } from "../src/queue/sqlite.ts";
-import { REDIS_SERVER, startRedis, type TestRedis } from "./redisServer.ts";
+import { REDIS_SERVER, redisForFile, startRedis } from "./redisServer.ts";
 
 const submission = (description: string, priority = 0, workspace = "/work/a"): Submission => ({
   task: { description, filesOwned: ["a.ts"] },
@@ -22,14 +22,8 @@ const takeAll = () => true;
 const describe_ = (entry: QueueEntry) =>
   entry.task.kind === "humaneval" ? entry.task.problemId : entry.task.description;
 
-let redis: TestRedis | undefined;
+const server = redisForFile();
 let prefixes = 0;
-beforeAll(async () => {
-  if (REDIS_SERVER) redis = await startRedis();
-});
-afterAll(async () => {
-  await redis?.stop();
-});
 const dirs: string[] = [];
 const queues: TaskQueue[] = [];
 afterEach(async () => {
@@ -37,24 +31,25 @@ afterEach(async () => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
+function storeFile(): string {
+  const dir = mkdtempSync(path.join(tmpdir(), "smol-queue-"));
+  dirs.push(dir);
+  return path.join(dir, "runs.db");
+}
+function sqliteAt(file = storeFile(), maxQueued = 1000): TaskQueue {
+  const queue = openSqliteQueue(file, { maxQueued });
+  queues.push(queue);
+  return queue;
+}
+
 const kinds: { name: string; skip: boolean; open: (maxQueued?: number) => Promise<TaskQueue> }[] = [
-  {
-    name: "the SQLite queue",
-    skip: false,
-    async open(maxQueued = 1000) {
-      const dir = mkdtempSync(path.join(tmpdir(), "smol-queue-"));
-      dirs.push(dir);
-      const queue = openSqliteQueue(path.join(dir, "runs.db"), { maxQueued });
-      queues.push(queue);
-      return queue;
-    },
-  },
+  { name: "the SQLite queue", skip: false, open: async (maxQueued) => sqliteAt(storeFile(), maxQueued) },
   {
     name: "the Redis queue",
     skip: !REDIS_SERVER,
     async open(maxQueued = 1000) {
       // A prefix per test: each is a swarm of its own on the one server.
-      const queue = await openRedisQueue(redis!.url, { maxQueued, prefix: `test-${++prefixes}` });
+      const queue = await openRedisQueue(server().url, { maxQueued, prefix: `test-${++prefixes}` });
       queues.push(queue);
       return queue;
     },
@@ -189,11 +184,11 @@ for (const { name, skip, open } of kinds)
 describe.skipIf(!REDIS_SERVER)("the Redis queue: workers and the server dying", () => {
   test("a worker killed with SIGKILL mid-landing: its task comes back to another worker, snapshot and all, starts counted", async () => {
     const prefix = `test-${++prefixes}`;
-    const queue = await openRedisQueue(redis!.url, { maxQueued: 100, prefix, lockMs: 1_000, stalledCheckMs: 300 });
+    const queue = await openRedisQueue(server().url, { maxQueued: 100, prefix, lockMs: 1_000, stalledCheckMs: 300 });
     queues.push(queue);
     const task = await queue.submit(submission("a"));
     const worker = Bun.spawn(
-      ["bun", "run", path.join(import.meta.dir, "fixtures", "queueClaimer.ts"), redis!.url, prefix, "1000"],
+      ["bun", "run", path.join(import.meta.dir, "fixtures", "queueClaimer.ts"), server().url, prefix, "1000"],
       { stdout: "pipe", stderr: "pipe" },
     );
     const { value } = await worker.stdout.getReader().read();
@@ -214,15 +209,15 @@ describe.skipIf(!REDIS_SERVER)("the Redis queue: workers and the server dying", 
 
   test("the server killed with SIGKILL and started again: every task, record and event is still there", async () => {
     const prefix = `test-${++prefixes}`;
-    let queue = await openRedisQueue(redis!.url, { maxQueued: 100, prefix });
+    let queue = await openRedisQueue(server().url, { maxQueued: 100, prefix });
     const running = await queue.submit(submission("running"));
     const waiting = await queue.submit(submission("waiting", 3));
     expect((await queue.claim(owner, (entry) => entry.id === running.id))!.id).toBe(running.id);
     await queue.appendEvent(running.id, "an event");
     await queue.close();
-    await redis!.kill();
-    await redis!.restart();
-    queue = await openRedisQueue(redis!.url, { maxQueued: 100, prefix });
+    await server().kill();
+    await server().restart();
+    queue = await openRedisQueue(server().url, { maxQueued: 100, prefix });
     queues.push(queue);
     expect(await queue.counts()).toEqual({ queued: 1, running: 1, done: 0, cancelled: 0 });
     expect(await queue.events(running.id, 0)).toEqual([{ n: 1, line: "an event" }]);
@@ -234,7 +229,7 @@ describe.skipIf(!REDIS_SERVER)("the Redis queue: what it is opened on", () => {
   test("a Redis that keeps nothing on disk is said, with what is at risk; one with the append-only file is not", async () => {
     const warnings: string[] = [];
     const open = async () => {
-      const queue = await openRedisQueue(redis!.url, {
+      const queue = await openRedisQueue(server().url, {
         maxQueued: 10,
         prefix: `test-${++prefixes}`,
         onNotPersistent: (detail) => warnings.push(detail),
@@ -243,7 +238,7 @@ describe.skipIf(!REDIS_SERVER)("the Redis queue: what it is opened on", () => {
     };
     await open();
     expect(warnings).toEqual([]);
-    const admin = redis!.client();
+    const admin = server().client();
     await admin.config("SET", "appendonly", "no");
     await admin.config("SET", "save", "");
     try {
@@ -279,5 +274,42 @@ describe.skipIf(!REDIS_SERVER)("the Redis queue: what it is opened on", () => {
     expect(error).toBeInstanceOf(EndpointUnreachable);
     expect((error as Error).message).toStartWith("the queue's Redis redis://:***@127.0.0.1:9 unusable after 1 tries");
     expect((error as Error).message).not.toContain("hunter2-pw");
+  });
+});
+
+describe("the SQLite queue: its file and its owners' pids", () => {
+  test("everything survives a reopen: the queue, the running task's snapshot, its events", async () => {
+    const file = storeFile();
+    const queue = sqliteAt(file);
+    const task = await queue.submit(submission("a"));
+    await queue.submit(submission("b"));
+    await queue.claim(owner, takeAll);
+    const snapshot = {
+      files: { "a.ts": { content: Buffer.from("old\n").toString("base64"), mode: 0o644 }, "new.ts": null },
+      createdDirs: [],
+      writing: { "a.ts": Buffer.from("new\n").toString("base64"), "new.ts": "" },
+    };
+    await queue.saveSnapshot(task.id, snapshot);
+    await queue.appendEvent(task.id, '{"event":"task_created"}');
+    await queue.appendEvent(task.id, '{"event":"model_call_queued"}');
+    await queue.close();
+    queues.splice(queues.indexOf(queue), 1);
+    const again = sqliteAt(file);
+    expect(await again.counts()).toEqual({ queued: 1, running: 1, done: 0, cancelled: 0 });
+    expect(await again.snapshot(task.id)).toEqual(snapshot);
+    expect((await again.events(task.id, 1)).map((event) => event.line)).toEqual(['{"event":"model_call_queued"}']);
+  });
+
+  test("orphans are running tasks whose owner is gone; requeued, they start again with starts counted", async () => {
+    const queue = sqliteAt();
+    const task = await queue.submit(submission("a"));
+    await queue.claim({ id: "dead-daemon", pid: 999_999_999, bootId: null }, takeAll);
+    const alive = (pid: number) => pid === process.pid;
+    expect((await queue.orphans(alive)).map((entry) => entry.id)).toEqual([task.id]);
+    expect(await queue.orphans(() => true)).toEqual([]);
+    await queue.requeue(task.id);
+    const again = (await queue.claim(owner, takeAll))!;
+    expect(again).toMatchObject({ id: task.id, starts: 2, state: "running" });
+    expect(await queue.orphans(alive)).toEqual([]);
   });
 });

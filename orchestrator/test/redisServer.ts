@@ -3,6 +3,7 @@
 // warning, where no redis-server is installed (.ci/setup.sh installs it).
 import { createServer } from "node:net";
 import path from "node:path";
+import { afterAll, beforeAll } from "bun:test";
 import Redis from "ioredis";
 import { tempDir } from "./helpers.ts";
 
@@ -91,4 +92,16 @@ export async function startRedis(options: { password?: string } = {}): Promise<T
       await stopChild();
     },
   };
+}
+
+/** One server for a test file (started before its tests, stopped after), when redis-server is installed. */
+export function redisForFile(): () => TestRedis {
+  let redis: TestRedis | undefined;
+  beforeAll(async () => {
+    if (REDIS_SERVER) redis = await startRedis();
+  });
+  afterAll(async () => {
+    await redis?.stop();
+  });
+  return () => redis!;
 }

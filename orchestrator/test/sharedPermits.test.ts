@@ -1,7 +1,7 @@
 // Tier limits shared across processes through a real redis-server: a permit is a lease (redis-semaphore), so the
 // fast tier's limit holds over every router on the same Redis, in this process or in others, and a holder killed
 // with SIGKILL gives its lease back when the lease runs out.
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { afterAll, beforeEach, describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { buildConfig } from "../src/config/config.ts";
@@ -10,25 +10,19 @@ import { createRouter, type Router } from "../src/models/permits.ts";
 import { permitKeys, redisPermits } from "../src/models/sharedPermits.ts";
 import { startFakeModel } from "./fakeModel.ts";
 import { cleanup, diffReply, runCli, tempDir } from "./helpers.ts";
-import { REDIS_SERVER, startRedis, type TestRedis } from "./redisServer.ts";
+import { REDIS_SERVER, redisForFile } from "./redisServer.ts";
 
 const FIXTURES = path.join(import.meta.dir, "fixtures");
-let redis: TestRedis;
-beforeAll(async () => {
-  if (REDIS_SERVER) redis = await startRedis();
-});
-afterAll(async () => {
-  await redis?.stop();
-});
+const server = redisForFile();
 beforeEach(async () => {
-  if (REDIS_SERVER) await redis.client().flushall();
+  if (REDIS_SERVER) await server().client().flushall();
 });
 
 const router = (fast: number, prefix = "smol-coder"): Router =>
   createRouter(
     buildConfig([{ tiers: { fast: { concurrency: fast } } }]).tiers,
     buildConfig([]).roles,
-    redisPermits(redis.client(), { prefix, leaseMs: 2_000, retryMs: 10 }),
+    redisPermits(server().client(), { prefix, leaseMs: 2_000, retryMs: 10 }),
   );
 
 /** A call that holds its permit until the test lets it go. */
@@ -59,7 +53,7 @@ describe.skipIf(!REDIS_SERVER)("tier limits shared through Redis", () => {
       ...Array.from({ length: 3 }, () => a.withTier("fast", calls.work)),
       ...Array.from({ length: 3 }, () => b.withTier("fast", calls.work)),
     ];
-    const leases = () => redis.client().zcard(permitKeys("smol-coder", "fast").leases);
+    const leases = () => server().client().zcard(permitKeys("smol-coder", "fast").leases);
     await until(() => calls.started() === 2, "two calls started");
     for (let released = 0; released < 4; released++) {
       // Whenever looked at: never more than the limit in flight, across both routers, and as many leases.
@@ -90,7 +84,7 @@ describe.skipIf(!REDIS_SERVER)("tier limits shared through Redis", () => {
     await first;
     await other.withTier("fast", async () => undefined);
     expect(calls.started()).toBe(1);
-    expect(await redis.client().zcard(permitKeys("smol-coder", "fast").leases)).toBe(0);
+    expect(await server().client().zcard(permitKeys("smol-coder", "fast").leases)).toBe(0);
   });
 
   test("workers that disagree on a tier's limit are refused, naming it; another prefix is another swarm", async () => {
@@ -112,28 +106,28 @@ describe.skipIf(!REDIS_SERVER)("tier limits shared through Redis", () => {
 
   test("three processes, each allowing 2 fast calls and making 4 at once: never more than 2 in flight in all", async () => {
     const workers = Array.from({ length: 3 }, () =>
-      Bun.spawn(["bun", "run", path.join(FIXTURES, "permitWorker.ts"), redis.url, "2", "4", "150"], {
+      Bun.spawn(["bun", "run", path.join(FIXTURES, "permitWorker.ts"), server().url, "2", "4", "150"], {
         stdout: "ignore",
         stderr: "pipe",
       }),
     );
     const codes = await Promise.all(workers.map((worker) => worker.exited));
     expect(codes, await new Response(workers[0]!.stderr).text()).toEqual([0, 0, 0]);
-    const client = redis.client();
+    const client = server().client();
     expect(Number(await client.get("test:done"))).toBe(12);
     expect(Number(await client.get("test:max"))).toBeLessThanOrEqual(2);
     expect(Number(await client.get("test:max"))).toBeGreaterThanOrEqual(1);
   }, 60_000);
 
   test("a holder killed with SIGKILL loses its lease when the lease runs out; the next call then gets it", async () => {
-    const holder = Bun.spawn(["bun", "run", path.join(FIXTURES, "permitHolder.ts"), redis.url, "1", "1000"], {
+    const holder = Bun.spawn(["bun", "run", path.join(FIXTURES, "permitHolder.ts"), server().url, "1", "1000"], {
       stdout: "pipe",
       stderr: "pipe",
     });
     const reader = holder.stdout.getReader();
     const { value } = await reader.read();
     expect(new TextDecoder().decode(value)).toContain("holding");
-    const leases = () => redis.client().zcard(permitKeys("smol-coder", "fast").leases);
+    const leases = () => server().client().zcard(permitKeys("smol-coder", "fast").leases);
     expect(await leases()).toBe(1);
     holder.kill("SIGKILL");
     await holder.exited;
@@ -141,7 +135,7 @@ describe.skipIf(!REDIS_SERVER)("tier limits shared through Redis", () => {
     const after = createRouter(
       buildConfig([{ tiers: { fast: { concurrency: 1 } } }]).tiers,
       buildConfig([]).roles,
-      redisPermits(redis.client(), { leaseMs: 1000, retryMs: 20 }),
+      redisPermits(server().client(), { leaseMs: 1000, retryMs: 20 }),
     );
     let ran = false;
     await after.withTier("fast", async () => {
@@ -173,7 +167,7 @@ describe.skipIf(!REDIS_SERVER)("limits.redis through the real CLI", () => {
     try {
       const config = path.join(workspace(), "config.json");
       writeFileSync(config, JSON.stringify({ tiers: { fast: { concurrency: 1 } } }));
-      const env = { LITELLM_URL: fake.url, SMOL_CODER_LIMITS_REDIS: redis.url };
+      const env = { LITELLM_URL: fake.url, SMOL_CODER_LIMITS_REDIS: server().url };
       const [a, b] = await Promise.all(
         [workspace(), workspace()].map((dir) => runCli(["--workspace", dir, "--config", config], { stdin: TASK, env })),
       );
@@ -181,7 +175,7 @@ describe.skipIf(!REDIS_SERVER)("limits.redis through the real CLI", () => {
       expect(fake.requestsFor("fast-coder")).toHaveLength(2);
       expect(fake.maxInFlight["fast-coder"]).toBe(1);
       expect(a!.events.find((event) => event.event === "limits_shared")).toMatchObject({
-        redis: redis.url,
+        redis: server().url,
         prefix: "smol-coder",
       });
     } finally {
