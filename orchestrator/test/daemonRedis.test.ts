@@ -3,6 +3,7 @@
 // its task finished by the other.
 import { describe, expect, test } from "bun:test";
 import { copyFileSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { hostname } from "node:os";
 import path from "node:path";
 import { startFakeModel } from "./fakeModel.ts";
 import { loadDataset } from "../src/humaneval/dataset.ts";
@@ -141,6 +142,37 @@ describe.skipIf(!REDIS_SERVER)("daemons on one Redis queue", () => {
     expect(readFileSync(path.join(dir, MATH), "utf8")).toBe(MATH_RIGHT);
     expect((await client(["status", id], a.socket, env)).stdout).toContain("started 1 time(s)");
   }, 90_000);
+
+  test("a workspace task runs only on the machine it was submitted on (daemon.machine), never on a worker elsewhere", async () => {
+    resources.fake = startFakeModel({
+      fallback: { "fast-coder": { reply: diffReply(MATH, MATH_BEFORE, MATH_RIGHT), delayMs: 100 } },
+      advisors: false,
+    });
+    const prefix = `serve-${++prefixes}`;
+    const env = { LITELLM_URL: resources.fake.url };
+    const front = await startOn(server().url, prefix, env, ["--no-work"]);
+    const settings = (machine: string) => {
+      const file = path.join(path.dirname(front.socket), "..", `${machine}.json`);
+      const config = { tiers: { fast: { concurrency: 1 } }, guidance: { spec: false }, limits: { prefix } };
+      writeFileSync(file, JSON.stringify({ ...config, daemon: { maxTasks: 1, machine } }));
+      return file;
+    };
+    // The front door is on this host; "elsewhere" is a worker that says it is another machine.
+    const elsewhere = spawnCli(["worker", "--queue", server().url, "--config", settings("elsewhere")], { env });
+    daemons.push(elsewhere);
+    await elsewhere.until((event) => event.event === "daemon_ready");
+    const dir = workspace();
+    const id = (
+      await client(["submit", "--workspace", dir], front.socket, env, JSON.stringify(TOTAL_TASK))
+    ).stdout.trim();
+    await Bun.sleep(1_500); // two of its looks at the queue: it must pass the task over
+    expect((await client(["status", id], front.socket, env)).stdout).toContain(": queued");
+    const here = spawnCli(["worker", "--queue", server().url, "--config", settings(hostname())], { env });
+    daemons.push(here);
+    const waited = await client(["wait", id], front.socket, env);
+    expect(waited.exitCode, waited.stderr).toBe(0);
+    expect(elsewhere.events.some((event) => event.event === "task_started")).toBe(false);
+  }, 60_000);
 
   test("a HumanEval task carries its problem on a Redis queue: a worker with no dataset solves it", async () => {
     const [p0] = await loadDataset(SHARED_DATASET);

@@ -1,5 +1,6 @@
 // The config's sections, each a zod schema with defaults and descriptions: the endpoint, guidance, HumanEval's
 // grading, the daemon, the patch engine, verification and the sandbox. config.ts composes them with the tiers.
+import { hostname } from "node:os";
 import { z } from "zod";
 import { isSecretName } from "../log/secrets.ts";
 import { EDIT_FORMATS } from "../patch/types.ts";
@@ -167,6 +168,14 @@ export const DaemonSettings = z
       .default(30_000)
       .describe(
         "Redis queue: a daemon that stops renewing (killed, cut off) loses its running tasks to others after this long",
+      ),
+    machine: z
+      .string()
+      .min(1)
+      .max(200)
+      .default(() => hostname())
+      .describe(
+        "Redis queue: this machine's name (default its host name); a workspace task runs only on the machine it was submitted on",
       ),
   })
   .strict()

@@ -6,6 +6,7 @@ const entry = (workspace: string, filesOwned: string[]): QueueEntry => ({
   id: "t",
   seq: 1,
   priority: 0,
+  home: null,
   state: "queued",
   workspace,
   task: { description: "d", filesOwned },

@@ -248,7 +248,11 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
 
   async function pump(): Promise<void> {
     while (!stopping && running.size < options.maxTasks) {
-      const entry = await queue.claim(owner, (candidate) => !overlapsRunning(candidate));
+      const machine = session.config.daemon.machine;
+      const entry = await queue.claim(
+        owner,
+        (candidate) => (candidate.home === null || candidate.home === machine) && !overlapsRunning(candidate),
+      );
       if (!entry) return;
       const run: Running = {
         entry,

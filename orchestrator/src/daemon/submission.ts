@@ -44,7 +44,9 @@ export async function checkSubmission(submission: Submission, config: Config, da
   }
   const root = await resolveWorkspace(submission.workspace);
   await prepareTask(submission.task, root, config, { commit: submission.commit });
-  return { ...submission, workspace: root };
+  // On a queue several machines share, its workspace is a path on this one: only this machine's daemons run it.
+  const home = config.daemon.queue === "sqlite" ? {} : { home: config.daemon.machine };
+  return { ...submission, workspace: root, ...home };
 }
 
 export async function prepareQueued(

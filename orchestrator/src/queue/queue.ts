@@ -28,6 +28,11 @@ export const Submission = z
     commit: z.boolean().default(false),
     /** Higher starts first; within a priority, submission order. */
     priority: z.number().int().min(-1000).max(1000).default(0),
+    /**
+     * The machine whose daemons alone may run it (daemon.machine): a workspace task on a queue several machines
+     * share names its workspace by a path on the machine it was submitted on. Absent: any machine.
+     */
+    home: z.string().min(1).max(200).optional(),
   })
   .strict();
 export type Submission = z.infer<typeof Submission>;
@@ -53,6 +58,8 @@ export const QueueEntry = z.object({
   id: z.string(),
   seq: z.number().int(),
   priority: z.number().int(),
+  /** The machine whose daemons alone may run it; null: any. */
+  home: z.string().nullable().default(null),
   state: QueueState,
   workspace: z.string(),
   task: QueuedTask,
