@@ -9,7 +9,7 @@ import { startFakeModel } from "./fakeModel.ts";
 import { loadDataset } from "../src/humaneval/dataset.ts";
 import { diffReply, runCli, SHARED_DATASET, spawnCli } from "./helpers.ts";
 import { client, daemonTestKit, MATH, MATH_BEFORE, MATH_RIGHT, TOTAL_TASK, type Env } from "./daemonHelpers.ts";
-import { REDIS_SERVER, redisForFile } from "./redisServer.ts";
+import { cuttableRelay, REDIS_SERVER, redisForFile } from "./redisServer.ts";
 
 const { resources, daemons, workspace, daemonEnv } = daemonTestKit();
 const server = redisForFile();
@@ -200,6 +200,45 @@ describe.skipIf(!REDIS_SERVER)("daemons on one Redis queue", () => {
     const waited = await client(["wait", id], front.socket, env);
     expect(waited.exitCode, waited.stderr).toBe(0);
   }, 60_000);
+
+  test("a daemon cut off from Redis past its lease loses its task to another and, back, stops it (task_lost)", async () => {
+    // A HumanEval task: on one machine two daemons would otherwise take turns on a workspace task's lock.
+    const [p0] = await loadDataset(SHARED_DATASET);
+    const right = diffReply("solution.py", p0!.prompt, p0!.prompt + p0!.canonicalSolution);
+    // The first call (the daemon that will be cut off) takes long; the second (the one that takes over) does not.
+    resources.fake = startFakeModel({
+      replies: { "fast-coder": [{ reply: right, delayMs: 30_000 }, { reply: right }] },
+      advisors: false,
+    });
+    const prefix = `serve-${++prefixes}`;
+    const env = { LITELLM_URL: resources.fake.url };
+    const relay = await cuttableRelay(server().port);
+    try {
+      const cutOff = await startOn(relay.url, prefix, env);
+      const task = JSON.stringify({
+        kind: "humaneval",
+        problemId: p0!.taskId,
+        dataset: SHARED_DATASET,
+        maxAttempts: 1,
+      });
+      const home = path.dirname(cutOff.socket);
+      const submitted = await client(["submit", "--workspace", home], cutOff.socket, env, task);
+      expect(submitted.exitCode, submitted.stderr).toBe(0);
+      const id = submitted.stdout.trim();
+      await cutOff.daemon.until((event) => event.event === "model_call_started");
+      relay.cut();
+      const other = await startOn(server().url, prefix, env);
+      await other.daemon.until((event) => event.event === "task_started");
+      relay.restore();
+      await cutOff.daemon.until((event) => event.event === "task_lost");
+      const waited = await client(["wait", id], other.socket, env);
+      expect(waited.exitCode, waited.stderr).toBe(0);
+      expect(cutOff.daemon.events.some((event) => event.event === "task_completed")).toBe(false);
+      expect((await client(["status", id], other.socket, env)).stdout).toContain("started 2 time(s)");
+    } finally {
+      relay.stop();
+    }
+  }, 90_000);
 
   test("a queue's Redis that does not answer: serve exits 3 at once, the URL's password hidden", async () => {
     resources.fake = startFakeModel({});

@@ -105,3 +105,24 @@ export function redisForFile(): () => TestRedis {
   });
   return () => redis!;
 }
+
+/**
+ * A TCP relay to a Redis, in a process of its own, that a test can cut (every connection dropped, new ones refused)
+ * and restore: a network cut between one daemon and the Redis the others still reach.
+ */
+export async function cuttableRelay(
+  target: number,
+): Promise<{ url: string; cut(): void; restore(): void; stop(): void }> {
+  const child = Bun.spawn(["bun", "run", path.join(import.meta.dir, "fixtures", "redisRelay.ts"), String(target)], {
+    stdout: "pipe",
+    stderr: "inherit",
+  });
+  const { value } = await child.stdout.getReader().read();
+  const url = new TextDecoder().decode(value).trim();
+  return {
+    url,
+    cut: () => child.kill("SIGUSR1"),
+    restore: () => child.kill("SIGUSR2"),
+    stop: () => child.kill("SIGKILL"),
+  };
+}

@@ -184,7 +184,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
             { message: "a landing cut short was undone" },
           );
       }
-      const prepared = await prepareQueued(entry.task, entry.workspace, entry.commit, session.config, options.datasets);
+      const prepared = await prepareQueued(entry, session.config, options.datasets);
       const root = prepared.root;
       const trailer = taskTrailer(entry.id);
       const committed = entry.commit && entry.starts > 1 ? await committedWith(root, trailer) : null;

@@ -7,7 +7,7 @@ import type { Config } from "../config/config.ts";
 import { defaultDatasetPath } from "../config/paths.ts";
 import { loadDataset, problemIn, type Problem } from "../humaneval/dataset.ts";
 import { problemDirName } from "../task/humaneval.ts";
-import type { QueuedTask, Submission } from "../queue/queue.ts";
+import type { QueuedTask, QueueEntry, Submission } from "../queue/queue.ts";
 import { prepareHumanEval, prepareTask } from "../task/prepare.ts";
 import type { PreparedTask } from "../task/prepared.ts";
 import type { HumanEvalTask } from "../task/task.ts";
@@ -50,22 +50,27 @@ export async function checkSubmission(submission: Submission, config: Config, da
 }
 
 export async function prepareQueued(
-  task: QueuedTask,
-  workspace: string,
-  commit: boolean,
+  entry: Pick<QueueEntry, "task" | "workspace" | "commit" | "starts">,
   config: Config,
   datasets: Datasets,
 ): Promise<PreparedTask> {
+  const { task, commit } = entry;
   if (task.kind === "humaneval") {
     const problem = await findProblem(task, datasets);
     // A task that carries its problem may come from another machine, whose directory is not here: a fresh one is.
-    if (task.problem && !existsSync(workspace)) workspace = path.join(tmpdir(), "smol-coder-humaneval");
+    let workspace =
+      task.problem && !existsSync(entry.workspace) ? path.join(tmpdir(), "smol-coder-humaneval") : entry.workspace;
+    // A start after the first gets a directory of its own: the daemon that had it before may still be at work in
+    // the last one (cut off from a Redis queue past its lease, it stops only once it hears so).
+    if (entry.starts > 1) workspace = path.join(workspace, `start-${entry.starts}`);
     mkdirSync(workspace, { recursive: true });
-    // A problem left half-done by a killed daemon starts again from a fresh workspace.
     rmSync(path.join(workspace, problemDirName(problem.taskId)), { recursive: true, force: true });
     return prepareHumanEval(problem, workspace, config, task);
   }
-  return { ...(await prepareTask(task, await resolveWorkspace(workspace), config, { commit })), edits: "private" };
+  return {
+    ...(await prepareTask(task, await resolveWorkspace(entry.workspace), config, { commit })),
+    edits: "private",
+  };
 }
 
 /** Pure: what a task claims in its workspace: its owned paths, or a HumanEval problem's directory. */
