@@ -202,7 +202,7 @@ describe("the daemon", () => {
     await queue.claim({ id: "killed", pid: 999_999_999, bootId: null }, () => true);
     await queue.close();
     writeFileSync(path.join(dir, MATH), MATH_RIGHT);
-    git(dir, "commit", "-qam", `${TOTAL_TASK.description}\n\nSmol-Coder-Task: ${task.id}`);
+    git(dir, "commit", "-qam", `${TOTAL_TASK.description}\n\nSmol-Coder-Task: ${task.id} ${task.submittedAt}`);
     const commits = git(dir, "rev-list", "--count", "HEAD").trim();
     await startDaemon(socket, env);
     const waited = await client(["wait", task.id], socket, env);

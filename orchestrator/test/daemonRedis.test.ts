@@ -186,7 +186,9 @@ describe.skipIf(!REDIS_SERVER)("daemons on one Redis queue", () => {
     // The submitter's own copy of the dataset, gone before any worker looks: the task must carry what it needs.
     const dataset = path.join(path.dirname(front.socket), "HumanEval.jsonl.gz");
     copyFileSync(SHARED_DATASET, dataset);
-    const task = JSON.stringify({ kind: "humaneval", problemId: p0!.taskId, dataset, maxAttempts: 1 });
+    // A problem the client makes up is not taken: the dataset's is.
+    const bogus = { prompt: "def f():\n", entryPoint: "f", test: "def check(candidate):\n    assert False\n" };
+    const task = JSON.stringify({ kind: "humaneval", problemId: p0!.taskId, dataset, maxAttempts: 1, problem: bogus });
     const submitted = await client(["submit", "--workspace", path.dirname(front.socket)], front.socket, env, task);
     expect(submitted.exitCode, submitted.stderr).toBe(0);
     const id = submitted.stdout.trim();
@@ -195,6 +197,7 @@ describe.skipIf(!REDIS_SERVER)("daemons on one Redis queue", () => {
       task: { problem: Record<string, string> };
     };
     expect(Object.keys(queued.task.problem).sort()).toEqual(["entryPoint", "prompt", "test"]);
+    expect(queued.task.problem).toEqual({ prompt: p0!.prompt, entryPoint: p0!.entryPoint, test: p0!.test });
     const config = path.join(path.dirname(front.socket), "..", "config.json");
     daemons.push(spawnCli(["worker", "--queue", server().url, "--config", config], { env }));
     const waited = await client(["wait", id], front.socket, env);

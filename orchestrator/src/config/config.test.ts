@@ -181,6 +181,9 @@ describe("limits.redis", () => {
     expect(redactRedisUrl("rediss://worker:s3cret-pw@h:6380")).toBe("rediss://worker:***@h:6380");
     expect(redactRedisUrl("redis://s3cret-pw@h")).toBe("redis://***@h");
     expect(redactRedisUrl("redis://h:6379")).toBe("redis://h:6379");
+    // As ioredis reads it, the last @ ends the credentials: a password holding an @ is hidden whole.
+    expect(redactRedisUrl("redis://:p@ss-word@h:6379")).toBe("redis://:***@h:6379");
+    expect(redactRedisUrl("redis://:p%40ss@h:6379/2")).toBe("redis://:***@h:6379/2");
   });
 });
 

@@ -95,11 +95,20 @@ export const HumanEvalSettings = z
   .strict()
   .prefault({});
 
-/** Pure: a Redis URL as it may be shown: any password replaced (redis://:***@host:6379). */
+/**
+ * Pure: a Redis URL as it may be shown: any password replaced (redis://:***@host:6379). Parsed as ioredis parses it
+ * (the last @ ends the credentials), so a password holding an @ is hidden whole; what does not parse is not shown.
+ */
 export function redactRedisUrl(url: string): string {
-  return url.replace(/^(rediss?:\/\/)([^@/]*)@/, (_, scheme: string, auth: string) =>
-    auth.includes(":") ? `${scheme}${auth.split(":")[0]}:***@` : `${scheme}***@`,
-  );
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return "(a Redis URL that does not parse)";
+  }
+  if (!parsed.password && !parsed.username) return url;
+  const user = parsed.password ? `${parsed.username}:***` : "***";
+  return `${parsed.protocol}//${user}@${parsed.host}${parsed.pathname === "/" ? "" : parsed.pathname}`;
 }
 
 /** Pure: the password in a Redis URL, so it can be scrubbed from everything logged (null when it has none). */

@@ -113,8 +113,7 @@ function workspaceLocks() {
 
 /** A landing its daemon died in: undone (under the workspace's lock) where the files still hold what it wrote. */
 async function undoCutLanding(queue: TaskQueue, entry: QueueEntry, session: Session, signal?: AbortSignal) {
-  const saved = await queue.snapshot(entry.id);
-  if (!saved) return 0;
+  if (!(await queue.snapshot(entry.id))) return 0;
   await using _lock = await lockWorkspace({
     lockDir: defaultLockDir(process.env),
     workspace: entry.workspace,
@@ -128,6 +127,10 @@ async function undoCutLanding(queue: TaskQueue, entry: QueueEntry, session: Sess
         { message: "waiting for the workspace to undo a landing cut short" },
       ),
   });
+  // Read again under the lock: a daemon that had the task may have finished its landing while this one waited.
+  const saved = await queue.snapshot(entry.id);
+  const now = await queue.get(entry.id);
+  if (!saved || now?.state === "done" || now?.state === "cancelled") return 0;
   const undone = await undoLanding(entry.workspace, saved);
   await queue.clearSnapshot(entry.id);
   return undone;
@@ -186,7 +189,11 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       }
       const prepared = await prepareQueued(entry, session.config, options.datasets);
       const root = prepared.root;
-      const trailer = taskTrailer(entry.id);
+      // The same lock a `run` in another process takes, held while any of this daemon's tasks uses the workspace
+      // (a HumanEval problem's workspace is its own, fresh). Taken before looking for an earlier start's commit: a
+      // daemon that had the task may be landing it now, on this machine.
+      await using _lock = prepared.kind === "workspace" ? await locks.hold(root, signal) : null;
+      const trailer = taskTrailer(entry.id, entry.submittedAt);
       const committed = entry.commit && entry.starts > 1 ? await committedWith(root, trailer) : null;
       if (committed) {
         // Killed between its commit and the queue's record of it: done already, never applied twice.
@@ -196,9 +203,6 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
         options.onFinish?.("complete");
         return;
       }
-      // The same lock a `run` in another process takes, held while any of this daemon's tasks uses the workspace
-      // (a HumanEval problem's workspace is its own, fresh).
-      await using _lock = prepared.kind === "workspace" ? await locks.hold(root, signal) : null;
       runId = session.store.startRun({
         kind: "run",
         args: { task: entry.task, workspace: root, daemonTask: entry.id },

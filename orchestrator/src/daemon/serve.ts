@@ -94,7 +94,8 @@ function eventSink(queue: TaskQueue, changes: ReturnType<typeof notifier>) {
       const event = JSON.parse(line) as { daemonTask?: unknown; event?: unknown };
       sink.metrics?.observe(event);
       if (typeof event.daemonTask === "string") {
-        void queue.appendEvent(event.daemonTask, line);
+        // A queue that cannot take it (a Redis away, or full) loses that line of the task's story, not the daemon.
+        queue.appendEvent(event.daemonTask, line).catch(() => undefined);
         changes.notify(event.daemonTask);
       }
     },

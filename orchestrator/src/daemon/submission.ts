@@ -37,10 +37,12 @@ async function findProblem(task: HumanEvalTask, datasets: Datasets): Promise<Pro
 /** Checks a submission against the machine as it is now (the workspace, its paths, the dataset), so that a bad one is refused at once. */
 export async function checkSubmission(submission: Submission, config: Config, datasets: Datasets): Promise<Submission> {
   if (submission.task.kind === "humaneval") {
-    const { prompt, entryPoint, test } = await findProblem(submission.task, datasets);
+    // The problem comes from the dataset the task names, never from the client: a benchmark's tests stay its own.
+    const { problem: _given, ...named } = submission.task;
+    const { prompt, entryPoint, test } = await findProblem(named, datasets);
     // On a Redis queue any machine may run it: the task carries its problem (the solution stays behind).
-    if (config.daemon.queue === "sqlite") return submission;
-    return { ...submission, task: { ...submission.task, problem: { prompt, entryPoint, test } } };
+    if (config.daemon.queue === "sqlite") return { ...submission, task: named };
+    return { ...submission, task: { ...named, problem: { prompt, entryPoint, test } } };
   }
   const root = await resolveWorkspace(submission.workspace);
   await prepareTask(submission.task, root, config, { commit: submission.commit });
@@ -50,7 +52,7 @@ export async function checkSubmission(submission: Submission, config: Config, da
 }
 
 export async function prepareQueued(
-  entry: Pick<QueueEntry, "task" | "workspace" | "commit" | "starts">,
+  entry: Pick<QueueEntry, "id" | "task" | "workspace" | "commit" | "starts">,
   config: Config,
   datasets: Datasets,
 ): Promise<PreparedTask> {
@@ -59,7 +61,9 @@ export async function prepareQueued(
     const problem = await findProblem(task, datasets);
     // A task that carries its problem may come from another machine, whose directory is not here: a fresh one is.
     let workspace =
-      task.problem && !existsSync(entry.workspace) ? path.join(tmpdir(), "smol-coder-humaneval") : entry.workspace;
+      task.problem && !existsSync(entry.workspace)
+        ? path.join(tmpdir(), "smol-coder-humaneval", entry.id)
+        : entry.workspace;
     // A start after the first gets a directory of its own: the daemon that had it before may still be at work in
     // the last one (cut off from a Redis queue past its lease, it stops only once it hears so).
     if (entry.starts > 1) workspace = path.join(workspace, `start-${entry.starts}`);

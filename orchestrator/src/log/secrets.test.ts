@@ -105,3 +105,13 @@ describe("secrets read from files", () => {
     expect(scrubSecrets(`Bearer ${key} short`)).toBe("Bearer [REDACTED] short");
   });
 });
+
+test("the Redis URLs' variables: their passwords are secrets, the URLs themselves not; no child process gets them", () => {
+  const env = {
+    SMOL_CODER_QUEUE: "redis://:queue-pass-1@10.0.0.5:6379",
+    SMOL_CODER_LIMITS_REDIS: "redis://127.0.0.1:6379",
+    PATH: "/bin",
+  };
+  expect(secretValues(env)).toEqual(["queue-pass-1"]);
+  expect(withoutSecrets(env)).toEqual({ PATH: "/bin" });
+});

@@ -2,18 +2,30 @@
 // the environment of every git process, and what is fed back to a model or stored.
 
 const SECRET_NAME = /(KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|AUTH)/i;
+/** Variables whose values are URLs that may carry a password (the Redis queue's and the shared limits'). */
+const SECRET_URLS = new Set(["SMOL_CODER_QUEUE", "SMOL_CODER_LIMITS_REDIS"]);
 /** Shorter values are not scrubbed: replacing them would mangle ordinary text. */
 const MIN_SECRET_LENGTH = 8;
 
 export function isSecretName(name: string): boolean {
-  return SECRET_NAME.test(name);
+  return SECRET_NAME.test(name) || SECRET_URLS.has(name);
 }
 
 /** Every environment value whose name looks like a secret, so logs can scrub it wherever it appears. */
 export function secretValues(env: Record<string, string | undefined>): string[] {
   return Object.entries(env)
     .filter(([name, value]) => value && isSecretName(name))
-    .map(([, value]) => value!);
+    .flatMap(([name, value]) => (SECRET_URLS.has(name) ? urlPassword(value!) : [value!]));
+}
+
+/** Pure: the password a URL carries, as a list (empty when it has none or does not parse): the URL itself is not secret. */
+function urlPassword(url: string): string[] {
+  try {
+    const password = decodeURIComponent(new URL(url).password);
+    return password ? [password] : [];
+  } catch {
+    return [];
+  }
 }
 
 /** Pure: the environment less every secret-looking variable (and unset ones), for a child process. */

@@ -68,7 +68,8 @@ async function holding<T>(line: Line, work: () => Promise<T>, options: PermitOpt
     return await work();
   } finally {
     line.inFlight -= 1;
-    await releaseLease?.().catch(() => undefined); // unreachable Redis: the lease expires by itself
+    // Not waited for: with its Redis away the release would wait for it, and the lease expires by itself anyway.
+    void releaseLease?.().catch(() => undefined);
     release();
   }
 }

@@ -117,7 +117,7 @@ export function openSharedLimits(
     (first ??= redis.connect().then(
       () => emit(log, "limits_shared", { redis: shown, prefix: settings.prefix }),
       (error: Error) => {
-        redis.disconnect();
+        first = null; // the next call tries again: that Redis may be up by then
         throw new EndpointUnreachable(
           shown,
           `${lastError || error.message}. Fix: start that Redis, or unset limits.redis (SMOL_CODER_LIMITS_REDIS) to keep this process's own limits`,

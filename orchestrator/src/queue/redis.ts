@@ -244,8 +244,9 @@ export async function openRedisQueue(url: string, options: RedisQueueOptions): P
         }
         return null;
       } finally {
-        // Back at the front of their priority, in submission order (their ids sort so).
-        for (const { job, token } of passed) await job.moveToWait(token);
+        // Back at the front of their priority, in submission order (their ids sort so). One whose lock lapsed
+        // meanwhile is the stalled check's to hand back: never a reason to lose the task this claim took.
+        for (const { job, token } of passed) await job.moveToWait(token).catch(() => undefined);
       }
     },
 

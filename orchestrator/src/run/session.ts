@@ -82,9 +82,12 @@ export function openSession(config: Config, options: SessionOptions): Session {
   const apiKey = stackApiKey(process.env, config.endpoint.url);
   const logDir = options.logFile ? config.logDir : null;
   const logFile = logDir ? logFilePath(logDir) : null;
-  const redisSecret = config.limits.redis ? redisPassword(config.limits.redis) : null;
-  registerSecret(redisSecret ?? undefined);
-  const secrets = [...secretValues(process.env), ...(apiKey ? [apiKey] : []), ...(redisSecret ? [redisSecret] : [])];
+  // The Redis passwords (the limits', the queue's) from the config, wherever they were given.
+  const redisSecrets = [config.limits.redis, config.daemon.queue === "sqlite" ? null : config.daemon.queue]
+    .map((url) => (url ? redisPassword(url) : null))
+    .filter((password): password is string => password !== null);
+  for (const password of redisSecrets) registerSecret(password);
+  const secrets = [...secretValues(process.env), ...(apiKey ? [apiKey] : []), ...redisSecrets];
   const log = createLogger({
     level: process.env.LOG_LEVEL,
     pretty: options.pretty,

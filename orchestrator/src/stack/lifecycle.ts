@@ -87,6 +87,14 @@ async function bringUp(options: StackUpOptions & { signal: AbortSignal }): Promi
     const proxy = running.find((service) => service.name === "proxy");
     const models = running.filter((service) => service.name !== "proxy");
     const complete = proxy?.alive && (proxy.record?.backend === "ollama" || models.every((service) => service.alive));
+    const state = readStackState(paths);
+    if (complete && state?.backend === "llama" && state.reproducible !== Boolean(options.reproducible)) {
+      // A benchmark that asked for a reproducible server must not run on one that is not, unnoticed (or the reverse).
+      say(
+        `already up ${state.reproducible ? "with" : "without"} --reproducible: smol-coder stack down first, then stack up ${options.reproducible ? "--reproducible" : "without it"}`,
+      );
+      return ExitCode.badInput;
+    }
     if (complete) {
       say("already up (smol-coder stack down first to change ports, backend or --reproducible)");
       process.stdout.write(

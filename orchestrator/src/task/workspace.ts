@@ -211,8 +211,12 @@ export async function commitOwned(root: string, owned: string[], message: string
   return (await git(root, ["rev-parse", "HEAD"])).trim();
 }
 
-/** Pure: the trailer a daemon task's commit carries, so a later start of the same task can find it. */
-export const taskTrailer = (daemonTask: string) => `Smol-Coder-Task: ${daemonTask}`;
+/**
+ * Pure: the trailer a daemon task's commit carries, so a later start of the same task can find it: its id and the
+ * moment it was submitted, so another queue's task of the same id (another swarm, a Redis that lost its data) never
+ * matches.
+ */
+export const taskTrailer = (daemonTask: string, submittedAt: string) => `Smol-Coder-Task: ${daemonTask} ${submittedAt}`;
 
 /**
  * The commit among the workspace's last `depth` that carries the trailer, or null (not a git repository, or none).
