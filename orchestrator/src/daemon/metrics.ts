@@ -48,7 +48,12 @@ export function daemonMetrics(deps: { queue: TaskQueue; router: Router }): Daemo
     async collect() {
       for (const role of ROLES) {
         const held = deps.router.swarmInFlight(role);
-        if (held) this.set({ role }, await held.catch(() => Number.NaN));
+        // A Redis away must not hold the scrape: unknown (NaN) after a second.
+        if (held)
+          this.set(
+            { role },
+            await Promise.race([held.catch(() => Number.NaN), Bun.sleep(1_000).then(() => Number.NaN)]),
+          );
       }
     },
   });

@@ -128,7 +128,10 @@ const aborted = (signal: AbortSignal) =>
  */
 type QueueHooks = Required<Pick<RedisQueueOptions, "onLost" | "onNotPersistent" | "onConnection" | "onWaiting">>;
 
-async function openQueue(given: Config, hooks: QueueHooks): Promise<{ config: Config; queue: TaskQueue }> {
+async function openQueue(
+  given: Config,
+  hooks: QueueHooks & { works: boolean },
+): Promise<{ config: Config; queue: TaskQueue }> {
   const { queue: kind, maxQueued, leaseMs } = given.daemon;
   if (kind === "sqlite") return { config: given, queue: openSqliteQueue(given.db, { maxQueued }) };
   registerSecret(redisPassword(kind) ?? undefined);
@@ -153,6 +156,7 @@ export async function serve(given: Config, options: ServeOptions): Promise<numbe
     onNotPersistent: (detail) => (notPersistent = detail),
     onConnection: (change) => connection(change),
     onWaiting: () => waiting(),
+    works: work,
   }).catch((error: unknown) => {
     if (pidFile) rmSync(pidFile, { force: true });
     throw error;

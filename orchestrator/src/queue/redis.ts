@@ -22,6 +22,8 @@ export type RedisQueueOptions = {
   stalledCheckMs?: number;
   /** Called when this process lost a running task's lock (another worker may run it now): stop running it. */
   onLost?: (id: string) => void;
+  /** False: this process only submits and reads (serve --no-work): it takes no task and is counted as no worker. */
+  works?: boolean;
   /** A task is waiting: submitted by any process, or handed back (so a daemon need not wait for its next look). */
   onWaiting?: () => void;
   /** The connection went away (calls wait meanwhile) or came back: once each way. */
@@ -100,15 +102,18 @@ export async function openRedisQueue(url: string, options: RedisQueueOptions): P
   if (persistence) options.onNotPersistent?.(persistence);
   const bull = { connection: redis, prefix: bullPrefix(prefix) };
   const queue = new Queue(QUEUE_NAME, bull);
-  const worker = new Worker(QUEUE_NAME, null, {
-    ...bull,
-    autorun: false,
-    lockDuration: lockMs,
-    stalledInterval: options.stalledCheckMs ?? lockMs,
-    // A task whose workers died this often while running it is set aside, not handed on for ever.
-    maxStalledCount: 3,
-  });
-  worker.on("error", () => undefined); // the connection's errors: ioredis reconnects, and the calls wait
+  const worker =
+    options.works === false
+      ? null
+      : new Worker(QUEUE_NAME, null, {
+          ...bull,
+          autorun: false,
+          lockDuration: lockMs,
+          stalledInterval: options.stalledCheckMs ?? lockMs,
+          // A task whose workers died this often while running it is set aside, not handed on for ever.
+          maxStalledCount: 3,
+        });
+  worker?.on("error", () => undefined); // the connection's errors: ioredis reconnects, and the calls wait
   queue.on("error", () => undefined);
   // BullMQ's event stream (a blocking read on a connection of its own): every process hears of a waiting task at once.
   const events = options.onWaiting ? new QueueEvents(QUEUE_NAME, { ...bull, connection: redis.duplicate() }) : null;
@@ -117,7 +122,7 @@ export async function openRedisQueue(url: string, options: RedisQueueOptions): P
   events?.on("waiting", ({ prev }) => {
     if (prev !== "active") options.onWaiting?.();
   });
-  await worker.startStalledCheckTimer();
+  await worker?.startStalledCheckTimer();
   const claimed = new Map<string, Claim>();
 
   async function entryOf(id: string): Promise<QueueEntry | null> {
@@ -198,7 +203,7 @@ export async function openRedisQueue(url: string, options: RedisQueueOptions): P
       try {
         for (let scanned = 0; scanned < 1_000; scanned++) {
           const token = `${owner.id}.${randomUUID()}`;
-          const job = await worker.getNextJob(token, { block: false });
+          const job = await worker?.getNextJob(token, { block: false });
           if (!job?.id) return null;
           const id = job.id;
           const entry = await entryOf(id);
@@ -325,7 +330,7 @@ export async function openRedisQueue(url: string, options: RedisQueueOptions): P
 
     async close() {
       for (const id of [...claimed.keys()]) release(id);
-      const closing = Promise.all([worker.close(), queue.close(), events?.close()]);
+      const closing = Promise.all([worker?.close(), queue.close(), events?.close()]);
       // worker.close() can wait for ever on a Redis that never answered (BullMQ issue 4656): not past a second.
       await Promise.race([closing, Bun.sleep(1_000)]);
       redis.disconnect();
