@@ -7,9 +7,9 @@
 // sandboxed processors, which BullMQ does not support on Bun).
 import { randomUUID } from "node:crypto";
 import { Queue, QueueEvents, Worker, type Job } from "bullmq";
-import Redis from "ioredis";
 import { redactRedisUrl } from "../config/sections.ts";
-import { EndpointUnreachable, QueueFull } from "../errors.ts";
+import { QueueFull } from "../errors.ts";
+import { connectQueueRedis, persistenceOf } from "./redisConnection.ts";
 import { OutcomeRecord, QueueEntry, SavedSnapshot, type QueueState, type TaskQueue } from "./queue.ts";
 
 export type RedisQueueOptions = {
@@ -61,32 +61,7 @@ export async function openRedisQueue(url: string, options: RedisQueueOptions): P
     events: (id: string) => `${prefix}:q:events:${id}`,
     ended: (state: Final["state"]) => `${prefix}:q:${state}`,
   };
-  const redis = new Redis(url, { maxRetriesPerRequest: null, lazyConnect: true });
-  let lastError = "";
-  redis.on("error", (error: Error) => (lastError = error.message));
-  const timeoutMs = options.connectTimeoutMs ?? 5_000;
-  const answered = await Promise.race([
-    redis
-      .connect()
-      .then(() => redis.ping())
-      .then(
-        () => true,
-        (error: Error) => {
-          lastError ||= error.message;
-          return false;
-        },
-      ),
-    Bun.sleep(timeoutMs).then(() => false),
-  ]);
-  if (!answered) {
-    redis.disconnect();
-    throw new EndpointUnreachable(
-      redactRedisUrl(url),
-      `${lastError || `no answer within ${timeoutMs} ms`}. Fix: start that Redis (and check its password), or serve --queue sqlite`,
-      1,
-      "the queue's Redis",
-    );
-  }
+  const redis = await connectQueueRedis(url, options.connectTimeoutMs ?? 5_000);
   let away = false;
   redis.on("error", (error: Error) => {
     if (away) return;
@@ -336,19 +311,4 @@ export async function openRedisQueue(url: string, options: RedisQueueOptions): P
       redis.disconnect();
     },
   };
-}
-
-/**
- * Why a restart of this Redis would lose the queue, or null: neither the append-only file nor snapshots are on. A
- * Redis that does not let its config be read (a managed one, an ACL) is taken at its word.
- */
-export async function persistenceOf(redis: Redis): Promise<string | null> {
-  try {
-    const [, appendonly] = (await redis.config("GET", "appendonly")) as string[];
-    const [, save] = (await redis.config("GET", "save")) as string[];
-    if (appendonly === "yes" || (save ?? "").trim() !== "") return null;
-    return "appendonly is no and snapshots are off: a restart of that Redis loses every queued and running task (turn on appendonly yes)";
-  } catch {
-    return null;
-  }
 }
